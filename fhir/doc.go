@@ -1,0 +1,45 @@
+// Package fhir is Custodian's model of FHIR R4 (4.0.1): which resources and
+// datatypes exist, what elements they have, and whether a resource is valid.
+//
+// Resources are handled as the JSON trees encoding/json produces with
+// Decoder.UseNumber (map[string]any, []any, string, json.Number, bool,
+// nil); there are no generated structs. The structure model comes from the
+// official R4 StructureDefinitions, distilled by internal/gendefs into
+// definitions/r4.json.gz and embedded in the binary (see
+// definitions/PROVENANCE.md). R4 returns the decoded, precompiled
+// definitions, shared and immutable.
+//
+// # Structure model
+//
+// A TypeRef names something with children: a type ("Patient", "HumanName")
+// or a backbone element defined inline ("Observation.component"). Child
+// resolves a JSON property name against it, which is what a FHIRPath engine
+// or a search indexer needs to walk a resource:
+//
+//	defs := fhir.R4()
+//	c, _ := defs.Child("Observation", "valueQuantity")
+//	// c.Element.Path == "Observation.value[x]", c.Type == "Quantity", c.Ref == "Quantity"
+//	c, _ = defs.Child("Observation", "component")
+//	// c.Type == "BackboneElement", c.Ref == "Observation.component"
+//	c, _ = defs.Child("Questionnaire.item", "item")
+//	// contentReference: c.Ref == "Questionnaire.item"
+//
+// IsResourceType, ResourceTypes, IsPrimitive, Type and IsSubtype answer
+// questions about types.
+//
+// # Validation
+//
+// Definitions.Validate reports every problem in a resource as a
+// custodian.Issue with a FHIRPath-style path (Patient.name[0].given[1]) and
+// an OperationOutcome issue type: structure (unknown elements, wrong JSON
+// kind, arrays versus single values, empty objects, arrays or nulls,
+// misaligned primitive extensions), required (missing elements), value
+// (primitive formats), code-invalid (codes outside an enumerable required
+// value set) and invariant (ext-1, dom-2). Paths name JSON properties, so a
+// primitive's extension object appears as Patient._birthDate.
+//
+// FHIRPath invariants (constraints) are in the definitions but are not
+// evaluated by Validate; ValidateWith takes a ConstraintChecker that does.
+package fhir
+
+//go:generate go run ./internal/gendefs -src ../../shared/data/fhir-r4 -out definitions/r4.json.gz
