@@ -1,0 +1,271 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/store"
+)
+
+// maxGroup bounds how many callers' writes one group commit carries.
+const maxGroup = 512
+
+// DB is a Custodian database on one SQL engine. It implements store.Backend.
+type DB struct {
+	writeDB *sql.DB
+	readDB  *sql.DB
+	dialect *Dialect
+
+	mu     sync.RWMutex
+	params map[paramKey]int64 // search parameter → pid
+
+	writes chan *writeReq
+	done   chan struct{}
+	wg     sync.WaitGroup
+}
+
+type paramKey struct{ typ, code string }
+
+type writeReq struct {
+	fn   func(store.Tx) error
+	done chan error
+}
+
+// New returns a DB over writeDB (used for every write; for group-commit
+// engines it must allow one connection only) and readDB (a pool for
+// reads; it may be the same as writeDB).
+func New(writeDB, readDB *sql.DB, d *Dialect) *DB {
+	db := &DB{writeDB: writeDB, readDB: readDB, dialect: d, params: map[paramKey]int64{}, done: make(chan struct{})}
+	if d.GroupCommit {
+		db.writes = make(chan *writeReq, maxGroup)
+		db.wg.Add(1)
+		go db.writer()
+	}
+	return db
+}
+
+// Dialect returns the engine's dialect.
+func (db *DB) Dialect() *Dialect { return db.dialect }
+
+// SQL returns the pool used for reads, for packages that keep tables of
+// their own next to the store.
+func (db *DB) SQL() *sql.DB { return db.readDB }
+
+// Close waits for queued writes and closes the connections.
+func (db *DB) Close() error {
+	if db.writes != nil {
+		close(db.done)
+		db.wg.Wait()
+	}
+	err := db.writeDB.Close()
+	if db.readDB != db.writeDB {
+		err = errors.Join(err, db.readDB.Close())
+	}
+	return err
+}
+
+// RegisterParams makes sure every search parameter in keys has a number in
+// search_params and loads them all. Call it before writing resources that
+// index those parameters.
+func (db *DB) RegisterParams(ctx context.Context, keys [][2]string) error {
+	tx, err := db.writeDB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	known := map[paramKey]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT type, code FROM search_params`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k paramKey
+		if err := rows.Scan(&k.typ, &k.code); err != nil {
+			rows.Close()
+			return err
+		}
+		known[k] = true
+	}
+	rows.Close()
+	for _, k := range keys {
+		if known[paramKey{k[0], k[1]}] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, db.dialect.rebind(`INSERT INTO search_params (type, code) VALUES (?, ?)`), k[0], k[1]); err != nil {
+			return fmt.Errorf("sqldb: register search parameter %s.%s: %w", k[0], k[1], err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	return db.loadParams(ctx)
+}
+
+func (db *DB) loadParams(ctx context.Context) error {
+	rows, err := db.readDB.QueryContext(ctx, `SELECT pid, type, code FROM search_params`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	m := map[paramKey]int64{}
+	for rows.Next() {
+		var k paramKey
+		var pid int64
+		if err := rows.Scan(&pid, &k.typ, &k.code); err != nil {
+			return err
+		}
+		m[k] = pid
+	}
+	db.mu.Lock()
+	db.params = m
+	db.mu.Unlock()
+	return rows.Err()
+}
+
+func (db *DB) pid(typ, code string) (int64, bool) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	pid, ok := db.params[paramKey{typ, code}]
+	return pid, ok
+}
+
+// Read implements store.Backend.
+func (db *DB) Read(ctx context.Context, fn func(store.Reader) error) error {
+	tx, err := db.readDB.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	return fn(&conn{db: db, tx: tx, ctx: ctx})
+}
+
+// Write implements store.Backend.
+func (db *DB) Write(ctx context.Context, fn func(store.Tx) error) error {
+	if !db.dialect.GroupCommit {
+		return db.writeAlone(ctx, fn)
+	}
+	req := &writeReq{fn: fn, done: make(chan error, 1)}
+	select {
+	case db.writes <- req:
+	case <-ctx.Done():
+		return custodian.Wrap(custodian.ETIMEOUT, ctx.Err(), "the write was cancelled before it started")
+	case <-db.done:
+		return custodian.Errorf(custodian.EINTERNAL, "the database is closing")
+	}
+	// Once queued the write runs to its end; its outcome is reported even if
+	// the caller has gone, so nothing is half done.
+	return <-req.done
+}
+
+func (db *DB) writeAlone(ctx context.Context, fn func(store.Tx) error) error {
+	tx, err := db.writeDB.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	if err := fn(&conn{db: db, tx: tx, ctx: ctx}); err != nil {
+		return err
+	}
+	return translate(tx.Commit())
+}
+
+// writer is the one goroutine that writes, for group-commit engines. It
+// takes every write waiting, runs each inside a savepoint of one
+// transaction (so one failing write undoes only itself), and commits once.
+func (db *DB) writer() {
+	defer db.wg.Done()
+	for {
+		var first *writeReq
+		select {
+		case first = <-db.writes:
+		case <-db.done:
+			// Finish what is queued, then stop.
+			for {
+				select {
+				case r := <-db.writes:
+					db.commitGroup([]*writeReq{r})
+				default:
+					return
+				}
+			}
+		}
+		group := []*writeReq{first}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r := <-db.writes:
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		db.commitGroup(group)
+	}
+}
+
+func (db *DB) commitGroup(group []*writeReq) {
+	ctx := context.Background()
+	fail := func(err error) {
+		for _, r := range group {
+			r.done <- err
+		}
+	}
+	tx, err := db.writeDB.BeginTx(ctx, nil)
+	if err != nil {
+		fail(translate(err))
+		return
+	}
+	errs := make([]error, len(group))
+	c := &conn{db: db, tx: tx, ctx: ctx}
+	for i, r := range group {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			tx.Rollback()
+			fail(translate(err))
+			return
+		}
+		errs[i] = runSafely(r.fn, c)
+		release := "RELEASE w"
+		if errs[i] != nil {
+			release = "ROLLBACK TO w; RELEASE w"
+		}
+		if _, err := tx.ExecContext(ctx, release); err != nil {
+			tx.Rollback()
+			fail(translate(err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(translate(err))
+		return
+	}
+	for i, r := range group {
+		r.done <- errs[i]
+	}
+}
+
+// runSafely runs fn, turning a panic into an error so one bad write cannot
+// stop the writer.
+func runSafely(fn func(store.Tx) error, tx store.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = custodian.Wrap(custodian.EINTERNAL, fmt.Errorf("panic: %v", p), "internal error while writing")
+		}
+	}()
+	return fn(tx)
+}
+
+// translate turns driver errors into application errors where they mean
+// something to a client, and leaves the rest internal.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return custodian.Wrap(custodian.ETIMEOUT, err, "the database operation ran out of time")
+	}
+	return err
+}

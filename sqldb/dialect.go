@@ -1,0 +1,42 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+)
+
+// Dialect is what differs between SQL engines.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// Numbered placeholders ($1, $2, …) instead of "?".
+	Numbered bool
+	// GroupCommit runs all writes through one connection and one goroutine
+	// that commits several callers' work together (SQLite has one writer).
+	GroupCommit bool
+	// Lock serialises transactions on key; nil when the engine already
+	// serialises every write (SQLite).
+	Lock func(ctx context.Context, tx *sql.Tx, key string) error
+}
+
+// rebind rewrites "?" placeholders for engines that number them. The SQL
+// in this package never has "?" inside string literals.
+func (d *Dialect) rebind(q string) string {
+	if !d.Numbered {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,60 @@
+// Package sqlite opens Custodian's embedded database: one SQLite file in
+// WAL mode, one writer connection with group commit and a pool of readers.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/custodian-him/custodian/sqldb"
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver
+)
+
+//go:embed migration/*.sql
+var migrationFiles embed.FS
+
+// Dialect is SQLite's: "?" placeholders, one writer, group commit.
+func Dialect() *sqldb.Dialect { return &sqldb.Dialect{Name: "sqlite", GroupCommit: true} }
+
+// Open opens (creating if needed) the database in dir and migrates it.
+func Open(ctx context.Context, dir string) (*sqldb.DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: create data directory: %w", err)
+	}
+	path := filepath.Join(dir, "custodian.db")
+	// busy_timeout comes first so the other pragmas wait rather than fail.
+	// synchronous=FULL makes every commit durable (group commit keeps that
+	// affordable); foreign keys catch a version without its resource.
+	pragmas := url.Values{"_pragma": {
+		"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)",
+		"temp_store(MEMORY)", "cache_size(-65536)",
+	}}
+	dsn := "file:" + path + "?" + pragmas.Encode()
+	writeDB, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	writeDB.SetMaxOpenConns(1)
+	writeDB.SetConnMaxLifetime(0)
+	writeDB.SetConnMaxIdleTime(0)
+	mfs, _ := fs.Sub(migrationFiles, "migration")
+	if err := sqldb.Migrate(ctx, writeDB, Dialect(), mfs); err != nil {
+		writeDB.Close()
+		return nil, err
+	}
+	readDB, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		writeDB.Close()
+		return nil, err
+	}
+	readDB.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
+	readDB.SetMaxIdleConns(max(4, 2*runtime.NumCPU()))
+	return sqldb.New(writeDB, readDB, Dialect()), nil
+}

@@ -1,0 +1,75 @@
+package store
+
+import "context"
+
+// Backend keeps the rows of the store. Package sqldb implements it for each
+// SQL engine. Backends do no FHIR logic: Store decides what to write.
+type Backend interface {
+	// Write runs fn in a write transaction: everything fn writes commits
+	// together or not at all. If fn returns an error nothing of it is kept
+	// and Write returns that error. Write may group the work of several
+	// concurrent callers into one database commit.
+	Write(ctx context.Context, fn func(Tx) error) error
+	// Read runs fn against a consistent snapshot.
+	Read(ctx context.Context, fn func(Reader) error) error
+}
+
+// Reader reads resources. Methods return ENOTFOUND errors for what does not
+// exist.
+type Reader interface {
+	// Current returns the newest version of Type/id, which may be a delete
+	// (Deleted set). ENOTFOUND if the resource never existed.
+	Current(ctx context.Context, typ, id string) (*Resource, error)
+	// Version returns one version of Type/id. ENOTFOUND if there is none.
+	Version(ctx context.Context, typ, id string, vid int64) (*Resource, error)
+	// History lists versions newest first.
+	History(ctx context.Context, f HistoryFilter) (*HistoryPage, error)
+	// Search returns the current, non-deleted resources that match q.
+	Search(ctx context.Context, q *Query) (*SearchPage, error)
+}
+
+// Tx is a write transaction.
+type Tx interface {
+	Reader
+	// Put stores r as a new version of its resource, replacing the search
+	// index entries of the resource with index. r.VersionID must be one more
+	// than the current version (1 for a new resource); otherwise Put fails
+	// with ECONFLICT, so concurrent writers cannot both win.
+	Put(ctx context.Context, r *Resource, index []IndexEntry) error
+	// Lock serialises every transaction that locks the same key until the
+	// end of this one, across processes where the engine can. Conditional
+	// operations lock their criteria so that two cannot both find nothing
+	// and both create.
+	Lock(ctx context.Context, key string) error
+}
+
+// HistoryFilter chooses versions for History. Empty Type means every type;
+// empty ID every resource of the type.
+type HistoryFilter struct {
+	Type  string
+	ID    string
+	Since int64 // unix milliseconds; 0 means no lower bound
+	At    int64 // unix milliseconds; versions current at this instant only are not supported, so 0
+	// Before is the paging cursor: only versions written before this
+	// position (exclusive). 0 means from the newest.
+	Before int64
+	Count  int
+}
+
+// HistoryPage is one page of History.
+type HistoryPage struct {
+	Versions []*Resource
+	// Next is the cursor for the following (older) page, 0 when there is none.
+	Next int64
+	// Total is the number of versions matching the filter, or -1 if unknown.
+	Total int64
+}
+
+// SearchPage is one page of Search results.
+type SearchPage struct {
+	Resources []*Resource
+	// Next is an opaque cursor for the next page, "" when there is none.
+	Next string
+	// Total is the number of matches, or -1 when not counted.
+	Total int64
+}

@@ -1,0 +1,258 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/custodian-him/custodian"
+)
+
+// Decode parses a FHIR JSON resource into the generic tree the rest of
+// Custodian works on: map[string]any, []any, string, json.Number (so that
+// decimals keep their written precision, 1.50 stays 1.50), bool and nil.
+func Decode(body []byte) (map[string]any, error) {
+	if !utf8.Valid(body) {
+		return nil, custodian.Errorf(custodian.EINVALID, "the body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, custodian.Wrap(custodian.EINVALID, err, "the body is not valid JSON: %s", jsonErrorText(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, custodian.Errorf(custodian.EINVALID, "the body is not valid JSON: unexpected data after the resource")
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, custodian.Errorf(custodian.EINVALID, "the body is not a JSON object, so it is not a FHIR resource")
+	}
+	return m, nil
+}
+
+// jsonErrorText describes a JSON syntax error by position only, never by
+// the content around it, which may be patient data.
+func jsonErrorText(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "syntax error at byte " + strconv.FormatInt(se.Offset, 10)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return "it ends too early"
+	}
+	return "it cannot be read (for example, it is nested too deeply)"
+}
+
+// Encode writes a resource tree as compact JSON: resourceType, id and meta
+// first, then the other elements in name order; strings are not
+// HTML-escaped and numbers keep their original text.
+func Encode(res map[string]any) ([]byte, error) {
+	var b []byte
+	b = append(b, '{')
+	first := true
+	for _, k := range []string{"resourceType", "id", "meta"} {
+		if v, ok := res[k]; ok {
+			b = appendMember(b, &first, k, v)
+		}
+	}
+	keys := make([]string, 0, len(res))
+	for k := range res {
+		if k != "resourceType" && k != "id" && k != "meta" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var err error
+	for _, k := range keys {
+		if b, err = appendMemberErr(b, &first, k, res[k]); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func appendMember(b []byte, first *bool, k string, v any) []byte {
+	b, _ = appendMemberErr(b, first, k, v)
+	return b
+}
+
+func appendMemberErr(b []byte, first *bool, k string, v any) ([]byte, error) {
+	if !*first {
+		b = append(b, ',')
+	}
+	*first = false
+	b = appendString(b, k)
+	b = append(b, ':')
+	return appendValue(b, v)
+}
+
+func appendValue(b []byte, v any) ([]byte, error) {
+	var err error
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case string:
+		return appendString(b, v), nil
+	case json.Number:
+		return append(b, v...), nil
+	case float64:
+		return strconv.AppendFloat(b, v, 'f', -1, 64), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	case []any:
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendValue(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		// A contained resource keeps resourceType first.
+		if i := slices.Index(keys, "resourceType"); i > 0 {
+			copy(keys[1:i+1], keys[:i])
+			keys[0] = "resourceType"
+		}
+		b = append(b, '{')
+		first := true
+		for _, k := range keys {
+			if b, err = appendMemberErr(b, &first, k, v[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	default:
+		return nil, custodian.Errorf(custodian.EINTERNAL, "cannot encode a %T in a resource", v)
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. s is valid UTF-8 (Decode checks).
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// stamp sets the id and the version meta of res. With an empty id it removes
+// them instead, to compare content.
+func stamp(res map[string]any, id string, vid int64, ts time.Time) {
+	meta, _ := res["meta"].(map[string]any)
+	if id == "" {
+		delete(res, "id")
+		if meta != nil {
+			delete(meta, "versionId")
+			delete(meta, "lastUpdated")
+			if len(meta) == 0 {
+				delete(res, "meta")
+			}
+		}
+		return
+	}
+	res["id"] = id
+	if meta == nil {
+		meta = map[string]any{}
+		res["meta"] = meta
+	}
+	meta["versionId"] = strconv.FormatInt(vid, 10)
+	meta["lastUpdated"] = FormatInstant(ts)
+}
+
+// copyWithoutStamp returns a shallow copy of res without id and version meta.
+func copyWithoutStamp(res map[string]any, meta map[string]any) map[string]any {
+	c := make(map[string]any, len(res))
+	for k, v := range res {
+		c[k] = v
+	}
+	if meta != nil {
+		m := make(map[string]any, len(meta))
+		for k, v := range meta {
+			m[k] = v
+		}
+		c["meta"] = m
+	}
+	stamp(c, "", 0, time.Time{})
+	return c
+}
+
+// parse decodes and validates a resource body written to the type endpoint typ.
+func (s *Store) parse(typ string, body []byte) (map[string]any, error) {
+	if !s.validator.IsResourceType(typ) {
+		return nil, custodian.Errorf(custodian.ENOTFOUND, "%q is not a FHIR R4 resource type", typ)
+	}
+	res, err := Decode(body)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(typ, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// check validates a decoded resource for the type endpoint typ.
+func (s *Store) check(typ string, res map[string]any) error {
+	rt, _ := res["resourceType"].(string)
+	if rt == "" {
+		return custodian.Errorf(custodian.EINVALID, "the resource has no resourceType")
+	}
+	if typ != "" && rt != typ {
+		return custodian.Errorf(custodian.EINVALID, "the resource is a %q but was sent to the %s endpoint", rt, typ)
+	}
+	if id, ok := res["id"]; ok {
+		if s, _ := id.(string); !ValidID(s) {
+			return &custodian.Error{Code: custodian.EINVALID, Message: "the resource id breaks the FHIR id rules",
+				Issues: []custodian.Issue{{Severity: "error", Code: "value", Path: rt + ".id", Message: "an id is 1 to 64 of A-Z a-z 0-9 - ."}}}
+		}
+	}
+	var errs []custodian.Issue
+	for _, is := range s.validator.Validate(res) {
+		if is.Severity == "error" || is.Severity == "fatal" {
+			errs = append(errs, is)
+		}
+	}
+	if len(errs) > 0 {
+		return &custodian.Error{Code: custodian.EINVALID, Message: "the resource is not valid FHIR R4 (" + strconv.Itoa(len(errs)) + " issues)", Issues: errs}
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package store
+
+// ParamKind is the type of a search parameter, as in SearchParameter.type.
+type ParamKind string
+
+// The search parameter types of FHIR R4.
+const (
+	KindToken     ParamKind = "token"
+	KindReference ParamKind = "reference"
+	KindDate      ParamKind = "date"
+	KindString    ParamKind = "string"
+	KindURI       ParamKind = "uri"
+	KindNumber    ParamKind = "number"
+	KindQuantity  ParamKind = "quantity"
+	KindComposite ParamKind = "composite"
+	KindSpecial   ParamKind = "special"
+)
+
+// IndexEntry is one value of one search parameter of a resource, extracted
+// when the resource is written. Which fields are used depends on Kind.
+type IndexEntry struct {
+	Param string
+	Kind  ParamKind
+	// System and Code: token (system|code) and quantity (unit system|code).
+	System string
+	Code   string
+	// Text: string (normalised for matching) and uri values.
+	Text string
+	// Low and High bound a date (unix milliseconds, inclusive) or a number
+	// or quantity range.
+	Low, High int64
+	// RefType and RefID: a reference to Type/id.
+	RefType string
+	RefID   string
+}
+
+// Query is a parsed search. Clauses are ANDed; the values within a clause
+// are ORed.
+type Query struct {
+	// Types the search covers: one for a type-level search, several or none
+	// (every type) for a system-level search.
+	Types   []string
+	Clauses []Clause
+	// Count is the page size.
+	Count int
+	// Cursor continues a previous search ("" for the first page).
+	Cursor string
+	// CountTotal asks for the number of matches.
+	CountTotal bool
+}
+
+// Clause is one search parameter with its ORed values.
+type Clause struct {
+	Param    string
+	Kind     ParamKind
+	Modifier string
+	Values   []ClauseValue
+}
+
+// ClauseValue is one value of a clause, already parsed for its kind.
+type ClauseValue struct {
+	// Prefix is the comparator for ordered kinds: eq, ne, gt, lt, ge, le,
+	// sa, eb, ap.
+	Prefix string
+	// System and Code for tokens; AnySystem is true when the value had no
+	// "|", so any system matches.
+	System    string
+	Code      string
+	AnySystem bool
+	// Text for strings, uris and _id.
+	Text string
+	// Low and High (inclusive, unix milliseconds) for dates.
+	Low, High int64
+	// RefType and RefID for references (RefType may be empty).
+	RefType string
+	RefID   string
+}

@@ -1,0 +1,453 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/custodian-him/custodian"
+)
+
+// Validator checks resources against the FHIR definitions.
+type Validator interface {
+	IsResourceType(name string) bool
+	Validate(resource map[string]any) []custodian.Issue
+}
+
+// Indexer extracts search index entries from a resource, and names the
+// search parameters it knows.
+type Indexer interface {
+	Index(typ string, resource map[string]any) ([]IndexEntry, error)
+	// Param returns the kind of the search parameter code on typ.
+	Param(typ, code string) (ParamKind, bool)
+}
+
+// Store is the versioned FHIR resource store.
+type Store struct {
+	backend   Backend
+	validator Validator
+	indexer   Indexer
+	// Now is the clock; tests set it.
+	Now func() time.Time
+	// NewID makes server-assigned resource ids.
+	NewID func() string
+}
+
+// New returns a Store over b that validates with v and indexes with ix.
+func New(b Backend, v Validator, ix Indexer) *Store {
+	return &Store{backend: b, validator: v, indexer: ix, Now: time.Now, NewID: NewUUID}
+}
+
+// NewUUID returns a random (version 4) UUID, the form of server-assigned ids.
+func NewUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// Outcome is the result of a write.
+type Outcome struct {
+	Resource *Resource
+	// Created is true when the write made a new resource (201).
+	Created bool
+	// Unchanged is true when an update carried the same content as the
+	// current version, so no version was added.
+	Unchanged bool
+}
+
+// WriteOptions are the preconditions of a write.
+type WriteOptions struct {
+	// IfMatch, when not 0, is the version the client expects to replace
+	// (from an If-Match header); a different current version fails with
+	// EPRECONDITION.
+	IfMatch int64
+	// IfNoneExist, for a create, is a search query (as in the If-None-Exist
+	// header): if it matches one resource that one is returned instead.
+	IfNoneExist string
+}
+
+func (s *Store) actorID(ctx context.Context) string {
+	if a := custodian.ActorFromContext(ctx); a != nil {
+		return a.ID
+	}
+	return ""
+}
+
+// now returns the store's clock truncated to what meta.lastUpdated shows.
+func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
+
+// Create stores body as a new resource of type typ with a server-assigned id.
+// The body's own id, if any, is ignored, as FHIR requires.
+func (s *Store) Create(ctx context.Context, typ string, body []byte, opt WriteOptions) (*Outcome, error) {
+	res, err := s.parse(typ, body)
+	if err != nil {
+		return nil, err
+	}
+	var out *Outcome
+	err = s.backend.Write(ctx, func(tx Tx) error {
+		var err error
+		out, err = s.create(ctx, tx, typ, res, opt.IfNoneExist, "")
+		return err
+	})
+	return out, err
+}
+
+// create writes res (already parsed and validated) as a new resource in tx.
+// id, if not empty, is the id to use.
+func (s *Store) create(ctx context.Context, tx Tx, typ string, res map[string]any, ifNoneExist, id string) (*Outcome, error) {
+	if ifNoneExist != "" {
+		found, err := s.conditionalMatch(ctx, tx, typ, ifNoneExist)
+		if err != nil {
+			return nil, err
+		}
+		switch len(found) {
+		case 0:
+		case 1:
+			return &Outcome{Resource: found[0]}, nil
+		default:
+			return nil, custodian.Errorf(custodian.EPRECONDITION, "If-None-Exist criteria match %d resources; they must match at most one", len(found))
+		}
+	}
+	if id == "" {
+		id = s.NewID()
+	}
+	r, err := s.put(ctx, tx, typ, id, 1, MethodCreate, res)
+	if err != nil {
+		return nil, err
+	}
+	return &Outcome{Resource: r, Created: true}, nil
+}
+
+// conditionalMatch locks the criteria and returns the current resources
+// that match them (at most two: more than one is already an error).
+func (s *Store) conditionalMatch(ctx context.Context, tx Tx, typ, criteria string) ([]*Resource, error) {
+	q, err := s.ParseQueryString(typ, criteria)
+	if err != nil {
+		return nil, err
+	}
+	if len(q.Clauses) == 0 {
+		return nil, custodian.Errorf(custodian.EINVALID, "conditional criteria %q have no search parameters Custodian knows", criteria)
+	}
+	if err := tx.Lock(ctx, "cond:"+typ+"?"+criteria); err != nil {
+		return nil, err
+	}
+	q.Count = 2
+	page, err := tx.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return page.Resources, nil
+}
+
+// put stamps res with id and version and writes it.
+func (s *Store) put(ctx context.Context, tx Tx, typ, id string, vid int64, m Method, res map[string]any) (*Resource, error) {
+	ts := s.now()
+	stamp(res, id, vid, ts)
+	var index []IndexEntry
+	if s.indexer != nil {
+		var err error
+		index, err = s.indexer.Index(typ, res)
+		if err != nil {
+			return nil, fmt.Errorf("store: index %s: %w", typ, err)
+		}
+	}
+	body, err := Encode(res)
+	if err != nil {
+		return nil, err
+	}
+	r := &Resource{Type: typ, ID: id, VersionID: vid, LastUpdated: ts, Method: m, Author: s.actorID(ctx), Body: body}
+	if err := tx.Put(ctx, r, index); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Read returns the current version of typ/id: ENOTFOUND if it never
+// existed, EGONE if it is deleted.
+func (s *Store) Read(ctx context.Context, typ, id string) (*Resource, error) {
+	if err := s.checkTypeID(typ, id); err != nil {
+		return nil, err
+	}
+	var r *Resource
+	err := s.backend.Read(ctx, func(rd Reader) error {
+		var err error
+		r, err = rd.Current(ctx, typ, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.Deleted {
+		return r, custodian.Errorf(custodian.EGONE, "%s/%s was deleted", typ, id)
+	}
+	return r, nil
+}
+
+// VRead returns version vid of typ/id; EGONE if that version is a delete.
+func (s *Store) VRead(ctx context.Context, typ, id string, vid int64) (*Resource, error) {
+	if err := s.checkTypeID(typ, id); err != nil {
+		return nil, err
+	}
+	var r *Resource
+	err := s.backend.Read(ctx, func(rd Reader) error {
+		var err error
+		r, err = rd.Version(ctx, typ, id, vid)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.Deleted {
+		return r, custodian.Errorf(custodian.EGONE, "version %d of %s/%s is a delete", vid, typ, id)
+	}
+	return r, nil
+}
+
+// Update stores body as the next version of typ/id, creating the resource
+// with that id if it does not exist (update as create).
+func (s *Store) Update(ctx context.Context, typ, id string, body []byte, opt WriteOptions) (*Outcome, error) {
+	if err := s.checkTypeID(typ, id); err != nil {
+		return nil, err
+	}
+	res, err := s.parse(typ, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBodyID(res, id); err != nil {
+		return nil, err
+	}
+	var out *Outcome
+	err = s.backend.Write(ctx, func(tx Tx) error {
+		var err error
+		out, err = s.update(ctx, tx, typ, id, res, opt.IfMatch, MethodUpdate)
+		return err
+	})
+	return out, err
+}
+
+func checkBodyID(res map[string]any, id string) error {
+	bid, _ := res["id"].(string)
+	if bid == "" {
+		return custodian.Errorf(custodian.EINVALID, "the resource has no id; an update must carry the id of the URL (%s)", id)
+	}
+	if bid != id {
+		return custodian.Errorf(custodian.EINVALID, "the resource id %q does not match the id in the URL %q", bid, id)
+	}
+	return nil
+}
+
+func (s *Store) update(ctx context.Context, tx Tx, typ, id string, res map[string]any, ifMatch int64, m Method) (*Outcome, error) {
+	cur, err := tx.Current(ctx, typ, id)
+	switch {
+	case custodian.ErrorCode(err) == custodian.ENOTFOUND:
+		if ifMatch != 0 {
+			return nil, custodian.Errorf(custodian.EPRECONDITION, "%s/%s does not exist, so version %d cannot match", typ, id, ifMatch)
+		}
+		r, err := s.put(ctx, tx, typ, id, 1, MethodUpdate, res)
+		if err != nil {
+			return nil, err
+		}
+		return &Outcome{Resource: r, Created: true}, nil
+	case err != nil:
+		return nil, err
+	}
+	if ifMatch != 0 && ifMatch != cur.VersionID {
+		return nil, custodian.Errorf(custodian.EPRECONDITION, "%s/%s is at version %d, not %d", typ, id, cur.VersionID, ifMatch)
+	}
+	if !cur.Deleted && sameContent(cur.Body, res) {
+		return &Outcome{Resource: cur, Unchanged: true}, nil
+	}
+	r, err := s.put(ctx, tx, typ, id, cur.VersionID+1, m, res)
+	if err != nil {
+		return nil, err
+	}
+	return &Outcome{Resource: r, Created: cur.Deleted}, nil
+}
+
+// sameContent reports whether stored body and the new resource differ only
+// in meta.versionId and meta.lastUpdated.
+func sameContent(stored []byte, res map[string]any) bool {
+	old, err := Decode(stored)
+	if err != nil {
+		return false
+	}
+	meta, _ := res["meta"].(map[string]any)
+	stamp(old, "", 0, time.Time{})
+	clean := copyWithoutStamp(res, meta)
+	a, err1 := Encode(old)
+	b, err2 := Encode(clean)
+	return err1 == nil && err2 == nil && bytes.Equal(a, b)
+}
+
+// ConditionalUpdate updates the one resource of typ matching criteria, or
+// creates one if none does. More than one match fails with EPRECONDITION.
+func (s *Store) ConditionalUpdate(ctx context.Context, typ, criteria string, body []byte, opt WriteOptions) (*Outcome, error) {
+	res, err := s.parse(typ, body)
+	if err != nil {
+		return nil, err
+	}
+	var out *Outcome
+	err = s.backend.Write(ctx, func(tx Tx) error {
+		var err error
+		out, err = s.conditionalUpdate(ctx, tx, typ, criteria, res, opt.IfMatch)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) conditionalUpdate(ctx context.Context, tx Tx, typ, criteria string, res map[string]any, ifMatch int64) (*Outcome, error) {
+	found, err := s.conditionalMatch(ctx, tx, typ, criteria)
+	if err != nil {
+		return nil, err
+	}
+	bid, _ := res["id"].(string)
+	switch len(found) {
+	case 0:
+		if ifMatch != 0 {
+			return nil, custodian.Errorf(custodian.EPRECONDITION, "no %s matches the criteria, so version %d cannot match", typ, ifMatch)
+		}
+		return s.create(ctx, tx, typ, res, "", bid)
+	case 1:
+		id := found[0].ID
+		if bid != "" && bid != id {
+			return nil, custodian.Errorf(custodian.EINVALID, "the resource id %q is not the id of the matching %s (%q)", bid, typ, id)
+		}
+		return s.update(ctx, tx, typ, id, res, ifMatch, MethodUpdate)
+	default:
+		return nil, custodian.Errorf(custodian.EPRECONDITION, "the criteria match %d resources; a conditional update needs at most one", len(found))
+	}
+}
+
+// Delete deletes typ/id by writing a delete version. Deleting what does not
+// exist or is already deleted changes nothing and is not an error.
+func (s *Store) Delete(ctx context.Context, typ, id string, opt WriteOptions) (*Outcome, error) {
+	if err := s.checkTypeID(typ, id); err != nil {
+		return nil, err
+	}
+	var out *Outcome
+	err := s.backend.Write(ctx, func(tx Tx) error {
+		var err error
+		out, err = s.delete(ctx, tx, typ, id, opt.IfMatch)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) delete(ctx context.Context, tx Tx, typ, id string, ifMatch int64) (*Outcome, error) {
+	cur, err := tx.Current(ctx, typ, id)
+	if custodian.ErrorCode(err) == custodian.ENOTFOUND {
+		if ifMatch != 0 {
+			return nil, custodian.Errorf(custodian.EPRECONDITION, "%s/%s does not exist, so version %d cannot match", typ, id, ifMatch)
+		}
+		return &Outcome{Unchanged: true}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if ifMatch != 0 && ifMatch != cur.VersionID {
+		return nil, custodian.Errorf(custodian.EPRECONDITION, "%s/%s is at version %d, not %d", typ, id, cur.VersionID, ifMatch)
+	}
+	if cur.Deleted {
+		return &Outcome{Resource: cur, Unchanged: true}, nil
+	}
+	r := &Resource{Type: typ, ID: id, VersionID: cur.VersionID + 1, LastUpdated: s.now(), Deleted: true, Method: MethodDelete, Author: s.actorID(ctx)}
+	if err := tx.Put(ctx, r, nil); err != nil {
+		return nil, err
+	}
+	return &Outcome{Resource: r}, nil
+}
+
+// ConditionalDelete deletes the one resource of typ that matches criteria.
+// No match changes nothing; more than one fails with EPRECONDITION.
+func (s *Store) ConditionalDelete(ctx context.Context, typ, criteria string) (*Outcome, error) {
+	var out *Outcome
+	err := s.backend.Write(ctx, func(tx Tx) error {
+		var err error
+		out, err = s.conditionalDelete(ctx, tx, typ, criteria)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) conditionalDelete(ctx context.Context, tx Tx, typ, criteria string) (*Outcome, error) {
+	found, err := s.conditionalMatch(ctx, tx, typ, criteria)
+	if err != nil {
+		return nil, err
+	}
+	switch len(found) {
+	case 0:
+		return &Outcome{Unchanged: true}, nil
+	case 1:
+		return s.delete(ctx, tx, typ, found[0].ID, 0)
+	default:
+		return nil, custodian.Errorf(custodian.EPRECONDITION, "the criteria match %d resources; a conditional delete removes at most one", len(found))
+	}
+}
+
+// History lists versions newest first.
+func (s *Store) History(ctx context.Context, f HistoryFilter) (*HistoryPage, error) {
+	if f.Type != "" && !s.validator.IsResourceType(f.Type) {
+		return nil, custodian.Errorf(custodian.ENOTFOUND, "%q is not a FHIR R4 resource type", f.Type)
+	}
+	var p *HistoryPage
+	err := s.backend.Read(ctx, func(rd Reader) error {
+		var err error
+		p, err = rd.History(ctx, f)
+		return err
+	})
+	return p, err
+}
+
+// Search runs q.
+func (s *Store) Search(ctx context.Context, q *Query) (*SearchPage, error) {
+	var p *SearchPage
+	err := s.backend.Read(ctx, func(rd Reader) error {
+		var err error
+		p, err = rd.Search(ctx, q)
+		return err
+	})
+	return p, err
+}
+
+// checkTypeID rejects unknown types (ENOTFOUND) and ids that break the FHIR
+// id rules (EINVALID).
+func (s *Store) checkTypeID(typ, id string) error {
+	if !s.validator.IsResourceType(typ) {
+		return custodian.Errorf(custodian.ENOTFOUND, "%q is not a FHIR R4 resource type", typ)
+	}
+	if !ValidID(id) {
+		return custodian.Errorf(custodian.EINVALID, "%q is not a valid resource id (1 to 64 of A-Z a-z 0-9 - .)", id)
+	}
+	return nil
+}
+
+// ValidID reports whether id follows the FHIR id rules: 1 to 64 characters,
+// each a letter, a digit, '-' or '.'.
+func ValidID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
