@@ -365,26 +365,42 @@ func (v *validator) primitiveExtension(n *node, key string, val any, m map[strin
 	}
 }
 
-// coding checks a Coding bound to vs: a code from a system the value set
-// draws on must be one of its codes. Codings from other systems are left
-// alone (they may be translations).
+// coding checks a Coding bound to vs: its code must be one of the value
+// set's codes for its system. A Coding without a code or system says
+// nothing checkable and passes.
 func (v *validator) coding(vs *valueSet, obj map[string]any, at string) {
 	sys, _ := obj["system"].(string)
 	code, _ := obj["code"].(string)
-	if code == "" {
+	if code == "" || sys == "" {
 		return
 	}
-	if codes := vs.bySystem[sys]; codes != nil && !codes[code] {
+	if !vs.bySystem[sys][code] {
 		v.errorf("code-invalid", at, "code is not in the required value set "+vs.url)
 	}
 }
 
+// codeableConcept checks a CodeableConcept bound to vs: codings from the
+// value set's code systems must use its codes, and at least one coding
+// must come from it (others may be translations). A concept given as text
+// only passes, as the value set cannot be checked against free text.
 func (v *validator) codeableConcept(vs *valueSet, obj map[string]any) {
 	codings, _ := obj["coding"].([]any)
+	fromSet := false
 	for i, item := range codings {
-		if c, ok := item.(map[string]any); ok {
-			v.coding(vs, c, "coding["+strconv.Itoa(i)+"].code")
+		c, ok := item.(map[string]any)
+		if !ok {
+			continue
 		}
+		sys, _ := c["system"].(string)
+		if codes := vs.bySystem[sys]; codes != nil {
+			fromSet = true
+			if code, _ := c["code"].(string); code != "" && !codes[code] {
+				v.errorf("code-invalid", "coding["+strconv.Itoa(i)+"].code", "code is not in the required value set "+vs.url)
+			}
+		}
+	}
+	if len(codings) > 0 && !fromSet {
+		v.errorf("code-invalid", "coding", "no coding from the required value set "+vs.url)
 	}
 }
 
