@@ -163,7 +163,9 @@ func checkNumber(k primKind, v any) (code, msg string) {
 	return "", ""
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 func hasSpace(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -113,14 +113,14 @@ type file struct {
 }
 
 type typeDef struct {
-	Name     string       `json:"name"`
-	Kind     string       `json:"kind"` // primitive-type, complex-type, resource
-	Abstract bool         `json:"abstract,omitempty"`
-	Base     string       `json:"base,omitempty"`
+	Name     string `json:"name"`
+	Kind     string `json:"kind"` // primitive-type, complex-type, resource
+	Abstract bool   `json:"abstract,omitempty"`
+	Base     string `json:"base,omitempty"`
 	// Constraints are the invariants declared on the type itself (not
 	// inherited ones: those stay with the base type).
 	Constraints []constraint `json:"constraints,omitempty"`
-	Elements []elementDef `json:"elements,omitempty"`
+	Elements    []elementDef `json:"elements,omitempty"`
 }
 
 type elementDef struct {
