@@ -1,0 +1,72 @@
+package fhirapi
+
+import (
+	"net/http"
+
+	"github.com/custodian-him/custodian"
+)
+
+// capabilities serves the CapabilityStatement. It lists only what works.
+func (h *Handler) capabilities(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, h.capabilityStatement(r))
+	return nil
+}
+
+func (h *Handler) capabilityStatement(r *http.Request) map[string]any {
+	interactions := []any{}
+	for _, c := range []string{"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type"} {
+		interactions = append(interactions, map[string]any{"code": c})
+	}
+	var resources []any
+	for _, t := range h.Types {
+		params := []any{
+			map[string]any{"name": "_id", "type": "token", "definition": "http://hl7.org/fhir/SearchParameter/Resource-id"},
+			map[string]any{"name": "_lastUpdated", "type": "date", "definition": "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated"},
+		}
+		if h.SearchParams != nil {
+			for _, p := range h.SearchParams(t) {
+				sp := map[string]any{"name": p.Name, "type": p.Type}
+				if p.Definition != "" {
+					sp["definition"] = p.Definition
+				}
+				params = append(params, sp)
+			}
+		}
+		resources = append(resources, map[string]any{
+			"type":              t,
+			"interaction":       interactions,
+			"versioning":        "versioned-update",
+			"readHistory":       true,
+			"updateCreate":      true,
+			"conditionalCreate": true,
+			"conditionalRead":   "full-support",
+			"conditionalUpdate": true,
+			"conditionalDelete": "single",
+			"referencePolicy":   []any{"literal", "local"},
+			"searchParam":       params,
+		})
+	}
+	return map[string]any{
+		"resourceType": "CapabilityStatement",
+		"status":       "active",
+		"date":         "2026-11-25",
+		"publisher":    "Custodian",
+		"kind":         "instance",
+		"software":     map[string]any{"name": "Custodian", "version": custodian.Version},
+		"implementation": map[string]any{
+			"description": "Custodian health information management: the legal patient record",
+			"url":         h.base(r),
+		},
+		"fhirVersion": "4.0.1",
+		"format":      []any{"application/fhir+json", "json"},
+		"patchFormat": []any{"application/json-patch+json"},
+		"rest": []any{map[string]any{
+			"mode":     "server",
+			"resource": resources,
+			"interaction": []any{
+				map[string]any{"code": "transaction"}, map[string]any{"code": "batch"},
+				map[string]any{"code": "search-system"}, map[string]any{"code": "history-system"},
+			},
+		}},
+	}
+}

@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+
+	"github.com/custodian-him/custodian"
+)
+
+// Entry is one write of a transaction, taken from Bundle.entry.
+type Entry struct {
+	// Method is POST, PUT, PATCH or DELETE.
+	Method Method
+	// URL is the request URL relative to the base: "Patient",
+	// "Patient/1" or "Patient?identifier=x|1".
+	URL string
+	// FullURL is Bundle.entry.fullUrl; references to it in other entries
+	// are rewritten to the resource's final Type/id.
+	FullURL string
+	// Resource is the decoded resource, for POST and PUT.
+	Resource map[string]any
+	// Patch is a JSON Patch document, for PATCH.
+	Patch       []byte
+	IfMatch     int64
+	IfNoneExist string
+}
+
+// Transaction performs entries as one unit: all of them or, on the first
+// error, none. References to an entry's fullUrl (urn:uuid:… or an absolute
+// URL) and conditional references ("Patient?identifier=…") are rewritten to
+// the target's Type/id before anything is stored. Entries are performed in
+// the order FHIR prescribes (deletes, creates, updates and patches); the
+// outcomes come back in the order of entries.
+func (s *Store) Transaction(ctx context.Context, entries []Entry) ([]*Outcome, error) {
+	plan, err := s.planTransaction(entries)
+	if err != nil {
+		return nil, err
+	}
+	outs := make([]*Outcome, len(entries))
+	err = s.backend.Write(ctx, func(tx Tx) error {
+		return s.runTransaction(ctx, tx, plan, outs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return outs, nil
+}
+
+// planned is an entry with its URL taken apart.
+type planned struct {
+	Entry
+	typ, id, criteria string
+	patch             jsonpatch.Patch
+}
+
+func entryError(i int, err error) error {
+	e := &custodian.Error{Code: custodian.ErrorCode(err), Message: fmt.Sprintf("entry %d: %s", i, custodian.ErrorMessage(err)), Err: err}
+	for _, is := range custodian.ErrorIssues(err) {
+		// "Patient.name[0]" inside entry i is "Bundle.entry[i].resource.name[0]".
+		_, rest, _ := strings.Cut(is.Path, ".")
+		is.Path = strings.TrimSuffix(fmt.Sprintf("Bundle.entry[%d].resource.%s", i, rest), ".")
+		e.Issues = append(e.Issues, is)
+	}
+	return e
+}
+
+func (s *Store) planTransaction(entries []Entry) ([]*planned, error) {
+	plan := make([]*planned, len(entries))
+	seen := map[string]int{}
+	for i, e := range entries {
+		p := &planned{Entry: e}
+		plan[i] = p
+		path, query, _ := strings.Cut(e.URL, "?")
+		parts := strings.Split(strings.Trim(path, "/"), "/")
+		p.typ, p.criteria = parts[0], query
+		if len(parts) > 2 {
+			return nil, entryError(i, custodian.Errorf(custodian.EINVALID, "request.url %q is not Type, Type/id or Type?criteria", e.URL))
+		}
+		if len(parts) == 2 {
+			p.id = parts[1]
+		}
+		if err := s.checkTypeID(p.typ, orPlaceholder(p.id)); err != nil {
+			return nil, entryError(i, err)
+		}
+		switch e.Method {
+		case MethodCreate:
+			if p.id != "" {
+				return nil, entryError(i, custodian.Errorf(custodian.EINVALID, "a POST goes to Type, not Type/id"))
+			}
+			if err := s.checkEntryResource(p); err != nil {
+				return nil, entryError(i, err)
+			}
+		case MethodUpdate:
+			if err := s.checkEntryResource(p); err != nil {
+				return nil, entryError(i, err)
+			}
+			if p.id != "" {
+				if err := checkBodyID(p.Resource, p.id); err != nil {
+					return nil, entryError(i, err)
+				}
+			} else if p.criteria == "" {
+				return nil, entryError(i, custodian.Errorf(custodian.EINVALID, "a PUT needs Type/id or Type?criteria"))
+			}
+		case MethodPatch:
+			if p.id == "" {
+				return nil, entryError(i, custodian.Errorf(custodian.ENOTIMPLEMENTED, "conditional patch in a transaction is not supported; use Type/id"))
+			}
+			var err error
+			if p.patch, err = jsonpatch.DecodePatch(e.Patch); err != nil {
+				return nil, entryError(i, custodian.Wrap(custodian.EINVALID, err, "the patch is not a JSON Patch document"))
+			}
+		case MethodDelete:
+			if p.id == "" && p.criteria == "" {
+				return nil, entryError(i, custodian.Errorf(custodian.EINVALID, "a DELETE needs Type/id or Type?criteria"))
+			}
+		default:
+			return nil, entryError(i, custodian.Errorf(custodian.EINVALID, "request.method %q cannot be part of a transaction's writes", e.Method))
+		}
+		if p.id != "" {
+			key := p.typ + "/" + p.id
+			if j, dup := seen[key]; dup {
+				return nil, entryError(i, custodian.Errorf(custodian.EINVALID, "%s is also written by entry %d; a transaction may write a resource once", key, j))
+			}
+			seen[key] = i
+		}
+		if e.FullURL != "" {
+			if j, dup := seen["fullUrl "+e.FullURL]; dup {
+				return nil, entryError(i, custodian.Errorf(custodian.EINVALID, "fullUrl is the same as entry %d's", j))
+			}
+			seen["fullUrl "+e.FullURL] = i
+		}
+	}
+	return plan, nil
+}
+
+func orPlaceholder(id string) string {
+	if id == "" {
+		return "x"
+	}
+	return id
+}
+
+func (s *Store) checkEntryResource(p *planned) error {
+	if p.Resource == nil {
+		return custodian.Errorf(custodian.EINVALID, "a %s entry needs a resource", p.Method)
+	}
+	return s.check(p.typ, p.Resource)
+}
+
+// order is the FHIR processing order of methods in a transaction.
+var order = []Method{MethodDelete, MethodCreate, MethodUpdate, MethodPatch}
+
+func (s *Store) runTransaction(ctx context.Context, tx Tx, plan []*planned, outs []*Outcome) error {
+	// First fix every identity, so references can be rewritten before any
+	// resource is stored.
+	refs := map[string]string{}
+	for i, p := range plan {
+		switch {
+		case p.Method == MethodCreate && p.IfNoneExist != "":
+			found, err := s.conditionalMatch(ctx, tx, p.typ, p.IfNoneExist)
+			if err != nil {
+				return entryError(i, err)
+			}
+			switch len(found) {
+			case 0:
+				p.id = s.NewID()
+			case 1:
+				p.id = found[0].ID
+				outs[i] = &Outcome{Resource: found[0]}
+			default:
+				return entryError(i, custodian.Errorf(custodian.EPRECONDITION, "If-None-Exist criteria match %d resources", len(found)))
+			}
+		case p.Method == MethodCreate:
+			p.id = s.NewID()
+		case p.Method == MethodUpdate && p.id == "":
+			found, err := s.conditionalMatch(ctx, tx, p.typ, p.criteria)
+			if err != nil {
+				return entryError(i, err)
+			}
+			switch len(found) {
+			case 0:
+				if bid, _ := p.Resource["id"].(string); bid != "" {
+					p.id = bid
+				} else {
+					p.id = s.NewID()
+				}
+			case 1:
+				p.id = found[0].ID
+			default:
+				return entryError(i, custodian.Errorf(custodian.EPRECONDITION, "the criteria match %d resources; a conditional update needs at most one", len(found)))
+			}
+		}
+		if p.FullURL != "" && p.id != "" {
+			refs[p.FullURL] = p.typ + "/" + p.id
+		}
+	}
+	for i, p := range plan {
+		if p.Resource == nil {
+			continue
+		}
+		if err := s.rewriteReferences(ctx, tx, p.Resource, refs); err != nil {
+			return entryError(i, err)
+		}
+	}
+	for _, m := range order {
+		for i, p := range plan {
+			if p.Method != m || outs[i] != nil {
+				continue
+			}
+			out, err := s.runEntry(ctx, tx, p)
+			if err != nil {
+				return entryError(i, err)
+			}
+			outs[i] = out
+		}
+	}
+	return nil
+}
+
+func (s *Store) runEntry(ctx context.Context, tx Tx, p *planned) (*Outcome, error) {
+	switch p.Method {
+	case MethodDelete:
+		if p.id == "" {
+			return s.conditionalDelete(ctx, tx, p.typ, p.criteria)
+		}
+		return s.delete(ctx, tx, p.typ, p.id, p.IfMatch)
+	case MethodCreate:
+		return s.create(ctx, tx, p.typ, p.Resource, "", p.id)
+	case MethodUpdate:
+		p.Resource["id"] = p.id
+		return s.update(ctx, tx, p.typ, p.id, p.Resource, p.IfMatch, MethodUpdate)
+	default:
+		return s.patch(ctx, tx, p.typ, p.id, p.patch, p.IfMatch)
+	}
+}
+
+// rewriteReferences replaces, anywhere in v, a Reference.reference that
+// names a fullUrl of the transaction with the target's Type/id, and a
+// conditional reference with the one resource it matches.
+func (s *Store) rewriteReferences(ctx context.Context, tx Tx, v any, refs map[string]string) error {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			ref, ok := e.(string)
+			if k != "reference" || !ok {
+				if err := s.rewriteReferences(ctx, tx, e, refs); err != nil {
+					return err
+				}
+				continue
+			}
+			if to, ok := refs[ref]; ok {
+				v[k] = to
+				continue
+			}
+			if strings.HasPrefix(ref, "urn:uuid:") || strings.HasPrefix(ref, "urn:oid:") {
+				return custodian.Errorf(custodian.EINVALID, "the reference %q names no entry of the transaction", ref)
+			}
+			if typ, criteria, ok := strings.Cut(ref, "?"); ok && !strings.Contains(typ, "/") {
+				found, err := s.conditionalMatch(ctx, tx, typ, criteria)
+				if err != nil {
+					return err
+				}
+				if len(found) != 1 {
+					return custodian.Errorf(custodian.EPRECONDITION, "the conditional reference %q matches %d resources; it must match exactly one", ref, len(found))
+				}
+				v[k] = found[0].Ref()
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if err := s.rewriteReferences(ctx, tx, e, refs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
