@@ -1,0 +1,58 @@
+// Command custodian is Custodian, the health information management system:
+// one binary that serves the FHIR API and the HIM workbench and runs the
+// administrative commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/custodian-him/custodian"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "custodian:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `Custodian — health information management and the legal patient record.
+
+Usage:
+  custodian serve [--addr HOST:PORT] [--data DIR]   run the server (FHIR API at /fhir)
+  custodian version                                 print the version
+
+Run "custodian COMMAND -h" for a command's options.
+`
+
+// Run dispatches to the subcommand named by args[0].
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "serve":
+		return (&ServeCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "version":
+		fmt.Fprintln(stdout, "custodian", custodian.Version)
+		return nil
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}

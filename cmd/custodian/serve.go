@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/custodian-him/custodian/fhir"
+	"github.com/custodian-him/custodian/fhir/search"
+	"github.com/custodian-him/custodian/fhirapi"
+	"github.com/custodian-him/custodian/sqldb"
+	"github.com/custodian-him/custodian/sqldb/sqlite"
+	"github.com/custodian-him/custodian/store"
+)
+
+// ServeCommand runs the server.
+type ServeCommand struct {
+	Stdout, Stderr io.Writer
+	// Ready, if set, receives the address the server listens on once it
+	// accepts connections (for tests that listen on port 0).
+	Ready chan<- string
+}
+
+// Run parses flags, opens the store and serves until ctx ends.
+func (c *ServeCommand) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback unless told otherwise)")
+	data := fs.String("data", "./custodian-data", "directory of the embedded database")
+	dbURL := fs.String("db", "", "database URL (postgres://…); the embedded SQLite database in --data when empty")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(c.Stderr, nil))
+	app, err := openApp(ctx, *data, *dbURL, logger)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           logRequests(logger, app.Handler()),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	fmt.Fprintf(c.Stdout, "Custodian is serving the FHIR API at http://%s/fhir (data: %s)\n", ln.Addr(), *data)
+	if c.Ready != nil {
+		c.Ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// app is an opened Custodian: its database, store and HTTP handlers.
+type app struct {
+	db    *sqldb.DB
+	store *store.Store
+	fhir  *fhirapi.Handler
+}
+
+// openApp opens the database and wires the store and the API over it.
+func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*app, error) {
+	if dbURL != "" {
+		return nil, errors.New("--db: PostgreSQL is not supported yet; use the embedded database (--data)")
+	}
+	defs := fhir.R4()
+	reg, err := search.NewR4(defs)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(ctx, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	st := store.New(db, defs, reg)
+	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger}
+	return &app{db: db, store: st, fhir: h.Init()}, nil
+}
+
+// capabilityParams lists, for the CapabilityStatement, the parameters of a
+// type that can be searched.
+func capabilityParams(reg *search.Registry) func(string) []fhirapi.SearchParam {
+	return func(typ string) []fhirapi.SearchParam {
+		var out []fhirapi.SearchParam
+		for _, p := range reg.Params(typ) {
+			if _, ok := reg.Param(typ, p.Code); ok {
+				out = append(out, fhirapi.SearchParam{Name: p.Code, Type: string(p.Kind), Definition: p.URL})
+			}
+		}
+		return out
+	}
+}
+
+// Handler is the whole HTTP surface.
+func (a *app) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/fhir/", a.fhir)
+	mux.Handle("/fhir", http.RedirectHandler("/fhir/metadata", http.StatusFound))
+	return mux
+}
+
+func (a *app) Close() error { return a.db.Close() }
+
+// logRequests logs each request by method and route pattern, never by
+// path or query, which can carry patient identifiers.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		logger.Info("request", "method", r.Method, "status", sw.status, "ms", time.Since(start).Milliseconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(s int) { w.status = s; w.ResponseWriter.WriteHeader(s) }

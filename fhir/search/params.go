@@ -1,0 +1,218 @@
+package search
+
+import (
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/custodian-him/custodian/fhir"
+	"github.com/custodian-him/custodian/fhir/fhirpath"
+	"github.com/custodian-him/custodian/store"
+)
+
+//go:embed definitions/search-parameters.json.gz
+var searchParametersGz []byte
+
+// Param is one search parameter as it applies to one resource type.
+type Param struct {
+	// Type is the resource type the parameter applies to here.
+	Type string
+	// Code is the name used in a search URL.
+	Code string
+	// Kind is the parameter's type (token, reference, date, …).
+	Kind store.ParamKind
+	// URL is the canonical URL of the SearchParameter.
+	URL string
+	// Expression is the FHIRPath expression for this resource type only.
+	Expression string
+	// Targets are the resource types a reference parameter may point to.
+	Targets []string
+
+	expr *fhirpath.Expression
+}
+
+// indexedKinds are the kinds Custodian has index tables for; parameters of
+// other kinds are known but not yet searchable.
+var indexedKinds = map[store.ParamKind]bool{
+	store.KindToken: true, store.KindReference: true, store.KindDate: true,
+	store.KindString: true, store.KindURI: true,
+}
+
+// Registry holds the compiled search parameters of every resource type.
+type Registry struct {
+	defs   *fhir.Definitions
+	model  fhirpath.Model
+	byType map[string][]*Param
+	byCode map[string]map[string]*Param
+}
+
+// spDoc is the part of a SearchParameter resource Custodian reads.
+type spDoc struct {
+	URL        string   `json:"url"`
+	Code       string   `json:"code"`
+	Base       []string `json:"base"`
+	Type       string   `json:"type"`
+	Expression string   `json:"expression"`
+	Target     []string `json:"target"`
+}
+
+// NewR4 compiles the search parameters of the R4 specification against defs.
+func NewR4(defs *fhir.Definitions) (*Registry, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(searchParametersGz))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, err
+	}
+	var bundle struct {
+		Entry []struct {
+			Resource spDoc `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(raw, &bundle); err != nil {
+		return nil, fmt.Errorf("search: read search parameters: %w", err)
+	}
+	r := &Registry{defs: defs, model: newModel(defs), byType: map[string][]*Param{}, byCode: map[string]map[string]*Param{}}
+	for _, e := range bundle.Entry {
+		if err := r.add(e.Resource); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// add compiles sp for each resource type it applies to.
+func (r *Registry) add(sp spDoc) error {
+	if sp.Expression == "" || sp.Code == "_id" || sp.Code == "_lastUpdated" {
+		// _text and _content are not index-driven; _id and _lastUpdated
+		// are columns of every stored resource.
+		return nil
+	}
+	var types []string
+	for _, b := range sp.Base {
+		if b == "Resource" || b == "DomainResource" {
+			for _, t := range r.defs.ResourceTypes() {
+				if b == "Resource" || r.defs.IsSubtype(t, "DomainResource") {
+					types = append(types, t)
+				}
+			}
+			continue
+		}
+		types = append(types, b)
+	}
+	branches := splitUnion(sp.Expression)
+	for _, t := range types {
+		var mine []string
+		for _, br := range branches {
+			if head := branchType(br); head == t || head == "Resource" || head == "DomainResource" || head == "" {
+				mine = append(mine, br)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		src := strings.Join(mine, " | ")
+		expr, err := fhirpath.Compile(src)
+		if err != nil {
+			return fmt.Errorf("search: compile %s (%s): %w", sp.Code, t, err)
+		}
+		p := &Param{Type: t, Code: sp.Code, Kind: store.ParamKind(sp.Type), URL: sp.URL, Expression: src, Targets: sp.Target, expr: expr}
+		if r.byCode[t] == nil {
+			r.byCode[t] = map[string]*Param{}
+		}
+		if _, dup := r.byCode[t][sp.Code]; dup {
+			continue
+		}
+		r.byCode[t][sp.Code] = p
+		r.byType[t] = append(r.byType[t], p)
+	}
+	return nil
+}
+
+// splitUnion splits a FHIRPath expression on its top-level "|" operators.
+func splitUnion(expr string) []string {
+	var out []string
+	depth, start := 0, 0
+	var quote byte
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '`':
+			quote = c
+		case c == '(' || c == '[' || c == '{':
+			depth++
+		case c == ')' || c == ']' || c == '}':
+			depth--
+		case c == '|' && depth == 0:
+			out = append(out, strings.TrimSpace(expr[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, strings.TrimSpace(expr[start:]))
+}
+
+// branchType returns the resource type a branch starts from ("Patient" for
+// "Patient.name"), or "" if it does not start with a type name.
+func branchType(br string) string {
+	br = strings.TrimLeft(br, "( ")
+	end := strings.IndexAny(br, ".( ")
+	if end < 0 {
+		end = len(br)
+	}
+	head := br[:end]
+	if head == "" || head[0] < 'A' || head[0] > 'Z' {
+		return ""
+	}
+	return head
+}
+
+// Lookup returns the parameter code of typ.
+func (r *Registry) Lookup(typ, code string) (*Param, bool) {
+	p, ok := r.byCode[typ][code]
+	return p, ok
+}
+
+// Param implements store.Indexer: the kind of a parameter that can be
+// searched (one whose values are indexed).
+func (r *Registry) Param(typ, code string) (store.ParamKind, bool) {
+	p, ok := r.byCode[typ][code]
+	if !ok || !indexedKinds[p.Kind] {
+		return "", false
+	}
+	return p.Kind, true
+}
+
+// Params returns the parameters of typ, in definition order.
+func (r *Registry) Params(typ string) []*Param { return r.byType[typ] }
+
+// Indexed returns every (type, code) pair whose values are indexed, for the
+// database to number.
+func (r *Registry) Indexed() [][2]string {
+	var out [][2]string
+	types := make([]string, 0, len(r.byType))
+	for t := range r.byType {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	for _, t := range types {
+		for _, p := range r.byType[t] {
+			if indexedKinds[p.Kind] {
+				out = append(out, [2]string{t, p.Code})
+			}
+		}
+	}
+	return out
+}
