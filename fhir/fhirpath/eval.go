@@ -183,6 +183,11 @@ type invokeNode struct {
 }
 
 func (n *invokeNode) eval(ec *evalCtx, focus Collection) (Collection, error) {
+	if ec.env.Strict {
+		if err := ec.strictCheck(n); err != nil {
+			return nil, err
+		}
+	}
 	l, err := n.left.eval(ec, focus)
 	if err != nil {
 		return nil, err
@@ -305,4 +310,32 @@ func (ec *evalCtx) derivesFrom(typ, base string) bool {
 		}
 	}
 	return false
+}
+
+// orderedFunctions depend on the order of their input (FHIRPath § 5.3).
+var orderedFunctions = map[string]bool{"first": true, "last": true, "tail": true, "skip": true, "take": true, "single": false}
+
+// strictCheck applies the static checks of strict mode that need no full type inference:
+// navigating to an element the declared type of an `as` cast does not have, and ordered
+// functions applied to the unordered output of children() or descendants().
+func (ec *evalCtx) strictCheck(n *invokeNode) error {
+	switch r := n.right.(type) {
+	case *memberNode:
+		t, ok := n.left.(*typeOpNode)
+		if !ok || t.op != "as" || ec.model == nil || ec.model.Kind(t.typ) == KindUnknown {
+			return nil
+		}
+		if _, ok := ec.model.Element(t.typ, r.name); !ok {
+			return &Error{Kind: SemanticError, Pos: r.at, Msg: "type " + t.typ + " has no element " + r.name}
+		}
+	case *funcNode:
+		left := n.left
+		if inv, ok := left.(*invokeNode); ok {
+			left = inv.right
+		}
+		if l, ok := left.(*funcNode); ok && orderedFunctions[r.name] && (l.name == "children" || l.name == "descendants") {
+			return &Error{Kind: SemanticError, Pos: r.at, Msg: r.name + "() applied to the unordered result of " + l.name + "()"}
+		}
+	}
+	return nil
 }

@@ -275,7 +275,9 @@ func fnIif(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 	}
 	sub := ec
 	if len(focus) == 1 {
-		sub = ec.scoped(focus, 0)
+		c := *ec
+		c.this = focus
+		sub = &c
 	}
 	c, err := args[0].eval(sub, sub.this)
 	if err != nil {

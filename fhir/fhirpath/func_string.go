@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html"
 	"regexp"
 	"strings"
@@ -21,6 +22,9 @@ func stringInput(focus Collection, fn string) (string, bool, error) {
 	}
 	v, ok := it.system()
 	if !ok {
+		if _, isMap := it.val.(map[string]any); isMap {
+			return "", false, &Error{Kind: SemanticError, Pos: -1, Msg: fn + "() requires a String input, got " + it.Type()}
+		}
 		return "", false, nil
 	}
 	s, isStr := v.(string)
@@ -325,10 +329,14 @@ func fnEscape(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 	}
 	switch kind {
 	case "html":
-		return Collection{systemItem(html.EscapeString(s))}, nil
+		return Collection{systemItem(htmlEscaper.Replace(s))}, nil
 	case "json":
-		b, _ := json.Marshal(s)
-		return Collection{systemItem(string(b[1 : len(b)-1]))}, nil
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(s)
+		out := strings.TrimSuffix(b.String(), "\n")
+		return Collection{systemItem(out[1 : len(out)-1])}, nil
 	}
 	return nil, nil
 }
@@ -346,11 +354,46 @@ func fnUnescape(ec *evalCtx, focus Collection, args []node) (Collection, error) 
 	case "html":
 		return Collection{systemItem(html.UnescapeString(s))}, nil
 	case "json":
-		var out string
-		if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
-			return nil, nil
-		}
-		return Collection{systemItem(out)}, nil
+		return Collection{systemItem(unescapeJSON(s))}, nil
 	}
 	return nil, nil
+}
+
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+
+// unescapeJSON decodes JSON string escapes, leaving anything else as it is.
+func unescapeJSON(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch c := s[i]; c {
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'u':
+			if i+4 < len(s) {
+				var r rune
+				if _, err := fmt.Sscanf(s[i+1:i+5], "%04x", &r); err == nil {
+					b.WriteRune(r)
+					i += 4
+					continue
+				}
+			}
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

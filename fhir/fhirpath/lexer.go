@@ -11,18 +11,18 @@ import (
 type tokenKind int
 
 const (
-	tokEOF tokenKind = iota
-	tokIdent           // identifier, keyword, or `delimited identifier`
-	tokDelimIdent      // `delimited identifier` (never a keyword)
-	tokString          // 'string'
-	tokNumber          // 12 or 1.5
-	tokLong            // 12L
-	tokDate            // @2019-01-01
-	tokDateTime        // @2019-01-01T10:00
-	tokTime            // @T10:00
-	tokVar             // %name or %'name' or %`name`
-	tokSpecial         // $this, $index, $total
-	tokOp              // punctuation and symbolic operators
+	tokEOF        tokenKind = iota
+	tokIdent                // identifier, keyword, or `delimited identifier`
+	tokDelimIdent           // `delimited identifier` (never a keyword)
+	tokString               // 'string'
+	tokNumber               // 12 or 1.5
+	tokLong                 // 12L
+	tokDate                 // @2019-01-01
+	tokDateTime             // @2019-01-01T10:00
+	tokTime                 // @T10:00
+	tokVar                  // %name or %'name' or %`name`
+	tokSpecial              // $this, $index, $total
+	tokOp                   // punctuation and symbolic operators
 )
 
 // token is one lexical token with its byte offset in the source.

@@ -277,6 +277,9 @@ func itemEqual(a, b Item) (bool, bool) {
 	case Temporal:
 		switch y := bv.(type) {
 		case Temporal:
+			if (x.Kind == KindTime) != (y.Kind == KindTime) {
+				return false, true
+			}
 			c, ok := compareTemporal(x, y)
 			return c == 0, ok
 		case string:
@@ -646,34 +649,18 @@ func quantityArith(op string, x Quantity, bv any) (Collection, error) {
 				v = x.Value.sub(y.Value)
 			}
 			return Collection{systemItem(Quantity{Value: v, Unit: x.Unit})}, nil
-		case "*", "/":
-			ra, _, ok1 := x.canonical()
-			rb, _, ok2 := y.canonical()
-			if !ok1 || !ok2 {
+		case "*":
+			return Collection{systemItem(Quantity{Value: x.Value.mul(y.Value), Unit: x.Unit + "." + y.Unit})}, nil
+		case "/":
+			q, ok := x.Value.quo(y.Value)
+			if !ok {
 				return nil, nil
 			}
-			unit := x.Unit + "." + y.Unit
-			var r *big.Rat
-			if op == "*" {
-				r = new(big.Rat).Mul(ra, rb)
-			} else {
-				if rb.Sign() == 0 {
-					return nil, nil
-				}
-				r = new(big.Rat).Quo(ra, rb)
-				unit = x.Unit + "/" + y.Unit
-				if x.Unit == y.Unit {
-					unit = "1"
-				}
-			}
+			unit := x.Unit + "/" + y.Unit
 			if x.Unit == y.Unit {
-				r = map[bool]*big.Rat{true: new(big.Rat).Mul(x.Value.rat(), y.Value.rat()), false: new(big.Rat).Quo(x.Value.rat(), y.Value.rat())}[op == "*"]
-				if op == "*" {
-					unit = x.Unit + "2"
-				}
+				unit = "1"
 			}
-			d, _ := decimalFromRat(r, 0).quo(decimalFromInt(1))
-			return Collection{systemItem(Quantity{Value: d, Unit: unit})}, nil
+			return Collection{systemItem(Quantity{Value: q, Unit: unit})}, nil
 		}
 	case int64, Decimal:
 		d, _ := toDecimal(bv)

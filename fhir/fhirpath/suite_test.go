@@ -198,7 +198,7 @@ func sameOutput(typ, want, got string) bool {
 	if want == got {
 		return true
 	}
-	if typ == "decimal" {
+	if typ == "decimal" || typ == "" {
 		a, err1 := fhirpath.ParseDecimal(want)
 		b, err2 := fhirpath.ParseDecimal(got)
 		return err1 == nil && err2 == nil && a.Cmp(b) == 0

@@ -297,6 +297,10 @@ func compareTemporal(a, b Temporal) (cmp int, ok bool) {
 		return 0, false
 	}
 	if a.Kind != KindTime && (a.HasZone || b.HasZone) {
+		if a.HasZone != b.HasZone && min(a.Precision, b.Precision) >= PrecisionHour {
+			// One value has a zone and the other not: the order is unknown.
+			return 0, false
+		}
 		a, b = a.utc(), b.utc()
 	}
 	first := PrecisionYear

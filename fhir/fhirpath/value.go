@@ -14,9 +14,9 @@ type Collection []Item
 // computed by the expression (Boolean, Integer, Decimal, String, Date, DateTime, Time,
 // Quantity).
 type Item struct {
-	typ  string         // FHIR type name or backbone path ("Patient.contact"); "" for a System value
-	val  any            // JSON value (map[string]any, string, json.Number, bool), or a System value
-	ext  map[string]any // the "_name" sibling of a FHIR primitive, if any
+	typ string         // FHIR type name or backbone path ("Patient.contact"); "" for a System value
+	val any            // JSON value (map[string]any, string, json.Number, bool), or a System value
+	ext map[string]any // the "_name" sibling of a FHIR primitive, if any
 }
 
 // systemItem wraps a Go value (bool, int64, Decimal, string, Temporal, Quantity).
