@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/custodian-him/custodian"
@@ -43,32 +45,55 @@ func TestExamples(t *testing.T) {
 	known := readKnownInvalid(t)
 	defs := fhir.R4()
 
-	var total, passed int
-	seenKnown := map[string]bool{}
-	err = eachExample(f, func(name string, data []byte) {
-		total++
-		res, err := decode(data)
+	// Decoding dominates, so validate on every core; this also exercises
+	// concurrent use of the shared definitions.
+	type example struct {
+		name string
+		data []byte
+	}
+	var (
+		mu            sync.Mutex
+		total, passed int
+		seenKnown     = map[string]bool{}
+		work          = make(chan example)
+		wg            sync.WaitGroup
+	)
+	check := func(ex example) {
+		res, err := decode(ex.data)
 		if err != nil {
-			t.Errorf("%s: %v", name, err)
+			t.Errorf("%s: %v", ex.name, err)
 			return
 		}
 		errs := errorIssues(defs.Validate(res))
-		if reason, ok := known[name]; ok {
-			seenKnown[name] = true
+		mu.Lock()
+		defer mu.Unlock()
+		total++
+		if reason, ok := known[ex.name]; ok {
+			seenKnown[ex.name] = true
 			if len(errs) == 0 {
-				t.Errorf("%s is listed as invalid (%s) but validates: remove it from the list", name, reason)
+				t.Errorf("%s is listed as invalid (%s) but validates: remove it from the list", ex.name, reason)
 			}
 			return
 		}
 		if len(errs) > 0 {
-			t.Errorf("%s: %d errors, e.g. %s %s: %s", name, len(errs), errs[0].Code, errs[0].Path, errs[0].Message)
+			t.Errorf("%s: %d errors, e.g. %s %s: %s", ex.name, len(errs), errs[0].Code, errs[0].Path, errs[0].Message)
 			for _, is := range errs[1:min(len(errs), 5)] {
 				t.Logf("  %s %s: %s", is.Code, is.Path, is.Message)
 			}
 			return
 		}
 		passed++
-	})
+	}
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for ex := range work {
+				check(ex)
+			}
+		})
+	}
+	err = eachExample(f, func(name string, data []byte) { work <- example{name, data} })
+	close(work)
+	wg.Wait()
 	if err != nil {
 		t.Fatalf("read %s: %v", path, err)
 	}
