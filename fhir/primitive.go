@@ -163,9 +163,32 @@ func checkNumber(k primKind, v any) (code, msg string) {
 	return "", ""
 }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
-}
+// Character classes, looked up by byte: cheaper than comparisons on long
+// values such as base64 attachments.
+const (
+	classSpace uint8 = 1 << iota
+	classBase64
+	classID
+)
+
+var charClass = func() (t [256]uint8) {
+	for _, c := range []byte(" \t\n\r\f\v") {
+		t[c] |= classSpace | classBase64
+	}
+	for c := 0; c < 256; c++ {
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			t[c] |= classBase64 | classID
+		}
+	}
+	t['+'] |= classBase64
+	t['/'] |= classBase64
+	t['='] |= classBase64
+	t['-'] |= classID
+	t['.'] |= classID
+	return t
+}()
+
+func isSpace(c byte) bool { return charClass[c]&classSpace != 0 }
 
 func hasSpace(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -195,8 +218,7 @@ func isID(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '.') {
+		if charClass[s[i]]&classID == 0 {
 			return false
 		}
 	}
@@ -288,8 +310,7 @@ func isDecimal(s string) bool {
 // isBase64 accepts the base64 alphabet, padding and whitespace.
 func isBase64(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '+' || c == '/' || c == '=' || isSpace(c)) {
+		if charClass[s[i]]&classBase64 == 0 {
 			return false
 		}
 	}
