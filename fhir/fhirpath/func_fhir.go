@@ -144,7 +144,7 @@ func fnResolve(ec *evalCtx, focus Collection, _ []node) (Collection, error) {
 			}
 			continue
 		}
-		if r := ec.resolveLocal(ref); r != nil {
+		if r := ec.resolveLocal(ref, it); r != nil {
 			out = append(out, NewItem(r, ""))
 		}
 	}
@@ -153,7 +153,7 @@ func fnResolve(ec *evalCtx, focus Collection, _ []node) (Collection, error) {
 
 // resolveLocal resolves a reference without a resolver: contained resources, Bundle
 // entries, or a stub carrying the type and id of a literal reference.
-func (ec *evalCtx) resolveLocal(ref string) any {
+func (ec *evalCtx) resolveLocal(ref string, it Item) any {
 	for _, root := range ec.root {
 		m, ok := root.val.(map[string]any)
 		if !ok {
@@ -174,6 +174,15 @@ func (ec *evalCtx) resolveLocal(ref string) any {
 				return em["resource"]
 			}
 		}
+	}
+	if strings.HasPrefix(ref, "urn:") || !strings.Contains(ref, "/") {
+		// A urn: or logical reference names no type; Reference.type may.
+		m, _ := it.val.(map[string]any)
+		typ, _ := m["type"].(string)
+		if typ == "" {
+			return nil
+		}
+		return map[string]any{"resourceType": typ[strings.LastIndexByte(typ, '/')+1:]}
 	}
 	ref, _, _ = strings.Cut(ref, "/_history/")
 	parts := strings.Split(ref, "/")

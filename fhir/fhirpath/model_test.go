@@ -1,6 +1,7 @@
 package fhirpath_test
 
 import (
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"os"
@@ -102,3 +103,5 @@ func loadJSON(tb testing.TB, path string) any {
 	}
 	return v
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

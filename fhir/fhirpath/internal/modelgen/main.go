@@ -1,6 +1,9 @@
 // Command modelgen extracts the reduced FHIR R4 type model that the fhirpath tests use
 // (element path → types, type hierarchy, kinds) from the R4 StructureDefinition bundles.
 //
+// With -searchparams and -searchout it also extracts (code, base, type, expression) of
+// every SearchParameter for the tests.
+//
 // Usage (from the repository root):
 //
 //	go run ./fhir/fhirpath/internal/modelgen \
@@ -17,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 )
 
@@ -71,7 +73,15 @@ func main() {
 	typesPath := flag.String("types", "", "profiles-types.json.gz")
 	resPath := flag.String("resources", "", "profiles-resources.json.gz")
 	out := flag.String("out", "", "output .json.gz")
+	spIn := flag.String("searchparams", "", "search-parameters.json.gz (optional)")
+	spOut := flag.String("searchout", "", "output .json.gz for the SearchParameter expressions")
 	flag.Parse()
+	if *spIn != "" {
+		if err := extractSearchParams(*spIn, *spOut); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	model := map[string]*Type{}
 	for _, p := range []string{*typesPath, *resPath} {
 		if err := load(p, model); err != nil {
@@ -182,14 +192,55 @@ func load(path string, model map[string]*Type) error {
 			pt.Order = append(pt.Order, name)
 		}
 	}
-	names := make([]string, 0, len(model))
-	for n := range model {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	return nil
 }
 
 // isTypeRoot reports whether an element of type Element is a nested element of a
 // datatype (e.g. Timing.repeat) rather than the datatype itself.
 func isTypeRoot(path string) bool { return !strings.Contains(path, ".") }
+
+// SearchParam is the part of a SearchParameter the fhirpath tests use.
+type SearchParam struct {
+	Code       string   `json:"code"`
+	Base       []string `json:"base"`
+	Type       string   `json:"type"`
+	Expression string   `json:"expression,omitempty"`
+}
+
+func extractSearchParams(in, out string) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Entry []struct {
+			Resource SearchParam `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.NewDecoder(zr).Decode(&b); err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	params := make([]SearchParam, 0, len(b.Entry))
+	for _, e := range b.Entry {
+		params = append(params, e.Resource)
+	}
+	w, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	zw := gzip.NewWriter(w)
+	enc := json.NewEncoder(zw)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(params); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return w.Close()
+}
