@@ -34,7 +34,8 @@
 // an OperationOutcome issue type: structure (unknown elements, wrong JSON
 // kind, arrays versus single values, empty objects, arrays or nulls,
 // misaligned primitive extensions), required (missing elements), value
-// (primitive formats), code-invalid (codes outside an enumerable required
+// (primitive formats, references to resource types the element does not
+// allow), code-invalid (codes outside an enumerable required
 // value set) and invariant (ext-1, dom-2). Paths name JSON properties, so a
 // primitive's extension object appears as Patient._birthDate.
 //

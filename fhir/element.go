@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -149,6 +150,8 @@ type child struct {
 	vs     *valueSet
 	bind   bindKind
 	choice bool
+	// targets are the resource types a Reference may point to; nil for any.
+	targets map[string]bool
 }
 
 type valueSet struct {
@@ -266,6 +269,12 @@ func (b *builder) child(e *Element, typ string) (*child, error) {
 	}
 	if c.kind == kindComplex && c.next == nil {
 		return nil, fmt.Errorf("%s: no definition for %q", e.Path, typ)
+	}
+	if typ == "Reference" && len(e.Targets) > 0 && !slices.Contains(e.Targets, "Resource") {
+		c.targets = make(map[string]bool, len(e.Targets))
+		for _, t := range e.Targets {
+			c.targets[t] = true
+		}
 	}
 	if e.Binding != "" {
 		c.vs = d.valueSets[e.Binding]

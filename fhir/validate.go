@@ -38,7 +38,8 @@ var structuralConstraints = map[string]bool{
 // sorted by path; nil means the resource is valid. It checks the JSON
 // representation, element names, cardinality, choice types, primitive
 // formats, primitive extensions, contained and nested resources,
-// extensions and required bindings. FHIRPath invariants are not checked;
+// extensions, the resource types of literal references and required
+// bindings. FHIRPath invariants are not checked;
 // see ValidateWith. Messages name elements and types but never quote
 // values, so they carry no patient data.
 func (d *Definitions) Validate(resource map[string]any) []custodian.Issue {
@@ -290,6 +291,9 @@ func (v *validator) value(c *child, val any) {
 			return
 		}
 		v.object(c.next, obj)
+		if c.targets != nil {
+			v.reference(c, obj)
+		}
 		switch c.bind {
 		case bindCoding:
 			v.coding(c.vs, obj, "code")
@@ -402,6 +406,44 @@ func (v *validator) codeableConcept(vs *valueSet, obj map[string]any) {
 	if len(codings) > 0 && !fromSet {
 		v.errorf("code-invalid", "coding", "no coding from the required value set "+vs.url)
 	}
+}
+
+// reference checks that a literal reference names a resource type the
+// element allows. Only relative ("Patient/1") and absolute RESTful
+// references ("http://host/fhir/Patient/1", optionally with
+// /_history/v) are checked; fragments, URNs and other URLs pass.
+func (v *validator) reference(c *child, obj map[string]any) {
+	ref, _ := obj["reference"].(string)
+	typ := referenceType(ref)
+	if typ == "" || !v.d.IsResourceType(typ) {
+		return
+	}
+	if !c.targets[typ] {
+		v.errorf("value", "reference", "reference to resource type "+typ+" is not allowed here")
+	}
+}
+
+// referenceType returns the resource type of a RESTful literal reference,
+// or "".
+func referenceType(ref string) string {
+	if ref == "" || ref[0] == '#' || strings.HasPrefix(ref, "urn:") {
+		return ""
+	}
+	if i := strings.Index(ref, "/_history/"); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.IndexAny(ref, "?#"); i >= 0 {
+		return "" // a search URL or fragment: not a plain reference
+	}
+	slash := strings.LastIndexByte(ref, '/')
+	if slash <= 0 {
+		return ""
+	}
+	typ := ref[:slash]
+	if i := strings.LastIndexByte(typ, '/'); i >= 0 {
+		typ = typ[i+1:]
+	}
+	return typ
 }
 
 // constraints evaluates invariants through the checker; focus is the value

@@ -151,6 +151,11 @@ func TestValidateInvalid(t *testing.T) {
 			[]issue{{"value", "Patient.photo[0].data"}}},
 		{"bad time", `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueTime":"25:00:00"}`,
 			[]issue{{"value", "Observation.valueTime"}}},
+		{"reference to a disallowed type", `{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Organization/1"}}`,
+			[]issue{{"value", "Observation.subject.reference"}}},
+		{"absolute reference to a disallowed type", `{"resourceType":"Observation","status":"final","code":{"text":"x"},
+			"performer":[{"reference":"http://example.org/fhir/Encounter/1/_history/2"}]}`,
+			[]issue{{"value", "Observation.performer[0].reference"}}},
 		{"every issue reported", `{"resourceType":"Patient","foo":1,"gender":"x","birthDate":"x","name":[{"given":[""]}]}`,
 			[]issue{{"value", "Patient.birthDate"}, {"structure", "Patient.foo"}, {"code-invalid", "Patient.gender"}, {"value", "Patient.name[0].given[0]"}}},
 	}
@@ -195,6 +200,10 @@ func TestValidateValid(t *testing.T) {
 			"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}}]}`},
 		{"condition CodeableConcept with translation", `{"resourceType":"Condition","subject":{"reference":"Patient/1"},
 			"clinicalStatus":{"coding":[{"system":"http://snomed.info/sct","code":"55561003"},{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]}}`},
+		{"references", `{"resourceType":"Observation","status":"final","code":{"text":"x"},"contained":[{"resourceType":"Patient","id":"p"}],
+			"subject":{"reference":"#p"},"encounter":{"reference":"urn:uuid:8e7b1f1c-3d2b-4c3a-9e5d-0a1b2c3d4e5f"},
+			"performer":[{"reference":"http://example.org/fhir/Practitioner/1/_history/2"},{"reference":"Organization?identifier=x|1"},{"display":"Dr X"}],
+			"focus":[{"reference":"Anything/1"}]}`},
 		{"leap day and leap second", `{"resourceType":"Patient","birthDate":"2000-02-29","deceasedDateTime":"2016-12-31T23:59:60Z"}`},
 		{"xhtml narrative", `{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}}`},
 	}
