@@ -35,7 +35,8 @@ type Definitions struct {
 	version       string
 	types         map[string]*typeInfo
 	nodes         map[TypeRef]*node
-	resourceTypes []string // concrete, sorted
+	elements      map[string]*Element // by path
+	resourceTypes []string            // concrete, sorted
 	valueSets     map[string]*valueSet
 	elementNode   *node // "Element": the shape of a primitive's extension object
 }

@@ -58,6 +58,9 @@ func TestChild(t *testing.T) {
 		}
 	}
 
+	if c, _ := defs.Child("Observation", "valueQuantity"); c.Name != "valueQuantity" {
+		t.Errorf("Child.Name = %q", c.Name)
+	}
 	c, _ := defs.Child("Observation", "subject")
 	if !slices.Contains(c.Element.Targets, "Patient") {
 		t.Errorf("Observation.subject targets = %v; want Patient among them", c.Element.Targets)
@@ -69,6 +72,38 @@ func TestChild(t *testing.T) {
 	c, _ = defs.Child("Patient", "gender")
 	if c.Element.Binding != "http://hl7.org/fhir/ValueSet/administrative-gender" {
 		t.Errorf("Patient.gender binding = %q", c.Element.Binding)
+	}
+}
+
+func TestChoice(t *testing.T) {
+	t.Parallel()
+	defs := fhir.R4()
+	cs, ok := defs.Choice("Observation", "effective")
+	if !ok {
+		t.Fatal("Observation.effective not found")
+	}
+	var got [][2]string
+	for _, c := range cs {
+		got = append(got, [2]string{c.Name, c.Type})
+	}
+	want := [][2]string{{"effectiveDateTime", "dateTime"}, {"effectivePeriod", "Period"}, {"effectiveTiming", "Timing"}, {"effectiveInstant", "instant"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Choice(Observation, effective) (-want +got):\n%s", diff)
+	}
+	if cs, ok := defs.Choice("Extension", "value"); !ok || len(cs) != 50 {
+		t.Errorf("Choice(Extension, value): %d types, %v; want 50", len(cs), ok)
+	}
+	for _, bad := range [][2]string{{"Observation", "status"}, {"Observation", "valueQuantity"}, {"Nope", "value"}} {
+		if _, ok := defs.Choice(fhir.TypeRef(bad[0]), bad[1]); ok {
+			t.Errorf("Choice(%q, %q) found", bad[0], bad[1])
+		}
+	}
+	e, ok := defs.Element("Observation.component.value[x]")
+	if !ok || !e.IsChoice() || len(e.Types) != 11 || e.Name() != "value[x]" {
+		t.Errorf("Element(Observation.component.value[x]) = %+v, %v", e, ok)
+	}
+	if _, ok := defs.Element("Observation.valueQuantity"); ok {
+		t.Error("Element(Observation.valueQuantity) found; paths use [x]")
 	}
 }
 

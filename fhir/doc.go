@@ -24,6 +24,9 @@
 //	c, _ = defs.Child("Questionnaire.item", "item")
 //	// contentReference: c.Ref == "Questionnaire.item"
 //
+// Choice resolves a FHIRPath name of a choice element ("effective") to its
+// JSON names and types; Element looks up an element by its definition path
+// ("Observation.value[x]"); Elements lists a TypeRef's elements.
 // IsResourceType, ResourceTypes, IsPrimitive, Type and IsSubtype answer
 // questions about types.
 //

@@ -52,6 +52,8 @@ func (e *Element) IsArray() bool { return e.Max != 1 && e.Max != 0 }
 
 // Child is a JSON property name resolved against its parent's definition.
 type Child struct {
+	// Name is the JSON property name, e.g. "valueQuantity".
+	Name string
 	// Element is the definition of the element; for the JSON name
 	// "valueQuantity" it is the element "value[x]".
 	Element Element
@@ -81,11 +83,45 @@ func (d *Definitions) Child(parent TypeRef, jsonName string) (Child, bool) {
 	if !ok {
 		return Child{}, false
 	}
-	out := Child{Element: *c.el, Type: c.typ}
+	return c.public(jsonName), true
+}
+
+func (c *child) public(jsonName string) Child {
+	out := Child{Name: jsonName, Element: *c.el, Type: c.typ}
 	if c.next != nil {
 		out.Ref = c.next.ref
 	}
+	return out
+}
+
+// Choice resolves a FHIRPath name of a choice element ("value" for
+// value[x]) to one Child per allowed type, in definition order, each with
+// the JSON name that carries that type (valueQuantity, valueString, ...).
+// It reports false when parent has no choice element of that name.
+func (d *Definitions) Choice(parent TypeRef, name string) ([]Child, bool) {
+	n, ok := d.nodes[parent]
+	if !ok {
+		return nil, false
+	}
+	keys, ok := n.choiceKeys[name]
+	if !ok {
+		return nil, false
+	}
+	out := make([]Child, len(keys))
+	for i, k := range keys {
+		out[i] = n.children[k].public(k)
+	}
 	return out, true
+}
+
+// Element returns the element at path, as written in the definitions:
+// "Observation.value[x]", "Observation.component.code".
+func (d *Definitions) Element(path string) (Element, bool) {
+	e, ok := d.elements[path]
+	if !ok {
+		return Element{}, false
+	}
+	return *e, true
 }
 
 // Elements lists the elements directly under parent, in definition order.
@@ -111,7 +147,10 @@ type node struct {
 	required []required
 	// choices counts the choice elements, so that validation only tracks
 	// variants where there are any.
-	choices     int
+	choices int
+	// choiceKeys maps a choice element's FHIRPath name ("value") to its
+	// JSON names, in type order.
+	choiceKeys  map[string][]string
 	isResource  bool
 	isExtension bool
 	constraints []Constraint // of the type and its bases, for type roots
@@ -188,6 +227,7 @@ func (b *builder) add(typeName string, e *Element) {
 
 func (b *builder) finish() error {
 	d := b.d
+	d.elements = b.byPath
 	for _, n := range d.nodes {
 		if n.typeName != "" {
 			t := d.types[n.typeName]
@@ -239,6 +279,12 @@ func (b *builder) addChildren(n *node, e *Element) error {
 		if !choice {
 			break
 		}
+	}
+	if choice {
+		if n.choiceKeys == nil {
+			n.choiceKeys = map[string][]string{}
+		}
+		n.choiceKeys[strings.TrimSuffix(name, "[x]")] = keys
 	}
 	if e.Min > 0 {
 		n.required = append(n.required, required{el: e, keys: keys})
