@@ -17,6 +17,10 @@ type Decimal struct {
 func ParseDecimal(s string) (Decimal, error) { return parseDecimal(s) }
 
 func parseDecimal(s string) (Decimal, error) {
+	if i := strings.IndexAny(s, "eE"); i >= 0 && len(s)-i > 4 {
+		// Refuse exponents beyond 999: they would build enormous numbers.
+		return Decimal{}, fmt.Errorf("decimal exponent out of range in %q", s)
+	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {
 		return Decimal{}, fmt.Errorf("invalid decimal %q", s)

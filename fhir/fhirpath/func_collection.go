@@ -134,6 +134,10 @@ func fnSelect(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 	return out, nil
 }
 
+// maxRepeatItems bounds repeat(), whose projection may generate new values forever
+// (repeat($this + 1)).
+const maxRepeatItems = 10000
+
 func fnRepeat(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 	var out Collection
 	queue := focus
@@ -147,6 +151,9 @@ func fnRepeat(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 			r, err := args[0].eval(ec.scoped(one, i), one)
 			if err != nil {
 				return nil, err
+			}
+			if len(out)+len(r) > maxRepeatItems {
+				return nil, execErrorf("repeat() produced more than %d items", maxRepeatItems)
 			}
 			for _, it := range r {
 				if !containsItem(out, it) {

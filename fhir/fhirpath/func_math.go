@@ -52,6 +52,10 @@ func fnAbs(_ *evalCtx, focus Collection, _ []node) (Collection, error) {
 	return nil, nil
 }
 
+// maxDecimalPlaces bounds precisions given to round(), so that an expression cannot ask
+// for astronomically large intermediate numbers.
+const maxDecimalPlaces = 100
+
 func floatDecimal(f float64) (Collection, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, nil
@@ -135,7 +139,7 @@ func fnPower(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 	}
 	bi, bInt := v.(int64)
 	ei, eInt := ev.(int64)
-	if bInt && eInt && ei >= 0 {
+	if bInt && eInt && ei >= 0 && ei <= 64 {
 		r := new(big.Int).Exp(big.NewInt(bi), big.NewInt(ei), nil)
 		if r.IsInt64() {
 			return Collection{systemItem(r.Int64())}, nil
@@ -157,8 +161,8 @@ func fnRound(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 			return nil, err
 		}
 		if ok {
-			if p < 0 {
-				return nil, execErrorf("round() precision must not be negative")
+			if p < 0 || p > maxDecimalPlaces {
+				return nil, execErrorf("round() precision must be between 0 and %d", maxDecimalPlaces)
 			}
 			places = p
 		}

@@ -81,7 +81,7 @@ func isKnownFHIRType(m Model, name string) bool {
 		return m.Kind(name) != KindUnknown
 	}
 	// Without a model, any capitalised name may be a FHIR complex type or resource.
-	return name != "" && name[0] >= 'A' && name[0] <= 'Z' && !systemTypes[name]
+	return name != "" && name[0] >= 'A' && name[0] <= 'Z' && (!systemTypes[name] || quantityTypes[name])
 }
 
 var systemTypes = map[string]bool{

@@ -206,7 +206,10 @@ func concatOperand(c Collection) (string, error) {
 	if len(c) > 1 {
 		return "", execErrorf("&: operand is a collection of %d items", len(c))
 	}
-	v, _ := c[0].system()
+	v, ok := c[0].system()
+	if !ok && !c[0].isComplex() {
+		return "", nil // a primitive with extensions only
+	}
 	s, ok := v.(string)
 	if !ok {
 		return "", execErrorf("&: operand is not a string")
@@ -529,12 +532,21 @@ func arithmetic(op string, l, r Collection) (Collection, error) {
 	if len(l) > 1 || len(r) > 1 {
 		return nil, execErrorf("%s: operands must be single items", op)
 	}
-	av, _ := l[0].system()
-	bv, _ := r[0].system()
+	av, aok := l[0].system()
+	bv, bok := r[0].system()
+	if !aok && !l[0].isComplex() || !bok && !r[0].isComplex() {
+		return nil, nil // a primitive with extensions only
+	}
 	switch x := av.(type) {
 	case string:
 		if y, ok := bv.(string); ok && op == "+" {
 			return Collection{systemItem(x + y)}, nil
+		}
+		if q, ok := bv.(Quantity); ok && (op == "+" || op == "-") {
+			// Without a model a date is read as a string.
+			if t, err := ParseTemporal(x); err == nil {
+				return arithmetic(op, Collection{systemItem(t)}, Collection{systemItem(q)})
+			}
 		}
 	case int64:
 		if y, ok := bv.(int64); ok && op != "/" {

@@ -159,6 +159,12 @@ func (it Item) system() (any, bool) {
 	return it.val, true
 }
 
+// isComplex reports whether the item is a complex node (not a primitive or System value).
+func (it Item) isComplex() bool {
+	_, ok := it.val.(map[string]any)
+	return ok && it.typ != ""
+}
+
 func isIntegerType(t string) bool {
 	return t == "integer" || t == "positiveInt" || t == "unsignedInt" || t == "integer64"
 }
