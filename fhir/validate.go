@@ -149,11 +149,7 @@ func (v *validator) object(n *node, m map[string]any) {
 	}
 	var seenBuf [4]*Element
 	seen := seenBuf[:0]
-	onlyID := true
 	for key, val := range m {
-		if key != "id" {
-			onlyID = false
-		}
 		if key == "resourceType" && n.isResource {
 			continue
 		}
@@ -174,9 +170,6 @@ func (v *validator) object(n *node, m map[string]any) {
 			}
 		}
 		v.property(c, key, val, m)
-	}
-	if onlyID && !n.isResource {
-		v.errorf("structure", "", "element has an id but no value or children")
 	}
 	for _, r := range n.required {
 		if !present(m, r.keys) {
@@ -291,6 +284,7 @@ func (v *validator) value(c *child, val any) {
 			return
 		}
 		v.object(c.next, obj)
+		v.notOnlyID(obj)
 		if c.targets != nil {
 			v.reference(c, obj)
 		}
@@ -337,6 +331,9 @@ func (v *validator) primitiveExtension(n *node, key string, val any, m map[strin
 			return
 		}
 		v.object(v.d.elementNode, obj)
+		if _, hasValue := m[key[1:]]; !hasValue {
+			v.notOnlyID(obj)
+		}
 		return
 	}
 	arr, ok := val.([]any)
@@ -366,6 +363,17 @@ func (v *validator) primitiveExtension(n *node, key string, val any, m map[strin
 			continue
 		}
 		v.object(v.d.elementNode, obj)
+		if i >= len(values) || values[i] == nil {
+			v.notOnlyID(obj)
+		}
+	}
+}
+
+// notOnlyID enforces the part of ele-1 that an element with no value must
+// have children other than its id.
+func (v *validator) notOnlyID(obj map[string]any) {
+	if _, ok := obj["id"]; ok && len(obj) == 1 {
+		v.errorf("structure", "", "element has an id but no value or children")
 	}
 }
 
