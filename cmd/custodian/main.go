@@ -31,6 +31,7 @@ const usage = `Custodian — health information management and the legal patient
 
 Usage:
   custodian serve [--addr HOST:PORT] [--data DIR]   run the server (FHIR API at /fhir)
+  custodian bench store [--resources N]             measure the record store's speed
   custodian version                                 print the version
 
 Run "custodian COMMAND -h" for a command's options.
@@ -45,6 +46,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return (&ServeCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "bench":
+		return (&BenchCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "custodian", custodian.Version)
 		return nil
