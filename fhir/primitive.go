@@ -149,7 +149,8 @@ func checkNumber(k primKind, v any) (code, msg string) {
 		return "", ""
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || (len(s) > 1 && s[0] == '0') || strings.HasPrefix(s, "-0") {
+	digits := strings.TrimPrefix(s, "-")
+	if err != nil || (len(digits) > 1 && digits[0] == '0') {
 		return "value", "invalid " + primNames[k]
 	}
 	switch {
