@@ -145,9 +145,6 @@ type node struct {
 	elements []*Element
 	children map[string]*child // by JSON name, choice variants expanded
 	required []required
-	// choices counts the choice elements, so that validation only tracks
-	// variants where there are any.
-	choices int
 	// choiceKeys maps a choice element's FHIRPath name ("value") to its
 	// JSON names, in type order.
 	choiceKeys  map[string][]string
@@ -261,9 +258,6 @@ func (b *builder) addChildren(n *node, e *Element) error {
 	name := e.Name()
 	choice := e.IsChoice()
 	var keys []string
-	if choice {
-		n.choices++
-	}
 	for _, typ := range e.Types {
 		key := name
 		if choice {

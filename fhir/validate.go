@@ -39,9 +39,10 @@ var structuralConstraints = map[string]bool{
 // representation, element names, cardinality, choice types, primitive
 // formats, primitive extensions, contained and nested resources,
 // extensions, the resource types of literal references and required
-// bindings. FHIRPath invariants are not checked;
-// see ValidateWith. Messages name elements and types but never quote
-// values, so they carry no patient data.
+// bindings. FHIRPath invariants are not checked; see ValidateWith.
+// Messages name elements and types but never quote values, so they carry
+// no patient data. Issues at the same path keep the order they were found
+// in; paths sort as strings, so name[10] comes before name[2].
 func (d *Definitions) Validate(resource map[string]any) []custodian.Issue {
 	return d.ValidateWith(resource, nil)
 }
@@ -162,7 +163,7 @@ func (v *validator) object(n *node, m map[string]any) {
 			v.errorf("structure", key, "unknown element")
 			continue
 		}
-		if c.choice && n.choices > 0 {
+		if c.choice {
 			if slices.Contains(seen, c.el) {
 				v.errorf("structure", strings.TrimSuffix(c.el.Name(), "[x]"), "more than one type given for choice element "+c.el.Name())
 			} else {
