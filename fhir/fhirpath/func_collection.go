@@ -10,8 +10,12 @@ func fnExists(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 	if len(args) == 0 {
 		return boolColl(len(focus) > 0), nil
 	}
-	for i, it := range focus {
-		ok, err := ec.criterion(args[0], it, i)
+	if len(focus) == 0 {
+		return boolColl(false), nil
+	}
+	sub := ec.scoped(nil, 0)
+	for i := range focus {
+		ok, err := sub.criterion(args[0], focus, i)
 		if err != nil {
 			return nil, err
 		}
@@ -22,10 +26,12 @@ func fnExists(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 	return boolColl(false), nil
 }
 
-// criterion evaluates a boolean lambda argument for one item.
-func (ec *evalCtx) criterion(n node, it Item, i int) (bool, error) {
-	one := Collection{it}
-	r, err := n.eval(ec.scoped(one, i), one)
+// criterion evaluates a boolean lambda argument for item i of focus; ec is a scope made
+// by scoped, reused across items to save allocations.
+func (ec *evalCtx) criterion(n node, focus Collection, i int) (bool, error) {
+	one := focus[i : i+1 : i+1]
+	ec.this, ec.index = one, i
+	r, err := n.eval(ec, one)
 	if err != nil {
 		return false, err
 	}
@@ -34,8 +40,12 @@ func (ec *evalCtx) criterion(n node, it Item, i int) (bool, error) {
 }
 
 func fnAll(ec *evalCtx, focus Collection, args []node) (Collection, error) {
-	for i, it := range focus {
-		ok, err := ec.criterion(args[0], it, i)
+	if len(focus) == 0 {
+		return boolColl(true), nil
+	}
+	sub := ec.scoped(nil, 0)
+	for i := range focus {
+		ok, err := sub.criterion(args[0], focus, i)
 		if err != nil {
 			return nil, err
 		}
@@ -106,13 +116,17 @@ func fnIsDistinct(_ *evalCtx, focus Collection, _ []node) (Collection, error) {
 
 func fnWhere(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 	var out Collection
-	for i, it := range focus {
-		ok, err := ec.criterion(args[0], it, i)
+	if len(focus) == 0 {
+		return nil, nil
+	}
+	sub := ec.scoped(nil, 0)
+	for i := range focus {
+		ok, err := sub.criterion(args[0], focus, i)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			out = append(out, it)
+			out = append(out, focus[i])
 		}
 	}
 	return out, nil
@@ -122,10 +136,15 @@ func fnSelect(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 	if len(focus) == 1 {
 		return args[0].eval(ec.scoped(focus, 0), focus)
 	}
+	if len(focus) == 0 {
+		return nil, nil
+	}
 	var out Collection
+	sub := ec.scoped(nil, 0)
 	for i := range focus {
 		one := focus[i : i+1 : i+1]
-		r, err := args[0].eval(ec.scoped(one, i), one)
+		sub.this, sub.index = one, i
+		r, err := args[0].eval(sub, one)
 		if err != nil {
 			return nil, err
 		}

@@ -185,11 +185,9 @@ func (ec *evalCtx) resolveLocal(ref string, it Item) any {
 		return map[string]any{"resourceType": typ[strings.LastIndexByte(typ, '/')+1:]}
 	}
 	ref, _, _ = strings.Cut(ref, "/_history/")
-	parts := strings.Split(ref, "/")
-	if len(parts) < 2 {
-		return nil
-	}
-	typ, id := parts[len(parts)-2], parts[len(parts)-1]
+	slash := strings.LastIndexByte(ref, '/')
+	typ, id := ref[:slash], ref[slash+1:]
+	typ = typ[strings.LastIndexByte(typ, '/')+1:]
 	if typ == "" || typ[0] < 'A' || typ[0] > 'Z' || id == "" {
 		return nil
 	}
