@@ -16,6 +16,7 @@ const (
 	ExecutionError
 )
 
+// String returns the suite's name for the kind: "syntax", "semantic" or "execution".
 func (k ErrorKind) String() string {
 	switch k {
 	case SyntaxError:
@@ -36,6 +37,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error formats the kind, position and message.
 func (e *Error) Error() string {
 	if e.Pos >= 0 {
 		return fmt.Sprintf("fhirpath: %s error at offset %d: %s", e.Kind, e.Pos, e.Msg)

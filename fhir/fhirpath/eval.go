@@ -42,6 +42,10 @@ type Env struct {
 	// Strict makes unknown element names errors (needs Model), as in the test suite's
 	// mode="strict".
 	Strict bool
+	// Resource and RootResource are %resource and %rootResource when the input is not the
+	// resource itself (e.g. an invariant evaluated on an element, or a contained resource).
+	// When nil they default to the input, which is also %context.
+	Resource, RootResource any
 	// Vars holds %name external constants. A value may be a Collection, an Item, or a Go/JSON
 	// value (string, bool, int, int64, json.Number, Decimal, Temporal, Quantity, map[string]any).
 	Vars map[string]any
@@ -67,7 +71,7 @@ type evalCtx struct {
 	ctx      context.Context
 	env      *Env
 	model    Model
-	root     Collection // %context, %resource, %rootResource
+	root     Collection // %context: the input
 	this     Collection
 	index    int
 	hasIndex bool
@@ -133,7 +137,20 @@ type varNode struct {
 
 func (n *varNode) eval(ec *evalCtx, _ Collection) (Collection, error) {
 	switch n.name {
-	case "context", "resource", "rootResource":
+	case "context":
+		return ec.root, nil
+	case "resource":
+		if ec.env.Resource != nil {
+			return toCollection(ec.env.Resource), nil
+		}
+		return ec.root, nil
+	case "rootResource":
+		if ec.env.RootResource != nil {
+			return toCollection(ec.env.RootResource), nil
+		}
+		if ec.env.Resource != nil {
+			return toCollection(ec.env.Resource), nil
+		}
 		return ec.root, nil
 	case "ucum":
 		return Collection{systemItem("http://unitsofmeasure.org")}, nil
