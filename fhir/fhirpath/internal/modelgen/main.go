@@ -178,7 +178,9 @@ func load(path string, model map[string]*Type) error {
 							}
 						}
 					}
-					if code == "BackboneElement" || code == "Element" && el.Path != sd.Type+".extension" && len(sd.Type) > 0 && !isTypeRoot(el.Path) {
+					if code == "BackboneElement" || code == "Element" {
+						// An element defined inline (Patient.contact, Timing.repeat) is
+						// its own type, named by its path.
 						model[el.Path] = &Type{Kind: "backbone", Base: code}
 						code = el.Path
 					}
@@ -194,10 +196,6 @@ func load(path string, model map[string]*Type) error {
 	}
 	return nil
 }
-
-// isTypeRoot reports whether an element of type Element is a nested element of a
-// datatype (e.g. Timing.repeat) rather than the datatype itself.
-func isTypeRoot(path string) bool { return !strings.Contains(path, ".") }
 
 // SearchParam is the part of a SearchParameter the fhirpath tests use.
 type SearchParam struct {
