@@ -8,18 +8,19 @@ import (
 
 // Expression is a compiled FHIRPath expression. It is immutable and safe for concurrent use.
 type Expression struct {
-	src  string
-	root node
+	src       string
+	root      node
+	usesClock bool
 }
 
 // Compile parses a FHIRPath expression. It returns an *[Error] of kind SyntaxError for
 // malformed text and SemanticError for unknown functions or wrong argument counts.
 func Compile(src string) (*Expression, error) {
-	n, err := parse(src)
+	p, n, err := parse(src)
 	if err != nil {
 		return nil, err
 	}
-	return &Expression{src: src, root: n}, nil
+	return &Expression{src: src, root: n, usesClock: p.usesClock}, nil
 }
 
 // MustCompile is like [Compile] but panics on error; for expressions fixed in the program.
@@ -76,11 +77,12 @@ type evalCtx struct {
 	index    int
 	hasIndex bool
 	total    Collection
-	now      *time.Time
+	now      time.Time // set when the expression reads the clock
 }
 
 // Evaluate runs the expression against input, which is typically a resource decoded by
 // encoding/json with UseNumber (map[string]any); it may also be an Item or a Collection.
+// The result may share memory with the expression and the input: do not modify it.
 // Errors are *[Error] values (kind ExecutionError or, in strict mode, SemanticError) or
 // the context's error.
 func (e *Expression) Evaluate(ctx context.Context, input any, env *Env) (Collection, error) {
@@ -101,6 +103,14 @@ func (e *Expression) Evaluate(ctx context.Context, input any, env *Env) (Collect
 		root = Collection{NewItem(v, "")}
 	}
 	ec := &evalCtx{ctx: ctx, env: env, model: env.Model, root: root, this: root}
+	if e.usesClock {
+		// Read the clock once: now() is the same throughout an evaluation (§ 5.9.2).
+		now := time.Now()
+		if env.Now != nil {
+			now = env.Now()
+		}
+		ec.now = now
+	}
 	return e.root.eval(ec, root)
 }
 

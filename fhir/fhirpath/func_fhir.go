@@ -54,16 +54,7 @@ func fnTrace(ec *evalCtx, focus Collection, args []node) (Collection, error) {
 	return focus, nil
 }
 
-func (ec *evalCtx) clock() time.Time {
-	if ec.now == nil {
-		now := time.Now()
-		if ec.env.Now != nil {
-			now = ec.env.Now()
-		}
-		ec.now = &now
-	}
-	return *ec.now
-}
+func (ec *evalCtx) clock() time.Time { return ec.now }
 
 func fnNow(ec *evalCtx, _ Collection, _ []node) (Collection, error) {
 	return Collection{systemItem(fromTime(ec.clock(), KindDateTime, PrecisionMillisecond, true))}, nil

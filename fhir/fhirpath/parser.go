@@ -34,24 +34,25 @@ var binaryPrec = map[string]int{
 
 // parser is a precedence-climbing parser over the token slice.
 type parser struct {
-	toks []token
-	i    int
+	toks      []token
+	i         int
+	usesClock bool // the expression calls now(), today() or timeOfDay()
 }
 
-func parse(src string) (node, error) {
+func parse(src string) (*parser, node, error) {
 	toks, err := lex(src)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &parser{toks: toks}
 	n, err := p.expr(precImplies)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if t := p.peek(); t.kind != tokEOF {
-		return nil, syntaxErrorf(t.pos, "unexpected %q", t.text)
+		return nil, nil, syntaxErrorf(t.pos, "unexpected %q", t.text)
 	}
-	return n, nil
+	return p, n, nil
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -323,6 +324,10 @@ func (p *parser) invocation() (node, error) {
 		}
 		if err := p.expect(")"); err != nil {
 			return nil, err
+		}
+		switch t.text {
+		case "now", "today", "timeOfDay":
+			p.usesClock = true
 		}
 		return newFunc(t.text, args, t.pos)
 	case tokEOF:
