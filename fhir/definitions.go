@@ -150,7 +150,7 @@ func Load(gz []byte) (*Definitions, error) {
 			d.resourceTypes = append(d.resourceTypes, t.Name)
 		}
 		for _, e := range t.Elements {
-			b.add(t.Name, &Element{
+			b.add(&Element{
 				Path: e.Path, Min: e.Min, Max: e.Max, Types: e.Types, Targets: e.Targets,
 				ContentRef: e.ContentRef, Binding: e.Binding, Constraints: e.Constraints,
 			})

@@ -215,7 +215,7 @@ func (b *builder) node(ref TypeRef) *node {
 	return n
 }
 
-func (b *builder) add(typeName string, e *Element) {
+func (b *builder) add(e *Element) {
 	b.byPath[e.Path] = e
 	parent := e.Path[:strings.LastIndexByte(e.Path, '.')]
 	n := b.node(TypeRef(parent))
