@@ -1,0 +1,153 @@
+package fhirapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+const txBundle = `{"resourceType":"Bundle","type":"transaction","entry":[
+ {"fullUrl":"urn:uuid:11111111-1111-4111-8111-111111111111","resource":{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"tx1"}],"name":[{"family":"Tx"}]},"request":{"method":"POST","url":"Patient"}},
+ {"fullUrl":"urn:uuid:22222222-2222-4222-8222-222222222222","resource":{"resourceType":"Encounter","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},"subject":{"reference":"urn:uuid:11111111-1111-4111-8111-111111111111"}},"request":{"method":"POST","url":"Encounter"}},
+ {"resource":{"resourceType":"Condition","subject":{"reference":"urn:uuid:11111111-1111-4111-8111-111111111111"},"encounter":{"reference":"urn:uuid:22222222-2222-4222-8222-222222222222"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"E11.9"}]}%s},"request":{"method":"POST","url":"Condition"}}
+]}`
+
+func TestTransaction(t *testing.T) {
+	c := newServer(t)
+	r := c.do("POST", "/fhir", fmt.Sprintf(txBundle, "")).must(t, http.StatusOK)
+	if r.str("type") != "transaction-response" || len(r.entries()) != 3 {
+		t.Fatalf("response: %s", r.raw)
+	}
+	pid := r.str("entry", "0", "resource", "id")
+	if r.str("entry", "0", "response", "status") != "201 Created" {
+		t.Fatalf("entry 0: %s", r.raw)
+	}
+	if got := r.str("entry", "1", "resource", "subject", "reference"); got != "Patient/"+pid {
+		t.Fatalf("urn:uuid reference not rewritten: %q", got)
+	}
+	s := c.do("GET", "/fhir/Condition?subject=Patient/"+pid, "").must(t, http.StatusOK)
+	if len(s.entries()) != 1 {
+		t.Fatalf("condition by subject: %s", s.raw)
+	}
+	// Conditional references resolve to the one match.
+	cond := `{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient?identifier=urn:mrn|tx1"}},"request":{"method":"POST","url":"Observation"}}]}`
+	o := c.do("POST", "/fhir", cond).must(t, http.StatusOK)
+	if got := o.str("entry", "0", "resource", "subject", "reference"); got != "Patient/"+pid {
+		t.Fatalf("conditional reference: %q", got)
+	}
+}
+
+func TestTransactionAllOrNothing(t *testing.T) {
+	c := newServer(t)
+	// The third entry is invalid: nothing of the bundle may be stored.
+	r := c.do("POST", "/fhir", fmt.Sprintf(txBundle, `,"onsetDateTime":"yesterday"`)).must(t, http.StatusBadRequest)
+	if !strings.Contains(string(r.raw), "Bundle.entry[2].resource.onsetDateTime") {
+		t.Fatalf("issue location missing: %s", r.raw)
+	}
+	for _, typ := range []string{"Patient", "Encounter", "Condition"} {
+		s := c.do("GET", "/fhir/"+typ+"?_total=accurate", "").must(t, http.StatusOK)
+		if s.str("total") != "0" {
+			t.Fatalf("%s stored after failed transaction: %s", typ, s.raw)
+		}
+	}
+	h := c.do("GET", "/fhir/_history", "").must(t, http.StatusOK)
+	if h.str("total") != "0" {
+		t.Fatalf("history after failed transaction: %s", h.raw)
+	}
+	// A failure found only while writing (a stale If-Match) undoes the rest too.
+	c.do("PUT", "/fhir/Patient/keep", `{"resourceType":"Patient","id":"keep"}`).must(t, http.StatusCreated)
+	late := `{"resourceType":"Bundle","type":"transaction","entry":[
+	 {"resource":{"resourceType":"Patient","name":[{"family":"New"}]},"request":{"method":"POST","url":"Patient"}},
+	 {"resource":{"resourceType":"Patient","id":"keep","active":true},"request":{"method":"PUT","url":"Patient/keep","ifMatch":"W/\"9\""}}]}`
+	c.do("POST", "/fhir", late).must(t, http.StatusPreconditionFailed)
+	if s := c.do("GET", "/fhir/Patient?_total=accurate", ""); s.str("total") != "1" {
+		t.Fatalf("patients after failed transaction: %s", s.raw)
+	}
+}
+
+func TestBatch(t *testing.T) {
+	c := newServer(t)
+	c.do("PUT", "/fhir/Patient/b1", `{"resourceType":"Patient","id":"b1"}`).must(t, http.StatusCreated)
+	batch := `{"resourceType":"Bundle","type":"batch","entry":[
+	 {"resource":{"resourceType":"Patient","name":[{"family":"Batch"}]},"request":{"method":"POST","url":"Patient"}},
+	 {"resource":{"resourceType":"Patient","birthDate":"bad"},"request":{"method":"POST","url":"Patient"}},
+	 {"request":{"method":"GET","url":"Patient/b1"}},
+	 {"request":{"method":"GET","url":"Patient/nope"}},
+	 {"request":{"method":"DELETE","url":"Patient/b1"}}]}`
+	r := c.do("POST", "/fhir", batch).must(t, http.StatusOK)
+	want := []string{"201", "400", "200", "404", "200"}
+	for i, w := range want {
+		if got := r.str("entry", fmt.Sprint(i), "response", "status"); !strings.HasPrefix(got, w) {
+			t.Errorf("entry %d status %q, want %s", i, got, w)
+		}
+	}
+	if r.str("entry", "1", "response", "outcome", "resourceType") != "OperationOutcome" {
+		t.Errorf("failed entry has no outcome: %s", r.raw)
+	}
+}
+
+func TestConcurrentConditionalCreate(t *testing.T) {
+	c := newServer(t)
+	const n = 50
+	var wg sync.WaitGroup
+	statuses := make([]int, n)
+	ids := make([]string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := c.do("POST", "/fhir/Patient", fmt.Sprintf(patient, "race"), "If-None-Exist", "identifier=urn:mrn|race")
+			statuses[i], ids[i] = r.status, r.str("id")
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		switch statuses[i] {
+		case http.StatusCreated:
+			created++
+		case http.StatusOK:
+		default:
+			t.Fatalf("request %d: status %d", i, statuses[i])
+		}
+		if ids[i] != ids[0] {
+			t.Fatalf("different ids returned: %s and %s", ids[i], ids[0])
+		}
+	}
+	s := c.do("GET", "/fhir/Patient?identifier=urn:mrn|race&_total=accurate", "").must(t, http.StatusOK)
+	if created != 1 || s.str("total") != "1" {
+		t.Fatalf("created %d, stored %s; want exactly one", created, s.str("total"))
+	}
+}
+
+func TestHistoryPaging(t *testing.T) {
+	c := newServer(t)
+	for i := range 25 {
+		c.do("POST", "/fhir/Patient", fmt.Sprintf(patient, fmt.Sprint(i))).must(t, http.StatusCreated)
+	}
+	seen := map[string]bool{}
+	next := "/fhir/Patient/_history?_count=10"
+	pages := 0
+	for next != "" {
+		r := c.do("GET", next, "").must(t, http.StatusOK)
+		pages++
+		for _, e := range r.entries() {
+			seen[e.(map[string]any)["fullUrl"].(string)] = true
+		}
+		next = ""
+		links, _ := r.body["link"].([]any)
+		for _, l := range links {
+			l := l.(map[string]any)
+			if l["relation"] == "next" {
+				next = strings.TrimPrefix(l["url"].(string), c.base)
+			}
+		}
+		// A write between pages must not shift them.
+		c.do("POST", "/fhir/Observation", `{"resourceType":"Observation","status":"final","code":{"text":"x"}}`)
+	}
+	if pages != 3 || len(seen) != 25 {
+		t.Fatalf("pages %d, distinct entries %d", pages, len(seen))
+	}
+}

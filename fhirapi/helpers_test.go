@@ -1,0 +1,144 @@
+package fhirapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/custodian-him/custodian/fhir"
+	"github.com/custodian-him/custodian/fhir/search"
+	"github.com/custodian-him/custodian/fhirapi"
+	"github.com/custodian-him/custodian/sqldb/sqlite"
+	"github.com/custodian-him/custodian/store"
+)
+
+var (
+	registryOnce sync.Once
+	registry     *search.Registry
+)
+
+// newServer starts the FHIR API on a fresh SQLite database in a temp dir.
+func newServer(tb testing.TB) *client {
+	tb.Helper()
+	registryOnce.Do(func() {
+		var err error
+		if registry, err = search.NewR4(fhir.R4()); err != nil {
+			panic(err)
+		}
+	})
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.RegisterParams(ctx, registry.Indexed()); err != nil {
+		tb.Fatal(err)
+	}
+	st := store.New(db, fhir.R4(), registry)
+	h := (&fhirapi.Handler{Store: st, Types: fhir.R4().ResourceTypes(), MaxBody: 8 << 20}).Init()
+	srv := httptest.NewServer(h)
+	tb.Cleanup(func() {
+		srv.Close()
+		db.Close()
+	})
+	return &client{tb: tb, base: srv.URL, http: srv.Client()}
+}
+
+type client struct {
+	tb   testing.TB
+	base string
+	http *http.Client
+}
+
+type response struct {
+	status int
+	header http.Header
+	raw    []byte
+	body   map[string]any
+}
+
+// do sends a request; headers come in name, value pairs.
+func (c *client) do(method, path, body string, headers ...string) *response {
+	c.tb.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	r := &response{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if len(raw) > 0 {
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.UseNumber()
+		if err := dec.Decode(&r.body); err != nil {
+			c.tb.Fatalf("%s %s: response is not JSON: %v: %.200s", method, path, err, raw)
+		}
+	}
+	return r
+}
+
+// must checks the status and returns the response.
+func (r *response) must(tb testing.TB, status int) *response {
+	tb.Helper()
+	if r.status != status {
+		tb.Fatalf("status %d, want %d: %.600s", r.status, status, r.raw)
+	}
+	return r
+}
+
+func (r *response) str(path ...string) string {
+	var v any = r.body
+	for _, p := range path {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			var i int
+			json.Unmarshal([]byte(p), &i)
+			if i >= len(x) {
+				return ""
+			}
+			v = x[i]
+		default:
+			return ""
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case nil:
+		return ""
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
+
+func (r *response) entries() []any {
+	e, _ := r.body["entry"].([]any)
+	return e
+}
