@@ -65,6 +65,29 @@ func choiceBase(name string) (string, bool) {
 
 // appendChoice appends the value of a choice element stored under name+Type keys.
 func (ec *evalCtx) appendChoice(out Collection, m map[string]any, name string, types []string) Collection {
+	if len(types) > 0 && len(name)+32 < 64 {
+		// Look the candidate keys up directly. The key is built in a stack buffer; a map
+		// index with string(bytes) does not allocate.
+		var buf [64]byte
+		for _, t := range types {
+			if len(name)+1+len(t) > len(buf) {
+				continue
+			}
+			key := append(append(append(buf[:0], '_'), name...), t...)
+			if c := key[len(name)+1]; c >= 'a' && c <= 'z' {
+				key[len(name)+1] = c - 'a' + 'A'
+			}
+			v, hasV := m[string(key[1:])]
+			var ext any
+			if _, isMap := v.(map[string]any); !isMap {
+				ext = m[string(key)]
+			}
+			if hasV || ext != nil {
+				out = ec.appendValues(out, v, ext, t)
+			}
+		}
+		return out
+	}
 	for k, v := range m {
 		if len(k) > len(name) && k[:len(name)] == name && k[len(name)] >= 'A' && k[len(name)] <= 'Z' {
 			typ := choiceSuffixType(k[len(name):], types)
