@@ -475,3 +475,24 @@ func (v *validator) constraints(cs []Constraint, focus any, child string) {
 		}
 	}
 }
+
+// IssuesError turns validation issues into the error a write returns: nil
+// when none has severity error, else a *custodian.Error with code EINVALID
+// (the FHIR API answers 400: the resource fails the base R4 rules) that
+// carries every issue, warnings included.
+func IssuesError(issues []custodian.Issue) error {
+	n := 0
+	for _, is := range issues {
+		if is.Severity == SeverityError {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	msg := "Resource is not valid FHIR R4: 1 problem."
+	if n > 1 {
+		msg = "Resource is not valid FHIR R4: " + strconv.Itoa(n) + " problems."
+	}
+	return &custodian.Error{Code: custodian.EINVALID, Message: msg, Issues: issues}
+}

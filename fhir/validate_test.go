@@ -225,3 +225,23 @@ func TestValidateValid(t *testing.T) {
 		})
 	}
 }
+
+func TestIssuesError(t *testing.T) {
+	t.Parallel()
+	warning := custodian.Issue{Severity: fhir.SeverityWarning, Code: "invariant", Path: "Patient", Message: "dom-6"}
+	if err := fhir.IssuesError(nil); err != nil {
+		t.Errorf("IssuesError(nil) = %v", err)
+	}
+	if err := fhir.IssuesError([]custodian.Issue{warning}); err != nil {
+		t.Errorf("IssuesError(warning) = %v", err)
+	}
+	res, _ := decode([]byte(`{"resourceType":"Patient","foo":1,"gender":"x"}`))
+	issues := append(fhir.R4().Validate(res), warning)
+	err := fhir.IssuesError(issues)
+	if custodian.ErrorCode(err) != custodian.EINVALID {
+		t.Errorf("code = %q; want %q", custodian.ErrorCode(err), custodian.EINVALID)
+	}
+	if got := custodian.ErrorIssues(err); len(got) != 3 {
+		t.Errorf("carries %d issues; want 3", len(got))
+	}
+}
