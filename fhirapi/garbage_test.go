@@ -65,7 +65,7 @@ func TestGarbage(t *testing.T) {
 }
 
 func TestHugeBody(t *testing.T) {
-	c := newServer(t) // MaxBody is 8 MiB in tests
+	c := newServer(t) // MaxBody is 64 MiB in tests
 	body := `{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">` +
 		string(bytes.Repeat([]byte("x"), 100<<20)) + `</div>"}}`
 	r := c.do("POST", "/fhir/Patient", body)

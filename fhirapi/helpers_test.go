@@ -40,7 +40,7 @@ func newServer(tb testing.TB) *client {
 		tb.Fatal(err)
 	}
 	st := store.New(db, fhir.R4(), registry)
-	h := (&fhirapi.Handler{Store: st, Types: fhir.R4().ResourceTypes(), MaxBody: 8 << 20}).Init()
+	h := (&fhirapi.Handler{Store: st, Types: fhir.R4().ResourceTypes(), MaxBody: 64 << 20}).Init()
 	srv := httptest.NewServer(h)
 	tb.Cleanup(func() {
 		srv.Close()
