@@ -200,3 +200,28 @@ func TestConcurrentEvaluate(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestAsOperatorOnCollections: search parameters cast repeating elements with `as`.
+func TestAsOperatorOnCollections(t *testing.T) {
+	t.Parallel()
+	ad := decode(t, `{"resourceType": "ActivityDefinition", "useContext": [
+		{"code": {"code": "focus"}, "valueCodeableConcept": {"text": "a"}},
+		{"code": {"code": "age"}, "valueQuantity": {"value": 5, "unit": "a"}},
+		{"code": {"code": "program"}, "valueCodeableConcept": {"text": "b"}}]}`)
+	for _, withModel := range []bool{true, false} {
+		env := &fhirpath.Env{}
+		if withModel {
+			env.Model = loadModel(t)
+		}
+		got, err := fhirpath.MustCompile("(ActivityDefinition.useContext.value as CodeableConcept).text").Evaluate(context.Background(), ad, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"a", "b"}, render(got)); diff != "" {
+			t.Errorf("model=%v (-want +got):\n%s", withModel, diff)
+		}
+		if _, err := fhirpath.MustCompile("ActivityDefinition.useContext.value.as(CodeableConcept)").Evaluate(context.Background(), ad, env); err == nil {
+			t.Errorf("model=%v: as() on 3 items: want an error", withModel)
+		}
+	}
+}

@@ -260,5 +260,19 @@ func (n *typeOpNode) eval(ec *evalCtx, focus Collection) (Collection, error) {
 	if n.op == "is" {
 		return ec.isType(l, n.typ)
 	}
-	return ec.asType(l, n.typ)
+	// The `as` operator filters a collection of several items like ofType() instead of
+	// failing: 135 R4 SearchParameter expressions apply it to repeating elements, e.g.
+	// (ActivityDefinition.useContext.value as CodeableConcept). The as() function keeps
+	// the singleton rule, as the official tests require.
+	var out Collection
+	for _, it := range l {
+		ok, err := ec.castMatches(it, n.typ)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }

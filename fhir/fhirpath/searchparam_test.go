@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/custodian-him/custodian/fhir/fhirpath"
@@ -71,7 +72,19 @@ func TestSearchParameterExpressions(t *testing.T) {
 	if len(params) != 1375 {
 		t.Fatalf("got %d search parameters, want 1375", len(params))
 	}
-	resources := loadSynthea(t)
+	resources := map[string][]any{}
+	for typ, r := range loadSynthea(t) {
+		resources[typ] = append(resources[typ], r)
+	}
+	inputs, err := filepath.Glob("testdata/input/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range inputs {
+		r := loadJSON(t, name).(map[string]any)
+		typ := r["resourceType"].(string)
+		resources[typ] = append(resources[typ], r)
+	}
 	env := &fhirpath.Env{Model: loadModel(t)}
 	compiled, evaluated, nonEmpty := 0, 0, 0
 	for _, sp := range params {
@@ -85,18 +98,16 @@ func TestSearchParameterExpressions(t *testing.T) {
 		}
 		compiled++
 		for _, base := range sp.Base {
-			r, ok := resources[base]
-			if !ok {
-				continue
-			}
-			got, err := expr.Evaluate(context.Background(), r, env)
-			if err != nil {
-				t.Errorf("%s.%s: evaluate %q: %v", base, sp.Code, sp.Expression, err)
-				continue
-			}
-			evaluated++
-			if len(got) > 0 {
-				nonEmpty++
+			for _, r := range resources[base] {
+				got, err := expr.Evaluate(context.Background(), r, env)
+				if err != nil {
+					t.Errorf("%s.%s: evaluate %q: %v", base, sp.Code, sp.Expression, err)
+					continue
+				}
+				evaluated++
+				if len(got) > 0 {
+					nonEmpty++
+				}
 			}
 		}
 	}
