@@ -316,7 +316,7 @@ func (n *memberNode) eval(ec *evalCtx, focus Collection) (Collection, error) {
 // typeStep handles a leading type name: Patient.name on a Patient.
 func (ec *evalCtx) typeStep(n *memberNode, focus Collection) (Collection, bool, error) {
 	for _, it := range focus {
-		if it.typ == n.name || ec.derivesFrom(it.typ, n.name) {
+		if it.typ == n.name || ec.itemDerivesFrom(it, n.name) {
 			return focus, true, nil
 		}
 	}
@@ -327,6 +327,23 @@ func (ec *evalCtx) typeStep(n *memberNode, focus Collection) (Collection, bool, 
 		return nil, true, nil
 	}
 	return nil, false, nil
+}
+
+// itemDerivesFrom is derivesFrom for an item; without a model it still knows that a
+// resource node is a Resource, and a DomainResource unless it is a Bundle, Binary or
+// Parameters (FHIR R4 resource hierarchy).
+func (ec *evalCtx) itemDerivesFrom(it Item, base string) bool {
+	if ec.derivesFrom(it.typ, base) {
+		return true
+	}
+	if ec.model != nil || base != "Resource" && base != "DomainResource" {
+		return false
+	}
+	rt, ok := isResourceNode(it.val)
+	if !ok {
+		return false
+	}
+	return base == "Resource" || rt != "Bundle" && rt != "Binary" && rt != "Parameters"
 }
 
 // derivesFrom reports whether typ is base or a specialisation of it.

@@ -28,7 +28,7 @@ func (ec *evalCtx) typeMatches(it Item, name string) (bool, error) {
 	if !fhirOK {
 		return false, nil
 	}
-	return ec.derivesFrom(it.typ, local), nil
+	return ec.itemDerivesFrom(it, local), nil
 }
 
 // castMatches is typeMatches for as and ofType: the official tests expect a FHIR

@@ -49,6 +49,19 @@ var fhirPrimitiveBase = map[string]string{
 	"positiveInt": "integer", "unsignedInt": "integer",
 }
 
+// choiceDataTypes are the R4 data types a choice element ([x]) may take, besides the
+// primitives; without a model they tell a choice key (valueQuantity) from an ordinary
+// element that shares a prefix (performerType is not performer[x]).
+var choiceDataTypes = map[string]bool{
+	"Address": true, "Age": true, "Annotation": true, "Attachment": true, "CodeableConcept": true,
+	"Coding": true, "ContactDetail": true, "ContactPoint": true, "Contributor": true, "Count": true,
+	"DataRequirement": true, "Distance": true, "Dosage": true, "Duration": true, "Expression": true,
+	"HumanName": true, "Identifier": true, "Meta": true, "Money": true, "ParameterDefinition": true,
+	"Period": true, "Quantity": true, "Range": true, "Ratio": true, "Reference": true,
+	"RelatedArtifact": true, "SampledData": true, "Signature": true, "Timing": true,
+	"TriggerDefinition": true, "UsageContext": true,
+}
+
 // quantityTypes are the FHIR types that behave as a System.Quantity.
 var quantityTypes = map[string]bool{
 	"Quantity": true, "Age": true, "Count": true, "Distance": true, "Duration": true,

@@ -46,6 +46,11 @@ func (ec *evalCtx) member(out Collection, it Item, n *memberNode) (Collection, e
 	return ec.appendValues(out, v, ext, ""), nil
 }
 
+func isChoiceType(typ string) bool {
+	_, prim := fhirPrimitiveBase[typ]
+	return prim || choiceDataTypes[typ]
+}
+
 // choiceBase splits a concrete choice name ("valueQuantity") into its base ("value").
 func choiceBase(name string) (string, bool) {
 	for i := len(name) - 1; i > 0; i-- {
@@ -91,6 +96,9 @@ func (ec *evalCtx) appendChoice(out Collection, m map[string]any, name string, t
 	for k, v := range m {
 		if len(k) > len(name) && k[:len(name)] == name && k[len(name)] >= 'A' && k[len(name)] <= 'Z' {
 			typ := choiceSuffixType(k[len(name):], types)
+			if !isChoiceType(typ) {
+				continue
+			}
 			var ext any
 			if _, isMap := v.(map[string]any); !isMap {
 				ext = m["_"+k]
@@ -98,7 +106,9 @@ func (ec *evalCtx) appendChoice(out Collection, m map[string]any, name string, t
 			out = ec.appendValues(out, v, ext, typ)
 		} else if len(k) > len(name)+1 && k[0] == '_' && k[1:len(name)+1] == name && k[len(name)+1] >= 'A' && k[len(name)+1] <= 'Z' {
 			if _, has := m[k[1:]]; !has {
-				out = ec.appendValues(out, nil, v, choiceSuffixType(k[len(name)+1:], types))
+				if typ := choiceSuffixType(k[len(name)+1:], types); isChoiceType(typ) {
+					out = ec.appendValues(out, nil, v, typ)
+				}
 			}
 		}
 	}
