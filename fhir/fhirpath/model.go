@@ -9,15 +9,18 @@ package fhirpath
 // ("Patient.contact"), and contentReference elements name the path they refer to
 // (Questionnaire.item.item has type "Questionnaire.item").
 type Model interface {
-	// Element describes the child element name of the type or backbone path parent. For a
-	// choice element, name is given without "[x]" ("value"), Choice is true and Types lists
-	// the allowed types. ok is false if parent has no such element.
+	// Element describes the child element name of the type or backbone path parent,
+	// including inherited elements (Patient has id, meta, extension, ...). For a choice
+	// element, name is given without "[x]" ("value"), Choice is true and Types lists the
+	// allowed types. ok is false if parent has no such element. It is called on every
+	// navigation step, so it should be two map lookups, not a search.
 	Element(parent, name string) (info ElementInfo, ok bool)
 	// BaseType returns the type that typ specialises ("Age" → "Quantity", "Patient" →
 	// "DomainResource", "code" → "string", a backbone path → "BackboneElement"), or "" at
 	// the root of the hierarchy or for an unknown type.
 	BaseType(typ string) string
-	// Kind classifies a type name; KindUnknown if the model does not define it.
+	// Kind classifies a type name; KindUnknown if the model does not define it. The
+	// abstract Resource and DomainResource are KindResource.
 	Kind(typ string) TypeKind
 }
 
