@@ -264,15 +264,23 @@ func (n *typeOpNode) eval(ec *evalCtx, focus Collection) (Collection, error) {
 	// failing: 135 R4 SearchParameter expressions apply it to repeating elements, e.g.
 	// (ActivityDefinition.useContext.value as CodeableConcept). The as() function keeps
 	// the singleton rule, as the official tests require.
-	var out Collection
-	for _, it := range l {
+	out := l[:0:0] // allocate only if some items are dropped
+	all := true
+	for i, it := range l {
 		ok, err := ec.castMatches(it, n.typ)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
+		switch {
+		case ok && !all:
 			out = append(out, it)
+		case !ok && all:
+			all = false
+			out = append(out, l[:i]...)
 		}
+	}
+	if all {
+		return l, nil
 	}
 	return out, nil
 }
