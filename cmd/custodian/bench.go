@@ -74,6 +74,9 @@ type storeBench struct {
 	app  *app
 	data *benchData
 	rows []benchRow
+	// loadAvg is the machine's load average when the run began: other
+	// work on the machine skews every figure.
+	loadAvg string
 	// created counts the resources written, to check against the database.
 	created int64
 	ids     []string // "Type/id" of resources loaded, for reads
@@ -147,6 +150,7 @@ func (b *storeBench) logf(format string, args ...any) {
 
 func (b *storeBench) run(ctx context.Context) error {
 	began := time.Now()
+	b.loadAvg = loadAverage()
 	data, err := loadBenchData(b.templates)
 	if err != nil {
 		return err
@@ -569,7 +573,8 @@ func (b *storeBench) measureStorage(ctx context.Context) (*storage, error) {
 func (b *storeBench) print(st *storage, before int64, took time.Duration) {
 	w := b.out
 	fmt.Fprintf(w, "\ncustodian bench store — %s, %s/%s, GOMAXPROCS %d, %d CPUs, Custodian %s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), custodian.Version)
-	fmt.Fprintf(w, "embedded SQLite (WAL, synchronous=FULL), data %s, each HTTP step %s, total run %s\n\n", b.dataDir, b.duration, took.Round(time.Second))
+	fmt.Fprintf(w, "embedded SQLite (WAL, synchronous=FULL), data %s, each HTTP step %s, total run %s\n", b.dataDir, b.duration, took.Round(time.Second))
+	fmt.Fprintf(w, "load average (1, 5, 15 min) at the start %s, at the end %s\n\n", b.loadAvg, loadAverage())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "step\tclients\tops\tresources\tseconds\tper second\tp50 ms\tp95 ms\tp99 ms\terrors\ttarget\t")
 	for _, r := range b.rows {
@@ -609,6 +614,19 @@ func (b *storeBench) print(st *storage, before int64, took time.Duration) {
 		check = "MISMATCH"
 	}
 	fmt.Fprintf(w, "check: resources in the database %d = %d before + %d created: %s\n", st.resources, before, b.created, check)
+}
+
+// loadAverage returns the system load averages (Linux), or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
