@@ -111,3 +111,45 @@ func TestExamplesRoundTrip(t *testing.T) {
 		t.Errorf("%d examples seen, want 5306", stored+rejected)
 	}
 }
+
+// TestSyntheaBundles loads the Synthea data set: the shared organisation and
+// practitioner batch bundles, then every patient as one transaction.
+func TestSyntheaBundles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("Synthea load skipped in -short mode")
+	}
+	c := newServer(t)
+	var bundles int
+	err := fhirexamples.EachSynthea(func(name string, body []byte) error {
+		r := c.do("POST", "/fhir", string(body))
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: status %d: %.500s", name, r.status, r.raw)
+		}
+		for i, e := range r.entries() {
+			st := e.(map[string]any)["response"].(map[string]any)["status"].(string)
+			if !strings.HasPrefix(st, "2") {
+				t.Fatalf("%s: entry %d: %s", name, i, st)
+			}
+		}
+		bundles++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Patient": "79", "Encounter": "4006", "Observation": "17279", "DocumentReference": "4006", "Claim": "4028"}
+	for typ, n := range want {
+		if got := c.do("GET", "/fhir/"+typ+"?_total=accurate&_count=0", "").str("total"); got != n {
+			t.Errorf("%s: %s stored, want %s", typ, got, n)
+		}
+	}
+	// References were rewritten to the stored patients: every Encounter
+	// of the first patient is found by patient search.
+	p := c.do("GET", "/fhir/Patient?_count=1", "")
+	pid := p.str("entry", "0", "resource", "id")
+	enc := c.do("GET", "/fhir/Encounter?subject=Patient/"+pid+"&_total=accurate&_count=0", "")
+	if enc.str("total") == "0" {
+		t.Errorf("no encounters found for Patient/%s", pid)
+	}
+	t.Logf("%d bundles loaded", bundles)
+}

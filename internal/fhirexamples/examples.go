@@ -1,5 +1,5 @@
-// Package fhirexamples reads the official FHIR R4 examples package that the
-// repository carries in testdata/fhir-r4, for conformance tests.
+// Package fhirexamples reads the FHIR test data the repository carries in
+// testdata/: the official R4 examples package and the Synthea bundles.
 package fhirexamples
 
 import (
@@ -14,16 +14,43 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Path is the location of the examples archive in the repository.
-func Path() string {
+// testdata returns the path of a file under the repository's testdata.
+func testdata(rel string) string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "fhir-r4", "examples.tar.zst")
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", rel)
 }
 
 // Each calls fn with the name (e.g. "Patient-example.json") and content of
-// every JSON resource of the package, in archive order.
+// every JSON resource of the official R4 examples package, in archive order.
 func Each(fn func(name string, body []byte) error) error {
-	f, err := os.Open(Path())
+	return eachInArchive(testdata("fhir-r4/examples.tar.zst"), "package/", fn)
+}
+
+// EachSynthea calls fn with the name and content of every Synthea bundle:
+// the two shared batch bundles (organisations and practitioners) first, then
+// the 79 patient transaction bundles.
+func EachSynthea(fn func(name string, body []byte) error) error {
+	var patients [][2]string
+	err := eachInArchive(testdata("synthea/bundles.tar.zst"), "synthea/", func(name string, body []byte) error {
+		if strings.HasPrefix(name, "hospitalInformation") || strings.HasPrefix(name, "practitionerInformation") {
+			return fn(name, body)
+		}
+		patients = append(patients, [2]string{name, string(body)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range patients {
+		if err := fn(p[0], []byte(p[1])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func eachInArchive(path, prefix string, fn func(name string, body []byte) error) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("fhirexamples: %w", err)
 	}
@@ -42,7 +69,7 @@ func Each(fn func(name string, body []byte) error) error {
 		if err != nil {
 			return err
 		}
-		name := strings.TrimPrefix(h.Name, "package/")
+		name := strings.TrimPrefix(h.Name, prefix)
 		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(name, ".json") || name == "package.json" || strings.HasPrefix(name, ".") {
 			continue
 		}
