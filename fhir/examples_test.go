@@ -1,13 +1,9 @@
 package fhir_test
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,31 +13,14 @@ import (
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/fhir"
+	"github.com/custodian-him/custodian/internal/fhirexamples"
 )
 
-// examplesEnv names the official examples package (a .tgz) to validate.
-const examplesEnv = "CUSTODIAN_FHIR_EXAMPLES"
-
-// defaultExamples is where CI keeps the shared data: beside the clone.
-var defaultExamples = filepath.Join("..", "..", "shared", "data", "fhir-r4", "hl7.fhir.r4.examples-4.0.1.tgz")
-
 // TestExamples validates every resource of the official R4 examples
-// package (hl7.fhir.r4.examples 4.0.1). Each must be free of errors unless
-// it is listed, with its reason, in testdata/examples-known-invalid.txt.
-// The package is too large for the repository, so the test reads it from
-// $CUSTODIAN_FHIR_EXAMPLES or ../shared beside the clone, and fails when
-// it is missing: conformance is not optional.
+// package (hl7.fhir.r4.examples 4.0.1, carried in testdata/fhir-r4). Each
+// must be free of errors unless it is listed, with its reason, in
+// testdata/examples-known-invalid.txt.
 func TestExamples(t *testing.T) {
-	path := os.Getenv(examplesEnv)
-	if path == "" {
-		path = defaultExamples
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("the official R4 examples package is needed: set %s to hl7.fhir.r4.examples-4.0.1.tgz "+
-			"or put Custodian's shared data beside the clone (%s): %v", examplesEnv, defaultExamples, err)
-	}
-	defer f.Close()
 	known := readKnownInvalid(t)
 	defs := fhir.R4()
 
@@ -91,11 +70,14 @@ func TestExamples(t *testing.T) {
 			}
 		})
 	}
-	err = eachExample(f, func(name string, data []byte) { work <- example{name, data} })
+	err := fhirexamples.Each(func(name string, data []byte) error {
+		work <- example{name, data}
+		return nil
+	})
 	close(work)
 	wg.Wait()
 	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
+		t.Fatalf("read the examples: %v", err)
 	}
 	for name := range known {
 		if !seenKnown[name] {
@@ -103,37 +85,9 @@ func TestExamples(t *testing.T) {
 		}
 	}
 	if total < 5000 {
-		t.Errorf("only %d examples found in %s; expected 5,306", total, path)
+		t.Errorf("only %d examples found; expected 5,306", total)
 	}
 	t.Logf("%d of %d examples valid, %d known invalid", passed, total, len(known))
-}
-
-// eachExample calls fn with every FHIR JSON file in the package tarball.
-func eachExample(r io.Reader, fn func(name string, data []byte)) error {
-	zr, err := gzip.NewReader(r)
-	if err != nil {
-		return err
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		name := strings.TrimPrefix(h.Name, "package/")
-		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(name, ".json") ||
-			strings.Contains(name, "/") || name == "package.json" || strings.HasPrefix(name, ".") {
-			continue
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return err
-		}
-		fn(name, data)
-	}
 }
 
 func decode(data []byte) (map[string]any, error) {

@@ -102,16 +102,20 @@ func expansion(limited bool, cs ...contains) valueSetRes {
 // TestGeneratedFileIsCurrent regenerates the definitions from the shared
 // FHIR data and compares them with the committed file, so that a change to
 // the generator cannot be committed without its output. Like the examples
-// conformance test it needs Custodian's shared data beside the clone (or
-// CUSTODIAN_FHIR_DEFINITIONS pointing at shared/data/fhir-r4) and fails
-// without it.
+// generator it needs the source bundles, which are not in the repository:
+// Custodian's shared data beside the clone (as in CI) or
+// CUSTODIAN_FHIR_DEFINITIONS pointing at shared/data/fhir-r4. A clone
+// without them skips this check only; the embedded file is what ships.
 func TestGeneratedFileIsCurrent(t *testing.T) {
 	src := os.Getenv("CUSTODIAN_FHIR_DEFINITIONS")
 	if src == "" {
 		src = filepath.Join("..", "..", "..", "..", "shared", "data", "fhir-r4")
 	}
 	if _, err := os.Stat(filepath.Join(src, "profiles-resources.json.gz")); err != nil {
-		t.Fatalf("the R4 definition bundles are needed: set CUSTODIAN_FHIR_DEFINITIONS or put the shared data beside the clone: %v", err)
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must check the generated definitions, but the R4 source bundles are missing: %v", err)
+		}
+		t.Skipf("the R4 source bundles are not here (set CUSTODIAN_FHIR_DEFINITIONS): %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "r4.json.gz")
 	if err := run(src, out); err != nil {
