@@ -2,6 +2,7 @@ package fhir_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/custodian-him/custodian/fhir"
@@ -193,5 +194,15 @@ func TestValidateWithConstraints(t *testing.T) {
 	}
 	if !slices.Contains(keys, "dom-3") {
 		t.Errorf("resource constraints not checked: %v", keys)
+	}
+}
+
+func TestPatientCompartmentParams(t *testing.T) {
+	for typ, want := range map[string]string{
+		"Observation": "subject,performer", "Encounter": "patient", "Organization": "", "AuditEvent": "patient",
+	} {
+		if got := strings.Join(fhir.PatientCompartmentParams(typ), ","); got != want {
+			t.Errorf("%s: %q, want %q", typ, got, want)
+		}
 	}
 }
