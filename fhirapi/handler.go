@@ -79,22 +79,34 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /fhir/{$}", h.wrap(h.searchSystem))
 	m.HandleFunc("POST /fhir/_search", h.wrap(h.searchSystem))
 	m.HandleFunc("GET /fhir/_history", h.wrap(h.history))
-	m.HandleFunc("GET /fhir/{type}", h.wrap(h.search))
+	m.HandleFunc("POST /fhir/Patient/{id}/$break-glass", h.wrap(h.breakGlass))
+	m.HandleFunc("GET /fhir/{type}", h.wrap(auditOr(h.search, h.auditSearch)))
 	m.HandleFunc("POST /fhir/{type}/_search", h.wrap(h.search))
-	m.HandleFunc("POST /fhir/{type}", h.wrap(h.create))
-	m.HandleFunc("PUT /fhir/{type}", h.wrap(h.conditionalUpdate))
-	m.HandleFunc("DELETE /fhir/{type}", h.wrap(h.conditionalDelete))
+	m.HandleFunc("POST /fhir/{type}", h.wrap(auditOr(h.create, h.auditReadOnly)))
+	m.HandleFunc("PUT /fhir/{type}", h.wrap(auditOr(h.conditionalUpdate, h.auditReadOnly)))
+	m.HandleFunc("DELETE /fhir/{type}", h.wrap(auditOr(h.conditionalDelete, h.auditReadOnly)))
 	m.HandleFunc("GET /fhir/{type}/_history", h.wrap(h.history))
-	m.HandleFunc("GET /fhir/{type}/{id}", h.wrap(h.read))
-	m.HandleFunc("PUT /fhir/{type}/{id}", h.wrap(h.update))
-	m.HandleFunc("PATCH /fhir/{type}/{id}", h.wrap(h.patch))
-	m.HandleFunc("DELETE /fhir/{type}/{id}", h.wrap(h.delete))
+	m.HandleFunc("GET /fhir/{type}/{id}", h.wrap(auditOr(h.read, h.auditRead)))
+	m.HandleFunc("PUT /fhir/{type}/{id}", h.wrap(auditOr(h.update, h.auditReadOnly)))
+	m.HandleFunc("PATCH /fhir/{type}/{id}", h.wrap(auditOr(h.patch, h.auditReadOnly)))
+	m.HandleFunc("DELETE /fhir/{type}/{id}", h.wrap(auditOr(h.delete, h.auditReadOnly)))
 	m.HandleFunc("GET /fhir/{type}/{id}/_history", h.wrap(h.history))
 	m.HandleFunc("GET /fhir/{type}/{id}/_history/{vid}", h.wrap(h.vread))
 	m.HandleFunc("/fhir/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "no FHIR interaction is %s %s", r.Method, r.URL.Path)
 	}))
 	h.mux = m
+}
+
+// auditOr routes requests for the AuditEvent type to the audit trail, which
+// is kept apart from stored resources and is read-only.
+func auditOr(normal, audit apiFunc) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if r.PathValue("type") == "AuditEvent" {
+			return audit(w, r)
+		}
+		return normal(w, r)
+	}
 }
 
 // checkFormat refuses formats other than JSON, which is all Custodian speaks.

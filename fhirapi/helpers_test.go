@@ -10,12 +10,15 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/fhirapi"
 	"github.com/custodian-him/custodian/sqldb/sqlite"
 	"github.com/custodian-him/custodian/store"
 )
+
+var testActor = &custodian.Actor{ID: "tester", Kind: "user", Roles: []string{"administrator"}, Address: "127.0.0.1"}
 
 var (
 	registryOnce sync.Once
@@ -40,8 +43,12 @@ func newServer(tb testing.TB) *client {
 		tb.Fatal(err)
 	}
 	st := store.New(db, fhir.R4(), registry)
+	st.AuditLog = db
 	h := (&fhirapi.Handler{Store: st, Types: fhir.R4().ResourceTypes(), MaxBody: 64 << 20}).Init()
-	srv := httptest.NewServer(h)
+	// Requests act as an administrator; authentication has its own tests.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(custodian.NewContextWithActor(r.Context(), testActor)))
+	}))
 	tb.Cleanup(func() {
 		srv.Close()
 		db.Close()

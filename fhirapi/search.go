@@ -53,6 +53,7 @@ func (h *Handler) doSearch(w http.ResponseWriter, r *http.Request, typ string) e
 	if err != nil {
 		return err
 	}
+	q.Text = r.URL.Path + "?" + vals.Encode()
 	page, err := h.Store.Search(r.Context(), q)
 	if err != nil {
 		return err

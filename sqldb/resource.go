@@ -20,13 +20,13 @@ type conn struct {
 
 func (c *conn) q(query string) string { return c.db.dialect.rebind(query) }
 
-const versionColumns = `r.type, r.id, v.version, v.ts, v.method, v.author, v.body`
+const versionColumns = `r.type, r.id, v.version, v.ts, v.method, v.author, v.body, r.compartment`
 
 func scanVersion(sc interface{ Scan(...any) error }, extra ...any) (*store.Resource, error) {
 	var r store.Resource
 	var ts int64
 	var method string
-	dest := append([]any{&r.Type, &r.ID, &r.VersionID, &ts, &method, &r.Author, &r.Body}, extra...)
+	dest := append([]any{&r.Type, &r.ID, &r.VersionID, &ts, &method, &r.Author, &r.Body, &r.Compartment}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -74,19 +74,23 @@ func (c *conn) Put(_ context.Context, r *store.Resource, index []store.IndexEntr
 	if r.Deleted {
 		deleted = 1
 	}
+	sensitive := 0
+	if r.Sensitive {
+		sensitive = 1
+	}
 	ts := r.LastUpdated.UnixMilli()
 	var rid int64
 	if r.VersionID == 1 {
-		err := c.tx.QueryRowContext(c.ctx, c.q(`INSERT INTO resources (type, id, version, ts, deleted) VALUES (?, ?, 1, ?, ?)
-			ON CONFLICT (type, id) DO NOTHING RETURNING rid`), r.Type, r.ID, ts, deleted).Scan(&rid)
+		err := c.tx.QueryRowContext(c.ctx, c.q(`INSERT INTO resources (type, id, version, ts, deleted, compartment, sensitive) VALUES (?, ?, 1, ?, ?, ?, ?)
+			ON CONFLICT (type, id) DO NOTHING RETURNING rid`), r.Type, r.ID, ts, deleted, r.Compartment, sensitive).Scan(&rid)
 		if errors.Is(err, sql.ErrNoRows) {
 			return custodian.Errorf(custodian.ECONFLICT, "%s/%s was created by another write at the same time", r.Type, r.ID)
 		} else if err != nil {
 			return translate(err)
 		}
 	} else {
-		err := c.tx.QueryRowContext(c.ctx, c.q(`UPDATE resources SET version = ?, ts = ?, deleted = ?
-			WHERE type = ? AND id = ? AND version = ? RETURNING rid`), r.VersionID, ts, deleted, r.Type, r.ID, r.VersionID-1).Scan(&rid)
+		err := c.tx.QueryRowContext(c.ctx, c.q(`UPDATE resources SET version = ?, ts = ?, deleted = ?, compartment = ?, sensitive = ?
+			WHERE type = ? AND id = ? AND version = ? RETURNING rid`), r.VersionID, ts, deleted, r.Compartment, sensitive, r.Type, r.ID, r.VersionID-1).Scan(&rid)
 		if errors.Is(err, sql.ErrNoRows) {
 			return custodian.Errorf(custodian.ECONFLICT, "%s/%s was changed by another write at the same time", r.Type, r.ID)
 		} else if err != nil {

@@ -16,6 +16,7 @@ func (c *conn) Search(_ context.Context, q *store.Query) (*store.SearchPage, err
 	var where []string
 	var args []any
 	where = append(where, "r.deleted = 0")
+	where, args = visibilitySQL(q.Visible, where, args)
 	if len(q.Types) > 0 {
 		where = append(where, "r.type IN ("+placeholders(len(q.Types))+")")
 		for _, t := range q.Types {

@@ -1,6 +1,11 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"github.com/custodian-him/custodian/audit"
+)
 
 // Backend keeps the rows of the store. Package sqldb implements it for each
 // SQL engine. Backends do no FHIR logic: Store decides what to write.
@@ -26,6 +31,9 @@ type Reader interface {
 	History(ctx context.Context, f HistoryFilter) (*HistoryPage, error)
 	// Search returns the current, non-deleted resources that match q.
 	Search(ctx context.Context, q *Query) (*SearchPage, error)
+	// BreakGlass returns the patients whose sensitive records actor may see
+	// at now through break-the-glass grants, each with its stated reason.
+	BreakGlass(ctx context.Context, actor string, now time.Time) (map[string]string, error)
 }
 
 // Tx is a write transaction.
@@ -41,6 +49,11 @@ type Tx interface {
 	// operations lock their criteria so that two cannot both find nothing
 	// and both create.
 	Lock(ctx context.Context, key string) error
+	// Audit appends e to the audit trail in this transaction, so the change
+	// and its record commit together. It sets e.Seq.
+	Audit(ctx context.Context, e *audit.Entry) error
+	// GrantBreakGlass records a time-boxed break-the-glass grant.
+	GrantBreakGlass(ctx context.Context, actor, patient, reason string, starts, ends time.Time) error
 }
 
 // HistoryFilter chooses versions for History. Empty Type means every type;

@@ -6,23 +6,30 @@ import (
 	jsonpatch "github.com/evanphx/json-patch/v5"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
 )
 
 // Patch applies a JSON Patch (RFC 6902) document to the current version of
 // typ/id and stores the result as the next version, after the same
 // validation as an update. The patch may not change resourceType or id.
 func (s *Store) Patch(ctx context.Context, typ, id string, patch []byte, opt WriteOptions) (*Outcome, error) {
+	e := s.entry(ctx, audit.ActionPatch)
+	e.Resources = []string{typ + "/" + id}
+	if _, err := s.allow(ctx, typ, "update"); err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
 	if err := s.checkTypeID(typ, id); err != nil {
-		return nil, err
+		return nil, s.fail(ctx, e, err)
 	}
 	p, err := jsonpatch.DecodePatch(patch)
 	if err != nil {
-		return nil, custodian.Wrap(custodian.EINVALID, err, "the body is not a JSON Patch document")
+		return nil, s.fail(ctx, e, custodian.Wrap(custodian.EINVALID, err, "the body is not a JSON Patch document"))
 	}
 	var out *Outcome
-	err = s.backend.Write(ctx, func(tx Tx) error {
+	err = s.commit(ctx, e, func(tx Tx) error {
 		var err error
 		out, err = s.patch(ctx, tx, typ, id, p, opt.IfMatch)
+		touched(e, out)
 		return err
 	})
 	return out, err
@@ -53,5 +60,5 @@ func (s *Store) patch(ctx context.Context, tx Tx, typ, id string, p jsonpatch.Pa
 	if err := checkBodyID(res, id); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, tx, typ, id, res, 0, MethodPatch)
+	return s.update(ctx, tx, typ, id, res, 0, MethodPatch, nil)
 }

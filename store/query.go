@@ -47,6 +47,20 @@ type Query struct {
 	Cursor string
 	// CountTotal asks for the number of matches.
 	CountTotal bool
+	// Text is the query as the client wrote it, for the audit trail.
+	Text string
+	// Visible limits the results to what the actor may see; the store sets
+	// it. nil means no limit.
+	Visible *Visibility
+}
+
+// Visibility is what sensitive resources a search may return: all of them,
+// or (when All is false) only those in the compartments of Patients, for
+// which the actor has broken the glass. Resources without a sensitive label
+// are always visible.
+type Visibility struct {
+	All      bool
+	Patients []string
 }
 
 // Clause is one search parameter with its ORed values.

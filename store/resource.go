@@ -26,6 +26,12 @@ type Resource struct {
 	Method      Method
 	// Author is the actor id that wrote this version.
 	Author string
+	// Compartment is the id of the patient whose record this resource is
+	// part of ("" for none), from the R4 patient CompartmentDefinition.
+	Compartment string
+	// Sensitive is set when the version carries a sensitive security
+	// label (see SensitiveLabels); it is known when writing only.
+	Sensitive bool
 	// Body is the resource JSON exactly as it is served, with id and
 	// meta.versionId and meta.lastUpdated set. It is nil for a delete.
 	Body []byte

@@ -6,9 +6,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
 )
 
 // Validator checks resources against the FHIR definitions.
@@ -30,6 +34,14 @@ type Store struct {
 	backend   Backend
 	validator Validator
 	indexer   Indexer
+	// Guard authorises interactions and the sight of sensitive records;
+	// without one every authenticated actor may do and see everything.
+	Guard Guard
+	// AuditLog, when set, lets FindAudit search the trail.
+	AuditLog AuditLog
+	// NoAudit turns off the separate audit records of reads and refusals.
+	// It exists only to measure what auditing costs; never set it in service.
+	NoAudit bool
 	// Now is the clock; tests set it.
 	Now func() time.Time
 	// NewID makes server-assigned resource ids.
@@ -96,14 +108,22 @@ func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond
 // Create stores body as a new resource of type typ with a server-assigned id.
 // The body's own id, if any, is ignored, as FHIR requires.
 func (s *Store) Create(ctx context.Context, typ string, body []byte, opt WriteOptions) (*Outcome, error) {
-	res, err := s.parse(typ, body)
+	e := s.entry(ctx, audit.ActionCreate)
+	res, err := s.prepare(ctx, e, typ, "create", body)
+	if err != nil {
+		return nil, err
+	}
+	id := s.NewID()
+	res["id"] = id
+	index, err := s.index(typ, res)
 	if err != nil {
 		return nil, err
 	}
 	var out *Outcome
-	err = s.backend.Write(ctx, func(tx Tx) error {
+	err = s.commit(ctx, e, func(tx Tx) error {
 		var err error
-		out, err = s.create(ctx, tx, typ, res, opt.IfNoneExist, "")
+		out, err = s.create(ctx, tx, typ, res, opt.IfNoneExist, id, index)
+		touched(e, out)
 		return err
 	})
 	return out, err
@@ -111,7 +131,8 @@ func (s *Store) Create(ctx context.Context, typ string, body []byte, opt WriteOp
 
 // create writes res (already parsed and validated) as a new resource in tx.
 // id, if not empty, is the id to use.
-func (s *Store) create(ctx context.Context, tx Tx, typ string, res map[string]any, ifNoneExist, id string) (*Outcome, error) {
+// index, if not nil, are res's index entries computed beforehand.
+func (s *Store) create(ctx context.Context, tx Tx, typ string, res map[string]any, ifNoneExist, id string, index []IndexEntry) (*Outcome, error) {
 	if ifNoneExist != "" {
 		found, err := s.conditionalMatch(ctx, tx, typ, ifNoneExist)
 		if err != nil {
@@ -128,7 +149,7 @@ func (s *Store) create(ctx context.Context, tx Tx, typ string, res map[string]an
 	if id == "" {
 		id = s.NewID()
 	}
-	r, err := s.put(ctx, tx, typ, id, 1, MethodCreate, res)
+	r, err := s.put(ctx, tx, typ, id, 1, MethodCreate, res, index)
 	if err != nil {
 		return nil, err
 	}
@@ -156,66 +177,105 @@ func (s *Store) conditionalMatch(ctx context.Context, tx Tx, typ, criteria strin
 	return page.Resources, nil
 }
 
-// put stamps res with id and version and writes it.
-func (s *Store) put(ctx context.Context, tx Tx, typ, id string, vid int64, m Method, res map[string]any) (*Resource, error) {
+// put stamps res with id and version and writes it. index, if not nil, are
+// the index entries of res computed beforehand (outside the transaction).
+func (s *Store) put(ctx context.Context, tx Tx, typ, id string, vid int64, m Method, res map[string]any, index []IndexEntry) (*Resource, error) {
 	ts := s.now()
 	stamp(res, id, vid, ts)
-	var index []IndexEntry
-	if s.indexer != nil {
+	if index == nil {
 		var err error
-		index, err = s.indexer.Index(typ, res)
-		if err != nil {
-			return nil, fmt.Errorf("store: index %s: %w", typ, err)
+		if index, err = s.index(typ, res); err != nil {
+			return nil, err
 		}
 	}
 	body, err := Encode(res)
 	if err != nil {
 		return nil, err
 	}
-	r := &Resource{Type: typ, ID: id, VersionID: vid, LastUpdated: ts, Method: m, Author: s.actorID(ctx), Body: body}
+	r := &Resource{Type: typ, ID: id, VersionID: vid, LastUpdated: ts, Method: m, Author: s.actorID(ctx), Body: body,
+		Compartment: compartment(typ, res, index), Sensitive: isSensitive(res)}
 	if err := tx.Put(ctx, r, index); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// Read returns the current version of typ/id: ENOTFOUND if it never
-// existed, EGONE if it is deleted.
-func (s *Store) Read(ctx context.Context, typ, id string) (*Resource, error) {
-	if err := s.checkTypeID(typ, id); err != nil {
-		return nil, err
+// index extracts the search index entries of res. It never returns nil for
+// a resource without entries, so callers can tell "computed" from "not yet".
+func (s *Store) index(typ string, res map[string]any) ([]IndexEntry, error) {
+	if s.indexer == nil {
+		return []IndexEntry{}, nil
 	}
-	var r *Resource
-	err := s.backend.Read(ctx, func(rd Reader) error {
-		var err error
-		r, err = rd.Current(ctx, typ, id)
-		return err
-	})
+	index, err := s.indexer.Index(typ, res)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: index %s: %w", typ, err)
 	}
-	if r.Deleted {
-		return r, custodian.Errorf(custodian.EGONE, "%s/%s was deleted", typ, id)
+	if index == nil {
+		index = []IndexEntry{}
 	}
-	return r, nil
+	return index, nil
+}
+
+// Read returns the current version of typ/id: ENOTFOUND if it never
+// existed (or the actor may not see it), EGONE if it is deleted.
+func (s *Store) Read(ctx context.Context, typ, id string) (*Resource, error) {
+	return s.readOne(ctx, audit.ActionRead, typ, id, 0)
 }
 
 // VRead returns version vid of typ/id; EGONE if that version is a delete.
 func (s *Store) VRead(ctx context.Context, typ, id string, vid int64) (*Resource, error) {
-	if err := s.checkTypeID(typ, id); err != nil {
-		return nil, err
+	return s.readOne(ctx, audit.ActionVRead, typ, id, vid)
+}
+
+func (s *Store) readOne(ctx context.Context, action, typ, id string, vid int64) (*Resource, error) {
+	e := s.entry(ctx, action)
+	e.Resources = []string{typ + "/" + id}
+	a, err := s.allow(ctx, typ, "read")
+	if err == nil {
+		err = s.checkTypeID(typ, id)
+	}
+	if err != nil {
+		return nil, s.fail(ctx, e, err)
 	}
 	var r *Resource
-	err := s.backend.Read(ctx, func(rd Reader) error {
+	err = s.backend.Read(ctx, func(rd Reader) error {
 		var err error
-		r, err = rd.Version(ctx, typ, id, vid)
-		return err
+		if vid == 0 {
+			r, err = rd.Current(ctx, typ, id)
+		} else {
+			r, err = rd.Version(ctx, typ, id, vid)
+		}
+		if err != nil {
+			return err
+		}
+		vis, err := s.visibilityOf(ctx, rd, a)
+		if err != nil {
+			return err
+		}
+		e.Patients = nonEmpty(r.Compartment)
+		ok, glass, reason := vis.sees(r)
+		if !ok {
+			e.Outcome = "hidden-sensitive"
+			r = nil
+			return custodian.Errorf(custodian.ENOTFOUND, "%s/%s does not exist", typ, id)
+		}
+		e.BreakGlass, e.Reason = glass, reason
+		return nil
 	})
 	if err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
+	if vid != 0 {
+		e.Resources = []string{r.Ref() + "/_history/" + strconv.FormatInt(vid, 10)}
+	}
+	if err := s.record(ctx, e); err != nil {
 		return nil, err
 	}
 	if r.Deleted {
-		return r, custodian.Errorf(custodian.EGONE, "version %d of %s/%s is a delete", vid, typ, id)
+		if vid != 0 {
+			return r, custodian.Errorf(custodian.EGONE, "version %d of %s/%s is a delete", vid, typ, id)
+		}
+		return r, custodian.Errorf(custodian.EGONE, "%s/%s was deleted", typ, id)
 	}
 	return r, nil
 }
@@ -223,20 +283,27 @@ func (s *Store) VRead(ctx context.Context, typ, id string, vid int64) (*Resource
 // Update stores body as the next version of typ/id, creating the resource
 // with that id if it does not exist (update as create).
 func (s *Store) Update(ctx context.Context, typ, id string, body []byte, opt WriteOptions) (*Outcome, error) {
+	e := s.entry(ctx, audit.ActionUpdate)
+	e.Resources = []string{typ + "/" + id}
 	if err := s.checkTypeID(typ, id); err != nil {
-		return nil, err
+		return nil, s.fail(ctx, e, err)
 	}
-	res, err := s.parse(typ, body)
+	res, err := s.prepare(ctx, e, typ, "update", body)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkBodyID(res, id); err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
+	index, err := s.index(typ, res)
+	if err != nil {
 		return nil, err
 	}
 	var out *Outcome
-	err = s.backend.Write(ctx, func(tx Tx) error {
+	err = s.commit(ctx, e, func(tx Tx) error {
 		var err error
-		out, err = s.update(ctx, tx, typ, id, res, opt.IfMatch, MethodUpdate)
+		out, err = s.update(ctx, tx, typ, id, res, opt.IfMatch, MethodUpdate, index)
+		touched(e, out)
 		return err
 	})
 	return out, err
@@ -253,14 +320,14 @@ func checkBodyID(res map[string]any, id string) error {
 	return nil
 }
 
-func (s *Store) update(ctx context.Context, tx Tx, typ, id string, res map[string]any, ifMatch int64, m Method) (*Outcome, error) {
+func (s *Store) update(ctx context.Context, tx Tx, typ, id string, res map[string]any, ifMatch int64, m Method, index []IndexEntry) (*Outcome, error) {
 	cur, err := tx.Current(ctx, typ, id)
 	switch {
 	case custodian.ErrorCode(err) == custodian.ENOTFOUND:
 		if ifMatch != 0 {
 			return nil, custodian.Errorf(custodian.EPRECONDITION, "%s/%s does not exist, so version %d cannot match", typ, id, ifMatch)
 		}
-		r, err := s.put(ctx, tx, typ, id, 1, MethodUpdate, res)
+		r, err := s.put(ctx, tx, typ, id, 1, MethodUpdate, res, index)
 		if err != nil {
 			return nil, err
 		}
@@ -274,7 +341,7 @@ func (s *Store) update(ctx context.Context, tx Tx, typ, id string, res map[strin
 	if !cur.Deleted && sameContent(cur.Body, res) {
 		return &Outcome{Resource: cur, Unchanged: true}, nil
 	}
-	r, err := s.put(ctx, tx, typ, id, cur.VersionID+1, m, res)
+	r, err := s.put(ctx, tx, typ, id, cur.VersionID+1, m, res, index)
 	if err != nil {
 		return nil, err
 	}
@@ -299,14 +366,17 @@ func sameContent(stored []byte, res map[string]any) bool {
 // ConditionalUpdate updates the one resource of typ matching criteria, or
 // creates one if none does. More than one match fails with EPRECONDITION.
 func (s *Store) ConditionalUpdate(ctx context.Context, typ, criteria string, body []byte, opt WriteOptions) (*Outcome, error) {
-	res, err := s.parse(typ, body)
+	e := s.entry(ctx, audit.ActionUpdate)
+	e.Query = typ + "?" + criteria
+	res, err := s.prepare(ctx, e, typ, "update", body)
 	if err != nil {
 		return nil, err
 	}
 	var out *Outcome
-	err = s.backend.Write(ctx, func(tx Tx) error {
+	err = s.commit(ctx, e, func(tx Tx) error {
 		var err error
 		out, err = s.conditionalUpdate(ctx, tx, typ, criteria, res, opt.IfMatch)
+		touched(e, out)
 		return err
 	})
 	return out, err
@@ -323,13 +393,13 @@ func (s *Store) conditionalUpdate(ctx context.Context, tx Tx, typ, criteria stri
 		if ifMatch != 0 {
 			return nil, custodian.Errorf(custodian.EPRECONDITION, "no %s matches the criteria, so version %d cannot match", typ, ifMatch)
 		}
-		return s.create(ctx, tx, typ, res, "", bid)
+		return s.create(ctx, tx, typ, res, "", bid, nil)
 	case 1:
 		id := found[0].ID
 		if bid != "" && bid != id {
 			return nil, custodian.Errorf(custodian.EINVALID, "the resource id %q is not the id of the matching %s (%q)", bid, typ, id)
 		}
-		return s.update(ctx, tx, typ, id, res, ifMatch, MethodUpdate)
+		return s.update(ctx, tx, typ, id, res, ifMatch, MethodUpdate, nil)
 	default:
 		return nil, custodian.Errorf(custodian.EPRECONDITION, "the criteria match %d resources; a conditional update needs at most one", len(found))
 	}
@@ -338,13 +408,19 @@ func (s *Store) conditionalUpdate(ctx context.Context, tx Tx, typ, criteria stri
 // Delete deletes typ/id by writing a delete version. Deleting what does not
 // exist or is already deleted changes nothing and is not an error.
 func (s *Store) Delete(ctx context.Context, typ, id string, opt WriteOptions) (*Outcome, error) {
+	e := s.entry(ctx, audit.ActionDelete)
+	e.Resources = []string{typ + "/" + id}
+	if _, err := s.allow(ctx, typ, "delete"); err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
 	if err := s.checkTypeID(typ, id); err != nil {
-		return nil, err
+		return nil, s.fail(ctx, e, err)
 	}
 	var out *Outcome
-	err := s.backend.Write(ctx, func(tx Tx) error {
+	err := s.commit(ctx, e, func(tx Tx) error {
 		var err error
 		out, err = s.delete(ctx, tx, typ, id, opt.IfMatch)
+		touched(e, out)
 		return err
 	})
 	return out, err
@@ -366,7 +442,8 @@ func (s *Store) delete(ctx context.Context, tx Tx, typ, id string, ifMatch int64
 	if cur.Deleted {
 		return &Outcome{Resource: cur, Unchanged: true}, nil
 	}
-	r := &Resource{Type: typ, ID: id, VersionID: cur.VersionID + 1, LastUpdated: s.now(), Deleted: true, Method: MethodDelete, Author: s.actorID(ctx)}
+	r := &Resource{Type: typ, ID: id, VersionID: cur.VersionID + 1, LastUpdated: s.now(), Deleted: true, Method: MethodDelete,
+		Author: s.actorID(ctx), Compartment: cur.Compartment}
 	if err := tx.Put(ctx, r, nil); err != nil {
 		return nil, err
 	}
@@ -376,10 +453,16 @@ func (s *Store) delete(ctx context.Context, tx Tx, typ, id string, ifMatch int64
 // ConditionalDelete deletes the one resource of typ that matches criteria.
 // No match changes nothing; more than one fails with EPRECONDITION.
 func (s *Store) ConditionalDelete(ctx context.Context, typ, criteria string) (*Outcome, error) {
+	e := s.entry(ctx, audit.ActionDelete)
+	e.Query = typ + "?" + criteria
+	if _, err := s.allow(ctx, typ, "delete"); err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
 	var out *Outcome
-	err := s.backend.Write(ctx, func(tx Tx) error {
+	err := s.commit(ctx, e, func(tx Tx) error {
 		var err error
 		out, err = s.conditionalDelete(ctx, tx, typ, criteria)
+		touched(e, out)
 		return err
 	})
 	return out, err
@@ -400,29 +483,97 @@ func (s *Store) conditionalDelete(ctx context.Context, tx Tx, typ, criteria stri
 	}
 }
 
-// History lists versions newest first.
+// History lists versions newest first. Versions the actor may not see are
+// left out.
 func (s *Store) History(ctx context.Context, f HistoryFilter) (*HistoryPage, error) {
-	if f.Type != "" && !s.validator.IsResourceType(f.Type) {
-		return nil, custodian.Errorf(custodian.ENOTFOUND, "%q is not a FHIR R4 resource type", f.Type)
+	e := s.entry(ctx, audit.ActionHistory)
+	if f.Type != "" {
+		e.Resources = []string{strings.TrimSuffix(f.Type+"/"+f.ID, "/")}
+	}
+	a, err := s.allow(ctx, f.Type, "read")
+	if err == nil && f.Type != "" && !s.validator.IsResourceType(f.Type) {
+		err = custodian.Errorf(custodian.ENOTFOUND, "%q is not a FHIR R4 resource type", f.Type)
+	}
+	if err != nil {
+		return nil, s.fail(ctx, e, err)
 	}
 	var p *HistoryPage
-	err := s.backend.Read(ctx, func(rd Reader) error {
+	err = s.backend.Read(ctx, func(rd Reader) error {
 		var err error
-		p, err = rd.History(ctx, f)
-		return err
+		if p, err = rd.History(ctx, f); err != nil {
+			return err
+		}
+		vis, err := s.visibilityOf(ctx, rd, a)
+		if err != nil {
+			return err
+		}
+		p.Versions = s.filterVisible(vis, p.Versions, e)
+		return nil
 	})
-	return p, err
+	if err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
+	return p, s.record(ctx, e)
 }
 
-// Search runs q.
+// Search runs q. Sensitive resources the actor may not see are not found.
 func (s *Store) Search(ctx context.Context, q *Query) (*SearchPage, error) {
+	e := s.entry(ctx, audit.ActionSearch)
+	e.Query = q.Text
+	var a *custodian.Actor
+	var err error
+	if len(q.Types) == 0 {
+		a, err = s.allow(ctx, "", "search")
+	}
+	for _, t := range q.Types {
+		if a, err = s.allow(ctx, t, "search"); err != nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
 	var p *SearchPage
-	err := s.backend.Read(ctx, func(rd Reader) error {
-		var err error
-		p, err = rd.Search(ctx, q)
-		return err
+	err = s.backend.Read(ctx, func(rd Reader) error {
+		vis, err := s.visibilityOf(ctx, rd, a)
+		if err != nil {
+			return err
+		}
+		q.Visible = &Visibility{All: vis.all}
+		for pt := range vis.breakGlass {
+			q.Visible.Patients = append(q.Visible.Patients, pt)
+		}
+		if p, err = rd.Search(ctx, q); err != nil {
+			return err
+		}
+		p.Resources = s.filterVisible(vis, p.Resources, e)
+		return nil
 	})
-	return p, err
+	if err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
+	return p, s.record(ctx, e)
+}
+
+// filterVisible keeps the resources vis allows (a second line of defence
+// behind the query's own filter) and notes them in the audit entry.
+func (s *Store) filterVisible(vis *visibility, rs []*Resource, e *audit.Entry) []*Resource {
+	out := rs[:0]
+	for _, r := range rs {
+		ok, glass, reason := vis.sees(r)
+		if !ok {
+			continue
+		}
+		if glass {
+			e.BreakGlass, e.Reason = true, reason
+		}
+		e.Resources = append(e.Resources, r.Ref())
+		if r.Compartment != "" && !slices.Contains(e.Patients, r.Compartment) {
+			e.Patients = append(e.Patients, r.Compartment)
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // checkTypeID rejects unknown types (ENOTFOUND) and ids that break the FHIR

@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
 )
 
 // Entry is one write of a transaction, taken from Bundle.entry.
@@ -35,13 +38,26 @@ type Entry struct {
 // the order FHIR prescribes (deletes, creates, updates and patches); the
 // outcomes come back in the order of entries.
 func (s *Store) Transaction(ctx context.Context, entries []Entry) ([]*Outcome, error) {
-	plan, err := s.planTransaction(entries)
+	e := s.entry(ctx, audit.ActionTransaction)
+	plan, err := s.planTransaction(ctx, entries)
 	if err != nil {
-		return nil, err
+		return nil, s.fail(ctx, e, err)
 	}
 	outs := make([]*Outcome, len(entries))
-	err = s.backend.Write(ctx, func(tx Tx) error {
-		return s.runTransaction(ctx, tx, plan, outs)
+	err = s.commit(ctx, e, func(tx Tx) error {
+		if err := s.runTransaction(ctx, tx, plan, outs); err != nil {
+			return err
+		}
+		for _, out := range outs {
+			if out != nil && out.Resource != nil {
+				r := out.Resource
+				e.Resources = append(e.Resources, r.Ref()+"/_history/"+strconv.FormatInt(r.VersionID, 10))
+				if r.Compartment != "" && !slices.Contains(e.Patients, r.Compartment) {
+					e.Patients = append(e.Patients, r.Compartment)
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -54,6 +70,9 @@ type planned struct {
 	Entry
 	typ, id, criteria string
 	patch             jsonpatch.Patch
+	// index holds the index entries computed before the transaction, when
+	// the resource's identity and references were already final.
+	index []IndexEntry
 }
 
 func entryError(i int, err error) error {
@@ -67,7 +86,7 @@ func entryError(i int, err error) error {
 	return e
 }
 
-func (s *Store) planTransaction(entries []Entry) ([]*planned, error) {
+func (s *Store) planTransaction(ctx context.Context, entries []Entry) ([]*planned, error) {
 	plan := make([]*planned, len(entries))
 	seen := map[string]int{}
 	for i, e := range entries {
@@ -119,6 +138,9 @@ func (s *Store) planTransaction(entries []Entry) ([]*planned, error) {
 		default:
 			return nil, entryError(i, custodian.Errorf(custodian.EINVALID, "request.method %q cannot be part of a transaction's writes", e.Method))
 		}
+		if _, err := s.allow(ctx, p.typ, interactionOf(p.Method)); err != nil {
+			return nil, entryError(i, err)
+		}
 		if p.id != "" {
 			key := p.typ + "/" + p.id
 			if j, dup := seen[key]; dup {
@@ -133,7 +155,83 @@ func (s *Store) planTransaction(entries []Entry) ([]*planned, error) {
 			seen["fullUrl "+e.FullURL] = i
 		}
 	}
+	s.prepareOutside(plan)
 	return plan, nil
+}
+
+// interactionOf names the interaction a transaction method performs.
+func interactionOf(m Method) string {
+	switch m {
+	case MethodCreate:
+		return "create"
+	case MethodDelete:
+		return "delete"
+	default:
+		return "update"
+	}
+}
+
+// prepareOutside does, before the write transaction, the work that does not
+// depend on what the database holds: ids for plain creates, rewriting the
+// references to them and to explicit ids, and indexing the resources whose
+// references are then final. Conditional identities are left to the
+// transaction, and so are the resources that refer to them.
+func (s *Store) prepareOutside(plan []*planned) {
+	refs := map[string]string{}
+	pending := map[string]bool{}
+	for _, p := range plan {
+		switch {
+		case p.Method == MethodCreate && p.IfNoneExist == "":
+			p.id = s.NewID()
+		case p.Method == MethodCreate || (p.Method == MethodUpdate && p.id == ""):
+			if p.FullURL != "" {
+				pending[p.FullURL] = true
+			}
+			continue
+		}
+		if p.FullURL != "" && p.id != "" {
+			refs[p.FullURL] = p.typ + "/" + p.id
+		}
+	}
+	for _, p := range plan {
+		if p.Resource == nil || p.id == "" {
+			continue
+		}
+		if rewriteKnown(p.Resource, refs, pending) {
+			p.Resource["id"] = p.id
+			if index, err := s.index(p.typ, p.Resource); err == nil {
+				p.index = index
+			}
+		}
+	}
+}
+
+// rewriteKnown rewrites references to fullUrls in refs and reports whether
+// every reference is now final (none to a pending fullUrl, none
+// conditional).
+func rewriteKnown(v any, refs map[string]string, pending map[string]bool) bool {
+	final := true
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if ref, ok := e.(string); ok && k == "reference" {
+				if to, ok := refs[ref]; ok {
+					v[k] = to
+				} else if pending[ref] || strings.HasPrefix(ref, "urn:") ||
+					(strings.Contains(ref, "?") && !strings.Contains(strings.SplitN(ref, "?", 2)[0], "/")) {
+					// Resolved (or refused) inside the transaction.
+					final = false
+				}
+				continue
+			}
+			final = rewriteKnown(e, refs, pending) && final
+		}
+	case []any:
+		for _, e := range v {
+			final = rewriteKnown(e, refs, pending) && final
+		}
+	}
+	return final
 }
 
 func orPlaceholder(id string) string {
@@ -174,7 +272,7 @@ func (s *Store) runTransaction(ctx context.Context, tx Tx, plan []*planned, outs
 				return entryError(i, custodian.Errorf(custodian.EPRECONDITION, "If-None-Exist criteria match %d resources", len(found)))
 			}
 		case p.Method == MethodCreate:
-			p.id = s.NewID()
+			// id assigned before the transaction
 		case p.Method == MethodUpdate && p.id == "":
 			found, err := s.conditionalMatch(ctx, tx, p.typ, p.criteria)
 			if err != nil {
@@ -198,7 +296,7 @@ func (s *Store) runTransaction(ctx context.Context, tx Tx, plan []*planned, outs
 		}
 	}
 	for i, p := range plan {
-		if p.Resource == nil {
+		if p.Resource == nil || p.index != nil {
 			continue
 		}
 		if err := s.rewriteReferences(ctx, tx, p.Resource, refs); err != nil {
@@ -228,10 +326,10 @@ func (s *Store) runEntry(ctx context.Context, tx Tx, p *planned) (*Outcome, erro
 		}
 		return s.delete(ctx, tx, p.typ, p.id, p.IfMatch)
 	case MethodCreate:
-		return s.create(ctx, tx, p.typ, p.Resource, "", p.id)
+		return s.create(ctx, tx, p.typ, p.Resource, "", p.id, p.index)
 	case MethodUpdate:
 		p.Resource["id"] = p.id
-		return s.update(ctx, tx, p.typ, p.id, p.Resource, p.IfMatch, MethodUpdate)
+		return s.update(ctx, tx, p.typ, p.id, p.Resource, p.IfMatch, MethodUpdate, p.index)
 	default:
 		return s.patch(ctx, tx, p.typ, p.id, p.patch, p.IfMatch)
 	}

@@ -99,6 +99,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 		return nil, err
 	}
 	st := store.New(db, defs, reg)
+	st.AuditLog = db
 	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger}
 	return &app{db: db, store: st, fhir: h.Init()}, nil
 }

@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
+)
+
+// entry starts the audit entry of an interaction by the actor of ctx.
+func (s *Store) entry(ctx context.Context, action string) *audit.Entry {
+	e := &audit.Entry{Time: s.Now().UTC(), Action: action, Outcome: "success"}
+	if a := custodian.ActorFromContext(ctx); a != nil {
+		e.Actor, e.ActorKind, e.Roles, e.Address, e.Purpose = a.ID, a.Kind, a.Roles, a.Address, a.PurposeOfUse
+	}
+	return e
+}
+
+// touched records what out wrote in e.
+func touched(e *audit.Entry, out *Outcome) {
+	if out == nil || out.Resource == nil {
+		return
+	}
+	r := out.Resource
+	e.Resources = append(e.Resources[:0:0], r.Ref()+"/_history/"+strconv.FormatInt(r.VersionID, 10))
+	e.Patients = nonEmpty(r.Compartment)
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// prepare authorises interaction on typ for the actor of ctx and parses and
+// validates body. A refusal is recorded in the audit trail.
+func (s *Store) prepare(ctx context.Context, e *audit.Entry, typ, interaction string, body []byte) (map[string]any, error) {
+	if _, err := s.allow(ctx, typ, interaction); err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
+	res, err := s.parse(typ, body)
+	if err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
+	return res, nil
+}
+
+// commit runs fn in a write transaction and appends e to the audit trail in
+// the same transaction; if fn fails, the failure is recorded on its own.
+func (s *Store) commit(ctx context.Context, e *audit.Entry, fn func(Tx) error) error {
+	err := s.backend.Write(ctx, func(tx Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, e)
+	})
+	if err != nil {
+		return s.fail(ctx, e, err)
+	}
+	return nil
+}
+
+// fail records a refused or failed interaction and returns err. If even the
+// audit record cannot be written, that error is returned instead.
+func (s *Store) fail(ctx context.Context, e *audit.Entry, err error) error {
+	if e.Outcome == "success" {
+		e.Outcome = custodian.ErrorCode(err)
+	}
+	if aerr := s.record(ctx, e); aerr != nil {
+		return aerr
+	}
+	return err
+}
+
+// record writes e on its own. Reads are served only once this succeeds.
+func (s *Store) record(ctx context.Context, e *audit.Entry) error {
+	if s.NoAudit {
+		return nil
+	}
+	err := s.backend.Write(context.WithoutCancel(ctx), func(tx Tx) error { return tx.Audit(ctx, e) })
+	if err != nil {
+		return custodian.Wrap(custodian.EINTERNAL, err, "the access could not be recorded in the audit trail")
+	}
+	return nil
+}
