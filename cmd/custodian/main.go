@@ -32,6 +32,7 @@ const usage = `Custodian — health information management and the legal patient
 Usage:
   custodian serve [--addr HOST:PORT] [--data DIR]   run the server (FHIR API at /fhir)
   custodian bench store [--resources N]             measure the record store's speed
+  custodian audit verify|report                     check the audit trail; access reports
   custodian version                                 print the version
 
 Run "custodian COMMAND -h" for a command's options.
@@ -48,6 +49,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&ServeCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "bench":
 		return (&BenchCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "audit":
+		return (&AuditCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "custodian", custodian.Version)
 		return nil
