@@ -22,7 +22,7 @@ func (c *conn) Audit(_ context.Context, e *audit.Entry) error {
 	}
 	var last int64
 	var prev []byte
-	err := c.tx.QueryRowContext(c.ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&last, &prev)
+	err := c.queryRow(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&last, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return translate(err)
 	}
@@ -33,13 +33,13 @@ func (c *conn) Audit(_ context.Context, e *audit.Entry) error {
 	if e.BreakGlass {
 		bg = 1
 	}
-	if _, err := c.tx.ExecContext(c.ctx, c.q(`INSERT INTO audit_log (seq, ts, action, actor, break_glass, body, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+	if _, err := c.exec(`INSERT INTO audit_log (seq, ts, action, actor, break_glass, body, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, e.Time.UnixMilli(), e.Action, e.Actor, bg, body, hash); err != nil {
-		return translate(err)
+		return err
 	}
 	for _, p := range uniq(e.Patients) {
-		if _, err := c.tx.ExecContext(c.ctx, c.q(`INSERT INTO audit_patient (patient, seq) VALUES (?, ?)`), p, e.Seq); err != nil {
-			return translate(err)
+		if _, err := c.exec(`INSERT INTO audit_patient (patient, seq) VALUES (?, ?)`, p, e.Seq); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -30,7 +30,9 @@ func (guard) SeesSensitive(a *custodian.Actor) bool { return a.Roles[0] == "clin
 
 func open(t *testing.T) (*sqldb.DB, *store.Store) { return openIn(t, t.TempDir()) }
 
-func openIn(t *testing.T, dir string) (*sqldb.DB, *store.Store) {
+func openBench(b *testing.B) (*sqldb.DB, *store.Store) { return openIn(b, b.TempDir()) }
+
+func openIn(t testing.TB, dir string) (*sqldb.DB, *store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, dir)

@@ -23,6 +23,8 @@ type DB struct {
 	mu     sync.RWMutex
 	params map[paramKey]int64 // search parameter → pid
 
+	readStmts map[string]*sql.Stmt // prepared at open; see stmt.go
+
 	writes chan *writeReq
 	done   chan struct{}
 	wg     sync.WaitGroup
@@ -40,6 +42,9 @@ type writeReq struct {
 // reads; it may be the same as writeDB).
 func New(writeDB, readDB *sql.DB, d *Dialect) *DB {
 	db := &DB{writeDB: writeDB, readDB: readDB, dialect: d, params: map[paramKey]int64{}, done: make(chan struct{})}
+	if m, err := prepareReads(context.Background(), readDB, d); err == nil {
+		db.readStmts = m
+	}
 	if d.GroupCommit {
 		db.writes = make(chan *writeReq, maxGroup)
 		db.wg.Add(1)
@@ -60,6 +65,9 @@ func (db *DB) Close() error {
 	if db.writes != nil {
 		close(db.done)
 		db.wg.Wait()
+	}
+	for _, st := range db.readStmts {
+		st.Close()
 	}
 	err := db.writeDB.Close()
 	if db.readDB != db.writeDB {
@@ -167,7 +175,7 @@ func (db *DB) writeAlone(ctx context.Context, fn func(store.Tx) error) error {
 		return translate(err)
 	}
 	defer tx.Rollback()
-	if err := fn(&conn{db: db, tx: tx, ctx: ctx}); err != nil {
+	if err := fn(&conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}); err != nil {
 		return err
 	}
 	return translate(tx.Commit())
@@ -220,7 +228,7 @@ func (db *DB) commitGroup(group []*writeReq) {
 		return
 	}
 	errs := make([]error, len(group))
-	c := &conn{db: db, tx: tx, ctx: ctx}
+	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
 	for i, r := range group {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 			tx.Rollback()

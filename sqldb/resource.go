@@ -15,12 +15,20 @@ import (
 type conn struct {
 	db  *DB
 	tx  *sql.Tx
-	ctx context.Context // the transaction's own context; statements use it
+	ctx   context.Context      // the transaction's own context; statements use it
+	stmts map[string]*sql.Stmt // statements prepared in a write transaction; nil for reads
 }
 
 func (c *conn) q(query string) string { return c.db.dialect.rebind(query) }
 
 const versionColumns = `r.type, r.id, v.version, v.ts, v.method, v.author, v.body, r.compartment`
+
+const (
+	currentQuery = `SELECT ` + versionColumns + ` FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = r.version
+		WHERE r.type = ? AND r.id = ?`
+	versionQuery = `SELECT ` + versionColumns + ` FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = ?
+		WHERE r.type = ? AND r.id = ?`
+)
 
 func scanVersion(sc interface{ Scan(...any) error }, extra ...any) (*store.Resource, error) {
 	var r store.Resource
@@ -38,9 +46,7 @@ func scanVersion(sc interface{ Scan(...any) error }, extra ...any) (*store.Resou
 
 // Current implements store.Reader.
 func (c *conn) Current(_ context.Context, typ, id string) (*store.Resource, error) {
-	row := c.tx.QueryRowContext(c.ctx, c.q(`SELECT `+versionColumns+`
-		FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = r.version
-		WHERE r.type = ? AND r.id = ?`), typ, id)
+	row := c.queryRow(currentQuery, typ, id)
 	r, err := scanVersion(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, custodian.Errorf(custodian.ENOTFOUND, "%s/%s does not exist", typ, id)
@@ -50,9 +56,7 @@ func (c *conn) Current(_ context.Context, typ, id string) (*store.Resource, erro
 
 // Version implements store.Reader.
 func (c *conn) Version(_ context.Context, typ, id string, vid int64) (*store.Resource, error) {
-	row := c.tx.QueryRowContext(c.ctx, c.q(`SELECT `+versionColumns+`
-		FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = ?
-		WHERE r.type = ? AND r.id = ?`), vid, typ, id)
+	row := c.queryRow(versionQuery, vid, typ, id)
 	r, err := scanVersion(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, custodian.Errorf(custodian.ENOTFOUND, "%s/%s has no version %d", typ, id, vid)
@@ -81,16 +85,16 @@ func (c *conn) Put(_ context.Context, r *store.Resource, index []store.IndexEntr
 	ts := r.LastUpdated.UnixMilli()
 	var rid int64
 	if r.VersionID == 1 {
-		err := c.tx.QueryRowContext(c.ctx, c.q(`INSERT INTO resources (type, id, version, ts, deleted, compartment, sensitive) VALUES (?, ?, 1, ?, ?, ?, ?)
-			ON CONFLICT (type, id) DO NOTHING RETURNING rid`), r.Type, r.ID, ts, deleted, r.Compartment, sensitive).Scan(&rid)
+		err := c.queryRow(`INSERT INTO resources (type, id, version, ts, deleted, compartment, sensitive) VALUES (?, ?, 1, ?, ?, ?, ?)
+			ON CONFLICT (type, id) DO NOTHING RETURNING rid`, r.Type, r.ID, ts, deleted, r.Compartment, sensitive).Scan(&rid)
 		if errors.Is(err, sql.ErrNoRows) {
 			return custodian.Errorf(custodian.ECONFLICT, "%s/%s was created by another write at the same time", r.Type, r.ID)
 		} else if err != nil {
 			return translate(err)
 		}
 	} else {
-		err := c.tx.QueryRowContext(c.ctx, c.q(`UPDATE resources SET version = ?, ts = ?, deleted = ?, compartment = ?, sensitive = ?
-			WHERE type = ? AND id = ? AND version = ? RETURNING rid`), r.VersionID, ts, deleted, r.Compartment, sensitive, r.Type, r.ID, r.VersionID-1).Scan(&rid)
+		err := c.queryRow(`UPDATE resources SET version = ?, ts = ?, deleted = ?, compartment = ?, sensitive = ?
+			WHERE type = ? AND id = ? AND version = ? RETURNING rid`, r.VersionID, ts, deleted, r.Compartment, sensitive, r.Type, r.ID, r.VersionID-1).Scan(&rid)
 		if errors.Is(err, sql.ErrNoRows) {
 			return custodian.Errorf(custodian.ECONFLICT, "%s/%s was changed by another write at the same time", r.Type, r.ID)
 		} else if err != nil {
@@ -104,9 +108,9 @@ func (c *conn) Put(_ context.Context, r *store.Resource, index []store.IndexEntr
 	if !r.Deleted {
 		body = r.Body
 	}
-	if _, err := c.tx.ExecContext(c.ctx, c.q(`INSERT INTO versions (rid, version, type, ts, method, author, body) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+	if _, err := c.exec(`INSERT INTO versions (rid, version, type, ts, method, author, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		rid, r.VersionID, r.Type, ts, string(r.Method), r.Author, body); err != nil {
-		return translate(err)
+		return err
 	}
 	return c.writeIndex(r.Type, rid, index)
 }
@@ -115,8 +119,8 @@ var indexTables = []string{"idx_token", "idx_reference", "idx_date", "idx_string
 
 func (c *conn) clearIndex(rid int64) error {
 	for _, t := range indexTables {
-		if _, err := c.tx.ExecContext(c.ctx, c.q(`DELETE FROM `+t+` WHERE rid = ?`), rid); err != nil {
-			return translate(err)
+		if _, err := c.exec(`DELETE FROM `+t+` WHERE rid = ?`, rid); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -175,8 +179,8 @@ func (c *conn) writeIndex(typ string, rid int64, index []store.IndexEntry) error
 				b.WriteString(row)
 			}
 			args := in.args[start*in.cols : (start+n)*in.cols]
-			if _, err := c.tx.ExecContext(c.ctx, c.q(b.String()), args...); err != nil {
-				return translate(err)
+			if _, err := c.exec(b.String(), args...); err != nil {
+				return err
 			}
 		}
 	}
