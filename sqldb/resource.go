@@ -13,8 +13,8 @@ import (
 
 // conn is a transaction seen as a store.Tx.
 type conn struct {
-	db  *DB
-	tx  *sql.Tx
+	db    *DB
+	tx    *sql.Tx
 	ctx   context.Context      // the transaction's own context; statements use it
 	stmts map[string]*sql.Stmt // statements prepared in a write transaction; nil for reads
 }
