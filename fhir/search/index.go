@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"math"
 	"strings"
+	"sync"
 
-	"github.com/custodian-him/custodian/fhir/fhirpath"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -17,37 +17,78 @@ import (
 // expects one value and finds several, say) contributes nothing; the write
 // itself goes on, as the resource is valid FHIR.
 func (r *Registry) Index(typ string, res map[string]any) ([]store.IndexEntry, error) {
-	env := &fhirpath.Env{Model: r.model}
-	var out []store.IndexEntry
-	seen := map[store.IndexEntry]bool{}
-	ctx := context.Background()
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.seenFrom = -1
+	out := make([]store.IndexEntry, 0, 32)
 	for _, p := range r.byType[typ] {
-		if !indexedKinds[p.Kind] {
+		if !p.indexed {
 			continue
 		}
-		items, err := p.expr.Evaluate(ctx, res, env)
+		start := len(out)
+		if p.plans != nil && !r.engineOnly {
+			sc.out = sc.out[:0]
+			ok := true
+			for _, pl := range p.plans {
+				items, good := pl.run(r, res, typ, sc)
+				if !good {
+					ok = false
+					break
+				}
+				sc.out = append(sc.out, items...)
+			}
+			if !ok {
+				continue
+			}
+			for _, n := range sc.out {
+				out = appendEntries(out, start, p, n.typ, n.val, sc)
+			}
+			continue
+		}
+		items, err := p.expr.Evaluate(context.Background(), res, r.env)
 		if err != nil {
 			continue
 		}
 		for _, it := range items {
-			for _, e := range entries(p, it) {
-				if !seen[e] {
-					seen[e] = true
-					out = append(out, e)
-				}
-			}
+			out = appendEntries(out, start, p, it.Type(), it.JSON(), sc)
 		}
 	}
 	return out, nil
 }
 
-// entries converts one FHIRPath result into index entries for p.
-func entries(p *Param, it fhirpath.Item) []store.IndexEntry {
+var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
+
+// appendEntries appends the index entries of one value v of FHIR type typ
+// for p, leaving out those already in out[start:] (the entries of p so far).
+func appendEntries(out []store.IndexEntry, start int, p *Param, typ string, v any, sc *scratch) []store.IndexEntry {
+	add := func(e store.IndexEntry) {
+		mine := out[start:]
+		if len(mine) < 16 {
+			for _, x := range mine {
+				if x == e {
+					return
+				}
+			}
+		} else {
+			// Many values (a Provenance with hundreds of targets): a set.
+			if sc.seenFrom != start || sc.seen == nil {
+				if sc.seen == nil {
+					sc.seen = map[store.IndexEntry]struct{}{}
+				}
+				clear(sc.seen)
+				for _, x := range mine {
+					sc.seen[x] = struct{}{}
+				}
+				sc.seenFrom = start
+			}
+			if _, dup := sc.seen[e]; dup {
+				return
+			}
+			sc.seen[e] = struct{}{}
+		}
+		out = append(out, e)
+	}
 	base := store.IndexEntry{Param: p.Code, Kind: p.Kind}
-	v := it.JSON()
-	typ := it.Type()
-	var out []store.IndexEntry
-	add := func(e store.IndexEntry) { out = append(out, e) }
 	switch p.Kind {
 	case store.KindToken:
 		tokens(typ, v, func(system, code string) {
@@ -62,10 +103,7 @@ func entries(p *Param, it fhirpath.Item) []store.IndexEntry {
 			ref = s
 		}
 		if ref == "" || strings.HasPrefix(ref, "#") {
-			if id, ok := m["identifier"].(map[string]any); ok {
-				_ = id // reference by identifier: searched with :identifier, later
-			}
-			return nil
+			return out
 		}
 		e := base
 		e.RefType, e.RefID = splitRef(ref)

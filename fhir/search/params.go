@@ -33,7 +33,9 @@ type Param struct {
 	// Targets are the resource types a reference parameter may point to.
 	Targets []string
 
-	expr *fhirpath.Expression
+	expr    *fhirpath.Expression
+	plans   []*plan // the branches as plans, nil when the engine must run
+	indexed bool    // the kind has an index table
 }
 
 // indexedKinds are the kinds Custodian has index tables for; parameters of
@@ -45,10 +47,13 @@ var indexedKinds = map[store.ParamKind]bool{
 
 // Registry holds the compiled search parameters of every resource type.
 type Registry struct {
-	defs   *fhir.Definitions
-	model  fhirpath.Model
-	byType map[string][]*Param
-	byCode map[string]map[string]*Param
+	defs  *fhir.Definitions
+	model fhirpath.Model
+	env   *fhirpath.Env
+	// engineOnly turns the plans off (tests compare them with the engine).
+	engineOnly bool
+	byType     map[string][]*Param
+	byCode     map[string]map[string]*Param
 }
 
 // spDoc is the part of a SearchParameter resource Custodian reads.
@@ -79,7 +84,8 @@ func NewR4(defs *fhir.Definitions) (*Registry, error) {
 	if err := json.Unmarshal(raw, &bundle); err != nil {
 		return nil, fmt.Errorf("search: read search parameters: %w", err)
 	}
-	r := &Registry{defs: defs, model: newModel(defs), byType: map[string][]*Param{}, byCode: map[string]map[string]*Param{}}
+	m := newModel(defs)
+	r := &Registry{defs: defs, model: m, env: &fhirpath.Env{Model: m}, byType: map[string][]*Param{}, byCode: map[string]map[string]*Param{}}
 	for _, e := range bundle.Entry {
 		if err := r.add(e.Resource); err != nil {
 			return nil, err
@@ -124,6 +130,15 @@ func (r *Registry) add(sp spDoc) error {
 			return fmt.Errorf("search: compile %s (%s): %w", sp.Code, t, err)
 		}
 		p := &Param{Type: t, Code: sp.Code, Kind: store.ParamKind(sp.Type), URL: sp.URL, Expression: src, Targets: sp.Target, expr: expr}
+		p.indexed = indexedKinds[p.Kind]
+		for _, br := range mine {
+			pl := r.compilePlan(t, br)
+			if pl == nil {
+				p.plans = nil
+				break
+			}
+			p.plans = append(p.plans, pl)
+		}
 		if r.byCode[t] == nil {
 			r.byCode[t] = map[string]*Param{}
 		}
