@@ -1,0 +1,76 @@
+package synth
+
+// Fact kinds: what the generator injected, so that every HIM module's
+// tests can score themselves. References are "Type/id".
+const (
+	// FactDuplicate: Patient and Other are two registrations of the same
+	// person; Variations lists how the second (Other) differs.
+	FactDuplicate = "duplicate"
+	// FactNotDuplicate: Patient and Other are different people whose
+	// records look alike; Detail is the trap (TrapTwin, TrapJuniorSenior,
+	// TrapNamesake). They must never be linked automatically.
+	FactNotDuplicate = "not-duplicate"
+	// FactDeficiency: a chart deficiency of inpatient Encounter; Detail is
+	// one of the Def* kinds, Resource the note or procedure concerned (if
+	// any), Date the day concerned (missing progress note) or when the late
+	// note was signed.
+	FactDeficiency = "deficiency"
+	// FactReadmission: inpatient Encounter began within 30 days of the
+	// discharge from inpatient Prior (same person, possibly another of
+	// their registrations: Patient is Encounter's, Other is Prior's); Days
+	// is the gap in whole days; Detail is "planned" or "unplanned".
+	FactReadmission = "readmission"
+	// FactDeath: Patient died on Date; Detail is "in-hospital" (Encounter
+	// is the stay, discharge disposition "exp") or "outside".
+	FactDeath = "death"
+	// FactIdentifier: an identifier planted in the text of note Resource:
+	// Detail is its kind (name, mrn, phone, ssn, date, age), Text the
+	// characters and Span their byte offsets [start, end) in the decoded
+	// note text.
+	FactIdentifier = "identifier"
+	// FactCoding: the expected coding of inpatient Encounter: Principal
+	// diagnosis, every diagnosis in sequence with present-on-admission
+	// (Diagnoses), and the ICD-10-PCS Procedures.
+	FactCoding = "coding"
+)
+
+// Deficiency kinds (Fact.Detail of FactDeficiency).
+const (
+	DefMissingDischargeSummary = "missing-discharge-summary" // none filed, and discharge was more than 30 days before End
+	DefLateDischargeSummary    = "late-discharge-summary"    // signed more than 30 days after discharge
+	DefMissingHP               = "missing-hp"                // no history and physical
+	DefLateHP                  = "late-hp"                   // H&P signed more than 24 h after admission
+	DefMissingProgressNote     = "missing-progress-note"     // no progress note on Date (an inpatient day)
+	DefMissingOperativeNote    = "missing-operative-note"    // no operative note for Procedure Resource
+	DefMissingConsent          = "missing-consent"           // no consent before Procedure Resource
+	DefUnsigned                = "unsigned"                  // note Resource has no authenticator (docStatus preliminary)
+	DefMissingCosignature      = "missing-cosignature"       // note Resource written by a resident, signed by no attending
+)
+
+// Fact is one ground-truth record. Which fields are set depends on Kind
+// (see the Fact* constants).
+type Fact struct {
+	Kind       string   `json:"kind"`
+	Detail     string   `json:"detail,omitempty"`
+	Patient    string   `json:"patient,omitempty"`
+	Other      string   `json:"other,omitempty"`
+	Encounter  string   `json:"encounter,omitempty"`
+	Prior      string   `json:"prior,omitempty"`
+	Resource   string   `json:"resource,omitempty"`
+	Date       string   `json:"date,omitempty"`
+	Days       int      `json:"days,omitempty"`
+	Variations []string `json:"variations,omitempty"`
+	Text       string   `json:"text,omitempty"`
+	Span       []int    `json:"span,omitempty"`
+	Principal  string   `json:"principal,omitempty"`
+	Diagnoses  []DxPOA  `json:"diagnoses,omitempty"`
+	Procedures []string `json:"procedures,omitempty"`
+}
+
+// DxPOA is a coded diagnosis with its present-on-admission indicator:
+// "Y", "N", or "" for codes this generator does not report POA for
+// (Z codes and external causes).
+type DxPOA struct {
+	Code string `json:"code"`
+	POA  string `json:"poa,omitempty"`
+}
