@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/fhirapi"
+	"github.com/custodian-him/custodian/httpauth"
 	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/sqlite"
 	"github.com/custodian-him/custodian/store"
@@ -43,6 +46,20 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer app.Close()
+	// First start: an administrator with a one-time password, shown once
+	// here (never logged) unless the operator chose it in the environment.
+	envPW := os.Getenv(access.AdminPasswordEnv)
+	pw, created, err := app.access.Bootstrap(ctx, envPW)
+	if err != nil {
+		return err
+	}
+	if created && envPW == "" {
+		fmt.Fprintf(c.Stdout, "First start: created the administrator \"admin\" with the one-time password\n\n    %s\n\n"+
+			"It is shown only now. Sign in at /login to choose a new one, or run\n"+
+			"`custodian user passwd admin --password-stdin`.\n", pw)
+	} else if created {
+		fmt.Fprintf(c.Stdout, "First start: created the administrator \"admin\" with the password from %s; it must be changed at first sign-in.\n", access.AdminPasswordEnv)
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -78,6 +95,9 @@ type app struct {
 	db    *sqldb.DB
 	store *store.Store
 	fhir  *fhirapi.Handler
+	// access is identities and authentication; auth its HTTP face.
+	access *access.Service
+	auth   *httpauth.Handler
 }
 
 // openApp opens the database and wires the store and the API over it.
@@ -101,7 +121,18 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	st := store.New(db, defs, reg)
 	st.AuditLog = db
 	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger}
-	return &app{db: db, store: st, fhir: h.Init()}, nil
+	acc := access.NewService(sqldb.NewAccessStore(db))
+	acc.Logger = logger
+	if err := acc.Open(ctx); err != nil { // the token signing key, made on first start
+		db.Close()
+		return nil, err
+	}
+	// CUSTODIAN_BASE_URL (the public URL) fixes the token issuer and
+	// audience; CUSTODIAN_SECURE_COOKIES=1 marks cookies Secure behind a
+	// TLS-terminating proxy.
+	auth := &httpauth.Handler{Service: acc, Logger: logger, BaseURL: os.Getenv("CUSTODIAN_BASE_URL"),
+		SecureCookies: os.Getenv("CUSTODIAN_SECURE_COOKIES") == "1", Home: "/account"}
+	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth}, nil
 }
 
 // capabilityParams lists, for the CapabilityStatement, the parameters of a
@@ -123,7 +154,9 @@ func (a *app) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/fhir/", a.fhir)
 	mux.Handle("/fhir", http.RedirectHandler("/fhir/metadata", http.StatusFound))
-	return mux
+	// Every route but sign-in, tokens, keys, the CapabilityStatement and
+	// static assets needs an actor (a bearer token or a session).
+	return a.auth.Wrap(mux)
 }
 
 func (a *app) Close() error { return a.db.Close() }

@@ -1,0 +1,194 @@
+package access
+
+import (
+	"github.com/custodian-him/custodian"
+)
+
+// Pseudo resource types for what access itself manages; FHIR has no
+// resource of these names, so they cannot clash.
+const (
+	TypeUser   = "User"
+	TypeClient = "Client"
+)
+
+// Groups of resource types the role table speaks of.
+var (
+	// auditTypes are the audit trail; only auditors and privacy officers read it, no one writes it through the API.
+	auditTypes = set("AuditEvent")
+	// identityTypes are Custodian's own users and clients.
+	identityTypes = set(TypeUser, TypeClient)
+	// registrationTypes are what patient registration records.
+	registrationTypes = set("Patient", "RelatedPerson", "Person", "Coverage", "Account", "Encounter",
+		"EpisodeOfCare", "Appointment")
+	// directoryTypes describe the organisation rather than patients.
+	directoryTypes = set("Organization", "Location", "Practitioner", "PractitionerRole", "HealthcareService", "Endpoint")
+	// himTypes carry HIM work (see ARCHITECTURE.md: merges are Patient.link,
+	// work items Task, authorizations Consent, coded encounters Claim,
+	// measure results MeasureReport, registries Group and List).
+	himTypes = set("Task", "Consent", "Claim", "MeasureReport", "Measure", "Library", "Group", "List")
+)
+
+// rule grants perm on the types it matches: listed types, or, when
+// clinical is set, every type outside the audit trail and identities.
+type rule struct {
+	types    map[string]bool
+	clinical bool
+	except   map[string]bool
+	perm     Perm
+}
+
+const readSearch = PermRead | PermSearch
+
+// roleRules is the default policy for users, by role. Roles add up: a user
+// with two roles may do what either may. Nothing here allows writing the
+// audit trail, and only the administrator manages users and clients.
+//
+//	role             reads                              writes (create+update; delete where noted)
+//	him-director     clinical                           Patient (merge via link), HIM work types (+delete Task, List, Group)
+//	coder            clinical                           Claim, Task
+//	record-analyst   clinical                           Task, List
+//	roi-specialist   clinical                           Consent, Task
+//	registrar        registration and directory types   registration types
+//	privacy-officer  clinical, AuditEvent               Consent, Task
+//	clinician        clinical                           clinical types except HIM work types (no delete)
+//	auditor          AuditEvent only                    —
+//	administrator    directory types, users, clients    directory types; users and clients (all)
+var roleRules = map[string][]rule{
+	RoleHIMDirector: {
+		{clinical: true, perm: readSearch},
+		{types: set("Patient"), perm: PermCreate | PermUpdate},
+		{types: himTypes, perm: PermCreate | PermUpdate},
+		{types: set("Task", "List", "Group"), perm: PermDelete},
+	},
+	RoleCoder: {
+		{clinical: true, perm: readSearch},
+		{types: set("Claim", "Task"), perm: PermCreate | PermUpdate},
+	},
+	RoleRecordAnalyst: {
+		{clinical: true, perm: readSearch},
+		{types: set("Task", "List"), perm: PermCreate | PermUpdate},
+	},
+	RoleROISpecialist: {
+		{clinical: true, perm: readSearch},
+		{types: set("Consent", "Task"), perm: PermCreate | PermUpdate},
+	},
+	RoleRegistrar: {
+		{types: union(registrationTypes, directoryTypes), perm: readSearch},
+		{types: registrationTypes, perm: PermCreate | PermUpdate},
+	},
+	RolePrivacyOfficer: {
+		{clinical: true, perm: readSearch},
+		{types: auditTypes, perm: readSearch},
+		{types: set("Consent", "Task"), perm: PermCreate | PermUpdate},
+	},
+	RoleClinician: {
+		{clinical: true, perm: readSearch},
+		{clinical: true, except: himTypes, perm: PermCreate | PermUpdate},
+	},
+	RoleAuditor: {
+		{types: auditTypes, perm: readSearch},
+	},
+	RoleAdministrator: {
+		{types: directoryTypes, perm: readSearch | PermCreate | PermUpdate},
+		{types: identityTypes, perm: PermAll},
+	},
+}
+
+func (r rule) allows(typ string, p Perm) bool {
+	if r.perm&p != p {
+		return false
+	}
+	if r.clinical {
+		return typ != "" && !auditTypes[typ] && !identityTypes[typ] && !r.except[typ]
+	}
+	return r.types[typ]
+}
+
+// RolesAllow reports whether any of roles allows interaction on
+// resourceType under the default role table.
+func RolesAllow(roles []string, resourceType, interaction string) bool {
+	p := permOf(interaction)
+	if p == 0 {
+		return false
+	}
+	for _, role := range roles {
+		for _, r := range roleRules[role] {
+			if r.allows(resourceType, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Allowed returns nil if actor may perform interaction (read, vread,
+// history, search, create, update, patch, delete) on resources of
+// resourceType (a FHIR type, or TypeUser / TypeClient), and otherwise an
+// error: EUNAUTHORIZED when there is no actor, EFORBIDDEN when it is not
+// allowed. The message names neither the resource nor any patient.
+//
+// The system actor (the process itself) may do anything. A client is held
+// to its scopes and, when it has roles other than integration-client, to
+// those roles too; a user is held to the role table (see roleRules).
+// Patient-level restrictions (security labels, break-the-glass) are checked
+// elsewhere, on top of this.
+func Allowed(actor *custodian.Actor, resourceType, interaction string) error {
+	if actor == nil {
+		return custodian.Errorf(custodian.EUNAUTHORIZED, "Authentication is required.")
+	}
+	if NormalizeInteraction(interaction) == "" {
+		return forbidden()
+	}
+	switch actor.Kind {
+	case KindSystem:
+		return nil
+	case KindClient:
+		if identityTypes[resourceType] || !AllowsScope(actor.Scopes, resourceType, interaction) {
+			return forbidden()
+		}
+		if roles := userRoles(actor.Roles); len(roles) > 0 && !RolesAllow(roles, resourceType, interaction) {
+			return forbidden()
+		}
+		return nil
+	case KindUser:
+		if RolesAllow(actor.Roles, resourceType, interaction) {
+			return nil
+		}
+	}
+	return forbidden()
+}
+
+// userRoles drops integration-client, which is a label for clients and
+// grants nothing beyond their scopes.
+func userRoles(roles []string) []string {
+	var out []string
+	for _, r := range roles {
+		if r != RoleIntegrationClient {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func forbidden() error {
+	return custodian.Errorf(custodian.EFORBIDDEN, "Your role or scopes do not allow this.")
+}
+
+func set(types ...string) map[string]bool {
+	m := make(map[string]bool, len(types))
+	for _, t := range types {
+		m[t] = true
+	}
+	return m
+}
+
+func union(a, b map[string]bool) map[string]bool {
+	m := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		m[k] = true
+	}
+	for k := range b {
+		m[k] = true
+	}
+	return m
+}
