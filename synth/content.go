@@ -49,6 +49,7 @@ func (g *unitGen) stay(x *encCtx) {
 	for _, pn := range panels {
 		g.panel(x, pn, at, ep, 0)
 	}
+	x.snap(0)
 	if ep.imaging != "" && c.ed == nil {
 		g.imagingStudy(x, g.imagingKey(c), c.start.Add(2*time.Hour), ep.impression != "")
 	} else if c.ed != nil && ep.imaging != "" {
@@ -67,6 +68,7 @@ func (g *unitGen) stay(x *encCtx) {
 			g.panel(x, "bmp", t.Add(15*time.Minute), ep, d)
 			g.panel(x, "cbc", t.Add(15*time.Minute), ep, d)
 		}
+		x.snap(d)
 	}
 	g.inpatientMeds(x)
 	procIDs := g.procedures(x, nil)
@@ -251,13 +253,13 @@ func (g *unitGen) labValue(key string, ep *episode, day int) float64 {
 		if has(p, "ckd") {
 			b *= 2.2
 		}
-		if (ep != nil && ep.aki) {
+		if ep != nil && ep.aki {
 			b *= 1 + 1.5*sick
 		}
 		return b
 	case "creat":
 		cr := p.creat * g.between(0.94, 1.06)
-		if (ep != nil && ep.aki) {
+		if ep != nil && ep.aki {
 			cr *= 1 + 1.4*sick
 		}
 		return cr
@@ -278,7 +280,7 @@ func (g *unitGen) labValue(key string, ep *episode, day int) float64 {
 		return p.a1c
 	case "hgb":
 		h := p.hgb + g.normal(0, 0.4)
-		if (ep != nil && ep.anemia) {
+		if ep != nil && ep.anemia {
 			h = g.between(6.8, 9.6)
 		}
 		return h
@@ -290,7 +292,7 @@ func (g *unitGen) labValue(key string, ep *episode, day int) float64 {
 	case "plt":
 		return g.between(160, 380)
 	case "trop":
-		if (ep != nil && ep.troponin) {
+		if ep != nil && ep.troponin {
 			return g.between(0.6, 18) * (0.5 + sick)
 		}
 		return g.between(0, 0.03)

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -24,6 +25,22 @@ type encCtx struct {
 	enc     string // "Encounter/id"
 	// last holds the most recent lab values of the encounter, for notes.
 	last map[string]float64
+	// snaps keeps last as it was on each hospital day (0: admission), so
+	// that notes written later quote that day's values.
+	snaps map[int]map[string]float64
+}
+
+func (x *encCtx) snap(d int) {
+	if x.snaps == nil {
+		x.snaps = map[int]map[string]float64{}
+	}
+	x.snaps[d] = maps.Clone(x.last)
+}
+
+func (x *encCtx) use(d int) {
+	if s, ok := x.snaps[d]; ok {
+		x.last = s
+	}
 }
 
 // emit writes the person's resources.

@@ -314,6 +314,7 @@ func (g *unitGen) inpatientNotes(x *encCtx, days int, procIDs []string) {
 	if hpKind == DefMissingHP {
 		g.deficiency(x, DefMissingHP, "", "")
 	} else {
+		x.use(0)
 		n := g.hpText(x)
 		id := g.signedNote(x, "34117-2", n, hpCreated, hpSigned, true)
 		if hpKind == DefLateHP {
@@ -335,6 +336,7 @@ func (g *unitGen) inpatientNotes(x *encCtx, days int, procIDs []string) {
 			g.deficiency(x, DefMissingProgressNote, "", date(t))
 			continue
 		}
+		x.use(d)
 		n := g.progressText(x, d, days)
 		g.signedNote(x, "11506-3", n, t, t.Add(time.Duration(20+g.r.IntN(300))*time.Minute), true)
 	}
@@ -386,6 +388,7 @@ func (g *unitGen) inpatientNotes(x *encCtx, days int, procIDs []string) {
 		g.deficiency(x, DefLateDischargeSummary, "DocumentReference/"+id, dt(dsSigned))
 		return
 	}
+	x.use(days)
 	n := g.dischargeText(x, days)
 	g.signedNote(x, "18842-5", n, dsCreated, dsSigned, true)
 }

@@ -32,6 +32,7 @@ const usage = `Custodian — health information management and the legal patient
 Usage:
   custodian serve [--addr HOST:PORT] [--data DIR]   run the server (FHIR API at /fhir)
   custodian bench store [--resources N]             measure the record store's speed
+  custodian generate --patients N --out DIR         write a synthetic hospital as NDJSON
   custodian user add|list|disable|passwd …          manage the people who sign in
   custodian client add|list|disable …               manage API clients (OAuth2 client credentials)
   custodian audit verify|report                     check the audit trail; access reports
@@ -53,6 +54,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&UserCommand{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "client":
 		return (&ClientCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "generate":
+		return (&GenerateCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "bench":
 		return (&BenchCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "audit":
