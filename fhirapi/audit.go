@@ -91,8 +91,11 @@ func (h *Handler) auditRead(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) auditReadOnly(w http.ResponseWriter, r *http.Request) error {
-	return custodian.Errorf(custodian.EFORBIDDEN, "the audit trail is written by Custodian only; AuditEvent cannot be created, changed or deleted")
+// auditReserved refuses writes to AuditEvents with numeric ids: those are
+// the entries of Custodian's own trail, which no one can change.
+func (h *Handler) auditReserved(w http.ResponseWriter, r *http.Request) error {
+	return custodian.Errorf(custodian.EFORBIDDEN, "AuditEvent/%s is an entry of Custodian's audit trail, which cannot be changed; "+
+		"AuditEvents from other systems need ids that are not numbers", r.PathValue("id"))
 }
 
 // splitRefParam takes "Patient/1" or "1" apart.

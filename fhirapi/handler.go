@@ -82,14 +82,14 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /fhir/Patient/{id}/$break-glass", h.wrap(h.breakGlass))
 	m.HandleFunc("GET /fhir/{type}", h.wrap(auditOr(h.search, h.auditSearch)))
 	m.HandleFunc("POST /fhir/{type}/_search", h.wrap(h.search))
-	m.HandleFunc("POST /fhir/{type}", h.wrap(auditOr(h.create, h.auditReadOnly)))
-	m.HandleFunc("PUT /fhir/{type}", h.wrap(auditOr(h.conditionalUpdate, h.auditReadOnly)))
-	m.HandleFunc("DELETE /fhir/{type}", h.wrap(auditOr(h.conditionalDelete, h.auditReadOnly)))
+	m.HandleFunc("POST /fhir/{type}", h.wrap(h.create))
+	m.HandleFunc("PUT /fhir/{type}", h.wrap(h.conditionalUpdate))
+	m.HandleFunc("DELETE /fhir/{type}", h.wrap(h.conditionalDelete))
 	m.HandleFunc("GET /fhir/{type}/_history", h.wrap(h.history))
 	m.HandleFunc("GET /fhir/{type}/{id}", h.wrap(auditOr(h.read, h.auditRead)))
-	m.HandleFunc("PUT /fhir/{type}/{id}", h.wrap(auditOr(h.update, h.auditReadOnly)))
-	m.HandleFunc("PATCH /fhir/{type}/{id}", h.wrap(auditOr(h.patch, h.auditReadOnly)))
-	m.HandleFunc("DELETE /fhir/{type}/{id}", h.wrap(auditOr(h.delete, h.auditReadOnly)))
+	m.HandleFunc("PUT /fhir/{type}/{id}", h.wrap(auditOr(h.update, h.auditReserved)))
+	m.HandleFunc("PATCH /fhir/{type}/{id}", h.wrap(auditOr(h.patch, h.auditReserved)))
+	m.HandleFunc("DELETE /fhir/{type}/{id}", h.wrap(auditOr(h.delete, h.auditReserved)))
 	m.HandleFunc("GET /fhir/{type}/{id}/_history", h.wrap(h.history))
 	m.HandleFunc("GET /fhir/{type}/{id}/_history/{vid}", h.wrap(h.vread))
 	m.HandleFunc("/fhir/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
@@ -98,15 +98,26 @@ func (h *Handler) routes() {
 	h.mux = m
 }
 
-// auditOr routes requests for the AuditEvent type to the audit trail, which
-// is kept apart from stored resources and is read-only.
+// auditOr routes requests for Custodian's own audit trail to it: a search
+// of AuditEvent, and an AuditEvent whose id is a number (the position of an
+// entry in the trail). AuditEvents that other systems send are stored like
+// any resource, with ids that are not numbers.
 func auditOr(normal, audit apiFunc) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if r.PathValue("type") == "AuditEvent" {
+		if r.PathValue("type") == "AuditEvent" && (r.PathValue("id") == "" || isNumber(r.PathValue("id"))) {
 			return audit(w, r)
 		}
 		return normal(w, r)
 	}
+}
+
+func isNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // checkFormat refuses formats other than JSON, which is all Custodian speaks.

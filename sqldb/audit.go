@@ -57,18 +57,34 @@ func uniq(s []string) []string {
 	return out
 }
 
-// ScanAudit implements audit.Scanner over the whole trail in order.
-func (db *DB) ScanAudit(ctx context.Context, fn func(audit.Row) error) error {
-	rows, err := db.readDB.QueryContext(ctx, `SELECT seq, body, hash FROM audit_log ORDER BY seq`)
+// MaxAuditSeq implements audit.Scanner.
+func (db *DB) MaxAuditSeq(ctx context.Context) (int64, error) {
+	var n sql.NullInt64
+	err := db.readDB.QueryRowContext(ctx, `SELECT max(seq) FROM audit_log`).Scan(&n)
+	return n.Int64, translate(err)
+}
+
+// ScanAudit implements audit.Scanner: rows with seq in [from, to), to 0
+// meaning to the end.
+func (db *DB) ScanAudit(ctx context.Context, from, to int64, fn func(audit.Row) error) error {
+	q, args := `SELECT seq, body, hash FROM audit_log WHERE seq >= ? ORDER BY seq`, []any{from}
+	if to > 0 {
+		q, args = `SELECT seq, body, hash FROM audit_log WHERE seq >= ? AND seq < ? ORDER BY seq`, []any{from, to}
+	}
+	rows, err := db.readDB.QueryContext(ctx, db.dialect.rebind(q), args...)
 	if err != nil {
 		return translate(err)
 	}
 	defer rows.Close()
 	var r audit.Row
 	for rows.Next() {
-		if err := rows.Scan(&r.Seq, &r.Body, &r.Hash); err != nil {
+		// RawBytes would avoid copies but must not outlive Next; fn copies
+		// what it keeps.
+		var body, hash sql.RawBytes
+		if err := rows.Scan(&r.Seq, &body, &hash); err != nil {
 			return translate(err)
 		}
+		r.Body, r.Hash = body, hash
 		if err := fn(r); err != nil {
 			return err
 		}
