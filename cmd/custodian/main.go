@@ -31,6 +31,7 @@ const usage = `Custodian — health information management and the legal patient
 
 Usage:
   custodian serve [--addr HOST:PORT] [--data DIR]   run the server (FHIR API at /fhir)
+  custodian import [--data DIR] PATH...             load NDJSON, Bundles and directories of them
   custodian bench store [--resources N]             measure the record store's speed
   custodian generate --patients N --out DIR         write a synthetic hospital as NDJSON
   custodian user add|list|disable|passwd …          manage the people who sign in
@@ -56,6 +57,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&ClientCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "generate":
 		return (&GenerateCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "import":
+		return (&ImportCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "bench":
 		return (&BenchCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "audit":

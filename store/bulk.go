@@ -1,0 +1,223 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strconv"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
+)
+
+// BatchResult is what PutBatch did with one resource: an Outcome, or the
+// error that rejected it.
+type BatchResult struct {
+	Outcome *Outcome
+	Err     error
+}
+
+// PutBatch stores many resources at once, for bulk loading. A resource with
+// an id is written as an update to that id (creating it if it does not
+// exist, and adding no version when its content is unchanged), so loading
+// the same data twice changes nothing; one without an id is created with a
+// new id.
+//
+// The CPU work (authorisation, validation, indexing) happens in the
+// caller's goroutine, so callers loading in parallel use every core; then
+// all the accepted resources are written in one backend write, which commits
+// once with one audit entry. A resource that is refused is reported in its
+// BatchResult and never stops the others. If the batch write itself fails,
+// the resources are written one by one so the one at fault is isolated.
+// The error return is for failures that are not any one resource's fault
+// (the database, cancellation); results are then incomplete.
+//
+// References are stored as written: PutBatch resolves neither fullUrls nor
+// conditional references (that is what Transaction is for).
+func (s *Store) PutBatch(ctx context.Context, resources []map[string]any) ([]BatchResult, error) {
+	results := make([]BatchResult, len(resources))
+	items := make([]*batchItem, 0, len(resources))
+	allowed := map[string]error{}
+	for i, res := range resources {
+		it, err := s.prepareItem(ctx, res, allowed)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		it.i = i
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return results, nil
+	}
+	err := s.writeBatch(ctx, items, results)
+	if err == nil {
+		return results, nil
+	}
+	if code := custodian.ErrorCode(err); code == custodian.ETIMEOUT || ctx.Err() != nil || len(items) == 1 {
+		if len(items) == 1 && code != custodian.ETIMEOUT && ctx.Err() == nil {
+			results[items[0].i] = BatchResult{Err: err}
+			return results, nil
+		}
+		return results, err
+	}
+	// Something in the batch made the write fail: isolate it. The resource
+	// trees were stamped by the failed attempt, which is harmless (stamp
+	// overwrites), but the outcomes are reset.
+	for _, it := range items {
+		results[it.i] = BatchResult{}
+	}
+	written := 0
+	for _, it := range items {
+		if err := s.writeBatch(ctx, []*batchItem{it}, results); err != nil {
+			if ctx.Err() != nil {
+				return results, err
+			}
+			results[it.i] = BatchResult{Err: err}
+			continue
+		}
+		written++
+	}
+	if written == 0 && len(items) > 1 {
+		if code := custodian.ErrorCode(err); code == custodian.EINTERNAL || code == custodian.ETIMEOUT {
+			// Nothing at all could be written: the database is at fault,
+			// not the resources.
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+// batchItem is one accepted resource of PutBatch, ready to write.
+type batchItem struct {
+	i     int
+	typ   string
+	id    string
+	res   map[string]any
+	index []IndexEntry
+	// create is set when the resource came without an id.
+	create bool
+}
+
+// prepareItem authorises, validates and indexes res outside the write.
+// allowed caches the authorisation of each type and interaction.
+func (s *Store) prepareItem(ctx context.Context, res map[string]any, allowed map[string]error) (*batchItem, error) {
+	typ, _ := res["resourceType"].(string)
+	if typ == "" {
+		return nil, custodian.Errorf(custodian.EINVALID, "the resource has no resourceType")
+	}
+	if !s.validator.IsResourceType(typ) {
+		return nil, custodian.Errorf(custodian.EINVALID, "%q is not a FHIR R4 resource type", typ)
+	}
+	it := &batchItem{typ: typ, res: res}
+	interaction := "update"
+	if _, ok := res["id"]; !ok {
+		interaction, it.create = "create", true
+	}
+	key := typ + " " + interaction
+	err, seen := allowed[key]
+	if !seen {
+		_, err = s.allow(ctx, typ, interaction)
+		allowed[key] = err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(typ, res); err != nil {
+		return nil, err
+	}
+	if it.create {
+		it.id = s.NewID()
+		res["id"] = it.id
+	} else {
+		it.id, _ = res["id"].(string)
+	}
+	if it.index, err = s.index(typ, res); err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+// writeBatch writes items in one backend write with one audit entry, and
+// fills their results. It fails as a whole or not at all.
+func (s *Store) writeBatch(ctx context.Context, items []*batchItem, results []BatchResult) error {
+	outs := make([]*Outcome, len(items))
+	e := s.entry(ctx, audit.ActionUpdate)
+	err := s.backend.Write(ctx, func(tx Tx) error {
+		e.Resources, e.Patients = e.Resources[:0], e.Patients[:0]
+		for k, it := range items {
+			var out *Outcome
+			var err error
+			if it.create {
+				out, err = s.create(ctx, tx, it.typ, it.res, "", it.id, it.index)
+			} else {
+				out, err = s.update(ctx, tx, it.typ, it.id, it.res, 0, MethodUpdate, it.index)
+			}
+			if err != nil {
+				return err
+			}
+			outs[k] = out
+			if out.Unchanged || out.Resource == nil {
+				continue
+			}
+			r := out.Resource
+			e.Resources = append(e.Resources, r.Ref()+"/_history/"+strconv.FormatInt(r.VersionID, 10))
+			if r.Compartment != "" && !slices.Contains(e.Patients, r.Compartment) {
+				e.Patients = append(e.Patients, r.Compartment)
+			}
+		}
+		if len(e.Resources) == 0 {
+			return nil // nothing changed, nothing to record
+		}
+		return tx.Audit(ctx, e)
+	})
+	if err != nil {
+		return err
+	}
+	for k, it := range items {
+		results[it.i] = BatchResult{Outcome: outs[k]}
+	}
+	return nil
+}
+
+// Missing returns the references among refs ("Type/id") whose target does
+// not exist or is deleted, in the order given. It reads without auditing:
+// it reveals existence only, and only to the command line's system actor.
+func (s *Store) Missing(ctx context.Context, refs []string) ([]string, error) {
+	if a := custodian.ActorFromContext(ctx); a == nil || a.Kind != "system" {
+		return nil, custodian.Errorf(custodian.EFORBIDDEN, "checking references in bulk is for the system actor only")
+	}
+	var missing []string
+	const chunk = 2000 // keep each read transaction short
+	for start := 0; start < len(refs); start += chunk {
+		part := refs[start:min(start+chunk, len(refs))]
+		err := s.backend.Read(ctx, func(rd Reader) error {
+			for _, ref := range part {
+				typ, id, ok := cutRef(ref)
+				if !ok {
+					missing = append(missing, ref)
+					continue
+				}
+				r, err := rd.Current(ctx, typ, id)
+				if custodian.ErrorCode(err) == custodian.ENOTFOUND || (err == nil && r.Deleted) {
+					missing = append(missing, ref)
+				} else if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return missing, nil
+}
+
+func cutRef(ref string) (typ, id string, ok bool) {
+	for i := 0; i < len(ref); i++ {
+		if ref[i] == '/' {
+			return ref[:i], ref[i+1:], i > 0 && ValidID(ref[i+1:])
+		}
+	}
+	return "", "", false
+}
