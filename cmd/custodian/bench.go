@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -13,6 +15,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -71,9 +74,11 @@ type storeBench struct {
 	bundleSize                     int
 	skip                           map[string]bool
 
-	app  *app
-	data *benchData
-	rows []benchRow
+	app *app
+	// clientID and secret are the API client the HTTP steps sign in as.
+	clientID, secret string
+	data             *benchData
+	rows             []benchRow
 	// loadAvg is the machine's load average when the run began: other
 	// work on the machine skews every figure.
 	loadAvg string
@@ -200,6 +205,9 @@ func (b *storeBench) run(ctx context.Context) error {
 	go srv.Serve(ln)
 	defer srv.Close()
 	base := "http://" + ln.Addr().String() + "/fhir"
+	if err := b.createClient(ctx); err != nil {
+		return err
+	}
 
 	if !b.skip["create"] {
 		if err := b.benchCreates(ctx, base); err != nil {
@@ -265,6 +273,44 @@ func (b *storeBench) createShared(ctx context.Context) error {
 	return nil
 }
 
+// createClient registers an API client that may read and write everything,
+// as an integration engine would be.
+func (b *storeBench) createClient(ctx context.Context) error {
+	var rnd [6]byte
+	crand.Read(rnd[:])
+	cl, secret, err := b.app.access.CreateClient(ctx, "bench-"+hex.EncodeToString(rnd[:]), []string{"system/*.*"}, nil)
+	if err != nil {
+		return fmt.Errorf("bench store: create an API client: %w", err)
+	}
+	b.clientID, b.secret = cl.ID, secret
+	return nil
+}
+
+// httpClient returns a client for base with conns kept-alive connections
+// and a fresh access token (client credentials grant).
+func (b *storeBench) httpClient(ctx context.Context, base string, conns int) (*benchClient, error) {
+	c := newBenchClient(base, conns)
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {b.clientID}, "client_secret": {b.secret}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/fhir")+"/oauth/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+		return nil, fmt.Errorf("bench store: get an access token: status %d", resp.StatusCode)
+	}
+	c.token = tok.AccessToken
+	return c, nil
+}
+
 // profile starts a CPU profile for step if asked to, and returns its stop.
 func (b *storeBench) profile(step string) func() {
 	if b.profileDir == "" {
@@ -305,7 +351,10 @@ func (b *storeBench) benchCreates(ctx context.Context, base string) error {
 		}
 	}
 	for _, clients := range b.createClients {
-		c := newBenchClient(base, clients)
+		c, err := b.httpClient(ctx, base, clients)
+		if err != nil {
+			return err
+		}
 		stop := b.profile(fmt.Sprintf("create-%d", clients))
 		r := runLoad(ctx, clients, b.duration, 0, func(ctx context.Context, _ int, seq int64) (int, error) {
 			p := pool[seq%int64(len(pool))]
@@ -333,7 +382,10 @@ func (b *storeBench) benchBundles(ctx context.Context, base string) error {
 	}
 	created := []byte(`"status":"201 Created"`)
 	for _, clients := range b.bundleClients {
-		c := newBenchClient(base, clients)
+		c, err := b.httpClient(ctx, base, clients)
+		if err != nil {
+			return err
+		}
 		stop := b.profile(fmt.Sprintf("bundle-%d", clients))
 		r := runLoad(ctx, clients, b.duration, 0, func(ctx context.Context, _ int, seq int64) (int, error) {
 			// POST [base]/: "POST /fhir" without the slash is redirected to the
@@ -458,7 +510,10 @@ func (b *storeBench) benchReads(ctx context.Context, base string) error {
 		return err
 	}
 	for _, clients := range b.readClients {
-		c := newBenchClient(base, clients)
+		c, err := b.httpClient(ctx, base, clients)
+		if err != nil {
+			return err
+		}
 		rngs := make([]*rand.Rand, clients)
 		for i := range rngs {
 			rngs[i] = rand.New(rand.NewPCG(uint64(clients), uint64(i)))

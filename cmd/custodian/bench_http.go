@@ -95,8 +95,9 @@ func runLoad(ctx context.Context, clients int, d time.Duration, limit int64, fn 
 // benchClient is an HTTP client for one base URL that keeps connections
 // alive for every worker.
 type benchClient struct {
-	base string
-	http *http.Client
+	base  string
+	token string // bearer access token
+	http  *http.Client
 }
 
 func newBenchClient(base string, conns int) *benchClient {
@@ -125,6 +126,9 @@ func (c *benchClient) do(ctx context.Context, method, path string, body []byte, 
 		req.Header.Set("Content-Type", "application/fhir+json")
 	}
 	req.Header.Set("Accept", "application/fhir+json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err
