@@ -498,6 +498,7 @@ func (g *unitGen) procedures(x *encCtx, _ []string) []string {
 	for i, code := range c.procs {
 		id := g.id("prc")
 		ids = append(ids, id)
+		x.procIDs = append(x.procIDs, id)
 		at := c.procAt[i]
 		end := at.Add(time.Duration(25+g.r.IntN(90)) * time.Minute)
 		cat := cc(SystemSNOMED, "387713003", "Surgical procedure")

@@ -28,6 +28,8 @@ type encCtx struct {
 	// snaps keeps last as it was on each hospital day (0: admission), so
 	// that notes written later quote that day's values.
 	snaps map[int]map[string]float64
+	// procIDs are the ids of the encounter's Procedures, in c.procs order.
+	procIDs []string
 }
 
 func (x *encCtx) snap(d int) {

@@ -23,7 +23,8 @@ var noteTypes = map[string]string{
 // it, with their byte offsets.
 type noteText struct {
 	strings.Builder
-	ids []*Fact
+	ids     []*Fact
+	related []Reference // resources the note documents (the procedure of an operative note)
 }
 
 func (n *noteText) f(format string, a ...any) { fmt.Fprintf(n, format, a...) }
@@ -238,7 +239,7 @@ func (g *unitGen) docRef(x *encCtx, loinc string, n *noteText, created, signed t
 		Content: []DocContent{{Attachment: Attachment{ContentType: "text/plain", Language: "en-US", Data: b64(text), Size: len(text),
 			Title: noteTypes[loinc], Creation: dt(created)}}},
 		Context: &DocContext{Encounter: []Reference{{Reference: x.enc}}, Period: &Period{Start: dt(x.c.start), End: dt(x.c.end)},
-			PracticeSet: cc(SystemNUCC, x.c.dept.nucc, x.c.dept.nuccDisplay)},
+			PracticeSet: cc(SystemNUCC, x.c.dept.nucc, x.c.dept.nuccDisplay), Related: n.related},
 	}
 	if signer != nil {
 		d.Authenticator = &Reference{Reference: signer.ref(), Display: signer.name}
@@ -358,6 +359,7 @@ func (g *unitGen) inpatientNotes(x *encCtx, days int, procIDs []string) {
 			t = c.procAt[i].Add(20 * time.Minute)
 		}
 		n := g.opText(x, code)
+		n.related = []Reference{{Reference: "Procedure/" + procIDs[i]}}
 		g.signedNote(x, loinc, n, t, t.Add(time.Duration(10+g.r.IntN(120))*time.Minute), false)
 	}
 	// A consult for some stays.
@@ -613,6 +615,7 @@ func (g *unitGen) officeNote(x *encCtx) {
 	for i, code := range c.procs {
 		if surgical[code] {
 			pn := g.opText(x, code)
+			pn.related = []Reference{{Reference: "Procedure/" + x.procIDs[i]}}
 			at := c.procAt[i].Add(45 * time.Minute)
 			g.docRef(x, "28570-0", pn, at, at.Add(time.Hour), c.attending, c.attending)
 		}
