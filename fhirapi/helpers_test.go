@@ -14,7 +14,7 @@ import (
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/fhirapi"
-	"github.com/custodian-him/custodian/sqldb/sqlite"
+	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -35,10 +35,7 @@ func newServer(tb testing.TB) *client {
 		}
 	})
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, tb.TempDir())
-	if err != nil {
-		tb.Fatal(err)
-	}
+	db := sqldbtest.Open(tb)
 	if err := db.RegisterParams(ctx, registry.Indexed()); err != nil {
 		tb.Fatal(err)
 	}
@@ -49,10 +46,7 @@ func newServer(tb testing.TB) *client {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(custodian.NewContextWithActor(r.Context(), testActor)))
 	}))
-	tb.Cleanup(func() {
-		srv.Close()
-		db.Close()
-	})
+	tb.Cleanup(srv.Close)
 	return &client{tb: tb, base: srv.URL, http: srv.Client()}
 }
 

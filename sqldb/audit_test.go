@@ -2,9 +2,7 @@ package sqldb_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,7 +11,7 @@ import (
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/sqldb"
-	"github.com/custodian-him/custodian/sqldb/sqlite"
+	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -28,18 +26,13 @@ func (guard) Allow(a *custodian.Actor, typ, interaction string) error {
 }
 func (guard) SeesSensitive(a *custodian.Actor) bool { return a.Roles[0] == "clinician" }
 
-func open(t *testing.T) (*sqldb.DB, *store.Store) { return openIn(t, t.TempDir()) }
+func open(t *testing.T) (*sqldb.DB, *store.Store) { return withStore(t, sqldbtest.Open(t)) }
 
-func openBench(b *testing.B) (*sqldb.DB, *store.Store) { return openIn(b, b.TempDir()) }
+func openBench(b *testing.B) (*sqldb.DB, *store.Store) { return withStore(b, sqldbtest.Open(b)) }
 
-func openIn(t testing.TB, dir string) (*sqldb.DB, *store.Store) {
+func withStore(t testing.TB, db *sqldb.DB) (*sqldb.DB, *store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	reg, err := search.NewR4(fhir.R4())
 	if err != nil {
 		t.Fatal(err)
@@ -57,21 +50,24 @@ func as(id, role string) context.Context {
 }
 
 func TestAuditChainDetectsTampering(t *testing.T) {
+	alter := `UPDATE audit_log SET body = replace(body, '"ana"', '"eve"') WHERE seq = 4`
+	if sqldbtest.Engine() == "postgres" {
+		alter = `UPDATE audit_log SET body = convert_to(replace(convert_from(body, 'UTF8'), '"ana"', '"eve"'), 'UTF8') WHERE seq = 4`
+	}
 	cases := []struct {
 		name   string
 		sql    string
 		broken int64
 	}{
-		{"altered", `UPDATE audit_log SET body = replace(body, '"ana"', '"eve"') WHERE seq = 4`, 4},
+		{"altered", alter, 4},
 		{"deleted", `DELETE FROM audit_log WHERE seq = 6`, 7},
 		{"inserted", `INSERT INTO audit_log (seq, ts, action, actor, body, hash) SELECT 100, ts, action, actor, body, hash FROM audit_log WHERE seq = 2`, 100},
-		{"rehashed without the chain", `UPDATE audit_log SET hash = X'00' WHERE seq = 9`, 9},
+		{"rehashed without the chain", `UPDATE audit_log SET hash = body WHERE seq = 9`, 9},
 		{"moved", `UPDATE audit_log SET seq = 11 WHERE seq = 10`, 11},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			db, st := openIn(t, dir)
+			db, st := open(t)
 			ctx := as("ana", "clinician")
 			for i := range 5 {
 				out, err := st.Create(ctx, "Patient", []byte(fmt.Sprintf(`{"resourceType":"Patient","name":[{"family":"P%d"}]}`, i)), store.WriteOptions{})
@@ -86,12 +82,7 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 			if err != nil || !res.OK || res.Entries != 10 {
 				t.Fatalf("clean chain: %+v %v", res, err)
 			}
-			w, err := sql.Open("sqlite", filepath.Join(dir, "custodian.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
-			if _, err := w.Exec(c.sql); err != nil {
+			if _, err := db.Raw().Exec(c.sql); err != nil {
 				t.Fatal(err)
 			}
 			res, err = audit.Verify(ctx, db)

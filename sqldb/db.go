@@ -60,6 +60,12 @@ func (db *DB) Dialect() *Dialect { return db.dialect }
 // their own next to the store.
 func (db *DB) SQL() *sql.DB { return db.readDB }
 
+// Raw returns the connection pool used for writes, bypassing the store and
+// its audit trail. It is for tests that must reach under the store (to
+// tamper with the trail, say) and for administrative repair; nothing in
+// the service path uses it.
+func (db *DB) Raw() *sql.DB { return db.writeDB }
+
 // Close waits for queued writes and closes the connections.
 func (db *DB) Close() error {
 	if db.writes != nil {

@@ -19,6 +19,9 @@ type Dialect struct {
 	// Lock serialises transactions on key; nil when the engine already
 	// serialises every write (SQLite).
 	Lock func(ctx context.Context, tx *sql.Tx, key string) error
+	// DDL translates a schema statement written for SQLite into this
+	// engine's; nil leaves statements as they are.
+	DDL func(stmt string) string
 }
 
 // rebind rewrites "?" placeholders for engines that number them. The SQL

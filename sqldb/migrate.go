@@ -15,7 +15,8 @@ import (
 // it in schema_migrations. Migrations only go forward; an applied file is
 // never edited.
 func Migrate(ctx context.Context, db *sql.DB, d *Dialect, migrations fs.FS) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil &&
+		!strings.Contains(err.Error(), "already exists") { // two nodes starting at once
 		return fmt.Errorf("sqldb: create schema_migrations: %w", err)
 	}
 	names, err := fs.Glob(migrations, "*.sql")
@@ -57,6 +58,9 @@ func migrateFile(ctx context.Context, db *sql.DB, d *Dialect, migrations fs.FS, 
 	for _, stmt := range strings.Split(string(src), ";\n") {
 		if strings.TrimSpace(stripComments(stmt)) == "" {
 			continue
+		}
+		if d.DDL != nil {
+			stmt = d.DDL(stmt)
 		}
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return err

@@ -23,6 +23,13 @@ var migrationFiles embed.FS
 // Dialect is SQLite's: "?" placeholders, one writer, group commit.
 func Dialect() *sqldb.Dialect { return &sqldb.Dialect{Name: "sqlite", GroupCommit: true} }
 
+// Migrations are the schema's numbered migration files. They are written
+// in SQLite's SQL; other engines translate the types (see sqldb.Dialect.DDL).
+func Migrations() fs.FS {
+	mfs, _ := fs.Sub(migrationFiles, "migration")
+	return mfs
+}
+
 // Open opens (creating if needed) the database in dir and migrates it.
 func Open(ctx context.Context, dir string) (*sqldb.DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -44,8 +51,7 @@ func Open(ctx context.Context, dir string) (*sqldb.DB, error) {
 	writeDB.SetMaxOpenConns(1)
 	writeDB.SetConnMaxLifetime(0)
 	writeDB.SetConnMaxIdleTime(0)
-	mfs, _ := fs.Sub(migrationFiles, "migration")
-	if err := sqldb.Migrate(ctx, writeDB, Dialect(), mfs); err != nil {
+	if err := sqldb.Migrate(ctx, writeDB, Dialect(), Migrations()); err != nil {
 		writeDB.Close()
 		return nil, err
 	}
