@@ -37,6 +37,7 @@ func (c *AuditCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("audit "+args[0], flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	data := fs.String("data", "./custodian-data", "directory of the embedded database")
+	dbURL := fs.String("db", "", "database URL (postgres://…) instead of the embedded database")
 	patient := fs.String("patient", "", "patient id (report)")
 	actor := fs.String("actor", "", "user or client id (report)")
 	glass := fs.Bool("break-glass", false, "only break-the-glass entries (report)")
@@ -45,7 +46,7 @@ func (c *AuditCommand) Run(ctx context.Context, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, *data, "", slog.New(slog.DiscardHandler))
+	a, err := openApp(ctx, *data, *dbURL, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/custodian-him/custodian/fhirapi"
 	"github.com/custodian-him/custodian/httpauth"
 	"github.com/custodian-him/custodian/sqldb"
+	"github.com/custodian-him/custodian/sqldb/postgres"
 	"github.com/custodian-him/custodian/sqldb/sqlite"
 	"github.com/custodian-him/custodian/store"
 )
@@ -102,15 +103,17 @@ type app struct {
 
 // openApp opens the database and wires the store and the API over it.
 func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*app, error) {
-	if dbURL != "" {
-		return nil, errors.New("--db: PostgreSQL is not supported yet; use the embedded database (--data)")
-	}
 	defs := fhir.R4()
 	reg, err := search.NewR4(defs)
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, dataDir)
+	var db *sqldb.DB
+	if dbURL != "" {
+		db, err = postgres.Open(ctx, dbURL)
+	} else {
+		db, err = sqlite.Open(ctx, dataDir)
+	}
 	if err != nil {
 		return nil, err
 	}
