@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -57,6 +59,40 @@ func startServer(t *testing.T, bin, data string) (*exec.Cmd, string) {
 	return nil, ""
 }
 
+// addClient registers an API client that may do everything.
+func addClient(t *testing.T, bin, data string) (id, secret string) {
+	t.Helper()
+	out, err := exec.Command(bin, "client", "add", "tester", "--scopes", "system/*.*", "--json", "--data", data).Output()
+	if err != nil {
+		t.Fatalf("client add: %v", err)
+	}
+	var c struct {
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
+	}
+	if err := json.Unmarshal(out, &c); err != nil || c.ID == "" {
+		t.Fatalf("client add printed %q: %v", out, err)
+	}
+	return c.ID, c.Secret
+}
+
+// getToken gets an access token with the client credentials grant.
+func getToken(t *testing.T, base, id, secret string) string {
+	t.Helper()
+	resp, err := http.PostForm(base+"/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("token: status %d: %v", resp.StatusCode, err)
+	}
+	return tok.AccessToken
+}
+
 // TestKillDuringWrites kills the server with SIGKILL in the middle of a
 // write load; after a restart every acknowledged write must be there and the
 // database must be consistent.
@@ -66,7 +102,9 @@ func TestKillDuringWrites(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	data := t.TempDir()
+	id, secret := addClient(t, bin, data)
 	cmd, base := startServer(t, bin, data)
+	token := getToken(t, base, id, secret)
 
 	var mu sync.Mutex
 	var acked []string
@@ -79,7 +117,10 @@ func TestKillDuringWrites(t *testing.T) {
 			defer wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
 				body := fmt.Sprintf(`{"resourceType":"Patient","identifier":[{"system":"urn:crash","value":"%d-%d"}],"name":[{"family":"Crash"}]}`, w, i)
-				resp, err := client.Post(base+"/fhir/Patient", "application/fhir+json", strings.NewReader(body))
+				req, _ := http.NewRequest("POST", base+"/fhir/Patient", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/fhir+json")
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := client.Do(req)
 				if err != nil {
 					return // the server is gone
 				}
@@ -123,8 +164,11 @@ func TestKillDuringWrites(t *testing.T) {
 
 	cmd, base = startServer(t, bin, data)
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	token = getToken(t, base, id, secret)
 	for _, ref := range acked {
-		resp, err := client.Get(base + "/fhir/" + ref)
+		req, _ := http.NewRequest("GET", base+"/fhir/"+ref, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
