@@ -115,7 +115,7 @@ func (c *conn) Put(_ context.Context, r *store.Resource, index []store.IndexEntr
 	return c.writeIndex(r.Type, rid, index)
 }
 
-var indexTables = []string{"idx_token", "idx_reference", "idx_date", "idx_string", "idx_uri"}
+var indexTables = []string{"idx_token", "idx_reference", "idx_date", "idx_string", "idx_uri", "idx_number", "idx_quantity", "idx_composite"}
 
 func (c *conn) clearIndex(rid int64) error {
 	for _, t := range indexTables {
@@ -142,8 +142,11 @@ func (c *conn) writeIndex(typ string, rid int64, index []store.IndexEntry) error
 		store.KindToken:     {head: `INSERT INTO idx_token (rid, pid, system, code) VALUES `, cols: 4},
 		store.KindReference: {head: `INSERT INTO idx_reference (rid, pid, ref_type, ref_id) VALUES `, cols: 4},
 		store.KindDate:      {head: `INSERT INTO idx_date (rid, pid, low, high) VALUES `, cols: 4},
-		store.KindString:    {head: `INSERT INTO idx_string (rid, pid, value) VALUES `, cols: 3},
+		store.KindString:    {head: `INSERT INTO idx_string (rid, pid, value, exact) VALUES `, cols: 4},
 		store.KindURI:       {head: `INSERT INTO idx_uri (rid, pid, value) VALUES `, cols: 3},
+		store.KindNumber:    {head: `INSERT INTO idx_number (rid, pid, low, high) VALUES `, cols: 4},
+		store.KindQuantity:  {head: `INSERT INTO idx_quantity (rid, pid, system, code, unit, low, high, ccode, clow, chigh) VALUES `, cols: 10},
+		store.KindComposite: {head: `INSERT INTO idx_composite (rid, pid, system1, code1, system2, code2, low2, high2) VALUES `, cols: 8},
 	}
 	for _, e := range index {
 		pid, ok := c.db.pid(typ, e.Param)
@@ -162,8 +165,16 @@ func (c *conn) writeIndex(typ string, rid int64, index []store.IndexEntry) error
 			in.args = append(in.args, rid, pid, e.RefType, e.RefID)
 		case store.KindDate:
 			in.args = append(in.args, rid, pid, e.Low, e.High)
-		case store.KindString, store.KindURI:
+		case store.KindString:
+			in.args = append(in.args, rid, pid, e.Text, e.Code)
+		case store.KindURI:
 			in.args = append(in.args, rid, pid, e.Text)
+		case store.KindNumber:
+			in.args = append(in.args, rid, pid, e.NumLow, e.NumHigh)
+		case store.KindQuantity:
+			in.args = append(in.args, rid, pid, e.System, e.Code, e.Text, e.NumLow, e.NumHigh, e.CanonCode, e.CanonLow, e.CanonHigh)
+		case store.KindComposite:
+			in.args = append(in.args, rid, pid, e.System, e.Code, e.System2, e.Code2, e.NumLow, e.NumHigh)
 		}
 	}
 	for _, in := range ins {

@@ -214,5 +214,39 @@ func splitReference(v string) (typ, id string) {
 // NormalizeString folds a string for string-parameter matching: lower case,
 // with runs of white space made single spaces.
 func NormalizeString(s string) string {
-	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+	// Fast path: ASCII already in normal form (most index values) is
+	// returned as is; other ASCII is folded in one pass.
+	clean := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+		case c >= 'A' && c <= 'Z', c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
+			clean = false
+		case c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
+			clean = false
+		}
+	}
+	if clean {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
+			space = len(b) > 0
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }

@@ -17,21 +17,36 @@ const (
 )
 
 // IndexEntry is one value of one search parameter of a resource, extracted
-// when the resource is written. Which fields are used depends on Kind.
+// when the resource is written. Which fields are used depends on Kind, which
+// also names the table the entry goes to: a token parameter's :text values
+// are KindString entries of that parameter, a reference parameter's
+// identifiers (for :identifier) are KindToken entries.
 type IndexEntry struct {
 	Param string
 	Kind  ParamKind
-	// System and Code: token (system|code) and quantity (unit system|code).
+	// System and Code: token (system|code) and quantity (unit system|code);
+	// for a string, Code is the value as written (for :exact); for a
+	// composite, the first component (a token, or a reference as Type/id).
 	System string
 	Code   string
-	// Text: string (normalised for matching) and uri values.
+	// Text: string (normalised for matching) and uri values; the unit of a
+	// quantity as written.
 	Text string
-	// Low and High bound a date (unix milliseconds, inclusive) or a number
-	// or quantity range.
+	// Low and High bound a date (unix milliseconds, inclusive).
 	Low, High int64
 	// RefType and RefID: a reference to Type/id.
 	RefType string
 	RefID   string
+	// NumLow and NumHigh bound a number or quantity (equal for a single
+	// value, the ends of a Range); a composite's second component value.
+	NumLow, NumHigh float64
+	// Canon* are a UCUM quantity in base units (CanonCode "" if the unit
+	// cannot be converted).
+	CanonCode           string
+	CanonLow, CanonHigh float64
+	// System2 and Code2: a composite's second component when it is a token
+	// (or a quantity's unit, a string's normalised text).
+	System2, Code2 string
 }
 
 // Query is a parsed search. Clauses are ANDed; the values within a clause

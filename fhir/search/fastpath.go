@@ -57,6 +57,7 @@ type step struct {
 type childKey struct {
 	key, ext string // ext is "" for complex types, which have no "_" sibling
 	typ      string
+	path     string // the element's path in the definitions
 }
 
 // node is one item during a plan's evaluation.
@@ -67,7 +68,23 @@ type node struct {
 
 // compilePlan compiles branch br for resource type t, or returns nil if the
 // branch is not of a form plans handle.
-func (r *Registry) compilePlan(t, br string) *plan {
+func (r *Registry) compilePlan(t, br string) *plan { return r.compileBranch(t, br, false) }
+
+// compileRelative compiles expr (with "|" unions) as paths from a value of
+// type t, or returns nil.
+func (r *Registry) compileRelative(t, expr string) []*plan {
+	var out []*plan
+	for _, br := range splitUnion(expr) {
+		pl := r.compileBranch(t, br, true)
+		if pl == nil {
+			return nil
+		}
+		out = append(out, pl)
+	}
+	return out
+}
+
+func (r *Registry) compileBranch(t, br string, relative bool) *plan {
 	src := strings.TrimSpace(br)
 	// "(path as T)" and "(path as T).rest".
 	var asType, rest string
@@ -91,6 +108,10 @@ func (r *Registry) compilePlan(t, br string) *plan {
 	segs := splitPath(src)
 	if segs == nil || (rest != "" && splitPath(rest) == nil) {
 		return nil
+	}
+	if relative {
+		// A composite's component: a path from the composite's value.
+		segs = append([]string{t}, segs...)
 	}
 	head := segs[0]
 	if head != t && head != "Resource" && head != "DomainResource" {
@@ -247,14 +268,62 @@ func (r *Registry) childKeys(parent, name string) ([]childKey, bool, bool) {
 		case "":
 			return nil, false, false
 		}
-		return []childKey{{key: name, ext: r.extKey(name, typ), typ: typ}}, false, true
+		return []childKey{{key: name, ext: r.extKey(name, typ), typ: typ, path: parent + "." + name}}, false, true
 	}
 	var keys []childKey
 	for _, t := range info.Types {
 		k := name + strings.ToUpper(t[:1]) + t[1:]
-		keys = append(keys, childKey{key: k, ext: r.extKey(k, t), typ: t})
+		keys = append(keys, childKey{key: k, ext: r.extKey(k, t), typ: t, path: parent + "." + name + "[x]"})
 	}
 	return keys, true, true
+}
+
+// planCodeSystem returns the code system of the code values the plans
+// yield, when every code element they end on is bound (required) to a value
+// set of the same single system; otherwise "".
+func (r *Registry) planCodeSystem(plans []*plan) string {
+	sys, seen := "", false
+	for _, pl := range plans {
+		var last *step
+		for i := range pl.steps {
+			if pl.steps[i].op == opChild {
+				last = &pl.steps[i]
+			}
+		}
+		if last == nil || last != lastChildOrFilter(pl) {
+			continue
+		}
+		for _, keys := range last.keys {
+			for _, k := range keys {
+				if k.typ != "code" {
+					continue
+				}
+				el, ok := r.defs.Element(k.path)
+				s := ""
+				if ok && el.Binding != "" {
+					s = valueSetSystem(el.Binding)
+				}
+				if seen && s != sys {
+					return ""
+				}
+				sys, seen = s, true
+			}
+		}
+	}
+	return sys
+}
+
+// lastChildOrFilter is the last navigation step of pl, skipping type
+// filters (which keep the element).
+func lastChildOrFilter(pl *plan) *step {
+	for i := len(pl.steps) - 1; i >= 0; i-- {
+		switch pl.steps[i].op {
+		case opAsOp, opAsFunc, opOfType, opWhereEq, opResolveIs, opIndex:
+			continue
+		}
+		return &pl.steps[i]
+	}
+	return nil
 }
 
 // extKey is the key of the primitive extension sibling of key, "" if the
@@ -342,7 +411,12 @@ func splitPath(s string) []string {
 // good until the next run; ok is false when the expression fails (.as() on
 // several items), which makes the whole parameter contribute nothing.
 func (pl *plan) run(r *Registry, res map[string]any, rootType string, sc *scratch) ([]node, bool) {
-	cur := append(sc.a[:0], node{val: res, typ: rootType})
+	return pl.runFrom(r, res, node{val: res, typ: rootType}, sc)
+}
+
+// runFrom is run starting at a value of res other than the root.
+func (pl *plan) runFrom(r *Registry, res map[string]any, from node, sc *scratch) ([]node, bool) {
+	cur := append(sc.a[:0], from)
 	dst := sc.b[:0]
 	for _, st := range pl.steps {
 		dst = dst[:0]

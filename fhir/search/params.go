@@ -33,16 +33,35 @@ type Param struct {
 	// Targets are the resource types a reference parameter may point to.
 	Targets []string
 
+	// Components are the parts of a composite parameter.
+	Components []Component
+
 	expr    *fhirpath.Expression
 	plans   []*plan // the branches as plans, nil when the engine must run
 	indexed bool    // the kind has an index table
+	// codeSystem is the code system of the parameter's code values, when
+	// the elements they come from are bound to a value set of one system.
+	codeSystem string
+	// compositeTypes are the static types of a planned composite's values;
+	// nil when the composite runs on the engine.
+	compositeTypes []string
+}
+
+// Component is one part of a composite parameter, evaluated on each value
+// of the composite's own expression.
+type Component struct {
+	Kind       store.ParamKind
+	Expression string
+	expr       *fhirpath.Expression
+	plans      []*plan // for each static type of the composite's values
 }
 
 // indexedKinds are the kinds Custodian has index tables for; parameters of
 // other kinds are known but not yet searchable.
 var indexedKinds = map[store.ParamKind]bool{
 	store.KindToken: true, store.KindReference: true, store.KindDate: true,
-	store.KindString: true, store.KindURI: true,
+	store.KindString: true, store.KindURI: true, store.KindNumber: true,
+	store.KindQuantity: true, store.KindComposite: true,
 }
 
 // Registry holds the compiled search parameters of every resource type.
@@ -64,6 +83,10 @@ type spDoc struct {
 	Type       string   `json:"type"`
 	Expression string   `json:"expression"`
 	Target     []string `json:"target"`
+	Component  []struct {
+		Definition string `json:"definition"`
+		Expression string `json:"expression"`
+	} `json:"component"`
 }
 
 // NewR4 compiles the search parameters of the R4 specification against defs.
@@ -86,8 +109,12 @@ func NewR4(defs *fhir.Definitions) (*Registry, error) {
 	}
 	m := newModel(defs)
 	r := &Registry{defs: defs, model: m, env: &fhirpath.Env{Model: m}, byType: map[string][]*Param{}, byCode: map[string]map[string]*Param{}}
+	byURL := map[string]spDoc{}
 	for _, e := range bundle.Entry {
-		if err := r.add(e.Resource); err != nil {
+		byURL[e.Resource.URL] = e.Resource
+	}
+	for _, e := range bundle.Entry {
+		if err := r.add(e.Resource, byURL); err != nil {
 			return nil, err
 		}
 	}
@@ -95,7 +122,7 @@ func NewR4(defs *fhir.Definitions) (*Registry, error) {
 }
 
 // add compiles sp for each resource type it applies to.
-func (r *Registry) add(sp spDoc) error {
+func (r *Registry) add(sp spDoc, byURL map[string]spDoc) error {
 	if sp.Expression == "" || sp.Code == "_id" || sp.Code == "_lastUpdated" {
 		// _text and _content are not index-driven; _id and _lastUpdated
 		// are columns of every stored resource.
@@ -131,6 +158,28 @@ func (r *Registry) add(sp spDoc) error {
 		}
 		p := &Param{Type: t, Code: sp.Code, Kind: store.ParamKind(sp.Type), URL: sp.URL, Expression: src, Targets: sp.Target, expr: expr}
 		p.indexed = indexedKinds[p.Kind]
+		if p.Kind == store.KindComposite {
+			// Custodian indexes composites of two parts (all R4 ones but
+			// MolecularSequence's coordinates).
+			p.indexed = len(sp.Component) == 2
+			for _, c := range sp.Component {
+				ce, err := fhirpath.Compile(c.Expression)
+				if err != nil {
+					return fmt.Errorf("search: compile %s component %s: %w", sp.Code, c.Expression, err)
+				}
+				def, ok := byURL[c.Definition]
+				if !ok {
+					p.indexed = false
+				}
+				p.Components = append(p.Components, Component{Kind: store.ParamKind(def.Type), Expression: c.Expression, expr: ce})
+			}
+			if p.indexed {
+				k1, k2 := p.Components[0].Kind, p.Components[1].Kind
+				p.indexed = (k1 == store.KindToken || k1 == store.KindReference) &&
+					(k2 == store.KindToken || k2 == store.KindQuantity || k2 == store.KindDate || k2 == store.KindString)
+			}
+			r.planComposite(p, t, mine)
+		}
 		for _, br := range mine {
 			pl := r.compilePlan(t, br)
 			if pl == nil {
@@ -138,6 +187,10 @@ func (r *Registry) add(sp spDoc) error {
 				break
 			}
 			p.plans = append(p.plans, pl)
+		}
+		p.codeSystem = r.planCodeSystem(p.plans)
+		if p.Kind == store.KindComposite && p.compositeTypes == nil {
+			p.plans = nil
 		}
 		if r.byCode[t] == nil {
 			r.byCode[t] = map[string]*Param{}
@@ -149,6 +202,40 @@ func (r *Registry) add(sp spDoc) error {
 		r.byType[t] = append(r.byType[t], p)
 	}
 	return nil
+}
+
+// planComposite compiles the components of composite p as plans from each
+// type the composite's own plans yield, if they all compile.
+func (r *Registry) planComposite(p *Param, t string, branches []string) {
+	var types []string
+	for _, br := range branches {
+		pl := r.compilePlan(t, br)
+		if pl == nil {
+			return
+		}
+		typ := t
+		if st := lastChildOrFilter(pl); st != nil && st.op == opChild {
+			if len(st.oneKeys) != 1 || st.oneKeys[0].typ == "" {
+				return
+			}
+			typ = st.oneKeys[0].typ
+		}
+		if !slices.Contains(types, typ) {
+			types = append(types, typ)
+		}
+	}
+	for i := range p.Components {
+		c := &p.Components[i]
+		c.plans = nil
+		for _, typ := range types {
+			pls := r.compileRelative(typ, c.Expression)
+			if pls == nil {
+				return
+			}
+			c.plans = append(c.plans, pls...)
+		}
+	}
+	p.compositeTypes = types
 }
 
 // splitUnion splits a FHIRPath expression on its top-level "|" operators.
