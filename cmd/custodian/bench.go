@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -554,7 +555,8 @@ func (b *storeBench) add(step string, clients int, r *loadResult, rateIsResource
 	row := benchRow{
 		step: step, clients: strconv.Itoa(clients), ops: strconv.FormatInt(r.ops, 10),
 		resources: strconv.FormatInt(r.resources, 10), seconds: fmt.Sprintf("%.2f", r.elapsed.Seconds()),
-		rate: fmt.Sprintf("%.0f", rate), p50: ms(r.percentile(50)), p95: ms(r.percentile(95)), p99: ms(r.percentile(99)),
+		// Rates are truncated, never rounded up.
+		rate: fmt.Sprintf("%.0f", math.Floor(rate)), p50: ms(r.percentile(50)), p95: ms(r.percentile(95)), p99: ms(r.percentile(99)),
 		errors: strconv.FormatInt(r.errors, 10), target: strings.TrimSpace(target + " " + verdict),
 	}
 	b.rows = append(b.rows, row)
