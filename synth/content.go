@@ -632,6 +632,14 @@ func (g *unitGen) officeMeds(x *encCtx) {
 		status = "completed"
 	}
 	for _, m := range g.chronicMeds(c.start) {
+		// Renewed about once a year, not at every visit.
+		if last, ok := g.renewed[m]; ok && c.start.Sub(last) < 300*day {
+			continue
+		}
+		if g.renewed == nil {
+			g.renewed = map[string]time.Time{}
+		}
+		g.renewed[m] = c.start
 		g.prescribe(x, m, "outpatient", status, c.end.Add(-5*time.Minute), "")
 	}
 }

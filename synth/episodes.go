@@ -56,7 +56,7 @@ var episodes = []*episode{
 			if !has(p, "chf") {
 				return 0
 			}
-			return .35
+			return .2
 		},
 		pick: func(g *unitGen) ([]string, []string) {
 			acute := "I50.23"
@@ -81,7 +81,7 @@ var episodes = []*episode{
 			if !has(p, "copd") {
 				return 0
 			}
-			return .3
+			return .12
 		},
 		pick: one("J44.1")},
 	{key: "pneumonia", class: 'I', dept: "medicine", los: [2]int{2, 7}, mort: .04, readmit: .15, imaging: "cxr",

@@ -85,6 +85,8 @@ type unitGen struct {
 	bufs [2]*bytes.Buffer
 	encs [2]*json.Encoder
 	seq  int // per-person resource counter, for ids
+	// renewed is when each chronic medication was last prescribed.
+	renewed map[string]time.Time
 }
 
 // Stream numbers for the per-person random generators.
