@@ -160,6 +160,8 @@ var phrases = map[string][]string{
 	"J12.82":   {"COVID-19 pneumonia", "COVID PNA", "pneumonia due to COVID-19"},
 	"J96.01":   {"acute hypoxic respiratory failure", "acute hypoxemic respiratory failure", "AHRF"},
 	"E87.1":    {"hyponatremia", "hyponatremia", "low sodium"},
+	"E87.6":    {"hypokalemia", "hypokalemia", "low potassium"},
+	"I82.401":  {"acute deep vein thrombosis of the right lower extremity", "right leg DVT", "RLE DVT"},
 	"E86.0":    {"dehydration", "dehydration", "volume depletion"},
 	"Z00.00":   {"routine adult health examination", "annual physical", "routine physical"},
 	"Z00.129":  {"routine child health examination", "well-child check", "WCC"},

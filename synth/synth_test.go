@@ -575,3 +575,45 @@ func BenchmarkGenerate(b *testing.B) {
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "resources/s")
 	b.ReportMetric(float64(total)/float64(b.N)/500, "resources/person")
 }
+
+// TestTimelines checks each record's encounters: none after the patient's
+// death, none overlapping an inpatient stay, all within the window.
+func TestTimelines(t *testing.T) {
+	d := hospital(t)
+	type span struct {
+		start, end time.Time
+		class, id  string
+	}
+	byPatient := map[string][]span{}
+	end := time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC)
+	for id, e := range d.byType["Encounter"] {
+		s := span{parseTime(t, str(e, "period", "start")), parseTime(t, str(e, "period", "end")), str(e, "class", "code"), id}
+		if !s.start.Before(s.end) || s.end.After(end) {
+			t.Errorf("Encounter/%s: period %v..%v out of order or after the as-of date", id, s.start, s.end)
+		}
+		p := str(e, "subject", "reference")
+		byPatient[p] = append(byPatient[p], s)
+	}
+	for p, spans := range byPatient {
+		pt := d.byType["Patient"][strings.TrimPrefix(p, "Patient/")]
+		if dd := str(pt, "deceasedDateTime"); dd != "" {
+			death := parseTime(t, dd)
+			for _, s := range spans {
+				if s.end.After(death) {
+					t.Errorf("%s: Encounter/%s ends after the death", p, s.id)
+				}
+			}
+		}
+		birth := parseTime(t, str(pt, "birthDate"))
+		for i, a := range spans {
+			if a.start.Before(birth) {
+				t.Errorf("%s: Encounter/%s before birth", p, a.id)
+			}
+			for _, b := range spans[i+1:] {
+				if (a.class == "IMP" || b.class == "IMP") && a.start.Before(b.end) && b.start.Before(a.end) {
+					t.Errorf("%s: Encounter/%s and Encounter/%s overlap", p, a.id, b.id)
+				}
+			}
+		}
+	}
+}

@@ -49,6 +49,7 @@ func (g *unitGen) makeTimeline() []*plan {
 	cfg, p := g.cfg, g.p
 	start := g.regs[0].since
 	lastIn := cfg.End.Add(-12 * day) // inpatient stays end 10 days before End, so their notes are in
+	lastOffice := cfg.End.Add(-2 * day)
 	years := cfg.End.Sub(start).Hours() / (24 * 365.25)
 	mid := start.Add(cfg.End.Sub(start) / 2)
 	age := p.ageAt(mid)
@@ -68,10 +69,10 @@ func (g *unitGen) makeTimeline() []*plan {
 	// Office visits.
 	for y := start; y.Before(cfg.End); y = y.AddDate(1, 0, 0) {
 		if g.chance(.65) {
-			cands = append(cands, &plan{class: 'O', office: "wellness", start: g.timeIn(y, minTime(y.AddDate(1, 0, 0), cfg.End))})
+			cands = append(cands, &plan{class: 'O', office: "wellness", start: g.timeIn(y, minTime(y.AddDate(1, 0, 0), lastOffice))})
 		}
 		if p.d.sex == 'F' && p.ageAt(y) >= 40 && g.chance(.5) {
-			cands = append(cands, &plan{class: 'O', office: "mammo", start: g.timeIn(y, minTime(y.AddDate(1, 0, 0), cfg.End))})
+			cands = append(cands, &plan{class: 'O', office: "mammo", start: g.timeIn(y, minTime(y.AddDate(1, 0, 0), lastOffice))})
 		}
 	}
 	nChronic := 0
@@ -82,14 +83,14 @@ func (g *unitGen) makeTimeline() []*plan {
 	}
 	if nChronic > 0 {
 		for range g.poisson(years * math.Min(4, 0.8+0.6*float64(nChronic))) {
-			cands = append(cands, &plan{class: 'O', office: "chronic", start: g.timeIn(start, cfg.End)})
+			cands = append(cands, &plan{class: 'O', office: "chronic", start: g.timeIn(start, lastOffice)})
 		}
 	}
 	for range g.poisson(years * band(age, .6, .35, .3, .3)) {
-		cands = append(cands, &plan{class: 'O', office: "acute", start: g.timeIn(start, cfg.End)})
+		cands = append(cands, &plan{class: 'O', office: "acute", start: g.timeIn(start, lastOffice)})
 	}
 	if age >= 45 && age < 76 && g.chance(.08*years) {
-		cands = append(cands, &plan{class: 'O', office: "colonoscopy", start: g.timeIn(start, cfg.End)})
+		cands = append(cands, &plan{class: 'O', office: "colonoscopy", start: g.timeIn(start, lastOffice)})
 	}
 	// Out-of-hospital death.
 	var outsideDeath time.Time
@@ -114,8 +115,11 @@ func (g *unitGen) makeTimeline() []*plan {
 		}
 		switch c.class {
 		case 'I':
-			if !g.planStay(c, lastIn) {
+			if !g.planStay(c, lastIn) || c.start.Before(busy) {
 				continue
+			}
+			if c.ed != nil && c.ed.start.Before(busy) {
+				c.ed, c.admitSrc = nil, "gp" // came straight to the floor
 			}
 			if c.ed != nil {
 				plans = append(plans, c.ed)
@@ -157,7 +161,9 @@ done:
 				if t.After(start) {
 					v := &plan{class: 'O', office: "prenatal", start: t}
 					g.planOffice(v)
-					extra = append(extra, v)
+					if !overlaps(plans, v) {
+						extra = append(extra, v)
+					}
 				}
 			}
 		}
@@ -225,10 +231,32 @@ func (g *unitGen) planStay(c *plan, last time.Time) bool {
 	for i := range codes {
 		c.poa = append(c.poa, poaFor(codes[i], "Y"))
 	}
+	// Complications present on admission.
+	addDx := func(code, poa string) {
+		if !slices.Contains(c.codes, code) {
+			c.codes = append(c.codes, code)
+			c.poa = append(c.poa, poa)
+		}
+	}
+	switch ep.key {
+	case "copd", "pneumonia", "covid":
+		if g.chance(.2) {
+			addDx("J96.01", "Y")
+		}
+	case "chf":
+		if g.chance(.1) {
+			addDx("E87.6", "Y")
+		}
+	}
+	if (ep.key == "pneumonia" || ep.key == "chf") && g.chance(.08) {
+		addDx("E87.1", "Y")
+	}
 	// Hospital-acquired conditions, not present on admission.
-	if los >= 3 && g.chance(.04) && !slices.Contains(c.codes, "N39.0") {
-		c.codes = append(c.codes, "N39.0")
-		c.poa = append(c.poa, "N")
+	if los >= 3 && g.chance(.04) {
+		addDx("N39.0", "N")
+	}
+	if los >= 4 && g.chance(.01) {
+		addDx("I82.401", "N")
 	}
 	g.addComorbidities(c)
 	c.procs = procs
@@ -653,11 +681,21 @@ func (g *unitGen) assignRegistrations(plans []*plan) []*plan {
 		// Registered for a visit that had no other encounter: a walk-in.
 		v := &plan{class: 'O', office: "acute", start: dup.since}
 		g.planOffice(v)
-		if g.p.death.IsZero() || v.end.Before(g.p.death) {
+		if (g.p.death.IsZero() || v.end.Before(g.p.death)) && !overlaps(plans, v) {
 			v.reg = dup
 			plans = append(plans, v)
 			sortPlans(plans)
 		}
 	}
 	return plans
+}
+
+// overlaps says whether v overlaps any encounter of plans.
+func overlaps(plans []*plan, v *plan) bool {
+	for _, c := range plans {
+		if v.start.Before(c.end) && c.start.Before(v.end) {
+			return true
+		}
+	}
+	return false
 }
