@@ -2,11 +2,14 @@ package synth_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -616,4 +619,68 @@ func TestTimelines(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestDirWriterRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	w, err := synth.NewDirWriter(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c synth.Collector
+	sum, err := synth.Generate(context.Background(), synth.Config{Patients: 30, Seed: 5}, multi{w, &c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Files()) != len(sum.Resources)+1 {
+		t.Errorf("%d files for %d types", len(w.Files()), len(sum.Resources))
+	}
+	f, err := os.Open(filepath.Join(dir, synth.GroundTruthFile+".gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := synth.ReadFacts(zr, func(got *synth.Fact) error {
+		if want := c.Facts[n]; got.Kind != want.Kind || got.Patient != want.Patient || got.Encounter != want.Encounter {
+			t.Errorf("fact %d read back differently", n)
+		}
+		n++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(c.Facts) {
+		t.Errorf("read %d facts, wrote %d", n, len(c.Facts))
+	}
+	if _, err := synth.NewDirWriter(dir, false); err == nil {
+		t.Error("a directory with output was accepted")
+	}
+}
+
+type multi [2]synth.Writer
+
+func (m multi) Resource(typ, id string, body []byte) error {
+	for _, w := range m {
+		if err := w.Resource(typ, id, body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m multi) Fact(f *synth.Fact) error {
+	for _, w := range m {
+		if err := w.Fact(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }

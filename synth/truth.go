@@ -1,5 +1,11 @@
 package synth
 
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
 // Fact kinds: what the generator injected, so that every HIM module's
 // tests can score themselves. References are "Type/id".
 const (
@@ -73,4 +79,21 @@ type Fact struct {
 type DxPOA struct {
 	Code string `json:"code"`
 	POA  string `json:"poa,omitempty"`
+}
+
+// ReadFacts reads a ground-truth file (NDJSON, as DirWriter writes it)
+// and calls fn for each fact, in order.
+func ReadFacts(r io.Reader, fn func(*Fact) error) error {
+	dec := json.NewDecoder(r)
+	for line := 1; ; line++ {
+		var f Fact
+		if err := dec.Decode(&f); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("synth: ground truth fact %d: %w", line, err)
+		}
+		if err := fn(&f); err != nil {
+			return err
+		}
+	}
 }

@@ -151,7 +151,10 @@ func (g *unitGen) makePerson() {
 		case trapDraw < cfg.TrapRate*2*0.65:
 			kind = TrapJuniorSenior
 		}
-		if kind == TrapJuniorSenior && (base.sex != 'M' || base.birth.After(asOf.AddDate(-42, 0, 0))) {
+		// A junior/senior pair needs a man old enough to be a father, or
+		// young enough to have one; anyone else gets a namesake.
+		baseAge := asOf.Year() - base.birth.Year()
+		if kind == TrapJuniorSenior && (base.sex != 'M' || baseAge < 18) {
 			kind = TrapNamesake
 		}
 		switch kind {
@@ -168,13 +171,17 @@ func (g *unitGen) makePerson() {
 			p.d.sex, p.d.given, p.d.family = 'M', base.given, base.family
 			p.d.line, p.d.city, p.d.state, p.d.zip, p.d.phone = base.line, base.city, base.state, base.zip, base.phone
 			gap := 20 + tr.IntN(16)
+			suffix := "Jr."
+			if baseAge < 42 {
+				gap, suffix = -gap, "Sr." // this one is the father
+			}
 			b := base.birth.AddDate(gap, 0, tr.IntN(300)-150)
 			if b.After(asOf.AddDate(-1, 0, 0)) {
 				b = asOf.AddDate(-1-tr.IntN(5), 0, -tr.IntN(300))
 			}
 			p.d.birth = time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, time.UTC)
 			if tr.IntN(2) == 0 {
-				p.d.suffix = "Jr."
+				p.d.suffix = suffix
 			}
 			if p.d.middle == base.middle {
 				p.d.middle = ""
