@@ -20,7 +20,7 @@ import (
 	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/httpauth"
 	"github.com/custodian-him/custodian/sqldb"
-	"github.com/custodian-him/custodian/sqldb/sqlite"
+	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 )
 
 type clock struct {
@@ -63,11 +63,7 @@ const password = "correct horse battery staple"
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqldbtest.Open(t)
 	e := &env{t: t, db: db, clock: &clock{t: time.Now()}, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.svc = access.NewService(sqldb.NewAccessStore(db))
