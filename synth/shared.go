@@ -188,12 +188,26 @@ func patientID(seed uint64, unit, slot int) string {
 	return fmt.Sprintf("%016x", mix64(mix64(seed)+uint64(unit)*2+uint64(slot)))
 }
 
-// mrn is a registration's medical record number: 8 digits, a bijection
-// of (unit, slot) so that no two registrations share one.
+// mrn is a registration's medical record number: 8 digits from a
+// bijection of (unit, slot) on [0, 10^8), so that no two registrations
+// share one and a duplicate's number says nothing about the first's.
 func mrn(seed uint64, unit, slot int) string {
-	v := uint64(unit)
-	if slot == 1 {
-		v += 50_000_000
+	const m = 100_000_000
+	x := uint64(unit)*2 + uint64(slot)
+	k := mix64(seed)
+	for round := range 3 {
+		x = (x*48271 + (k>>(round*16))%m) % m // 48271 is coprime with 10^8
+		x = reverse8(x)
 	}
-	return fmt.Sprintf("%08d", (v*48271+mix64(seed)%100_000_000)%100_000_000)
+	return fmt.Sprintf("%08d", x)
+}
+
+// reverse8 reverses the 8 decimal digits of x (a bijection on [0, 10^8)).
+func reverse8(x uint64) uint64 {
+	var r uint64
+	for range 8 {
+		r = r*10 + x%10
+		x /= 10
+	}
+	return r
 }
