@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -160,10 +161,11 @@ type Service struct {
 	AddressFailures int
 	AddressWindow   time.Duration
 
-	mu       sync.Mutex
-	keys     []*signingKey
-	throttle map[string]*addrCount
-	clients  map[string]clientEntry
+	mu         sync.Mutex
+	keys       []*signingKey
+	keysLoaded time.Time
+	throttle   map[string]*addrCount
+	clients    map[string]clientEntry
 }
 
 // NewService returns a Service over st with the default policy: 15 minute
@@ -215,7 +217,7 @@ func ParseRoles(list string) ([]string, error) {
 		if !isRole(r) {
 			return nil, custodian.Errorf(custodian.EINVALID, "unknown role %q (roles: %s)", r, strings.Join(Roles, ", "))
 		}
-		if !contains(out, r) {
+		if !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
@@ -225,16 +227,7 @@ func ParseRoles(list string) ([]string, error) {
 	return out, nil
 }
 
-func isRole(r string) bool { return contains(Roles, r) }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
+func isRole(r string) bool { return slices.Contains(Roles, r) }
 
 // requireManager checks that the actor in ctx may manage identities.
 func requireManager(ctx context.Context, typ, interaction string) error {

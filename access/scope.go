@@ -1,6 +1,7 @@
 package access
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/custodian-him/custodian"
@@ -230,7 +231,7 @@ func ParseScopes(list string) ([]string, error) {
 		if _, err := ParseScope(s); err != nil {
 			return nil, err
 		}
-		if !contains(out, s) {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
@@ -259,7 +260,7 @@ func grantScopes(granted, requested []string) (out []string, ok bool) {
 		if !covered {
 			return nil, false
 		}
-		if !contains(out, r) {
+		if !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}

@@ -46,7 +46,7 @@ type SignedIn struct {
 // EINTERNAL.
 func (s *Service) SignIn(ctx context.Context, name, password, addr string) (*SignedIn, error) {
 	now := s.now()
-	actor := &custodian.Actor{ID: name, Kind: KindUser, Address: addr}
+	actor := &custodian.Actor{ID: truncate(name, 64), Kind: KindUser, Address: addr}
 	fail := func(reason string, err error) (*SignedIn, error) {
 		s.addressFailed(addr, now)
 		s.audit(ctx, actor, false, reason)

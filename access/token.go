@@ -95,6 +95,7 @@ func (s *Service) loadKeys(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.keys = keys
+	s.keysLoaded = s.now()
 	s.mu.Unlock()
 	return nil
 }
@@ -302,18 +303,46 @@ func (s *Service) VerifyToken(ctx context.Context, token, issuer, audience strin
 	return &custodian.Actor{ID: c.ID, Kind: KindClient, Roles: c.Roles, Scopes: scopes}, nil
 }
 
-// keyFor finds the public key named by a token's kid header.
+// keyFor finds the public key named by a token's kid header. A kid it
+// does not know makes it reread the keys (another node may have made one),
+// at most once per keyReloadEvery, so garbage kids cannot hammer the store.
 func (s *Service) keyFor(t *jwt.Token) (any, error) {
 	if typ, _ := t.Header["typ"].(string); typ != tokenType {
 		return nil, errors.New("not an access token")
 	}
 	kid, _ := t.Header["kid"].(string)
+	if k := s.findKey(kid); k != nil {
+		return k, nil
+	}
+	s.mu.Lock()
+	stale := s.now().Sub(s.keysLoaded) >= keyReloadEvery
+	if stale {
+		s.keysLoaded = s.now()
+	}
+	s.mu.Unlock()
+	if stale {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.loadKeys(ctx); err != nil {
+			return nil, err
+		}
+		if k := s.findKey(kid); k != nil {
+			return k, nil
+		}
+	}
+	return nil, errors.New("unknown key")
+}
+
+// keyReloadEvery bounds how often an unknown kid rereads the keys.
+const keyReloadEvery = 5 * time.Second
+
+func (s *Service) findKey(kid string) *ecdsa.PublicKey {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range s.keys {
 		if k.kid == kid {
-			return &k.priv.PublicKey, nil
+			return &k.priv.PublicKey
 		}
 	}
-	return nil, errors.New("unknown key")
+	return nil
 }

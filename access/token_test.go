@@ -2,6 +2,10 @@ package access_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -165,5 +169,38 @@ func TestSigningKeyKeptAndPublished(t *testing.T) {
 	b2, _ := other.JWKS(ctx)
 	if string(b2) != string(b) {
 		t.Errorf("the key changed on reopening:\n%s\n%s", b, b2)
+	}
+}
+
+// TestKeyFromAnotherNode: a node that signs with a key this one has not
+// loaded (two nodes made keys at the same moment) is still believed.
+func TestKeyFromAnotherNode(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	cl, secret, err := f.svc.CreateClient(f.ctx, "feed", []string{"system/*.read"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	// Older than the first key, so every node now signs with it.
+	if err := f.svc.Store.AddSigningKey(ctx, &access.SigningKey{KID: "node-2", Alg: "ES256", PrivateDER: der, Created: time.Unix(1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	other := access.NewService(f.svc.Store)
+	other.Now = f.clock.Now
+	if err := other.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := other.IssueToken(ctx, access.TokenRequest{ClientID: cl.ID, Secret: secret, Issuer: iss, Audience: aud})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keys are reread at most every 5 seconds, so garbage kids cannot
+	// make every request read the database.
+	f.clock.Add(6 * time.Second)
+	if _, err := f.svc.VerifyToken(ctx, tok.AccessToken, iss, aud); err != nil {
+		t.Fatalf("the first node refuses the second's token: %v", err)
 	}
 }

@@ -2,11 +2,14 @@ package httpauth_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/custodian-him/custodian/httpauth"
 )
 
 const sessionCookie = "custodian_session"
@@ -280,5 +283,29 @@ func TestPagesAreAccessible(t *testing.T) {
 	}
 	if !strings.Contains(pages["login"], `autocomplete="current-password"`) || strings.Contains(bad.body, "a wrong password") {
 		t.Error("password field: no autocomplete, or the wrong password is echoed")
+	}
+}
+
+// TestSecureCookies: behind TLS (or when told), cookies are Secure and
+// take the __Host- prefix.
+func TestSecureCookies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.addUser("alice", "coder")
+	h := &httpauth.Handler{Service: e.svc, SecureCookies: true}
+	srv := httptest.NewServer(h.Wrap(http.NotFoundHandler()))
+	defer srv.Close()
+	b := e.browser()
+	form := do(t, b, "GET", srv.URL+"/login", nil)
+	if sc := form.header.Get("Set-Cookie"); !strings.HasPrefix(sc, "__Host-custodian_login=") || !strings.Contains(sc, "; Secure") || !strings.Contains(sc, "SameSite=Strict") {
+		t.Errorf("login cookie: %s", sc)
+	}
+	m := csrfInputRE.FindStringSubmatch(form.body)
+	// The jar will not send Secure cookies over http; send it by hand.
+	r := postForm(t, e.browser(), srv.URL+"/login", url.Values{"username": {"alice"}, "password": {password}, "csrf_token": {m[1]}},
+		"Cookie", "__Host-custodian_login="+m[1])
+	sc := strings.Join(r.header.Values("Set-Cookie"), "\n")
+	if r.status != http.StatusSeeOther || !regexp.MustCompile(`__Host-custodian_session=[^;]+; Path=/; Max-Age=43200; HttpOnly; Secure; SameSite=Lax`).MatchString(sc) {
+		t.Errorf("session cookie: %d %s", r.status, sc)
 	}
 }
