@@ -58,6 +58,7 @@ func (s *Service) CreateClient(ctx context.Context, name string, scopes, roles [
 }
 
 // FindClients lists every client (never their secrets, which are not kept).
+// Errors: EUNAUTHORIZED, EFORBIDDEN.
 func (s *Service) FindClients(ctx context.Context) ([]*Client, error) {
 	if err := requireManager(ctx, TypeClient, Search); err != nil {
 		return nil, err

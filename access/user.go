@@ -45,7 +45,8 @@ func (s *Service) createUser(ctx context.Context, name string, roles []string, p
 	return u, nil
 }
 
-// FindUsers lists every user (an administrator, auditor or the system may).
+// FindUsers lists every user (an administrator or the system may).
+// Errors: EUNAUTHORIZED, EFORBIDDEN.
 func (s *Service) FindUsers(ctx context.Context) ([]*User, error) {
 	if err := requireManager(ctx, TypeUser, Search); err != nil {
 		return nil, err
