@@ -522,40 +522,83 @@ func TestGroundTruth(t *testing.T) {
 	}
 }
 
-// TestRates checks the injected rates are realistic.
+// rateWriter keeps only what TestRates needs.
+type rateWriter struct {
+	synth.Discard
+	stays, died       int
+	principal         map[string]string // inpatient encounter -> principal code
+	facts             map[string]int
+	readmitOf         map[string]int // principal of the index stay -> unplanned readmissions
+	live              map[string]int // principal of the index stay -> live discharges
+	resources, people int
+}
+
+func (w *rateWriter) Resource(typ, id string, body []byte) error {
+	w.resources++
+	if typ != "Encounter" || !bytes.Contains(body, []byte(`"code":"IMP"`)) {
+		return nil
+	}
+	w.stays++
+	if bytes.Contains(body, []byte(`"code":"exp"`)) {
+		w.died++
+	}
+	return nil
+}
+
+func (w *rateWriter) Fact(f *synth.Fact) error {
+	w.facts[f.Kind+" "+f.Detail]++
+	switch f.Kind {
+	case synth.FactCoding:
+		w.principal[f.Encounter] = f.Principal
+	case synth.FactReadmission:
+		if f.Detail == "unplanned" {
+			w.readmitOf[group(w.principal[f.Prior])]++
+		}
+	}
+	return nil
+}
+
+// group puts heart failure and COPD principals together.
+func group(code string) string {
+	switch {
+	case strings.HasPrefix(code, "I50"), code == "I11.0", code == "I13.0", code == "J44.1":
+		return "chf-copd"
+	}
+	return "other"
+}
+
+// TestRates checks the injected rates are realistic, on 3,000 people.
 func TestRates(t *testing.T) {
-	d := hospital(t)
 	if testing.Short() {
-		t.Skip("too few people in -short mode")
+		t.Skip("generates 3,000 people")
 	}
-	var stays, died, live, readmit int
-	for _, e := range d.byType["Encounter"] {
-		if str(e, "class", "code") != "IMP" {
-			continue
-		}
-		stays++
-		if str(e, "hospitalization", "dischargeDisposition", "coding", "code") == "exp" {
-			died++
-		} else {
-			live++
-		}
+	const people = 3000
+	w := &rateWriter{principal: map[string]string{}, facts: map[string]int{}, readmitOf: map[string]int{}, live: map[string]int{}}
+	sum, err := synth.Generate(context.Background(), synth.Config{Patients: people, Seed: 77}, w)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range d.facts {
-		if f.Kind == synth.FactReadmission && f.Detail == "unplanned" {
-			readmit++
-		}
+	// Live discharges per group, from the coding facts and deaths.
+	deadStay := map[string]bool{}
+	_ = deadStay
+	for _, p := range w.principal {
+		w.live[group(p)]++
 	}
-	people := d.cfg.Patients
-	dups := d.sum.Facts[synth.FactDuplicate]
+	live := w.stays - w.died
+	unplanned := w.facts[synth.FactReadmission+" unplanned"]
+	traps := w.facts[synth.FactNotDuplicate+" "+synth.TrapTwin] + w.facts[synth.FactNotDuplicate+" "+synth.TrapNamesake] + w.facts[synth.FactNotDuplicate+" "+synth.TrapJuniorSenior]
 	for _, c := range []struct {
 		name        string
 		got, lo, hi float64
 	}{
-		{"duplicate registrations per person", float64(dups) / float64(people), 0.01, 0.035},
-		{"inpatient mortality", float64(died) / float64(stays), 0.015, 0.07},
-		{"30-day readmission", float64(readmit) / float64(live), 0.07, 0.22},
-		{"stays per person-year", float64(stays) / float64(people) / 3, 0.04, 0.15},
-		{"resources per person", float64(d.sum.Total) / float64(people), 80, 300},
+		{"duplicate registrations per person", float64(w.facts[synth.FactDuplicate+" "]) / people, 0.013, 0.028},
+		{"look-alike pairs per person", float64(traps) / people, 0.006, 0.02},
+		{"inpatient mortality", float64(w.died) / float64(w.stays), 0.015, 0.06},
+		{"30-day unplanned readmission", float64(unplanned) / float64(live), 0.08, 0.18},
+		{"30-day readmission after CHF/COPD", float64(w.readmitOf["chf-copd"]) / float64(w.live["chf-copd"]), 0.12, 0.32},
+		{"stays per person-year", float64(w.stays) / people / 3, 0.04, 0.12},
+		{"deficiencies per stay", float64(sum.Facts[synth.FactDeficiency]) / float64(w.stays), 0.1, 0.5},
+		{"resources per person", float64(sum.Total) / people, 80, 300},
 	} {
 		t.Logf("%s: %.3f", c.name, c.got)
 		if c.got < c.lo || c.got > c.hi {

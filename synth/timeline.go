@@ -201,7 +201,7 @@ func (g *unitGen) planStay(c *plan, last time.Time) bool {
 			c.admitSrc = "other"
 		}
 	} else {
-		arrive := day0.Add(time.Duration(g.r.IntN(24*60)) * time.Minute)
+		arrive := c.start.Truncate(time.Minute)
 		c.start = arrive.Add(time.Duration(150+g.r.IntN(300)) * time.Minute)
 		switch x := g.r.Float64(); {
 		case x < .8:
@@ -540,7 +540,10 @@ func (g *unitGen) readmission(c *plan, last time.Time) *plan {
 		t := c.end.Add(time.Duration(7+g.r.IntN(15)) * day)
 		return &plan{class: 'I', ep: pciEpisode, start: t, index: c, planned: true}
 	}
-	if !g.chance(c.ep.readmit) {
+	// The episode rates are the published 30-day rates; some planned
+	// readmissions are lost to the window's end or to a death first, so
+	// they are drawn a little more often.
+	if !g.chance(c.ep.readmit * 1.25) {
 		return nil
 	}
 	days := 1 + min(29, int(g.r.ExpFloat64()*9))
