@@ -92,6 +92,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("DELETE /fhir/{type}/{id}", h.wrap(auditOr(h.delete, h.auditReserved)))
 	m.HandleFunc("GET /fhir/{type}/{id}/_history", h.wrap(h.history))
 	m.HandleFunc("GET /fhir/{type}/{id}/_history/{vid}", h.wrap(h.vread))
+	m.HandleFunc("GET /fhir/{type}/{id}/{ctype}", h.wrap(h.searchCompartment))
 	m.HandleFunc("/fhir/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "no FHIR interaction is %s %s", r.Method, r.URL.Path)
 	}))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -37,14 +38,42 @@ func strict(r *http.Request) bool {
 }
 
 func (h *Handler) search(w http.ResponseWriter, r *http.Request) error {
-	return h.doSearch(w, r, r.PathValue("type"))
+	return h.doSearch(w, r, r.PathValue("type"), nil)
 }
 
 func (h *Handler) searchSystem(w http.ResponseWriter, r *http.Request) error {
-	return h.doSearch(w, r, "")
+	return h.doSearch(w, r, "", nil)
 }
 
-func (h *Handler) doSearch(w http.ResponseWriter, r *http.Request, typ string) error {
+// searchCompartment serves GET /fhir/Patient/{id}/{type} (and /* for every
+// type in the compartment): a search limited to the patient's compartment,
+// per the R4 patient CompartmentDefinition.
+func (h *Handler) searchCompartment(w http.ResponseWriter, r *http.Request) error {
+	ctype, id, typ := r.PathValue("type"), r.PathValue("id"), r.PathValue("ctype")
+	if ctype != "Patient" {
+		return custodian.Errorf(custodian.ENOTFOUND, "only the Patient compartment is supported, not %s", ctype)
+	}
+	if !store.ValidID(id) {
+		return custodian.Errorf(custodian.EINVALID, "%q is not a valid resource id", id)
+	}
+	cp := &store.Compartment{Type: ctype, ID: id, Params: map[string][]string{}}
+	if typ == "*" {
+		for _, t := range h.Types {
+			if ps := fhir.PatientCompartmentParams(t); len(ps) > 0 || t == "Patient" {
+				cp.Params[t] = ps
+			}
+		}
+		return h.doSearch(w, r, "", cp)
+	}
+	ps := fhir.PatientCompartmentParams(typ)
+	if len(ps) == 0 && typ != "Patient" {
+		return custodian.Errorf(custodian.ENOTFOUND, "%s is not in the Patient compartment", typ)
+	}
+	cp.Params[typ] = ps
+	return h.doSearch(w, r, typ, cp)
+}
+
+func (h *Handler) doSearch(w http.ResponseWriter, r *http.Request, typ string, cp *store.Compartment) error {
 	vals, err := h.searchParams(w, r)
 	if err != nil {
 		return err
@@ -53,11 +82,21 @@ func (h *Handler) doSearch(w http.ResponseWriter, r *http.Request, typ string) e
 	if err != nil {
 		return err
 	}
+	if cp != nil {
+		q.Compartment = cp
+		if typ == "" {
+			for t := range cp.Params {
+				q.Types = append(q.Types, t)
+			}
+			slices.Sort(q.Types)
+		}
+	}
 	q.Text = r.URL.Path + "?" + vals.Encode()
-	page, err := h.Store.Search(r.Context(), q)
+	res, err := h.Store.SearchWithIncludes(r.Context(), q)
 	if err != nil {
 		return err
 	}
+	page := res.SearchPage
 	// The self link shows the parameters that were used, not those ignored.
 	used := url.Values{}
 	for k, v := range vals {
@@ -65,10 +104,8 @@ func (h *Handler) doSearch(w http.ResponseWriter, r *http.Request, typ string) e
 			used[k] = v
 		}
 	}
-	path := h.base(r)
-	if typ != "" {
-		path += "/" + typ
-	}
+	path := h.base(r) + strings.TrimPrefix(r.URL.Path, "/fhir")
+	path = strings.TrimSuffix(path, "/_search")
 	links := [][2]string{{"self", path + "?" + used.Encode()}}
 	if page.Next != "" {
 		next := url.Values{}
@@ -81,10 +118,11 @@ func (h *Handler) doSearch(w http.ResponseWriter, r *http.Request, typ string) e
 	bw := newBundle("searchset", page.Total, links)
 	base := h.base(r)
 	for _, res := range page.Resources {
-		bw.add(str("fullUrl", base+"/"+res.Ref()), raw("resource", res.Body), raw("search", []byte(`{"mode":"match"}`)))
+		bw.add(str("fullUrl", base+"/"+res.Ref()), raw("resource", shape(res, q)), raw("search", []byte(`{"mode":"match"}`)))
+	}
+	for _, res := range res.Included {
+		bw.add(str("fullUrl", base+"/"+res.Ref()), raw("resource", shape(res, q)), raw("search", []byte(`{"mode":"include"}`)))
 	}
 	writeRaw(w, http.StatusOK, bw.bytes())
 	return nil
 }
-
-var _ = store.DefaultCount

@@ -2,6 +2,9 @@ package sqldb
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 
@@ -9,29 +12,17 @@ import (
 	"github.com/custodian-him/custodian/store"
 )
 
-// Search implements store.Reader. Results come in storage order (rid), and
-// the cursor is the last rid of a page, so pages stay stable while others
-// write: a new resource can only appear after the pages already read.
+// Search implements store.Reader. Without _sort, results come in storage
+// order (rid) and the cursor is the last rid of a page, so pages stay
+// stable while others write: a new resource can only appear after the pages
+// already read. With _sort the cursor carries the sort key values and the
+// rid of the last row (keyset paging on (keys…, rid)).
 func (c *conn) Search(_ context.Context, q *store.Query) (*store.SearchPage, error) {
-	var where []string
-	var args []any
-	where = append(where, "r.deleted = 0")
-	where, args = visibilitySQL(q.Visible, where, args)
-	if len(q.Types) > 0 {
-		where = append(where, "r.type IN ("+placeholders(len(q.Types))+")")
-		for _, t := range q.Types {
-			args = append(args, t)
-		}
+	b := &sqlBuilder{c: c}
+	cond, args, err := b.where(q)
+	if err != nil {
+		return nil, err
 	}
-	for _, cl := range q.Clauses {
-		w, a, err := c.clauseSQL(q.Types, cl)
-		if err != nil {
-			return nil, err
-		}
-		where = append(where, w)
-		args = append(args, a...)
-	}
-	cond := strings.Join(where, " AND ")
 	page := &store.SearchPage{Total: -1}
 	if q.CountTotal {
 		if err := c.tx.QueryRowContext(c.ctx, c.q(`SELECT count(*) FROM resources r WHERE `+cond), args...).Scan(&page.Total); err != nil {
@@ -40,6 +31,9 @@ func (c *conn) Search(_ context.Context, q *store.Query) (*store.SearchPage, err
 	}
 	if q.Count == 0 {
 		return page, nil
+	}
+	if len(q.Sort) > 0 {
+		return c.sortedSearch(b, q, cond, args, page)
 	}
 	if q.Cursor != "" {
 		after, err := strconv.ParseInt(q.Cursor, 10, 64)
@@ -74,85 +68,600 @@ func (c *conn) Search(_ context.Context, q *store.Query) (*store.SearchPage, err
 	return page, translate(rows.Err())
 }
 
+// sortedSearch runs a search with _sort: the keys are computed in a
+// subquery, and the page continues after the cursor's (keys…, rid).
+func (c *conn) sortedSearch(b *sqlBuilder, q *store.Query, cond string, args []any, page *store.SearchPage) (*store.SearchPage, error) {
+	var cols []string
+	var keyArgs []any
+	for i, k := range q.Sort {
+		e, a, err := b.sortKey(q.Types, k)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, e+" AS s"+strconv.Itoa(i))
+		keyArgs = append(keyArgs, a...)
+	}
+	inner := `SELECT r.rid AS rid, ` + strings.Join(cols, ", ") + ` FROM resources r WHERE ` + cond
+	all := append(keyArgs, args...)
+	var outer []string
+	var outerArgs []any
+	if q.Cursor != "" {
+		vals, err := decodeSortCursor(q.Cursor, q.Sort)
+		if err != nil {
+			return nil, err
+		}
+		// (s0, s1, …, rid) after vals in the mixed directions of the keys.
+		var ors []string
+		for i := 0; i <= len(q.Sort); i++ {
+			var ands []string
+			for j := 0; j < i; j++ {
+				ands = append(ands, "t.s"+strconv.Itoa(j)+" = ?")
+				outerArgs = append(outerArgs, vals[j])
+			}
+			if i < len(q.Sort) {
+				op := " > ?"
+				if q.Sort[i].Desc {
+					op = " < ?"
+				}
+				ands = append(ands, "t.s"+strconv.Itoa(i)+op)
+			} else {
+				ands = append(ands, "t.rid > ?")
+			}
+			outerArgs = append(outerArgs, vals[i])
+			ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+		}
+		outer = append(outer, "("+strings.Join(ors, " OR ")+")")
+	}
+	var order []string
+	var sel []string
+	for i, k := range q.Sort {
+		o := "t.s" + strconv.Itoa(i)
+		sel = append(sel, o)
+		if k.Desc {
+			o += " DESC"
+		}
+		order = append(order, o)
+	}
+	order = append(order, "t.rid")
+	where := ""
+	if len(outer) > 0 {
+		where = " WHERE " + strings.Join(outer, " AND ")
+	}
+	all = append(all, outerArgs...)
+	all = append(all, q.Count+1)
+	rows, err := c.tx.QueryContext(c.ctx, c.q(`SELECT `+versionColumns+`, t.rid, `+strings.Join(sel, ", ")+`
+		FROM (`+inner+`) t JOIN resources r ON r.rid = t.rid JOIN versions v ON v.rid = r.rid AND v.version = r.version`+
+		where+` ORDER BY `+strings.Join(order, ", ")+` LIMIT ?`), all...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var last []any
+	for rows.Next() {
+		var rid int64
+		keys := make([]any, len(q.Sort))
+		dest := []any{&rid}
+		for i := range keys {
+			dest = append(dest, &keys[i])
+		}
+		r, err := scanVersion(rows, dest...)
+		if err != nil {
+			return nil, translate(err)
+		}
+		if len(page.Resources) == q.Count {
+			page.Next = encodeSortCursor(last)
+			break
+		}
+		page.Resources = append(page.Resources, r)
+		last = append(keys, rid)
+	}
+	return page, translate(rows.Err())
+}
+
+func encodeSortCursor(vals []any) string {
+	for i, v := range vals {
+		if b, ok := v.([]byte); ok {
+			vals[i] = string(b)
+		}
+	}
+	raw, _ := json.Marshal(vals)
+	return "s" + base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// decodeSortCursor reads the values encodeSortCursor wrote, typed for the
+// sort keys (and the rid last).
+func decodeSortCursor(cur string, keys []store.SortKey) ([]any, error) {
+	bad := custodian.Errorf(custodian.EINVALID, "the paging cursor is not valid")
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(cur, "s"))
+	if err != nil || !strings.HasPrefix(cur, "s") {
+		return nil, bad
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	var vals []any
+	if err := dec.Decode(&vals); err != nil || len(vals) != len(keys)+1 {
+		return nil, bad
+	}
+	for i, v := range vals {
+		switch x := v.(type) {
+		case json.Number:
+			if n, err := x.Int64(); err == nil && (i == len(keys) || sortNumeric(keys[i]) == "int") {
+				vals[i] = n
+			} else if f, err := x.Float64(); err == nil && i < len(keys) {
+				vals[i] = f
+			} else {
+				return nil, bad
+			}
+		case string:
+			if i == len(keys) {
+				return nil, bad
+			}
+		default:
+			return nil, bad
+		}
+	}
+	return vals, nil
+}
+
+// sortNumeric says how a sort key's values compare: "int", "real" or
+// "text".
+func sortNumeric(k store.SortKey) string {
+	switch {
+	case k.Param == "_lastUpdated" || k.Kind == store.KindDate:
+		return "int"
+	case k.Param == "_id":
+		return "text"
+	case k.Kind == store.KindNumber || k.Kind == store.KindQuantity:
+		return "real"
+	}
+	return "text"
+}
+
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-// clauseSQL turns one clause into a condition on r (resources).
-func (c *conn) clauseSQL(types []string, cl store.Clause) (string, []any, error) {
+// sqlBuilder turns a parsed query into SQL conditions. Conditions on the
+// resources table are written for an alias; chains and _has nest aliases.
+type sqlBuilder struct {
+	c *conn
+	n int // aliases made so far
+}
+
+func (b *sqlBuilder) alias(p string) string {
+	b.n++
+	return p + strconv.Itoa(b.n)
+}
+
+// where is the condition on resources r for q.
+func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
+	where := []string{"r.deleted = 0"}
+	var args []any
+	where, args = visibilitySQL(q.Visible, where, args)
+	if len(q.Types) > 0 {
+		where = append(where, "r.type IN ("+placeholders(len(q.Types))+")")
+		for _, t := range q.Types {
+			args = append(args, t)
+		}
+	}
+	if cp := q.Compartment; cp != nil {
+		var pids []any
+		for _, t := range q.Types {
+			for _, code := range cp.Params[t] {
+				if pid, ok := b.c.db.pid(t, code); ok {
+					pids = append(pids, pid)
+				}
+			}
+		}
+		w := "(r.type = ? AND r.id = ?)"
+		a := []any{cp.Type, cp.ID}
+		if len(pids) > 0 {
+			w = "(r.rid IN (SELECT rid FROM idx_reference WHERE pid IN (" + placeholders(len(pids)) + ") AND ref_type = ? AND ref_id = ?) OR " + w + ")"
+			a = append(append(pids, cp.Type, cp.ID), a...)
+		}
+		where = append(where, w)
+		args = append(args, a...)
+	}
+	for _, cl := range q.Clauses {
+		w, a, err := b.clause("r", q.Types, cl)
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, w)
+		args = append(args, a...)
+	}
+	return strings.Join(where, " AND "), args, nil
+}
+
+// pids are the numbers of parameter code on types.
+func (b *sqlBuilder) pids(types []string, code string) []any {
+	var pids []any
+	for _, t := range types {
+		if pid, ok := b.c.db.pid(t, code); ok {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// kindTable is the index table of each kind.
+var kindTable = map[store.ParamKind]string{
+	store.KindToken: "idx_token", store.KindReference: "idx_reference", store.KindDate: "idx_date",
+	store.KindString: "idx_string", store.KindURI: "idx_uri", store.KindNumber: "idx_number",
+	store.KindQuantity: "idx_quantity", store.KindComposite: "idx_composite",
+}
+
+// clause turns one clause into a condition on alias (a resources row).
+func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause) (string, []any, error) {
+	switch {
+	case cl.Has != nil:
+		return b.has(alias, cl)
+	case cl.Chain != nil:
+		return b.chain(alias, types, cl)
+	}
 	switch cl.Param {
 	case "_id":
 		var args []any
 		for _, v := range cl.Values {
 			args = append(args, v.Text)
 		}
-		return "r.id IN (" + placeholders(len(args)) + ")", args, nil
+		return alias + ".id IN (" + placeholders(len(args)) + ")", args, nil
 	case "_lastUpdated":
 		var ors []string
 		var args []any
 		for _, v := range cl.Values {
-			w, a := datePredicate(v, "r.ts", "r.ts")
+			w, a := datePredicate(v, alias+".ts", alias+".ts")
 			ors = append(ors, w)
 			args = append(args, a...)
 		}
 		return "(" + strings.Join(ors, " OR ") + ")", args, nil
 	}
-	var pids []any
-	for _, t := range types {
-		if pid, ok := c.db.pid(t, cl.Param); ok {
-			pids = append(pids, pid)
+	pids := b.pids(types, cl.Param)
+	table := kindTable[cl.Kind]
+	switch {
+	case cl.Modifier == "text":
+		table = "idx_string"
+	case cl.Modifier == "identifier":
+		table = "idx_token"
+	}
+	if table == "" {
+		return "", nil, custodian.Errorf(custodian.ENOTIMPLEMENTED, "search by %s parameters is not supported", cl.Kind)
+	}
+	if cl.Modifier == "missing" {
+		op := "IN"
+		if cl.Values[0].Missing {
+			op = "NOT IN"
+		}
+		if len(pids) == 0 {
+			if cl.Values[0].Missing {
+				return "1 = 1", nil, nil
+			}
+			return "1 = 0", nil, nil
+		}
+		return alias + ".rid " + op + " (SELECT rid FROM " + table + " WHERE pid IN (" + placeholders(len(pids)) + "))", pids, nil
+	}
+	if len(pids) == 0 {
+		if cl.Modifier == "not" || cl.Modifier == "not-in" {
+			return "1 = 1", nil, nil
+		}
+		return "1 = 0", nil, nil
+	}
+	// Values with ne (and :not, :not-in) select resources with no matching
+	// value; the others resources with one.
+	var pos, neg []string
+	var posArgs, negArgs []any
+	var negEach [][]any
+	for _, v := range cl.Values {
+		w, a, negate, err := valuePredicate(cl, v)
+		if err != nil {
+			return "", nil, err
+		}
+		if negate {
+			neg = append(neg, w)
+			negArgs = append(negArgs, a...)
+			negEach = append(negEach, a)
+		} else {
+			pos = append(pos, w)
+			posArgs = append(posArgs, a...)
 		}
 	}
+	sub := func(op string, ors []string, a []any) (string, []any) {
+		return alias + ".rid " + op + " (SELECT rid FROM " + table + " WHERE pid IN (" + placeholders(len(pids)) + ") AND (" + strings.Join(ors, " OR ") + "))",
+			append(append([]any{}, pids...), a...)
+	}
+	var parts []string
+	var args []any
+	if len(pos) > 0 {
+		w, a := sub("IN", pos, posArgs)
+		parts, args = append(parts, w), append(args, a...)
+	}
+	if len(neg) > 0 {
+		if cl.Modifier == "not" || cl.Modifier == "not-in" {
+			// :not=a,b is neither a nor b.
+			w, a := sub("NOT IN", neg, negArgs)
+			return w, a, nil
+		}
+		for i := range neg {
+			w, a := sub("NOT IN", neg[i:i+1], negEach[i])
+			parts, args = append(parts, w), append(args, a...)
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0], args, nil
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args, nil
+}
+
+// valuePredicate is the condition on an index row for one value; negate
+// says the resource must have no row that meets it.
+func valuePredicate(cl store.Clause, v store.ClauseValue) (string, []any, bool, error) {
+	switch cl.Modifier {
+	case "text":
+		return "(value >= ? AND value < ?)", []any{v.Text, v.Text + "\U0010FFFF"}, false, nil
+	case "identifier":
+		w, a := tokenPredicate(v, "system", "code")
+		return w, a, false, nil
+	case "in", "not-in":
+		w, a := codesPredicate(v.Codes)
+		return w, a, cl.Modifier == "not-in", nil
+	}
+	switch cl.Kind {
+	case store.KindToken:
+		w, a := tokenPredicate(v, "system", "code")
+		return w, a, cl.Modifier == "not", nil
+	case store.KindReference:
+		if v.RefType != "" {
+			return "(ref_id = ? AND ref_type = ?)", []any{v.RefID, v.RefType}, false, nil
+		}
+		return "ref_id = ?", []any{v.RefID}, false, nil
+	case store.KindDate:
+		if v.Prefix == "ne" {
+			v.Prefix = "eq"
+			w, a := datePredicate(v, "low", "high")
+			return w, a, true, nil
+		}
+		w, a := datePredicate(v, "low", "high")
+		return w, a, false, nil
+	case store.KindString:
+		switch cl.Modifier {
+		case "exact":
+			return "exact = ?", []any{v.Text}, false, nil
+		case "contains":
+			return `value LIKE ? ESCAPE '\'`, []any{"%" + likeEscape(v.Text) + "%"}, false, nil
+		}
+		return "(value >= ? AND value < ?)", []any{v.Text, v.Text + "\U0010FFFF"}, false, nil
+	case store.KindURI:
+		switch cl.Modifier {
+		case "below":
+			return `value LIKE ? ESCAPE '\'`, []any{likeEscape(v.Text) + "%"}, false, nil
+		case "above":
+			prefixes := uriPrefixes(v.Text)
+			return "value IN (" + placeholders(len(prefixes)) + ")", prefixes, false, nil
+		}
+		return "value = ?", []any{v.Text}, false, nil
+	case store.KindNumber:
+		w, a, negate := numPredicate(v.Prefix, v.Num, v.NumLow, v.NumHigh, "low", "high")
+		return w, a, negate, nil
+	case store.KindQuantity:
+		w, a, negate := quantityPredicate(v, "system", "code", "unit", "low", "high", "ccode", "clow", "chigh")
+		return w, a, negate, nil
+	case store.KindComposite:
+		w, a := tokenPredicate(v, "system1", "code1")
+		s := v.Second
+		var w2 string
+		var a2 []any
+		switch cl.Components[1] {
+		case store.KindToken:
+			w2, a2 = tokenPredicate(*s, "system2", "code2")
+		case store.KindQuantity:
+			w2, a2, _ = quantityPredicate(*s, "system2", "code2", "code2", "low2", "high2", "code2", "low2", "high2")
+		case store.KindDate:
+			w2, a2 = datePredicate(*s, "low2", "high2")
+		case store.KindString:
+			w2, a2 = "(code2 >= ? AND code2 < ?)", []any{s.Text, s.Text + "\U0010FFFF"}
+		default:
+			return "", nil, false, custodian.Errorf(custodian.ENOTIMPLEMENTED, "composite %s is not supported", cl.Param)
+		}
+		return "(" + w + " AND " + w2 + ")", append(a, a2...), false, nil
+	}
+	return "", nil, false, custodian.Errorf(custodian.ENOTIMPLEMENTED, "search by %s parameters is not supported", cl.Kind)
+}
+
+func tokenPredicate(v store.ClauseValue, sysCol, codeCol string) (string, []any) {
+	switch {
+	case v.AnySystem:
+		return codeCol + " = ?", []any{v.Code}
+	case v.Code == "":
+		return sysCol + " = ?", []any{v.System}
+	default:
+		return "(" + codeCol + " = ? AND " + sysCol + " = ?)", []any{v.Code, v.System}
+	}
+}
+
+// codesPredicate matches any of a value set's codes, grouped by system.
+func codesPredicate(codes [][2]string) (string, []any) {
+	if len(codes) == 0 {
+		return "1 = 0", nil
+	}
+	bySys := map[string][]any{}
+	var order []string
+	for _, c := range codes {
+		if _, ok := bySys[c[0]]; !ok {
+			order = append(order, c[0])
+		}
+		bySys[c[0]] = append(bySys[c[0]], c[1])
+	}
+	var ors []string
+	var args []any
+	for _, sys := range order {
+		cs := bySys[sys]
+		ors = append(ors, "(system = ? AND code IN ("+placeholders(len(cs))+"))")
+		args = append(append(args, sys), cs...)
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", args
+}
+
+// numPredicate compares a stored range [lowCol, highCol] with a search
+// number n whose precision covers [lo, hi).
+func numPredicate(prefix string, n, lo, hi float64, lowCol, highCol string) (string, []any, bool) {
+	switch prefix {
+	case "ne":
+		return "(" + lowCol + " >= ? AND " + highCol + " < ?)", []any{lo, hi}, true
+	case "gt":
+		return highCol + " > ?", []any{n}, false
+	case "lt":
+		return lowCol + " < ?", []any{n}, false
+	case "ge":
+		return highCol + " >= ?", []any{n}, false
+	case "le":
+		return lowCol + " <= ?", []any{n}, false
+	case "sa":
+		return lowCol + " > ?", []any{n}, false
+	case "eb":
+		return highCol + " < ?", []any{n}, false
+	case "ap":
+		d := math.Abs(n) * 0.1
+		return "(" + lowCol + " <= ? AND " + highCol + " >= ?)", []any{n + d, n - d}, false
+	}
+	return "(" + lowCol + " >= ? AND " + highCol + " < ?)", []any{lo, hi}, false
+}
+
+// quantityPredicate matches a quantity: in UCUM base units when the search
+// unit converts, otherwise by system and code (or unit) as written.
+func quantityPredicate(v store.ClauseValue, sysCol, codeCol, unitCol, lowCol, highCol, ccodeCol, clowCol, chighCol string) (string, []any, bool) {
+	raw, rawArgs, negate := numPredicate(v.Prefix, v.Num, v.NumLow, v.NumHigh, lowCol, highCol)
+	var unitCond string
+	var unitArgs []any
+	switch {
+	case v.Code != "" && v.System != "":
+		unitCond, unitArgs = "("+sysCol+" = ? AND "+codeCol+" = ?)", []any{v.System, v.Code}
+	case v.Code != "":
+		unitCond, unitArgs = "("+codeCol+" = ? OR "+unitCol+" = ?)", []any{v.Code, v.Code}
+	case v.System != "":
+		unitCond, unitArgs = sysCol+" = ?", []any{v.System}
+	}
+	w, a := raw, rawArgs
+	if unitCond != "" {
+		w, a = "("+unitCond+" AND "+raw+")", append(unitArgs, rawArgs...)
+	}
+	if v.CanonCode != "" {
+		cw, ca, _ := numPredicate(v.Prefix, v.Canon, v.CanonLo, v.CanonHi, clowCol, chighCol)
+		w = "((" + ccodeCol + " = ? AND " + cw + ") OR " + w + ")"
+		a = append(append([]any{v.CanonCode}, ca...), a...)
+	}
+	return w, a, negate
+}
+
+// likeEscape escapes LIKE wildcards; the SQL says ESCAPE '\'.
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+// uriPrefixes are the values :above matches: the uri and each of its
+// parents at a "/".
+func uriPrefixes(u string) []any {
+	out := []any{u}
+	for i := len(u) - 1; i > 0; i-- {
+		if u[i] == '/' && !strings.HasSuffix(u[:i], "/") && strings.Contains(u[:i], "//") && !strings.HasSuffix(u[:i], ":/") {
+			out = append(out, u[:i])
+		}
+	}
+	return out
+}
+
+// chain is a chained clause: resources whose reference Param points to a
+// resource of ChainTypes that meets Chain.
+func (b *sqlBuilder) chain(alias string, types []string, cl store.Clause) (string, []any, error) {
+	pids := b.pids(types, cl.Param)
+	if len(pids) == 0 || len(cl.ChainTypes) == 0 {
+		return "1 = 0", nil, nil
+	}
+	x, t := b.alias("x"), b.alias("c")
+	inner, innerArgs, err := b.clause(t, cl.ChainTypes, *cl.Chain)
+	if err != nil {
+		return "", nil, err
+	}
+	w := alias + ".rid IN (SELECT " + x + ".rid FROM idx_reference " + x + " JOIN resources " + t +
+		" ON " + t + ".type = " + x + ".ref_type AND " + t + ".id = " + x + ".ref_id WHERE " + x + ".pid IN (" + placeholders(len(pids)) +
+		") AND " + t + ".deleted = 0 AND " + t + ".type IN (" + placeholders(len(cl.ChainTypes)) + ") AND " + inner + ")"
+	args := append([]any{}, pids...)
+	for _, ct := range cl.ChainTypes {
+		args = append(args, ct)
+	}
+	return w, append(args, innerArgs...), nil
+}
+
+// has is a reverse chain: resources that a resource of HasType refers to
+// through HasParam, where that resource meets Has.
+func (b *sqlBuilder) has(alias string, cl store.Clause) (string, []any, error) {
+	pids := b.pids([]string{cl.HasType}, cl.HasParam)
 	if len(pids) == 0 {
 		return "1 = 0", nil, nil
 	}
-	table, ors, args, negate := "", []string(nil), []any(nil), false
-	for _, v := range cl.Values {
-		var w string
-		var a []any
-		switch cl.Kind {
-		case store.KindToken:
-			table = "idx_token"
-			switch {
-			case v.AnySystem:
-				w, a = "code = ?", []any{v.Code}
-			case v.Code == "":
-				w, a = "system = ?", []any{v.System}
-			default:
-				w, a = "(code = ? AND system = ?)", []any{v.Code, v.System}
-			}
-		case store.KindReference:
-			table = "idx_reference"
-			if v.RefType != "" {
-				w, a = "(ref_id = ? AND ref_type = ?)", []any{v.RefID, v.RefType}
-			} else {
-				w, a = "ref_id = ?", []any{v.RefID}
-			}
-		case store.KindDate:
-			table = "idx_date"
-			if v.Prefix == "ne" {
-				negate = true
-				v.Prefix = "eq"
-			}
-			w, a = datePredicate(v, "low", "high")
-		case store.KindString:
-			table = "idx_string"
-			w, a = "(value >= ? AND value < ?)", []any{v.Text, v.Text + "\U0010FFFF"}
-		case store.KindURI:
-			table = "idx_uri"
-			w, a = "value = ?", []any{v.Text}
-		default:
-			return "", nil, custodian.Errorf(custodian.ENOTIMPLEMENTED, "search by %s parameters is not supported yet", cl.Kind)
+	x, t := b.alias("x"), b.alias("h")
+	inner, innerArgs, err := b.clause(t, []string{cl.HasType}, *cl.Has)
+	if err != nil {
+		return "", nil, err
+	}
+	w := "EXISTS (SELECT 1 FROM idx_reference " + x + " JOIN resources " + t + " ON " + t + ".rid = " + x + ".rid WHERE " +
+		x + ".pid IN (" + placeholders(len(pids)) + ") AND " + x + ".ref_id = " + alias + ".id AND " + x + ".ref_type = " + alias +
+		".type AND " + t + ".deleted = 0 AND " + inner + ")"
+	return w, append(append([]any{}, pids...), innerArgs...), nil
+}
+
+// sortKey is the SQL expression of one _sort key for resources r. A
+// resource without a value sorts last in either direction.
+func (b *sqlBuilder) sortKey(types []string, k store.SortKey) (string, []any, error) {
+	switch k.Param {
+	case "_id":
+		return "r.id", nil, nil
+	case "_lastUpdated":
+		return "r.ts", nil, nil
+	}
+	pids := b.pids(types, k.Param)
+	if len(pids) == 0 {
+		pids = []any{int64(-1)}
+	}
+	agg, col := "MIN", ""
+	if k.Desc {
+		agg = "MAX"
+	}
+	switch k.Kind {
+	case store.KindDate, store.KindNumber, store.KindQuantity:
+		col = "low"
+		if k.Desc {
+			col = "high"
 		}
-		ors = append(ors, w)
-		args = append(args, a...)
+	case store.KindString, store.KindURI:
+		col = "value"
+	case store.KindToken:
+		col = "code"
+	case store.KindReference:
+		col = "ref_id"
+	default:
+		return "", nil, custodian.Errorf(custodian.EINVALID, "_sort by %s is not supported", k.Param)
 	}
-	op := "IN"
-	if negate {
-		op = "NOT IN"
+	var missing any
+	switch sortNumeric(k) {
+	case "int":
+		missing = int64(math.MaxInt64)
+		if k.Desc {
+			missing = int64(math.MinInt64)
+		}
+	case "real":
+		missing = math.MaxFloat64
+		if k.Desc {
+			missing = -math.MaxFloat64
+		}
+	default:
+		missing = "\U0010FFFF"
+		if k.Desc {
+			missing = ""
+		}
 	}
-	sub := "r.rid " + op + " (SELECT rid FROM " + table + " WHERE pid IN (" + placeholders(len(pids)) + ") AND (" + strings.Join(ors, " OR ") + "))"
-	return sub, append(pids, args...), nil
+	e := "COALESCE((SELECT " + agg + "(" + col + ") FROM " + kindTable[k.Kind] + " WHERE rid = r.rid AND pid IN (" + placeholders(len(pids)) + ")), ?)"
+	return e, append(pids, missing), nil
 }
 
 // datePredicate is the FHIR date comparison of a search value with a stored

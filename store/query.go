@@ -56,17 +56,56 @@ type Query struct {
 	// (every type) for a system-level search.
 	Types   []string
 	Clauses []Clause
+	// Compartment limits the search to a patient's compartment
+	// (/Patient/1/Observation); nil for none.
+	Compartment *Compartment
 	// Count is the page size.
 	Count int
 	// Cursor continues a previous search ("" for the first page).
 	Cursor string
-	// CountTotal asks for the number of matches.
+	// CountTotal asks for the number of matches (_total=accurate or
+	// estimate).
 	CountTotal bool
+	// Sort orders the results; empty means storage order.
+	Sort []SortKey
+	// Includes are the _include and _revinclude requests.
+	Includes []Include
+	// Summary is _summary (true, text, data, count, false; "" if absent)
+	// and Elements is _elements; both shape the resources returned.
+	Summary  string
+	Elements []string
 	// Text is the query as the client wrote it, for the audit trail.
 	Text string
 	// Visible limits the results to what the actor may see; the store sets
 	// it. nil means no limit.
 	Visible *Visibility
+}
+
+// Compartment is a patient compartment: resources of each type that refer
+// to the patient through one of Params[type] (and the Patient itself).
+type Compartment struct {
+	Type, ID string
+	Params   map[string][]string
+}
+
+// SortKey is one key of _sort.
+type SortKey struct {
+	Param string // a search parameter, _id or _lastUpdated
+	Kind  ParamKind
+	Desc  bool
+}
+
+// Include is one _include or _revinclude. For _include=Encounter:patient,
+// Type is Encounter, Param patient and Target the type the reference must
+// have ("" for any); for _revinclude=Observation:subject it is the same,
+// with Rev set: Observations whose subject is a match. Param "*" means every
+// reference parameter of Type.
+type Include struct {
+	Rev     bool
+	Type    string
+	Param   string
+	Target  string
+	Iterate bool
 }
 
 // Visibility is what sensitive resources a search may return: all of them,
@@ -84,6 +123,17 @@ type Clause struct {
 	Kind     ParamKind
 	Modifier string
 	Values   []ClauseValue
+	// Chain is a chained search (subject:Patient.name=x): the clause on the
+	// referenced resources, whose types are ChainTypes.
+	Chain      *Clause
+	ChainTypes []string
+	// Has is a reverse chain (_has:Observation:patient:code=x): resources
+	// of HasType whose HasParam refers to the match and which satisfy Has.
+	Has      *Clause
+	HasType  string
+	HasParam string
+	// Components are a composite's two component kinds.
+	Components [2]ParamKind
 }
 
 // ClauseValue is one value of a clause, already parsed for its kind.
@@ -92,7 +142,8 @@ type ClauseValue struct {
 	// sa, eb, ap.
 	Prefix string
 	// System and Code for tokens; AnySystem is true when the value had no
-	// "|", so any system matches.
+	// "|", so any system matches. For a quantity, the unit's system and
+	// code; for a composite, the first component.
 	System    string
 	Code      string
 	AnySystem bool
@@ -103,4 +154,16 @@ type ClauseValue struct {
 	// RefType and RefID for references (RefType may be empty).
 	RefType string
 	RefID   string
+	// Num is a number or quantity as written, NumLow and NumHigh the range
+	// its precision implies (100 is 99.5 to 100.5). Canon* are the same in
+	// UCUM base units when the unit converts (CanonCode "" otherwise).
+	Num, NumLow, NumHigh    float64
+	CanonCode               string
+	Canon, CanonLo, CanonHi float64
+	// Codes are the (system, code) pairs of a value set, for :in/:not-in.
+	Codes [][2]string
+	// Second is a composite's second component.
+	Second *ClauseValue
+	// Missing is the value of :missing.
+	Missing bool
 }

@@ -151,9 +151,7 @@ func compositeSecond(b store.IndexEntry) (system, code string, lo, hi float64) {
 	case store.KindToken:
 		return b.System, b.Code, 0, 0
 	case store.KindQuantity:
-		if b.CanonCode != "" {
-			return store.UCUM, b.CanonCode, b.CanonLow, b.CanonHigh
-		}
+		// As written: a composite's quantity is compared in its own unit.
 		code := b.Code
 		if code == "" {
 			code = b.Text
@@ -385,21 +383,8 @@ func quantityEntry(system, code, unit string, lo, hi float64) store.IndexEntry {
 // time for :of-type, with the identifier type's system and code.
 func OfTypeSystem(system, code string) string { return "of-type:" + system + "|" + code }
 
-// splitRef splits "Patient/1", "http://x/fhir/Patient/1" (with or without
-// _history) into type and id; anything else is kept whole as the id.
-func splitRef(ref string) (string, string) {
-	if i := strings.Index(ref, "/_history/"); i >= 0 {
-		ref = ref[:i]
-	}
-	parts := strings.Split(ref, "/")
-	if len(parts) >= 2 {
-		t, id := parts[len(parts)-2], parts[len(parts)-1]
-		if t != "" && t[0] >= 'A' && t[0] <= 'Z' && store.ValidID(id) {
-			return t, id
-		}
-	}
-	return "", ref
-}
+// splitRef splits a reference as the search does (store.SplitReference).
+func splitRef(ref string) (string, string) { return store.SplitReference(ref) }
 
 // tokens calls f with the system and code of each token a value holds;
 // codeSystem is the system of a plain code.

@@ -291,10 +291,34 @@ func (r *Registry) Lookup(typ, code string) (*Param, bool) {
 // searched (one whose values are indexed).
 func (r *Registry) Param(typ, code string) (store.ParamKind, bool) {
 	p, ok := r.byCode[typ][code]
-	if !ok || !indexedKinds[p.Kind] {
+	if !ok || !p.indexed {
 		return "", false
 	}
 	return p.Kind, true
+}
+
+// ParamInfo implements store.ParamCatalog.
+func (r *Registry) ParamInfo(typ, code string) (store.ParamInfo, bool) {
+	p, ok := r.byCode[typ][code]
+	if !ok || !p.indexed {
+		return store.ParamInfo{}, false
+	}
+	info := store.ParamInfo{Kind: p.Kind, Targets: p.Targets}
+	if p.Kind == store.KindComposite {
+		info.Components = [2]store.ParamKind{p.Components[0].Kind, p.Components[1].Kind}
+	}
+	return info, true
+}
+
+// ReferenceParams implements store.ParamCatalog.
+func (r *Registry) ReferenceParams(typ string) []string {
+	var out []string
+	for _, p := range r.byType[typ] {
+		if p.indexed && p.Kind == store.KindReference {
+			out = append(out, p.Code)
+		}
+	}
+	return out
 }
 
 // Params returns the parameters of typ, in definition order.
@@ -311,7 +335,7 @@ func (r *Registry) Indexed() [][2]string {
 	slices.Sort(types)
 	for _, t := range types {
 		for _, p := range r.byType[t] {
-			if indexedKinds[p.Kind] {
+			if p.indexed {
 				out = append(out, [2]string{t, p.Code})
 			}
 		}

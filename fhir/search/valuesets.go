@@ -56,3 +56,30 @@ func valueSetSystem(url string) string {
 	}
 	return sys
 }
+
+// summary.json.gz lists the top-level elements of each resource type that
+// are in its summary (isSummary, or mandatory), from the R4
+// StructureDefinitions (internal/genvaluesets).
+//
+//go:embed definitions/summary.json.gz
+var summaryGz []byte
+
+var summaryElements = sync.OnceValue(func() map[string][]string {
+	zr, err := gzip.NewReader(bytes.NewReader(summaryGz))
+	if err != nil {
+		panic("search: embedded summary elements are corrupt: " + err.Error())
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		panic("search: embedded summary elements are corrupt: " + err.Error())
+	}
+	m := map[string][]string{}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		panic("search: embedded summary elements are corrupt: " + err.Error())
+	}
+	return m
+})
+
+// SummaryElements returns the top-level elements of resource type typ that
+// _summary=true keeps (choice elements by name without [x], e.g. "value").
+func SummaryElements(typ string) []string { return summaryElements()[typ] }

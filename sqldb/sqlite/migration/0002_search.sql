@@ -32,8 +32,9 @@ CREATE INDEX idx_quantity_rid ON idx_quantity (rid);
 
 -- Two-component composites (code-value-quantity and the like): the first
 -- component is a token (or a reference as Type/id), the second a token
--- (system2, code2), a quantity (code2 the canonical unit, low2/high2 the
--- value), a date (low2/high2 in unix ms) or a string (code2 normalised).
+-- (system2, code2), a quantity (code2 the unit, low2/high2 the
+-- value as written), a date (low2/high2 in unix ms) or a string (code2
+-- normalised).
 CREATE TABLE idx_composite (
   rid     INTEGER NOT NULL,
   pid     INTEGER NOT NULL,
