@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
+	"hash/maphash"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/audit"
@@ -29,7 +32,8 @@ type BatchResult struct {
 // BatchResult and never stops the others. If the batch write itself fails,
 // the resources are written one by one so the one at fault is isolated.
 // The error return is for failures that are not any one resource's fault
-// (the database, cancellation); results are then incomplete.
+// (the database, cancellation); results are then incomplete, and some of
+// the resources may be stored (loading them again is harmless).
 //
 // References are stored as written: PutBatch resolves neither fullUrls nor
 // conditional references (that is what Transaction is for).
@@ -49,42 +53,91 @@ func (s *Store) PutBatch(ctx context.Context, resources []map[string]any) ([]Bat
 	if len(items) == 0 {
 		return results, nil
 	}
-	err := s.writeBatch(ctx, items, results)
+	if sw, ok := s.backend.(soleWriter); ok {
+		// One transaction of its own for the whole batch, committed once.
+		return results, s.writePart(ctx, sw.WriteAlone, items, results)
+	}
+	// Otherwise the batch is written as small parts, each its own backend
+	// write, all submitted at once so the backend commits them together.
+	// Grouped writes each run in a savepoint, and inside a savepoint
+	// SQLite's statement journal makes every statement cost time in
+	// proportion to what the savepoint has written: small parts keep that
+	// cost down. All the versions of one resource go to the same part, in
+	// their order.
+	nparts := (len(items) + bulkPart - 1) / bulkPart
+	parts := make([][]*batchItem, nparts)
+	for _, it := range items {
+		k := 0
+		if nparts > 1 {
+			k = int(maphash.String(partSeed, it.typ+"/"+it.id) % uint64(nparts))
+		}
+		parts[k] = append(parts[k], it)
+	}
+	errs := make([]error, nparts)
+	var wg sync.WaitGroup
+	for k, part := range parts {
+		if len(part) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[k] = s.writePart(ctx, s.backend.Write, part, results)
+		}()
+	}
+	wg.Wait()
+	return results, errors.Join(errs...)
+}
+
+// soleWriter is implemented by backends that can run a write in a
+// transaction of its own, without the savepoint a grouped write runs in;
+// PutBatch writes a whole batch that way.
+type soleWriter interface {
+	WriteAlone(ctx context.Context, fn func(Tx) error) error
+}
+
+// bulkPart is the number of resources PutBatch writes in one grouped write
+// when the backend cannot write alone.
+const bulkPart = 16
+
+var partSeed = maphash.MakeSeed()
+
+// writePart writes items in one backend write or, if that fails because of
+// one of them, one by one so the one at fault is isolated. It returns an
+// error only for failures that are no resource's fault.
+func (s *Store) writePart(ctx context.Context, write writeFunc, items []*batchItem, results []BatchResult) error {
+	err := s.writeBatch(ctx, write, items, results)
 	if err == nil {
-		return results, nil
+		return nil
 	}
 	if code := custodian.ErrorCode(err); code == custodian.ETIMEOUT || ctx.Err() != nil || len(items) == 1 {
 		if len(items) == 1 && code != custodian.ETIMEOUT && ctx.Err() == nil {
 			results[items[0].i] = BatchResult{Err: err}
-			return results, nil
+			return nil
 		}
-		return results, err
+		return err
 	}
-	// Something in the batch made the write fail: isolate it. The resource
-	// trees were stamped by the failed attempt, which is harmless (stamp
-	// overwrites), but the outcomes are reset.
-	for _, it := range items {
-		results[it.i] = BatchResult{}
-	}
+	// The resource trees were stamped by the failed attempt, which is
+	// harmless (stamp overwrites).
 	written := 0
 	for _, it := range items {
-		if err := s.writeBatch(ctx, []*batchItem{it}, results); err != nil {
+		if err := s.writeBatch(ctx, s.backend.Write, []*batchItem{it}, results); err != nil {
 			if ctx.Err() != nil {
-				return results, err
+				return err
 			}
 			results[it.i] = BatchResult{Err: err}
 			continue
 		}
 		written++
 	}
-	if written == 0 && len(items) > 1 {
+	if written == 0 {
 		if code := custodian.ErrorCode(err); code == custodian.EINTERNAL || code == custodian.ETIMEOUT {
 			// Nothing at all could be written: the database is at fault,
 			// not the resources.
-			return results, err
+			return err
 		}
 	}
-	return results, nil
+	return nil
 }
 
 // batchItem is one accepted resource of PutBatch, ready to write.
@@ -137,12 +190,15 @@ func (s *Store) prepareItem(ctx context.Context, res map[string]any, allowed map
 	return it, nil
 }
 
+// writeFunc is Backend.Write or a soleWriter's WriteAlone.
+type writeFunc func(ctx context.Context, fn func(Tx) error) error
+
 // writeBatch writes items in one backend write with one audit entry, and
 // fills their results. It fails as a whole or not at all.
-func (s *Store) writeBatch(ctx context.Context, items []*batchItem, results []BatchResult) error {
+func (s *Store) writeBatch(ctx context.Context, write writeFunc, items []*batchItem, results []BatchResult) error {
 	outs := make([]*Outcome, len(items))
 	e := s.entry(ctx, audit.ActionUpdate)
-	err := s.backend.Write(ctx, func(tx Tx) error {
+	err := write(ctx, func(tx Tx) error {
 		e.Resources, e.Patients = e.Resources[:0], e.Patients[:0]
 		for k, it := range items {
 			var out *Outcome

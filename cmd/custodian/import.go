@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -56,6 +57,7 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 	restart := fs.Bool("restart", false, "ignore the checkpoints of earlier runs and read every file from the start")
 	strict := fs.Bool("strict", false, "exit non-zero if any record was rejected")
 	quiet := fs.Bool("quiet", false, "no progress output, only the summary")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the import to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,6 +102,17 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 				}
 			}
 		}
+	}
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx = custodian.NewContextWithActor(ctx, custodian.SystemActor())
 	sum, runErr := im.Run(ctx, fs.Args())
