@@ -25,8 +25,9 @@ type DB struct {
 
 	readStmts map[string]*sql.Stmt // prepared at open; see stmt.go
 
-	writes chan *writeReq
-	done   chan struct{}
+	writes  chan *writeReq
+	done    chan struct{} // closed by Close: stop taking writes
+	stopped chan struct{} // closed when the writer goroutine has ended
 	wg     sync.WaitGroup
 }
 
@@ -41,7 +42,7 @@ type writeReq struct {
 // engines it must allow one connection only) and readDB (a pool for
 // reads; it may be the same as writeDB).
 func New(writeDB, readDB *sql.DB, d *Dialect) *DB {
-	db := &DB{writeDB: writeDB, readDB: readDB, dialect: d, params: map[paramKey]int64{}, done: make(chan struct{})}
+	db := &DB{writeDB: writeDB, readDB: readDB, dialect: d, params: map[paramKey]int64{}, done: make(chan struct{}), stopped: make(chan struct{})}
 	if m, err := prepareReads(context.Background(), readDB, d); err == nil {
 		db.readStmts = m
 	}
@@ -162,17 +163,34 @@ func (db *DB) Write(ctx context.Context, fn func(store.Tx) error) error {
 	if !db.dialect.GroupCommit {
 		return db.writeAlone(ctx, fn)
 	}
+	closing := custodian.Errorf(custodian.EINTERNAL, "the database is closing")
+	select {
+	case <-db.done:
+		return closing
+	default:
+	}
 	req := &writeReq{fn: fn, done: make(chan error, 1)}
 	select {
 	case db.writes <- req:
 	case <-ctx.Done():
 		return custodian.Wrap(custodian.ETIMEOUT, ctx.Err(), "the write was cancelled before it started")
 	case <-db.done:
-		return custodian.Errorf(custodian.EINTERNAL, "the database is closing")
+		return closing
 	}
 	// Once queued the write runs to its end; its outcome is reported even if
-	// the caller has gone, so nothing is half done.
-	return <-req.done
+	// the caller has gone, so nothing is half done. A write queued just as
+	// the database closed may find the writer gone: then it did not run.
+	select {
+	case err := <-req.done:
+		return err
+	case <-db.stopped:
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return closing
+		}
+	}
 }
 
 func (db *DB) writeAlone(ctx context.Context, fn func(store.Tx) error) error {
@@ -192,6 +210,7 @@ func (db *DB) writeAlone(ctx context.Context, fn func(store.Tx) error) error {
 // transaction (so one failing write undoes only itself), and commits once.
 func (db *DB) writer() {
 	defer db.wg.Done()
+	defer close(db.stopped)
 	for {
 		var first *writeReq
 		select {
