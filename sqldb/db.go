@@ -28,7 +28,7 @@ type DB struct {
 	writes  chan *writeReq
 	done    chan struct{} // closed by Close: stop taking writes
 	stopped chan struct{} // closed when the writer goroutine has ended
-	wg     sync.WaitGroup
+	wg      sync.WaitGroup
 }
 
 type paramKey struct{ typ, code string }

@@ -101,11 +101,11 @@ func TestNoPatientDataInLogs(t *testing.T) {
 	do("GET", "/fhir/Patient/"+pid, "")
 	do("GET", "/fhir/Patient?family="+family+"&identifier=urn:mrn|"+mrn, "")
 	do("POST", "/fhir/Patient/_search", "name="+given, "Content-Type", "application/x-www-form-urlencoded")
-	do("GET", "/fhir/Patient/"+mrn, "")                                             // not found, id in the path
-	do("GET", "/fhir/Patient?birthdate=not-"+birth, "")                             // bad value
-	do("GET", "/fhir/Patient?"+family+"="+ssn, "", "Prefer", "handling=strict")     // unknown parameter
+	do("GET", "/fhir/Patient/"+mrn, "")                                                 // not found, id in the path
+	do("GET", "/fhir/Patient?birthdate=not-"+birth, "")                                 // bad value
+	do("GET", "/fhir/Patient?"+family+"="+ssn, "", "Prefer", "handling=strict")         // unknown parameter
 	do("POST", "/fhir/Patient", `{"resourceType":"Patient","name":[{"family":"`+family) // malformed JSON
-	do("POST", "/fhir/Patient", strings.Replace(pat, birth, family, 1))            // invalid date
+	do("POST", "/fhir/Patient", strings.Replace(pat, birth, family, 1))                 // invalid date
 	do("PUT", "/fhir/Patient/"+pid, strings.Replace(pat, `"Patient",`, `"Patient","id":"`+pid+`",`, 1), "If-Match", `W/"9"`)
 	do("POST", "/fhir", `{"resourceType":"Bundle","type":"transaction","entry":[{"resource":`+pat+`,"request":{"method":"POST","url":"Patient"}},
 	  {"resource":{"resourceType":"Observation","subject":{"reference":"Patient?identifier=`+ssn+`"}},"request":{"method":"POST","url":"Observation"}}]}`)
