@@ -36,6 +36,9 @@ type paramKey struct{ typ, code string }
 type writeReq struct {
 	fn   func(store.Tx) error
 	done chan error
+	// light marks a write of audit records only, which may commit without
+	// waiting for the disk (see Record).
+	light bool
 }
 
 // New returns a DB over writeDB (used for every write; for group-commit
@@ -160,8 +163,20 @@ func (db *DB) Read(ctx context.Context, fn func(store.Reader) error) error {
 
 // Write implements store.Backend.
 func (db *DB) Write(ctx context.Context, fn func(store.Tx) error) error {
+	return db.write(ctx, fn, false)
+}
+
+// Record implements store.Backend: a write of audit records whose commit
+// survives a crash of the process at once, and a power failure from the
+// next durable commit on (SQLite synchronous=NORMAL for that commit,
+// PostgreSQL synchronous_commit=off).
+func (db *DB) Record(ctx context.Context, fn func(store.Tx) error) error {
+	return db.write(ctx, fn, true)
+}
+
+func (db *DB) write(ctx context.Context, fn func(store.Tx) error, light bool) error {
 	if !db.dialect.GroupCommit {
-		return db.writeAlone(ctx, fn)
+		return db.writeAlone(ctx, fn, light)
 	}
 	closing := custodian.Errorf(custodian.EINTERNAL, "the database is closing")
 	select {
@@ -169,7 +184,7 @@ func (db *DB) Write(ctx context.Context, fn func(store.Tx) error) error {
 		return closing
 	default:
 	}
-	req := &writeReq{fn: fn, done: make(chan error, 1)}
+	req := &writeReq{fn: fn, done: make(chan error, 1), light: light}
 	select {
 	case db.writes <- req:
 	case <-ctx.Done():
@@ -193,12 +208,17 @@ func (db *DB) Write(ctx context.Context, fn func(store.Tx) error) error {
 	}
 }
 
-func (db *DB) writeAlone(ctx context.Context, fn func(store.Tx) error) error {
+func (db *DB) writeAlone(ctx context.Context, fn func(store.Tx) error, light bool) error {
 	tx, err := db.writeDB.BeginTx(ctx, nil)
 	if err != nil {
 		return translate(err)
 	}
 	defer tx.Rollback()
+	if light {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return translate(err)
+		}
+	}
 	if err := fn(&conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}); err != nil {
 		return err
 	}
@@ -242,23 +262,55 @@ func (db *DB) writer() {
 
 func (db *DB) commitGroup(group []*writeReq) {
 	ctx := context.Background()
-	fail := func(err error) {
-		for _, r := range group {
-			r.done <- err
+	light := true
+	for _, r := range group {
+		light = light && r.light
+	}
+	if light {
+		// Only audit records of reads: commit without waiting for the disk;
+		// the next durable commit (or checkpoint) carries them there.
+		if _, err := db.writeDB.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err == nil {
+			defer db.writeDB.ExecContext(ctx, "PRAGMA synchronous=FULL")
 		}
 	}
+	// Most groups succeed whole, so run them without savepoints (each one
+	// makes SQLite journal the pages it touches again). If a write fails,
+	// its partial changes cannot be undone alone: roll back and run the
+	// group again with one savepoint per write.
+	errs, failed, err := db.runGroup(ctx, group, false)
+	if err == nil && failed {
+		errs, _, err = db.runGroup(ctx, group, true)
+	}
+	for i, r := range group {
+		if err != nil {
+			r.done <- translate(err)
+		} else {
+			r.done <- errs[i]
+		}
+	}
+}
+
+// runGroup runs the writes of group in one transaction and commits it. With
+// savepoints each write that fails is undone alone; without, the first
+// failure rolls everything back and runGroup reports failed.
+func (db *DB) runGroup(ctx context.Context, group []*writeReq, savepoints bool) (errs []error, failed bool, err error) {
 	tx, err := db.writeDB.BeginTx(ctx, nil)
 	if err != nil {
-		fail(translate(err))
-		return
+		return nil, false, err
 	}
-	errs := make([]error, len(group))
+	errs = make([]error, len(group))
 	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
 	for i, r := range group {
+		if !savepoints {
+			if errs[i] = runSafely(r.fn, c); errs[i] != nil {
+				tx.Rollback()
+				return nil, true, nil
+			}
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 			tx.Rollback()
-			fail(translate(err))
-			return
+			return nil, false, err
 		}
 		errs[i] = runSafely(r.fn, c)
 		release := "RELEASE w"
@@ -267,17 +319,13 @@ func (db *DB) commitGroup(group []*writeReq) {
 		}
 		if _, err := tx.ExecContext(ctx, release); err != nil {
 			tx.Rollback()
-			fail(translate(err))
-			return
+			return nil, false, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		fail(translate(err))
-		return
+		return nil, false, err
 	}
-	for i, r := range group {
-		r.done <- errs[i]
-	}
+	return errs, false, nil
 }
 
 // runSafely runs fn, turning a panic into an error so one bad write cannot

@@ -79,7 +79,11 @@ func (s *Store) record(ctx context.Context, e *audit.Entry) error {
 	if s.NoAudit {
 		return nil
 	}
-	err := s.backend.Write(context.WithoutCancel(ctx), func(tx Tx) error { return tx.Audit(ctx, e) })
+	write := s.backend.Record
+	if s.DurableReadAudit {
+		write = s.backend.Write
+	}
+	err := write(context.WithoutCancel(ctx), func(tx Tx) error { return tx.Audit(ctx, e) })
 	if err != nil {
 		return custodian.Wrap(custodian.EINTERNAL, err, "the access could not be recorded in the audit trail")
 	}

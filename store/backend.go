@@ -15,6 +15,10 @@ type Backend interface {
 	// and Write returns that error. Write may group the work of several
 	// concurrent callers into one database commit.
 	Write(ctx context.Context, fn func(Tx) error) error
+	// Record is Write for audit records alone (of reads and refusals): the
+	// commit may skip waiting for the disk, so it survives a crash of the
+	// process at once and a power failure from the next durable commit on.
+	Record(ctx context.Context, fn func(Tx) error) error
 	// Read runs fn against a consistent snapshot.
 	Read(ctx context.Context, fn func(Reader) error) error
 }

@@ -39,6 +39,9 @@ type Store struct {
 	Guard Guard
 	// AuditLog, when set, lets FindAudit search the trail.
 	AuditLog AuditLog
+	// DurableReadAudit makes the audit records of reads wait for the disk
+	// like writes do, at a cost in read latency (see Backend.Record).
+	DurableReadAudit bool
 	// NoAudit turns off the separate audit records of reads and refusals.
 	// It exists only to measure what auditing costs; never set it in service.
 	NoAudit bool
