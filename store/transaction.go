@@ -295,11 +295,14 @@ func (s *Store) runTransaction(ctx context.Context, tx Tx, plan []*planned, outs
 			refs[p.FullURL] = p.typ + "/" + p.id
 		}
 	}
+	// Bundles repeat the same conditional references (Synthea names each
+	// practitioner and organisation in most entries): resolve each once.
+	resolved := map[string]string{}
 	for i, p := range plan {
 		if p.Resource == nil || p.index != nil {
 			continue
 		}
-		if err := s.rewriteReferences(ctx, tx, p.Resource, refs); err != nil {
+		if err := s.rewriteReferences(ctx, tx, p.Resource, refs, resolved); err != nil {
 			return entryError(i, err)
 		}
 	}
@@ -338,13 +341,13 @@ func (s *Store) runEntry(ctx context.Context, tx Tx, p *planned) (*Outcome, erro
 // rewriteReferences replaces, anywhere in v, a Reference.reference that
 // names a fullUrl of the transaction with the target's Type/id, and a
 // conditional reference with the one resource it matches.
-func (s *Store) rewriteReferences(ctx context.Context, tx Tx, v any, refs map[string]string) error {
+func (s *Store) rewriteReferences(ctx context.Context, tx Tx, v any, refs, resolved map[string]string) error {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, e := range v {
 			ref, ok := e.(string)
 			if k != "reference" || !ok {
-				if err := s.rewriteReferences(ctx, tx, e, refs); err != nil {
+				if err := s.rewriteReferences(ctx, tx, e, refs, resolved); err != nil {
 					return err
 				}
 				continue
@@ -356,6 +359,10 @@ func (s *Store) rewriteReferences(ctx context.Context, tx Tx, v any, refs map[st
 			if strings.HasPrefix(ref, "urn:uuid:") || strings.HasPrefix(ref, "urn:oid:") {
 				return custodian.Errorf(custodian.EINVALID, "the reference %q names no entry of the transaction", ref)
 			}
+			if to, ok := resolved[ref]; ok {
+				v[k] = to
+				continue
+			}
 			if typ, criteria, ok := strings.Cut(ref, "?"); ok && !strings.Contains(typ, "/") {
 				found, err := s.conditionalMatch(ctx, tx, typ, criteria)
 				if err != nil {
@@ -364,12 +371,13 @@ func (s *Store) rewriteReferences(ctx context.Context, tx Tx, v any, refs map[st
 				if len(found) != 1 {
 					return custodian.Errorf(custodian.EPRECONDITION, "the conditional reference %q matches %d resources; it must match exactly one", ref, len(found))
 				}
+				resolved[ref] = found[0].Ref()
 				v[k] = found[0].Ref()
 			}
 		}
 	case []any:
 		for _, e := range v {
-			if err := s.rewriteReferences(ctx, tx, e, refs); err != nil {
+			if err := s.rewriteReferences(ctx, tx, e, refs, resolved); err != nil {
 				return err
 			}
 		}
