@@ -559,11 +559,11 @@ func likeEscape(s string) string {
 }
 
 // uriPrefixes are the values :above matches: the uri and each of its
-// parents at a "/".
+// parents, cut before a "/".
 func uriPrefixes(u string) []any {
 	out := []any{u}
-	for i := len(u) - 1; i > 0; i-- {
-		if u[i] == '/' && !strings.HasSuffix(u[:i], "/") && strings.Contains(u[:i], "//") && !strings.HasSuffix(u[:i], ":/") {
+	for i := len(u) - 1; i > 0 && len(out) < 64; i-- {
+		if u[i] == '/' {
 			out = append(out, u[:i])
 		}
 	}
