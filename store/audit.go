@@ -89,3 +89,18 @@ func (s *Store) record(ctx context.Context, e *audit.Entry) error {
 	}
 	return nil
 }
+
+// SignIn records a sign-in or token request and its outcome (access calls
+// it for every attempt, so failed and locked-out attempts are in the trail
+// for the privacy officer). reason is a short code such as "bad-password".
+func (s *Store) SignIn(ctx context.Context, a *custodian.Actor, ok bool, reason string) error {
+	e := s.entry(ctx, audit.ActionSignIn)
+	if a != nil {
+		e.Actor, e.ActorKind, e.Roles, e.Address, e.Purpose = a.ID, a.Kind, a.Roles, a.Address, a.PurposeOfUse
+	}
+	if !ok {
+		e.Outcome = "failed"
+	}
+	e.Reason = reason
+	return s.record(ctx, e)
+}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -123,6 +124,20 @@ func TestNoPatientDataInLogs(t *testing.T) {
 		resp.Body.Close()
 	}
 	do("DELETE", "/fhir/Patient/"+pid, "")
+	// The failed sign-in and token requests are in the audit trail.
+	signins, err := a.store.FindAudit(admin, audit.Filter{Action: audit.ActionSignIn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed int
+	for _, e := range signins {
+		if e.Outcome == "failed" {
+			failed++
+		}
+	}
+	if failed < 2 || len(signins) < 3 {
+		t.Fatalf("sign-in audit entries: %d, failed %d; want the token, the failed sign-in and the failed token request", len(signins), failed)
+	}
 	// An internal failure: the database goes away under the server.
 	a.db.Close()
 	do("GET", "/fhir/Patient?family="+family, "")

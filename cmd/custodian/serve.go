@@ -126,6 +126,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger}
 	acc := access.NewService(sqldb.NewAccessStore(db))
 	acc.Logger = logger
+	acc.Audit = st // every sign-in and token request goes into the audit trail
 	if err := acc.Open(ctx); err != nil { // the token signing key, made on first start
 		db.Close()
 		return nil, err
@@ -156,7 +157,13 @@ func capabilityParams(reg *search.Registry) func(string) []fhirapi.SearchParam {
 func (a *app) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/fhir/", a.fhir)
-	mux.Handle("/fhir", http.RedirectHandler("/fhir/metadata", http.StatusFound))
+	// The base URL without its slash is the base too: POST /fhir is a
+	// transaction, GET /fhir a system search.
+	mux.HandleFunc("/fhir", func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/fhir/"
+		a.fhir.ServeHTTP(w, r2)
+	})
 	// Every route but sign-in, tokens, keys, the CapabilityStatement and
 	// static assets needs an actor (a bearer token or a session).
 	return a.auth.Wrap(mux)
