@@ -124,7 +124,9 @@ func TestNoPatientDataInLogs(t *testing.T) {
 		resp.Body.Close()
 	}
 	do("DELETE", "/fhir/Patient/"+pid, "")
-	// The failed sign-in and token requests are in the audit trail.
+	// The token requests, granted and refused, are in the audit trail (the
+	// sign-in form post above lacks its CSRF pair, so it is refused before
+	// any sign-in is attempted).
 	signins, err := a.store.FindAudit(admin, audit.Filter{Action: audit.ActionSignIn})
 	if err != nil {
 		t.Fatal(err)
@@ -135,8 +137,8 @@ func TestNoPatientDataInLogs(t *testing.T) {
 			failed++
 		}
 	}
-	if failed < 2 || len(signins) < 3 {
-		t.Fatalf("sign-in audit entries: %d, failed %d; want the token, the failed sign-in and the failed token request", len(signins), failed)
+	if failed != 1 || len(signins) != 2 {
+		t.Fatalf("sign-in audit entries: %d, failed %d; want the token and the failed token request", len(signins), failed)
 	}
 	// An internal failure: the database goes away under the server.
 	a.db.Close()
