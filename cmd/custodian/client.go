@@ -42,6 +42,7 @@ func (c *ClientCommand) Run(ctx context.Context, args []string) error {
 	fs.SetOutput(c.Stderr)
 	fs.Usage = func() { fmt.Fprint(c.Stderr, clientUsage) }
 	data := fs.String("data", "./custodian-data", "directory of the embedded database")
+	dbURL := fs.String("db", "", "database URL (postgres://…) instead of the embedded database")
 	scopes := fs.String("scopes", "", "space-separated SMART scopes (add)")
 	roles := fs.String("role", "", "comma-separated roles (add; integration-client if none)")
 	asJSON := fs.Bool("json", false, "print JSON for scripts")
@@ -57,7 +58,7 @@ func (c *ClientCommand) Run(ctx context.Context, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("unknown client command %q", sub)
 	}
-	svc, closeDB, err := openAccess(ctx, *data)
+	svc, closeDB, err := openAccess(ctx, *data, *dbURL)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -34,10 +35,22 @@ func buildBinary(t *testing.T) string {
 
 var servingRE = regexp.MustCompile(`http://([0-9.:]+)/fhir`)
 
-// startServer runs `custodian serve` on a free port and returns its base URL.
-func startServer(t *testing.T, bin, data string) (*exec.Cmd, string) {
+// startServer runs `custodian serve` on a free port and returns its base
+// URL. extra are more arguments, and those of the form CUSTODIAN_…=… are
+// environment variables for it.
+func startServer(t *testing.T, bin, data string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	var env []string
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data}
+	for _, e := range extra {
+		if strings.HasPrefix(e, "CUSTODIAN_") && strings.Contains(e, "=") {
+			env = append(env, e)
+		} else {
+			args = append(args, e)
+		}
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -60,9 +73,9 @@ func startServer(t *testing.T, bin, data string) (*exec.Cmd, string) {
 }
 
 // addClient registers an API client that may do everything.
-func addClient(t *testing.T, bin, data string) (id, secret string) {
+func addClient(t *testing.T, bin, data string, extra ...string) (id, secret string) {
 	t.Helper()
-	out, err := exec.Command(bin, "client", "add", "tester", "--scopes", "system/*.*", "--json", "--data", data).Output()
+	out, err := exec.Command(bin, append([]string{"client", "add", "tester", "--scopes", "system/*.*", "--json", "--data", data}, extra...)...).Output()
 	if err != nil {
 		t.Fatalf("client add: %v", err)
 	}

@@ -72,7 +72,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	fmt.Fprintf(c.Stdout, "Custodian is serving the FHIR API at http://%s/fhir (data: %s)\n", ln.Addr(), *data)
+	where := "data: " + *data
+	if *dbURL != "" {
+		where = "database: PostgreSQL"
+	}
+	fmt.Fprintf(c.Stdout, "Custodian is serving the FHIR API at http://%s/fhir (%s)\n", ln.Addr(), where)
 	if c.Ready != nil {
 		c.Ready <- ln.Addr().String()
 	}
@@ -101,6 +105,15 @@ type app struct {
 	auth   *httpauth.Handler
 }
 
+// openDB opens the PostgreSQL database at dbURL, or the embedded one in
+// dataDir when dbURL is empty, and migrates it.
+func openDB(ctx context.Context, dataDir, dbURL string) (*sqldb.DB, error) {
+	if dbURL != "" {
+		return postgres.Open(ctx, dbURL)
+	}
+	return sqlite.Open(ctx, dataDir)
+}
+
 // openApp opens the database and wires the store and the API over it.
 func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*app, error) {
 	defs := fhir.R4()
@@ -108,12 +121,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	var db *sqldb.DB
-	if dbURL != "" {
-		db, err = postgres.Open(ctx, dbURL)
-	} else {
-		db, err = sqlite.Open(ctx, dataDir)
-	}
+	db, err := openDB(ctx, dataDir, dbURL)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/sqldb"
-	"github.com/custodian-him/custodian/sqldb/sqlite"
 )
 
 // UserCommand manages the people who sign in to Custodian.
@@ -49,6 +48,7 @@ func (c *UserCommand) Run(ctx context.Context, args []string) error {
 	fs.SetOutput(c.Stderr)
 	fs.Usage = func() { fmt.Fprint(c.Stderr, userUsage) }
 	data := fs.String("data", "./custodian-data", "directory of the embedded database")
+	dbURL := fs.String("db", "", "database URL (postgres://…) instead of the embedded database")
 	roles := fs.String("role", "", "comma-separated roles (add)")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	pos, err := parseInterleaved(fs, args)
@@ -64,7 +64,7 @@ func (c *UserCommand) Run(ctx context.Context, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("unknown user command %q", sub)
 	}
-	svc, closeDB, err := openAccess(ctx, *data)
+	svc, closeDB, err := openAccess(ctx, *data, *dbURL)
 	if err != nil {
 		return err
 	}
@@ -160,8 +160,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // openAccess opens the database in dataDir and the access service over it.
-func openAccess(ctx context.Context, dataDir string) (*access.Service, func() error, error) {
-	db, err := sqlite.Open(ctx, dataDir)
+func openAccess(ctx context.Context, dataDir, dbURL string) (*access.Service, func() error, error) {
+	db, err := openDB(ctx, dataDir, dbURL)
 	if err != nil {
 		return nil, nil, err
 	}
