@@ -497,6 +497,7 @@ type scratch struct {
 	// many; seenFrom is where they start in the output (-1: none).
 	seen     map[store.IndexEntry]struct{}
 	seenFrom int
+	entries  []store.IndexEntry
 }
 
 // appendValues appends the node(s) of a JSON value and its primitive

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -20,7 +21,9 @@ func (r *Registry) Index(typ string, res map[string]any) ([]store.IndexEntry, er
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	sc.seenFrom = -1
-	out := make([]store.IndexEntry, 0, 32)
+	// Entries gather in a reused buffer; the caller gets an exact copy.
+	out := sc.entries[:0]
+	defer func() { sc.entries = out[:0] }()
 	for _, p := range r.byType[typ] {
 		if !p.indexed {
 			continue
@@ -57,7 +60,7 @@ func (r *Registry) Index(typ string, res map[string]any) ([]store.IndexEntry, er
 			out = appendEntries(out, start, p, it.Type(), it.JSON(), sc)
 		}
 	}
-	return out, nil
+	return slices.Clone(out), nil
 }
 
 // composites appends the entries of composite parameter p: for each value
@@ -81,7 +84,7 @@ func (r *Registry) composites(out []store.IndexEntry, start int, p *Param, res m
 				return out[:start]
 			}
 			for _, v := range vals {
-				valueEntries(c.Kind, "", "", v.Type(), v.JSON(), func(e store.IndexEntry) {
+				kindEntries(c.Kind, "", "", v.Type(), v.JSON(), false, func(e store.IndexEntry) {
 					if e.Kind == c.Kind {
 						parts[i] = append(parts[i], e)
 					}
@@ -122,7 +125,7 @@ func (r *Registry) plannedComposites(out []store.IndexEntry, start int, p *Param
 					return out[:start]
 				}
 				for _, v := range vals {
-					valueEntries(c.Kind, "", "", v.typ, v.val, func(e store.IndexEntry) {
+					kindEntries(c.Kind, "", "", v.typ, v.val, false, func(e store.IndexEntry) {
 						if e.Kind == c.Kind {
 							parts[i] = append(parts[i], e)
 						}
@@ -209,6 +212,12 @@ func appendEntry(out []store.IndexEntry, start int, e store.IndexEntry, sc *scra
 // for a parameter code of the given kind. codeSystem is the code system of
 // plain code values, when the element is bound to one.
 func valueEntries(kind store.ParamKind, code, codeSystem, typ string, v any, add func(store.IndexEntry)) {
+	kindEntries(kind, code, codeSystem, typ, v, true, add)
+}
+
+// kindEntries is valueEntries; extras adds the entries of other kinds
+// (:text strings of a token, :identifier tokens of a reference).
+func kindEntries(kind store.ParamKind, code, codeSystem, typ string, v any, extras bool, add func(store.IndexEntry)) {
 	base := store.IndexEntry{Param: code, Kind: kind}
 	switch kind {
 	case store.KindToken:
@@ -217,6 +226,9 @@ func valueEntries(kind store.ParamKind, code, codeSystem, typ string, v any, add
 			e.System, e.Code = system, code
 			add(e)
 		})
+		if !extras {
+			return
+		}
 		// :text matches CodeableConcept.text and Coding.display.
 		texts(typ, v, func(s string) {
 			if n := store.NormalizeString(s); n != "" {
@@ -229,7 +241,7 @@ func valueEntries(kind store.ParamKind, code, codeSystem, typ string, v any, add
 		if s, ok := v.(string); ok { // canonical or uri used as a reference
 			ref = s
 		}
-		if id, ok := m["identifier"].(map[string]any); ok {
+		if id, ok := m["identifier"].(map[string]any); ok && extras {
 			// :identifier searches the reference's identifier.
 			if val, _ := id["value"].(string); val != "" {
 				sys, _ := id["system"].(string)
