@@ -38,6 +38,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback unless told otherwise)")
 	data := fs.String("data", "./custodian-data", "directory of the embedded database")
 	dbURL := fs.String("db", "", "database URL (postgres://…); the embedded SQLite database in --data when empty")
+	demo := fs.Bool("demo", false, "on first start, load a generated demo hospital (synthetic patients only)")
+	demoPatients := fs.Int("demo-patients", 200, "how many synthetic patients --demo generates")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +49,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer app.Close()
+	if *demo {
+		if err := loadDemo(ctx, app.store, *demoPatients, c.Stdout); err != nil {
+			return err
+		}
+	}
 	// First start: an administrator with a one-time password, shown once
 	// here (never logged) unless the operator chose it in the environment.
 	envPW := os.Getenv(access.AdminPasswordEnv)
