@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/custodian-him/custodian/store"
 )
 
 // searchFixture loads a small record: two patients, an organisation,
@@ -229,5 +232,21 @@ func TestSearchLenientSelfLink(t *testing.T) {
 	self := r.str("link", "0", "url")
 	if strings.Contains(self, "unknown") || !strings.Contains(self, "family=smith") {
 		t.Errorf("self link %q", self)
+	}
+}
+
+// TestSearchTimeLimit: a search that runs out of time is a 503 with an
+// OperationOutcome that says so, not a 500.
+func TestSearchTimeLimit(t *testing.T) {
+	c := searchFixture(t)
+	old := store.SearchTimeout
+	store.SearchTimeout = time.Nanosecond
+	defer func() { store.SearchTimeout = old }()
+	r := c.do("GET", "/fhir/Observation?subject:Patient.family=smith", "")
+	if r.status != http.StatusServiceUnavailable || r.str("issue", "0", "code") != "timeout" {
+		t.Fatalf("status %d: %.300s", r.status, r.raw)
+	}
+	if !strings.Contains(string(r.raw), "longer than") {
+		t.Errorf("the outcome does not say the search took too long: %.300s", r.raw)
 	}
 }

@@ -34,8 +34,6 @@ type SearchResult struct {
 // resources: a cycle ends when a round finds nothing new). It gives up with
 // ETIMEOUT after SearchTimeout.
 func (s *Store) SearchWithIncludes(ctx context.Context, q *Query) (*SearchResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, SearchTimeout)
-	defer cancel()
 	e := s.entry(ctx, audit.ActionSearch)
 	e.Query = q.Text
 	var a *custodian.Actor
@@ -57,6 +55,11 @@ func (s *Store) SearchWithIncludes(ctx context.Context, q *Query) (*SearchResult
 		return nil, s.fail(ctx, e, err)
 	}
 	res := &SearchResult{}
+	// The time limit covers the reading; the audit entry is written with
+	// the caller's context, so a search that times out is still recorded.
+	outer := ctx
+	ctx, cancel := context.WithTimeout(ctx, SearchTimeout)
+	defer cancel()
 	err = s.backend.Read(ctx, func(rd Reader) error {
 		vis, err := s.visibilityOf(ctx, rd, a)
 		if err != nil {
@@ -87,12 +90,12 @@ func (s *Store) SearchWithIncludes(ctx context.Context, q *Query) (*SearchResult
 		return nil
 	})
 	if err != nil {
-		if custodian.ErrorCode(err) == custodian.ETIMEOUT || ctx.Err() != nil {
+		if ctx.Err() != nil && outer.Err() == nil { // our limit, not the caller going away
 			err = custodian.Wrap(custodian.ETIMEOUT, err, "the search took longer than %s; narrow it down and try again", SearchTimeout)
 		}
-		return nil, s.fail(ctx, e, err)
+		return nil, s.fail(outer, e, err)
 	}
-	return res, s.record(ctx, e)
+	return res, s.record(outer, e)
 }
 
 // includes runs q's includes from the matches, then the :iterate ones from
