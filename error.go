@@ -19,6 +19,7 @@ const (
 	ENOTIMPLEMENTED = "not_implemented" // an unsupported interaction or parameter
 	ETOOLARGE       = "too_large"       // a body or result set beyond a limit
 	ETIMEOUT        = "timeout"         // the operation ran out of time; retryable
+	EUNAVAILABLE    = "unavailable"     // a dependency (the database) is unreachable for now; retryable
 	EINTERNAL       = "internal"        // anything else
 )
 

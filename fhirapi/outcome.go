@@ -22,6 +22,7 @@ var statusOf = map[string]int{
 	custodian.ENOTIMPLEMENTED: http.StatusNotImplemented,
 	custodian.ETOOLARGE:       http.StatusRequestEntityTooLarge,
 	custodian.ETIMEOUT:        http.StatusServiceUnavailable,
+	custodian.EUNAVAILABLE:    http.StatusServiceUnavailable,
 	custodian.EINTERNAL:       http.StatusInternalServerError,
 }
 
@@ -38,6 +39,7 @@ var issueTypeOf = map[string]string{
 	custodian.ENOTIMPLEMENTED: "not-supported",
 	custodian.ETOOLARGE:       "too-costly",
 	custodian.ETIMEOUT:        "timeout",
+	custodian.EUNAVAILABLE:    "transient",
 	custodian.EINTERNAL:       "exception",
 }
 
@@ -83,6 +85,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		err = custodian.Errorf(custodian.ETOOLARGE, "the body is larger than the limit of %d bytes", me.Limit)
 	}
 	status := statusFor(err)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1") // nothing was written: the client may send it again
+	}
 	if status == http.StatusInternalServerError {
 		h.logger().Error("fhir request failed", "method", r.Method, "route", r.Pattern, "error", err)
 	}

@@ -3,8 +3,12 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"sync"
 
 	"github.com/custodian-him/custodian"
@@ -348,5 +352,35 @@ func translate(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return custodian.Wrap(custodian.ETIMEOUT, err, "the database operation ran out of time")
 	}
+	if retryable(err) {
+		return custodian.Wrap(custodian.EUNAVAILABLE, err, "the database is unavailable for the moment; nothing was written, try again")
+	}
 	return err
+}
+
+// retryable reports whether err means the database connection was lost or
+// the transaction lost a race with another: the transaction was rolled back
+// whole, so the same request may simply be sent again.
+func retryable(err error) bool {
+	var ce *custodian.Error
+	if errors.As(err, &ce) {
+		return false // already given a meaning
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	// PostgreSQL SQLSTATEs: class 08 connection exceptions, 57P0x the server
+	// shutting down or the session terminated, 40001 serialization failure,
+	// 40P01 deadlock, 53300 too many connections.
+	var st interface{ SQLState() string }
+	if errors.As(err, &st) {
+		code := st.SQLState()
+		return strings.HasPrefix(code, "08") || strings.HasPrefix(code, "57P0") || code == "40001" || code == "40P01" || code == "53300"
+	}
+	return strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "connection reset")
 }

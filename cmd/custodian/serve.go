@@ -141,7 +141,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger}
 	acc := access.NewService(sqldb.NewAccessStore(db))
 	acc.Logger = logger
-	acc.Audit = st // every sign-in and token request goes into the audit trail
+	acc.Audit = st                        // every sign-in and token request goes into the audit trail
 	if err := acc.Open(ctx); err != nil { // the token signing key, made on first start
 		db.Close()
 		return nil, err

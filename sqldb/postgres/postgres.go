@@ -54,7 +54,7 @@ func Open(ctx context.Context, url string) (*sqldb.DB, error) {
 	if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
 		return nil, fmt.Errorf("postgres: %q is not a postgres:// URL", redact(url))
 	}
-	db, err := sql.Open("pgx", url)
+	db, err := sql.Open("pgx", withDefaults(url))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
@@ -74,6 +74,19 @@ func Open(ctx context.Context, url string) (*sqldb.DB, error) {
 		return nil, err
 	}
 	return sqldb.New(db, db, Dialect()), nil
+}
+
+// withDefaults adds a statement timeout (30 s) unless the URL sets one, so
+// one runaway query cannot hold the database.
+func withDefaults(url string) string {
+	if strings.Contains(url, "statement_timeout") {
+		return url
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "statement_timeout=30000"
 }
 
 // redact removes the password from a database URL for messages.
