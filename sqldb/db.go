@@ -28,6 +28,7 @@ type DB struct {
 	params map[paramKey]int64 // search parameter → pid
 
 	readStmts map[string]*sql.Stmt // prepared at open; see stmt.go
+	codec     *bodyCodec
 
 	writes  chan *writeReq
 	done    chan struct{} // closed by Close: stop taking writes
@@ -49,7 +50,8 @@ type writeReq struct {
 // engines it must allow one connection only) and readDB (a pool for
 // reads; it may be the same as writeDB).
 func New(writeDB, readDB *sql.DB, d *Dialect) *DB {
-	db := &DB{writeDB: writeDB, readDB: readDB, dialect: d, params: map[paramKey]int64{}, done: make(chan struct{}), stopped: make(chan struct{})}
+	db := &DB{writeDB: writeDB, readDB: readDB, dialect: d, params: map[paramKey]int64{}, done: make(chan struct{}), stopped: make(chan struct{}),
+		codec: defaultCodec}
 	if m, err := prepareReads(context.Background(), readDB, d); err == nil {
 		db.readStmts = m
 	}

@@ -41,6 +41,12 @@ func scanVersion(sc interface{ Scan(...any) error }, extra ...any) (*store.Resou
 	r.LastUpdated = time.UnixMilli(ts).UTC()
 	r.Method = store.Method(method)
 	r.Deleted = r.Body == nil
+	if !r.Deleted {
+		var err error
+		if r.Body, err = defaultCodec.unpack(r.Body); err != nil {
+			return nil, err
+		}
+	}
 	return &r, nil
 }
 
@@ -106,7 +112,7 @@ func (c *conn) Put(_ context.Context, r *store.Resource, index []store.IndexEntr
 	}
 	var body any
 	if !r.Deleted {
-		body = r.Body
+		body = c.db.codec.pack(r.Body)
 	}
 	if _, err := c.exec(`INSERT INTO versions (rid, version, type, ts, method, author, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		rid, r.VersionID, r.Type, ts, string(r.Method), r.Author, body); err != nil {

@@ -648,7 +648,7 @@ func (b *storeBench) print(st *storage, before int64, took time.Duration) {
 	fmt.Fprintf(w, "\nstorage after checkpoint: %d resources (%d before this run, %d created by it), %d versions\n", st.resources, before, b.created, st.versions)
 	fmt.Fprintf(w, "  database file %s + WAL %s = %.0f bytes per resource (page size %d, %d pages, %d free)\n",
 		mib(st.fileBytes), mib(st.walBytes), per(st.fileBytes+st.walBytes), st.pageSize, st.pageCount, st.freelist)
-	fmt.Fprintf(w, "  resource bodies %s = %.0f bytes per resource (JSON, uncompressed)\n", mib(st.bodyBytes), per(st.bodyBytes))
+	fmt.Fprintf(w, "  resource bodies %s = %.0f bytes per resource (as stored: zstd-compressed JSON)\n", mib(st.bodyBytes), per(st.bodyBytes))
 	fmt.Fprintf(w, "  index rows %d = %.1f per resource:", idx, per(idx))
 	for _, t := range []string{"idx_token", "idx_reference", "idx_date", "idx_string", "idx_uri"} {
 		fmt.Fprintf(w, " %s %.1f", strings.TrimPrefix(t, "idx_"), per(st.indexRows[t]))
