@@ -272,12 +272,10 @@ func (db *DB) commitGroup(group []*writeReq) {
 	for _, r := range group {
 		light = light && r.light
 	}
-	if light {
+	if light && db.dialect.Relax != nil {
 		// Only audit records of reads: commit without waiting for the disk;
 		// the next durable commit (or checkpoint) carries them there.
-		if _, err := db.writeDB.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err == nil {
-			defer db.writeDB.ExecContext(ctx, "PRAGMA synchronous=FULL")
-		}
+		defer db.dialect.Relax(ctx, db.writeDB)()
 	}
 	// Most groups succeed whole, so run them without savepoints (each one
 	// makes SQLite journal the pages it touches again). If a write fails,

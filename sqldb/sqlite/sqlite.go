@@ -21,7 +21,19 @@ import (
 var migrationFiles embed.FS
 
 // Dialect is SQLite's: "?" placeholders, one writer, group commit.
-func Dialect() *sqldb.Dialect { return &sqldb.Dialect{Name: "sqlite", GroupCommit: true} }
+func Dialect() *sqldb.Dialect {
+	return &sqldb.Dialect{Name: "sqlite", GroupCommit: true, Relax: relax}
+}
+
+// relax makes the next commits on the single writer connection skip the
+// fsync (WAL with synchronous=NORMAL: safe against a crash of the process,
+// durable from the next FULL commit or checkpoint on), until restored.
+func relax(ctx context.Context, db *sql.DB) func() {
+	if _, err := db.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+		return func() {}
+	}
+	return func() { db.ExecContext(ctx, "PRAGMA synchronous=FULL") }
+}
 
 // Migrations are the schema's numbered migration files. They are written
 // in SQLite's SQL; other engines translate the types (see sqldb.Dialect.DDL).
