@@ -196,7 +196,7 @@ func (im *Importer) transaction(ctx context.Context, src *source, raw []any) err
 		}
 		if out.Resource != nil && !out.Resource.Deleted {
 			loaded = append(loaded, out.Resource.Ref())
-			im.count(out)
+			im.countEntry(entries[k], out)
 		}
 		if entries[k].Resource != nil {
 			// The store rewrote fullUrl and conditional references in place.
@@ -205,6 +205,16 @@ func (im *Importer) transaction(ctx context.Context, src *source, raw []any) err
 	}
 	im.refs.add(loaded, refs)
 	return nil
+}
+
+// countEntry counts the outcome of a Bundle entry: a conditional create
+// that found its resource changed nothing.
+func (im *Importer) countEntry(e store.Entry, out *store.Outcome) {
+	if e.Method == store.MethodCreate && e.IfNoneExist != "" && !out.Created {
+		im.same.Add(1)
+		return
+	}
+	im.count(out)
 }
 
 // batch loads each entry of a batch Bundle on its own; a refused entry
@@ -252,7 +262,7 @@ func (im *Importer) batch(ctx context.Context, src *source, raw []any) error {
 			var loaded []string
 			if out := outs[0]; out != nil && out.Resource != nil && !out.Resource.Deleted {
 				loaded = append(loaded, out.Resource.Ref())
-				im.count(out)
+				im.countEntry(e, out)
 			}
 			var refs []foundRef
 			if e.Resource != nil {

@@ -86,6 +86,9 @@ type Summary struct {
 	// Files is the number of input files, of which Skipped were already
 	// fully imported by an earlier run (per their checkpoints).
 	Files, Skipped int
+	// NotFHIR are the NDJSON files of directories left out because their
+	// first record is a JSON object without a resourceType.
+	NotFHIR []string
 	// Loaded counts the resources stored or found already stored: Created
 	// new, Updated to a new version, and Unchanged (same content already
 	// there, no version added).
@@ -140,11 +143,11 @@ func (im *Importer) Run(ctx context.Context, paths []string) (*Summary, error) {
 	im.report = &reporter{w: im.Report}
 	im.refs = newRefTracker()
 	im.states = &stateStore{dir: im.StateDir, restart: im.Restart}
-	phases, err := discover(paths)
+	phases, notFHIR, err := discover(paths)
 	if err != nil {
 		return nil, err
 	}
-	sum := &Summary{}
+	sum := &Summary{NotFHIR: notFHIR}
 	for _, ph := range phases {
 		sum.Files += len(ph)
 		for _, src := range ph {

@@ -118,6 +118,9 @@ func readLine(r *bufio.Reader, max int) (data []byte, n int, tooLong bool, err e
 	chunk, err := r.ReadSlice('\n')
 	n = len(chunk)
 	if err == nil || err == io.EOF {
+		if len(chunk) > max+2 { // the line end does not count
+			return nil, n, true, err
+		}
 		return trimEOL(chunk), n, false, err
 	}
 	if !errors.Is(err, bufio.ErrBufferFull) {
@@ -186,13 +189,18 @@ func (im *Importer) put(ctx context.Context, src *source, resources []map[string
 		keys[i][1], _ = res["id"].(string)
 	}
 	results, err := im.Store.PutBatch(ctx, resources)
-	if err != nil {
+	if err != nil && len(results) != len(resources) {
 		return err
 	}
+	// Even when the batch stopped early (err != nil), what it stored is
+	// counted, so the counts of an interrupted run and its resumption add up.
 	var loaded []string
 	var refs []foundRef
 	for i, r := range results {
 		ln, entry := where(i)
+		if r.Err == nil && r.Outcome == nil {
+			continue // not written: the batch stopped first
+		}
 		if r.Err != nil {
 			im.rejectAt(src, ln, entry, keys[i][0], keys[i][1], r.Err)
 			continue
@@ -204,7 +212,7 @@ func (im *Importer) put(ctx context.Context, src *source, resources []map[string
 		refs = collectRefs(resources[i], refs, src, ln, entry)
 	}
 	im.refs.add(loaded, refs)
-	return nil
+	return err
 }
 
 func (im *Importer) count(out *store.Outcome) {

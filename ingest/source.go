@@ -45,44 +45,44 @@ var typeRank = map[string]int{"Organization": 1, "Location": 2, "Practitioner": 
 // discover lists the input files of paths, in phases: within a directory,
 // Synthea's organisation and practitioner bundles form a phase of their own
 // that is loaded before the rest.
-func discover(paths []string) ([][]*source, error) {
+func discover(paths []string) (phases [][]*source, notFHIR []string, err error) {
 	var first, rest []*source
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("ingest: %w", err)
+			return nil, nil, fmt.Errorf("ingest: %w", err)
 		}
 		if !fi.IsDir() {
 			src, err := newSource(p, fi, true)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			rest = append(rest, src)
 			continue
 		}
-		info, others, err := discoverDir(p)
+		info, others, skipped, err := discoverDir(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		first = append(first, info...)
 		rest = append(rest, others...)
+		notFHIR = append(notFHIR, skipped...)
 	}
 	if len(first)+len(rest) == 0 {
-		return nil, fmt.Errorf("ingest: no .ndjson, .jsonl or .json files (optionally .gz) in %s", strings.Join(paths, ", "))
+		return nil, nil, fmt.Errorf("ingest: no .ndjson, .jsonl or .json files (optionally .gz) in %s", strings.Join(paths, ", "))
 	}
-	var phases [][]*source
 	if len(first) > 0 {
 		phases = append(phases, first)
 	}
 	if len(rest) > 0 {
 		phases = append(phases, rest)
 	}
-	return phases, nil
+	return phases, notFHIR, nil
 }
 
 // discoverDir walks dir: Synthea information bundles, then NDJSON files by
 // type rank, then the other files by path.
-func discoverDir(dir string) (info, others []*source, err error) {
+func discoverDir(dir string) (info, others []*source, notFHIR []string, err error) {
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -111,6 +111,11 @@ func discoverDir(dir string) (info, others []*source, err error) {
 		if err != nil {
 			return err
 		}
+		if src.kind == kindNDJSON && !looksFHIR(path) {
+			// Side files next to the data (e.g. a generator's ground truth).
+			notFHIR = append(notFHIR, path)
+			return nil
+		}
 		if src.kind == kindBundle && (strings.HasPrefix(name, "hospitalInformation") || strings.HasPrefix(name, "practitionerInformation")) {
 			info = append(info, src)
 		} else {
@@ -119,7 +124,7 @@ func discoverDir(dir string) (info, others []*source, err error) {
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("ingest: %w", err)
+		return nil, nil, nil, fmt.Errorf("ingest: %w", err)
 	}
 	sort.SliceStable(others, func(i, j int) bool {
 		a, b := others[i], others[j]
@@ -136,7 +141,44 @@ func discoverDir(dir string) (info, others []*source, err error) {
 		// Organisations (hospitalInformation) before practitioners.
 		return filepath.Base(info[i].path) < filepath.Base(info[j].path)
 	})
-	return info, others, nil
+	return info, others, notFHIR, nil
+}
+
+// looksFHIR reports whether the first record of an NDJSON file in a
+// directory could be a FHIR resource: anything but a JSON object without a
+// resourceType. A file that is not FHIR is left out of a directory import,
+// not reported line by line.
+func looksFHIR(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true // the import reports the error
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if isGzip(f) {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return true
+		}
+		r = zr
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		line = bytes.TrimSpace(line)
+		if len(line) > 0 {
+			var head struct {
+				ResourceType *string `json:"resourceType"`
+			}
+			if json.Unmarshal(line, &head) != nil {
+				return true // malformed, or longer than the peek: the import decides
+			}
+			return head.ResourceType != nil
+		}
+		if err != nil {
+			return true
+		}
+	}
 }
 
 func rank(typ string) int {

@@ -149,6 +149,9 @@ type batchItem struct {
 	index []IndexEntry
 	// create is set when the resource came without an id.
 	create bool
+	// first is the resource as its first version, stamped and encoded
+	// outside the write: most resources of a load are new.
+	first *Resource
 }
 
 // prepareItem authorises, validates and indexes res outside the write.
@@ -187,6 +190,18 @@ func (s *Store) prepareItem(ctx context.Context, res map[string]any, allowed map
 	if it.index, err = s.index(typ, res); err != nil {
 		return nil, err
 	}
+	ts := s.now()
+	stamp(res, it.id, 1, ts)
+	body, err := Encode(res)
+	if err != nil {
+		return nil, err
+	}
+	m := MethodUpdate
+	if it.create {
+		m = MethodCreate
+	}
+	it.first = &Resource{Type: typ, ID: it.id, VersionID: 1, LastUpdated: ts, Method: m, Author: s.actorID(ctx), Body: body,
+		Compartment: compartment(typ, res, it.index), Sensitive: isSensitive(res)}
 	return it, nil
 }
 
@@ -203,11 +218,7 @@ func (s *Store) writeBatch(ctx context.Context, write writeFunc, items []*batchI
 		for k, it := range items {
 			var out *Outcome
 			var err error
-			if it.create {
-				out, err = s.create(ctx, tx, it.typ, it.res, "", it.id, it.index)
-			} else {
-				out, err = s.update(ctx, tx, it.typ, it.id, it.res, 0, MethodUpdate, it.index)
-			}
+			out, err = s.putItem(ctx, tx, it)
 			if err != nil {
 				return err
 			}
@@ -233,6 +244,25 @@ func (s *Store) writeBatch(ctx context.Context, write writeFunc, items []*batchI
 		results[it.i] = BatchResult{Outcome: outs[k]}
 	}
 	return nil
+}
+
+// putItem writes it as its first version when the resource is new, and as
+// an update (adding no version if the content is the same) otherwise.
+func (s *Store) putItem(ctx context.Context, tx Tx, it *batchItem) (*Outcome, error) {
+	_, err := tx.Current(ctx, it.typ, it.id)
+	if custodian.ErrorCode(err) == custodian.ENOTFOUND {
+		if err := tx.Put(ctx, it.first, it.index); err != nil {
+			return nil, err
+		}
+		return &Outcome{Resource: it.first, Created: true}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if it.create {
+		// A fresh random id that exists already: make a new one.
+		return s.create(ctx, tx, it.typ, it.res, "", "", nil)
+	}
+	return s.update(ctx, tx, it.typ, it.id, it.res, 0, MethodUpdate, it.index)
 }
 
 // Missing returns the references among refs ("Type/id") whose target does

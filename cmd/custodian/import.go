@@ -197,6 +197,9 @@ func printSummary(w io.Writer, s *ingest.Summary, reportPath string) {
 	if s.Rejected > 0 {
 		fmt.Fprintf(w, "Rejected %s records.\n", thousands(s.Rejected))
 	}
+	for _, f := range s.NotFHIR {
+		fmt.Fprintf(w, "Left out %s: not FHIR (its first record has no resourceType).\n", f)
+	}
 	if s.References > 0 || s.Dangling > 0 {
 		fmt.Fprintf(w, "References: %s distinct, %s dangling (naming no resource in the store).\n", thousands(int64(s.References)), thousands(int64(s.Dangling)))
 		for _, r := range s.DanglingRefs {
