@@ -238,7 +238,10 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 	where := []string{"r.deleted = 0"}
 	var args []any
 	where, args = visibilitySQL(q.Visible, where, args)
-	if len(q.Types) > 0 {
+	drive := drivingClause(q.Clauses)
+	// An index clause's parameter numbers imply the type, and the type
+	// condition would tempt the planner to scan every resource of it.
+	if len(q.Types) > 0 && (drive < 0 || !impliesType(q.Clauses[drive])) {
 		where = append(where, "r.type IN ("+placeholders(len(q.Types))+")")
 		for _, t := range q.Types {
 			args = append(args, t)
@@ -262,8 +265,8 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 		where = append(where, w)
 		args = append(args, a...)
 	}
-	for _, cl := range q.Clauses {
-		w, a, err := b.clause("r", q.Types, cl)
+	for i, cl := range q.Clauses {
+		w, a, err := b.clause("r", q.Types, cl, i == drive)
 		if err != nil {
 			return "", nil, err
 		}
@@ -271,6 +274,65 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 		args = append(args, a...)
 	}
 	return strings.Join(where, " AND "), args, nil
+}
+
+// drivingClause picks the clause that should drive the query (its matches are
+// looked up first, the others checked per candidate with EXISTS on the
+// index tables' rid): the one likely to match fewest resources, -1 if none
+// can (only negations and :missing).
+func drivingClause(cls []store.Clause) int {
+	best, bestRank := -1, 0
+	for i, cl := range cls {
+		if r := driveRank(cl); r > bestRank {
+			best, bestRank = i, r
+		}
+	}
+	return best
+}
+
+func driveRank(cl store.Clause) int {
+	switch {
+	case cl.Param == "_id":
+		return 100
+	case cl.Param == "_lastUpdated":
+		return 0
+	case cl.Chain != nil:
+		return 50
+	case cl.Has != nil:
+		return 40
+	}
+	switch cl.Modifier {
+	case "missing", "not", "not-in":
+		return 0
+	case "text", "contains":
+		return 10
+	}
+	for _, v := range cl.Values {
+		if v.Prefix == "ne" {
+			return 0
+		}
+	}
+	switch cl.Kind {
+	case store.KindReference:
+		return 90
+	case store.KindToken:
+		return 80
+	case store.KindString, store.KindURI:
+		return 70
+	case store.KindComposite:
+		return 60
+	case store.KindQuantity, store.KindNumber:
+		return 40
+	case store.KindDate:
+		return 30
+	}
+	return 0
+}
+
+// impliesType reports whether a driving clause only finds resources of
+// the searched types (through their parameter numbers).
+func impliesType(cl store.Clause) bool {
+	return cl.Param != "_id" && cl.Param != "_lastUpdated" && cl.Has == nil
 }
 
 // pids are the numbers of parameter code on types.
@@ -292,12 +354,17 @@ var kindTable = map[store.ParamKind]string{
 }
 
 // clause turns one clause into a condition on alias (a resources row).
-func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause) (string, []any, error) {
+//
+// A driving clause is written as alias.rid IN (matches), for the planner to
+// start from; the others as EXISTS on the index table's rid, checked for
+// each candidate (a condition such as date=ge2000 matches most resources,
+// and would otherwise be gathered whole).
+func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause, drive bool) (string, []any, error) {
 	switch {
 	case cl.Has != nil:
-		return b.has(alias, cl)
+		return b.has(alias, cl, drive)
 	case cl.Chain != nil:
-		return b.chain(alias, types, cl)
+		return b.chain(alias, types, cl, drive)
 	}
 	switch cl.Param {
 	case "_id":
@@ -328,9 +395,9 @@ func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause) (stri
 		return "", nil, custodian.Errorf(custodian.ENOTIMPLEMENTED, "search by %s parameters is not supported", cl.Kind)
 	}
 	if cl.Modifier == "missing" {
-		op := "IN"
+		op := "EXISTS"
 		if cl.Values[0].Missing {
-			op = "NOT IN"
+			op = "NOT EXISTS"
 		}
 		if len(pids) == 0 {
 			if cl.Values[0].Missing {
@@ -338,7 +405,7 @@ func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause) (stri
 			}
 			return "1 = 0", nil, nil
 		}
-		return alias + ".rid " + op + " (SELECT rid FROM " + table + " WHERE pid IN (" + placeholders(len(pids)) + "))", pids, nil
+		return op + " (SELECT 1 FROM " + table + " WHERE rid = " + alias + ".rid AND pid IN (" + placeholders(len(pids)) + "))", pids, nil
 	}
 	if len(pids) == 0 {
 		if cl.Modifier == "not" || cl.Modifier == "not-in" {
@@ -366,8 +433,17 @@ func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause) (stri
 		}
 	}
 	sub := func(op string, ors []string, a []any) (string, []any) {
-		return alias + ".rid " + op + " (SELECT rid FROM " + table + " WHERE pid IN (" + placeholders(len(pids)) + ") AND (" + strings.Join(ors, " OR ") + "))",
-			append(append([]any{}, pids...), a...)
+		a = append(append([]any{}, pids...), a...)
+		cond := "pid IN (" + placeholders(len(pids)) + ") AND (" + strings.Join(ors, " OR ") + ")"
+		if op == "IN" && drive {
+			return alias + ".rid IN (SELECT rid FROM " + table + " WHERE " + cond + ")", a
+		}
+		if op == "NOT IN" {
+			op = "NOT EXISTS"
+		} else {
+			op = "EXISTS"
+		}
+		return op + " (SELECT 1 FROM " + table + " WHERE rid = " + alias + ".rid AND " + cond + ")", a
 	}
 	var parts []string
 	var args []any
@@ -571,43 +647,70 @@ func uriPrefixes(u string) []any {
 }
 
 // chain is a chained clause: resources whose reference Param points to a
-// resource of ChainTypes that meets Chain.
-func (b *sqlBuilder) chain(alias string, types []string, cl store.Clause) (string, []any, error) {
+// resource of ChainTypes that meets Chain. Driving, it starts from the
+// referenced resources that match; otherwise it follows the candidate's
+// references.
+func (b *sqlBuilder) chain(alias string, types []string, cl store.Clause, drive bool) (string, []any, error) {
 	pids := b.pids(types, cl.Param)
 	if len(pids) == 0 || len(cl.ChainTypes) == 0 {
 		return "1 = 0", nil, nil
 	}
 	x, t := b.alias("x"), b.alias("c")
-	inner, innerArgs, err := b.clause(t, cl.ChainTypes, *cl.Chain)
+	inner, innerArgs, err := b.clause(t, cl.ChainTypes, *cl.Chain, drive)
 	if err != nil {
 		return "", nil, err
 	}
-	w := alias + ".rid IN (SELECT " + x + ".rid FROM idx_reference " + x + " JOIN resources " + t +
-		" ON " + t + ".type = " + x + ".ref_type AND " + t + ".id = " + x + ".ref_id WHERE " + x + ".pid IN (" + placeholders(len(pids)) +
-		") AND " + t + ".deleted = 0 AND " + t + ".type IN (" + placeholders(len(cl.ChainTypes)) + ") AND " + inner + ")"
 	args := append([]any{}, pids...)
+	if drive {
+		// Start from the referenced resources that match (CROSS JOIN keeps
+		// that order in SQLite; elsewhere it is an ordinary join).
+		w := alias + ".rid IN (SELECT " + x + ".rid FROM resources " + t + " CROSS JOIN idx_reference " + x + " WHERE " +
+			x + ".ref_type = " + t + ".type AND " + x + ".ref_id = " + t + ".id AND " + x + ".pid IN (" + placeholders(len(pids)) + ") AND " + t + ".deleted = 0"
+		if driveRank(*cl.Chain) == 0 || !impliesType(*cl.Chain) {
+			w += " AND " + t + ".type IN (" + placeholders(len(cl.ChainTypes)) + ")"
+			for _, ct := range cl.ChainTypes {
+				args = append(args, ct)
+			}
+		}
+		return w + " AND " + inner + ")", append(args, innerArgs...), nil
+	}
 	for _, ct := range cl.ChainTypes {
 		args = append(args, ct)
 	}
-	return w, append(args, innerArgs...), nil
+	return "EXISTS (SELECT 1 FROM idx_reference " + x + " JOIN resources " + t + " ON " + t + ".type = " + x + ".ref_type AND " + t + ".id = " + x + ".ref_id WHERE " +
+		x + ".rid = " + alias + ".rid AND " + x + ".pid IN (" + placeholders(len(pids)) + ") AND " + t + ".deleted = 0 AND " + t + ".type IN (" +
+		placeholders(len(cl.ChainTypes)) + ") AND " + inner + ")", append(args, innerArgs...), nil
 }
 
 // has is a reverse chain: resources that a resource of HasType refers to
-// through HasParam, where that resource meets Has.
-func (b *sqlBuilder) has(alias string, cl store.Clause) (string, []any, error) {
+// through HasParam, where that resource meets Has. Driving, it starts from
+// the referring resources that match.
+func (b *sqlBuilder) has(alias string, cl store.Clause, drive bool) (string, []any, error) {
 	pids := b.pids([]string{cl.HasType}, cl.HasParam)
 	if len(pids) == 0 {
 		return "1 = 0", nil, nil
 	}
 	x, t := b.alias("x"), b.alias("h")
-	inner, innerArgs, err := b.clause(t, []string{cl.HasType}, *cl.Has)
+	inner, innerArgs, err := b.clause(t, []string{cl.HasType}, *cl.Has, drive)
 	if err != nil {
 		return "", nil, err
 	}
-	w := "EXISTS (SELECT 1 FROM idx_reference " + x + " JOIN resources " + t + " ON " + t + ".rid = " + x + ".rid WHERE " +
+	args := append(append([]any{}, pids...), innerArgs...)
+	if drive {
+		// Start from the referring resources that match.
+		p := b.alias("p")
+		w := alias + ".rid IN (SELECT " + p + ".rid FROM resources " + t + " CROSS JOIN idx_reference " + x + " CROSS JOIN resources " + p +
+			" WHERE " + x + ".rid = " + t + ".rid AND " + p + ".type = " + x + ".ref_type AND " + p + ".id = " + x + ".ref_id AND " +
+			x + ".pid IN (" + placeholders(len(pids)) + ") AND " + t + ".deleted = 0 AND " + inner
+		if driveRank(*cl.Has) == 0 || !impliesType(*cl.Has) {
+			w += " AND " + t + ".type = ?"
+			args = append(args, cl.HasType)
+		}
+		return w + ")", args, nil
+	}
+	return "EXISTS (SELECT 1 FROM idx_reference " + x + " JOIN resources " + t + " ON " + t + ".rid = " + x + ".rid WHERE " +
 		x + ".pid IN (" + placeholders(len(pids)) + ") AND " + x + ".ref_id = " + alias + ".id AND " + x + ".ref_type = " + alias +
-		".type AND " + t + ".deleted = 0 AND " + inner + ")"
-	return w, append(append([]any{}, pids...), innerArgs...), nil
+		".type AND " + t + ".deleted = 0 AND " + inner + ")", args, nil
 }
 
 // sortKey is the SQL expression of one _sort key for resources r. A
@@ -691,3 +794,4 @@ func datePredicate(v store.ClauseValue, lowCol, highCol string) (string, []any) 
 		return within, []any{pl, ph}
 	}
 }
+

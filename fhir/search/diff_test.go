@@ -98,7 +98,7 @@ func clip(s []string) []string {
 	return s
 }
 
-func loadExamples(t *testing.T, ctx context.Context, st *store.Store) {
+func loadExamples(t testing.TB, ctx context.Context, st *store.Store) {
 	var batch []map[string]any
 	flush := func() {
 		if _, err := st.PutBatch(ctx, batch); err != nil {
@@ -125,7 +125,7 @@ func loadExamples(t *testing.T, ctx context.Context, st *store.Store) {
 
 // loadSynthea stores the shared bundles and the first n patients, each as
 // the transaction it is (so its references are resolved).
-func loadSynthea(t *testing.T, ctx context.Context, st *store.Store, n int) {
+func loadSynthea(t testing.TB, ctx context.Context, st *store.Store, n int) {
 	patients := 0
 	err := fhirexamples.EachSynthea(func(name string, body []byte) error {
 		if !strings.HasPrefix(name, "hospital") && !strings.HasPrefix(name, "practitioner") {
