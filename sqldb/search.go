@@ -794,4 +794,3 @@ func datePredicate(v store.ClauseValue, lowCol, highCol string) (string, []any) 
 		return within, []any{pl, ph}
 	}
 }
-
