@@ -340,5 +340,12 @@ func rewriteRefs(v any, refs map[string]string) {
 
 // fatal reports whether err stops the import rather than one record.
 func fatal(ctx context.Context, err error) bool {
-	return ctx.Err() != nil || custodian.ErrorCode(err) == custodian.ETIMEOUT
+	if ctx.Err() != nil {
+		return true
+	}
+	switch custodian.ErrorCode(err) {
+	case custodian.ETIMEOUT, custodian.EUNAVAILABLE:
+		return true
+	}
+	return false
 }

@@ -237,7 +237,7 @@ func (im *Importer) rejectLine(src *source, no int64, res map[string]any, err er
 
 func (im *Importer) rejectAt(src *source, no int64, entry int, typ, id string, err error) {
 	im.reject.Add(1)
-	if code := custodian.ErrorCode(err); code == custodian.EINTERNAL || code == custodian.ETIMEOUT {
+	if code := custodian.ErrorCode(err); code == custodian.EINTERNAL || code == custodian.ETIMEOUT || code == custodian.EUNAVAILABLE {
 		src.retry.Store(true)
 	}
 	im.report.reject(src.path, no, entry, typ, id, err)

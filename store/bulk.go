@@ -2,11 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
-	"hash/maphash"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/audit"
@@ -53,76 +50,30 @@ func (s *Store) PutBatch(ctx context.Context, resources []map[string]any) ([]Bat
 	if len(items) == 0 {
 		return results, nil
 	}
-	if sw, ok := s.backend.(soleWriter); ok {
-		// One transaction of its own for the whole batch, committed once.
-		return results, s.writePart(ctx, sw.WriteAlone, items, results)
-	}
-	// Otherwise the batch is written as small parts, each its own backend
-	// write, all submitted at once so the backend commits them together.
-	// Grouped writes each run in a savepoint, and inside a savepoint
-	// SQLite's statement journal makes every statement cost time in
-	// proportion to what the savepoint has written: small parts keep that
-	// cost down. All the versions of one resource go to the same part, in
-	// their order.
-	nparts := (len(items) + bulkPart - 1) / bulkPart
-	parts := make([][]*batchItem, nparts)
-	for _, it := range items {
-		k := 0
-		if nparts > 1 {
-			k = int(maphash.String(partSeed, it.typ+"/"+it.id) % uint64(nparts))
-		}
-		parts[k] = append(parts[k], it)
-	}
-	errs := make([]error, nparts)
-	var wg sync.WaitGroup
-	for k, part := range parts {
-		if len(part) == 0 {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[k] = s.writePart(ctx, s.backend.Write, part, results)
-		}()
-	}
-	wg.Wait()
-	return results, errors.Join(errs...)
+	return results, s.writeItems(ctx, items, results)
 }
 
-// soleWriter is implemented by backends that can run a write in a
-// transaction of its own, without the savepoint a grouped write runs in;
-// PutBatch writes a whole batch that way.
-type soleWriter interface {
-	WriteAlone(ctx context.Context, fn func(Tx) error) error
-}
-
-// bulkPart is the number of resources PutBatch writes in one grouped write
-// when the backend cannot write alone.
-const bulkPart = 16
-
-var partSeed = maphash.MakeSeed()
-
-// writePart writes items in one backend write or, if that fails because of
+// writeItems writes items in one backend write or, if that fails because of
 // one of them, one by one so the one at fault is isolated. It returns an
 // error only for failures that are no resource's fault.
-func (s *Store) writePart(ctx context.Context, write writeFunc, items []*batchItem, results []BatchResult) error {
-	err := s.writeBatch(ctx, write, items, results)
+func (s *Store) writeItems(ctx context.Context, items []*batchItem, results []BatchResult) error {
+	err := s.writeBatch(ctx, items, results)
 	if err == nil {
 		return nil
 	}
-	if code := custodian.ErrorCode(err); code == custodian.ETIMEOUT || ctx.Err() != nil || len(items) == 1 {
-		if len(items) == 1 && code != custodian.ETIMEOUT && ctx.Err() == nil {
-			results[items[0].i] = BatchResult{Err: err}
-			return nil
-		}
+	if notTheData(ctx, err) {
 		return err
+	}
+	if len(items) == 1 {
+		results[items[0].i] = BatchResult{Err: err}
+		return nil
 	}
 	// The resource trees were stamped by the failed attempt, which is
 	// harmless (stamp overwrites).
 	written := 0
 	for _, it := range items {
-		if err := s.writeBatch(ctx, s.backend.Write, []*batchItem{it}, results); err != nil {
-			if ctx.Err() != nil {
+		if err := s.writeBatch(ctx, []*batchItem{it}, results); err != nil {
+			if notTheData(ctx, err) {
 				return err
 			}
 			results[it.i] = BatchResult{Err: err}
@@ -131,13 +82,29 @@ func (s *Store) writePart(ctx context.Context, write writeFunc, items []*batchIt
 		written++
 	}
 	if written == 0 {
-		if code := custodian.ErrorCode(err); code == custodian.EINTERNAL || code == custodian.ETIMEOUT {
+		if custodian.ErrorCode(err) == custodian.EINTERNAL {
 			// Nothing at all could be written: the database is at fault,
 			// not the resources.
+			for _, it := range items {
+				results[it.i] = BatchResult{}
+			}
 			return err
 		}
 	}
 	return nil
+}
+
+// notTheData reports whether err is a failure of the moment (cancellation,
+// a timeout, the database unavailable) rather than of the resources.
+func notTheData(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	switch custodian.ErrorCode(err) {
+	case custodian.ETIMEOUT, custodian.EUNAVAILABLE:
+		return true
+	}
+	return false
 }
 
 // batchItem is one accepted resource of PutBatch, ready to write.
@@ -205,15 +172,14 @@ func (s *Store) prepareItem(ctx context.Context, res map[string]any, allowed map
 	return it, nil
 }
 
-// writeFunc is Backend.Write or a soleWriter's WriteAlone.
-type writeFunc func(ctx context.Context, fn func(Tx) error) error
-
 // writeBatch writes items in one backend write with one audit entry, and
 // fills their results. It fails as a whole or not at all.
-func (s *Store) writeBatch(ctx context.Context, write writeFunc, items []*batchItem, results []BatchResult) error {
+// The backend may run fn more than once (again after a rollback), so fn
+// starts afresh each time.
+func (s *Store) writeBatch(ctx context.Context, items []*batchItem, results []BatchResult) error {
 	outs := make([]*Outcome, len(items))
 	e := s.entry(ctx, audit.ActionUpdate)
-	err := write(ctx, func(tx Tx) error {
+	err := s.backend.Write(ctx, func(tx Tx) error {
 		e.Resources, e.Patients = e.Resources[:0], e.Patients[:0]
 		for k, it := range items {
 			var out *Outcome
