@@ -99,10 +99,10 @@ type Summary struct {
 	// Bytes is the input read.
 	Bytes   int64
 	Elapsed time.Duration
-	// References is the number of distinct references checked at the end,
-	// Dangling how many of them name nothing in the store; DanglingRefs
-	// are the first of those.
-	References   int
+	// References is the number of literal references ("Type/id") checked,
+	// Dangling the number of distinct targets among them that name nothing
+	// in the store; DanglingRefs are the first of those.
+	References   int64
 	Dangling     int
 	DanglingRefs []string
 }

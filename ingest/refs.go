@@ -30,12 +30,12 @@ type refTracker struct {
 	seed    maphash.Seed
 	loaded  map[uint64]struct{}
 	pending map[uint64]foundRef
-	// seen counts the distinct references met.
-	seen map[uint64]struct{}
+	// refs counts the references met.
+	refs int64
 }
 
 func newRefTracker() *refTracker {
-	return &refTracker{seed: maphash.MakeSeed(), loaded: map[uint64]struct{}{}, pending: map[uint64]foundRef{}, seen: map[uint64]struct{}{}}
+	return &refTracker{seed: maphash.MakeSeed(), loaded: map[uint64]struct{}{}, pending: map[uint64]foundRef{}}
 }
 
 // add records resources loaded ("Type/id") and the references of them.
@@ -50,9 +50,9 @@ func (t *refTracker) add(loaded []string, refs []foundRef) {
 		t.loaded[h] = struct{}{}
 		delete(t.pending, h)
 	}
+	t.refs += int64(len(refs))
 	for _, r := range refs {
 		h := maphash.String(t.seed, r.ref)
-		t.seen[h] = struct{}{}
 		if _, ok := t.loaded[h]; ok {
 			continue
 		}
@@ -122,7 +122,7 @@ func literalRef(s string) (string, bool) {
 func (im *Importer) checkReferences(ctx context.Context, sum *Summary) error {
 	refs := im.refs.unresolved()
 	im.refs.mu.Lock()
-	sum.References = len(im.refs.seen)
+	sum.References = im.refs.refs
 	im.refs.mu.Unlock()
 	if len(refs) == 0 {
 		return nil

@@ -201,7 +201,7 @@ func printSummary(w io.Writer, s *ingest.Summary, reportPath string) {
 		fmt.Fprintf(w, "Left out %s: not FHIR (its first record has no resourceType).\n", f)
 	}
 	if s.References > 0 || s.Dangling > 0 {
-		fmt.Fprintf(w, "References: %s distinct, %s dangling (naming no resource in the store).\n", thousands(int64(s.References)), thousands(int64(s.Dangling)))
+		fmt.Fprintf(w, "References: %s checked, %s dangling (%s naming no resource in the store).\n", thousands(s.References), thousands(int64(s.Dangling)), plural(s.Dangling, "target", "targets"))
 		for _, r := range s.DanglingRefs {
 			fmt.Fprintf(w, "  %s\n", r)
 		}
@@ -212,6 +212,13 @@ func printSummary(w io.Writer, s *ingest.Summary, reportPath string) {
 	if reportPath != "" {
 		fmt.Fprintf(w, "Error report: %s\n", reportPath)
 	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // thousands formats n with thousands separators.
