@@ -31,6 +31,8 @@ func searchFixture(t *testing.T) *client {
 		`{"resourceType":"Observation","id":"oc","status":"final","subject":{"reference":"Patient/p1"},"effectiveDateTime":"2024-03-01",
 		  "code":{"coding":[{"system":"http://loinc.org","code":"29463-7"}],"text":"Body weight"},
 		  "valueQuantity":{"value":70,"unit":"kg","system":"http://unitsofmeasure.org","code":"kg"}}`,
+		`{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"text":"Essential hypertension"},
+		  "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Patient has <b>essential</b> hypertension &amp; headaches</p></div>"}}`,
 		`{"resourceType":"Encounter","id":"e1","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/p1"},
 		  "period":{"start":"2024-01-05T10:00:00Z","end":"2024-01-05T11:00:00Z"}}`,
 	} {
@@ -63,6 +65,11 @@ func TestSearchKindsAndModifiers(t *testing.T) {
 		sorted  bool
 	}{
 		{query: "Patient?family=smi", want: []string{"Patient/p1"}},
+		{query: "Condition?_text=hypertension%20headache", want: []string{"Condition/c1"}},
+		{query: "Condition?_text=hypertension%20migraine"},
+		{query: "Condition?_content=essential", want: []string{"Condition/c1"}},
+		{query: "Patient?_content=smith", want: []string{"Patient/p1"}},
+		{query: "Patient?_text=smith"},
 		{query: "Patient?family:exact=Smith", want: []string{"Patient/p1"}},
 		{query: "Patient?family:exact=smith"},
 		{query: "Patient?name:contains=ohn", want: []string{"Patient/p1"}},

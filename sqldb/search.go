@@ -294,8 +294,10 @@ func driveRank(cl store.Clause) int {
 	switch {
 	case cl.Param == "_id":
 		return 100
-	case cl.Param == "_lastUpdated":
+	case cl.Param == "_lastUpdated" || cl.Param == "_content":
 		return 0
+	case cl.Param == "_text":
+		return 20
 	case cl.Chain != nil:
 		return 50
 	case cl.Has != nil:
@@ -373,6 +375,8 @@ func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause, drive
 			args = append(args, v.Text)
 		}
 		return alias + ".id IN (" + placeholders(len(args)) + ")", args, nil
+	case "_text", "_content":
+		return b.text(alias, types, cl, drive)
 	case "_lastUpdated":
 		var ors []string
 		var args []any
@@ -644,6 +648,35 @@ func uriPrefixes(u string) []any {
 		}
 	}
 	return out
+}
+
+// text is _text (words of the narrative, indexed as _text strings) or
+// _content (those and every other string value of the resource): each word
+// must begin one of them.
+func (b *sqlBuilder) text(alias string, types []string, cl store.Clause, drive bool) (string, []any, error) {
+	var pids []any
+	if cl.Param == "_text" {
+		if pids = b.pids(types, "_text"); len(pids) == 0 {
+			return "1 = 0", nil, nil
+		}
+	}
+	var parts []string
+	var args []any
+	for i, v := range cl.Values {
+		cond := "value >= ? AND value < ?"
+		a := []any{v.Text, v.Text + "\U0010FFFF"}
+		if len(pids) > 0 {
+			cond = "pid IN (" + placeholders(len(pids)) + ") AND " + cond
+			a = append(append([]any{}, pids...), a...)
+		}
+		if drive && i == 0 && len(pids) > 0 {
+			parts = append(parts, alias+".rid IN (SELECT rid FROM idx_string WHERE "+cond+")")
+		} else {
+			parts = append(parts, "EXISTS (SELECT 1 FROM idx_string WHERE rid = "+alias+".rid AND "+cond+")")
+		}
+		args = append(args, a...)
+	}
+	return "(" + strings.Join(parts, " AND ") + ")", args, nil
 }
 
 // chain is a chained clause: resources whose reference Param points to a

@@ -195,6 +195,25 @@ func (s *Store) parseParam(types []string, name, raw string, depth int) (Clause,
 	if depth > maxChain {
 		return Clause{}, custodian.Errorf(custodian.EINVALID, "%s: chains are limited to %d levels", name, maxChain)
 	}
+	if code, mod, _ := strings.Cut(name, ":"); code == "_text" || code == "_content" {
+		if mod != "" {
+			return Clause{}, unsupportedf("%s takes no modifier", code)
+		}
+		if code == "_text" && len(types) == 0 {
+			return Clause{}, unsupportedf("_text needs a resource type")
+		}
+		// Every word must occur (as a prefix of a word or value).
+		c := Clause{Param: code, Kind: KindString}
+		for _, w := range Words(raw) {
+			if len(c.Values) < 16 {
+				c.Values = append(c.Values, ClauseValue{Text: w})
+			}
+		}
+		if len(c.Values) == 0 {
+			return Clause{}, custodian.Errorf(custodian.EINVALID, "%s has no words to search for", code)
+		}
+		return c, nil
+	}
 	if rest, ok := strings.CutPrefix(name, "_has:"); ok {
 		return s.parseHas(types, name, rest, raw, depth)
 	}

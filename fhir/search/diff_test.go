@@ -246,6 +246,15 @@ func (bf *brute) match(r *bfRes, cl store.Clause) bool {
 		return false
 	}
 	switch cl.Param {
+	case "_text", "_content":
+		for _, v := range cl.Values {
+			if !slices.ContainsFunc(r.entries, func(e store.IndexEntry) bool {
+				return e.Kind == store.KindString && (cl.Param == "_content" || e.Param == "_text") && strings.HasPrefix(e.Text, v.Text)
+			}) {
+				return false
+			}
+		}
+		return true
 	case "_id":
 		return slices.ContainsFunc(cl.Values, func(v store.ClauseValue) bool { return v.Text == r.id })
 	case "_lastUpdated":
@@ -468,11 +477,27 @@ func generate(bf *brute, rng *rand.Rand) []genQuery {
 		slices.Sort(keys)
 		if len(rs) > 0 {
 			add(typ, "_id", "_id", rs[rng.IntN(len(rs))].id)
+			// _text and _content: two words of a narrative.
+			r := rs[rng.IntN(len(rs))]
+			var words []string
+			for _, e := range r.entries {
+				if e.Param == "_text" {
+					words = append(words, e.Text)
+				}
+			}
+			if len(words) > 0 {
+				w := words[rng.IntN(len(words))] + " " + words[rng.IntN(len(words))]
+				add(typ, "_text", "_text", w)
+				add(typ, "_content", "_content", w)
+			}
 		}
 		for _, k := range keys {
 			es := samples[k]
 			e := es[rng.IntN(len(es))]
 			p := e.Param
+			if p == "_text" {
+				continue // the narrative words; _text queries are made above
+			}
 			if e.Kind == store.KindToken && e.Code == "" || e.Kind == store.KindString && strings.TrimSpace(e.Text) == "" {
 				continue
 			}

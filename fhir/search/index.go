@@ -60,6 +60,9 @@ func (r *Registry) Index(typ string, res map[string]any) ([]store.IndexEntry, er
 			out = appendEntries(out, start, p, it.Type(), it.JSON(), sc)
 		}
 	}
+	if r.textTypes[typ] {
+		out = narrativeWords(out, res)
+	}
 	return slices.Clone(out), nil
 }
 

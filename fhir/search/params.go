@@ -71,8 +71,10 @@ type Registry struct {
 	env   *fhirpath.Env
 	// engineOnly turns the plans off (tests compare them with the engine).
 	engineOnly bool
-	byType     map[string][]*Param
-	byCode     map[string]map[string]*Param
+	// textTypes are the types with a narrative, indexed for _text.
+	textTypes map[string]bool
+	byType    map[string][]*Param
+	byCode    map[string]map[string]*Param
 }
 
 // spDoc is the part of a SearchParameter resource Custodian reads.
@@ -112,6 +114,12 @@ func NewR4(defs *fhir.Definitions) (*Registry, error) {
 	byURL := map[string]spDoc{}
 	for _, e := range bundle.Entry {
 		byURL[e.Resource.URL] = e.Resource
+	}
+	r.textTypes = map[string]bool{}
+	for _, t := range defs.ResourceTypes() {
+		if defs.IsSubtype(t, "DomainResource") {
+			r.textTypes[t] = true
+		}
 	}
 	for _, e := range bundle.Entry {
 		if err := r.add(e.Resource, byURL); err != nil {
@@ -332,12 +340,20 @@ func (r *Registry) Indexed() [][2]string {
 	for t := range r.byType {
 		types = append(types, t)
 	}
+	for t := range r.textTypes {
+		if r.byType[t] == nil {
+			types = append(types, t)
+		}
+	}
 	slices.Sort(types)
 	for _, t := range types {
 		for _, p := range r.byType[t] {
 			if p.indexed {
 				out = append(out, [2]string{t, p.Code})
 			}
+		}
+		if r.textTypes[t] {
+			out = append(out, [2]string{t, TextParam})
 		}
 	}
 	return out
