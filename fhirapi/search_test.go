@@ -21,7 +21,7 @@ func searchFixture(t *testing.T) *client {
 		`{"resourceType":"Patient","id":"p1","name":[{"family":"Smith","given":["John"]}],"gender":"male","birthDate":"1970-01-01",
 		  "managingOrganization":{"reference":"Organization/o1"},
 		  "identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"system":"urn:mrn","value":"123"}]}`,
-		`{"resourceType":"Patient","id":"p2","name":[{"family":"Jones","given":["Ann"]}],"gender":"female","birthDate":"1985-06-15"}`,
+		`{"resourceType":"Patient","id":"p2","meta":{"tag":[{"system":"http://example.org/tags","code":"vip"}]},"name":[{"family":"Jones","given":["Ann"]}],"gender":"female","birthDate":"1985-06-15"}`,
 		`{"resourceType":"Observation","id":"oa","status":"final","subject":{"reference":"Patient/p1"},"effectiveDateTime":"2024-01-05",
 		  "code":{"coding":[{"system":"http://loinc.org","code":"8480-6","display":"Systolic blood pressure"}]},
 		  "valueQuantity":{"value":120,"unit":"mmHg","system":"http://unitsofmeasure.org","code":"mm[Hg]"}}`,
@@ -113,6 +113,10 @@ func TestSearchKindsAndModifiers(t *testing.T) {
 		{query: "Encounter?_include=Encounter:subject&_include:iterate=Patient:organization", want: []string{"Encounter/e1"}, include: []string{"Organization/o1", "Patient/p1"}},
 		{query: "Patient?_id=p1&_include=*", want: []string{"Patient/p1"}, include: []string{"Organization/o1"}},
 		{query: "?_type=Patient,Organization&_id=p1,o1", want: []string{"Organization/o1", "Patient/p1"}},
+		{query: "?_id=p1,o1", want: []string{"Organization/o1", "Patient/p1"}},
+		{query: "?_content=acme", want: []string{"Organization/o1"}},
+		{query: "?_tag=http://example.org/tags|vip", want: []string{"Patient/p2"}},
+		{query: "?_type=Patient,Organization&name=acme", want: []string{"Organization/o1"}},
 		{query: "Patient?family=" + url.QueryEscape("x';DROP TABLE resources;--")},
 		{query: "Patient?" + url.QueryEscape("family') OR 1=1 --") + "=x", want: []string{"Patient/p1", "Patient/p2"}}, // ignored
 	} {

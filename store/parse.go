@@ -91,6 +91,15 @@ func (s *Store) ParseQuery(typ string, vals url.Values, strict bool) (q *Query, 
 			}
 		}
 	}
+	// A system-level search without _type takes the parameters every
+	// resource has (_tag, _profile, _security, _source); it then covers
+	// every type.
+	types := q.Types
+	if typ == "" && len(types) == 0 {
+		if rt, ok := s.validator.(interface{ ResourceTypes() []string }); ok {
+			types = rt.ResourceTypes()
+		}
+	}
 	names := make([]string, 0, len(vals))
 	for name := range vals {
 		names = append(names, name)
@@ -110,7 +119,7 @@ func (s *Store) ParseQuery(typ string, vals url.Values, strict bool) (q *Query, 
 			continue
 		}
 		for _, v := range values {
-			c, err := s.parseParam(q.Types, name, v, 0)
+			c, err := s.parseParam(types, name, v, 0)
 			var u *unsupported
 			if errors.As(err, &u) {
 				if strict {
@@ -125,6 +134,9 @@ func (s *Store) ParseQuery(typ string, vals url.Values, strict bool) (q *Query, 
 				return nil, nil, err
 			}
 			q.Clauses = append(q.Clauses, c)
+			if len(q.Types) == 0 && c.Param != "_id" && c.Param != "_lastUpdated" && c.Param != "_content" {
+				q.Types = types
+			}
 		}
 	}
 	if q.Summary == "count" {
