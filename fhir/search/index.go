@@ -235,7 +235,9 @@ func kindEntries(kind store.ParamKind, code, codeSystem, typ string, v any, extr
 		// :text matches CodeableConcept.text and Coding.display.
 		texts(typ, v, func(s string) {
 			if n := store.NormalizeString(s); n != "" {
-				add(store.IndexEntry{Param: code, Kind: store.KindString, Text: n, Code: s})
+				// No Code (as written): :exact does not apply to tokens, and
+				// a display that only differs in case is then one row.
+				add(store.IndexEntry{Param: code, Kind: store.KindString, Text: n})
 			}
 		})
 	case store.KindReference:
