@@ -278,7 +278,7 @@ func (s *Store) parseChain(types []string, name, head, rest, raw string, depth i
 		}
 	}
 	if len(with) == 0 {
-		return Clause{}, unsupportedf("%q: no type %s can refer to has a search parameter %q", name, code, innerCode)
+		return Clause{}, unsupportedf("%q: none of the types %s can refer to has a search parameter %q (name the type: %s:Type.%s)", name, code, innerCode, code, rest)
 	}
 	if len(with) > 1 {
 		// The kinds must agree for one clause to apply to all.
