@@ -323,9 +323,15 @@ func driveRank(cl store.Clause) int {
 		return 70
 	case store.KindComposite:
 		return 60
-	case store.KindQuantity, store.KindNumber:
-		return 40
-	case store.KindDate:
+	case store.KindQuantity, store.KindNumber, store.KindDate:
+		// A range (date=ge2015) often matches most resources of the type:
+		// gathering its matches would cost more than checking candidates
+		// in rid order until the page is full. Equality drives.
+		for _, v := range cl.Values {
+			if v.Prefix != "eq" {
+				return 0
+			}
+		}
 		return 30
 	}
 	return 0

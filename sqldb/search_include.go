@@ -43,10 +43,11 @@ func (c *conn) Include(_ context.Context, q *store.Query, inc store.Include, fro
 				args = append(append(args, pid, typ), chunk...)
 			} else {
 				// Resources these refer to through inc.Param.
-				query = `SELECT ` + versionColumns + ` FROM idx_reference x JOIN resources s ON s.rid = x.rid
-					JOIN resources r ON r.type = x.ref_type AND r.id = x.ref_id
-					JOIN versions v ON v.rid = r.rid AND v.version = r.version
-					WHERE x.pid = ? AND s.type = ? AND s.id IN (` + placeholders(len(chunk)) + `) AND `
+				// (CROSS JOIN: start from the page's resources, in SQLite.)
+				query = `SELECT ` + versionColumns + ` FROM resources s CROSS JOIN idx_reference x
+					CROSS JOIN resources r CROSS JOIN versions v
+					WHERE x.rid = s.rid AND r.type = x.ref_type AND r.id = x.ref_id AND v.rid = r.rid AND v.version = r.version
+					AND x.pid = ? AND s.type = ? AND s.id IN (` + placeholders(len(chunk)) + `) AND `
 				args = append(append(args, pid, typ), chunk...)
 				if inc.Target != "" {
 					where = append(where, "r.type = ?")
