@@ -213,10 +213,20 @@ func (r *Registry) compileBranch(t, br string, relative bool) *plan {
 
 // filterStep builds an as/ofType step for the static input types.
 func (r *Registry) filterStep(op stepOp, name string, types map[string]bool, dynamic bool) (step, bool) {
-	if dynamic || !isIdent(name) || r.model.Kind(name) == fhirpath.KindUnknown {
+	if dynamic || !isIdent(name) {
 		return step{}, false
 	}
 	st := step{op: op, typ: name, match: map[string]bool{}}
+	if r.model.Kind(name) == fhirpath.KindUnknown {
+		switch name {
+		case "Boolean", "String", "Integer", "Decimal", "Date", "DateTime", "Time":
+			// A System type (value.as(DateTime) in code-value-date): the
+			// engine's cast never matches a FHIR value to one, so neither
+			// does the plan.
+			return st, true
+		}
+		return step{}, false
+	}
 	for t := range types {
 		st.match[t] = r.castMatches(t, name)
 	}
