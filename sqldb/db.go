@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/store"
@@ -214,7 +216,35 @@ func (db *DB) write(ctx context.Context, fn func(store.Tx) error, light bool) er
 	}
 }
 
+// maxAttempts bounds how often a write that lost a deadlock or a
+// serialisation race is run again.
+const maxAttempts = 5
+
+// writeAlone runs fn in a transaction of its own (engines with concurrent
+// writers). A transaction that loses a deadlock or a serialisation race is
+// rolled back by the engine; it is run again, a few times, before the
+// caller sees a retryable error.
 func (db *DB) writeAlone(ctx context.Context, fn func(store.Tx) error, light bool) error {
+	var err error
+	for attempt := range maxAttempts {
+		if err = db.writeOnce(ctx, fn, light); err == nil || !lostRace(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * time.Duration(rand.IntN(5)+1) * time.Millisecond)
+	}
+	return err
+}
+
+// lostRace reports whether err is a deadlock or serialisation failure.
+func lostRace(err error) bool {
+	var st interface{ SQLState() string }
+	if errors.As(err, &st) {
+		return st.SQLState() == "40001" || st.SQLState() == "40P01"
+	}
+	return false
+}
+
+func (db *DB) writeOnce(ctx context.Context, fn func(store.Tx) error, light bool) error {
 	tx, err := db.writeDB.BeginTx(ctx, nil)
 	if err != nil {
 		return translate(err)
@@ -283,6 +313,11 @@ func (db *DB) commitGroup(group []*writeReq) {
 	// group again with one savepoint per write.
 	errs, failed, err := db.runGroup(ctx, group, false)
 	if err == nil && failed {
+		errs, _, err = db.runGroup(ctx, group, true)
+	}
+	for attempt := 1; attempt < maxAttempts && err != nil && lostRace(err); attempt++ {
+		// Another node's transaction won a deadlock: run the group again.
+		time.Sleep(time.Duration(attempt) * time.Duration(rand.IntN(5)+1) * time.Millisecond)
 		errs, _, err = db.runGroup(ctx, group, true)
 	}
 	for i, r := range group {

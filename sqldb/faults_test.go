@@ -37,7 +37,7 @@ func TestConnectionLostMidTransaction(t *testing.T) {
 		// Kill this transaction's own session from outside.
 		var pid int
 		var dbname string
-		if err := db.Raw().QueryRow(`SELECT current_database()`).Scan(&dbname); err != nil {
+		if err := db.SQL().QueryRow(`SELECT current_database()`).Scan(&dbname); err != nil {
 			return err
 		}
 		rows, err := admin.Query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'idle in transaction'`, dbname)

@@ -75,7 +75,7 @@ func (c *conn) Lock(_ context.Context, key string) error {
 	if c.db.dialect.Lock == nil {
 		return nil
 	}
-	return c.db.dialect.Lock(c.ctx, c.tx, key)
+	return translate(c.db.dialect.Lock(c.ctx, c.tx, key))
 }
 
 // Put implements store.Tx.

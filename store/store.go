@@ -162,6 +162,15 @@ func (s *Store) create(ctx context.Context, tx Tx, typ string, res map[string]an
 // conditionalMatch locks the criteria and returns the current resources
 // that match them (at most two: more than one is already an error).
 func (s *Store) conditionalMatch(ctx context.Context, tx Tx, typ, criteria string) ([]*Resource, error) {
+	return s.match(ctx, tx, typ, criteria, true)
+}
+
+// match finds the resources of typ matching criteria (two at most). With
+// lock set it first locks the criteria, for operations that create or
+// change what they find; resolving a conditional reference only reads and
+// takes no lock (two transactions resolving the same references in
+// different orders would otherwise deadlock on PostgreSQL).
+func (s *Store) match(ctx context.Context, tx Tx, typ, criteria string, lock bool) ([]*Resource, error) {
 	q, err := s.ParseQueryString(typ, criteria)
 	if err != nil {
 		return nil, err
@@ -169,8 +178,10 @@ func (s *Store) conditionalMatch(ctx context.Context, tx Tx, typ, criteria strin
 	if len(q.Clauses) == 0 {
 		return nil, custodian.Errorf(custodian.EINVALID, "conditional criteria %q have no search parameters Custodian knows", criteria)
 	}
-	if err := tx.Lock(ctx, "cond:"+typ+"?"+criteria); err != nil {
-		return nil, err
+	if lock {
+		if err := tx.Lock(ctx, "cond:"+typ+"?"+criteria); err != nil {
+			return nil, err
+		}
 	}
 	q.Count = 2
 	page, err := tx.Search(ctx, q)

@@ -364,7 +364,7 @@ func (s *Store) rewriteReferences(ctx context.Context, tx Tx, v any, refs, resol
 				continue
 			}
 			if typ, criteria, ok := strings.Cut(ref, "?"); ok && !strings.Contains(typ, "/") {
-				found, err := s.conditionalMatch(ctx, tx, typ, criteria)
+				found, err := s.match(ctx, tx, typ, criteria, false)
 				if err != nil {
 					return err
 				}

@@ -66,6 +66,8 @@ type storeBench struct {
 	out, log io.Writer
 
 	dataDir, templates, profileDir string
+	// dbURL, when set, runs the bench on PostgreSQL instead of SQLite.
+	dbURL string
 	keep                           bool
 	resources                      int64
 	createClients, bundleClients   []int
@@ -99,6 +101,7 @@ func (b *storeBench) parseFlags(args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	fs.StringVar(&b.dataDir, "data", "", "database directory (default: a new temporary directory, removed afterwards unless --keep)")
+	fs.StringVar(&b.dbURL, "db", "", "PostgreSQL URL (postgres://…) to measure instead of the embedded database; use an empty database")
 	fs.BoolVar(&b.keep, "keep", false, "keep the temporary database directory")
 	fs.StringVar(&b.templates, "templates", filepath.Join("fhir", "testdata", "synthea-sample.ndjson.gz"), "Synthea resources (gzip NDJSON) used as templates for synthetic patients")
 	fs.Int64Var(&b.resources, "resources", 100000, "resources stored before the read test (loaded in-process through store.Transaction)")
@@ -174,7 +177,7 @@ func (b *storeBench) run(ctx context.Context) error {
 	}
 	b.logf("data directory %s", b.dataDir)
 	ctx = custodian.NewContextWithActor(ctx, custodian.SystemActor())
-	a, err := openApp(ctx, b.dataDir, "", slog.New(slog.DiscardHandler))
+	a, err := openApp(ctx, b.dataDir, b.dbURL, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
@@ -580,6 +583,9 @@ type storage struct {
 // measureStorage opens the closed database on its own, checkpoints the WAL
 // into the file and counts what is stored.
 func (b *storeBench) measureStorage(ctx context.Context) (*storage, error) {
+	if b.dbURL != "" {
+		return b.measurePostgres(ctx)
+	}
 	path := filepath.Join(b.dataDir, "custodian.db")
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
@@ -627,10 +633,44 @@ func (b *storeBench) measureStorage(ctx context.Context) (*storage, error) {
 	return st, nil
 }
 
+// measurePostgres counts what is stored in the PostgreSQL database; its
+// size is pg_database_size, the nearest thing to SQLite's file size.
+func (b *storeBench) measurePostgres(ctx context.Context) (*storage, error) {
+	db, err := sql.Open("pgx", b.dbURL)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	st := &storage{indexRows: map[string]int64{}, tableBytes: map[string]int64{}, pageSize: 8192}
+	q := func(query string, dest ...any) error { return db.QueryRowContext(ctx, query).Scan(dest...) }
+	if err := q(`SELECT count(*) FROM resources`, &st.resources); err != nil {
+		return nil, err
+	}
+	if err := q(`SELECT count(*), coalesce(sum(length(body)), 0) FROM versions`, &st.versions, &st.bodyBytes); err != nil {
+		return nil, err
+	}
+	for _, t := range []string{"idx_token", "idx_reference", "idx_date", "idx_string", "idx_uri"} {
+		var n int64
+		if err := q(`SELECT count(*) FROM `+t, &n); err != nil {
+			return nil, err
+		}
+		st.indexRows[t] = n
+	}
+	if err := q(`SELECT pg_database_size(current_database())`, &st.fileBytes); err != nil {
+		return nil, err
+	}
+	st.pageCount = st.fileBytes / st.pageSize
+	return st, nil
+}
+
 func (b *storeBench) print(st *storage, before int64, took time.Duration) {
 	w := b.out
 	fmt.Fprintf(w, "\ncustodian bench store — %s, %s/%s, GOMAXPROCS %d, %d CPUs, Custodian %s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), custodian.Version)
-	fmt.Fprintf(w, "embedded SQLite (WAL, synchronous=FULL), data %s, each HTTP step %s, total run %s\n", b.dataDir, b.duration, took.Round(time.Second))
+	engine := fmt.Sprintf("embedded SQLite (WAL, synchronous=FULL), data %s", b.dataDir)
+	if b.dbURL != "" {
+		engine = "PostgreSQL on this machine (loopback)"
+	}
+	fmt.Fprintf(w, "%s, each HTTP step %s, total run %s\n", engine, b.duration, took.Round(time.Second))
 	fmt.Fprintf(w, "load average (1, 5, 15 min) at the start %s, at the end %s\n\n", b.loadAvg, loadAverage())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "step\tclients\tops\tresources\tseconds\tper second\tp50 ms\tp95 ms\tp99 ms\terrors\ttarget\t")
