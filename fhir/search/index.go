@@ -120,7 +120,14 @@ func (r *Registry) plannedComposites(out []store.IndexEntry, start int, p *Param
 	}
 	for _, it := range items {
 		var parts [2][]store.IndexEntry
-		for i, c := range p.Components[:2] {
+		// The second part first: without one (an Observation with a
+		// quantity has no value for code-value-concept) the first part
+		// need not be worked out.
+		for _, i := range [2]int{1, 0} {
+			c := p.Components[i]
+			if i == 0 && len(parts[1]) == 0 {
+				break
+			}
 			for _, pl := range c.plans {
 				// A plan compiled for another type of value yields nothing.
 				vals, ok := pl.runFrom(r, res, it, sc)
