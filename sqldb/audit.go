@@ -20,15 +20,18 @@ func (c *conn) Audit(_ context.Context, e *audit.Entry) error {
 			return err
 		}
 	}
-	var last int64
-	var prev []byte
-	err := c.queryRow(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&last, &prev)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return translate(err)
+	// The end of the chain: read once per transaction, then carried along
+	// as this transaction appends (a group commit appends many).
+	if !c.chainKnown {
+		err := c.queryRow(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&c.chainSeq, &c.chainHash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return translate(err)
+		}
+		c.chainKnown = true
 	}
-	e.Seq = last + 1
+	e.Seq = c.chainSeq + 1
 	body := e.Canonical()
-	hash := audit.ChainHash(prev, body)
+	hash := audit.ChainHash(c.chainHash, body)
 	bg := 0
 	if e.BreakGlass {
 		bg = 1
@@ -37,6 +40,7 @@ func (c *conn) Audit(_ context.Context, e *audit.Entry) error {
 		e.Seq, e.Time.UnixMilli(), e.Action, e.Actor, bg, body, hash); err != nil {
 		return err
 	}
+	c.chainSeq, c.chainHash = e.Seq, hash
 	for _, p := range uniq(e.Patients) {
 		if _, err := c.exec(`INSERT INTO audit_patient (patient, seq) VALUES (?, ?)`, p, e.Seq); err != nil {
 			return err

@@ -355,6 +355,7 @@ func (db *DB) runGroup(ctx context.Context, group []*writeReq, savepoints bool) 
 		release := "RELEASE w"
 		if errs[i] != nil {
 			release = "ROLLBACK TO w; RELEASE w"
+			c.chainKnown = false // what it appended to the audit chain is undone
 		}
 		if _, err := tx.ExecContext(ctx, release); err != nil {
 			tx.Rollback()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
 )
@@ -56,5 +57,39 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 		if found == failed {
 			t.Fatalf("write %d: failed=%v but stored=%v", i, failed, found)
 		}
+	}
+}
+
+// TestAuditChainSurvivesFailedWritesInAGroup has writes that append to the
+// audit trail and then fail, among writes that succeed, all grouped: the
+// chain must still verify.
+func TestAuditChainSurvivesFailedWritesInAGroup(t *testing.T) {
+	db, st := open(t)
+	ctx := as("ana", "clinician")
+	var wg sync.WaitGroup
+	for i := range 120 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := `{"resourceType":"Patient"}`
+			if i%5 == 0 {
+				body = `{"resourceType":"Patient","birthDate":"never"}` // refused: its refusal is audited alone
+			}
+			st.Create(ctx, "Patient", []byte(body), store.WriteOptions{})
+			db.Write(ctx, func(tx store.Tx) error {
+				if err := tx.Audit(ctx, &audit.Entry{Time: time.Now(), Action: "read", Outcome: "success", Actor: "x"}); err != nil {
+					return err
+				}
+				if i%3 == 0 {
+					return custodian.Errorf(custodian.ECONFLICT, "fails after appending")
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	res, err := audit.Verify(ctx, db)
+	if err != nil || !res.OK {
+		t.Fatalf("verify after mixed group commits: %+v %v", res, err)
 	}
 }

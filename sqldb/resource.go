@@ -17,6 +17,11 @@ type conn struct {
 	tx    *sql.Tx
 	ctx   context.Context      // the transaction's own context; statements use it
 	stmts map[string]*sql.Stmt // statements prepared in a write transaction; nil for reads
+
+	// The end of the audit chain as this transaction sees it (audit.go).
+	chainKnown bool
+	chainSeq   int64
+	chainHash  []byte
 }
 
 func (c *conn) q(query string) string { return c.db.dialect.rebind(query) }
