@@ -531,42 +531,13 @@ func (s *Store) History(ctx context.Context, f HistoryFilter) (*HistoryPage, err
 }
 
 // Search runs q. Sensitive resources the actor may not see are not found.
+// It is SearchWithIncludes without the included resources.
 func (s *Store) Search(ctx context.Context, q *Query) (*SearchPage, error) {
-	e := s.entry(ctx, audit.ActionSearch)
-	e.Query = q.Text
-	var a *custodian.Actor
-	var err error
-	if len(q.Types) == 0 {
-		a, err = s.allow(ctx, "", "search")
-	}
-	for _, t := range q.Types {
-		if a, err = s.allow(ctx, t, "search"); err != nil {
-			break
-		}
-	}
+	res, err := s.SearchWithIncludes(ctx, q)
 	if err != nil {
-		return nil, s.fail(ctx, e, err)
+		return nil, err
 	}
-	var p *SearchPage
-	err = s.backend.Read(ctx, func(rd Reader) error {
-		vis, err := s.visibilityOf(ctx, rd, a)
-		if err != nil {
-			return err
-		}
-		q.Visible = &Visibility{All: vis.all}
-		for pt := range vis.breakGlass {
-			q.Visible.Patients = append(q.Visible.Patients, pt)
-		}
-		if p, err = rd.Search(ctx, q); err != nil {
-			return err
-		}
-		p.Resources = s.filterVisible(vis, p.Resources, e)
-		return nil
-	})
-	if err != nil {
-		return nil, s.fail(ctx, e, err)
-	}
-	return p, s.record(ctx, e)
+	return res.SearchPage, nil
 }
 
 // filterVisible keeps the resources vis allows (a second line of defence
