@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/fhir"
 )
 
 // statusOf maps error codes to HTTP statuses. It is the one such table of
@@ -26,23 +27,6 @@ var statusOf = map[string]int{
 	custodian.EINTERNAL:       http.StatusInternalServerError,
 }
 
-// issueTypeOf maps error codes to OperationOutcome.issue.code.
-var issueTypeOf = map[string]string{
-	custodian.EINVALID:        "invalid",
-	custodian.EUNAUTHORIZED:   "login",
-	custodian.EFORBIDDEN:      "forbidden",
-	custodian.ENOTFOUND:       "not-found",
-	custodian.EGONE:           "deleted",
-	custodian.ECONFLICT:       "conflict",
-	custodian.EPRECONDITION:   "conflict",
-	custodian.EUNPROCESSABLE:  "processing",
-	custodian.ENOTIMPLEMENTED: "not-supported",
-	custodian.ETOOLARGE:       "too-costly",
-	custodian.ETIMEOUT:        "timeout",
-	custodian.EUNAVAILABLE:    "transient",
-	custodian.EINTERNAL:       "exception",
-}
-
 // statusFor returns the HTTP status for err.
 func statusFor(err error) int {
 	if s, ok := statusOf[custodian.ErrorCode(err)]; ok {
@@ -51,25 +35,8 @@ func statusFor(err error) int {
 	return http.StatusInternalServerError
 }
 
-// outcome builds the OperationOutcome for err: one issue per validation
-// issue, or one issue with the error's safe message.
-func outcome(err error) map[string]any {
-	code := custodian.ErrorCode(err)
-	var issues []any
-	for _, is := range custodian.ErrorIssues(err) {
-		issue := map[string]any{"severity": is.Severity, "code": is.Code, "diagnostics": is.Message}
-		if is.Path != "" {
-			issue["expression"] = []any{is.Path}
-		}
-		issues = append(issues, issue)
-	}
-	if len(issues) == 0 {
-		issues = []any{map[string]any{"severity": "error", "code": issueTypeOf[code], "diagnostics": custodian.ErrorMessage(err)}}
-	} else {
-		issues = append([]any{map[string]any{"severity": "error", "code": issueTypeOf[code], "diagnostics": custodian.ErrorMessage(err)}}, issues...)
-	}
-	return map[string]any{"resourceType": "OperationOutcome", "issue": issues}
-}
+// outcome builds the OperationOutcome for err.
+func outcome(err error) map[string]any { return fhir.Outcome(err) }
 
 // informational is an OperationOutcome carrying one information message.
 func informational(msg string) map[string]any {

@@ -5,7 +5,7 @@ import (
 	"io"
 	"sync"
 
-	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/fhir"
 )
 
 // reporter writes the error report: one JSON object a line, for each
@@ -71,32 +71,5 @@ func (r *reporter) err() error {
 	return r.fail
 }
 
-// issueTypeOf maps error codes to OperationOutcome.issue.code.
-var issueTypeOf = map[string]string{
-	custodian.EINVALID:        "invalid",
-	custodian.EUNAUTHORIZED:   "login",
-	custodian.EFORBIDDEN:      "forbidden",
-	custodian.ENOTFOUND:       "not-found",
-	custodian.EGONE:           "deleted",
-	custodian.ECONFLICT:       "conflict",
-	custodian.EPRECONDITION:   "conflict",
-	custodian.EUNPROCESSABLE:  "processing",
-	custodian.ENOTIMPLEMENTED: "not-supported",
-	custodian.ETOOLARGE:       "too-costly",
-	custodian.ETIMEOUT:        "timeout",
-	custodian.EINTERNAL:       "exception",
-}
-
-// Outcome is the OperationOutcome for err: its user-safe message, then one
-// issue per problem found, with its location.
-func Outcome(err error) map[string]any {
-	issues := []any{map[string]any{"severity": "error", "code": issueTypeOf[custodian.ErrorCode(err)], "diagnostics": custodian.ErrorMessage(err)}}
-	for _, is := range custodian.ErrorIssues(err) {
-		issue := map[string]any{"severity": is.Severity, "code": is.Code, "diagnostics": is.Message}
-		if is.Path != "" {
-			issue["expression"] = []any{is.Path}
-		}
-		issues = append(issues, issue)
-	}
-	return map[string]any{"resourceType": "OperationOutcome", "issue": issues}
-}
+// Outcome is the OperationOutcome for err, as the FHIR API would answer.
+func Outcome(err error) map[string]any { return fhir.Outcome(err) }
