@@ -23,6 +23,7 @@ func (h *Handler) capabilityStatement(r *http.Request) map[string]any {
 			map[string]any{"name": "_id", "type": "token", "definition": "http://hl7.org/fhir/SearchParameter/Resource-id"},
 			map[string]any{"name": "_lastUpdated", "type": "date", "definition": "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated"},
 		}
+		includes := []any{"*"}
 		if h.SearchParams != nil {
 			for _, p := range h.SearchParams(t) {
 				sp := map[string]any{"name": p.Name, "type": p.Type}
@@ -30,6 +31,9 @@ func (h *Handler) capabilityStatement(r *http.Request) map[string]any {
 					sp["definition"] = p.Definition
 				}
 				params = append(params, sp)
+				if p.Type == "reference" {
+					includes = append(includes, t+":"+p.Name)
+				}
 			}
 		}
 		resources = append(resources, map[string]any{
@@ -44,7 +48,14 @@ func (h *Handler) capabilityStatement(r *http.Request) map[string]any {
 			"conditionalDelete": "single",
 			"referencePolicy":   []any{"literal", "local"},
 			"searchParam":       params,
+			"searchInclude":     includes,
+			"searchRevInclude":  []any{"*"},
 		})
+		if t == "Patient" {
+			r := resources[len(resources)-1].(map[string]any)
+			r["operation"] = []any{map[string]any{"name": "break-glass",
+				"definition": "https://custodian-him.org/fhir/OperationDefinition/Patient-break-glass"}}
+		}
 	}
 	return map[string]any{
 		"resourceType": "CapabilityStatement",
@@ -61,8 +72,14 @@ func (h *Handler) capabilityStatement(r *http.Request) map[string]any {
 		"format":      []any{"application/fhir+json", "json"},
 		"patchFormat": []any{"application/json-patch+json"},
 		"rest": []any{map[string]any{
-			"mode":     "server",
-			"resource": resources,
+			"mode":        "server",
+			"resource":    resources,
+			"compartment": []any{"http://hl7.org/fhir/CompartmentDefinition/patient"},
+			"security": map[string]any{
+				"service": []any{map[string]any{"coding": []any{map[string]any{
+					"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "SMART-on-FHIR"}}}},
+				"description": "OAuth2 client credentials at /oauth/token (SMART scopes), or a signed-in session; see /.well-known/smart-configuration",
+			},
 			"interaction": []any{
 				map[string]any{"code": "transaction"}, map[string]any{"code": "batch"},
 				map[string]any{"code": "search-system"}, map[string]any{"code": "history-system"},

@@ -131,3 +131,13 @@ func TestPrefer(t *testing.T) {
 		t.Fatalf("OperationOutcome preference: %s", o.raw)
 	}
 }
+
+func TestCapabilityStatementIsValid(t *testing.T) {
+	c := newServer(t)
+	r := c.do("GET", "/fhir/metadata", "").must(t, http.StatusOK)
+	// The statement is itself valid FHIR R4: store it to prove it.
+	c.do("PUT", "/fhir/CapabilityStatement/self", strings.Replace(string(r.raw), `"resourceType":"CapabilityStatement",`, `"resourceType":"CapabilityStatement","id":"self",`, 1)).must(t, http.StatusCreated)
+	if !strings.Contains(string(r.raw), `"searchInclude":["*"]`) || !strings.Contains(string(r.raw), "CompartmentDefinition/patient") {
+		t.Fatalf("includes or compartment missing: %.300s", r.raw)
+	}
+}
