@@ -67,15 +67,15 @@ type storeBench struct {
 
 	dataDir, templates, profileDir string
 	// dbURL, when set, runs the bench on PostgreSQL instead of SQLite.
-	dbURL string
-	keep                           bool
-	resources                      int64
-	createClients, bundleClients   []int
-	readClients                    []int
-	loadWorkers                    int
-	duration                       time.Duration
-	bundleSize                     int
-	skip                           map[string]bool
+	dbURL                        string
+	keep                         bool
+	resources                    int64
+	createClients, bundleClients []int
+	readClients                  []int
+	loadWorkers                  int
+	duration                     time.Duration
+	bundleSize                   int
+	skip                         map[string]bool
 
 	app *app
 	// clientID and secret are the API client the HTTP steps sign in as.
