@@ -151,3 +151,57 @@ func TestHistoryPaging(t *testing.T) {
 		t.Fatalf("pages %d, distinct entries %d", pages, len(seen))
 	}
 }
+
+func TestPatientEverything(t *testing.T) {
+	c := newServer(t)
+	r := c.do("POST", "/fhir", fmt.Sprintf(txBundle, "")).must(t, http.StatusOK)
+	pid := r.str("entry", "0", "resource", "id")
+	c.do("PUT", "/fhir/Practitioner/dr1", `{"resourceType":"Practitioner","id":"dr1","name":[{"family":"Who"}]}`).must(t, http.StatusCreated)
+	c.do("POST", "/fhir/Observation", `{"resourceType":"Observation","status":"final","code":{"text":"hr"},"subject":{"reference":"Patient/`+pid+`"},"performer":[{"reference":"Practitioner/dr1"}]}`).must(t, http.StatusCreated)
+	// Another patient's record stays out.
+	c.do("POST", "/fhir/Observation", `{"resourceType":"Observation","status":"final","code":{"text":"hr"},"subject":{"reference":"Patient/other"}}`).must(t, http.StatusCreated)
+
+	types := func(r *response) map[string]int {
+		m := map[string]int{}
+		for _, e := range r.entries() {
+			m[e.(map[string]any)["resource"].(map[string]any)["resourceType"].(string)]++
+		}
+		return m
+	}
+	all := c.do("GET", "/fhir/Patient/"+pid+"/$everything", "").must(t, http.StatusOK)
+	got := types(all)
+	want := map[string]int{"Patient": 1, "Encounter": 1, "Condition": 1, "Observation": 1, "Practitioner": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("$everything: %v, want %v", got, want)
+	}
+	onlyObs := c.do("GET", "/fhir/Patient/"+pid+"/$everything?_type=Observation", "").must(t, http.StatusOK)
+	if g := types(onlyObs); g["Observation"] != 1 || g["Encounter"] != 0 {
+		t.Fatalf("_type=Observation: %v", g)
+	}
+	if n := len(c.do("GET", "/fhir/Patient/"+pid+"/$everything?_since=2999-01-01", "").must(t, http.StatusOK).entries()); n != 0 {
+		t.Fatalf("_since in the future: %d entries", n)
+	}
+	// Paging: every page link works and nothing repeats.
+	seen := map[string]bool{}
+	next := "/fhir/Patient/" + pid + "/$everything?_count=2"
+	for next != "" {
+		p := c.do("GET", next, "").must(t, http.StatusOK)
+		for _, e := range p.entries() {
+			u := e.(map[string]any)["fullUrl"].(string)
+			if seen[u] && e.(map[string]any)["search"].(map[string]any)["mode"] == "match" {
+				t.Fatalf("%s on two pages", u)
+			}
+			seen[u] = true
+		}
+		next = ""
+		for _, l := range p.body["link"].([]any) {
+			if l := l.(map[string]any); l["relation"] == "next" {
+				next = strings.TrimPrefix(l["url"].(string), c.base)
+			}
+		}
+	}
+	if len(seen) < 4 {
+		t.Fatalf("paged $everything saw %d resources", len(seen))
+	}
+	c.do("GET", "/fhir/Patient/"+pid+"/$everything?start=2020-01-01", "").must(t, http.StatusNotImplemented)
+}

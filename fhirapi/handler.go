@@ -93,6 +93,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /fhir/{type}/{id}/_history", h.wrap(h.history))
 	m.HandleFunc("GET /fhir/{type}/{id}/_history/{vid}", h.wrap(h.vread))
 	m.HandleFunc("GET /fhir/{type}/{id}/{ctype}", h.wrap(h.searchCompartment))
+	m.HandleFunc("GET /fhir/Patient/{id}/$everything", h.wrap(h.everything))
 	m.HandleFunc("/fhir/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "no FHIR interaction is %s %s", r.Method, r.URL.Path)
 	}))
