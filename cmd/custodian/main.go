@@ -36,6 +36,7 @@ Usage:
   custodian generate --patients N --out DIR         write a synthetic hospital as NDJSON
   custodian user add|list|disable|passwd …          manage the people who sign in
   custodian client add|list|disable …               manage API clients (OAuth2 client credentials)
+  custodian reindex [--data DIR]                    rebuild the search index (online, resumable)
   custodian audit verify|report                     check the audit trail; access reports
   custodian version                                 print the version
 
@@ -61,6 +62,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&ImportCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "bench":
 		return (&BenchCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "reindex":
+		return (&ReindexCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "audit":
 		return (&AuditCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "version":
