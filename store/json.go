@@ -56,9 +56,12 @@ func Encode(res map[string]any) ([]byte, error) {
 	var b []byte
 	b = append(b, '{')
 	first := true
+	var err error
 	for _, k := range []string{"resourceType", "id", "meta"} {
 		if v, ok := res[k]; ok {
-			b = appendMember(b, &first, k, v)
+			if b, err = appendMemberErr(b, &first, k, v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	keys := make([]string, 0, len(res))
@@ -68,18 +71,12 @@ func Encode(res map[string]any) ([]byte, error) {
 		}
 	}
 	slices.Sort(keys)
-	var err error
 	for _, k := range keys {
 		if b, err = appendMemberErr(b, &first, k, res[k]); err != nil {
 			return nil, err
 		}
 	}
 	return append(b, '}'), nil
-}
-
-func appendMember(b []byte, first *bool, k string, v any) []byte {
-	b, _ = appendMemberErr(b, first, k, v)
-	return b
 }
 
 func appendMemberErr(b []byte, first *bool, k string, v any) ([]byte, error) {
