@@ -143,6 +143,28 @@ type AuditSink interface {
 	SignIn(ctx context.Context, actor *custodian.Actor, ok bool, reason string) error
 }
 
+// AdminAuditSink is an AuditSink that also records the management of
+// identities: users and clients created, disabled or given new passwords,
+// and sign-outs. action is such as "user-create"; target names the user
+// ("User/ana") or client ("Client/<id>"); failure is nil on success.
+type AdminAuditSink interface {
+	Administer(ctx context.Context, action, target string, failure error) error
+}
+
+// administered records a management action when the sink can, and returns
+// err unchanged (or the audit failure, which then wins: nothing is done
+// unrecorded).
+func (s *Service) administered(ctx context.Context, action, target string, err error) error {
+	sink, ok := s.Audit.(AdminAuditSink)
+	if !ok {
+		return err
+	}
+	if aerr := sink.Administer(ctx, action, target, err); aerr != nil && err == nil {
+		return aerr
+	}
+	return err
+}
+
 // Service applies the rules of identity and authentication over a Store.
 // Set the fields before first use; NewService fills in the defaults.
 type Service struct {

@@ -19,6 +19,18 @@ import (
 // again. Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID, ECONFLICT (the name
 // is taken).
 func (s *Service) CreateClient(ctx context.Context, name string, scopes, roles []string) (*Client, string, error) {
+	c, secret, err := s.createClient(ctx, name, scopes, roles)
+	target := "Client/" + name
+	if c != nil {
+		target = "Client/" + c.ID
+	}
+	if err = s.administered(ctx, "client-create", target, err); err != nil {
+		return nil, "", err
+	}
+	return c, secret, nil
+}
+
+func (s *Service) createClient(ctx context.Context, name string, scopes, roles []string) (*Client, string, error) {
 	if err := requireManager(ctx, TypeClient, Create); err != nil {
 		return nil, "", err
 	}
@@ -70,6 +82,10 @@ func (s *Service) FindClients(ctx context.Context) ([]*Client, error) {
 // tokens; tokens it holds stop working within clientCacheTTL.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
 func (s *Service) DisableClient(ctx context.Context, idOrName string) error {
+	return s.administered(ctx, "client-disable", "Client/"+idOrName, s.disableClient(ctx, idOrName))
+}
+
+func (s *Service) disableClient(ctx context.Context, idOrName string) error {
 	if err := requireManager(ctx, TypeClient, Update); err != nil {
 		return err
 	}

@@ -12,9 +12,10 @@ import (
 // rules), ECONFLICT (the name exists).
 func (s *Service) CreateUser(ctx context.Context, name string, roles []string, password string) (*User, error) {
 	if err := requireManager(ctx, TypeUser, Create); err != nil {
-		return nil, err
+		return nil, s.administered(ctx, "user-create", "User/"+name, err)
 	}
-	return s.createUser(ctx, name, roles, password, false)
+	u, err := s.createUser(ctx, name, roles, password, false)
+	return u, s.administered(ctx, "user-create", "User/"+name, err)
 }
 
 func (s *Service) createUser(ctx context.Context, name string, roles []string, password string, mustChange bool) (*User, error) {
@@ -57,6 +58,10 @@ func (s *Service) FindUsers(ctx context.Context) ([]*User, error) {
 // DisableUser stops name from signing in and ends its sessions.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
 func (s *Service) DisableUser(ctx context.Context, name string) error {
+	return s.administered(ctx, "user-disable", "User/"+name, s.disableUser(ctx, name))
+}
+
+func (s *Service) disableUser(ctx context.Context, name string) error {
 	if err := requireManager(ctx, TypeUser, Update); err != nil {
 		return err
 	}
@@ -76,9 +81,9 @@ func (s *Service) DisableUser(ctx context.Context, name string) error {
 // the user's sessions. Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID, ENOTFOUND.
 func (s *Service) SetPassword(ctx context.Context, name, password string) error {
 	if err := requireManager(ctx, TypeUser, Update); err != nil {
-		return err
+		return s.administered(ctx, "user-set-password", "User/"+name, err)
 	}
-	return s.setPassword(ctx, name, password)
+	return s.administered(ctx, "user-set-password", "User/"+name, s.setPassword(ctx, name, password))
 }
 
 func (s *Service) setPassword(ctx context.Context, name, password string) error {

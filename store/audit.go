@@ -104,3 +104,15 @@ func (s *Store) SignIn(ctx context.Context, a *custodian.Actor, ok bool, reason 
 	e.Reason = reason
 	return s.record(ctx, e)
 }
+
+// Administer records the management of an identity (access calls it for
+// users and clients created, disabled or given new passwords): who did it,
+// to whom (target), and whether it was refused.
+func (s *Store) Administer(ctx context.Context, action, target string, failure error) error {
+	e := s.entry(ctx, action)
+	e.Resources = []string{target}
+	if failure != nil {
+		e.Outcome = custodian.ErrorCode(failure)
+	}
+	return s.record(ctx, e)
+}

@@ -63,7 +63,7 @@ func (c *ClientCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeDB()
-	ctx = custodian.NewContextWithActor(ctx, custodian.SystemActor())
+	ctx = custodian.NewContextWithActor(ctx, cliActor())
 	switch sub {
 	case "add":
 		sc, err := access.ParseScopes(*scopes)

@@ -114,7 +114,7 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	ctx = custodian.NewContextWithActor(ctx, custodian.SystemActor())
+	ctx = custodian.NewContextWithActor(ctx, cliActor())
 	sum, runErr := im.Run(ctx, fs.Args())
 	if cerr := rf.Close(); cerr != nil && runErr == nil {
 		runErr = cerr

@@ -7,13 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/access"
-	"github.com/custodian-him/custodian/sqldb"
 )
 
 // UserCommand manages the people who sign in to Custodian.
@@ -69,7 +69,7 @@ func (c *UserCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeDB()
-	ctx = custodian.NewContextWithActor(ctx, custodian.SystemActor())
+	ctx = custodian.NewContextWithActor(ctx, cliActor())
 	switch sub {
 	case "add":
 		rs, err := access.ParseRoles(*roles)
@@ -159,13 +159,14 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// openAccess opens the database in dataDir and the access service over it.
+// openAccess opens the database and the access service over it, with the
+// audit trail connected, so what the command does is recorded.
 func openAccess(ctx context.Context, dataDir, dbURL string) (*access.Service, func() error, error) {
-	db, err := openDB(ctx, dataDir, dbURL)
+	a, err := openApp(ctx, dataDir, dbURL, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, nil, err
 	}
-	return access.NewService(sqldb.NewAccessStore(db)), db.Close, nil
+	return a.access, a.Close, nil
 }
 
 // cliError shows an application error's safe message.
