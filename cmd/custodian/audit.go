@@ -36,8 +36,8 @@ func (c *AuditCommand) Run(ctx context.Context, args []string) error {
 	}
 	fs := flag.NewFlagSet("audit "+args[0], flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
-	data := fs.String("data", "./custodian-data", "directory of the embedded database")
-	dbURL := fs.String("db", "", "database URL (postgres://…) instead of the embedded database")
+	sf := addStoreFlags(fs)
+	data, dbURL := sf.data, sf.url
 	patient := fs.String("patient", "", "patient id (report)")
 	actor := fs.String("actor", "", "user or client id (report)")
 	glass := fs.Bool("break-glass", false, "only break-the-glass entries (report)")

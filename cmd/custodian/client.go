@@ -31,7 +31,7 @@ again. A client gets tokens with the client_credentials grant:
   curl -u ID:SECRET -d grant_type=client_credentials http://HOST/oauth/token
 `
 
-// Run runs one client subcommand as the system actor.
+// Run runs one client subcommand, acting as the command-line user.
 func (c *ClientCommand) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(c.Stderr, clientUsage)
@@ -41,8 +41,8 @@ func (c *ClientCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("client "+sub, flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	fs.Usage = func() { fmt.Fprint(c.Stderr, clientUsage) }
-	data := fs.String("data", "./custodian-data", "directory of the embedded database")
-	dbURL := fs.String("db", "", "database URL (postgres://…) instead of the embedded database")
+	sf := addStoreFlags(fs)
+	data, dbURL := sf.data, sf.url
 	scopes := fs.String("scopes", "", "space-separated SMART scopes (add)")
 	roles := fs.String("role", "", "comma-separated roles (add; integration-client if none)")
 	asJSON := fs.Bool("json", false, "print JSON for scripts")

@@ -50,7 +50,8 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	fs.Usage = func() { fmt.Fprint(c.Stderr, importUsage); fs.PrintDefaults() }
-	data := fs.String("data", "./custodian-data", "directory of the embedded database")
+	sf := addStoreFlags(fs)
+	data, dbURL := sf.data, sf.url
 	workers := fs.Int("workers", 0, "parallel decoders/validators/indexers (default: the number of CPUs)")
 	batch := fs.Int("batch", 1000, "NDJSON lines written per store commit")
 	report := fs.String("report", "", "error report file (default: DATA/import-state/errors-TIME.ndjson)")
@@ -66,7 +67,7 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 		return errors.New("import: name at least one file or directory")
 	}
 	logger := slog.New(slog.NewTextHandler(c.Stderr, nil))
-	a, err := openApp(ctx, *data, "", logger)
+	a, err := openApp(ctx, *data, *dbURL, logger)
 	if err != nil {
 		return err
 	}

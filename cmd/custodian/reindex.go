@@ -27,8 +27,8 @@ type ReindexCommand struct {
 func (c *ReindexCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("reindex", flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
-	data := fs.String("data", "./custodian-data", "directory of the embedded database (and of the resume cursor)")
-	dbURL := fs.String("db", "", "database URL (postgres://…) instead of the embedded database")
+	sf := addStoreFlags(fs)
+	data, dbURL := sf.data, sf.url
 	batch := fs.Int("batch", 500, "resources per write")
 	restart := fs.Bool("restart", false, "start from the beginning even if an earlier run was interrupted")
 	if err := fs.Parse(args); err != nil {

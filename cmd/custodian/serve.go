@@ -36,8 +36,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback unless told otherwise)")
-	data := fs.String("data", "./custodian-data", "directory of the embedded database")
-	dbURL := fs.String("db", "", "database URL (postgres://…); the embedded SQLite database in --data when empty")
+	sf := addStoreFlags(fs)
+	data, dbURL := sf.data, sf.url
 	demo := fs.Bool("demo", false, "on first start, load a generated demo hospital (synthetic patients only)")
 	demoPatients := fs.Int("demo-patients", 200, "how many synthetic patients --demo generates")
 	if err := fs.Parse(args); err != nil {

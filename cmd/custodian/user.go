@@ -36,7 +36,7 @@ account, clears the must-change flag and ends the user's sessions (use it to
 replace the first-start administrator's one-time password).
 `
 
-// Run runs one user subcommand as the system actor: whoever can run the
+// Run runs one user subcommand, acting as the command-line user: whoever can run the
 // binary against the data directory administers it.
 func (c *UserCommand) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -47,8 +47,8 @@ func (c *UserCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	fs.Usage = func() { fmt.Fprint(c.Stderr, userUsage) }
-	data := fs.String("data", "./custodian-data", "directory of the embedded database")
-	dbURL := fs.String("db", "", "database URL (postgres://…) instead of the embedded database")
+	sf := addStoreFlags(fs)
+	data, dbURL := sf.data, sf.url
 	roles := fs.String("role", "", "comma-separated roles (add)")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	pos, err := parseInterleaved(fs, args)
