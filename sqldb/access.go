@@ -113,19 +113,7 @@ func (s *AccessStore) FindUserByName(ctx context.Context, name string) (*access.
 // FindUsers implements access.Store.
 func (s *AccessStore) FindUsers(ctx context.Context) ([]*access.User, error) {
 	rows, err := s.db.readDB.QueryContext(ctx, `SELECT `+userColumns+` FROM access_users ORDER BY name`)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*access.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanUser)
 }
 
 // CountUsers implements access.Store.
@@ -234,19 +222,24 @@ func (s *AccessStore) FindClientByID(ctx context.Context, id string) (*access.Cl
 // FindClients implements access.Store.
 func (s *AccessStore) FindClients(ctx context.Context) ([]*access.Client, error) {
 	rows, err := s.db.readDB.QueryContext(ctx, `SELECT `+clientColumns+` FROM access_clients ORDER BY name`)
+	return collect(rows, err, scanClient)
+}
+
+// collect scans every row of a query with scan.
+func collect[T any](rows *sql.Rows, err error, scan func(interface{ Scan(...any) error }) (*T, error)) ([]*T, error) {
 	if err != nil {
 		return nil, translate(err)
 	}
 	defer rows.Close()
-	var out []*access.Client
+	var out []*T
 	for rows.Next() {
-		cl, err := scanClient(rows)
+		v, err := scan(rows)
 		if err != nil {
-			return nil, err
+			return nil, translate(err)
 		}
-		out = append(out, cl)
+		out = append(out, v)
 	}
-	return out, rows.Err()
+	return out, translate(rows.Err())
 }
 
 // DisableClient implements access.Store.
