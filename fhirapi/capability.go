@@ -51,11 +51,32 @@ func (h *Handler) capabilityStatement(r *http.Request) map[string]any {
 			"searchInclude":     includes,
 			"searchRevInclude":  []any{"*"},
 		})
+		var ops []any
 		if t == "Patient" {
-			r := resources[len(resources)-1].(map[string]any)
-			r["operation"] = []any{map[string]any{"name": "break-glass",
-				"definition": "https://custodian-him.org/fhir/OperationDefinition/Patient-break-glass"}}
+			ops = append(ops, map[string]any{"name": "break-glass",
+				"definition": "https://custodian-him.org/fhir/OperationDefinition/Patient-break-glass"})
 		}
+		ops = append(ops, h.operationsOf(t)...)
+		if len(ops) > 0 {
+			resources[len(resources)-1].(map[string]any)["operation"] = ops
+		}
+	}
+	rest := map[string]any{
+		"mode":        "server",
+		"resource":    resources,
+		"compartment": []any{"http://hl7.org/fhir/CompartmentDefinition/patient"},
+		"security": map[string]any{
+			"service": []any{map[string]any{"coding": []any{map[string]any{
+				"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "SMART-on-FHIR"}}}},
+			"description": "OAuth2 client credentials at /oauth/token (SMART scopes), or a signed-in session; see /.well-known/smart-configuration",
+		},
+		"interaction": []any{
+			map[string]any{"code": "transaction"}, map[string]any{"code": "batch"},
+			map[string]any{"code": "search-system"}, map[string]any{"code": "history-system"},
+		},
+	}
+	if ops := h.operationsOf(""); len(ops) > 0 {
+		rest["operation"] = ops
 	}
 	return map[string]any{
 		"resourceType": "CapabilityStatement",
@@ -71,19 +92,25 @@ func (h *Handler) capabilityStatement(r *http.Request) map[string]any {
 		"fhirVersion": "4.0.1",
 		"format":      []any{"application/fhir+json", "json"},
 		"patchFormat": []any{"application/json-patch+json"},
-		"rest": []any{map[string]any{
-			"mode":        "server",
-			"resource":    resources,
-			"compartment": []any{"http://hl7.org/fhir/CompartmentDefinition/patient"},
-			"security": map[string]any{
-				"service": []any{map[string]any{"coding": []any{map[string]any{
-					"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "SMART-on-FHIR"}}}},
-				"description": "OAuth2 client credentials at /oauth/token (SMART scopes), or a signed-in session; see /.well-known/smart-configuration",
-			},
-			"interaction": []any{
-				map[string]any{"code": "transaction"}, map[string]any{"code": "batch"},
-				map[string]any{"code": "search-system"}, map[string]any{"code": "history-system"},
-			},
-		}},
+		"rest":        []any{rest},
 	}
+}
+
+// operationsOf lists the extra operations defined on typ ("" for the
+// system level), each name once.
+func (h *Handler) operationsOf(typ string) []any {
+	var out []any
+	seen := map[string]bool{}
+	for _, op := range h.Operations {
+		if op.Type != typ || op.Name == "" || seen[op.Name] {
+			continue
+		}
+		seen[op.Name] = true
+		e := map[string]any{"name": op.Name}
+		if op.Definition != "" {
+			e["definition"] = op.Definition
+		}
+		out = append(out, e)
+	}
+	return out
 }

@@ -39,6 +39,9 @@ type Handler struct {
 	BaseURL string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Operations are served beside the built-in interactions and listed
+	// in the CapabilityStatement.
+	Operations []Operation
 
 	mux *http.ServeMux
 }
@@ -94,6 +97,9 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /fhir/{type}/{id}/_history/{vid}", h.wrap(h.vread))
 	m.HandleFunc("GET /fhir/{type}/{id}/{ctype}", h.wrap(h.searchCompartment))
 	m.HandleFunc("GET /fhir/Patient/{id}/$everything", h.wrap(h.everything))
+	for _, op := range h.Operations {
+		m.HandleFunc(op.Pattern, h.wrap(op.Handle))
+	}
 	m.HandleFunc("/fhir/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "no FHIR interaction is %s %s", r.Method, r.URL.Path)
 	}))
@@ -136,6 +142,10 @@ func checkFormat(r *http.Request) error {
 // readBody reads the request body within the size limit and checks that its
 // content type is JSON (or one of extra).
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, extra ...string) ([]byte, string, error) {
+	return readBodyLimit(w, r, h.MaxBody, extra...)
+}
+
+func readBodyLimit(w http.ResponseWriter, r *http.Request, limit int64, extra ...string) ([]byte, string, error) {
 	ct := r.Header.Get("Content-Type")
 	mt := "application/fhir+json"
 	if ct != "" {
@@ -151,7 +161,6 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, extra ...stri
 	if !ok {
 		return nil, "", &custodian.Error{Code: custodian.EINVALID, Message: "unsupported Content-Type " + strconv.Quote(mt) + "; send application/fhir+json"}
 	}
-	limit := h.MaxBody
 	if limit == 0 {
 		limit = DefaultMaxBody
 	}
