@@ -50,15 +50,16 @@ func (s *Store) prepare(ctx context.Context, e *audit.Entry, typ, interaction st
 // commit runs fn in a write transaction and appends e to the audit trail in
 // the same transaction; if fn fails, the failure is recorded on its own.
 func (s *Store) commit(ctx context.Context, e *audit.Entry, fn func(Tx) error) error {
-	err := s.backend.Write(ctx, func(tx Tx) error {
+	write, wt := s.watching(func(tx Tx) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, e)
 	})
-	if err != nil {
+	if err := s.backend.Write(ctx, write); err != nil {
 		return s.fail(ctx, e, err)
 	}
+	s.notify(ctx, wt)
 	return nil
 }
 

@@ -179,7 +179,7 @@ func (s *Store) prepareItem(ctx context.Context, res map[string]any, allowed map
 func (s *Store) writeBatch(ctx context.Context, items []*batchItem, results []BatchResult) error {
 	outs := make([]*Outcome, len(items))
 	e := s.entry(ctx, audit.ActionUpdate)
-	err := s.backend.Write(ctx, func(tx Tx) error {
+	write, wt := s.watching(func(tx Tx) error {
 		e.Resources, e.Patients = e.Resources[:0], e.Patients[:0]
 		for k, it := range items {
 			var out *Outcome
@@ -203,9 +203,10 @@ func (s *Store) writeBatch(ctx context.Context, items []*batchItem, results []Ba
 		}
 		return tx.Audit(ctx, e)
 	})
-	if err != nil {
+	if err := s.backend.Write(ctx, write); err != nil {
 		return err
 	}
+	s.notify(ctx, wt)
 	for k, it := range items {
 		results[it.i] = BatchResult{Outcome: outs[k]}
 	}

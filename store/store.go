@@ -49,6 +49,9 @@ type Store struct {
 	Now func() time.Time
 	// NewID makes server-assigned resource ids.
 	NewID func() string
+	// Watchers are told of every committed write's new versions (see
+	// Watcher). Set them before the store is used.
+	Watchers []Watcher
 }
 
 // New returns a Store over b that validates with v and indexes with ix.
