@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"github.com/custodian-him/custodian/fhir/ucum"
 	"math"
 	"net/url"
 	"slices"
@@ -608,10 +609,10 @@ func parseQuantity(code, v string) (ClauseValue, error) {
 			return cv, custodian.Errorf(custodian.EINVALID, "%s: %q is not a quantity (number, number|system|code or number||unit)", code, v)
 		}
 		cv.System, cv.Code = sys, unit
-		if unit != "" && (sys == UCUM || sys == "") {
-			if c, cc, ok := CanonicalUnit(cv.Num, unit); ok {
-				lo, _, _ := CanonicalUnit(cv.NumLow, unit)
-				hi, _, _ := CanonicalUnit(cv.NumHigh, unit)
+		if unit != "" && (sys == ucum.System || sys == "") {
+			if c, cc, ok := ucum.Canonical(cv.Num, unit); ok {
+				lo, _, _ := ucum.Canonical(cv.NumLow, unit)
+				hi, _, _ := ucum.Canonical(cv.NumHigh, unit)
 				cv.Canon, cv.CanonCode, cv.CanonLo, cv.CanonHi = c, cc, lo, hi
 			}
 		}

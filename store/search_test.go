@@ -14,44 +14,6 @@ func TestNormalizeString(t *testing.T) {
 	}
 }
 
-func TestCanonicalUnit(t *testing.T) {
-	for _, tc := range []struct {
-		v    float64
-		unit string
-		want float64
-		dim  string
-	}{
-		{5, "mg", 0.005, "g"},
-		{1, "h", 3600, "s"},
-		{100, "mg/dL", 1000, "g.m-3"},
-		{1, "g/L", 1000, "g.m-3"},
-		{70, "kg", 70000, "g"},
-		{60, "/min", 1, "s-1"},
-		{2, "10*3/uL", 2e12, "m-3"},
-		{50, "%", 0.5, "1"},
-		{120, "mm[Hg]", 120 * 133322, "g.m-1.s-2"},
-		{25, "kg/m2", 25000, "g.m-2"},
-	} {
-		got, dim, ok := CanonicalUnit(tc.v, tc.unit)
-		if !ok || dim != tc.dim || !near(got, tc.want) {
-			t.Errorf("CanonicalUnit(%v, %q) = %v %q %v, want %v %q", tc.v, tc.unit, got, dim, ok, tc.want, tc.dim)
-		}
-	}
-	for _, u := range []string{"", "foo", "mg//dL", "{beats}/x"} {
-		if _, _, ok := CanonicalUnit(1, u); ok {
-			t.Errorf("CanonicalUnit(1, %q) ok, want not", u)
-		}
-	}
-}
-
-func near(a, b float64) bool {
-	d := a - b
-	if d < 0 {
-		d = -d
-	}
-	return d <= 1e-9*max(1, b)
-}
-
 func TestParseNumber(t *testing.T) {
 	for _, tc := range []struct {
 		in        string
@@ -89,4 +51,12 @@ func TestSplitReference(t *testing.T) {
 			t.Errorf("SplitReference(%q) = %q %q, want %q %q", tc.in, typ, id, tc.typ, tc.id)
 		}
 	}
+}
+
+func near(a, b float64) bool {
+	d := a - b
+	if d < 0 {
+		d = -d
+	}
+	return d <= 1e-9*max(1, b)
 }

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"encoding/json"
+	"github.com/custodian-him/custodian/fhir/ucum"
 	"math"
 	"slices"
 	"strings"
@@ -394,9 +395,9 @@ func quantities(typ string, v any, f func(store.IndexEntry)) {
 
 func quantityEntry(system, code, unit string, lo, hi float64) store.IndexEntry {
 	e := store.IndexEntry{System: system, Code: code, Text: unit, NumLow: lo, NumHigh: hi}
-	if system == store.UCUM && code != "" {
-		if cl, cc, ok := store.CanonicalUnit(lo, code); ok {
-			ch, _, _ := store.CanonicalUnit(hi, code)
+	if system == ucum.System && code != "" {
+		if cl, cc, ok := ucum.Canonical(lo, code); ok {
+			ch, _, _ := ucum.Canonical(hi, code)
 			e.CanonCode, e.CanonLow, e.CanonHigh = cc, cl, ch
 		}
 	}
