@@ -49,6 +49,20 @@ func (a *auditRecorder) SignIn(_ context.Context, actor *custodian.Actor, ok boo
 	return nil
 }
 
+func (a *auditRecorder) Administer(_ context.Context, action, target string, failure error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.fail {
+		return errors.New("audit trail unavailable")
+	}
+	res := "ok"
+	if failure != nil {
+		res = custodian.ErrorCode(failure)
+	}
+	a.entries = append(a.entries, "admin:"+action+":"+target+":"+res)
+	return nil
+}
+
 func (a *auditRecorder) last() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -232,14 +246,38 @@ func TestSignInAndSessions(t *testing.T) {
 	if err != nil || in2.SessionID == in.SessionID || in2.CSRF == in.CSRF {
 		t.Fatalf("second sign-in reused the session: %v", err)
 	}
-	if err := f.svc.SignOut(context.Background(), in2.SessionID); err != nil {
+	alice := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "alice", Kind: access.KindUser, Roles: []string{access.RoleCoder}})
+	if err := f.svc.SignOut(alice, in2.SessionID); err != nil {
 		t.Fatal(err)
+	}
+	if got := f.audit.last(); got != "admin:signout:User/alice:ok" {
+		t.Errorf("sign-out audit = %q", got)
 	}
 	if _, err := f.svc.Session(context.Background(), in2.SessionID); custodian.ErrorCode(err) != custodian.EUNAUTHORIZED {
 		t.Errorf("signed-out session: %v", err)
 	}
 	if _, err := f.svc.Session(context.Background(), "forged-session-id"); custodian.ErrorCode(err) != custodian.EUNAUTHORIZED {
 		t.Errorf("forged session: %v", err)
+	}
+	// New roles end the sessions held under the old ones.
+	if err := f.svc.SetRoles(f.ctx, "alice", []string{access.RoleRecordAnalyst}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.audit.last(); got != "admin:user-set-roles:User/alice:ok" {
+		t.Errorf("set-roles audit = %q", got)
+	}
+	if _, err := f.svc.Session(context.Background(), in.SessionID); custodian.ErrorCode(err) != custodian.EUNAUTHORIZED {
+		t.Errorf("session kept its old roles: %v", err)
+	}
+	in3, err := f.svc.SignIn(context.Background(), "alice", goodPassword, "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.svc.Session(context.Background(), in3.SessionID); err != nil || st.Roles[0] != access.RoleRecordAnalyst {
+		t.Errorf("new session roles: %+v %v", st, err)
+	}
+	if err := f.svc.SetRoles(alice, "alice", []string{access.RoleAdministrator}); custodian.ErrorCode(err) != custodian.EFORBIDDEN {
+		t.Errorf("a coder gave herself the administrator role: %v", err)
 	}
 }
 

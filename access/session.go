@@ -160,13 +160,18 @@ func (s *Service) Session(ctx context.Context, id string) (*SessionState, error)
 	return &SessionState{User: sess.User, Roles: sess.Roles, MustChange: sess.MustChange, CSRF: csrfToken(id), Created: sess.Created}, nil
 }
 
-// SignOut ends the session whose secret id is id. Ending one that does not
-// exist is not an error.
+// SignOut ends the session whose secret id is id, and records the
+// sign-out of the actor in ctx. Ending one that does not exist is not an
+// error.
 func (s *Service) SignOut(ctx context.Context, id string) error {
 	if id == "" {
 		return nil
 	}
-	return s.Store.DeleteSession(ctx, hashSessionID(id))
+	target := ""
+	if a := custodian.ActorFromContext(ctx); a != nil {
+		target = "User/" + a.ID
+	}
+	return s.administered(ctx, "signout", target, s.Store.DeleteSession(ctx, hashSessionID(id)))
 }
 
 // CheckCSRF reports, in constant time, whether token is the session's

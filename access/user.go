@@ -76,6 +76,53 @@ func (s *Service) disableUser(ctx context.Context, name string) error {
 	return s.Store.DeleteSessions(ctx, name, s.now().Add(-s.SessionIdle), s.now().Add(-s.SessionAbsolute))
 }
 
+// SetRoles replaces the roles of name and ends the user's sessions, so the
+// new roles apply from their next sign-in. Errors: EUNAUTHORIZED,
+// EFORBIDDEN, EINVALID (no role, or not a user role), ENOTFOUND.
+func (s *Service) SetRoles(ctx context.Context, name string, roles []string) error {
+	return s.administered(ctx, "user-set-roles", "User/"+name, s.setRoles(ctx, name, roles))
+}
+
+func (s *Service) setRoles(ctx context.Context, name string, roles []string) error {
+	if err := requireManager(ctx, TypeUser, Update); err != nil {
+		return err
+	}
+	name, err := NormalizeName(name)
+	if err != nil {
+		return err
+	}
+	if len(roles) == 0 {
+		return custodian.Errorf(custodian.EINVALID, "a user needs at least one role")
+	}
+	for _, r := range roles {
+		if !isRole(r) || r == RoleIntegrationClient {
+			return custodian.Errorf(custodian.EINVALID, "%q is not a user role", r)
+		}
+	}
+	if err := s.Store.UpdateUser(ctx, name, UserUpdate{Roles: roles}, s.now()); err != nil {
+		return err
+	}
+	return s.Store.DeleteSessions(ctx, name, s.now().Add(-s.SessionIdle), s.now().Add(-s.SessionAbsolute))
+}
+
+// EnableUser lets a disabled user sign in again (and clears any lock).
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
+func (s *Service) EnableUser(ctx context.Context, name string) error {
+	return s.administered(ctx, "user-enable", "User/"+name, s.enableUser(ctx, name))
+}
+
+func (s *Service) enableUser(ctx context.Context, name string) error {
+	if err := requireManager(ctx, TypeUser, Update); err != nil {
+		return err
+	}
+	name, err := NormalizeName(name)
+	if err != nil {
+		return err
+	}
+	no := false
+	return s.Store.UpdateUser(ctx, name, UserUpdate{Disabled: &no, Unlock: true}, s.now())
+}
+
 // SetPassword gives name a new password chosen by an administrator (or at
 // the command line): it clears the must-change flag and any lock and ends
 // the user's sessions. Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID, ENOTFOUND.

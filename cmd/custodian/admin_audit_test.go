@@ -28,9 +28,11 @@ func TestIdentityManagementIsAudited(t *testing.T) {
 	}
 	run("a-long-enough-password\n", "user", "add", "coder1", "--role", "coder", "--password-stdin")
 	run("", "user", "disable", "coder1")
+	run("", "user", "enable", "coder1")
+	run("", "user", "roles", "coder1", "--role", "record-analyst")
 	run("", "client", "add", "lab", "--scopes", "system/Observation.write")
 	report := run("", "audit", "report", "--limit", "20")
-	for _, want := range []string{"user-create", "user-disable", "client-create", "cli:"} {
+	for _, want := range []string{"user-create", "user-disable", "user-enable", "user-set-roles", "client-create", "cli:"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("audit report lacks %q:\n%s", want, report)
 		}

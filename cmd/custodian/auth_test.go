@@ -75,6 +75,27 @@ func TestUserCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, "alice") || !strings.Contains(out, "coder,auditor") || !strings.Contains(out, "disabled") {
 		t.Fatalf("list: %q %v", out, err)
 	}
+	if out, err := runUser(t, "", "roles", "alice", "--role", "record-analyst", "--data", dir); err != nil || !strings.Contains(out, "record-analyst") {
+		t.Fatalf("roles: %q %v", out, err)
+	}
+	for _, bad := range [][]string{
+		{"roles", "alice", "--data", dir},                                 // no role
+		{"roles", "alice", "--role", "wizard", "--data", dir},             // unknown role
+		{"roles", "alice", "--role", "integration-client", "--data", dir}, // not a user role
+		{"roles", "nobody", "--role", "coder", "--data", dir},             // no such user
+		{"enable", "nobody", "--data", dir},                               // no such user
+	} {
+		if _, err := runUser(t, "", bad...); err == nil {
+			t.Errorf("user %q succeeded", bad)
+		}
+	}
+	if out, err := runUser(t, "", "enable", "alice", "--data", dir); err != nil || !strings.Contains(out, "enabled") {
+		t.Fatalf("enable: %q %v", out, err)
+	}
+	out, err = runUser(t, "", "list", "--data", dir)
+	if err != nil || !strings.Contains(out, "record-analyst") || strings.Contains(out, "coder,auditor") || strings.Contains(out, "disabled") {
+		t.Fatalf("list after roles and enable: %q %v", out, err)
+	}
 	if raw := dbBytes(t, dir); bytes.Contains(raw, []byte(pw)) || bytes.Contains(raw, []byte("new password here")) {
 		t.Error("a password is in the database file in plain text")
 	}

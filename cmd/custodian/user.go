@@ -26,6 +26,8 @@ const userUsage = `Usage:
   custodian user add NAME --role ROLE[,ROLE] --password-stdin [--data DIR]
   custodian user list [--data DIR]
   custodian user disable NAME [--data DIR]
+  custodian user enable NAME [--data DIR]
+  custodian user roles NAME --role ROLE[,ROLE] [--data DIR]
   custodian user passwd NAME --password-stdin [--data DIR]
 
 Roles: him-director, coder, record-analyst, roi-specialist, registrar,
@@ -33,7 +35,8 @@ privacy-officer, clinician, auditor, administrator.
 A password is read from the first line of standard input; it must be at
 least 12 characters and not the user name. "passwd" also unlocks the
 account, clears the must-change flag and ends the user's sessions (use it to
-replace the first-start administrator's one-time password).
+replace the first-start administrator's one-time password). "roles" replaces
+the user's roles and ends their sessions; "enable" undoes "disable".
 `
 
 // Run runs one user subcommand, acting as the command-line user: whoever can run the
@@ -49,13 +52,13 @@ func (c *UserCommand) Run(ctx context.Context, args []string) error {
 	fs.Usage = func() { fmt.Fprint(c.Stderr, userUsage) }
 	sf := addStoreFlags(fs)
 	data, dbURL := sf.data, sf.url
-	roles := fs.String("role", "", "comma-separated roles (add)")
+	roles := fs.String("role", "", "comma-separated roles (add, roles)")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	needName := map[string]bool{"add": true, "disable": true, "passwd": true}
+	needName := map[string]bool{"add": true, "disable": true, "enable": true, "roles": true, "passwd": true}
 	switch {
 	case sub == "list" && len(pos) != 0, needName[sub] && len(pos) != 1:
 		fs.Usage()
@@ -99,6 +102,20 @@ func (c *UserCommand) Run(ctx context.Context, args []string) error {
 			return cliError(err)
 		}
 		fmt.Fprintf(c.Stdout, "user %s disabled\n", strings.ToLower(pos[0]))
+	case "enable":
+		if err := svc.EnableUser(ctx, pos[0]); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(c.Stdout, "user %s enabled\n", strings.ToLower(pos[0]))
+	case "roles":
+		rs, err := access.ParseRoles(*roles)
+		if err != nil {
+			return err
+		}
+		if err := svc.SetRoles(ctx, pos[0], rs); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(c.Stdout, "user %s now has roles %s; its sessions have ended\n", strings.ToLower(pos[0]), strings.Join(rs, ", "))
 	case "list":
 		users, err := svc.FindUsers(ctx)
 		if err != nil {
