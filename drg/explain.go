@@ -4,10 +4,10 @@ import "sort"
 
 // Explanation says why a claim grouped as it did, in the terms a coder uses.
 type Explanation struct {
-	Version      string                `json:"version"`
-	PrincipalMDC int                   `json:"principalMDC"`
-	Initial      GroupingExplanation   `json:"initial"`
-	Final        GroupingExplanation   `json:"final"`
+	Version      string                 `json:"version"`
+	PrincipalMDC int                    `json:"principalMDC"`
+	Initial      GroupingExplanation    `json:"initial"`
+	Final        GroupingExplanation    `json:"final"`
 	Diagnoses    []DiagnosisExplanation `json:"diagnoses"`
 	Procedures   []ProcedureExplanation `json:"procedures,omitempty"`
 }
@@ -40,9 +40,9 @@ type DiagnosisExplanation struct {
 	// Severity is the code's own level as a secondary diagnosis (MCC, CC,
 	// NON_CC); Counts says whether it raised this claim's severity in the
 	// initial and final groupings, and Reason why not when it did not.
-	Severity     string `json:"severity,omitempty"`
-	CountsInitial bool  `json:"countsInitial,omitempty"`
-	CountsFinal   bool  `json:"countsFinal,omitempty"`
+	Severity      string `json:"severity,omitempty"`
+	CountsInitial bool   `json:"countsInitial,omitempty"`
+	CountsFinal   bool   `json:"countsFinal,omitempty"`
 	Reason        string `json:"reason,omitempty"`
 	// AffectsDRG: the code's attributes were used by the formula that
 	// matched (INITIAL, FINAL, BOTH, or empty).

@@ -12,10 +12,10 @@ type HACStatus uint8
 
 // HAC statuses, named as the CMS grouper names them.
 const (
-	HACNotApplicable  HACStatus = iota // no HAC criteria met
-	HACNoChange                        // a HAC was met; the final DRG is the initial one
-	HACChanges                         // a HAC was met and lowered the DRG
-	HACUngroupable                     // a HAC-list code lacked a usable POA: the final DRG is 999
+	HACNotApplicable HACStatus = iota // no HAC criteria met
+	HACNoChange                       // a HAC was met; the final DRG is the initial one
+	HACChanges                        // a HAC was met and lowered the DRG
+	HACUngroupable                    // a HAC-list code lacked a usable POA: the final DRG is 999
 )
 
 var hacStatusNames = [...]string{"NOT_APPLICABLE", "FINAL_DRG_NO_CHANGE", "FINAL_DRG_CHANGES", "FINAL_DRG_UNGROUPABLE"}
@@ -211,7 +211,7 @@ func (s *state) run(t *table, c *Claim, on time.Time, r *Result) {
 				s.sets.sdx.set(a)
 				s.sets.any.set(a)
 			}
-			st.excluded = t.excludes(s.pdx, x)
+			st.excluded = t.excludes(s.pdx, st.idx)
 			st.deathExcl = died && x.flags&fMCCAlive != 0
 			sig |= x.sigTrauma
 			if x.flags&fIncident == 0 {
@@ -302,11 +302,6 @@ func (s *state) run(t *table, c *Claim, on time.Time, r *Result) {
 	// Initial grouping.
 	s.final = false
 	s.resetSev()
-	if c.Age < 0 || c.Age > 124 {
-		r.Initial = Grouping{DRG: 999, Return: InvalidAge, MedSurg: "NONE"}
-		r.Final = r.Initial
-		return
-	}
 	if pdx != nil && pdx.flags&fEcode != 0 {
 		r.Initial = Grouping{DRG: 999, Return: DxCannotBePDX, MedSurg: "NONE"}
 		r.Final = r.Initial

@@ -99,12 +99,12 @@ func (s Severity) String() string {
 type dxFlag uint16
 
 const (
-	fEcode      dxFlag = 1 << iota // an external cause code: not a principal diagnosis
-	fMCCAlive                      // an MCC only for patients discharged alive
-	fIncident                      // on the newborn "incidental" list
-	fHAC6Show                      // on the CAUTI "show" list
-	fSexMDC                        // its MDC depends on the patient's sex
-	fHAC11PDX                      // a bariatric principal diagnosis for HAC 11
+	fEcode    dxFlag = 1 << iota // an external cause code: not a principal diagnosis
+	fMCCAlive                    // an MCC only for patients discharged alive
+	fIncident                    // on the newborn "incidental" list
+	fHAC6Show                    // on the CAUTI "show" list
+	fSexMDC                      // its MDC depends on the patient's sex
+	fHAC11PDX                    // a bariatric principal diagnosis for HAC 11
 )
 
 type dxInfo struct {
@@ -492,6 +492,29 @@ func parseTable(v Version, raw []byte, excl map[int32][]string) (*table, error) 
 			t.drgMS[fm.drg] = fm.surgical
 		}
 	}
+	if len(t.mdcs[29]) == 0 {
+		// The tables reroute to MDC 29 ("unrelated operating room
+		// procedures") but hold no formulas for it: CMS's grouper assigns
+		// DRGs 981–983 when an extensive OR procedure (attribute d468) is
+		// unrelated to the principal diagnosis, 987–989 for a non-extensive
+		// one (d477), each split by MCC, CC, neither.
+		for i, u := range []struct {
+			base, drg int
+			text      string
+		}{
+			{981, 981, "d468 & MCC"}, {981, 982, "d468 & CC"}, {981, 983, "d468"},
+			{987, 987, "d477 & MCC"}, {987, 988, "d477 & CC"}, {987, 989, "d477"},
+		} {
+			fm := &formula{mdc: 29, rank: i + 1, baseDRG: u.base, drg: u.drg, surgical: "SURGICAL", text: u.text}
+			nodes, root, err := compile(u.text, t)
+			if err != nil {
+				return nil, err
+			}
+			fm.nodes, fm.root = nodes, root
+			t.mdcs[29] = append(t.mdcs[29], fm)
+			t.drgMS[fm.drg] = fm.surgical
+		}
+	}
 	for m := range t.mdcs {
 		sort.SliceStable(t.mdcs[m], func(i, j int) bool { return t.mdcs[m][i].rank < t.mdcs[m][j].rank })
 	}
@@ -545,14 +568,15 @@ func hacNumber(a string) (int, bool) {
 }
 
 // excludes reports whether principal diagnosis pdx makes secondary diagnosis
-// sdx a non-CC.
-func (t *table) excludes(pdx int32, sdx *dxInfo) bool {
-	if sdx.excl < 0 || pdx < 0 {
+// sdx a non-CC: the CC-exclusion collection of the principal diagnosis
+// lists the secondary diagnoses it excludes.
+func (t *table) excludes(pdx, sdx int32) bool {
+	if pdx < 0 || sdx < 0 || t.dxs[pdx].excl < 0 {
 		return false
 	}
-	l := t.excl[sdx.excl]
-	i := sort.Search(len(l), func(i int) bool { return l[i] >= pdx })
-	return i < len(l) && l[i] == pdx
+	l := t.excl[t.dxs[pdx].excl]
+	i := sort.Search(len(l), func(i int) bool { return l[i] >= sdx })
+	return i < len(l) && l[i] == sdx
 }
 
 func (t *table) validDischarge(code int, on time.Time) bool {
