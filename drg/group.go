@@ -452,7 +452,28 @@ func (s *state) group(g *Grouping) {
 		*g = Grouping{DRG: 999, Return: Ungroupable, MedSurg: "NONE"}
 		return
 	}
-	*g = Grouping{MDC: mdc, DRG: f.drg, Return: OK, Severity: sev, MedSurg: f.surgical, formula: f, rerouteMDC: g.rerouteMDC}
+	*g = Grouping{MDC: mdc, DRG: f.drg, Return: OK, MedSurg: f.surgical, formula: f, rerouteMDC: g.rerouteMDC}
+	if sev != NonCC && severityUsed(f.nodes, f.root, &s.sets, sev) {
+		// CMS reports the severity a DRG was assigned by: a formula that
+		// matched without testing MCC or CC reports none.
+		g.Severity = sev
+	}
+}
+
+// severityUsed reports whether a true formula is true through an MCC or CC
+// operand.
+func severityUsed(nodes []node, i int32, c *sets, sev Severity) bool {
+	n := &nodes[i]
+	switch n.op {
+	case opMCC, opCC:
+		return true
+	case opAnd:
+		return severityUsed(nodes, n.a, c, sev) || severityUsed(nodes, n.b, c, sev)
+	case opOr:
+		return eval(nodes, n.a, c, sev) && severityUsed(nodes, n.a, c, sev) ||
+			eval(nodes, n.b, c, sev) && severityUsed(nodes, n.b, c, sev)
+	}
+	return false
 }
 
 // hacs evaluates the HAC criteria of each secondary diagnosis on a HAC
