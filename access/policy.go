@@ -151,6 +151,11 @@ func Allowed(actor *custodian.Actor, resourceType, interaction string) error {
 		}
 		return nil
 	case KindUser:
+		// A user who came with a token from an external issuer may also
+		// carry SMART scopes (user/*.read …): then both must allow.
+		if len(actor.Scopes) > 0 && (identityTypes[resourceType] || !AllowsScope(actor.Scopes, resourceType, interaction)) {
+			return forbidden()
+		}
 		if RolesAllow(actor.Roles, resourceType, interaction) {
 			return nil
 		}

@@ -49,6 +49,9 @@ type Handler struct {
 	SecureCookies bool
 	// Home is where sign-in leads when no page was asked for ("/" if empty).
 	Home string
+	// External, when set, also accepts bearer tokens from the site's own
+	// OpenID Connect provider (see OIDC).
+	External *OIDC
 }
 
 // Wrap returns the whole HTTP surface: the public routes (token endpoint,
@@ -96,6 +99,9 @@ func (h *Handler) Authenticate(next http.Handler) http.Handler {
 				return
 			}
 			a, err := h.Service.VerifyToken(ctx, strings.TrimSpace(tok), h.issuer(r), h.audience(r))
+			if custodian.ErrorCode(err) == custodian.EUNAUTHORIZED && h.External != nil {
+				a, err = h.External.Verify(ctx, strings.TrimSpace(tok))
+			}
 			if err != nil {
 				if custodian.ErrorCode(err) != custodian.EUNAUTHORIZED {
 					h.internal(w, r, err)

@@ -151,6 +151,18 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	// TLS-terminating proxy.
 	auth := &httpauth.Handler{Service: acc, Logger: logger, BaseURL: os.Getenv("CUSTODIAN_BASE_URL"),
 		SecureCookies: os.Getenv("CUSTODIAN_SECURE_COOKIES") == "1", Home: "/account"}
+	// CUSTODIAN_OIDC_ISSUER (with CUSTODIAN_OIDC_AUDIENCE, and optionally
+	// CUSTODIAN_OIDC_ROLES_CLAIM and CUSTODIAN_OIDC_USER_CLAIM) also accepts
+	// bearer tokens from the site's OpenID Connect provider.
+	if iss := os.Getenv("CUSTODIAN_OIDC_ISSUER"); iss != "" {
+		aud := os.Getenv("CUSTODIAN_OIDC_AUDIENCE")
+		if aud == "" {
+			db.Close()
+			return nil, fmt.Errorf("CUSTODIAN_OIDC_ISSUER is set but CUSTODIAN_OIDC_AUDIENCE is not: tokens must be checked for their audience")
+		}
+		auth.External = &httpauth.OIDC{Issuer: iss, Audience: aud,
+			RolesClaim: os.Getenv("CUSTODIAN_OIDC_ROLES_CLAIM"), UserClaim: os.Getenv("CUSTODIAN_OIDC_USER_CLAIM")}
+	}
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth}, nil
 }
 
