@@ -1,0 +1,88 @@
+package mpi
+
+import "strconv"
+
+// Blocking keys. Two records are compared only if they share a key; each
+// key is built so that one kind of error (a typo in a name, a transposed
+// birth date, a move, a married name, a missing identifier) leaves at
+// least one other key intact. Keys are 64-bit FNV-1a hashes of a kind
+// letter and the parts.
+
+// DefaultMaxBlock is the largest block compared: a key shared by more
+// records than this says too little (a placeholder value, a very common
+// name) and comparing all its pairs would cost too much.
+const DefaultMaxBlock = 500
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+type keyHash uint64
+
+func newKey(kind byte) keyHash { return (fnvOffset ^ keyHash(kind)) * fnvPrime }
+
+func (h keyHash) add(s string) keyHash {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ keyHash(s[i])) * fnvPrime
+	}
+	return (h ^ 0xFF) * fnvPrime // separator
+}
+
+func (h keyHash) addInt(n int) keyHash { return h.add(strconv.Itoa(n)) }
+
+// sorted2 returns a and b in order, so that a swap of given and family
+// name gives the same key.
+func sorted2(a, b string) (string, string) {
+	if a > b {
+		return b, a
+	}
+	return a, b
+}
+
+// blockKeys appends the blocking keys of e to out.
+func blockKeys(e *entry, out []uint64) []uint64 {
+	put := func(h keyHash) { out = append(out, uint64(h)) }
+	if e.ssn != "" {
+		put(newKey('S').add(e.ssn))
+	}
+	for _, p := range e.phones {
+		put(newKey('P').add(p))
+	}
+	if e.email != "" {
+		put(newKey('E').add(e.email))
+	}
+	if e.dob != "" {
+		if e.familyDM != "" {
+			put(newKey('D').add(e.dob).add(e.familyDM))
+		}
+		if e.givenDM != "" {
+			put(newKey('G').add(e.dob).add(e.givenDM))
+		}
+		if e.postcode != "" {
+			lo, hi := min(e.month, e.day), max(e.month, e.day)
+			put(newKey('R').addInt(e.year).addInt(lo).addInt(hi).add(e.postcode))
+		}
+	}
+	if e.givenDM != "" && e.familyDM != "" {
+		a, b := sorted2(e.givenDM, e.familyDM)
+		if e.year != 0 {
+			put(newKey('N').add(a).add(b).addInt(e.year))
+		}
+		if e.postcode != "" {
+			put(newKey('A').add(a).add(b).add(e.postcode))
+		}
+	}
+	if e.year != 0 && e.postcode != "" {
+		if e.givenDM != "" {
+			put(newKey('M').add(e.givenDM).addInt(e.year).add(e.postcode))
+		}
+		if e.familyDM != "" {
+			put(newKey('F').add(e.familyDM).addInt(e.year).add(e.postcode))
+		}
+	}
+	if e.number != "" && len(e.street) > 0 && e.postcode != "" {
+		put(newKey('T').add(e.number).add(e.street[0]).add(e.postcode))
+	}
+	return out
+}

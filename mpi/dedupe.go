@@ -1,0 +1,264 @@
+package mpi
+
+import (
+	"cmp"
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/custodian-him/custodian"
+)
+
+// Options tune a batch run. The zero value is ready to use.
+type Options struct {
+	// Threshold is the lowest match probability reported (default: the
+	// model's ReviewThreshold).
+	Threshold float64
+	// MaxBlock is the largest block compared (default DefaultMaxBlock).
+	MaxBlock int
+	// Model scores the pairs; nil fits one to the data (unsupervised).
+	Model *Model
+	// USamples is how many random pairs estimate u (default 200,000).
+	USamples int
+	// Workers is how many goroutines compare (default GOMAXPROCS).
+	Workers int
+}
+
+// Pair is a scored pair of records.
+type Pair struct {
+	A, B        string // record ids (in Link: A from the left, B from the right)
+	Probability float64
+	Weight      float64 // log2 odds
+	Class       Class
+}
+
+// Result is the outcome of a batch run.
+type Result struct {
+	Pairs []Pair // at or above the threshold, best first
+	Model *Model
+	// Records is how many records were read, Candidates how many pairs
+	// blocking proposed, SkippedBlocks how many blocks exceeded MaxBlock.
+	Records, Candidates, SkippedBlocks int
+	// candidates, for tests: the blocked pairs as index pairs.
+	candidates []uint64
+	entries    []entry
+}
+
+// Dedupe finds the pairs of records in recs that refer to the same
+// person. It returns EINVALID if two records share an id.
+func Dedupe(ctx context.Context, recs []Record, opt Options) (*Result, error) {
+	es, err := entries(ctx, recs, opt.workers())
+	if err != nil {
+		return nil, err
+	}
+	if err := uniqueIDs(es, "record"); err != nil {
+		return nil, err
+	}
+	return run(ctx, es, -1, opt)
+}
+
+// Link finds the pairs of a record in left and a record in right that
+// refer to the same person. Ids must be unique within each side.
+func Link(ctx context.Context, left, right []Record, opt Options) (*Result, error) {
+	es, err := entries(ctx, append(slices.Clip(left), right...), opt.workers())
+	if err != nil {
+		return nil, err
+	}
+	if err := uniqueIDs(es[:len(left)], "left record"); err != nil {
+		return nil, err
+	}
+	if err := uniqueIDs(es[len(left):], "right record"); err != nil {
+		return nil, err
+	}
+	return run(ctx, es, len(left), opt)
+}
+
+func (o Options) workers() int {
+	if o.Workers > 0 {
+		return o.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+func uniqueIDs(es []entry, what string) error {
+	seen := make(map[string]struct{}, len(es))
+	for i := range es {
+		if _, dup := seen[es[i].id]; dup {
+			return custodian.Errorf(custodian.EINVALID, "mpi: two %ss have the id %q", what, es[i].id)
+		}
+		seen[es[i].id] = struct{}{}
+	}
+	return nil
+}
+
+// parallel runs fn over [0, n) in chunks on workers goroutines.
+func parallel(ctx context.Context, n, workers int, fn func(lo, hi int)) error {
+	const chunk = 4096
+	var wg sync.WaitGroup
+	next := make(chan int, workers)
+	go func() {
+		defer close(next)
+		for lo := 0; lo < n; lo += chunk {
+			if ctx.Err() != nil {
+				return
+			}
+			next <- lo
+		}
+	}()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lo := range next {
+				fn(lo, min(lo+chunk, n))
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+func entries(ctx context.Context, recs []Record, workers int) ([]entry, error) {
+	es := make([]entry, len(recs))
+	err := parallel(ctx, len(recs), workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			es[i] = newEntry(&recs[i])
+		}
+	})
+	return es, err
+}
+
+type keyed struct {
+	key uint64
+	idx int32
+}
+
+// candidates returns the blocked pairs (i<j packed as i<<32|j), sorted and
+// unique. With nLeft >= 0 only pairs across the sides are kept.
+func candidates(ctx context.Context, es []entry, nLeft, maxBlock, workers int) ([]uint64, int, error) {
+	kv := make([]keyed, 0, len(es)*10)
+	var ks []uint64
+	for i := range es {
+		ks = blockKeys(&es[i], ks[:0])
+		for _, k := range ks {
+			kv = append(kv, keyed{k, int32(i)})
+		}
+	}
+	slices.SortFunc(kv, func(a, b keyed) int {
+		if c := cmp.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.idx, b.idx)
+	})
+	var pairs []uint64
+	skipped := 0
+	for lo := 0; lo < len(kv); {
+		hi := lo + 1
+		for hi < len(kv) && kv[hi].key == kv[lo].key {
+			hi++
+		}
+		if hi-lo > maxBlock {
+			skipped++
+		} else {
+			for i := lo; i < hi; i++ {
+				for j := i + 1; j < hi; j++ {
+					a, b := kv[i].idx, kv[j].idx
+					if a == b {
+						continue // one record with the key twice (two phones)
+					}
+					if nLeft >= 0 && (a < int32(nLeft)) == (b < int32(nLeft)) {
+						continue
+					}
+					pairs = append(pairs, uint64(a)<<32|uint64(b))
+				}
+			}
+		}
+		lo = hi
+		if lo%65536 == 0 && ctx.Err() != nil {
+			return nil, 0, ctx.Err()
+		}
+	}
+	kv = nil
+	slices.Sort(pairs)
+	pairs = slices.Compact(pairs)
+	return pairs, skipped, nil
+}
+
+func run(ctx context.Context, es []entry, nLeft int, opt Options) (*Result, error) {
+	workers := opt.workers()
+	maxBlock := opt.MaxBlock
+	if maxBlock <= 0 {
+		maxBlock = DefaultMaxBlock
+	}
+	pairs, skipped, err := candidates(ctx, es, nLeft, maxBlock, workers)
+	if err != nil {
+		return nil, err
+	}
+	vecs := make([]vector, len(pairs))
+	if err := parallel(ctx, len(pairs), workers, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			p := pairs[k]
+			vecs[k] = compare(&es[p>>32], &es[uint32(p)])
+		}
+	}); err != nil {
+		return nil, err
+	}
+	model := opt.Model
+	if model == nil {
+		samples := opt.USamples
+		if samples <= 0 {
+			samples = 200_000
+		}
+		u := estimateU(es, samples, 1)
+		counts := map[vector]int{}
+		for _, v := range vecs {
+			counts[v]++
+		}
+		m, lambda, rounds := fitEM(counts, u)
+		all := float64(len(es)) * float64(len(es)-1) / 2
+		if nLeft >= 0 {
+			all = float64(nLeft) * float64(len(es)-nLeft)
+		}
+		lambda = min(lambda*float64(len(pairs))/max(all, 1), 0.5)
+		model = newModel(m, u, max(lambda, 1e-12))
+		model.Iterations = rounds
+	}
+	pop := newPopulation()
+	for i := range es {
+		pop.add(&es[i], 1)
+	}
+	threshold := opt.Threshold
+	if threshold <= 0 {
+		threshold = model.ReviewThreshold
+	}
+	var mu sync.Mutex
+	var out []Pair
+	if err := parallel(ctx, len(pairs), workers, func(lo, hi int) {
+		var local []Pair
+		for k := lo; k < hi; k++ {
+			a, b := &es[pairs[k]>>32], &es[uint32(pairs[k])]
+			w, p := model.score(vecs[k], a, b, pop)
+			if p < threshold {
+				continue
+			}
+			local = append(local, Pair{A: a.id, B: b.id, Probability: p, Weight: w, Class: model.classify(p, vecs[k], a, b)})
+		}
+		mu.Lock()
+		out = append(out, local...)
+		mu.Unlock()
+	}); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(x, y Pair) int {
+		if c := cmp.Compare(y.Weight, x.Weight); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.A, y.A); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.B, y.B)
+	})
+	return &Result{Pairs: out, Model: model, Records: len(es), Candidates: len(pairs), SkippedBlocks: skipped,
+		candidates: pairs, entries: es}, nil
+}

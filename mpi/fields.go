@@ -1,0 +1,244 @@
+package mpi
+
+import "strings"
+
+// Compared fields, in vector order.
+const (
+	fGiven = iota
+	fFamily
+	fBirth
+	fSex
+	fNumber
+	fStreet
+	fLocality
+	fPhone
+	fSSN
+	fEmail
+	numFields
+)
+
+// fieldInfo names a field and its agreement levels, best first.
+var fieldInfo = [numFields]struct {
+	name   string
+	levels []string
+}{
+	fGiven:    {"given", []string{"exact", "nickname", "jaro-winkler>=0.92", "jaro-winkler>=0.80", "different"}},
+	fFamily:   {"family", []string{"exact", "jaro-winkler>=0.92", "jaro-winkler>=0.80", "different"}},
+	fBirth:    {"birth-date", []string{"exact", "transposed-or-one-typo", "partial", "different"}},
+	fSex:      {"sex", []string{"same", "different"}},
+	fNumber:   {"street-number", []string{"same", "different"}},
+	fStreet:   {"street", []string{"exact", "tokens>=0.90", "tokens>=0.75", "different"}},
+	fLocality: {"locality", []string{"postcode-and-city", "postcode", "city", "state", "different"}},
+	fPhone:    {"phone", []string{"same", "one-typo", "different"}},
+	fSSN:      {"ssn", []string{"same", "one-typo", "different"}},
+	fEmail:    {"email", []string{"same", "different"}},
+}
+
+// vector is a comparison vector: a 4-bit agreement level per field
+// (level 0 is the best; null means a side has no value).
+type vector uint64
+
+const null = 0xF
+
+func (v vector) level(f int) int { return int(v>>(4*f)) & 0xF }
+
+func (v *vector) set(f, level int) { *v = *v&^(0xF<<(4*f)) | vector(level)<<(4*f) }
+
+// allNull is the vector of two empty records.
+const allNull = vector(1<<(4*numFields) - 1)
+
+// compare builds the comparison vector of a and b. A given and family
+// name written in each other's places (a swap) count as agreeing.
+func compare(a, b *entry) vector {
+	v := allNull
+	g, f := cmpGiven(a, b), cmpFamily(a.family, b.family)
+	if g > 0 && f > 0 {
+		// A swap: a's given name where b has the family name and back.
+		sg, sf := cmpFamily(a.first, b.family), cmpFamily(a.family, b.first)
+		if sg >= 0 && sf >= 0 && sg <= 1 && sf <= 1 {
+			if sg == 1 {
+				sg = 2 // the family scale's close level is the given scale's level 2
+			}
+			if sg+sf < g+f {
+				g, f = sg, sf
+			}
+		}
+	}
+	if g >= 0 {
+		v.set(fGiven, g)
+	}
+	if f >= 0 {
+		v.set(fFamily, f)
+	}
+	if l := cmpBirth(a, b); l >= 0 {
+		v.set(fBirth, l)
+	}
+	if a.sex != 0 && b.sex != 0 {
+		v.set(fSex, b2i(a.sex != b.sex))
+	}
+	if a.number != "" && b.number != "" {
+		v.set(fNumber, b2i(a.number != b.number))
+	}
+	if l := cmpStreet(a, b); l >= 0 {
+		v.set(fStreet, l)
+	}
+	if l := cmpLocality(a, b); l >= 0 {
+		v.set(fLocality, l)
+	}
+	if l := cmpPhone(a.phones, b.phones); l >= 0 {
+		v.set(fPhone, l)
+	}
+	if a.ssn != "" && b.ssn != "" {
+		switch {
+		case a.ssn == b.ssn:
+			v.set(fSSN, 0)
+		case DamerauLevenshtein(a.ssn, b.ssn) <= 1:
+			v.set(fSSN, 1)
+		default:
+			v.set(fSSN, 2)
+		}
+	}
+	if a.email != "" && b.email != "" {
+		v.set(fEmail, b2i(a.email != b.email))
+	}
+	return v
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func cmpGiven(a, b *entry) int {
+	if a.first == "" || b.first == "" {
+		return -1
+	}
+	if a.given == b.given || a.first == b.first {
+		return 0
+	}
+	if a.canon == b.canon || sameNickname(a.first, b.first) {
+		return 1
+	}
+	s := max(JaroWinkler(a.first, b.first), JaroWinkler(a.given, b.given))
+	switch {
+	case s >= 0.92:
+		return 2
+	case s >= 0.80:
+		return 3
+	case (len(a.first) == 1 || len(b.first) == 1) && a.first[0] == b.first[0]:
+		return 3 // an initial
+	}
+	return 4
+}
+
+func cmpFamily(a, b string) int {
+	if a == "" || b == "" {
+		return -1
+	}
+	if a == b {
+		return 0
+	}
+	s := JaroWinkler(a, b)
+	switch {
+	case s >= 0.92 || DamerauLevenshtein(a, b) <= 1:
+		return 1
+	case s >= 0.80:
+		return 2
+	}
+	// A double-barrelled name that keeps one part.
+	if len(a) >= 4 && len(b) >= 4 && (strings.HasPrefix(a, b) || strings.HasPrefix(b, a) || strings.HasSuffix(a, b) || strings.HasSuffix(b, a)) {
+		return 2
+	}
+	return 3
+}
+
+func cmpBirth(a, b *entry) int {
+	if a.year == 0 || b.year == 0 {
+		return -1
+	}
+	if a.dob != "" && a.dob == b.dob {
+		return 0
+	}
+	if a.dob != "" && b.dob != "" {
+		if a.year == b.year && a.month == b.day && a.day == b.month {
+			return 1 // day and month transposed
+		}
+		if DamerauLevenshtein(a.dob, b.dob) <= 1 {
+			return 1
+		}
+		if a.month == b.month && a.day == b.day && (a.year-b.year == 1 || b.year-a.year == 1) {
+			return 1
+		}
+		if a.year == b.year && (a.month == b.month || a.day == b.day) {
+			return 2
+		}
+		return 3
+	}
+	// A partial date on one side: what both have must agree.
+	if a.year != b.year {
+		return 3
+	}
+	if a.month != 0 && b.month != 0 && a.month != b.month {
+		return 3
+	}
+	return 2
+}
+
+func cmpStreet(a, b *entry) int {
+	if len(a.street) == 0 || len(b.street) == 0 {
+		return -1
+	}
+	if a.streetKey == b.streetKey {
+		return 0
+	}
+	s := max(tokenSetSimilarity(a.street, b.street), JaroWinkler(a.streetKey, b.streetKey))
+	switch {
+	case s >= 0.90:
+		return 1
+	case s >= 0.75:
+		return 2
+	}
+	return 3
+}
+
+func cmpLocality(a, b *entry) int {
+	pc := a.postcode != "" && b.postcode != ""
+	city := a.city != "" && b.city != ""
+	st := a.state != "" && b.state != ""
+	if !pc && !city && !st {
+		return -1
+	}
+	pcSame := pc && a.postcode == b.postcode
+	citySame := city && (a.city == b.city || JaroWinkler(a.city, b.city) >= 0.9)
+	switch {
+	case pcSame && citySame:
+		return 0
+	case pcSame:
+		return 1
+	case citySame:
+		return 2
+	case st && a.state == b.state:
+		return 3
+	}
+	return 4
+}
+
+func cmpPhone(a, b []string) int {
+	if len(a) == 0 || len(b) == 0 {
+		return -1
+	}
+	best := 2
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return 0
+			}
+			if len(x) == len(y) && DamerauLevenshtein(x, y) <= 1 {
+				best = 1
+			}
+		}
+	}
+	return best
+}

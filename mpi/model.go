@@ -1,0 +1,406 @@
+package mpi
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+)
+
+// Class is what to do with a scored pair.
+type Class int
+
+// The three outcomes of Fellegi-Sunter matching.
+const (
+	NonMatch Class = iota // below the review threshold
+	Review                // a person decides (also: a likely match with conflicting evidence)
+	AutoLink              // the same person, linked automatically
+)
+
+func (c Class) String() string {
+	switch c {
+	case AutoLink:
+		return "link"
+	case Review:
+		return "review"
+	}
+	return "non-match"
+}
+
+// FieldModel holds one compared field's agreement levels with their m
+// probability (among pairs of records of the same person) and u
+// probability (among pairs of different people).
+type FieldModel struct {
+	Name   string
+	Levels []string
+	M, U   []float64
+}
+
+// Model is a fitted Fellegi-Sunter model with its decision thresholds.
+type Model struct {
+	Fields [numFields]FieldModel
+	// Lambda is the probability that two records drawn at random are of
+	// the same person: the prior every match probability starts from.
+	// EM estimates the share of matches among the blocked pairs; Lambda
+	// is that share times the blocked pairs over all pairs.
+	Lambda float64
+	// LinkThreshold and ReviewThreshold are match probabilities: at or
+	// above LinkThreshold (with no conflict) a pair is linked
+	// automatically, at or above ReviewThreshold it goes to review.
+	LinkThreshold, ReviewThreshold float64
+	// Iterations is how many EM rounds the fit took.
+	Iterations int
+
+	weights    [numFields][]float64 // log2(m/u) per level
+	priorOdds  float64              // log2(Lambda / (1-Lambda))
+	logU0Given float64
+	logU0Fam   float64
+	logM0Given float64
+	logM0Fam   float64
+}
+
+// Default thresholds (match probabilities).
+const (
+	DefaultLinkThreshold   = 0.99
+	DefaultReviewThreshold = 0.5
+)
+
+const (
+	minProb  = 1e-4 // floor of m and u: no level is impossible
+	minU     = 1e-9 // floor of u for exact agreement on identifiers
+	emRounds = 200
+)
+
+// prepare computes the weights from M and U.
+func (m *Model) prepare() {
+	for f := range m.Fields {
+		fm := &m.Fields[f]
+		m.weights[f] = make([]float64, len(fm.M))
+		for l := range fm.M {
+			m.weights[f][l] = math.Log2(fm.M[l] / fm.U[l])
+		}
+	}
+	m.priorOdds = math.Log2(m.Lambda / (1 - m.Lambda))
+	m.logU0Given, m.logM0Given = math.Log2(m.Fields[fGiven].U[0]), math.Log2(m.Fields[fGiven].M[0])
+	m.logU0Fam, m.logM0Fam = math.Log2(m.Fields[fFamily].U[0]), math.Log2(m.Fields[fFamily].M[0])
+}
+
+// patternWeight is the sum of the level weights of v, without the prior
+// and without term-frequency adjustment.
+func (m *Model) patternWeight(v vector) float64 {
+	w := 0.0
+	for f := 0; f < numFields; f++ {
+		if l := v.level(f); l != null {
+			w += m.weights[f][l]
+		}
+	}
+	return w
+}
+
+// population counts the values of the term-frequency adjusted fields.
+type population struct {
+	given, family map[string]int32
+	nGiven, nFam  int
+}
+
+func newPopulation() *population {
+	return &population{given: map[string]int32{}, family: map[string]int32{}}
+}
+
+func (p *population) add(e *entry, delta int32) {
+	if e.first != "" {
+		p.given[e.first] += delta
+		p.nGiven += int(delta)
+	}
+	if e.family != "" {
+		p.family[e.family] += delta
+		p.nFam += int(delta)
+	}
+}
+
+// tf is the probability that a random other record has value v, given
+// that one record has it: (count-1)/(n-1), at least 1/(n-1).
+func tf(counts map[string]int32, n int, v string) float64 {
+	if n < 2 {
+		return 0
+	}
+	c := float64(counts[v]) - 1
+	if c < 1 {
+		c = 1
+	}
+	return c / float64(n-1)
+}
+
+// tfAdjust is the change in weight when an exact agreement on a name is
+// judged by that name's own frequency rather than the average u.
+func (m *Model) tfAdjust(v vector, a *entry, p *population) float64 {
+	adj := 0.0
+	if p == nil {
+		return 0
+	}
+	if v.level(fGiven) == 0 && a.first != "" {
+		if t := tf(p.given, p.nGiven, a.first); t > 0 {
+			adj += m.logU0Given - math.Log2(t)
+		}
+	}
+	if v.level(fFamily) == 0 && a.family != "" {
+		if t := tf(p.family, p.nFam, a.family); t > 0 {
+			adj += m.logU0Fam - math.Log2(t)
+		}
+	}
+	return adj
+}
+
+// conflict reports evidence that tells look-alike people apart: a birth
+// date, sex, SSN or given name that plainly differs, or different
+// generational suffixes. A pair with a conflict is never linked
+// automatically.
+func conflict(v vector, a, b *entry) bool {
+	if v.level(fBirth) == 3 || v.level(fSex) == 1 || v.level(fSSN) == 2 || v.level(fGiven) == 4 {
+		return true
+	}
+	return a.suffix != b.suffix && a.suffix != "" && b.suffix != ""
+}
+
+// score returns the match weight (log2 odds) and probability of a pair.
+func (m *Model) score(v vector, a, b *entry, p *population) (weight, prob float64) {
+	weight = m.priorOdds + m.patternWeight(v) + m.tfAdjust(v, a, p)
+	return weight, 1 / (1 + math.Exp2(-weight))
+}
+
+// classify turns a probability into a class.
+func (m *Model) classify(prob float64, v vector, a, b *entry) Class {
+	switch {
+	case prob >= m.LinkThreshold && !conflict(v, a, b):
+		return AutoLink
+	case prob >= m.ReviewThreshold:
+		return Review
+	}
+	return NonMatch
+}
+
+// exactKey is the value whose equality makes level 0 of field f, for
+// estimating u of exact agreement from value frequencies.
+func exactKeys(f int, e *entry, out []string) []string {
+	switch f {
+	case fGiven:
+		return append(out, e.first)
+	case fFamily:
+		return append(out, e.family)
+	case fBirth:
+		return append(out, e.dob)
+	case fSex:
+		if e.sex != 0 {
+			return append(out, string(e.sex))
+		}
+	case fNumber:
+		return append(out, e.number)
+	case fStreet:
+		return append(out, e.streetKey)
+	case fLocality:
+		if e.postcode != "" && e.city != "" {
+			return append(out, e.postcode+"|"+e.city)
+		}
+	case fPhone:
+		return append(out, e.phones...)
+	case fSSN:
+		return append(out, e.ssn)
+	case fEmail:
+		return append(out, e.email)
+	}
+	return out
+}
+
+// estimateU estimates u: exact agreement from value frequencies (the
+// chance two random records share a value), the other levels from the
+// comparison of random pairs.
+func estimateU(es []entry, samples int, seed uint64) [numFields][]float64 {
+	var u [numFields][]float64
+	// Random pairs.
+	var counts [numFields][]float64
+	for f := range counts {
+		counts[f] = make([]float64, len(fieldInfo[f].levels))
+	}
+	n := len(es)
+	if n >= 2 {
+		total := n * (n - 1) / 2
+		workers := runtime.GOMAXPROCS(0)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				var local [numFields][]float64
+				for f := range local {
+					local[f] = make([]float64, len(fieldInfo[f].levels))
+				}
+				add := func(i, j int) {
+					v := compare(&es[i], &es[j])
+					for f := 0; f < numFields; f++ {
+						if l := v.level(f); l != null {
+							local[f][l]++
+						}
+					}
+				}
+				if total <= samples {
+					for i := w; i < n; i += workers {
+						for j := i + 1; j < n; j++ {
+							add(i, j)
+						}
+					}
+				} else {
+					r := rand.New(rand.NewPCG(seed, uint64(w)))
+					for k := w; k < samples; k += workers {
+						i, j := r.IntN(n), r.IntN(n)
+						if i != j {
+							add(i, j)
+						}
+					}
+				}
+				mu.Lock()
+				for f := range local {
+					for l := range local[f] {
+						counts[f][l] += local[f][l]
+					}
+				}
+				mu.Unlock()
+			}(w)
+		}
+		wg.Wait()
+	}
+	var keys []string
+	for f := 0; f < numFields; f++ {
+		// Exact agreement: sum over values of c(c-1) / (n(n-1)).
+		vals := map[string]int{}
+		nn := 0
+		for i := range es {
+			keys = exactKeys(f, &es[i], keys[:0])
+			for _, k := range keys {
+				if k != "" {
+					vals[k]++
+					nn++
+				}
+			}
+		}
+		u0 := minU
+		if nn > 1 {
+			s := 0.0
+			for _, c := range vals {
+				s += float64(c) * float64(c-1)
+			}
+			u0 = max(s/(float64(nn)*float64(nn-1)), minU)
+		}
+		levels := len(fieldInfo[f].levels)
+		u[f] = make([]float64, levels)
+		u[f][0] = u0
+		rest := 0.0
+		for l := 1; l < levels; l++ {
+			rest += counts[f][l] + 0.5
+		}
+		for l := 1; l < levels; l++ {
+			u[f][l] = max((1-u0)*(counts[f][l]+0.5)/rest, minU)
+		}
+	}
+	return u
+}
+
+// fitEM estimates m and the match share lambda by expectation
+// maximisation over the comparison vectors of the candidate pairs (with
+// their counts), u held fixed. No labels are used.
+func fitEM(patterns map[vector]int, u [numFields][]float64) (m [numFields][]float64, lambda float64, rounds int) {
+	for f := range m {
+		levels := len(u[f])
+		m[f] = make([]float64, levels)
+		m[f][0] = 0.8
+		rest := 0.0
+		for l := 1; l < levels; l++ {
+			rest += math.Exp2(-float64(l))
+		}
+		for l := 1; l < levels; l++ {
+			m[f][l] = 0.2 * math.Exp2(-float64(l)) / rest
+		}
+	}
+	lambda = 0.1
+	type pat struct {
+		v vector
+		n float64
+	}
+	pats := make([]pat, 0, len(patterns))
+	for v, n := range patterns {
+		pats = append(pats, pat{v, float64(n)})
+	}
+	logU := func(v vector) float64 {
+		s := 0.0
+		for f := 0; f < numFields; f++ {
+			if l := v.level(f); l != null {
+				s += math.Log(u[f][l])
+			}
+		}
+		return s
+	}
+	lu := make([]float64, len(pats))
+	for i, p := range pats {
+		lu[i] = logU(p.v)
+	}
+	var num [numFields][]float64
+	var den [numFields]float64
+	for f := range num {
+		num[f] = make([]float64, len(u[f]))
+	}
+	for rounds = 1; rounds <= emRounds; rounds++ {
+		for f := range num {
+			clear(num[f])
+			den[f] = 0
+		}
+		matches, total := 0.0, 0.0
+		for i, p := range pats {
+			lm := 0.0
+			for f := 0; f < numFields; f++ {
+				if l := p.v.level(f); l != null {
+					lm += math.Log(m[f][l])
+				}
+			}
+			// Posterior probability that the pattern is a match.
+			x := math.Log(lambda) + lm - math.Log(1-lambda) - lu[i]
+			g := 1 / (1 + math.Exp(-x))
+			gw := g * p.n
+			matches += gw
+			total += p.n
+			for f := 0; f < numFields; f++ {
+				if l := p.v.level(f); l != null {
+					num[f][l] += gw
+					den[f] += gw
+				}
+			}
+		}
+		change := 0.0
+		for f := range m {
+			if den[f] == 0 {
+				continue
+			}
+			for l := range m[f] {
+				nv := max(num[f][l]/den[f], minProb)
+				change = max(change, math.Abs(nv-m[f][l]))
+				m[f][l] = nv
+			}
+		}
+		nl := min(max(matches/total, 1e-6), 1-1e-6)
+		change = max(change, math.Abs(nl-lambda))
+		lambda = nl
+		if change < 1e-7 {
+			break
+		}
+	}
+	return m, lambda, rounds
+}
+
+// newModel builds a model from its probabilities.
+func newModel(m, u [numFields][]float64, lambda float64) *Model {
+	mod := &Model{Lambda: lambda, LinkThreshold: DefaultLinkThreshold, ReviewThreshold: DefaultReviewThreshold}
+	for f := range mod.Fields {
+		mod.Fields[f] = FieldModel{Name: fieldInfo[f].name, Levels: fieldInfo[f].levels, M: m[f], U: u[f]}
+	}
+	mod.prepare()
+	return mod
+}
