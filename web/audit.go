@@ -1,0 +1,296 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
+	"github.com/custodian-him/custodian/store"
+)
+
+// auditPage is how many entries the audit log shows at a time, and
+// auditScan how many it reads to find them when filtering by outcome
+// (which the trail's own filter does not do).
+const (
+	auditPage = 100
+	auditScan = 1000
+)
+
+// auditRow is one audit entry as shown.
+type auditRow struct {
+	*audit.Entry
+	Failed    bool
+	Resources []string
+	More      int
+}
+
+func rowOf(e *audit.Entry) auditRow {
+	r := auditRow{Entry: e, Failed: e.Outcome != "success"}
+	r.Resources = e.Resources
+	if len(r.Resources) > 5 {
+		r.More = len(r.Resources) - 5
+		r.Resources = r.Resources[:5]
+	}
+	return r
+}
+
+type auditFilterForm struct {
+	Actor, Patient, Action, Outcome, From, To string
+	Before                                    int64
+}
+
+type auditData struct {
+	Form    auditFilterForm
+	Actions []string
+	Rows    []auditRow
+	// Next is the cursor for older entries (0 when there are none).
+	Next    int64
+	Scanned int
+	Error   string
+}
+
+var auditActions = []string{audit.ActionRead, audit.ActionVRead, audit.ActionSearch, audit.ActionHistory, audit.ActionCreate,
+	audit.ActionUpdate, audit.ActionPatch, audit.ActionDelete, audit.ActionTransaction, audit.ActionExport, audit.ActionSignIn,
+	audit.ActionBreakGlass, "administer"}
+
+// auditLog shows the newest audit entries, filtered by the form (POSTed,
+// since a patient id or a user is a filter worth keeping out of URLs).
+func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request) error {
+	d := &auditData{Actions: auditActions}
+	status := http.StatusOK
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			return custodian.Errorf(custodian.EINVALID, "The form could not be read.")
+		}
+		pf := r.PostForm
+		d.Form = auditFilterForm{Actor: strings.TrimSpace(pf.Get("actor")), Patient: strings.TrimSpace(pf.Get("patient")),
+			Action: pf.Get("action"), Outcome: pf.Get("outcome"), From: pf.Get("from"), To: pf.Get("to")}
+		d.Form.Before, _ = strconv.ParseInt(pf.Get("before"), 10, 64)
+	}
+	f, err := d.Form.filter()
+	if err == nil {
+		err = h.require(r, "AuditEvent", "search")
+	}
+	if custodian.ErrorCode(err) == custodian.EFORBIDDEN {
+		// Ask the store anyway, so the refusal is in the trail.
+		_, err = h.Records.FindAudit(r.Context(), audit.Filter{Limit: 1})
+		return cmpOr(err, err403())
+	}
+	if err != nil {
+		d.Error = custodian.ErrorMessage(err)
+		h.render(w, r, http.StatusBadRequest, "audit", &view{Title: "Audit log", Section: "/audit", Print: true, Data: d})
+		return nil
+	}
+	if d.Form.Outcome != "" {
+		f.Limit = auditScan
+	}
+	entries, err := h.Records.FindAudit(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	d.Scanned = len(entries)
+	for _, e := range entries {
+		if !outcomeMatches(d.Form.Outcome, e.Outcome) {
+			continue
+		}
+		d.Rows = append(d.Rows, rowOf(e))
+	}
+	if len(entries) == f.Limit {
+		d.Next = entries[len(entries)-1].Seq
+	}
+	h.render(w, r, status, "audit", &view{Title: "Audit log", Section: "/audit", Print: true, Data: d})
+	return nil
+}
+
+func outcomeMatches(want, got string) bool {
+	switch want {
+	case "":
+		return true
+	case "failure":
+		return got != "success"
+	}
+	return got == want
+}
+
+// filter checks the form and makes the trail's filter of it.
+func (f *auditFilterForm) filter() (audit.Filter, error) {
+	out := audit.Filter{Actor: f.Actor, Action: f.Action, Before: f.Before, Limit: auditPage}
+	if f.Patient != "" {
+		id := f.Patient
+		id = strings.TrimPrefix(id, "Patient/")
+		if !store.ValidID(id) {
+			return out, custodian.Errorf(custodian.EINVALID, "The patient is given by the id of their record (as in the chart's address).")
+		}
+		out.Patient = id
+	}
+	if f.Action != "" && !slices.Contains(auditActions, f.Action) {
+		return out, custodian.Errorf(custodian.EINVALID, "Choose an action from the list.")
+	}
+	switch f.Outcome {
+	case "", "success", "failure", custodian.EFORBIDDEN, custodian.EUNAUTHORIZED, custodian.ENOTFOUND, custodian.EINVALID:
+	default:
+		return out, custodian.Errorf(custodian.EINVALID, "Choose an outcome from the list.")
+	}
+	var err error
+	if f.From != "" {
+		if out.Since, err = time.Parse("2006-01-02", f.From); err != nil {
+			return out, custodian.Errorf(custodian.EINVALID, "Write the dates as YYYY-MM-DD.")
+		}
+	}
+	if f.To != "" {
+		t, err := time.Parse("2006-01-02", f.To)
+		if err != nil {
+			return out, custodian.Errorf(custodian.EINVALID, "Write the dates as YYYY-MM-DD.")
+		}
+		out.Until = t.AddDate(0, 0, 1) // the whole day
+	}
+	if !out.Since.IsZero() && !out.Until.IsZero() && !out.Since.Before(out.Until) {
+		return out, custodian.Errorf(custodian.EINVALID, "The first date must not be after the last.")
+	}
+	return out, nil
+}
+
+// accessUser sums up one user's access to a patient's record.
+type accessUser struct {
+	Actor, Roles        string
+	Count, Failed, BreakGlass int
+	First, Last         time.Time
+	Actions             []string
+}
+
+type accessData struct {
+	Patient *patientHeader
+	Users   []*accessUser
+	Rows    []auditRow
+	Limited bool
+}
+
+// accessReportLimit is how many entries the access report reads.
+const accessReportLimit = 2000
+
+// accessReport shows who has seen or changed a patient's record: a line per
+// user, then every entry.
+func (h *Handler) accessReport(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	if !store.ValidID(id) {
+		return custodian.Errorf(custodian.ENOTFOUND, "There is no such patient.")
+	}
+	// The trail first: a user who may not read it is refused (and the
+	// refusal recorded) before anything of the patient is read.
+	entries, err := h.Records.FindAudit(ctx, audit.Filter{Patient: id, Limit: accessReportLimit})
+	if err == nil {
+		err = h.require(r, "AuditEvent", "search")
+	}
+	if err != nil {
+		return err
+	}
+	ph, err := h.readPatient(ctx, id)
+	if err != nil {
+		return err
+	}
+	d := &accessData{Patient: ph, Limited: len(entries) == accessReportLimit}
+	byActor := map[string]*accessUser{}
+	for _, e := range entries {
+		d.Rows = append(d.Rows, rowOf(e))
+		u := byActor[e.Actor]
+		if u == nil {
+			u = &accessUser{Actor: e.Actor, Roles: strings.Join(e.Roles, ", "), First: e.Time, Last: e.Time}
+			byActor[e.Actor] = u
+			d.Users = append(d.Users, u)
+		}
+		u.Count++
+		if e.Outcome != "success" {
+			u.Failed++
+		}
+		if e.BreakGlass {
+			u.BreakGlass++
+		}
+		if e.Time.Before(u.First) {
+			u.First = e.Time
+		}
+		if e.Time.After(u.Last) {
+			u.Last = e.Time
+		}
+		if !slices.Contains(u.Actions, e.Action) {
+			u.Actions = append(u.Actions, e.Action)
+		}
+	}
+	h.render(w, r, http.StatusOK, "access", &view{Title: "Access report — " + ph.Name, Section: "/audit", Print: true, Data: d})
+	return nil
+}
+
+// glassGrant is one break-the-glass with the access made under it.
+type glassGrant struct {
+	*audit.Entry
+	Accesses []auditRow
+}
+
+type breakGlassData struct {
+	Since   time.Time
+	Grants  []*glassGrant
+	Orphans []auditRow // access flagged as break-the-glass whose grant is older than the window
+	Limited bool
+}
+
+// breakGlassWindow is how far back the review looks.
+const breakGlassWindow = 30 * 24 * time.Hour
+
+// breakGlassReview lists, for the privacy officer, every break-the-glass in
+// the last 30 days with its stated reason and what was opened under it.
+func (h *Handler) breakGlassReview(w http.ResponseWriter, r *http.Request) error {
+	since := h.Now().Add(-breakGlassWindow)
+	entries, err := h.Records.FindAudit(r.Context(), audit.Filter{BreakGlass: true, Since: since, Limit: auditScan})
+	if err == nil {
+		err = h.require(r, "AuditEvent", "search")
+	}
+	if err != nil {
+		return err
+	}
+	d := &breakGlassData{Since: since, Limited: len(entries) == auditScan}
+	// Entries come newest first; walk oldest first so each access follows
+	// the grant it was made under.
+	open := map[string]*glassGrant{}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.Action == audit.ActionBreakGlass {
+			g := &glassGrant{Entry: e}
+			d.Grants = append(d.Grants, g)
+			for _, p := range e.Patients {
+				open[e.Actor+"\x00"+p] = g
+			}
+			continue
+		}
+		var g *glassGrant
+		for _, p := range e.Patients {
+			if g = open[e.Actor+"\x00"+p]; g != nil {
+				break
+			}
+		}
+		if g != nil {
+			g.Accesses = append(g.Accesses, rowOf(e))
+		} else {
+			d.Orphans = append(d.Orphans, rowOf(e))
+		}
+	}
+	slices.Reverse(d.Grants)
+	h.render(w, r, http.StatusOK, "breakglass", &view{Title: "Break-the-glass review", Section: "/audit/break-glass", Print: true, Data: d})
+	return nil
+}
+
+// err403 is the refusal of a page the role does not give.
+func err403() error { return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.") }
+
+func cmpOr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

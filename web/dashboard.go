@@ -1,0 +1,202 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
+)
+
+// dashboardDays is the window of the dashboard's daily trends.
+const dashboardDays = 14
+
+// receivedTypes are the records counted as received: what a hospital's
+// systems send into the record (the directory types are left out).
+var receivedTypes = []string{"Patient", "Encounter", "Condition", "Procedure", "Observation", "DiagnosticReport",
+	"DocumentReference", "MedicationRequest", "AllergyIntolerance", "ImagingStudy", "Consent"}
+
+// encounterClasses are the v3 ActCode encounter classes counted, with the
+// name the dashboard gives each.
+var encounterClasses = []struct{ code, name string }{
+	{"IMP", "Inpatient"}, {"EMER", "Emergency"}, {"AMB", "Ambulatory"}, {"OBSENC", "Observation"},
+	{"SS", "Short stay"}, {"VR", "Virtual"}, {"HH", "Home health"},
+}
+
+// placeholder is a dashboard block that a module not yet installed fills.
+type placeholder struct {
+	Slot, Title, Module string
+	Card                *Card
+}
+
+type dashboardData struct {
+	Received   Chart
+	Classes    Chart
+	Alerts     []Chart
+	AlertsNote string
+	// SeesAlerts is false for roles that may not read the audit trail.
+	SeesAlerts   bool
+	Placeholders []placeholder
+	Extra        []Card
+	Errors       []string
+}
+
+// dashboard is the HIM director's overview: what the record receives, the
+// encounter mix and the audit alerts, with places for what the coding, DRG
+// and MPI modules will add.
+func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	a := custodian.ActorFromContext(ctx)
+	if a == nil || !hasRole(a, navDashboard.Roles) {
+		return custodian.Errorf(custodian.EFORBIDDEN, "The dashboard is for the HIM director and the privacy officer.")
+	}
+	d := &dashboardData{}
+	today := h.Now().UTC().Truncate(24 * time.Hour)
+	var err error
+	if d.Received, err = h.receivedPerDay(ctx, today); err != nil && custodian.ErrorCode(err) != custodian.EFORBIDDEN {
+		return err
+	}
+	if d.Classes, err = h.encountersByClass(ctx); err != nil && custodian.ErrorCode(err) != custodian.EFORBIDDEN {
+		return err
+	}
+	d.SeesAlerts = h.Allowed(a, "AuditEvent", "search") == nil
+	if d.SeesAlerts {
+		if err := h.auditAlerts(ctx, today, d); err != nil {
+			return err
+		}
+	}
+	d.Placeholders = []placeholder{
+		{Slot: "dnfb", Title: "Discharged, not final coded (DNFB)", Module: "coding"},
+		{Slot: "coding", Title: "Coding backlog and coder productivity", Module: "coding"},
+		{Slot: "casemix", Title: "Case mix index", Module: "DRG"},
+		{Slot: "duplicates", Title: "Duplicate patients", Module: "MPI"},
+	}
+	for _, m := range h.Modules {
+		if m.Cards == nil {
+			continue
+		}
+		cards, err := m.Cards(ctx)
+		if err != nil {
+			d.Errors = append(d.Errors, custodian.ErrorMessage(err))
+			continue
+		}
+	cards:
+		for i := range cards {
+			for j := range d.Placeholders {
+				if d.Placeholders[j].Slot == cards[i].Slot && d.Placeholders[j].Card == nil {
+					d.Placeholders[j].Card = &cards[i]
+					continue cards
+				}
+			}
+			d.Extra = append(d.Extra, cards[i])
+		}
+	}
+	h.render(w, r, http.StatusOK, "dashboard", &view{Title: "Dashboard", Section: "/dashboard", Print: true, Data: d})
+	return nil
+}
+
+// count runs a counting search (no records are read, so none is listed
+// in the audit entry the search makes).
+func (h *Handler) count(ctx context.Context, typ string, vals url.Values) (int64, error) {
+	vals.Set("_summary", "count")
+	q, _, err := h.Records.ParseQuery(typ, vals, true)
+	if err != nil {
+		return 0, err
+	}
+	q.Text = strings.TrimPrefix(typ+"?", "?") + vals.Encode()
+	p, err := h.Records.Search(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	return p.Total, nil
+}
+
+// receivedPerDay counts the records stored or changed each day (UTC) of
+// the last dashboardDays days, by their lastUpdated.
+func (h *Handler) receivedPerDay(ctx context.Context, today time.Time) (Chart, error) {
+	c := Chart{ID: "received", Title: "Records received per day, last 14 days (UTC)", Unit: "records"}
+	for i := dashboardDays - 1; i >= 0; i-- {
+		day := today.AddDate(0, 0, -i)
+		vals := url.Values{
+			"_type":        {strings.Join(receivedTypes, ",")},
+			"_lastUpdated": {"ge" + day.Format("2006-01-02"), "lt" + day.AddDate(0, 0, 1).Format("2006-01-02")},
+		}
+		n, err := h.count(ctx, "", vals)
+		if err != nil {
+			return c, err
+		}
+		c.Points = append(c.Points, Point{Label: day.Format("01-02"), Value: float64(n), When: day})
+	}
+	barChart(&c)
+	return c, nil
+}
+
+// encountersByClass counts every encounter in the record by its class.
+func (h *Handler) encountersByClass(ctx context.Context) (Chart, error) {
+	c := Chart{ID: "classes", Title: "Encounters by class (all time)", Unit: "encounters"}
+	for _, cl := range encounterClasses {
+		n, err := h.count(ctx, "Encounter", url.Values{"class": {"http://terminology.hl7.org/CodeSystem/v3-ActCode|" + cl.code}})
+		if err != nil {
+			return c, err
+		}
+		if n > 0 || cl.code == "IMP" || cl.code == "EMER" || cl.code == "AMB" {
+			c.Points = append(c.Points, Point{Label: cl.name, Value: float64(n)})
+		}
+	}
+	barChart(&c)
+	return c, nil
+}
+
+// auditAlerts fills the alert trends: break-the-glass, failed sign-ins and
+// refused requests per day. The trail filters by action and flag but not
+// by outcome, so failures are picked from the newest auditScan entries of
+// each kind; the note says when that window did not reach back the whole
+// period.
+func (h *Handler) auditAlerts(ctx context.Context, today time.Time, d *dashboardData) error {
+	since := today.AddDate(0, 0, -(dashboardDays - 1))
+	kinds := []struct {
+		id, title string
+		filter    audit.Filter
+		keep      func(*audit.Entry) bool
+	}{
+		{"glass", "Break-the-glass per day", audit.Filter{BreakGlass: true, Action: audit.ActionBreakGlass}, func(*audit.Entry) bool { return true }},
+		{"signin", "Failed sign-ins per day", audit.Filter{Action: audit.ActionSignIn}, func(e *audit.Entry) bool { return e.Outcome != "success" }},
+		{"refused", "Refused requests per day", audit.Filter{}, func(e *audit.Entry) bool { return e.Outcome == custodian.EFORBIDDEN }},
+	}
+	var short []string
+	for _, k := range kinds {
+		f := k.filter
+		f.Since, f.Limit = since, auditScan
+		entries, err := h.Records.FindAudit(ctx, f)
+		if err != nil {
+			return err
+		}
+		perDay := make([]float64, dashboardDays)
+		for _, e := range entries {
+			if !k.keep(e) {
+				continue
+			}
+			i := int(e.Time.UTC().Truncate(24*time.Hour).Sub(since) / (24 * time.Hour))
+			if i >= 0 && i < dashboardDays {
+				perDay[i]++
+			}
+		}
+		if len(entries) == auditScan {
+			short = append(short, strings.ToLower(k.title[:1])+k.title[1:]+" (since "+entries[len(entries)-1].Time.UTC().Format("2006-01-02 15:04")+" UTC)")
+		}
+		c := Chart{ID: k.id, Title: k.title + ", last 14 days", Unit: "entries"}
+		for i, n := range perDay {
+			day := since.AddDate(0, 0, i)
+			c.Points = append(c.Points, Point{Label: day.Format("01-02"), Value: n, When: day})
+		}
+		barChart(&c)
+		d.Alerts = append(d.Alerts, c)
+	}
+	if len(short) > 0 {
+		d.AlertsNote = "Counted from the newest 1,000 audit entries only: " + strings.Join(short, "; ") + "."
+	}
+	return nil
+}
