@@ -157,10 +157,10 @@ func (f *auditFilterForm) filter() (audit.Filter, error) {
 
 // accessUser sums up one user's access to a patient's record.
 type accessUser struct {
-	Actor, Roles        string
+	Actor, Roles              string
 	Count, Failed, BreakGlass int
-	First, Last         time.Time
-	Actions             []string
+	First, Last               time.Time
+	Actions                   []string
 }
 
 type accessData struct {
@@ -284,7 +284,9 @@ func (h *Handler) breakGlassReview(w http.ResponseWriter, r *http.Request) error
 }
 
 // err403 is the refusal of a page the role does not give.
-func err403() error { return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.") }
+func err403() error {
+	return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
+}
 
 func cmpOr(errs ...error) error {
 	for _, e := range errs {

@@ -56,8 +56,8 @@ type chartData struct {
 	Allergies   []allergyView
 	Documents   []documentRow
 	// Truncated names the sections that hold more than a page shows.
-	Truncated  []string
-	SeesAudit  bool
+	Truncated []string
+	SeesAudit bool
 	// diag holds each encounter's diagnoses until linkDiagnoses.
 	diag map[string][]string
 }

@@ -34,11 +34,11 @@ type versionRow struct {
 }
 
 type documentData struct {
-	Patient                              *patientHeader
-	ID, Type, Date, Author, Status       string
-	Authenticator, Encounter, Created    string
-	Attachments                          []attachmentView
-	Versions                             []versionRow
+	Patient                           *patientHeader
+	ID, Type, Date, Author, Status    string
+	Authenticator, Encounter, Created string
+	Attachments                       []attachmentView
+	Versions                          []versionRow
 }
 
 // maxTextShown bounds the text of one attachment shown in the page.

@@ -17,7 +17,7 @@ var funcs = template.FuncMap{
 	},
 	"day":  func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 	"join": strings.Join,
-	"num": func(v float64) string { return fmtNum(v) },
+	"num":  func(v float64) string { return fmtNum(v) },
 	"int": func(v int) string {
 		s := strconv.Itoa(v)
 		for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
@@ -26,5 +26,5 @@ var funcs = template.FuncMap{
 		return s
 	},
 	"patientID": func(s string) string { return s },
-	"current": func(section, path string) bool { return section == path },
+	"current":   func(section, path string) bool { return section == path },
 }

@@ -110,10 +110,10 @@ func (h *Handler) findPatients(ctx context.Context, f *searchForm) error {
 // patientHeader is the banner every patient page starts with.
 type patientHeader struct {
 	ID, Name, BirthDate, Age, Gender, MRN, Deceased string
-	Identifiers                                   []identifierView
-	Telecom, Address                              []string
-	Version                                       int64
-	LastUpdated                                   time.Time
+	Identifiers                                     []identifierView
+	Telecom, Address                                []string
+	Version                                         int64
+	LastUpdated                                     time.Time
 }
 
 func (h *Handler) readPatient(ctx context.Context, id string) (*patientHeader, error) {
