@@ -1,0 +1,532 @@
+package chart
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Index holds, in memory, the parts of the record the rules read: every
+// encounter with its notes, procedures, consents, diagnoses and checked
+// results, the patients' sex and birth date, and the practitioners'
+// roles. It is built from the store (or any source of resources) and kept
+// current by the watcher. It is not safe for concurrent use: Reviewer
+// guards it.
+type Index struct {
+	encounters map[string]*Encounter // "Encounter/id"
+	patients   map[string]*Patient   // "Patient/id"
+	roles      map[string][]string   // "Practitioner/id" → role codes
+	roleOf     map[string]roleRec    // "PractitionerRole/id" → its practitioner and codes
+	notes      map[string]*Note
+	procs      map[string]*Proc
+	consents   map[string]*Consent
+	conds      map[string]*Diagnosis
+	obs        map[string]*Result
+	// byProc links notes (context.related) and consents (provision.data)
+	// to the Procedure they name, wherever that Procedure is.
+	notesByProc    map[string]map[string]*Note
+	consentsByProc map[string]map[string]*Consent
+	// byPatient lists a patient's encounters (for changes to the Patient).
+	byPatient map[string]map[string]*Encounter
+	// checked are the result codes (system|code) worth keeping;
+	// surgical the procedure categories that are surgery; keepText the
+	// note types whose text the consistency checks read.
+	checked, surgical, keepText map[string]bool
+}
+
+type roleRec struct {
+	practitioner string
+	codes        []string
+}
+
+// Encounter is an encounter as the rules see it.
+type Encounter struct {
+	Ref, Patient, Class, Status string
+	Start, End                  time.Time // End zero while in progress
+	// Zone is the offset its admission time was written in.
+	Zone        *time.Location
+	Attending   string // Practitioner reference (participant type ATND)
+	Service     string // serviceType display or code
+	AdmitSource bool
+	Disposition bool
+	startOK     bool
+
+	notes map[string]*Note
+	procs map[string]*Proc
+	conds map[string]*Diagnosis
+	obs   map[string]*Result
+}
+
+// Discharged says whether the encounter has ended.
+func (e *Encounter) Discharged() bool { return !e.End.IsZero() }
+
+// Patient is a patient's sex and dates.
+type Patient struct {
+	Ref, Gender       string
+	Birth, Deceased   time.Time
+	hasBirth, hasDead bool
+}
+
+// Note is a clinical note (DocumentReference).
+type Note struct {
+	Ref, Type, Encounter string
+	Authors              []string
+	Authenticator        string
+	// Written is content.attachment.creation; Signed is date when signed.
+	Written, Signed time.Time
+	Preliminary     bool
+	Related         []string
+	Text            string // only kept for discharge summaries
+	inError         bool
+}
+
+// Authenticated says whether the note is signed.
+func (n *Note) Authenticated() bool { return n.Authenticator != "" && !n.Preliminary }
+
+// Documented is when the note counts as on the chart: signed time when
+// signed, otherwise when written (the authentication rule chases the
+// signature).
+func (n *Note) Documented() time.Time {
+	if n.Authenticated() && !n.Signed.IsZero() {
+		return n.Signed
+	}
+	return n.Written
+}
+
+// Proc is a procedure.
+type Proc struct {
+	Ref, Encounter, System, Code string
+	Surgical                     bool
+	Start, End                   time.Time
+	Performer                    string
+	inactive                     bool
+}
+
+// Consent is a consent naming procedures.
+type Consent struct {
+	Ref    string
+	At     time.Time
+	Procs  []string
+	usable bool
+}
+
+// Diagnosis is a coded condition of an encounter.
+type Diagnosis struct {
+	Ref, Encounter, System, Code string
+	Texts                        []string // code.text and the codings' displays
+	refuted                      bool
+}
+
+// Result is a checked quantity result.
+type Result struct {
+	Ref, Encounter, Code, Unit string
+	Value                      float64
+}
+
+// NewIndex returns an empty index that keeps the results rs checks.
+func NewIndex(rs *RuleSet) *Index {
+	ix := &Index{
+		encounters: map[string]*Encounter{}, patients: map[string]*Patient{}, roles: map[string][]string{},
+		roleOf: map[string]roleRec{}, notes: map[string]*Note{}, procs: map[string]*Proc{},
+		consents: map[string]*Consent{}, conds: map[string]*Diagnosis{}, obs: map[string]*Result{},
+		notesByProc: map[string]map[string]*Note{}, consentsByProc: map[string]map[string]*Consent{},
+		byPatient: map[string]map[string]*Encounter{}, checked: map[string]bool{},
+		surgical: map[string]bool{}, keepText: map[string]bool{},
+	}
+	for _, c := range rs.SurgicalCategories {
+		ix.surgical[c] = true
+	}
+	for _, t := range rs.Documents[docDischarge] {
+		ix.keepText[t] = true
+	}
+	for _, r := range rs.Rules {
+		for _, v := range r.Ranges {
+			ix.checked[v.Code] = true
+		}
+	}
+	return ix
+}
+
+// Len is the number of encounters indexed.
+func (ix *Index) Len() int { return len(ix.encounters) }
+
+// Types are the resource types the index reads.
+var Types = []string{"Patient", "PractitionerRole", "Encounter", "Condition", "Procedure", "Consent", "DocumentReference", "Observation"}
+
+func (ix *Index) enc(ref string) *Encounter {
+	e := ix.encounters[ref]
+	if e == nil {
+		e = &Encounter{Ref: ref, notes: map[string]*Note{}, procs: map[string]*Proc{}, conds: map[string]*Diagnosis{}, obs: map[string]*Result{}}
+		ix.encounters[ref] = e
+	}
+	return e
+}
+
+// Add indexes one resource version (body nil for a delete) and returns the
+// encounters whose evaluation it may change. all is true when every
+// encounter may be affected (a practitioner's role changed).
+func (ix *Index) Add(typ, id string, body []byte) (affected []string, all bool) {
+	ref := typ + "/" + id
+	switch typ {
+	case "Encounter":
+		return ix.addEncounter(ref, body), false
+	case "DocumentReference":
+		return ix.addNote(ref, body), false
+	case "Procedure":
+		return ix.addProc(ref, body), false
+	case "Consent":
+		return ix.addConsent(ref, body), false
+	case "Condition":
+		return ix.addCondition(ref, body), false
+	case "Observation":
+		return ix.addObs(ref, body), false
+	case "Patient":
+		return ix.addPatient(ref, body), false
+	case "PractitionerRole":
+		ix.addRole(ref, body)
+		return nil, true
+	}
+	return nil, false
+}
+
+func (ix *Index) addEncounter(ref string, body []byte) []string {
+	old := ix.encounters[ref]
+	var j encounterJSON
+	if body == nil || json.Unmarshal(body, &j) != nil || j.Status == "entered-in-error" || j.Status == "cancelled" {
+		if old != nil {
+			delete(ix.byPatient[old.Patient], ref)
+			delete(ix.encounters, ref)
+		}
+		return []string{ref}
+	}
+	e := ix.enc(ref)
+	if e.Patient != j.Subject.Reference {
+		delete(ix.byPatient[e.Patient], ref)
+	}
+	e.Patient, e.Class, e.Status = j.Subject.Reference, j.Class.Code, j.Status
+	e.Start, e.startOK = parseTime(j.Period.Start, nil)
+	e.End, _ = parseTime(j.Period.End, nil)
+	if j.Status != "finished" && j.Period.End == "" {
+		e.End = time.Time{}
+	}
+	e.Zone = time.UTC
+	if e.startOK {
+		e.Zone = e.Start.Location()
+	}
+	e.Attending, e.Service = "", ""
+	for _, p := range j.Participant {
+		for _, t := range p.Type {
+			if t.has("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "ATND") && e.Attending == "" {
+				e.Attending = p.Individual.Reference
+			}
+		}
+	}
+	if st := j.ServiceType; st != nil {
+		e.Service = st.Text
+		if len(st.Coding) > 0 && e.Service == "" {
+			e.Service = st.Coding[0].Code
+		}
+	}
+	e.AdmitSource, e.Disposition = false, false
+	if h := j.Hospitalization; h != nil {
+		e.AdmitSource = h.AdmitSource != nil && (len(h.AdmitSource.Coding) > 0 || h.AdmitSource.Text != "")
+		e.Disposition = h.DischargeDisposition != nil && (len(h.DischargeDisposition.Coding) > 0 || h.DischargeDisposition.Text != "")
+	}
+	if e.Patient != "" {
+		m := ix.byPatient[e.Patient]
+		if m == nil {
+			m = map[string]*Encounter{}
+			ix.byPatient[e.Patient] = m
+		}
+		m[ref] = e
+	}
+	return []string{ref}
+}
+
+func typeKey(c *concept) string {
+	if c == nil || len(c.Coding) == 0 {
+		return ""
+	}
+	return c.Coding[0].System + "|" + c.Coding[0].Code
+}
+
+func (ix *Index) addNote(ref string, body []byte) []string {
+	var affected []string
+	if old := ix.notes[ref]; old != nil {
+		affected = append(affected, old.Encounter)
+		affected = append(affected, ix.procEncounters(old.Related)...)
+		if e := ix.encounters[old.Encounter]; e != nil {
+			delete(e.notes, ref)
+		}
+		for _, p := range old.Related {
+			delete(ix.notesByProc[p], ref)
+		}
+		delete(ix.notes, ref)
+	}
+	var j docJSON
+	if body == nil || json.Unmarshal(body, &j) != nil || j.Status == "entered-in-error" || j.Status == "superseded" {
+		return affected
+	}
+	n := &Note{Ref: ref, Type: typeKey(j.Type), Preliminary: j.DocStatus == "preliminary" || j.DocStatus == "entered-in-error"}
+	for _, a := range j.Author {
+		n.Authors = append(n.Authors, a.Reference)
+	}
+	if j.Authenticator != nil {
+		n.Authenticator = j.Authenticator.Reference
+	}
+	n.Signed, _ = parseTime(j.Date, nil)
+	if len(j.Content) > 0 {
+		n.Written, _ = parseTime(j.Content[0].Attachment.Creation, nil)
+	}
+	if n.Written.IsZero() {
+		n.Written = n.Signed
+	}
+	if !n.Authenticated() {
+		n.Signed = time.Time{}
+	}
+	if j.Context != nil {
+		if len(j.Context.Encounter) > 0 {
+			n.Encounter = j.Context.Encounter[0].Reference
+		}
+		for _, r := range j.Context.Related {
+			if strings.HasPrefix(r.Reference, "Procedure/") {
+				n.Related = append(n.Related, r.Reference)
+			}
+		}
+	}
+	if ix.keepText[n.Type] {
+		if len(j.Content) > 0 {
+			n.Text = decodeText(j.Content[0].Attachment.ContentType, j.Content[0].Attachment.Data)
+		}
+	}
+	ix.notes[ref] = n
+	if n.Encounter != "" {
+		ix.enc(n.Encounter).notes[ref] = n
+		affected = append(affected, n.Encounter)
+	}
+	for _, p := range n.Related {
+		m := ix.notesByProc[p]
+		if m == nil {
+			m = map[string]*Note{}
+			ix.notesByProc[p] = m
+		}
+		m[ref] = n
+	}
+	return append(affected, ix.procEncounters(n.Related)...)
+}
+
+func (ix *Index) procEncounters(procs []string) []string {
+	var out []string
+	for _, p := range procs {
+		if pr := ix.procs[p]; pr != nil && pr.Encounter != "" {
+			out = append(out, pr.Encounter)
+		}
+	}
+	return out
+}
+
+func (ix *Index) addProc(ref string, body []byte) []string {
+	var affected []string
+	if old := ix.procs[ref]; old != nil {
+		affected = append(affected, old.Encounter)
+		if e := ix.encounters[old.Encounter]; e != nil {
+			delete(e.procs, ref)
+		}
+		delete(ix.procs, ref)
+	}
+	var j procJSON
+	if body == nil || json.Unmarshal(body, &j) != nil || j.Status == "entered-in-error" || j.Status == "not-done" {
+		return affected
+	}
+	p := &Proc{Ref: ref, Encounter: j.Encounter.Reference}
+	if j.Code != nil && len(j.Code.Coding) > 0 {
+		p.System, p.Code = j.Code.Coding[0].System, j.Code.Coding[0].Code
+	}
+	if j.Category != nil {
+		for _, c := range j.Category.Coding {
+			p.Surgical = p.Surgical || ix.surgical[c.System+"|"+c.Code]
+		}
+	}
+	if j.PerformedPeriod != nil {
+		p.Start, _ = parseTime(j.PerformedPeriod.Start, nil)
+		p.End, _ = parseTime(j.PerformedPeriod.End, nil)
+	} else {
+		p.Start, _ = parseTime(j.PerformedDT, nil)
+	}
+	if len(j.Performer) > 0 {
+		p.Performer = j.Performer[0].Actor.Reference
+	}
+	ix.procs[ref] = p
+	if p.Encounter != "" {
+		ix.enc(p.Encounter).procs[ref] = p
+		affected = append(affected, p.Encounter)
+	}
+	return affected
+}
+
+func (ix *Index) addConsent(ref string, body []byte) []string {
+	var affected []string
+	if old := ix.consents[ref]; old != nil {
+		affected = append(affected, ix.procEncounters(old.Procs)...)
+		for _, p := range old.Procs {
+			delete(ix.consentsByProc[p], ref)
+		}
+		delete(ix.consents, ref)
+	}
+	var j consentJSON
+	if body == nil || json.Unmarshal(body, &j) != nil {
+		return affected
+	}
+	switch j.Status {
+	case "active", "inactive":
+	default:
+		return affected // draft, proposed, rejected, entered-in-error
+	}
+	c := &Consent{Ref: ref, usable: true}
+	c.At, _ = parseTime(j.DateTime, nil)
+	if j.Provision != nil {
+		for _, d := range j.Provision.Data {
+			if strings.HasPrefix(d.Reference.Reference, "Procedure/") {
+				c.Procs = append(c.Procs, d.Reference.Reference)
+			}
+		}
+	}
+	ix.consents[ref] = c
+	for _, p := range c.Procs {
+		m := ix.consentsByProc[p]
+		if m == nil {
+			m = map[string]*Consent{}
+			ix.consentsByProc[p] = m
+		}
+		m[ref] = c
+	}
+	return append(affected, ix.procEncounters(c.Procs)...)
+}
+
+func (ix *Index) addCondition(ref string, body []byte) []string {
+	var affected []string
+	if old := ix.conds[ref]; old != nil {
+		affected = append(affected, old.Encounter)
+		if e := ix.encounters[old.Encounter]; e != nil {
+			delete(e.conds, ref)
+		}
+		delete(ix.conds, ref)
+	}
+	var j conditionJSON
+	if body == nil || json.Unmarshal(body, &j) != nil || j.Encounter.Reference == "" || j.Code == nil {
+		return affected
+	}
+	if j.VerificationStatus.has("", "entered-in-error") || j.VerificationStatus.has("", "refuted") {
+		return affected
+	}
+	d := &Diagnosis{Ref: ref, Encounter: j.Encounter.Reference}
+	if len(j.Code.Coding) > 0 {
+		d.System, d.Code = j.Code.Coding[0].System, j.Code.Coding[0].Code
+	}
+	if j.Code.Text != "" {
+		d.Texts = append(d.Texts, j.Code.Text)
+	}
+	for _, c := range j.Code.Coding {
+		if c.Display != "" {
+			d.Texts = append(d.Texts, c.Display)
+		}
+	}
+	ix.conds[ref] = d
+	ix.enc(d.Encounter).conds[ref] = d
+	return append(affected, d.Encounter)
+}
+
+func (ix *Index) addObs(ref string, body []byte) []string {
+	var affected []string
+	if old := ix.obs[ref]; old != nil {
+		affected = append(affected, old.Encounter)
+		if e := ix.encounters[old.Encounter]; e != nil {
+			delete(e.obs, ref)
+		}
+		delete(ix.obs, ref)
+	}
+	if body == nil || len(ix.checked) == 0 {
+		return affected
+	}
+	var j obsJSON
+	if json.Unmarshal(body, &j) != nil || j.Encounter.Reference == "" || j.Status == "entered-in-error" || j.Status == "cancelled" {
+		return affected
+	}
+	add := func(sub string, c concept, q *quantity) {
+		if q == nil || q.Value == nil {
+			return
+		}
+		for _, cd := range c.Coding {
+			key := cd.System + "|" + cd.Code
+			if !ix.checked[key] {
+				continue
+			}
+			v, err := q.Value.Float64()
+			if err != nil {
+				return
+			}
+			r := &Result{Ref: ref, Encounter: j.Encounter.Reference, Code: key, Unit: q.Code, Value: v}
+			ix.obs[ref+sub] = r
+			ix.enc(r.Encounter).obs[ref+sub] = r
+			affected = append(affected, r.Encounter)
+			return
+		}
+	}
+	add("", j.Code, j.ValueQuantity)
+	for i, c := range j.Component {
+		add("#"+string(rune('a'+i)), c.Code, c.ValueQuantity)
+	}
+	return affected
+}
+
+func (ix *Index) addPatient(ref string, body []byte) []string {
+	var j patientJSON
+	if body == nil || json.Unmarshal(body, &j) != nil {
+		delete(ix.patients, ref)
+	} else {
+		p := &Patient{Ref: ref, Gender: j.Gender}
+		p.Birth, p.hasBirth = parseTime(j.BirthDate, nil)
+		p.Deceased, p.hasDead = parseTime(j.Deceased, nil)
+		ix.patients[ref] = p
+	}
+	var out []string
+	for r := range ix.byPatient[ref] {
+		out = append(out, r)
+	}
+	return out
+}
+
+func (ix *Index) addRole(ref string, body []byte) {
+	if old, ok := ix.roleOf[ref]; ok {
+		delete(ix.roleOf, ref)
+		ix.roles[old.practitioner] = nil
+		for _, r := range ix.roleOf {
+			if r.practitioner == old.practitioner {
+				ix.roles[old.practitioner] = append(ix.roles[old.practitioner], r.codes...)
+			}
+		}
+	}
+	var j roleJSON
+	if body == nil || json.Unmarshal(body, &j) != nil || (j.Active != nil && !*j.Active) {
+		return
+	}
+	rec := roleRec{practitioner: j.Practitioner.Reference}
+	for _, c := range j.Code {
+		for _, cd := range c.Coding {
+			rec.codes = append(rec.codes, cd.Code)
+		}
+	}
+	ix.roleOf[ref] = rec
+	ix.roles[rec.practitioner] = append(ix.roles[rec.practitioner], rec.codes...)
+}
+
+// Encounters returns the references of every indexed encounter, sorted.
+func (ix *Index) Encounters() []string {
+	out := make([]string, 0, len(ix.encounters))
+	for r := range ix.encounters {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
