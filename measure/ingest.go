@@ -1,0 +1,400 @@
+package measure
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/custodian-him/custodian/store"
+)
+
+// Types are the resource types the record projects; others are ignored.
+var Types = []string{"Patient", "Encounter", "Condition", "Procedure", "Claim", "Observation"}
+
+// Observation codes kept (LOINC): HbA1c and blood pressure.
+var (
+	HbA1cCodes      = []string{"4548-4", "4549-2", "17856-6", "17855-8"}
+	BPPanelCodes    = []string{"85354-9", "55284-4"}
+	SystolicCode    = "8480-6"
+	DiastolicCode   = "8462-4"
+	keptObservation = func() map[string]bool {
+		m := map[string]bool{SystolicCode: true}
+		for _, c := range append(append([]string{}, HbA1cCodes...), BPPanelCodes...) {
+			m[c] = true
+		}
+		return m
+	}()
+)
+
+// change is one parsed version waiting to be applied.
+type change struct {
+	typ, id string
+	version int64
+	deleted bool
+	v       any // *patientJSON, *encounterJSON, … (nil for a delete or an ignored resource)
+}
+
+// Put applies one version of a resource (the body as stored). Versions
+// older than the one held are ignored. EINVALID if body is not JSON.
+func (r *Record) Put(typ, id string, version int64, body []byte) error {
+	c, err := parse(typ, id, version, body)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.applyPending()
+	r.apply(c)
+	r.mu.Unlock()
+	return nil
+}
+
+// Delete removes a resource from the record.
+func (r *Record) Delete(typ, id string, version int64) {
+	r.mu.Lock()
+	r.applyPending()
+	r.apply(change{typ: typ, id: id, version: version, deleted: true})
+	r.mu.Unlock()
+}
+
+// Watcher returns the store.Watcher that keeps the record current: it
+// parses the new versions in the writer's goroutine and applies them at
+// once if no evaluation holds the record, or queues them for the next
+// evaluation or write otherwise, so a write never waits for a long
+// evaluation.
+func (r *Record) Watcher() store.Watcher {
+	return func(_ context.Context, versions []*store.Resource) {
+		var cs []change
+		for _, v := range versions {
+			if !projected(v.Type) {
+				continue
+			}
+			if v.Deleted {
+				cs = append(cs, change{typ: v.Type, id: v.ID, version: v.VersionID, deleted: true})
+				continue
+			}
+			c, err := parse(v.Type, v.ID, v.VersionID, v.Body)
+			if err != nil {
+				continue // the store accepted it, so it is JSON; nothing to project otherwise
+			}
+			cs = append(cs, c)
+		}
+		if len(cs) == 0 {
+			return
+		}
+		r.pend.Lock()
+		r.pending = append(r.pending, cs...)
+		r.pend.Unlock()
+		if r.mu.TryLock() {
+			r.applyPending()
+			r.mu.Unlock()
+		}
+	}
+}
+
+func projected(typ string) bool {
+	switch typ {
+	case "Patient", "Encounter", "Condition", "Procedure", "Claim", "Observation":
+		return true
+	}
+	return false
+}
+
+// applyPending applies the queued changes; r.mu must be held for writing.
+func (r *Record) applyPending() {
+	r.pend.Lock()
+	cs := r.pending
+	r.pending = nil
+	r.pend.Unlock()
+	for _, c := range cs {
+		r.apply(c)
+	}
+}
+
+// Source streams the current resources of a store.
+type Source interface {
+	// Scan calls fn for every current resource of the given types.
+	Scan(ctx context.Context, types []string, fn func(typ, id string, version int64, body []byte) error) error
+}
+
+// Load reads every projected resource from src into the record. Register
+// Watcher on the store first so that nothing written during the scan is
+// missed (versions are compared, so the order does not matter).
+func (r *Record) Load(ctx context.Context, src Source) error {
+	const batch = 2048
+	ch := make(chan []change, 4)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		buf := make([]change, 0, batch)
+		errc <- src.Scan(ctx, Types, func(typ, id string, version int64, body []byte) error {
+			if !projected(typ) {
+				return nil
+			}
+			c, err := parse(typ, id, version, body)
+			if err != nil {
+				return fmt.Errorf("measure: %s/%s: %w", typ, id, err)
+			}
+			buf = append(buf, c)
+			if len(buf) == batch {
+				select {
+				case ch <- buf:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				buf = make([]change, 0, batch)
+			}
+			return nil
+		})
+		if len(buf) > 0 {
+			ch <- buf
+		}
+	}()
+	for cs := range ch {
+		r.mu.Lock()
+		for _, c := range cs {
+			r.apply(c)
+		}
+		r.mu.Unlock()
+	}
+	return <-errc
+}
+
+// BackendSource scans a store backend that can list its current
+// resources in row order (store.Reindexer: the SQL backend does), in
+// read snapshots of Batch resources.
+type BackendSource struct {
+	Backend interface {
+		Read(ctx context.Context, fn func(store.Reader) error) error
+	}
+	Batch int
+}
+
+// Scan implements Source.
+func (s BackendSource) Scan(ctx context.Context, types []string, fn func(typ, id string, version int64, body []byte) error) error {
+	want := map[string]bool{}
+	for _, t := range types {
+		want[t] = true
+	}
+	n := s.Batch
+	if n <= 0 {
+		n = 5000
+	}
+	var after int64
+	for {
+		var rs []*store.Resource
+		var rids []int64
+		err := s.Backend.Read(ctx, func(rd store.Reader) error {
+			ri, ok := rd.(store.Reindexer)
+			if !ok {
+				return fmt.Errorf("measure: this store cannot list its resources")
+			}
+			var err error
+			rs, rids, err = ri.ScanCurrent(ctx, after, n)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if len(rs) == 0 {
+			return nil
+		}
+		for _, r := range rs {
+			if want[r.Type] {
+				if err := fn(r.Type, r.ID, r.VersionID, r.Body); err != nil {
+					return err
+				}
+			}
+		}
+		after = rids[len(rids)-1]
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// The JSON shapes read: only the elements used.
+type (
+	coding struct {
+		System  string `json:"system"`
+		Code    string `json:"code"`
+		Display string `json:"display"`
+	}
+	concept struct {
+		Coding []coding `json:"coding"`
+		Text   string   `json:"text"`
+	}
+	reference struct {
+		Reference string `json:"reference"`
+	}
+	period struct {
+		Start string `json:"start"`
+		End   string `json:"end"`
+	}
+	quantity struct {
+		Value *json.Number `json:"value"`
+		Unit  string       `json:"unit"`
+		Code  string       `json:"code"`
+	}
+	patientJSON struct {
+		Gender           string `json:"gender"`
+		BirthDate        string `json:"birthDate"`
+		DeceasedBoolean  *bool  `json:"deceasedBoolean"`
+		DeceasedDateTime string `json:"deceasedDateTime"`
+		Active           *bool  `json:"active"`
+	}
+	encounterJSON struct {
+		Status          string    `json:"status"`
+		Class           coding    `json:"class"`
+		Period          period    `json:"period"`
+		Subject         reference `json:"subject"`
+		Priority        concept   `json:"priority"`
+		ServiceType     concept   `json:"serviceType"`
+		Hospitalization struct {
+			DischargeDisposition concept `json:"dischargeDisposition"`
+			AdmitSource          concept `json:"admitSource"`
+		} `json:"hospitalization"`
+		Participant []struct {
+			Type       []concept `json:"type"`
+			Individual reference `json:"individual"`
+		} `json:"participant"`
+		Diagnosis []struct {
+			Condition reference `json:"condition"`
+			Rank      int       `json:"rank"`
+		} `json:"diagnosis"`
+	}
+	conditionJSON struct {
+		Subject            reference `json:"subject"`
+		Encounter          reference `json:"encounter"`
+		Code               concept   `json:"code"`
+		Category           []concept `json:"category"`
+		VerificationStatus concept   `json:"verificationStatus"`
+		OnsetDateTime      string    `json:"onsetDateTime"`
+		OnsetPeriod        period    `json:"onsetPeriod"`
+		RecordedDate       string    `json:"recordedDate"`
+	}
+	procedureJSON struct {
+		Status            string    `json:"status"`
+		Subject           reference `json:"subject"`
+		Encounter         reference `json:"encounter"`
+		Code              concept   `json:"code"`
+		PerformedDateTime string    `json:"performedDateTime"`
+		PerformedPeriod   period    `json:"performedPeriod"`
+	}
+	claimJSON struct {
+		Status    string    `json:"status"`
+		Patient   reference `json:"patient"`
+		Diagnosis []struct {
+			Sequence    int       `json:"sequence"`
+			Code        concept   `json:"diagnosisCodeableConcept"`
+			Type        []concept `json:"type"`
+			OnAdmission concept   `json:"onAdmission"`
+		} `json:"diagnosis"`
+		Procedure []struct {
+			Sequence int     `json:"sequence"`
+			Code     concept `json:"procedureCodeableConcept"`
+		} `json:"procedure"`
+		Item []struct {
+			Encounter []reference `json:"encounter"`
+		} `json:"item"`
+	}
+	observationJSON struct {
+		Status            string    `json:"status"`
+		Subject           reference `json:"subject"`
+		Code              concept   `json:"code"`
+		EffectiveDateTime string    `json:"effectiveDateTime"`
+		EffectivePeriod   period    `json:"effectivePeriod"`
+		ValueQuantity     quantity  `json:"valueQuantity"`
+		Component         []struct {
+			Code          concept  `json:"code"`
+			ValueQuantity quantity `json:"valueQuantity"`
+		} `json:"component"`
+	}
+)
+
+func (c concept) code(system string) string {
+	for _, cd := range c.Coding {
+		if system == "" || cd.System == system {
+			return cd.Code
+		}
+	}
+	return ""
+}
+
+func (c concept) hasCode(code string) bool {
+	for _, cd := range c.Coding {
+		if cd.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// refID returns the id of a "Type/id" reference to typ ("" otherwise).
+func refID(r reference, typ string) string {
+	s := r.Reference
+	if len(s) > len(typ)+1 && s[:len(typ)] == typ && s[len(typ)] == '/' {
+		return s[len(typ)+1:]
+	}
+	return ""
+}
+
+func (q quantity) number() (float64, bool) {
+	if q.Value == nil {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(*q.Value), 64)
+	return f, err == nil
+}
+
+// parse reads a version into its change; a resource of a projected type
+// that the record keeps nothing of (an Observation of another code) gets a
+// change with no value, which removes an earlier kept version.
+func parse(typ, id string, version int64, body []byte) (change, error) {
+	c := change{typ: typ, id: id, version: version}
+	var v any
+	switch typ {
+	case "Patient":
+		v = &patientJSON{}
+	case "Encounter":
+		v = &encounterJSON{}
+	case "Condition":
+		v = &conditionJSON{}
+	case "Procedure":
+		v = &procedureJSON{}
+	case "Claim":
+		v = &claimJSON{}
+	case "Observation":
+		if !mentionsKeptCode(body) {
+			return c, nil
+		}
+		v = &observationJSON{}
+	default:
+		return c, nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return c, err
+	}
+	c.v = v
+	return c, nil
+}
+
+// mentionsKeptCode is a quick look for the kept LOINC codes, so that the
+// many other observations are not decoded at all.
+func mentionsKeptCode(body []byte) bool {
+	for _, q := range keptQuoted {
+		if bytes.Contains(body, q) {
+			return true
+		}
+	}
+	return false
+}
+
+var keptQuoted = func() [][]byte {
+	var out [][]byte
+	for code := range keptObservation {
+		out = append(out, []byte(`"`+code+`"`))
+	}
+	return out
+}()

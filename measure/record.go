@@ -1,0 +1,269 @@
+package measure
+
+import (
+	"slices"
+	"sync"
+)
+
+// Record is a compact in-memory projection of what measures and
+// registries read from the health record: patients (birth date, sex,
+// death), encounters (class, dates, discharge disposition, service,
+// attending, diagnoses in sequence), diagnoses (ICD-10-CM, with
+// present-on-admission from a coded Claim when one exists), ICD-10-PCS
+// procedures, and the laboratory results and vital signs the measures use
+// (HbA1c, blood pressure). It is built by one streaming pass (Load) and
+// kept current by a store.Watcher (Watcher), so evaluating a measure reads
+// memory, not the database.
+//
+// Resources are linked by id, whatever order they arrive in: a Condition
+// may come before its Encounter. Each entry keeps its version so that an
+// older version arriving late (a scan racing a write) never replaces a
+// newer one.
+type Record struct {
+	mu sync.RWMutex
+
+	patients   map[string]*Patient
+	encounters map[string]*Encounter
+	conditions map[string]*Condition
+	procedures map[string]*Procedure
+	claims     map[string]*Claim
+	obs        map[string]*Observation
+
+	pend    sync.Mutex
+	pending []change
+	intern  map[string]string
+}
+
+// NewRecord returns an empty record.
+func NewRecord() *Record {
+	return &Record{
+		patients:   map[string]*Patient{},
+		encounters: map[string]*Encounter{},
+		conditions: map[string]*Condition{},
+		procedures: map[string]*Procedure{},
+		claims:     map[string]*Claim{},
+		obs:        map[string]*Observation{},
+		intern:     map[string]string{},
+	}
+}
+
+// Patient is a person's registration with what measures need of it.
+type Patient struct {
+	ID      string
+	Known   bool // the Patient resource itself has been seen
+	Birth   Day  // noDay when unknown
+	Sex     string
+	Death   Day // noDay when alive (or unknown)
+	Died    bool
+	Active  bool
+	version int64
+
+	Encounters []*Encounter
+	Conditions []*Condition
+	Obs        []*Observation
+}
+
+// Encounter is a visit or stay.
+type Encounter struct {
+	ID      string
+	Patient *Patient
+	Known   bool
+	// Class is the v3 ActCode class: IMP (inpatient), EMER, AMB, …
+	Class, Status         string
+	Start, End            Day
+	StartTime, EndTime    string // as written, for ordering within a day
+	Disposition, Priority string
+	AdmitSource           string
+	Service               string // serviceType (display, else code)
+	Attending             string // Practitioner reference of the ATND participant
+	// DxRefs are the Condition ids of Encounter.diagnosis in order (by
+	// rank where given): the first is the principal (or first-listed).
+	DxRefs     []string
+	Procedures []*Procedure
+	Claim      *Claim
+	version    int64
+}
+
+// Condition is a diagnosis or problem-list entry.
+type Condition struct {
+	ID        string
+	Patient   *Patient
+	Encounter string // Encounter id, "" for a problem-list item
+	System    string
+	Code      string
+	Onset     Day // onset, else recorded date
+	Problem   bool
+	version   int64
+}
+
+// Procedure is a coded procedure.
+type Procedure struct {
+	ID        string
+	Patient   *Patient
+	Encounter *Encounter
+	System    string
+	Code      string
+	Date      Day
+	version   int64
+}
+
+// Claim is the coded claim of a stay: its diagnoses in sequence with
+// present-on-admission, and its procedures.
+type Claim struct {
+	ID         string
+	Encounter  *Encounter
+	Diagnoses  []Dx
+	Procedures []string
+	version    int64
+}
+
+// Dx is a coded diagnosis with its present-on-admission indicator ("Y",
+// "N", "U", "W", or "" when none was reported).
+type Dx struct {
+	Code string
+	POA  string
+}
+
+// Observation is a laboratory result or vital sign the measures use.
+type Observation struct {
+	ID      string
+	Patient *Patient
+	// Code is the LOINC code (the panel's for blood pressure).
+	Code       string
+	Date       Day
+	Time       string
+	Value      float64 // the result (systolic for blood pressure)
+	Diastolic  float64
+	HasValue   bool
+	HasDiastol bool
+	Unit       string
+	version    int64
+}
+
+// Diagnoses returns the stay's diagnoses in sequence, principal first: the
+// coded claim's if there is one, otherwise the Conditions of
+// Encounter.diagnosis (without POA). Call with the record read-locked (as
+// evaluation does).
+func (r *Record) Diagnoses(e *Encounter) []Dx {
+	if e.Claim != nil && len(e.Claim.Diagnoses) > 0 {
+		return e.Claim.Diagnoses
+	}
+	out := make([]Dx, 0, len(e.DxRefs))
+	for _, id := range e.DxRefs {
+		if c := r.conditions[id]; c != nil && c.Code != "" {
+			out = append(out, Dx{Code: c.Code})
+		}
+	}
+	return out
+}
+
+// Principal returns the stay's principal (first-listed) diagnosis code.
+func (r *Record) Principal(e *Encounter) string {
+	if e.Claim != nil && len(e.Claim.Diagnoses) > 0 {
+		return e.Claim.Diagnoses[0].Code
+	}
+	for _, id := range e.DxRefs {
+		if c := r.conditions[id]; c != nil && c.Code != "" {
+			return c.Code
+		}
+	}
+	return ""
+}
+
+// ProcedureCodes returns the stay's procedure codes: the claim's if any,
+// else those of the Procedures done in the encounter.
+func (r *Record) ProcedureCodes(e *Encounter) []string {
+	if e.Claim != nil && len(e.Claim.Procedures) > 0 {
+		return e.Claim.Procedures
+	}
+	out := make([]string, 0, len(e.Procedures))
+	for _, p := range e.Procedures {
+		out = append(out, p.Code)
+	}
+	return out
+}
+
+// View runs fn with the record read-locked, after applying every change
+// waiting. fn must not keep the record's entries after it returns.
+func (r *Record) View(fn func(v *View) error) error {
+	r.mu.Lock()
+	r.applyPending()
+	r.mu.Unlock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return fn(&View{r: r})
+}
+
+// View is a read-locked record.
+type View struct{ r *Record }
+
+// Patients calls fn for each patient known from a Patient resource, in no
+// particular order, until fn returns false.
+func (v *View) Patients(fn func(p *Patient) bool) {
+	for _, p := range v.r.patients {
+		if p.Known && !fn(p) {
+			return
+		}
+	}
+}
+
+// Patient returns the patient with id (nil if unknown).
+func (v *View) Patient(id string) *Patient {
+	if p := v.r.patients[id]; p != nil && p.Known {
+		return p
+	}
+	return nil
+}
+
+// Record returns the record viewed (for its code look-ups).
+func (v *View) Record() *Record { return v.r }
+
+// Counts returns how many entries of each kind the record holds.
+func (r *Record) Counts() map[string]int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	n := 0
+	for _, p := range r.patients {
+		if p.Known {
+			n++
+		}
+	}
+	return map[string]int{"Patient": n, "Encounter": len(r.encounters), "Condition": len(r.conditions),
+		"Procedure": len(r.procedures), "Claim": len(r.claims), "Observation": len(r.obs)}
+}
+
+func (r *Record) patient(id string) *Patient {
+	p := r.patients[id]
+	if p == nil {
+		p = &Patient{ID: id, Birth: noDay, Death: noDay}
+		r.patients[id] = p
+	}
+	return p
+}
+
+func (r *Record) encounter(id string) *Encounter {
+	e := r.encounters[id]
+	if e == nil {
+		e = &Encounter{ID: id, Start: noDay, End: noDay}
+		r.encounters[id] = e
+	}
+	return e
+}
+
+func (r *Record) str(s string) string {
+	if v, ok := r.intern[s]; ok {
+		return v
+	}
+	r.intern[s] = s
+	return s
+}
+
+func remove[T comparable](list []T, x T) []T {
+	if i := slices.Index(list, x); i >= 0 {
+		list[i] = list[len(list)-1]
+		var zero T
+		list[len(list)-1] = zero
+		return list[:len(list)-1]
+	}
+	return list
+}
