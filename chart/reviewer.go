@@ -1,0 +1,373 @@
+package chart
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/store"
+)
+
+// Store is what the reviewer needs of the record store (*store.Store).
+type Store interface {
+	Search(ctx context.Context, q *store.Query) (*store.SearchPage, error)
+	Read(ctx context.Context, typ, id string) (*store.Resource, error)
+	PutBatch(ctx context.Context, resources []map[string]any) ([]store.BatchResult, error)
+}
+
+// Reviewer keeps chart deficiencies current: it holds the record's index
+// and the Tasks it wrote, evaluates encounters as writes arrive (Watcher)
+// or over a date range (Review), and writes Task changes through the store
+// as the system actor, so each change is a new, audited version.
+type Reviewer struct {
+	Store Store
+	// Now is the clock (tests set it).
+	Now func() time.Time
+	// Codes, when set, checks codes are valid on the date of service
+	// (the code-validity rule); the codeset package provides it.
+	Codes CodeValidator
+	// Delay is how long Run gathers writes before evaluating them, so a
+	// burst of writes to one record makes one evaluation (default 1s).
+	Delay  time.Duration
+	Logger *slog.Logger
+
+	mu      sync.Mutex
+	rules   *RuleSet
+	ix      *Index
+	tasks   map[string]*taskRec            // by key
+	byEnc   map[string]map[string]*taskRec // encounter → key → task
+	dirty   map[string]bool
+	all     bool
+	wake    chan struct{}
+	loaded  bool
+	pending bool
+}
+
+// NewReviewer returns a reviewer over st with the default rules; Load
+// reads the site's rules and the record.
+func NewReviewer(st Store) *Reviewer {
+	rs := DefaultRules()
+	return &Reviewer{Store: st, Now: time.Now, Delay: time.Second, rules: rs, ix: NewIndex(rs),
+		tasks: map[string]*taskRec{}, byEnc: map[string]map[string]*taskRec{}, dirty: map[string]bool{},
+		wake: make(chan struct{}, 1)}
+}
+
+// system returns ctx acting as Custodian itself.
+func system(ctx context.Context) context.Context {
+	return custodian.NewContextWithActor(ctx, custodian.SystemActor())
+}
+
+// Rules returns the active rule set.
+func (rv *Reviewer) Rules() *RuleSet {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return rv.rules
+}
+
+// Load reads the active rule set (the Library RulesLibraryID, or the
+// defaults when there is none), indexes every resource the rules read and
+// the Tasks already written. Call it once, before the watcher is used.
+func (rv *Reviewer) Load(ctx context.Context) error {
+	ctx = system(ctx)
+	rs, err := rv.storedRules(ctx)
+	if err != nil {
+		return err
+	}
+	ix := NewIndex(rs)
+	for _, typ := range Types {
+		err := rv.scan(ctx, typ, func(r *store.Resource) { ix.Add(r.Type, r.ID, r.Body) })
+		if err != nil {
+			return err
+		}
+	}
+	tasks := map[string]*taskRec{}
+	byEnc := map[string]map[string]*taskRec{}
+	err = rv.scan(ctx, "Task", func(r *store.Resource) {
+		if t, ok := fromTask(r.Body); ok {
+			tasks[t.D.Key] = t
+			addTask(byEnc, t)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	rv.mu.Lock()
+	rv.rules, rv.ix, rv.tasks, rv.byEnc, rv.loaded = rs, ix, tasks, byEnc, true
+	rv.mu.Unlock()
+	return nil
+}
+
+func addTask(byEnc map[string]map[string]*taskRec, t *taskRec) {
+	m := byEnc[t.D.Encounter]
+	if m == nil {
+		m = map[string]*taskRec{}
+		byEnc[t.D.Encounter] = m
+	}
+	m[t.D.Key] = t
+}
+
+// storedRules reads the site's rule set from the store.
+func (rv *Reviewer) storedRules(ctx context.Context) (*RuleSet, error) {
+	r, err := rv.Store.Read(ctx, "Library", RulesLibraryID)
+	switch {
+	case custodian.ErrorCode(err) == custodian.ENOTFOUND || custodian.ErrorCode(err) == custodian.EGONE:
+		return DefaultRules(), nil
+	case err != nil:
+		return nil, err
+	}
+	return RulesFromLibrary(r.Body)
+}
+
+// scan calls fn for every current resource of typ, a page at a time.
+func (rv *Reviewer) scan(ctx context.Context, typ string, fn func(*store.Resource)) error {
+	cursor := ""
+	for {
+		p, err := rv.Store.Search(ctx, &store.Query{Types: []string{typ}, Count: 1000, Cursor: cursor, Text: "chart review: " + typ})
+		if err != nil {
+			return err
+		}
+		for _, r := range p.Resources {
+			fn(r)
+		}
+		if p.Next == "" {
+			return nil
+		}
+		cursor = p.Next
+	}
+}
+
+// SetRules makes rs the site's rule set: it is stored as a new version of
+// the Library RulesLibraryID (so the change is versioned and audited) and
+// every encounter is evaluated again at the next Sync.
+func (rv *Reviewer) SetRules(ctx context.Context, rs *RuleSet) error {
+	if err := rs.check(); err != nil {
+		return err
+	}
+	res, err := rv.Store.PutBatch(system(ctx), []map[string]any{rs.Library()})
+	if err != nil {
+		return err
+	}
+	if res[0].Err != nil {
+		return res[0].Err
+	}
+	return rv.Load(ctx) // the index keeps what the rules read, so it is rebuilt
+}
+
+// Watcher returns the store.Watcher that keeps the index current and
+// queues the encounters each write affects for evaluation (Run or Sync
+// evaluates them and writes the Tasks). It does no I/O.
+func (rv *Reviewer) Watcher() store.Watcher {
+	return func(ctx context.Context, versions []*store.Resource) {
+		relevant := false
+		for _, v := range versions {
+			if v.Type != "Task" {
+				relevant = true
+				break
+			}
+		}
+		if !relevant {
+			return
+		}
+		rv.mu.Lock()
+		for _, v := range versions {
+			if v.Type == "Library" && v.ID == RulesLibraryID && !v.Deleted {
+				if rs, err := RulesFromLibrary(v.Body); err == nil {
+					rv.rules, rv.all = rs, true
+				}
+				continue
+			}
+			body := v.Body
+			if v.Deleted {
+				body = nil
+			}
+			affected, all := rv.ix.Add(v.Type, v.ID, body)
+			rv.all = rv.all || all
+			for _, e := range affected {
+				if e != "" {
+					rv.dirty[e] = true
+				}
+			}
+		}
+		queued := len(rv.dirty) > 0 || rv.all
+		rv.mu.Unlock()
+		if queued {
+			select {
+			case rv.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// Run evaluates queued encounters and writes their Tasks until ctx ends,
+// waiting Delay after the first queued write to gather a burst.
+func (rv *Reviewer) Run(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-rv.wake:
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(rv.Delay):
+		}
+		if _, err := rv.Sync(ctx); err != nil && rv.Logger != nil {
+			rv.Logger.Error("chart review", "err", err)
+		}
+	}
+}
+
+// Summary says what an evaluation did.
+type Summary struct {
+	Encounters int `json:"encounters"`
+	// Open and Late count the deficiencies found: open ones, and breaches
+	// already ended (a note filed late).
+	Open   int            `json:"open"`
+	Late   int            `json:"late"`
+	ByKind map[string]int `json:"byKind"`
+	// Task changes written.
+	Created  int `json:"created"`
+	Reopened int `json:"reopened"`
+	Updated  int `json:"updated"`
+	Closed   int `json:"closed"`
+	// Records with an open deficiency past the completion limit.
+	Delinquent int `json:"delinquent"`
+}
+
+// Sync evaluates the encounters queued by the watcher and writes their
+// Tasks now.
+func (rv *Reviewer) Sync(ctx context.Context) (*Summary, error) {
+	rv.mu.Lock()
+	var refs []string
+	if rv.all {
+		refs = rv.ix.Encounters()
+		for e := range rv.byEnc {
+			if rv.ix.encounters[e] == nil {
+				refs = append(refs, e)
+			}
+		}
+	} else {
+		for e := range rv.dirty {
+			refs = append(refs, e)
+		}
+		sort.Strings(refs)
+	}
+	rv.dirty, rv.all = map[string]bool{}, false
+	rv.mu.Unlock()
+	return rv.evaluate(ctx, refs)
+}
+
+// Review evaluates every encounter that ended in [from, to) (and those
+// still in progress that began before to) and writes their Tasks.
+func (rv *Reviewer) Review(ctx context.Context, from, to time.Time) (*Summary, error) {
+	rv.mu.Lock()
+	var refs []string
+	for ref, e := range rv.ix.encounters {
+		if e.Discharged() && !e.End.Before(from) && e.End.Before(to) || !e.Discharged() && e.Start.Before(to) {
+			refs = append(refs, ref)
+		}
+	}
+	rv.mu.Unlock()
+	sort.Strings(refs)
+	return rv.evaluate(ctx, refs)
+}
+
+// evaluate runs the rules over refs and writes the Task changes.
+func (rv *Reviewer) evaluate(ctx context.Context, refs []string) (*Summary, error) {
+	now := rv.Now()
+	sum := &Summary{ByKind: map[string]int{}}
+	type change struct {
+		rec  *taskRec
+		body map[string]any
+	}
+	var changes []change
+	rv.mu.Lock()
+	rs := rv.rules
+	limit := rs.recordLimit()
+	for _, ref := range refs {
+		e := rv.ix.encounters[ref]
+		defs := rv.ix.Evaluate(rs, ref, now, rv.Codes)
+		if e != nil {
+			sum.Encounters++
+		}
+		seen := map[string]bool{}
+		delinquent := false
+		for _, d := range defs {
+			seen[d.Key] = true
+			sum.ByKind[d.Kind]++
+			status := StatusCompleted
+			if d.Open {
+				status = StatusRequested
+				sum.Open++
+				delinquent = delinquent || (e.Discharged() && now.After(e.End.Add(limit)))
+			} else {
+				sum.Late++
+			}
+			old := rv.tasks[d.Key]
+			authored := now
+			switch {
+			case old == nil:
+				sum.Created++
+			case same(old, d, status):
+				continue
+			case old.Status != StatusRequested && status == StatusRequested:
+				sum.Reopened++
+				authored = old.Authored
+			default:
+				sum.Updated++
+				authored = old.Authored
+			}
+			rec := &taskRec{ID: TaskID(d.Key), Status: status, Authored: authored, D: d}
+			changes = append(changes, change{rec, toTask(d, status, authored)})
+		}
+		if delinquent {
+			sum.Delinquent++
+		}
+		for key, old := range rv.byEnc[ref] {
+			if seen[key] || old.Status != StatusRequested {
+				continue
+			}
+			d := *old.D
+			d.Open, d.Cleared = false, now
+			status := StatusCompleted
+			if r := rs.Rule(d.Rule); e == nil || r == nil || !r.applies(e.Class) {
+				status = StatusCancelled
+			}
+			sum.Closed++
+			rec := &taskRec{ID: old.ID, Status: status, Authored: old.Authored, D: &d}
+			changes = append(changes, change{rec, toTask(&d, status, old.Authored)})
+		}
+	}
+	rv.mu.Unlock()
+	// Written outside the lock: the store tells the watcher of these writes.
+	const batch = 500
+	var errs []error
+	for i := 0; i < len(changes); i += batch {
+		part := changes[i:min(i+batch, len(changes))]
+		bodies := make([]map[string]any, len(part))
+		for j, c := range part {
+			bodies[j] = c.body
+		}
+		res, err := rv.Store.PutBatch(system(ctx), bodies)
+		if err != nil {
+			return sum, err
+		}
+		rv.mu.Lock()
+		for j, c := range part {
+			if res[j].Err != nil {
+				errs = append(errs, res[j].Err)
+				continue
+			}
+			rv.tasks[c.rec.D.Key] = c.rec
+			addTask(rv.byEnc, c.rec)
+		}
+		rv.mu.Unlock()
+	}
+	return sum, errors.Join(errs...)
+}
