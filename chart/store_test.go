@@ -183,3 +183,5 @@ func storedTasks(t testing.TB, st *store.Store) map[string]*chart.Deficiency {
 		cursor = p.Next
 	}
 }
+
+func custodianCode(err error) string { return custodian.ErrorCode(err) }
