@@ -2,6 +2,7 @@ package drg
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custodian-him/custodian"
@@ -56,6 +57,14 @@ type Options struct {
 // Grouper groups claims. It is safe for concurrent use.
 type Grouper struct {
 	pool sync.Pool
+	// last remembers the version named by the latest Options.Version, so
+	// a run of claims with one version looks it up once.
+	last atomic.Pointer[namedTable]
+}
+
+type namedTable struct {
+	name string
+	t    *table
 }
 
 // New returns a grouper. Tables are read on first use of each version.
@@ -85,23 +94,32 @@ func (g *Grouper) Group(c *Claim, opt Options) (*Result, error) {
 // GroupInto groups one claim into r, reusing it; without Explain it does not
 // allocate.
 func (g *Grouper) GroupInto(c *Claim, opt Options, r *Result) error {
-	var v Version
-	var err error
-	switch {
-	case opt.Version != "":
-		v, err = LookupVersion(opt.Version)
-	case !opt.DischargeDate.IsZero():
-		v, err = VersionFor(opt.DischargeDate)
-	default:
-		v, err = LookupVersion(CurrentVersion)
+	name := opt.Version
+	if name == "" && opt.DischargeDate.IsZero() {
+		name = CurrentVersion
 	}
-	if err != nil {
-		return err
+	var t *table
+	if l := g.last.Load(); l != nil && name != "" && l.name == name {
+		t = l.t
+	} else {
+		var v Version
+		var err error
+		if name != "" {
+			v, err = LookupVersion(name)
+		} else {
+			v, err = VersionFor(opt.DischargeDate)
+		}
+		if err != nil {
+			return err
+		}
+		if t, err = loadTable(v); err != nil {
+			return err
+		}
+		if name != "" {
+			g.last.Store(&namedTable{name, t})
+		}
 	}
-	t, err := loadTable(v)
-	if err != nil {
-		return err
-	}
+	v := t.version
 	if len(c.SDx) > MaxCodes || len(c.Procedures) > MaxCodes {
 		return custodian.Errorf(custodian.EINVALID, "a claim carries at most %d secondary diagnoses and %d procedures", MaxCodes, MaxCodes)
 	}
@@ -149,7 +167,7 @@ func (s *state) run(t *table, c *Claim, on time.Time, r *Result) {
 	sp := &t.special
 	// The principal diagnosis.
 	s.pdx = -1
-	if i, ok := t.dx[c.PDx.Code]; ok {
+	if i, ok := t.dxIdx.get(c.PDx.Code); ok {
 		s.pdx = i
 	}
 	var pdx *dxInfo
@@ -194,7 +212,7 @@ func (s *state) run(t *table, c *Claim, on time.Time, r *Result) {
 	allIncident := pdx != nil && pdx.flags&fIncident != 0
 	for i, d := range c.SDx {
 		st := sdxState{idx: -1, poa: d.POA}
-		if j, ok := t.dx[d.Code]; ok {
+		if j, ok := t.dxIdx.get(d.Code); ok {
 			st.idx = j
 		}
 		if d.Code == c.PDx.Code {
@@ -231,7 +249,7 @@ func (s *state) run(t *table, c *Claim, on time.Time, r *Result) {
 	var bilat uint8
 	var vessels, drugStents, otherStents, singleFusion, antSectX, postFuse, fusionCtr, sglAnt, sglPost1 int
 	for _, p := range c.Procedures {
-		i, ok := t.pr[p]
+		i, ok := t.prIdx.get(p)
 		if !ok {
 			s.prs = append(s.prs, -1)
 			continue

@@ -169,9 +169,11 @@ type table struct {
 	version  Version
 	attrIDs  map[string]uint16
 	attrName []string
-	dx       map[string]int32
+	dx       map[string]int32 // while loading; then dxIdx
+	dxIdx    *codeIndex
 	dxs      []dxInfo
 	pr       map[string]int32
+	prIdx    *codeIndex
 	prs      []prInfo
 	mdcs     [30][]*formula
 	supps    [][]uint16 // suppression attribute lists; 0 is the empty list
@@ -539,6 +541,18 @@ func parseTable(v Version, raw []byte, excl map[int32][]string) (*table, error) 
 		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 		t.excl[id] = l
 	}
+	t.dxIdx, t.prIdx = newCodeIndex(len(t.dxs)), newCodeIndex(len(t.prs))
+	for c, i := range t.dx {
+		if !t.dxIdx.put(c, i) {
+			return nil, fmt.Errorf("%s: diagnosis code %q is not 1 to 7 letters and digits", v.file, c)
+		}
+	}
+	for c, i := range t.pr {
+		if !t.prIdx.put(c, i) {
+			return nil, fmt.Errorf("%s: procedure code %q is not 1 to 7 letters and digits", v.file, c)
+		}
+	}
+	t.pr, t.dx = nil, nil
 	if len(t.attrName) > maxAttrs {
 		return nil, fmt.Errorf("%s: %d attribute names, more than %d", v.file, len(t.attrName), maxAttrs)
 	}
