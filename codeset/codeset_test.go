@@ -78,9 +78,9 @@ func TestCounts(t *testing.T) {
 func TestParseSystem(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]codeset.SystemID{
-		"http://hl7.org/fhir/sid/icd-10-cm":        codeset.ICD10CM,
-		"icd10cm":                                  codeset.ICD10CM,
-		"ICD-10-PCS":                               codeset.ICD10PCS,
+		"http://hl7.org/fhir/sid/icd-10-cm": codeset.ICD10CM,
+		"icd10cm":                           codeset.ICD10CM,
+		"ICD-10-PCS":                        codeset.ICD10PCS,
 		"http://www.cms.gov/Medicare/Coding/ICD10": codeset.ICD10PCS,
 		"urn:oid:2.16.840.1.113883.6.90":           codeset.ICD10CM,
 	} {

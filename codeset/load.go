@@ -21,8 +21,9 @@ func parse(gz []byte) (*CodeSystem, error) {
 		return nil, err
 	}
 	text := string(raw)
-	cs := &CodeSystem{index: map[string]int32{}}
-	cs.concepts = make([]Concept, 0, strings.Count(text, "\nC\t"))
+	n := strings.Count(text, "\nC\t")
+	cs := &CodeSystem{index: make(map[string]int32, n)}
+	cs.concepts = make([]Concept, 0, n)
 	blockOf := map[string]int16{}
 	var notes *[]Note
 	var from string

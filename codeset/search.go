@@ -247,7 +247,7 @@ func buildIndex(cs *CodeSystem, skip func(c *Concept, kind uint8, text string) b
 		ix.byLen[l] = append(ix.byLen[l], int32(id))
 	}
 	ix.scratch.New = func() any {
-		s := &scratch{slot: make([]int32, len(ix.docs)), best: make([]int32, len(cs.concepts))}
+		s := &scratch{slot: make([]int32, len(ix.docs)), best: make([]int32, len(cs.concepts)), said: make([]bool, len(ix.words))}
 		for i := range s.slot {
 			s.slot[i] = -1
 		}
@@ -279,6 +279,7 @@ type scratch struct {
 	states []docState
 	best   []int32 // concept → index in cands, -1
 	cands  []Hit
+	said   []bool // token → matched by the query being scored
 }
 
 // plan turns query text into positions; it also reports whether the text
@@ -324,7 +325,7 @@ func (ix *searchIndex) plan(words []string) []position {
 			if len(p.alts) > 0 {
 				p.weight = sum / float32(len(p.alts))
 			} else {
-				p.weight = 3 // a word nothing matches still counts against every match
+				p.weight = 1 // a word nothing matches still counts against every match
 			}
 		}
 		ps = append(ps, p)
@@ -351,19 +352,31 @@ func (ix *searchIndex) search(text string, on Date, keep func(*Concept) bool) []
 			}
 		}
 	}
-	ix.defaults(s, on)
-	out := make([]Hit, 0, len(s.cands))
+	// Keep the hits within reach of the best, rank them, and let the
+	// headers near the top lead to their default codes.
+	top := 0.0
 	for _, h := range s.cands {
-		if keep(h.Concept) {
+		top = max(top, h.Score)
+	}
+	out := make([]Hit, 0, 64)
+	for _, h := range s.cands {
+		if h.Score >= top*0.5 {
 			out = append(out, h)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return better(out[i], out[j], on) })
+	out = ix.defaults(s, out, on)
+	kept := out[:0]
+	for _, h := range out {
+		if keep(h.Concept) {
+			kept = append(kept, h)
 		}
 	}
 	for i := range s.cands {
 		s.best[s.cands[i].Concept.index()] = -1
 	}
 	s.cands = s.cands[:0]
-	sort.Slice(out, func(i, j int) bool { return better(out[i], out[j], on) })
-	return out
+	return kept
 }
 
 func (c *Concept) index() int32 { return c.cs.index[c.code] }
@@ -414,14 +427,27 @@ func (ix *searchIndex) score(s *scratch, ps []position, on Date) {
 		}
 	}
 	diabetesDefault := ix.diabetesDefault(ps)
-	var free []int32 // document words taken as said
+	// said marks the vocabulary the query matches (and the words taken as
+	// said: the type 2 diabetes default)
+	var marked []int32
+	for _, p := range ps {
+		marked = append(marked, p.alts...)
+	}
 	if diabetesDefault {
 		for _, w := range []string{"type", "2", "mellitus"} {
 			if id, ok := ix.vocab[w]; ok {
-				free = append(free, id)
+				marked = append(marked, id)
 			}
 		}
 	}
+	for _, id := range marked {
+		s.said[id] = true
+	}
+	defer func() {
+		for _, id := range marked {
+			s.said[id] = false
+		}
+	}()
 	for i := range s.states {
 		st := &s.states[i]
 		s.slot[st.doc] = -1
@@ -437,7 +463,7 @@ func (ix *searchIndex) score(s *scratch, ps []position, on Date) {
 		var reqW, reqGot float32
 		for _, t := range d.req {
 			reqW += ix.idf[t]
-			if matches(ps, t) || slices.Contains(free, t) {
+			if s.said[t] {
 				reqGot += ix.idf[t]
 			}
 		}
@@ -470,15 +496,6 @@ func (ix *searchIndex) score(s *scratch, ps []position, on Date) {
 	s.states = s.states[:0]
 }
 
-func matches(ps []position, t int32) bool {
-	for _, p := range ps {
-		if slices.Contains(p.alts, t) {
-			return true
-		}
-	}
-	return false
-}
-
 // diabetesDefault reports whether the query names diabetes without its
 // type: the Alphabetic Index then defaults to type 2 (E11), per the
 // ICD-10-CM guidelines (I.C.4.a.2).
@@ -507,10 +524,11 @@ func (ix *searchIndex) diabetesDefault(ps []position) bool {
 // with the code the category defaults to — the 7th character A (initial
 // encounter) where one is required, otherwise its unspecified code (.9 or
 // the one titled "unspecified").
-func (ix *searchIndex) defaults(s *scratch, on Date) {
-	n := len(s.cands)
-	for i := 0; i < n; i++ {
-		h := s.cands[i]
+func (ix *searchIndex) defaults(s *scratch, hits []Hit, on Date) []Hit {
+	const reach = 50
+	changed := false
+	for i := 0; i < min(len(hits), reach); i++ {
+		h := hits[i]
 		if !h.Concept.Header() {
 			continue
 		}
@@ -519,16 +537,26 @@ func (ix *searchIndex) defaults(s *scratch, on Date) {
 			continue
 		}
 		score := h.Score + 0.001
-		ci := d.index()
-		if bi := s.best[ci]; bi >= 0 {
-			if s.cands[bi].Score < score {
-				s.cands[bi].Score, s.cands[bi].Matched, s.cands[bi].How = score, h.Matched, "default"
-			}
+		changed = true
+		if bi := s.best[d.index()]; bi >= 0 && s.cands[bi].Score >= score {
 			continue
 		}
-		s.best[ci] = int32(len(s.cands))
-		s.cands = append(s.cands, Hit{Concept: d, Score: score, Matched: h.Matched, How: "default"})
+		found := false
+		for j := range hits {
+			if hits[j].Concept == d {
+				hits[j].Score, hits[j].Matched, hits[j].How = score, h.Matched, "default"
+				found = true
+				break
+			}
+		}
+		if !found {
+			hits = append(hits, Hit{Concept: d, Score: score, Matched: h.Matched, How: "default"})
+		}
 	}
+	if changed {
+		sort.SliceStable(hits, func(i, j int) bool { return better(hits[i], hits[j], on) })
+	}
+	return hits
 }
 
 // defaultCode returns the reportable code a header defaults to on the
