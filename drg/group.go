@@ -56,6 +56,10 @@ type Options struct {
 
 // Grouper groups claims. It is safe for concurrent use.
 type Grouper struct {
+	// Weights is the site's Table 5, if one was loaded (nil: none); the
+	// grouper itself does not use it, its callers show it beside the DRG.
+	Weights *Weights
+
 	pool sync.Pool
 	// last remembers the version named by the latest Options.Version, so
 	// a run of claims with one version looks it up once.
