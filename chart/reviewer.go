@@ -278,6 +278,30 @@ func (rv *Reviewer) Review(ctx context.Context, from, to time.Time) (*Summary, e
 	return rv.evaluate(ctx, refs)
 }
 
+// ReviewDays is Review for the encounters discharged on the calendar days
+// from to to (inclusive, YYYY-MM-DD) in the hospital's time zone (the
+// rule set's, or each admission's own offset), and those in progress.
+func (rv *Reviewer) ReviewDays(ctx context.Context, from, to string) (*Summary, error) {
+	rv.mu.Lock()
+	var refs []string
+	for ref, e := range rv.ix.encounters {
+		loc := rv.rules.loc
+		if loc == nil {
+			loc = e.Zone
+		}
+		if !e.Discharged() {
+			refs = append(refs, ref)
+			continue
+		}
+		if d := e.End.In(loc).Format(time.DateOnly); d >= from && d <= to {
+			refs = append(refs, ref)
+		}
+	}
+	rv.mu.Unlock()
+	sort.Strings(refs)
+	return rv.evaluate(ctx, refs)
+}
+
 // evaluate runs the rules over refs and writes the Task changes.
 func (rv *Reviewer) evaluate(ctx context.Context, refs []string) (*Summary, error) {
 	now := rv.Now()

@@ -147,6 +147,38 @@ func TestReviewThroughStore(t *testing.T) {
 	}
 	score(t, facts, found)
 
+	// The queues and reports agree with the review.
+	q := rv.Queue(chart.QueueFilter{})
+	if len(q) != sum.Open {
+		t.Errorf("queue has %d items, review found %d open", len(q), sum.Open)
+	}
+	open, delinquent := 0, 0
+	for _, x := range rv.Tallies() {
+		open += x.Open
+		delinquent += x.Delinquent
+		for _, it := range rv.ClinicianList(x.Owner) {
+			if x.Owner != "" && it.Owner != x.Owner {
+				t.Errorf("%s's list has %s's item %s", x.Owner, it.Owner, it.Key)
+			}
+		}
+	}
+	if open != sum.Open || delinquent == 0 {
+		t.Errorf("tallies: %d open, %d delinquent; review found %d open", open, delinquent, sum.Open)
+	}
+	for i := 1; i < len(q); i++ {
+		if q[i].Since.Before(q[i-1].Since) {
+			t.Errorf("queue not oldest first at %d", i)
+		}
+	}
+	months := rv.Delinquency(synthAsOf.AddDate(-3, 0, 0), synthAsOf.AddDate(0, 0, -1), nil)
+	discharges := 0
+	for _, m := range months {
+		discharges += m.Discharges
+	}
+	if len(months) < 36 || discharges != sum.Encounters || months[len(months)-2].Delinquent == 0 {
+		t.Errorf("delinquency: %d months, %d discharges (review: %d stays), last months %+v %+v", len(months), discharges, sum.Encounters, months[len(months)-2], months[len(months)-1])
+	}
+
 	// A second review changes nothing.
 	sum, err = rv.Review(context.Background(), time.Time{}, synthAsOf)
 	if err != nil {
