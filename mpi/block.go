@@ -45,6 +45,15 @@ func blockKeys(e *entry, out []uint64) []uint64 {
 	put := func(h keyHash) { out = append(out, uint64(h)) }
 	if e.ssn != "" {
 		put(newKey('S').add(e.ssn))
+		// The identifier with one digit left out, each digit in turn, with
+		// the house number: a mistyped or transposed digit still shares a
+		// key. (Alone these keys would pair too many strangers where
+		// identifiers are dense.)
+		if len(e.ssn) >= 6 && len(e.ssn) <= 12 && e.number != "" {
+			for i := range len(e.ssn) {
+				put(newKey('s').add(e.ssn[:i]).add(e.ssn[i+1:]).add(e.number))
+			}
+		}
 	}
 	for _, p := range e.phones {
 		put(newKey('P').add(p))
@@ -58,6 +67,9 @@ func blockKeys(e *entry, out []uint64) []uint64 {
 		}
 		if e.givenDM != "" {
 			put(newKey('G').add(e.dob).add(e.givenDM))
+		}
+		if e.number != "" {
+			put(newKey('H').add(e.dob).add(e.number))
 		}
 		if e.postcode != "" {
 			lo, hi := min(e.month, e.day), max(e.month, e.day)

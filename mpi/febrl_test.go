@@ -81,8 +81,8 @@ func TestFEBRL(t *testing.T) {
 		minBlock  float64
 	}{
 		{"febrl1", 1000, 500, 0.99, 0.995},
-		{"febrl2", 5000, 1934, 0.99, 0.995},
-		{"febrl3", 5000, 6538, 0.99, 0.995},
+		{"febrl2", 5000, 1934, 0.99, 0.99},
+		{"febrl3", 5000, 6538, 0.99, 0.99},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

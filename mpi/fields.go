@@ -122,6 +122,9 @@ func cmpGiven(a, b *entry) int {
 		return 1
 	}
 	s := max(JaroWinkler(a.first, b.first), JaroWinkler(a.given, b.given))
+	if s < 0.92 {
+		s = max(s, nicknameSimilarity(a.first, b.first), nicknameSimilarity(b.first, a.first))
+	}
 	switch {
 	case s >= 0.92:
 		return 2
@@ -129,6 +132,8 @@ func cmpGiven(a, b *entry) int {
 		return 3
 	case (len(a.first) == 1 || len(b.first) == 1) && a.first[0] == b.first[0]:
 		return 3 // an initial
+	case a.first == b.middle || b.first == a.middle:
+		return 3 // registered under the middle name
 	}
 	return 4
 }
@@ -171,7 +176,7 @@ func cmpBirth(a, b *entry) int {
 		if a.month == b.month && a.day == b.day && (a.year-b.year == 1 || b.year-a.year == 1) {
 			return 1
 		}
-		if a.year == b.year && (a.month == b.month || a.day == b.day) {
+		if a.year == b.year && (a.month == b.month || a.day == b.day) || DamerauLevenshtein(a.dob, b.dob) <= 2 {
 			return 2
 		}
 		return 3

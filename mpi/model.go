@@ -305,6 +305,14 @@ func estimateU(es []entry, samples int, seed uint64) [numFields][]float64 {
 	return u
 }
 
+// maxDifferent caps m of the "different" level of the fields that tell
+// people apart. It is the one piece of prior knowledge the fit uses (no
+// labels): one person's records rarely carry two plainly different
+// birth dates, sexes, SSNs or first names. Without it EM may take a
+// cluster of look-alike different people (twins, a household) for the
+// matches, since they agree on everything else.
+var maxDifferent = map[int]float64{fGiven: 0.05, fBirth: 0.05, fSex: 0.02, fSSN: 0.02}
+
 // fitEM estimates m and the match share lambda by expectation
 // maximisation over the comparison vectors of the candidate pairs (with
 // their counts), u held fixed. No labels are used.
@@ -384,6 +392,7 @@ func fitEM(patterns map[vector]int, u [numFields][]float64) (m [numFields][]floa
 				change = max(change, math.Abs(nv-m[f][l]))
 				m[f][l] = nv
 			}
+			capDifferent(m[f], maxDifferent[f])
 		}
 		nl := min(max(matches/total, 1e-6), 1-1e-6)
 		change = max(change, math.Abs(nl-lambda))
@@ -393,6 +402,20 @@ func fitEM(patterns map[vector]int, u [numFields][]float64) (m [numFields][]floa
 		}
 	}
 	return m, lambda, rounds
+}
+
+// capDifferent lowers the last level of m to at most c (if c > 0) and
+// scales the other levels up to keep the sum at 1.
+func capDifferent(m []float64, c float64) {
+	last := len(m) - 1
+	if c <= 0 || m[last] <= c {
+		return
+	}
+	scale := (1 - c) / (1 - m[last])
+	for l := range last {
+		m[l] *= scale
+	}
+	m[last] = c
 }
 
 // newModel builds a model from its probabilities.

@@ -112,6 +112,48 @@ virginia: ginny
 walter: walt wally
 william: bill will billy willy liam
 zachary: zach zack
+jeffrey: jeff
+geoffrey: geoff jeff
+raymond: ray
+albert: al bert bertie
+stanley: stan
+jacqueline: jackie jacqui
+theresa: terry tess tessa
+teresa: terry tess
+terence: terry
+carolyn: carol carrie
+caroline: carol carrie
+amanda: mandy manda
+natalie: nat
+penelope: penny
+margot: maggie
+alexis: lexi alex
+harriet: hattie
+josephine: jo josie
+joanne: jo
+lucille: lucy
+marjorie: marge margie
+mary: molly polly mae
+sarah: sally sadie
+helen: nell
+ellen: nell
+jerome: jerry
+jeremy: jerry
+louise: lou
+jacob: jake
+randall: randy
+randolph: randy
+rodney: rod
+roger: rog
+russell: russ
+dennis: denny
+gordon: gordie
+howard: howie
+kristen: kris
+kristina: kris tina
+leslie: les
+cameron: cam
+timothy: tim timmy
 `
 
 // nicknames maps every listed name, formal or familiar, to the formal
@@ -131,6 +173,29 @@ var nicknames = func() map[string][]string {
 	}
 	return m
 }()
+
+// variants maps a formal name to itself and its familiar forms.
+var variants = func() map[string][]string {
+	m := map[string][]string{}
+	for n, formals := range nicknames {
+		for _, f := range formals {
+			m[f] = append(m[f], n)
+		}
+	}
+	return m
+}()
+
+// nicknameSimilarity is the best Jaro-Winkler similarity between a and
+// any form of b's formal names: a mistyped nickname still resembles one.
+func nicknameSimilarity(a, b string) float64 {
+	best := 0.0
+	for _, f := range nicknames[b] {
+		for _, v := range variants[f] {
+			best = max(best, JaroWinkler(a, v))
+		}
+	}
+	return best
+}
 
 // canonicalGiven is the formal name a given name stands for (the first
 // listed when several), or the name itself.

@@ -35,6 +35,7 @@ type Record struct {
 type entry struct {
 	id                   string
 	given, first, family string // given: all given names compacted; first: first given name
+	middle               string // first middle name
 	canon                string // formal name of first
 	givenDM, familyDM    string
 	givenDM2, familyDM2  string
@@ -65,6 +66,11 @@ func newEntry(r *Record) entry {
 	e.given = compact(given)
 	e.first, _, _ = strings.Cut(given, " ")
 	e.family = compact(family)
+	middle, _ := normName(r.Middle)
+	e.middle, _, _ = strings.Cut(middle, " ")
+	if _, rest, ok := strings.Cut(given, " "); ok && e.middle == "" {
+		e.middle, _, _ = strings.Cut(rest, " ")
+	}
 	e.canon = canonicalGiven(e.first)
 	e.givenDM, e.givenDM2 = DoubleMetaphone(e.canon)
 	e.familyDM, e.familyDM2 = DoubleMetaphone(e.family)
