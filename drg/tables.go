@@ -169,10 +169,8 @@ type table struct {
 	version  Version
 	attrIDs  map[string]uint16
 	attrName []string
-	dx       map[string]int32 // while loading; then dxIdx
 	dxIdx    *codeIndex
 	dxs      []dxInfo
-	pr       map[string]int32
 	prIdx    *codeIndex
 	prs      []prInfo
 	mdcs     [30][]*formula
@@ -296,7 +294,8 @@ var sigTraumaSites = [8]string{"sthead", "stchest", "stabdom", "stkidney", "stur
 var bilateralSites = map[string]uint8{"righthip": 1, "lefthip": 2, "leftknee": 4, "rightknee": 8, "leftankle": 16, "rightankle": 32}
 
 func parseTable(v Version, raw []byte, excl map[int32][]string) (*table, error) {
-	t := &table{version: v, attrIDs: map[string]uint16{}, dx: map[string]int32{}, pr: map[string]int32{},
+	t := &table{version: v, attrIDs: map[string]uint16{},
+		dxIdx: newCodeIndex(bytes.Count(raw, []byte("\nD\t")) + 1), prIdx: newCodeIndex(bytes.Count(raw, []byte("\nP\t")) + 1),
 		drgDesc: map[int]string{}, drgMS: map[int]string{}, mdcDesc: map[int]string{}, excl: map[int32][]int32{}}
 	sp := &t.special
 	for i, s := range sigTraumaSites {
@@ -322,13 +321,29 @@ func parseTable(v Version, raw []byte, excl map[int32][]string) (*table, error) 
 	sevCache := map[string][]uint16{}
 	var forms []*formula
 	var hacLines [][]string
-	for line := range bytes.SplitSeq(raw, []byte{'\n'}) {
+	t.dxs = make([]dxInfo, 0, len(t.dxIdx.keys)/2)
+	t.prs = make([]prInfo, 0, len(t.prIdx.keys)/2)
+	// One string for the whole file: codes and texts are substrings of it.
+	text := string(raw)
+	var fields [10]string
+	for line := range strings.SplitSeq(text, "\n") {
 		if len(line) == 0 {
 			continue
 		}
-		f := strings.Split(string(line), "\t")
-		need := map[string]int{"F": 10, "D": 9, "P": 4, "N": 3, "M": 3, "H": 4, "S": 4}[f[0]]
-		if need == 0 || len(f) != need {
+		n := splitTab(line, fields[:])
+		f := fields[:n]
+		need := 0
+		switch f[0] {
+		case "F":
+			need = 10
+		case "D":
+			need = 9
+		case "P", "H", "S":
+			need = 4
+		case "N", "M":
+			need = 3
+		}
+		if need == 0 || n != need {
 			return nil, fmt.Errorf("%s: bad line %q", v.file, line)
 		}
 		switch f[0] {
@@ -417,7 +432,9 @@ func parseTable(v Version, raw []byte, excl map[int32][]string) (*table, error) 
 					}
 				}
 			}
-			t.dx[d.code] = int32(len(t.dxs))
+			if !t.dxIdx.put(d.code, int32(len(t.dxs))) {
+				return nil, fmt.Errorf("%s: diagnosis code %q is not 1 to 7 letters and digits", v.file, d.code)
+			}
 			t.dxs = append(t.dxs, d)
 		case "P":
 			p := prInfo{code: f[1], attrs: t.attrList(cache, f[2], f[3])}
@@ -455,7 +472,9 @@ func parseTable(v Version, raw []byte, excl map[int32][]string) (*table, error) 
 				}
 			}
 			p.stent = stent
-			t.pr[p.code] = int32(len(t.prs))
+			if !t.prIdx.put(p.code, int32(len(t.prs))) {
+				return nil, fmt.Errorf("%s: procedure code %q is not 1 to 7 letters and digits", v.file, p.code)
+			}
 			t.prs = append(t.prs, p)
 		case "N":
 			n, err := strconv.Atoi(f[1])
@@ -470,7 +489,7 @@ func parseTable(v Version, raw []byte, excl map[int32][]string) (*table, error) 
 			}
 			t.mdcDesc[n] = f[2]
 		case "H":
-			hacLines = append(hacLines, f)
+			hacLines = append(hacLines, append([]string(nil), f...))
 		case "S":
 			n, err := strconv.Atoi(f[1])
 			if err != nil {
@@ -534,29 +553,34 @@ func parseTable(v Version, raw []byte, excl map[int32][]string) (*table, error) 
 	for id, codes := range excl {
 		var l []int32
 		for _, c := range codes {
-			if i, ok := t.dx[c]; ok {
+			if i, ok := t.dxIdx.get(c); ok {
 				l = append(l, i)
 			}
 		}
 		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 		t.excl[id] = l
 	}
-	t.dxIdx, t.prIdx = newCodeIndex(len(t.dxs)), newCodeIndex(len(t.prs))
-	for c, i := range t.dx {
-		if !t.dxIdx.put(c, i) {
-			return nil, fmt.Errorf("%s: diagnosis code %q is not 1 to 7 letters and digits", v.file, c)
-		}
-	}
-	for c, i := range t.pr {
-		if !t.prIdx.put(c, i) {
-			return nil, fmt.Errorf("%s: procedure code %q is not 1 to 7 letters and digits", v.file, c)
-		}
-	}
-	t.pr, t.dx = nil, nil
 	if len(t.attrName) > maxAttrs {
 		return nil, fmt.Errorf("%s: %d attribute names, more than %d", v.file, len(t.attrName), maxAttrs)
 	}
 	return t, nil
+}
+
+// splitTab splits line at tabs into out, returning the number of fields
+// (the last one keeps any surplus).
+func splitTab(line string, out []string) int {
+	n := 0
+	for n < len(out)-1 {
+		i := strings.IndexByte(line, '\t')
+		if i < 0 {
+			break
+		}
+		out[n] = line[:i]
+		line = line[i+1:]
+		n++
+	}
+	out[n] = line
+	return n + 1
 }
 
 func containsAttr(l []uint16, a uint16) bool {
