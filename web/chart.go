@@ -58,6 +58,8 @@ type chartData struct {
 	// Truncated names the sections that hold more than a page shows.
 	Truncated []string
 	SeesAudit bool
+	// GlassOpened is set right after the user broke the glass.
+	GlassOpened bool
 	// diag holds each encounter's diagnoses until linkDiagnoses.
 	diag map[string][]string
 }
@@ -72,7 +74,8 @@ func (h *Handler) chart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := &chartData{Patient: ph, SeesAudit: h.Allowed(custodian.ActorFromContext(ctx), "AuditEvent", "search") == nil}
+	d := &chartData{Patient: ph, SeesAudit: h.Allowed(custodian.ActorFromContext(ctx), "AuditEvent", "search") == nil,
+		GlassOpened: r.URL.Query().Get("glass") == "open"}
 	parts := []struct {
 		typ, label string
 		extra      url.Values
@@ -240,7 +243,7 @@ func (d *chartData) labs(rs []map[string]any) {
 		lv.Chart.Unit = lv.Unit
 		if len(numeric) >= 2 {
 			rg, has := ranges[key]
-			c := Chart{ID: lv.Chart.ID, Title: lv.Chart.Title, Points: numeric}
+			c := Chart{ID: lv.Chart.ID, Title: lv.Chart.Title, Points: numeric, W: 420}
 			trendChart(&c, rg[0], rg[1], has)
 			lv.Chart.SVG = c.SVG
 		}

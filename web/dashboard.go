@@ -187,7 +187,7 @@ func (h *Handler) auditAlerts(ctx context.Context, today time.Time, d *dashboard
 		if len(entries) == auditScan {
 			short = append(short, strings.ToLower(k.title[:1])+k.title[1:]+" (since "+entries[len(entries)-1].Time.UTC().Format("2006-01-02 15:04")+" UTC)")
 		}
-		c := Chart{ID: k.id, Title: k.title + ", last 14 days", Unit: "entries"}
+		c := Chart{ID: k.id, Title: k.title + ", last 14 days", Unit: "entries", W: 420}
 		for i, n := range perDay {
 			day := since.AddDate(0, 0, i)
 			c.Points = append(c.Points, Point{Label: day.Format("01-02"), Value: n, When: day})

@@ -8,10 +8,12 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -84,7 +86,7 @@ func newEnv(tb testing.TB, patients int) *env {
 			tb.Fatal(err)
 		}
 	}
-	h := &web.Handler{Records: st}
+	h := &web.Handler{Records: st, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	auth := &httpauth.Handler{Service: acc, Home: "/"}
 	e.srv = httptest.NewServer(auth.Wrap(h))
 	tb.Cleanup(e.srv.Close)
@@ -123,16 +125,25 @@ func (e *env) load(n int) {
 			e.t.Fatalf("loading the generated hospital: %v", r.Err)
 		}
 	}
-	// The first generated patient with a note.
+	// The patient with the fullest record (synth names a person's
+	// resources "<patient id>-<kind><n>") who has a note.
+	size := map[string]int{}
+	for _, id := range col.IDs {
+		if p, _, ok := strings.Cut(id, "-"); ok {
+			size[p]++
+		}
+	}
+	best := -1
 	for i, body := range col.Bodies {
 		if col.Types[i] != "Patient" {
 			continue
 		}
 		p, _ := store.Decode(body)
 		id := p["id"].(string)
-		if docs[id] == "" {
+		if docs[id] == "" || size[id] <= best {
 			continue
 		}
+		best = size[id]
 		e.patient, e.doc = id, docs[id]
 		name := p["name"].([]any)[0].(map[string]any)
 		e.family = name["family"].(string)
@@ -142,7 +153,6 @@ func (e *env) load(n int) {
 				e.mrn = m["value"].(string)
 			}
 		}
-		break
 	}
 	if e.patient == "" {
 		e.t.Fatal("the generated hospital has no patient with a note")

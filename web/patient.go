@@ -198,6 +198,6 @@ func (h *Handler) breakGlass(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Records.BreakGlass(r.Context(), id, reason, time.Hour); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/patients/"+id, http.StatusSeeOther)
+	http.Redirect(w, r, "/patients/"+id+"?glass=open", http.StatusSeeOther)
 	return nil
 }

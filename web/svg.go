@@ -19,6 +19,9 @@ type Chart struct {
 	Unit   string
 	Points []Point
 	SVG    template.HTML
+	// W is the width the chart is drawn for, in CSS pixels (640 if 0), so
+	// its text stays readable in a narrow card.
+	W int
 }
 
 // Point is one bar or one measurement.
@@ -33,7 +36,6 @@ type Point struct {
 }
 
 const (
-	chartW   = 640
 	chartH   = 200
 	padLeft  = 44
 	padRight = 12
@@ -69,16 +71,17 @@ func fmtNum(v float64) string {
 func barChart(c *Chart) {
 	var b strings.Builder
 	svgOpen(&b, c)
+	chartW := c.width()
 	maxV := 0.0
 	for _, p := range c.Points {
 		maxV = math.Max(maxV, p.Value)
 	}
-	top := niceMax(maxV)
+	top := math.Max(2, niceMax(maxV)) // counts: whole-number grid lines
 	plotW, plotH := float64(chartW-padLeft-padRight), float64(chartH-padTop-padBot)
-	axes(&b, 0, top, plotH)
+	axes(&b, chartW, 0, top, plotH)
 	n := len(c.Points)
 	if n == 0 {
-		b.WriteString(`<text x="320" y="100" text-anchor="middle" class="muted">No data</text></svg>`)
+		fmt.Fprintf(&b, `<text x="%d" y="100" text-anchor="middle" class="muted">No data</text></svg>`, chartW/2)
 		c.SVG = template.HTML(b.String())
 		return
 	}
@@ -102,13 +105,21 @@ func barChart(c *Chart) {
 	c.SVG = template.HTML(b.String())
 }
 
+func (c *Chart) width() int {
+	if c.W == 0 {
+		return 640
+	}
+	return c.W
+}
+
 func svgOpen(b *strings.Builder, c *Chart) {
+	chartW := c.width()
 	fmt.Fprintf(b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t" focusable="false"><title id="%s-t">%s</title>`,
 		chartW, chartH, c.ID, c.ID, html.EscapeString(c.Title+" (the numbers are in the table below)"))
 }
 
 // axes draws the value axis from lo to hi with three grid lines.
-func axes(b *strings.Builder, lo, hi, plotH float64) {
+func axes(b *strings.Builder, chartW int, lo, hi, plotH float64) {
 	for i := 0; i <= 2; i++ {
 		v := lo + (hi-lo)*float64(i)/2
 		y := padTop + plotH - plotH*float64(i)/2
@@ -122,6 +133,7 @@ func axes(b *strings.Builder, lo, hi, plotH float64) {
 func trendChart(c *Chart, low, high float64, hasRange bool) {
 	var b strings.Builder
 	svgOpen(&b, c)
+	chartW := c.width()
 	if len(c.Points) == 0 {
 		b.WriteString(`</svg>`)
 		c.SVG = template.HTML(b.String())
@@ -147,7 +159,7 @@ func trendChart(c *Chart, low, high float64, hasRange bool) {
 	}
 	lo, hi = lo-span*0.1, hi+span*0.1
 	plotW, plotH := float64(chartW-padLeft-padRight), float64(chartH-padTop-padBot)
-	axes(&b, lo, hi, plotH)
+	axes(&b, chartW, lo, hi, plotH)
 	y := func(v float64) float64 { return padTop + plotH - (v-lo)/(hi-lo)*plotH }
 	dt := t1.Sub(t0).Seconds()
 	x := func(t time.Time) float64 {
@@ -208,6 +220,7 @@ func timelineStrip(id string, encs []encounterView) template.HTML {
 		}
 	}
 	const rowH = 26
+	const chartW = 1200
 	h := padTop + len(rows)*rowH + 24
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart timeline" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t" focusable="false"><title id="%s-t">Encounters over time by class (listed in the table below)</title>`, chartW, h, id, id)

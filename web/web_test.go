@@ -148,7 +148,22 @@ func TestPagesAndAuthorization(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(body, "Available when the coding module is installed") {
 			t.Errorf("the director's dashboard: %d", resp.StatusCode)
 		}
+		if resp, body := rita.postCSRF("/patients/"+e.patient+"/break-glass", url.Values{"reason": {"too short"}}); resp.StatusCode != 400 {
+			t.Errorf("break-the-glass with a short reason: %d, want 400\n%s", resp.StatusCode, body)
+		}
+		if resp, body := rita.postCSRF("/patients/"+e.patient+"/break-glass", url.Values{"reason": {"Emergency: unresponsive in the ED"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("break-the-glass: %d, want 303\n%s", resp.StatusCode, body)
+		}
 		paula := e.signIn("paula")
+		if resp, body := paula.get("/audit/break-glass"); resp.StatusCode != 200 || !strings.Contains(body, "Emergency: unresponsive in the ED") {
+			t.Errorf("the break-the-glass review: %d, shows the reason: %v\n%s", resp.StatusCode, strings.Contains(body, "Emergency: unresponsive"), body)
+		}
+		if resp, body := paula.get("/dashboard"); resp.StatusCode != 200 || !strings.Contains(body, "Break-the-glass per day") {
+			t.Errorf("the privacy officer's dashboard: %d, has the alerts: %v", resp.StatusCode, strings.Contains(body, "Break-the-glass per day"))
+		}
+		if resp, body := paula.get("/patients/" + e.patient + "/access"); resp.StatusCode != 200 || !strings.Contains(body, "rita") {
+			t.Errorf("the access report: %d, names rita: %v", resp.StatusCode, strings.Contains(body, "rita"))
+		}
 		if resp, _ := paula.get("/"); resp.Header.Get("Location") != "/audit/break-glass" {
 			t.Errorf("the privacy officer lands on %q", resp.Header.Get("Location"))
 		}
