@@ -335,7 +335,7 @@ func (s *state) run(t *table, c *Claim, on time.Time, r *Result) {
 		return
 	}
 	// HACs.
-	ungroupable := s.hacs(c)
+	ungroupable := s.hacs()
 	if ungroupable {
 		r.Final = Grouping{DRG: 999, Return: HACMissingOnePOA, MedSurg: "NONE"}
 		r.HACStatus = HACUngroupable
@@ -498,11 +498,13 @@ func severityUsed(nodes []node, i int32, c *sets, sev Severity) bool {
 	return false
 }
 
-// hacs evaluates the HAC criteria of each secondary diagnosis on a HAC
-// list; it reports a HAC-list code without a usable POA indicator, which
-// makes the final grouping ungroupable.
-func (s *state) hacs(c *Claim) bool {
-	ungroupable := false
+// hacs evaluates the HAC criteria of each secondary diagnosis on a HAC list
+// that was not present on admission. It reports whether the final grouping
+// is ungroupable: a HAC's criteria were met and a HAC-list code on the claim
+// has no usable POA indicator (1, or none).
+func (s *state) hacs() bool {
+	invalidPOA := false // a HAC-list code evaluated without a usable POA
+	hac6Direct := false // HAC 6 met by a code not on the CAUTI "show" list
 	for i := range s.sdx {
 		d := &s.sdx[i]
 		d.hacMet, d.hacAny = 0, false
@@ -513,6 +515,9 @@ func (s *state) hacs(c *Claim) bool {
 		if x.hacs == 0 || d.poa == 'Y' || d.poa == 'W' || d.excluded {
 			continue
 		}
+		if d.poa == '1' || d.poa == '0' {
+			invalidPOA = true
+		}
 		for n := 1; n <= 14; n++ {
 			if x.hacs&(1<<n) == 0 || s.t.hacs[n] == nil {
 				continue
@@ -520,13 +525,26 @@ func (s *state) hacs(c *Claim) bool {
 			h := s.t.hacs[n]
 			if eval(h.nodes, h.root, &s.sets, NonCC) {
 				d.hacMet |= 1 << n
+				if n == 6 && x.flags&fHAC6Show == 0 {
+					hac6Direct = true
+				}
 			}
 		}
-		if d.hacMet != 0 {
-			if d.poa == '1' || d.poa == '0' {
-				ungroupable = true
-			}
-			d.hacAny = true
+	}
+	ungroupable := false
+	for i := range s.sdx {
+		d := &s.sdx[i]
+		if !hac6Direct && d.idx >= 0 && s.t.dxs[d.idx].flags&fHAC6Show != 0 {
+			// A code on the show list counts for HAC 6 only beside a
+			// catheter-associated infection code that met it.
+			d.hacMet &^= 1 << 6
+		}
+		if d.hacMet == 0 {
+			continue
+		}
+		d.hacAny = true
+		if d.poa == '1' || d.poa == '0' || d.hacMet&^(1<<6) != 0 && invalidPOA {
+			ungroupable = true
 		}
 	}
 	return ungroupable
