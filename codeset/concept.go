@@ -11,6 +11,7 @@ type Concept struct {
 	code     string
 	title    string
 	edition  string // the edition the title comes from ("2025", "2021", "" if none)
+	self     int32  // the concept's position in its system
 	parent   int32
 	children []int32
 	block    int16 // ICD-10-CM block, -1 if none

@@ -3,6 +3,7 @@ package codeset
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strconv"
@@ -16,13 +17,18 @@ func parse(gz []byte) (*CodeSystem, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
+	// The gzip trailer holds the uncompressed size: read into a buffer of
+	// that size once, and keep it as the string every field points into.
+	var b strings.Builder
+	if len(gz) >= 4 {
+		b.Grow(int(binary.LittleEndian.Uint32(gz[len(gz)-4:])))
+	}
+	if _, err := io.Copy(&b, zr); err != nil {
 		return nil, err
 	}
-	text := string(raw)
+	text := b.String()
 	n := strings.Count(text, "\nC\t")
-	cs := &CodeSystem{index: make(map[string]int32, n)}
+	cs := &CodeSystem{}
 	cs.concepts = make([]Concept, 0, n)
 	blockOf := map[string]int16{}
 	var notes *[]Note
@@ -95,12 +101,11 @@ func parse(gz []byte) (*CodeSystem, error) {
 			if err := bad(3); err != nil {
 				return nil, err
 			}
-			if _, dup := cs.index[f[0]]; dup {
-				return nil, fmt.Errorf("line %d: code %s twice", lineNo, f[0])
+			if last >= 0 && cs.concepts[last].code >= f[0] {
+				return nil, fmt.Errorf("line %d: code %s out of order", lineNo, f[0])
 			}
-			cs.concepts = append(cs.concepts, Concept{cs: cs, code: f[0], title: f[1], edition: f[2], parent: -1, block: -1})
+			cs.concepts = append(cs.concepts, Concept{cs: cs, code: f[0], title: f[1], edition: f[2], parent: -1, block: -1, self: int32(len(cs.concepts))})
 			last = len(cs.concepts) - 1
-			cs.index[f[0]] = int32(last)
 			notes, from = &cs.concepts[last].notes, f[0]
 		case "N":
 			if err := bad(2); err != nil {

@@ -379,7 +379,7 @@ func (ix *searchIndex) search(text string, on Date, keep func(*Concept) bool) []
 	return kept
 }
 
-func (c *Concept) index() int32 { return c.cs.index[c.code] }
+func (c *Concept) index() int32 { return c.self }
 
 func better(a, b Hit, on Date) bool {
 	if a.Score != b.Score {

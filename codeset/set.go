@@ -3,6 +3,7 @@ package codeset
 import (
 	"embed"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -192,7 +193,8 @@ func (cs *CodeSystem) Len() int { return len(cs.concepts) }
 // Concept returns the concept whose code (without a dot, upper case) is
 // exactly code.
 func (cs *CodeSystem) Concept(code string) (*Concept, bool) {
-	i, ok := cs.index[code]
+	// the concepts are in code order
+	i, ok := slices.BinarySearchFunc(cs.concepts, code, func(c Concept, code string) int { return strings.Compare(c.code, code) })
 	if !ok {
 		return nil, false
 	}
