@@ -19,7 +19,7 @@ import (
 // unless -short).
 var browser context.Context
 
-var updateShots = flag.Bool("screenshots", true, "save screenshots of every page under docs/screenshots")
+var updateShots = flag.Bool("screenshots", false, "save screenshots of every page under docs/screenshots (go test ./web -run TestBrowser -screenshots)")
 
 const chromiumPath = "/usr/bin/chromium"
 
@@ -70,9 +70,6 @@ func tab(t *testing.T) context.Context {
 // shot saves a screenshot of the whole page as docs/screenshots/name.png.
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	if !*updateShots {
-		return
-	}
 	// Long pages are captured as far as their first 1,800 pixels, to keep
 	// the files small; what lies further down gets its own shot.
 	height, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollHeight`))
@@ -81,6 +78,12 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	must(t, "screenshot "+name, err)
 	must(t, "viewport", chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)))
+	if len(png) < 1000 {
+		t.Errorf("screenshot %s: only %d bytes", name, len(png))
+	}
+	if !*updateShots {
+		return
+	}
 	dir := filepath.Join("..", "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -190,7 +193,9 @@ func TestBrowser(t *testing.T) {
 	must(t, "scroll to the labs", chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('labs').scrollIntoView()`)))
 	labShot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	must(t, "lab screenshot", err)
-	must(t, "save", os.WriteFile(filepath.Join("..", "docs", "screenshots", "chart-labs.png"), labShot, 0o644))
+	if *updateShots {
+		must(t, "save", os.WriteFile(filepath.Join("..", "docs", "screenshots", "chart-labs.png"), labShot, 0o644))
+	}
 
 	// A note, opened from the chart's document list.
 	must(t, "open a note", chromedp.Do(ctx,

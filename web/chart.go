@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/custodian-him/custodian"
@@ -89,18 +90,27 @@ func (h *Handler) chart(w http.ResponseWriter, r *http.Request) error {
 		{"AllergyIntolerance", "allergies", nil, d.allergies},
 		{"DocumentReference", "documents", nil, d.documents},
 	}
-	for _, p := range parts {
-		rs, more, err := h.compartmentSearch(ctx, p.typ, ph.ID, p.extra)
-		if err != nil {
-			if custodian.ErrorCode(err) == custodian.EFORBIDDEN {
-				continue // the role does not read this kind of record
-			}
-			return err
+	// The parts are read side by side: each is its own search (and audit
+	// entry), and the reader pool and the audit writer's group commit
+	// serve them together.
+	results := make([][]map[string]any, len(parts))
+	more := make([]bool, len(parts))
+	err = parallel(len(parts), func(i int) error {
+		rs, m, err := h.compartmentSearch(ctx, parts[i].typ, ph.ID, parts[i].extra)
+		if custodian.ErrorCode(err) == custodian.EFORBIDDEN {
+			return nil // the role does not read this kind of record
 		}
-		if more {
+		results[i], more[i] = rs, m
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i, p := range parts {
+		if more[i] {
 			d.Truncated = append(d.Truncated, p.label)
 		}
-		p.fill(rs)
+		p.fill(results[i])
 	}
 	d.linkDiagnoses()
 	h.render(w, r, http.StatusOK, "chart", &view{Title: ph.Name, Section: "/patients", Print: true, Data: d})
@@ -301,4 +311,24 @@ func (d *chartData) documents(rs []map[string]any) {
 			Author: author, Status: status, Encounter: refID(get(doc, "context", "encounter", "0"), "Encounter"), Attachments: len(list(doc, "content"))})
 	}
 	slices.SortFunc(d.Documents, func(a, b documentRow) int { return strings.Compare(b.Date, a.Date) })
+}
+
+// parallel runs fn(0), …, fn(n-1) at once and returns the first error.
+func parallel(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -118,17 +118,19 @@ func (h *Handler) count(ctx context.Context, typ string, vals url.Values) (int64
 // the last dashboardDays days, by their lastUpdated.
 func (h *Handler) receivedPerDay(ctx context.Context, today time.Time) (Chart, error) {
 	c := Chart{ID: "received", Title: "Records received per day, last 14 days (UTC)", Unit: "records"}
-	for i := dashboardDays - 1; i >= 0; i-- {
-		day := today.AddDate(0, 0, -i)
+	c.Points = make([]Point, dashboardDays)
+	err := parallel(dashboardDays, func(i int) error {
+		day := today.AddDate(0, 0, i-(dashboardDays-1))
 		vals := url.Values{
 			"_type":        {strings.Join(receivedTypes, ",")},
 			"_lastUpdated": {"ge" + day.Format("2006-01-02"), "lt" + day.AddDate(0, 0, 1).Format("2006-01-02")},
 		}
 		n, err := h.count(ctx, "", vals)
-		if err != nil {
-			return c, err
-		}
-		c.Points = append(c.Points, Point{Label: day.Format("01-02"), Value: float64(n), When: day})
+		c.Points[i] = Point{Label: day.Format("01-02"), Value: float64(n), When: day}
+		return err
+	})
+	if err != nil {
+		return c, err
 	}
 	barChart(&c)
 	return c, nil
@@ -137,12 +139,17 @@ func (h *Handler) receivedPerDay(ctx context.Context, today time.Time) (Chart, e
 // encountersByClass counts every encounter in the record by its class.
 func (h *Handler) encountersByClass(ctx context.Context) (Chart, error) {
 	c := Chart{ID: "classes", Title: "Encounters by class (all time)", Unit: "encounters"}
-	for _, cl := range encounterClasses {
-		n, err := h.count(ctx, "Encounter", url.Values{"class": {"http://terminology.hl7.org/CodeSystem/v3-ActCode|" + cl.code}})
-		if err != nil {
-			return c, err
-		}
-		if n > 0 || cl.code == "IMP" || cl.code == "EMER" || cl.code == "AMB" {
+	counts := make([]int64, len(encounterClasses))
+	err := parallel(len(encounterClasses), func(i int) error {
+		var err error
+		counts[i], err = h.count(ctx, "Encounter", url.Values{"class": {"http://terminology.hl7.org/CodeSystem/v3-ActCode|" + encounterClasses[i].code}})
+		return err
+	})
+	if err != nil {
+		return c, err
+	}
+	for i, cl := range encounterClasses {
+		if n := counts[i]; n > 0 || cl.code == "IMP" || cl.code == "EMER" || cl.code == "AMB" {
 			c.Points = append(c.Points, Point{Label: cl.name, Value: float64(n)})
 		}
 	}

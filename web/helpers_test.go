@@ -58,13 +58,20 @@ type env struct {
 
 func newEnv(tb testing.TB, patients int) *env {
 	tb.Helper()
+	e := openEnv(tb, sqldbtest.Open(tb))
+	e.load(patients)
+	return e
+}
+
+// openEnv wires the store, the users and the server over db.
+func openEnv(tb testing.TB, db *sqldb.DB) *env {
+	tb.Helper()
 	ctx := context.Background()
 	defs := fhir.R4()
 	reg, err := search.NewR4(defs)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db := sqldbtest.Open(tb)
 	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
 		tb.Fatal(err)
 	}
@@ -77,12 +84,11 @@ func newEnv(tb testing.TB, patients int) *env {
 		tb.Fatal(err)
 	}
 	e := &env{t: tb, st: st, acc: acc, system: custodian.NewContextWithActor(ctx, custodian.SystemActor())}
-	e.load(patients)
 	for name, roles := range map[string][]string{
 		"rita": {access.RoleRecordAnalyst}, "paula": {access.RolePrivacyOfficer}, "dana": {access.RoleHIMDirector},
 		"cody": {access.RoleCoder}, "audrey": {access.RoleAuditor}, "ada": {access.RoleAdministrator},
 	} {
-		if _, err := acc.CreateUser(e.system, name, roles, password); err != nil {
+		if _, err := acc.CreateUser(e.system, name, roles, password); err != nil && custodian.ErrorCode(err) != custodian.ECONFLICT {
 			tb.Fatal(err)
 		}
 	}
