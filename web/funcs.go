@@ -25,6 +25,5 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
-	"patientID": func(s string) string { return s },
 	"current":   func(section, path string) bool { return section == path },
 }
