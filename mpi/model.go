@@ -118,10 +118,15 @@ func (p *population) add(e *entry, delta int32) {
 	}
 }
 
+// minTFPopulation is the fewest values a term frequency is taken from;
+// below it the frequencies say more about chance than about names.
+const minTFPopulation = 1000
+
 // tf is the probability that a random other record has value v, given
-// that one record has it: (count-1)/(n-1), at least 1/(n-1).
+// that one record has it: (count-1)/(n-1), at least 1/(n-1); 0 (no
+// adjustment) in a small population.
 func tf(counts map[string]int32, n int, v string) float64 {
-	if n < 2 {
+	if n < minTFPopulation {
 		return 0
 	}
 	c := float64(counts[v]) - 1
@@ -426,4 +431,25 @@ func newModel(m, u [numFields][]float64, lambda float64) *Model {
 	}
 	mod.prepare()
 	return mod
+}
+
+// DefaultModel is a model for when there are too few records to fit one
+// (a new index): m and u set by hand from what registration data
+// typically shows — names and birth dates agree for the same person
+// most of the time and by chance rarely; identifiers and phones agree by
+// chance almost never — with a prior for an index of about 100,000
+// people. Fit a model to the data as soon as there is enough of it.
+func DefaultModel() *Model {
+	var m, u [numFields][]float64
+	m[fGiven], u[fGiven] = []float64{0.85, 0.05, 0.05, 0.02, 0.03}, []float64{0.01, 0.001, 0.001, 0.01, 0.978}
+	m[fFamily], u[fFamily] = []float64{0.88, 0.05, 0.02, 0.05}, []float64{0.003, 0.001, 0.004, 0.992}
+	m[fBirth], u[fBirth] = []float64{0.9, 0.06, 0.01, 0.03}, []float64{0.00005, 0.001, 0.001, 0.99795}
+	m[fSex], u[fSex] = []float64{0.98, 0.02}, []float64{0.5, 0.5}
+	m[fNumber], u[fNumber] = []float64{0.8, 0.2}, []float64{0.001, 0.999}
+	m[fStreet], u[fStreet] = []float64{0.75, 0.05, 0.03, 0.17}, []float64{0.002, 0.003, 0.05, 0.945}
+	m[fLocality], u[fLocality] = []float64{0.8, 0.03, 0.03, 0.1, 0.04}, []float64{0.005, 0.005, 0.1, 0.8, 0.09}
+	m[fPhone], u[fPhone] = []float64{0.75, 0.01, 0.24}, []float64{0.00001, 0.0001, 0.99989}
+	m[fSSN], u[fSSN] = []float64{0.97, 0.01, 0.02}, []float64{0.00001, 0.0001, 0.99989}
+	m[fEmail], u[fEmail] = []float64{0.7, 0.3}, []float64{0.00001, 0.99999}
+	return newModel(m, u, 1e-6)
 }

@@ -1,0 +1,384 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/mpi"
+	"github.com/custodian-him/custodian/synth"
+)
+
+const mpiUsage = `Usage:
+  custodian mpi dedupe --in FILE --out PAIRS.csv [flags]
+  custodian mpi link --left A --right B --out PAIRS.csv [flags]
+  custodian mpi bench --in Patient.ndjson --truth ground-truth.ndjson
+
+Finds records of the same person (the master patient index's matching).
+dedupe compares the records of one file with each other, link those of
+one file with those of another. Input is CSV with a header (usual column
+names such as given_name, first_name, surname, dob, sex, address_1,
+suburb, city, postcode, zip, state, phone, email, soc_sec_id, ssn are
+recognised; --map names the others) or FHIR Patient NDJSON (.ndjson), each
+optionally gzipped (.gz). The model is fitted to the data without labels.
+
+Output is CSV, best first: id_a,id_b,probability,weight,class, where class
+is "link" (automatic), "review" (a person decides) or "non-match" (only
+below the review threshold, with --threshold).
+
+bench deduplicates generated registrations (custodian generate) and
+scores the result against the generator's ground truth: time, peak
+memory, precision, recall and F1.
+
+Flags:
+`
+
+// MPICommand runs "custodian mpi".
+type MPICommand struct {
+	Stdout, Stderr io.Writer
+}
+
+// Run dispatches to dedupe, link or bench.
+func (c *MPICommand) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(c.Stderr, mpiUsage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "dedupe", "link":
+		return c.match(ctx, args[0], args[1:])
+	case "bench":
+		return c.bench(ctx, args[1:])
+	}
+	fmt.Fprint(c.Stderr, mpiUsage)
+	return fmt.Errorf("mpi: unknown subcommand %q", args[0])
+}
+
+// inputFlags are the flags that say how to read records.
+type inputFlags struct {
+	idColumn string
+	mapping  string
+}
+
+func (f *inputFlags) options() (mpi.CSVOptions, error) {
+	opt := mpi.CSVOptions{IDColumn: f.idColumn}
+	if f.mapping == "" {
+		return opt, nil
+	}
+	opt.Map = map[string]string{}
+	for _, kv := range strings.Split(f.mapping, ",") {
+		field, col, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(field) == "" || strings.TrimSpace(col) == "" {
+			return opt, custodian.Errorf(custodian.EINVALID, "mpi: --map wants field=column pairs separated by commas, not %q", kv)
+		}
+		opt.Map[strings.TrimSpace(field)] = strings.TrimSpace(col)
+	}
+	return opt, nil
+}
+
+// readRecords reads a CSV or Patient NDJSON file, gzipped or not.
+func readRecords(ctx context.Context, path string, opt mpi.CSVOptions) ([]mpi.Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
+	name := strings.ToLower(path)
+	if strings.HasSuffix(name, ".gz") {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("mpi: %s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+		name = strings.TrimSuffix(name, ".gz")
+	}
+	var recs []mpi.Record
+	if strings.HasSuffix(name, ".ndjson") || strings.HasSuffix(name, ".jsonl") {
+		recs, err = mpi.ReadPatients(ctx, r)
+	} else {
+		recs, err = mpi.ReadCSV(r, opt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return recs, nil
+}
+
+func (c *MPICommand) match(ctx context.Context, verb string, args []string) error {
+	fs := flag.NewFlagSet("mpi "+verb, flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	fs.Usage = func() {
+		fmt.Fprint(c.Stderr, mpiUsage)
+		fs.PrintDefaults()
+	}
+	var in, left, right string
+	if verb == "dedupe" {
+		fs.StringVar(&in, "in", "", "the records (CSV or Patient NDJSON, optionally .gz)")
+	} else {
+		fs.StringVar(&left, "left", "", "the first file's records")
+		fs.StringVar(&right, "right", "", "the second file's records")
+	}
+	var inf inputFlags
+	fs.StringVar(&inf.idColumn, "id-column", "", "the CSV column that holds record ids (default: a column named like rec_id or id, else the row number)")
+	fs.StringVar(&inf.mapping, "map", "", "field=column pairs, comma separated (fields: "+strings.Join(mpiFields, ", ")+")")
+	threshold := fs.Float64("threshold", mpi.DefaultReviewThreshold, "lowest match probability written (0 < P <= 1)")
+	out := fs.String("out", "", `the pairs CSV ("-" for standard output)`)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return custodian.Errorf(custodian.EINVALID, "mpi %s: unexpected argument %q", verb, fs.Arg(0))
+	}
+	if *out == "" || (verb == "dedupe" && in == "") || (verb == "link" && (left == "" || right == "")) {
+		fs.Usage()
+		if verb == "dedupe" {
+			return custodian.Errorf(custodian.EINVALID, "mpi dedupe: --in FILE and --out FILE are required")
+		}
+		return custodian.Errorf(custodian.EINVALID, "mpi link: --left FILE, --right FILE and --out FILE are required")
+	}
+	if !(*threshold > 0 && *threshold <= 1) {
+		return custodian.Errorf(custodian.EINVALID, "mpi %s: --threshold must be a probability above 0 and at most 1", verb)
+	}
+	opt, err := inf.options()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var res *mpi.Result
+	if verb == "dedupe" {
+		recs, err := readRecords(ctx, in, opt)
+		if err != nil {
+			return err
+		}
+		res, err = mpi.Dedupe(ctx, recs, mpi.Options{Threshold: *threshold})
+		if err != nil {
+			return err
+		}
+	} else {
+		l, err := readRecords(ctx, left, opt)
+		if err != nil {
+			return err
+		}
+		r, err := readRecords(ctx, right, opt)
+		if err != nil {
+			return err
+		}
+		res, err = mpi.Link(ctx, l, r, mpi.Options{Threshold: *threshold})
+		if err != nil {
+			return err
+		}
+	}
+	if err := writePairs(*out, c.Stdout, res.Pairs); err != nil {
+		return err
+	}
+	counts := map[mpi.Class]int{}
+	for _, p := range res.Pairs {
+		counts[p.Class]++
+	}
+	fmt.Fprintf(c.Stderr, "%d records, %d candidate pairs, %d pairs written (%d link, %d review) in %s\n",
+		res.Records, res.Candidates, len(res.Pairs), counts[mpi.AutoLink], counts[mpi.Review], time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+var mpiFields = []string{mpi.FieldID, mpi.FieldGiven, mpi.FieldMiddle, mpi.FieldFamily, mpi.FieldSuffix, mpi.FieldSex,
+	mpi.FieldBirthDate, mpi.FieldStreetNumber, mpi.FieldAddress1, mpi.FieldAddress2, mpi.FieldCity, mpi.FieldPostcode,
+	mpi.FieldState, mpi.FieldPhone, mpi.FieldEmail, mpi.FieldSSN}
+
+// writePairs writes the pairs as CSV to path ("-": stdout).
+func writePairs(path string, stdout io.Writer, pairs []mpi.Pair) (err error) {
+	var w io.Writer = stdout
+	if path != "-" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}()
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	cw := csv.NewWriter(bw)
+	if err := cw.Write([]string{"id_a", "id_b", "probability", "weight", "class"}); err != nil {
+		return err
+	}
+	for _, p := range pairs {
+		rec := []string{p.A, p.B, strconv.FormatFloat(p.Probability, 'f', 6, 64), strconv.FormatFloat(p.Weight, 'f', 2, 64), p.Class.String()}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return errors.Join(bw.Flush())
+}
+
+// bench deduplicates generated registrations and scores the result
+// against the generator's ground truth.
+func (c *MPICommand) bench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("mpi bench", flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	fs.Usage = func() {
+		fmt.Fprint(c.Stderr, mpiUsage)
+		fs.PrintDefaults()
+	}
+	in := fs.String("in", "", "generated Patient NDJSON (custodian generate)")
+	truthPath := fs.String("truth", "", "the generator's ground-truth.ndjson")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *in == "" || *truthPath == "" {
+		fs.Usage()
+		return custodian.Errorf(custodian.EINVALID, "mpi bench: --in and --truth are required")
+	}
+	dups := map[[2]string]bool{}
+	traps := map[[2]string]string{}
+	tf, err := os.Open(*truthPath)
+	if err != nil {
+		return err
+	}
+	err = synth.ReadFacts(bufio.NewReader(tf), func(f *synth.Fact) error {
+		k := benchKey(strings.TrimPrefix(f.Patient, "Patient/"), strings.TrimPrefix(f.Other, "Patient/"))
+		switch f.Kind {
+		case synth.FactDuplicate:
+			dups[k] = true
+		case synth.FactNotDuplicate:
+			traps[k] = f.Detail
+		}
+		return nil
+	})
+	tf.Close()
+	if err != nil {
+		return err
+	}
+	peak := watchMemory()
+	start := time.Now()
+	recs, err := readRecords(ctx, *in, mpi.CSVOptions{})
+	if err != nil {
+		return err
+	}
+	read := time.Since(start)
+	res, err := mpi.Dedupe(ctx, recs, mpi.Options{})
+	if err != nil {
+		return err
+	}
+	total := time.Since(start)
+	peakBytes := peak()
+	var tpAll, tpAuto, fpAll, fpAuto int
+	trapClass := map[string]map[mpi.Class]int{}
+	for _, p := range res.Pairs {
+		k := benchKey(p.A, p.B)
+		if dups[k] {
+			tpAll++
+			if p.Class == mpi.AutoLink {
+				tpAuto++
+			}
+		} else {
+			fpAll++
+			if p.Class == mpi.AutoLink {
+				fpAuto++
+			}
+		}
+		if kind, ok := traps[k]; ok {
+			if trapClass[kind] == nil {
+				trapClass[kind] = map[mpi.Class]int{}
+			}
+			trapClass[kind][p.Class]++
+		}
+	}
+	prf := func(tp, fp int) (p, r, f float64) {
+		p = float64(tp) / float64(max(tp+fp, 1))
+		r = float64(tp) / float64(max(len(dups), 1))
+		if p+r > 0 {
+			f = 2 * p * r / (p + r)
+		}
+		return p, r, f
+	}
+	fmt.Fprintf(c.Stdout, "records            %d\n", res.Records)
+	fmt.Fprintf(c.Stdout, "duplicate pairs    %d (ground truth), look-alike pairs %d\n", len(dups), len(traps))
+	fmt.Fprintf(c.Stdout, "candidate pairs    %d (%d blocks over %d records skipped)\n", res.Candidates, res.SkippedBlocks, mpi.DefaultMaxBlock)
+	fmt.Fprintf(c.Stdout, "read               %s\n", read.Round(time.Millisecond))
+	fmt.Fprintf(c.Stdout, "dedupe             %s (read + dedupe %s), GOMAXPROCS %d\n", (total - read).Round(time.Millisecond), total.Round(time.Millisecond), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(c.Stdout, "peak memory        %.2f GiB (Go runtime total); max RSS %s\n", float64(peakBytes)/(1<<30), maxRSS())
+	p, r, f := prf(tpAuto, fpAuto)
+	fmt.Fprintf(c.Stdout, "automatic links    precision %.4f recall %.4f F1 %.4f (%d links of different people)\n", p, r, f, fpAuto)
+	p, r, f = prf(tpAll, fpAll)
+	fmt.Fprintf(c.Stdout, "link or review     precision %.4f recall %.4f F1 %.4f\n", p, r, f)
+	for _, kind := range []string{synth.TrapTwin, synth.TrapJuniorSenior, synth.TrapNamesake} {
+		cl := trapClass[kind]
+		fmt.Fprintf(c.Stdout, "look-alike %-14s link %d, review %d\n", kind, cl[mpi.AutoLink], cl[mpi.Review])
+	}
+	fmt.Fprintf(c.Stdout, "model              lambda %.3g, EM rounds %d\n", res.Model.Lambda, res.Model.Iterations)
+	return nil
+}
+
+func benchKey(a, b string) [2]string {
+	if a > b {
+		a, b = b, a
+	}
+	return [2]string{a, b}
+}
+
+// watchMemory samples the memory the Go runtime holds every 10 ms until
+// the returned function is called, which reports the peak.
+func watchMemory() func() uint64 {
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		<-done
+		return peak.Load()
+	}
+}
+
+// maxRSS is the process's peak resident set size where the system says
+// it (Linux), else "unknown".
+func maxRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}

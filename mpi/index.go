@@ -1,0 +1,203 @@
+package mpi
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/custodian-him/custodian"
+)
+
+// Index is a live master patient index: records are added, replaced and
+// removed one at a time, and any record can be matched against all of
+// them with the same blocking, comparison and model as a batch run. It is
+// safe for concurrent use.
+type Index struct {
+	model    *Model
+	maxBlock int
+
+	mu      sync.RWMutex
+	entries []entry
+	live    []bool
+	free    []int32
+	byID    map[string]int32
+	blocks  map[uint64][]int32
+	pop     *population
+	keysBuf []uint64
+}
+
+// NewIndex returns an empty index that scores with m.
+func NewIndex(m *Model) *Index {
+	return &Index{model: m, maxBlock: DefaultMaxBlock, byID: map[string]int32{}, blocks: map[uint64][]int32{}, pop: newPopulation()}
+}
+
+// Model returns the model the index scores with.
+func (ix *Index) Model() *Model { return ix.model }
+
+// Len is the number of records in the index.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.byID)
+}
+
+// Put adds r, or replaces the record with r's id. It returns EINVALID if
+// r has no id.
+func (ix *Index) Put(r Record) error {
+	if r.ID == "" {
+		return custodian.Errorf(custodian.EINVALID, "mpi: a record needs an id to be indexed")
+	}
+	e := newEntry(&r)
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if i, ok := ix.byID[r.ID]; ok {
+		ix.removeLocked(i)
+	}
+	var i int32
+	if n := len(ix.free); n > 0 {
+		i = ix.free[n-1]
+		ix.free = ix.free[:n-1]
+		ix.entries[i], ix.live[i] = e, true
+	} else {
+		i = int32(len(ix.entries))
+		ix.entries = append(ix.entries, e)
+		ix.live = append(ix.live, true)
+	}
+	ix.byID[r.ID] = i
+	ix.pop.add(&ix.entries[i], 1)
+	ix.keysBuf = blockKeys(&ix.entries[i], ix.keysBuf[:0])
+	for _, k := range ix.keysBuf {
+		b := ix.blocks[k]
+		if !slices.Contains(b, i) {
+			ix.blocks[k] = append(b, i)
+		}
+	}
+	return nil
+}
+
+// Remove takes the record with id out of the index (no error if absent).
+func (ix *Index) Remove(id string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if i, ok := ix.byID[id]; ok {
+		ix.removeLocked(i)
+	}
+}
+
+func (ix *Index) removeLocked(i int32) {
+	e := &ix.entries[i]
+	ix.keysBuf = blockKeys(e, ix.keysBuf[:0])
+	for _, k := range ix.keysBuf {
+		b := ix.blocks[k]
+		if j := slices.Index(b, i); j >= 0 {
+			b = slices.Delete(b, j, j+1)
+			if len(b) == 0 {
+				delete(ix.blocks, k)
+			} else {
+				ix.blocks[k] = b
+			}
+		}
+	}
+	ix.pop.add(e, -1)
+	delete(ix.byID, e.id)
+	ix.entries[i], ix.live[i] = entry{}, false
+	ix.free = append(ix.free, i)
+}
+
+// Match is an indexed record scored against a query record.
+type Match struct {
+	ID          string
+	Probability float64
+	Weight      float64 // log2 odds
+	Class       Class
+	Evidence    []Evidence
+}
+
+// Evidence is what one field contributed to a match.
+type Evidence struct {
+	Field  string
+	Level  string  // the agreement level ("exact", "different", …)
+	Weight float64 // log2 of m/u (term-frequency adjusted for names)
+}
+
+// MatchRecord scores r against the indexed records that share a blocking
+// key with it and returns those at or above threshold (the model's review
+// threshold if 0), best first, at most limit (all if limit <= 0). A
+// record with r's id is left out: a record does not match itself.
+func (ix *Index) MatchRecord(ctx context.Context, r Record, threshold float64, limit int) ([]Match, error) {
+	if threshold <= 0 {
+		threshold = ix.model.ReviewThreshold
+	}
+	q := newEntry(&r)
+	keys := blockKeys(&q, nil)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var cand []int32
+	for _, k := range keys {
+		if b := ix.blocks[k]; len(b) <= ix.maxBlock {
+			cand = append(cand, b...)
+		}
+	}
+	slices.Sort(cand)
+	cand = slices.Compact(cand)
+	var out []Match
+	for n, i := range cand {
+		if n%256 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		e := &ix.entries[i]
+		if !ix.live[i] || (r.ID != "" && e.id == r.ID) {
+			continue
+		}
+		v := compare(&q, e)
+		w, p := ix.model.score(v, e, &q, ix.pop)
+		if p < threshold {
+			continue
+		}
+		out = append(out, Match{ID: e.id, Probability: p, Weight: w, Class: ix.model.classify(p, v, &q, e),
+			Evidence: ix.model.evidence(v, e, ix.pop)})
+	}
+	slices.SortFunc(out, func(a, b Match) int {
+		if c := cmp.Compare(b.Weight, a.Weight); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// evidence lists the fields compared in v with their level and weight.
+func (m *Model) evidence(v vector, a *entry, p *population) []Evidence {
+	var out []Evidence
+	for f := 0; f < numFields; f++ {
+		l := v.level(f)
+		if l == null {
+			continue
+		}
+		w := m.weights[f][l]
+		var one vector = allNull
+		one.set(f, l)
+		w += m.tfAdjust(one, a, p)
+		out = append(out, Evidence{Field: m.Fields[f].Name, Level: m.Fields[f].Levels[l], Weight: w})
+	}
+	return out
+}
+
+// Fit estimates a model from recs without labels: blocking, comparison
+// and EM as in Dedupe. It returns EINVALID with fewer than two records.
+func Fit(ctx context.Context, recs []Record, opt Options) (*Model, error) {
+	if len(recs) < 2 {
+		return nil, custodian.Errorf(custodian.EINVALID, "mpi: a model needs at least two records to fit")
+	}
+	opt.Model = nil
+	opt.Threshold = 1 // no pairs are kept: only the model is wanted
+	res, err := Dedupe(ctx, recs, opt)
+	if err != nil {
+		return nil, err
+	}
+	return res.Model, nil
+}
