@@ -1,17 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
-	"io"
-	"os"
 	"strings"
 	"testing"
-
-	"github.com/custodian-him/custodian/drg"
 )
 
 func runDRG(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
@@ -123,38 +117,4 @@ func TestDRGWeights(t *testing.T) {
 	if _, _, err := runDRG(t, "", "group", "--version", "v39"); err == nil || !strings.Contains(err.Error(), "unknown MS-DRG version") {
 		t.Errorf("unknown version: %v", err)
 	}
-}
-
-// BenchmarkDRGGroupTSV groups the CMS test claims from TSV text to TSV
-// output, parsing included, on one goroutine; one iteration is the whole
-// file (13,956 claims).
-func BenchmarkDRGGroupTSV(b *testing.B) {
-	raw, err := os.ReadFile("../../drg/testdata/msdrg_v431_v420_testcases.tsv.gz")
-	if err != nil {
-		b.Fatal(err)
-	}
-	z, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		b.Fatal(err)
-	}
-	text, err := io.ReadAll(z)
-	if err != nil {
-		b.Fatal(err)
-	}
-	claims := bytes.Count(text, []byte{'\n'}) - 1
-	g := drg.New()
-	for _, v := range []string{"v42.0", "v43.1"} {
-		if err := g.Load(v); err != nil {
-			b.Fatal(err)
-		}
-	}
-	out := bufio.NewWriterSize(io.Discard, 256<<10)
-	b.ReportAllocs()
-	for b.Loop() {
-		n, failed, err := groupDRGClaims(context.Background(), g, bytes.NewReader(text), out, io.Discard, drgGroupOptions{})
-		if err != nil || failed != 0 || n != claims {
-			b.Fatalf("grouped %d, failed %d of %d: %v", n, failed, claims, err)
-		}
-	}
-	b.ReportMetric(float64(b.N*claims)/b.Elapsed().Seconds(), "claims/s")
 }
