@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/custodian-him/custodian/audit"
+	"github.com/custodian-him/custodian/store"
 )
 
 func TestPagesAndAuthorization(t *testing.T) {
@@ -56,6 +57,20 @@ func TestPagesAndAuthorization(t *testing.T) {
 		}
 		if resp, _ := rita.get("/patients/" + e.patient + "/documents/" + e.scan + "/content/2"); resp.StatusCode != 404 {
 			t.Errorf("a missing attachment: %d, want 404", resp.StatusCode)
+		}
+		// HTML is never rendered from a document: a download, sandboxed.
+		out, err := e.st.Create(e.system, "DocumentReference", []byte(`{"resourceType":"DocumentReference","status":"current",
+			"subject":{"reference":"Patient/`+e.patient+`"},"content":[{"attachment":{"contentType":"text/html","data":"PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="}}]}`), store.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body = rita.get("/patients/" + e.patient + "/documents/" + out.Resource.ID + "/content/0")
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") ||
+			!strings.Contains(resp.Header.Get("Content-Security-Policy"), "sandbox") || resp.Header.Get("Content-Type") != "application/octet-stream" {
+			t.Errorf("an HTML attachment: %d %q %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), resp.Header.Get("Content-Security-Policy"))
+		}
+		if _, body = rita.get("/patients/" + e.patient + "/documents/" + out.Resource.ID); strings.Contains(body, "<script>") || !strings.Contains(body, "shown only as a download") {
+			t.Error("the page of an HTML document does not offer it as a download only")
 		}
 	})
 
