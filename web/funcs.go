@@ -25,5 +25,5 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
-	"current":   func(section, path string) bool { return section == path },
+	"current": func(section, path string) bool { return section == path },
 }
