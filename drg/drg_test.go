@@ -57,6 +57,9 @@ func TestFormula(t *testing.T) {
 
 func TestVersions(t *testing.T) {
 	t.Parallel()
+	if vs := Versions(); vs[len(vs)-1].Name != CurrentVersion {
+		t.Errorf("CurrentVersion %s is not the newest version %s", CurrentVersion, vs[len(vs)-1].Name)
+	}
 	for _, tt := range []struct{ in, want string }{
 		{"v43.1", "v43.1"}, {"43.1", "v43.1"}, {"431", "v43.1"}, {"V42.0", "v42.0"}, {"42", "v42.0"}, {"v41.0", "v41.0"},
 	} {

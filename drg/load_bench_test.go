@@ -14,7 +14,7 @@ func BenchmarkLoadTable(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := parseTable(Versions[3], raw, exclRaw); err != nil {
+		if _, err := parseTable(versions[3], raw, exclRaw); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -27,8 +27,8 @@ type Version struct {
 
 func day(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
 
-// Versions lists the embedded versions, oldest first.
-var Versions = []Version{
+// versions lists the embedded versions, oldest first.
+var versions = [...]Version{
 	{"v41.0", "v410", day("2023-10-01"), day("2024-09-30")},
 	{"v42.0", "v420", day("2024-10-01"), day("2025-09-30")},
 	{"v43.0", "v430", day("2025-10-01"), day("2026-03-31")},
@@ -37,18 +37,21 @@ var Versions = []Version{
 
 // CurrentVersion is the newest embedded version, used when neither a version
 // nor a discharge date is given.
-var CurrentVersion = Versions[len(Versions)-1].Name
+const CurrentVersion = "v43.1"
+
+// Versions lists the embedded versions, oldest first.
+func Versions() []Version { return append([]Version(nil), versions[:]...) }
 
 // LookupVersion finds a version by name: "v43.1", "43.1" or "431".
 func LookupVersion(name string) (Version, error) {
 	n := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(name)), "v")
-	for _, v := range Versions {
+	for _, v := range versions {
 		if n == v.Name[1:] || n == v.file[1:] || n == strings.TrimSuffix(v.Name[1:], ".0") {
 			return v, nil
 		}
 	}
-	names := make([]string, len(Versions))
-	for i, v := range Versions {
+	names := make([]string, len(versions))
+	for i, v := range versions {
 		names[i] = v.Name
 	}
 	return Version{}, custodian.Errorf(custodian.EINVALID, "unknown MS-DRG version %q (known: %s)", name, strings.Join(names, ", "))
@@ -57,13 +60,13 @@ func LookupVersion(name string) (Version, error) {
 // VersionFor returns the version in effect on a discharge date.
 func VersionFor(discharge time.Time) (Version, error) {
 	d := time.Date(discharge.Year(), discharge.Month(), discharge.Day(), 0, 0, 0, 0, time.UTC)
-	for _, v := range Versions {
+	for _, v := range versions {
 		if !d.Before(v.From) && !d.After(v.To) {
 			return v, nil
 		}
 	}
 	return Version{}, custodian.Errorf(custodian.EINVALID, "no embedded MS-DRG version covers discharge date %s (covered: %s to %s); name one with --version",
-		d.Format(time.DateOnly), Versions[0].From.Format(time.DateOnly), Versions[len(Versions)-1].To.Format(time.DateOnly))
+		d.Format(time.DateOnly), versions[0].From.Format(time.DateOnly), versions[len(versions)-1].To.Format(time.DateOnly))
 }
 
 // maxAttrs bounds the number of distinct attribute names per version, so a
