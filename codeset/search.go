@@ -260,7 +260,7 @@ func buildIndex(cs *CodeSystem, skip func(c *Concept, kind uint8, text string) b
 }
 
 // maxPositions bounds the words of a query that are matched.
-const maxPositions = 12
+const maxPositions = 24
 
 // position is one word of a query with the tokens that may match it.
 type position struct {
