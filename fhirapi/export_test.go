@@ -248,6 +248,14 @@ func TestExport(t *testing.T) {
 		if want := map[string][]string{"Patient": {"p1", "p3"}, "Observation": {"o1", "o2", "o4", "o5"}}; !equalIDs(files, want) {
 			t.Errorf("group export %v, want %v", files, want)
 		}
+		// POST with a Parameters body: _type and patient references.
+		got := s.do("POST", "/fhir/Patient/$export", `{"resourceType":"Parameters","parameter":[
+			{"name":"_type","valueString":"Observation"},{"name":"patient","valueReference":{"reference":"Patient/p1"}}]}`,
+			"Prefer", "respond-async").must(t, 202)
+		files, _ = s.finish(t, strings.TrimPrefix(got.header.Get("Content-Location"), s.base))
+		if want := map[string][]string{"Observation": {"o1", "o2"}}; !equalIDs(files, want) {
+			t.Errorf("POST patient export %v, want %v", files, want)
+		}
 		files, _ = s.finish(t, s.kickoff(t, "/fhir/Patient/$export"))
 		if _, ok := files["Organization"]; ok || len(files["Observation"]) != 6 || len(files["Patient"]) != 3 {
 			t.Errorf("patient export %v", files)
