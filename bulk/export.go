@@ -264,24 +264,35 @@ func (x *Exporter) RunOne(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	state, msg := Complete, ""
-	if err != nil {
-		if custodian.ErrorCode(err) == custodian.ECONFLICT && errors.Is(err, errLost) {
-			return true, x.Sweep(ctx) // cancelled (or taken over): nothing more to do here
-		}
+	cancelled := errors.Is(err, errLost)
+	if err != nil && !cancelled {
 		state, msg = Failed, custodian.ErrorMessage(err)
 		x.logger().Error("export job failed", "job", j.ID, "err", err)
 	}
-	// The job's own audit entry, as its requester.
+	// The job's own audit entry, as its requester, however it ended.
 	actx := custodian.NewContextWithActor(context.WithoutCancel(ctx), &j.Actor)
 	rec := store.ExportRecord{Query: j.URL, Resources: groupRef(j), Patients: r.patients, Failure: err}
-	if aerr := x.Source.RecordExport(actx, rec); aerr != nil {
+	aerr := x.Source.RecordExport(actx, rec)
+	if aerr != nil {
 		state, msg = Failed, "the export could not be recorded in the audit trail"
 	}
-	expires := x.now().Add(orDefault(x.Expiry, DefaultExpiry))
-	if ferr := x.Jobs.FinishJob(ctx, j.ID, node, state, msg, expires); ferr != nil {
-		return true, ferr
+	if !cancelled {
+		expires := x.now().Add(orDefault(x.Expiry, DefaultExpiry))
+		err = x.Jobs.FinishJob(ctx, j.ID, node, state, msg, expires)
+		cancelled = custodian.ErrorCode(err) == custodian.ECONFLICT // cancelled after its last renewal
+		if !cancelled {
+			return true, err
+		}
 	}
-	return true, nil
+	// Cancelled (or, rarely, taken over by a node that found its lease run
+	// out): a cancelled job's files go now.
+	if cur, err := x.Jobs.Job(ctx, j.ID); err == nil && cur.State == Cancelled {
+		if err := os.RemoveAll(filepath.Join(x.Dir, j.ID)); err != nil {
+			return true, err
+		}
+		return true, x.Jobs.DeleteJob(ctx, j.ID)
+	}
+	return true, aerr
 }
 
 // errLost marks a run stopped because its job was cancelled or taken over.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/bulk"
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
@@ -213,5 +214,60 @@ func BenchmarkExport(b *testing.B) {
 			b.ReportMetric(float64((t-base)>>20), "MiB-peak-heap")
 		}
 		os.RemoveAll(filepath.Join(x.Dir, j.ID))
+	}
+}
+
+// cancelling wraps a Source and cancels the job after the first page.
+type cancelling struct {
+	bulk.Source
+	x    *bulk.Exporter
+	id   string
+	done bool
+}
+
+func (c *cancelling) ExportPage(ctx context.Context, q *store.Query, f store.ExportFilter) ([]*store.Resource, int64, error) {
+	if !c.done && c.id != "" {
+		c.done = true
+		if err := c.x.Cancel(system, c.id); err != nil {
+			return nil, 0, err
+		}
+	}
+	return c.Source.ExportPage(ctx, q, f)
+}
+
+// TestCancelRunning: a job cancelled while it runs stops, its files go,
+// and its end is still in the audit trail.
+func TestCancelRunning(t *testing.T) {
+	db := sqldbtest.Open(t)
+	st := newStore(t, db)
+	load(t, st, 30)
+	x := &bulk.Exporter{Jobs: sqldb.NewExportJobs(db), Dir: t.TempDir(), Types: fhir.R4().ResourceTypes(), PageSize: 2}
+	src := &cancelling{Source: st, x: x}
+	x.Source = src
+	// A clock that moves 10 s a call, so the worker renews its lease (and
+	// finds the job cancelled) at every page.
+	var tick atomic.Int64
+	start := time.Now()
+	x.Now = func() time.Time { return start.Add(time.Duration(tick.Add(1)) * 10 * time.Second) }
+	j, err := x.Kickoff(system, bulk.System, "", bulk.Params{"_type": {"Observation"}}, "cancel-test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.id = j.ID
+	if ran, err := x.RunOne(context.Background()); !ran || err != nil {
+		t.Fatalf("RunOne: %v %v", ran, err)
+	}
+	if _, err := x.Jobs.Job(context.Background(), j.ID); custodian.ErrorCode(err) != custodian.ENOTFOUND {
+		t.Errorf("cancelled job still stored: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(x.Dir, j.ID)); !os.IsNotExist(err) {
+		t.Errorf("cancelled job's files remain: %v", err)
+	}
+	es, err := st.FindAudit(system, audit.Filter{Action: audit.ActionExport, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 1 || es[0].Query != "cancel-test" || es[0].Outcome != custodian.ECONFLICT {
+		t.Errorf("audit of the cancelled job: %+v", es)
 	}
 }
