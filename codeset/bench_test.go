@@ -1,7 +1,6 @@
 package codeset_test
 
 import (
-	"runtime"
 	"sort"
 	"syscall"
 	"testing"
@@ -66,37 +65,37 @@ var searchQueries = []string{
 	"S72.001", "fall from ladder", "diabetic foot ulcer", "anemia in ckd", "urinary retention", "lap chole", "hypokalemia",
 }
 
-// BenchmarkSearch measures ranked search and reports the 95th percentile
-// of wall time per query, and of the CPU time the query's thread used
-// (which does not grow while other processes crowd the machine).
+// BenchmarkSearch measures ranked search over the sample queries and
+// reports the 95th percentile of wall time per query (p95-ms), and, since
+// other processes crowding the machine inflate single measurements, the
+// 95th percentile over the queries of each query's fastest run
+// (p95-best-ms; meaningful when every query ran several times).
 func BenchmarkSearch(b *testing.B) {
 	cm := system(b, codeset.ICD10CM)
 	cm.Search("warm", codeset.SearchOptions{})
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var wall, cpu []time.Duration
+	var wall []time.Duration
+	best := make([]time.Duration, len(searchQueries))
 	i := 0
 	for b.Loop() {
-		t, c := time.Now(), threadCPU()
-		if _, err := cm.Search(searchQueries[i%len(searchQueries)], codeset.SearchOptions{Limit: 20}); err != nil {
+		k := i % len(searchQueries)
+		t := time.Now()
+		if _, err := cm.Search(searchQueries[k], codeset.SearchOptions{Limit: 20}); err != nil {
 			b.Fatal(err)
 		}
-		wall = append(wall, time.Since(t))
-		cpu = append(cpu, threadCPU()-c)
+		d := time.Since(t)
+		wall = append(wall, d)
+		if best[k] == 0 || d < best[k] {
+			best[k] = d
+		}
 		i++
 	}
 	b.ReportMetric(p95(wall), "p95-ms")
-	b.ReportMetric(p95(cpu), "p95-cpu-ms")
+	if i >= len(searchQueries) {
+		b.ReportMetric(p95(best), "p95-best-ms")
+	}
 }
 
 func p95(ds []time.Duration) float64 {
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	return float64(ds[len(ds)*95/100].Microseconds()) / 1000
-}
-
-// threadCPU is the CPU time of the calling OS thread (RUSAGE_THREAD).
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(1, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

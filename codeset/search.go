@@ -410,12 +410,28 @@ func (ix *searchIndex) score(s *scratch, ps []position, on Date) {
 	for _, p := range ps {
 		total += p.weight
 	}
-	for pi, p := range ps {
+	// Rare words first: once the words left weigh less than half the
+	// query, a document none of the earlier words found cannot reach the
+	// half the query a match needs, so common words only add to documents
+	// already found.
+	order := make([]int, len(ps))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return ps[order[a]].weight > ps[order[b]].weight })
+	left := total
+	for _, pi := range order {
+		p := ps[pi]
+		open := left >= total*0.5
+		left -= p.weight
 		for ai, id := range p.alts {
 			f := p.factor[ai]
 			for _, d := range ix.post[id] {
 				si := s.slot[d]
 				if si < 0 {
+					if !open {
+						continue
+					}
 					si = int32(len(s.states))
 					s.slot[d] = si
 					s.states = append(s.states, docState{doc: d})
