@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -127,10 +128,13 @@ func (e *exportAPI) status(w http.ResponseWriter, r *http.Request) error {
 	m := j.Manifest(func(job, name string) string {
 		return base + "/$export-file?job=" + job + "&file=" + url.QueryEscape(name)
 	})
-	b, err := json.Marshal(m)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // the file URLs' "&" as written
+	if err := enc.Encode(m); err != nil {
 		return err
 	}
+	b := buf.Bytes()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Header().Set("Expires", j.Expires.UTC().Format(http.TimeFormat))

@@ -198,6 +198,9 @@ func TestExport(t *testing.T) {
 		if n := len(m.body["output"].([]any)); n != 3 {
 			t.Errorf("%d output files: %s", n, m.raw)
 		}
+		if !strings.Contains(string(m.raw), "&file=") {
+			t.Errorf("file URLs escaped in the manifest: %s", m.raw)
+		}
 		file := m.str("output", "0", "url")
 		if r := s.do("GET", strings.TrimPrefix(file, s.base), "", "X-Test-Actor", "other"); r.status != 404 {
 			t.Errorf("another actor downloaded a file: %d", r.status)
