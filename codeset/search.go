@@ -177,14 +177,16 @@ func buildIndex(cs *CodeSystem, skip func(c *Concept, kind uint8, text string) b
 		optional bool
 	}
 	var toks []token
+	var req, opt, arena []int32 // a document's words, then every document's
+	ix.docs = make([]doc, 0, len(cs.concepts)*6/5)
 	add := func(ci int32, kind uint8, text string) {
 		if text == "" || skip != nil && skip(&cs.concepts[ci], kind, text) {
 			return
 		}
 		d := doc{concept: ci, kind: kind, text: text}
-		seen = seen[:0]
+		seen, req, opt = seen[:0], req[:0], opt[:0]
 		toks = toks[:0]
-		tokens(text, func(tok string, optional bool) {
+		tokens(strings.ToLower(text), func(tok string, optional bool) {
 			toks = append(toks, token{stem(tok), optional})
 		})
 		for i, tk := range toks {
@@ -213,11 +215,18 @@ func buildIndex(cs *CodeSystem, skip func(c *Concept, kind uint8, text string) b
 			}
 			seen = append(seen, id)
 			if tk.optional {
-				d.opt = append(d.opt, id)
+				opt = append(opt, id)
 			} else {
-				d.req = append(d.req, id)
+				req = append(req, id)
 			}
 		}
+		if cap(arena)-len(arena) < len(req)+len(opt) {
+			arena = make([]int32, 0, 1<<16)
+		}
+		arena = append(arena, req...)
+		d.req = arena[len(arena)-len(req) : len(arena) : len(arena)]
+		arena = append(arena, opt...)
+		d.opt = arena[len(arena)-len(opt) : len(arena) : len(arena)]
 		di := int32(len(ix.docs))
 		for _, id := range seen {
 			ix.post[id] = append(ix.post[id], di)
