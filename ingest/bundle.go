@@ -24,7 +24,12 @@ func (im *Importer) doBundle(ctx context.Context, src *source) error {
 	if err != nil {
 		return err
 	}
-	doc, err := store.Decode(body)
+	var doc map[string]any
+	if src.convert != nil {
+		doc, err = src.convert(body)
+	} else {
+		doc, err = store.Decode(body)
+	}
 	body = nil
 	if err != nil {
 		im.rejectAt(src, 0, -1, "", "", err)

@@ -36,6 +36,9 @@ type source struct {
 	// retry is set when a record failed for a reason that may pass, so a
 	// Bundle file is not checkpointed as done.
 	retry atomic.Bool
+	// convert, for a file that is not FHIR JSON (C-CDA, HL7 v2), turns it
+	// into a transaction Bundle (ccda_source.go).
+	convert func([]byte) (map[string]any, error)
 }
 
 // typeRank orders NDJSON files of a directory so that commonly referenced
@@ -192,7 +195,7 @@ func trimGz(name string) string { return strings.TrimSuffix(strings.TrimSuffix(n
 
 func knownExtension(name string) bool {
 	switch filepath.Ext(trimGz(name)) {
-	case ".ndjson", ".jsonl", ".ndj", ".json":
+	case ".ndjson", ".jsonl", ".ndj", ".json", ".xml", ".XML", ".hl7":
 		return true
 	}
 	return false
@@ -208,6 +211,8 @@ func newSource(path string, fi fs.FileInfo, sniff bool) (*source, error) {
 		src.kind = kindNDJSON
 	case ".json":
 		src.kind = kindBundle
+	case ".xml", ".XML", ".hl7":
+		src.kind, src.convert = kindBundle, converterFor(strings.ToLower(filepath.Ext(base)))
 	default:
 		if !sniff {
 			return nil, fmt.Errorf("ingest: %s: unknown file type", path)
