@@ -111,7 +111,7 @@ func (cs *CodeSystem) codeHits(text string, keep func(*Concept) bool) []Hit {
 	c, ok := cs.Concept(code)
 	if !ok {
 		if c = cs.withPlaceholders(code); c == nil {
-			return nil
+			return cs.prefixHits(code, keep)
 		}
 	}
 	var hits []Hit
@@ -126,6 +126,19 @@ func (cs *CodeSystem) codeHits(text string, keep func(*Concept) bool) []Hit {
 	})
 	if hits == nil {
 		hits = []Hit{}
+	}
+	return hits
+}
+
+// prefixHits lists the codes that begin with prefix, which is not itself a
+// code ("0DTJ" of ICD-10-PCS, the start of a code being typed); nil if none.
+func (cs *CodeSystem) prefixHits(prefix string, keep func(*Concept) bool) []Hit {
+	i, _ := slices.BinarySearchFunc(cs.concepts, prefix, func(c Concept, p string) int { return strings.Compare(c.code, p) })
+	var hits []Hit
+	for ; i < len(cs.concepts) && strings.HasPrefix(cs.concepts[i].code, prefix); i++ {
+		if c := &cs.concepts[i]; keep(c) {
+			hits = append(hits, Hit{Concept: c, Score: 0.9, Matched: prefix, How: "code"})
+		}
 	}
 	return hits
 }

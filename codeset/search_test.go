@@ -53,6 +53,7 @@ func TestSearchClinical(t *testing.T) {
 		{codeset.ICD10PCS, "laparoscopic appendectomy", "0DTJ4ZZ"},
 		{codeset.ICD10PCS, "colonoscopy", "0DJD8ZZ"},
 		{codeset.ICD10PCS, "0dtj4zz", "0DTJ4ZZ"},
+		{codeset.ICD10PCS, "0DTJ", "0DTJ0ZZ"}, // the start of codes
 	}
 	for _, tt := range tests {
 		cs := system(t, tt.sys)
