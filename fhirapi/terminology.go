@@ -25,7 +25,8 @@ const (
 //
 //   - CodeSystem/$lookup (system, code or coding, date or version): name,
 //     version, display, and properties: parent, child, billable (on the
-//     date), chapter, block, inactive, and every tabular note that applies
+//     date), notSelectable (a header), chapter, block, inactive, and every
+//     tabular note that applies
 //     (own and inherited; property code = the note kind, description = where
 //     it is written), seventh-character, mce (MCE attributes on the date).
 //   - CodeSystem/$validate-code (url or system, code or coding, display,
@@ -169,8 +170,7 @@ func (t *terminology) lookup(w http.ResponseWriter, r *http.Request) error {
 		paramString("name", cs.Name()),
 		paramString("version", cs.VersionOn(on)),
 		paramString("display", c.Label()),
-		map[string]any{"name": "abstract", "valueBoolean": c.Header() && !c.Billable(on)},
-		termProperty("code", map[string]any{"name": "value", "valueCode": c.Display()}, ""),
+		termProperty("notSelectable", map[string]any{"name": "value", "valueBoolean": c.Header() && !c.Billable(on)}, "a header: not reportable itself"),
 		termProperty("billable", map[string]any{"name": "value", "valueBoolean": c.Billable(on)}, "reportable on "+dateOrLatest(on, cs)),
 		termProperty("inactive", map[string]any{"name": "value", "valueBoolean": !c.Exists(on)}, ""),
 	}
