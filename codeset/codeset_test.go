@@ -262,6 +262,40 @@ func TestSubsumes(t *testing.T) {
 	}
 }
 
+func TestExcludes1AndSeventh(t *testing.T) {
+	t.Parallel()
+	cm := system(t, codeset.ICD10CM)
+	get := func(code string) *codeset.Concept {
+		c, err := cm.Lookup(code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"E11.9", "E10.9", true},   // E11 Excludes1 type 1 diabetes mellitus (E10.-)
+		{"E10.9", "E11.9", true},   // either way round
+		{"J18.9", "J84.9", true},   // J18 Excludes1 interstitial pneumonia NOS (J84.9)
+		{"E11.9", "I10", false},    // no exclusion
+		{"I10", "O10.02", true},    // I10 Excludes1 (O10-O11, O13-O16)
+		{"E11.9", "E11.65", false}, // same category
+	}
+	for _, tt := range tests {
+		n, got := get(tt.a).Excludes1Conflict(get(tt.b))
+		if got != tt.want {
+			t.Errorf("Excludes1Conflict(%s, %s) = %v (%q), want %v", tt.a, tt.b, got, n.Text, tt.want)
+		}
+	}
+	for code, want := range map[string]bool{"S72.001": true, "S72.001A": false, "E11.9": false, "T36.0X1": true} {
+		if got := get(code).RequiresSeventh(); got != want {
+			t.Errorf("%s RequiresSeventh = %v", code, got)
+		}
+	}
+}
+
 func TestNoteRefs(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

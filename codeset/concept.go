@@ -234,3 +234,27 @@ type Group struct {
 	Notes   []Note
 	chapter int
 }
+
+// RequiresSeventh reports whether the code is incomplete without a 7th
+// character: it has fewer than 7 characters and its category defines 7th
+// characters (S72.001 needs A, D, …; pad with X placeholders as needed).
+func (c *Concept) RequiresSeventh() bool {
+	return len(c.code) < 7 && c.SeventhCharacters() != nil
+}
+
+// Excludes1Conflict returns the Excludes1 note (its own or inherited) of
+// either code that names the other, and whether there is one: the two
+// codes are then never reported together (unless, as the guidelines allow,
+// the conditions are unrelated — a judgment for the coder).
+func (c *Concept) Excludes1Conflict(other *Concept) (Note, bool) {
+	for _, pair := range [2][2]*Concept{{c, other}, {other, c}} {
+		for _, n := range pair[0].NotesOf(NoteExcludes1) {
+			for _, r := range n.Refs() {
+				if r.Contains(pair[1].code) {
+					return n, true
+				}
+			}
+		}
+	}
+	return Note{}, false
+}
