@@ -177,6 +177,7 @@ type searchIndex struct {
 	post    [][]int32
 	docs    []doc
 	byLen   [][]int32
+	sorted  []int32 // word ids in word order, for prefix ranges
 	scratch sync.Pool
 }
 
@@ -268,6 +269,11 @@ func buildIndex(cs *CodeSystem, skip func(c *Concept, kind uint8, text string) b
 		}
 		ix.byLen[l] = append(ix.byLen[l], int32(id))
 	}
+	ix.sorted = make([]int32, len(ix.words))
+	for i := range ix.sorted {
+		ix.sorted[i] = int32(i)
+	}
+	sort.Slice(ix.sorted, func(a, b int) bool { return ix.words[ix.sorted[a]] < ix.words[ix.sorted[b]] })
 	ix.scratch.New = func() any {
 		s := &scratch{slot: make([]int32, len(ix.docs)), best: make([]int32, len(cs.concepts)), said: make([]bool, len(ix.words))}
 		for i := range s.slot {
@@ -327,6 +333,13 @@ func (ix *searchIndex) plan(words []string) []position {
 				if id, ok := ix.vocab[stem(s)]; ok && s != t && !slices.Contains(p.alts, id) {
 					p.alts, p.factor = append(p.alts, id), append(p.factor, 0.85)
 				}
+			}
+		}
+		// other forms of the same word: tuberculosis and tuberculous,
+		// syphilis and syphilitic (a long shared beginning)
+		for _, id := range ix.related(t) {
+			if !slices.Contains(p.alts, id) {
+				p.alts, p.factor = append(p.alts, id), append(p.factor, 0.8)
 			}
 		}
 		if len(p.alts) == 0 {
@@ -667,6 +680,26 @@ func (ix *searchIndex) fuzzy(t string) []int32 {
 	sort.Slice(out, func(i, j int) bool { return len(ix.post[out[i]]) > len(ix.post[out[j]]) })
 	if len(out) > 4 {
 		out = out[:4]
+	}
+	return out
+}
+
+// related returns the words that share a long beginning with t (7
+// letters, and all but the last 3 of the shorter word), at most 4.
+func (ix *searchIndex) related(t string) []int32 {
+	const shared = 7
+	if len(t) < shared+1 {
+		return nil
+	}
+	stemOf := t[:shared]
+	i := sort.Search(len(ix.sorted), func(i int) bool { return ix.words[ix.sorted[i]] >= stemOf })
+	var out []int32
+	for ; i < len(ix.sorted) && strings.HasPrefix(ix.words[ix.sorted[i]], stemOf) && len(out) < 4; i++ {
+		w := ix.words[ix.sorted[i]]
+		n := min(len(w), len(t)) - 3
+		if w != t && len(w) > shared && w[:max(n, shared)] == t[:max(n, shared)] {
+			out = append(out, ix.sorted[i])
+		}
 	}
 	return out
 }
