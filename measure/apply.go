@@ -69,7 +69,7 @@ func (r *Record) applyEncounter(c change) {
 	e.Known = true
 	e.Class = r.str(j.Class.Code)
 	e.Status = r.str(j.Status)
-	e.StartTime, e.EndTime = j.Period.Start, j.Period.End
+	e.StartAt, e.EndAt = instant(j.Period.Start), instant(j.Period.End)
 	e.Start, e.End = parseDay(j.Period.Start), parseDay(j.Period.End)
 	e.Disposition = r.str(j.Hospitalization.DischargeDisposition.code(""))
 	e.Priority = r.str(j.Priority.code(""))
@@ -101,7 +101,7 @@ func (r *Record) applyEncounter(c change) {
 	e.DxRefs = e.DxRefs[:0]
 	for _, d := range dx {
 		if id := refID(d.Condition, "Condition"); id != "" {
-			e.DxRefs = append(e.DxRefs, id)
+			e.DxRefs = append(e.DxRefs, r.condition(id))
 		}
 	}
 }
@@ -122,16 +122,16 @@ func cmpOr(a, b string) string {
 }
 
 func (r *Record) applyCondition(c change) {
-	old := r.conditions[c.id]
-	if old != nil {
-		if c.version < old.version {
-			return
-		}
-		if old.Patient != nil {
-			old.Patient.Conditions = remove(old.Patient.Conditions, old)
-		}
-		delete(r.conditions, c.id)
+	cd := r.condition(c.id)
+	if c.version < cd.version {
+		return
 	}
+	cd.version = c.version
+	if cd.Patient != nil {
+		cd.Patient.Conditions = remove(cd.Patient.Conditions, cd)
+	}
+	// kept as a stub: encounters may list it
+	*cd = Condition{ID: cd.ID, Onset: noDay, version: c.version}
 	j, _ := c.v.(*conditionJSON)
 	if c.deleted || j == nil {
 		return
@@ -139,7 +139,10 @@ func (r *Record) applyCondition(c change) {
 	if vs := j.VerificationStatus.code(""); vs == "entered-in-error" || vs == "refuted" {
 		return
 	}
-	cd := Condition{ID: c.id, Encounter: refID(j.Encounter, "Encounter"), version: c.version}
+	cd.Known = true
+	if eid := refID(j.Encounter, "Encounter"); eid != "" {
+		cd.Encounter = r.encounter(eid)
+	}
 	for _, k := range j.Code.Coding {
 		if k.Code != "" {
 			cd.System, cd.Code = r.str(k.System), r.str(k.Code)
@@ -156,9 +159,8 @@ func (r *Record) applyCondition(c change) {
 	cd.Onset = parseDay(cmpOr(cmpOr(j.OnsetDateTime, j.OnsetPeriod.Start), j.RecordedDate))
 	if pid := refID(j.Subject, "Patient"); pid != "" {
 		cd.Patient = r.patient(pid)
-		cd.Patient.Conditions = append(cd.Patient.Conditions, &cd)
+		cd.Patient.Conditions = append(cd.Patient.Conditions, cd)
 	}
-	r.conditions[c.id] = &cd
 }
 
 func (r *Record) applyProcedure(c change) {
@@ -275,8 +277,8 @@ func (r *Record) applyObservation(c change) {
 	default:
 		return
 	}
-	o := &Observation{ID: c.id, version: c.version, Time: cmpOr(j.EffectiveDateTime, j.EffectivePeriod.Start)}
-	o.Date = parseDay(o.Time)
+	eff := cmpOr(j.EffectiveDateTime, j.EffectivePeriod.Start)
+	o := &Observation{ID: c.id, version: c.version, Date: parseDay(eff), At: instant(eff)}
 	code := ""
 	for _, k := range j.Code.Coding {
 		if k.System == SystemLOINC && keptObservation[k.Code] && k.Code != SystolicCode {

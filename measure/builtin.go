@@ -88,18 +88,11 @@ func caseEncounter(c *Case) *Encounter {
 func lastVisit(p *Patient, period Period) *Encounter {
 	var last *Encounter
 	for _, e := range p.Encounters {
-		if e.Known && visited(e) && period.Contains(e.Start) && (last == nil || later(e.StartTime, e.Start, last.StartTime, last.Start)) {
+		if e.Known && visited(e) && period.Contains(e.Start) && (last == nil || e.StartAt > last.StartAt) {
 			last = e
 		}
 	}
 	return last
-}
-
-func later(t string, d Day, u string, e Day) bool {
-	if d != e {
-		return d > e
-	}
-	return t > u
 }
 
 func visited(e *Encounter) bool {
@@ -154,13 +147,13 @@ func Readmitted(c *Case, days int) *Encounter {
 			continue
 		}
 		gap := int(o.Start - e.End)
-		if gap < 0 || gap > days || (gap == 0 && o.StartTime < e.EndTime) {
+		if gap < 0 || gap > days || (gap == 0 && o.StartAt < e.EndAt) {
 			continue
 		}
 		if PlannedAdmission(rec, o) {
 			continue
 		}
-		if first == nil || later(first.StartTime, first.Start, o.StartTime, o.Start) {
+		if first == nil || first.StartAt > o.StartAt {
 			first = o
 		}
 	}
@@ -206,7 +199,7 @@ func hasCondition(p *Patient, cs *CodeSet, day Day) bool {
 func lastObservation(p *Patient, codes []string, period Period) *Observation {
 	var last *Observation
 	for _, o := range p.Obs {
-		if period.Contains(o.Date) && slices.Contains(codes, o.Code) && (last == nil || later(o.Time, o.Date, last.Time, last.Date)) {
+		if period.Contains(o.Date) && slices.Contains(codes, o.Code) && (last == nil || o.At > last.At) {
 			last = o
 		}
 	}

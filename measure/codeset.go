@@ -80,15 +80,32 @@ func normCode(c string) string {
 	return c
 }
 
+// compact appends code to buf without its dot and in upper case (what
+// normCode does, without allocating).
+func compact(buf []byte, code string) []byte {
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		switch {
+		case c == '.' || c == ' ':
+		case c >= 'a' && c <= 'z':
+			buf = append(buf, c-'a'+'A')
+		default:
+			buf = append(buf, c)
+		}
+	}
+	return buf
+}
+
 // Contains reports whether code (with or without its dot) is in the set.
 func (cs *CodeSet) Contains(code string) bool {
 	if cs == nil || code == "" {
 		return false
 	}
-	n := normCode(code)
+	var buf [32]byte
+	n := compact(buf[:0], code)
 	for i, e := range cs.entries {
 		if e.hi != "" {
-			if len(n) >= 3 && n[:3] >= e.lo && n[:3] <= e.hi {
+			if len(n) >= 3 && string(n[:3]) >= e.lo && string(n[:3]) <= e.hi {
 				return true
 			}
 			continue
@@ -99,7 +116,7 @@ func (cs *CodeSet) Contains(code string) bool {
 			}
 			continue
 		}
-		if strings.HasPrefix(n, e.lo) {
+		if len(n) >= len(e.lo) && string(n[:len(e.lo)]) == e.lo {
 			return true
 		}
 	}

@@ -142,3 +142,18 @@ func (p Period) Contains(d Day) bool { return d != noDay && d >= p.Start && d <=
 
 // String writes the period as FROM/TO.
 func (p Period) String() string { return fmt.Sprintf("%s/%s", p.Start, p.End) }
+
+// instant reads a FHIR dateTime as Unix seconds; a bare date (or a
+// malformed time) counts from midnight UTC of its day, and nothing at all
+// is 0.
+func instant(s string) int64 {
+	if len(s) > 10 {
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t.Unix()
+		}
+	}
+	if d := parseDay(s); d != noDay {
+		return int64(d) * 86400
+	}
+	return 0
+}

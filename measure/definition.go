@@ -43,7 +43,8 @@ type Case struct {
 // Record returns the record the case is read from.
 func (c *Case) Record() *Record { return c.View.r }
 
-// Criterion decides whether a case belongs to a population. It is the
+// Criterion decides whether a case belongs to a population. The case is
+// only valid during the call. It is the
 // seam for a CQL engine: an ELM expression ("define \"Denominator\": …")
 // compiled against the record (or read through the engine's own data
 // provider) is a Criterion like the built-in ones.

@@ -201,18 +201,22 @@ type evaluator struct {
 	out    *partial
 	idx    popIndex
 	member []bool
+	c      Case
 }
 
 func (ev *evaluator) patient(p *Patient) {
+	// one Case, reused: criteria must not keep it
+	ev.c = Case{Patient: p, Period: ev.period, View: ev.view}
 	if ev.def.Basis == BasisEncounter {
 		for _, e := range p.Encounters {
 			if e.Known {
-				ev.evalCase(&Case{Patient: p, Encounter: e, Period: ev.period, View: ev.view})
+				ev.c.Encounter = e
+				ev.evalCase(&ev.c)
 			}
 		}
 		return
 	}
-	ev.evalCase(&Case{Patient: p, Period: ev.period, View: ev.view})
+	ev.evalCase(&ev.c)
 }
 
 // popIndex holds the position of each population code in a definition

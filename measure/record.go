@@ -71,14 +71,15 @@ type Encounter struct {
 	// Class is the v3 ActCode class: IMP (inpatient), EMER, AMB, …
 	Class, Status         string
 	Start, End            Day
-	StartTime, EndTime    string // as written, for ordering within a day
+	StartAt, EndAt        int64 // Unix seconds (midnight UTC for a bare date), for ordering
 	Disposition, Priority string
 	AdmitSource           string
 	Service               string // serviceType (display, else code)
 	Attending             string // Practitioner reference of the ATND participant
-	// DxRefs are the Condition ids of Encounter.diagnosis in order (by
-	// rank where given): the first is the principal (or first-listed).
-	DxRefs     []string
+	// DxRefs are the Conditions of Encounter.diagnosis in order (by rank
+	// where given): the first is the principal (or first-listed). A
+	// Condition not yet seen is there with Known false.
+	DxRefs     []*Condition
 	Procedures []*Procedure
 	Claim      *Claim
 	version    int64
@@ -88,7 +89,8 @@ type Encounter struct {
 type Condition struct {
 	ID        string
 	Patient   *Patient
-	Encounter string // Encounter id, "" for a problem-list item
+	Known     bool
+	Encounter *Encounter // nil for a problem-list item
 	System    string
 	Code      string
 	Onset     Day // onset, else recorded date
@@ -131,7 +133,7 @@ type Observation struct {
 	// Code is the LOINC code (the panel's for blood pressure).
 	Code       string
 	Date       Day
-	Time       string
+	At         int64   // Unix seconds of the effective time
 	Value      float64 // the result (systolic for blood pressure)
 	Diastolic  float64
 	HasValue   bool
@@ -149,8 +151,8 @@ func (r *Record) Diagnoses(e *Encounter) []Dx {
 		return e.Claim.Diagnoses
 	}
 	out := make([]Dx, 0, len(e.DxRefs))
-	for _, id := range e.DxRefs {
-		if c := r.conditions[id]; c != nil && c.Code != "" {
+	for _, c := range e.DxRefs {
+		if c.Known && c.Code != "" {
 			out = append(out, Dx{Code: c.Code})
 		}
 	}
@@ -162,8 +164,8 @@ func (r *Record) Principal(e *Encounter) string {
 	if e.Claim != nil && len(e.Claim.Diagnoses) > 0 {
 		return e.Claim.Diagnoses[0].Code
 	}
-	for _, id := range e.DxRefs {
-		if c := r.conditions[id]; c != nil && c.Code != "" {
+	for _, c := range e.DxRefs {
+		if c.Known && c.Code != "" {
 			return c.Code
 		}
 	}
@@ -228,7 +230,13 @@ func (r *Record) Counts() map[string]int {
 			n++
 		}
 	}
-	return map[string]int{"Patient": n, "Encounter": len(r.encounters), "Condition": len(r.conditions),
+	conds := 0
+	for _, c := range r.conditions {
+		if c.Known {
+			conds++
+		}
+	}
+	return map[string]int{"Patient": n, "Encounter": len(r.encounters), "Condition": conds,
 		"Procedure": len(r.procedures), "Claim": len(r.claims), "Observation": len(r.obs)}
 }
 
@@ -248,6 +256,15 @@ func (r *Record) encounter(id string) *Encounter {
 		r.encounters[id] = e
 	}
 	return e
+}
+
+func (r *Record) condition(id string) *Condition {
+	c := r.conditions[id]
+	if c == nil {
+		c = &Condition{ID: id, Onset: noDay}
+		r.conditions[id] = c
+	}
+	return c
 }
 
 func (r *Record) str(s string) string {
