@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +19,7 @@ import (
 // (which the trail's own filter does not do).
 const (
 	auditPage = 100
-	auditScan = 1000
+	auditScan = 300
 )
 
 // auditRow is one audit entry as shown.
@@ -232,27 +234,33 @@ type glassGrant struct {
 }
 
 type breakGlassData struct {
-	Since   time.Time
+	Since time.Time
+	// Names are the names of the patients whose records were opened.
+	Names   map[string]string
 	Grants  []*glassGrant
 	Orphans []auditRow // access flagged as break-the-glass whose grant is older than the window
 	Limited bool
 }
 
-// breakGlassWindow is how far back the review looks.
-const breakGlassWindow = 30 * 24 * time.Hour
+// breakGlassWindow is how far back the review looks, and breakGlassLimit
+// how many entries it reads at most.
+const (
+	breakGlassWindow = 30 * 24 * time.Hour
+	breakGlassLimit  = 1000
+)
 
 // breakGlassReview lists, for the privacy officer, every break-the-glass in
 // the last 30 days with its stated reason and what was opened under it.
 func (h *Handler) breakGlassReview(w http.ResponseWriter, r *http.Request) error {
 	since := h.Now().Add(-breakGlassWindow)
-	entries, err := h.Records.FindAudit(r.Context(), audit.Filter{BreakGlass: true, Since: since, Limit: auditScan})
+	entries, err := h.Records.FindAudit(r.Context(), audit.Filter{BreakGlass: true, Since: since, Limit: breakGlassLimit})
 	if err == nil {
 		err = h.require(r, "AuditEvent", "search")
 	}
 	if err != nil {
 		return err
 	}
-	d := &breakGlassData{Since: since, Limited: len(entries) == auditScan}
+	d := &breakGlassData{Since: since, Limited: len(entries) == breakGlassLimit}
 	// Entries come newest first; walk oldest first so each access follows
 	// the grant it was made under.
 	open := map[string]*glassGrant{}
@@ -279,6 +287,9 @@ func (h *Handler) breakGlassReview(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	slices.Reverse(d.Grants)
+	if d.Names, err = h.patientNames(r.Context(), d.Grants); err != nil {
+		return err
+	}
 	h.render(w, r, http.StatusOK, "breakglass", &view{Title: "Break-the-glass review", Section: "/audit/break-glass", Print: true, Data: d})
 	return nil
 }
@@ -295,4 +306,40 @@ func cmpOr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// patientNames reads the names of the patients of grants (one search, in
+// the trail like any other), so the review shows whose record was opened.
+func (h *Handler) patientNames(ctx context.Context, grants []*glassGrant) (map[string]string, error) {
+	names := map[string]string{}
+	var ids []string
+	for _, g := range grants {
+		for _, p := range g.Patients {
+			if store.ValidID(p) && !slices.Contains(ids, p) && len(ids) < store.MaxCount {
+				ids = append(ids, p)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return names, nil
+	}
+	vals := url.Values{"_id": {strings.Join(ids, ",")}, "_count": {strconv.Itoa(len(ids))}}
+	q, _, err := h.Records.ParseQuery("Patient", vals, true)
+	if err != nil {
+		return nil, err
+	}
+	q.Text = "Patient?" + vals.Encode()
+	page, err := h.Records.Search(ctx, q)
+	if custodian.ErrorCode(err) == custodian.EFORBIDDEN {
+		return names, nil // an auditor reads the trail, not the record
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, res := range page.Resources {
+		if p, err := store.Decode(res.Body); err == nil {
+			names[res.ID] = patientName(p)
+		}
+	}
+	return names, nil
 }

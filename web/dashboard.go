@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ type placeholder struct {
 }
 
 type dashboardData struct {
+	// CountedAt is when Received and Classes were counted.
+	CountedAt  time.Time
 	Received   Chart
 	Classes    Chart
 	Alerts     []Chart
@@ -55,13 +58,11 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := &dashboardData{}
 	today := h.Now().UTC().Truncate(24 * time.Hour)
-	var err error
-	if d.Received, err = h.receivedPerDay(ctx, today); err != nil && custodian.ErrorCode(err) != custodian.EFORBIDDEN {
+	rc, err := h.recordCounts(ctx, a, today)
+	if err != nil {
 		return err
 	}
-	if d.Classes, err = h.encountersByClass(ctx); err != nil && custodian.ErrorCode(err) != custodian.EFORBIDDEN {
-		return err
-	}
+	d.Received, d.Classes, d.CountedAt = rc.received, rc.classes, rc.at
 	d.SeesAlerts = h.Allowed(a, "AuditEvent", "search") == nil
 	if d.SeesAlerts {
 		if err := h.auditAlerts(ctx, today, d); err != nil {
@@ -96,6 +97,50 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.render(w, r, http.StatusOK, "dashboard", &view{Title: "Dashboard", Section: "/dashboard", Print: true, Data: d})
 	return nil
+}
+
+// recordCounts are the dashboard's counts of the record, kept for a while.
+type recordCounts struct {
+	at                time.Time
+	received, classes Chart
+}
+
+// recordCounts returns the record counts for actor a, counted again when
+// older than DashboardTTL. They are kept per user, since what a search
+// counts depends on what its user may see.
+func (h *Handler) recordCounts(ctx context.Context, a *custodian.Actor, today time.Time) (*recordCounts, error) {
+	ttl := h.DashboardTTL
+	if ttl == 0 {
+		ttl = 5 * time.Minute
+	}
+	now := h.Now()
+	key := a.Kind + "\x00" + a.ID + "\x00" + strings.Join(a.Roles, ",") + "\x00" + a.PurposeOfUse
+	h.countsMu.Lock()
+	rc := h.counts[key]
+	h.countsMu.Unlock()
+	if rc != nil && now.Sub(rc.at) < ttl && !rc.at.Before(today) {
+		return rc, nil
+	}
+	rc = &recordCounts{at: now}
+	var err error
+	if rc.received, err = h.receivedPerDay(ctx, today); err != nil && custodian.ErrorCode(err) != custodian.EFORBIDDEN {
+		return nil, err
+	}
+	if rc.classes, err = h.encountersByClass(ctx); err != nil && custodian.ErrorCode(err) != custodian.EFORBIDDEN {
+		return nil, err
+	}
+	h.countsMu.Lock()
+	defer h.countsMu.Unlock()
+	if h.counts == nil {
+		h.counts = map[string]*recordCounts{}
+	}
+	for k, old := range h.counts { // forget what has expired
+		if now.Sub(old.at) >= ttl {
+			delete(h.counts, k)
+		}
+	}
+	h.counts[key] = rc
+	return rc, nil
 }
 
 // count runs a counting search (no records are read, so none is listed
@@ -203,7 +248,7 @@ func (h *Handler) auditAlerts(ctx context.Context, today time.Time, d *dashboard
 		d.Alerts = append(d.Alerts, c)
 	}
 	if len(short) > 0 {
-		d.AlertsNote = "Counted from the newest 1,000 audit entries only: " + strings.Join(short, "; ") + "."
+		d.AlertsNote = "Counted from the newest " + strconv.Itoa(auditScan) + " audit entries of each kind only: " + strings.Join(short, "; ") + "."
 	}
 	return nil
 }

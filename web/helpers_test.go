@@ -50,6 +50,7 @@ type env struct {
 	st     *store.Store
 	acc    *access.Service
 	srv    *httptest.Server
+	h      *web.Handler
 	system context.Context
 	// patient is a generated patient with notes and labs; doc one of their
 	// notes; scan a document with an image and a PDF added for the test.
@@ -93,6 +94,7 @@ func openEnv(tb testing.TB, db *sqldb.DB) *env {
 		}
 	}
 	h := &web.Handler{Records: st, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	e.h = h
 	auth := &httpauth.Handler{Service: acc, Home: "/"}
 	e.srv = httptest.NewServer(auth.Wrap(h))
 	tb.Cleanup(e.srv.Close)

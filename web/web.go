@@ -64,9 +64,15 @@ type Handler struct {
 	Modules []Module
 	// Now is the clock for the dashboard's time windows.
 	Now func() time.Time
+	// DashboardTTL is how long the dashboard keeps a user's record counts
+	// (5 minutes if 0): counting a large record takes the store seconds.
+	DashboardTTL time.Duration
 
 	once sync.Once
 	mux  *http.ServeMux
+	// counts are the dashboard's record counts by user.
+	countsMu sync.Mutex
+	counts   map[string]*recordCounts
 }
 
 // Module is a group of pages another package adds to the workbench.

@@ -170,7 +170,7 @@ func TestPagesAndAuthorization(t *testing.T) {
 			t.Errorf("break-the-glass: %d, want 303\n%s", resp.StatusCode, body)
 		}
 		paula := e.signIn("paula")
-		if resp, body := paula.get("/audit/break-glass"); resp.StatusCode != 200 || !strings.Contains(body, "Emergency: unresponsive in the ED") {
+		if resp, body := paula.get("/audit/break-glass"); resp.StatusCode != 200 || !strings.Contains(body, "Emergency: unresponsive in the ED") || !strings.Contains(body, e.family) {
 			t.Errorf("the break-the-glass review: %d, shows the reason: %v\n%s", resp.StatusCode, strings.Contains(body, "Emergency: unresponsive"), body)
 		}
 		if resp, body := paula.get("/dashboard"); resp.StatusCode != 200 || !strings.Contains(body, "Break-the-glass per day") {
