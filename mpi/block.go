@@ -71,6 +71,10 @@ func blockKeys(e *entry, out []uint64) []uint64 {
 		if e.number != "" {
 			put(newKey('H').add(e.dob).add(e.number))
 		}
+		if e.first != "" && e.family != "" {
+			// Both names mistyped, but not their first letters.
+			put(newKey('B').add(e.dob).add(e.first[:1]).add(e.family[:1]))
+		}
 		if e.postcode != "" {
 			lo, hi := min(e.month, e.day), max(e.month, e.day)
 			put(newKey('R').addInt(e.year).addInt(lo).addInt(hi).add(e.postcode))
@@ -80,6 +84,10 @@ func blockKeys(e *entry, out []uint64) []uint64 {
 		a, b := sorted2(e.givenDM, e.familyDM)
 		if e.year != 0 {
 			put(newKey('N').add(a).add(b).addInt(e.year))
+		}
+		if e.month != 0 {
+			// The year mistyped.
+			put(newKey('Q').add(a).add(b).addInt(e.month))
 		}
 		if e.postcode != "" {
 			put(newKey('A').add(a).add(b).add(e.postcode))

@@ -13,7 +13,6 @@ const (
 	fLocality
 	fPhone
 	fSSN
-	fEmail
 	numFields
 )
 
@@ -31,8 +30,12 @@ var fieldInfo = [numFields]struct {
 	fLocality: {"locality", []string{"postcode-and-city", "postcode", "city", "state", "different"}},
 	fPhone:    {"phone", []string{"same", "one-typo", "different"}},
 	fSSN:      {"ssn", []string{"same", "one-typo", "different"}},
-	fEmail:    {"email", []string{"same", "different"}},
 }
+
+// Email is used for blocking, not as evidence: families share an address,
+// and addresses made from a name (ann.lee@…) are shared by namesakes, so
+// its agreement says "same household or same name" as often as "same
+// person".
 
 // vector is a comparison vector: a 4-bit agreement level per field
 // (level 0 is the best; null means a side has no value).
@@ -98,9 +101,6 @@ func compare(a, b *entry) vector {
 			v.set(fSSN, 2)
 		}
 	}
-	if a.email != "" && b.email != "" {
-		v.set(fEmail, b2i(a.email != b.email))
-	}
 	return v
 }
 
@@ -122,12 +122,13 @@ func cmpGiven(a, b *entry) int {
 		return 1
 	}
 	s := max(JaroWinkler(a.first, b.first), JaroWinkler(a.given, b.given))
-	if s < 0.92 {
-		s = max(s, nicknameSimilarity(a.first, b.first), nicknameSimilarity(b.first, a.first))
+	if s >= 0.92 || DamerauLevenshtein(a.first, b.first) <= 1 {
+		return 2 // one keying error
+	}
+	if nicknameClose(a.first, b.first) || nicknameClose(b.first, a.first) {
+		return 2 // a mistyped nickname
 	}
 	switch {
-	case s >= 0.92:
-		return 2
 	case s >= 0.80:
 		return 3
 	case (len(a.first) == 1 || len(b.first) == 1) && a.first[0] == b.first[0]:

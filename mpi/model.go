@@ -157,11 +157,27 @@ func (m *Model) tfAdjust(v vector, a *entry, p *population) float64 {
 }
 
 // conflict reports evidence that tells look-alike people apart: a birth
-// date, sex, SSN or given name that plainly differs, or different
-// generational suffixes. A pair with a conflict is never linked
-// automatically.
+// date that is more than one keying error or a transposition away, a
+// different sex or SSN, a first name that is neither the same, a
+// nickname nor one typo away (a middle name used as the first counts as
+// different), a different family name that no SSN or phone corroborates,
+// or different generational suffixes. A pair with a
+// conflict is never linked automatically: twins, a junior and a senior,
+// namesakes who share an address go to review at most.
 func conflict(v vector, a, b *entry) bool {
-	if v.level(fBirth) == 3 || v.level(fSex) == 1 || v.level(fSSN) == 2 || v.level(fGiven) == 4 {
+	if l := v.level(fBirth); l != null && l >= 2 {
+		return true
+	}
+	if l := v.level(fGiven); l != null && l >= 3 {
+		return true
+	}
+	if v.level(fSex) == 1 || v.level(fSSN) == 2 {
+		return true
+	}
+	// A family name more than one typo away (a marriage, or another
+	// person with the same first name and birthday) needs an identifier
+	// to agree.
+	if l := v.level(fFamily); l != null && l >= 2 && v.level(fSSN) != 0 && v.level(fPhone) != 0 {
 		return true
 	}
 	return a.suffix != b.suffix && a.suffix != "" && b.suffix != ""
@@ -210,8 +226,6 @@ func exactKeys(f int, e *entry, out []string) []string {
 		return append(out, e.phones...)
 	case fSSN:
 		return append(out, e.ssn)
-	case fEmail:
-		return append(out, e.email)
 	}
 	return out
 }
@@ -392,12 +406,14 @@ func fitEM(patterns map[vector]int, u [numFields][]float64) (m [numFields][]floa
 			if den[f] == 0 {
 				continue
 			}
+			old := append([]float64(nil), m[f]...)
 			for l := range m[f] {
-				nv := max(num[f][l]/den[f], minProb)
-				change = max(change, math.Abs(nv-m[f][l]))
-				m[f][l] = nv
+				m[f][l] = max(num[f][l]/den[f], minProb)
 			}
 			capDifferent(m[f], maxDifferent[f])
+			for l := range m[f] {
+				change = max(change, math.Abs(m[f][l]-old[l]))
+			}
 		}
 		nl := min(max(matches/total, 1e-6), 1-1e-6)
 		change = max(change, math.Abs(nl-lambda))
@@ -450,6 +466,5 @@ func DefaultModel() *Model {
 	m[fLocality], u[fLocality] = []float64{0.8, 0.03, 0.03, 0.1, 0.04}, []float64{0.005, 0.005, 0.1, 0.8, 0.09}
 	m[fPhone], u[fPhone] = []float64{0.75, 0.01, 0.24}, []float64{0.00001, 0.0001, 0.99989}
 	m[fSSN], u[fSSN] = []float64{0.97, 0.01, 0.02}, []float64{0.00001, 0.0001, 0.99989}
-	m[fEmail], u[fEmail] = []float64{0.7, 0.3}, []float64{0.00001, 0.99999}
 	return newModel(m, u, 1e-6)
 }

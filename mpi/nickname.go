@@ -185,16 +185,17 @@ var variants = func() map[string][]string {
 	return m
 }()
 
-// nicknameSimilarity is the best Jaro-Winkler similarity between a and
-// any form of b's formal names: a mistyped nickname still resembles one.
-func nicknameSimilarity(a, b string) float64 {
-	best := 0.0
+// nicknameClose reports whether a is one keying error (or Jaro-Winkler
+// 0.92) away from some form of b's formal names: a mistyped nickname.
+func nicknameClose(a, b string) bool {
 	for _, f := range nicknames[b] {
 		for _, v := range variants[f] {
-			best = max(best, JaroWinkler(a, v))
+			if JaroWinkler(a, v) >= 0.92 || DamerauLevenshtein(a, v) <= 1 {
+				return true
+			}
 		}
 	}
-	return best
+	return false
 }
 
 // canonicalGiven is the formal name a given name stands for (the first

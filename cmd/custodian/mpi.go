@@ -269,6 +269,7 @@ func (c *MPICommand) bench(ctx context.Context, args []string) error {
 	}
 	in := fs.String("in", "", "generated Patient NDJSON (custodian generate)")
 	truthPath := fs.String("truth", "", "the generator's ground-truth.ndjson")
+	show := fs.Int("show", 0, "print this many wrong automatic links and missed duplicates, with both records")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -324,8 +325,21 @@ func (c *MPICommand) bench(ctx context.Context, args []string) error {
 	peakBytes := peak()
 	var tpAll, tpAuto, fpAll, fpAuto int
 	trapClass := map[string]map[mpi.Class]int{}
+	byID := map[string]int{}
+	if *show > 0 {
+		for i := range recs {
+			byID[recs[i].ID] = i
+		}
+	}
+	shown := 0
+	found := map[[2]string]bool{}
 	for _, p := range res.Pairs {
 		k := benchKey(p.A, p.B)
+		found[k] = true
+		if !dups[k] && p.Class == mpi.AutoLink && shown < *show {
+			shown++
+			fmt.Fprintf(c.Stdout, "wrong link p=%.4f w=%.1f (%s)\n  %+v\n  %+v\n", p.Probability, p.Weight, traps[k], recs[byID[p.A]], recs[byID[p.B]])
+		}
 		if dups[k] {
 			tpAll++
 			if p.Class == mpi.AutoLink {
@@ -342,6 +356,13 @@ func (c *MPICommand) bench(ctx context.Context, args []string) error {
 				trapClass[kind] = map[mpi.Class]int{}
 			}
 			trapClass[kind][p.Class]++
+		}
+	}
+	shown = 0
+	for k := range dups {
+		if !found[k] && shown < *show {
+			shown++
+			fmt.Fprintf(c.Stdout, "missed\n  %+v\n  %+v\n", recs[byID[k[0]]], recs[byID[k[1]]])
 		}
 	}
 	prf := func(tp, fp int) (p, r, f float64) {
