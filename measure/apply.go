@@ -157,6 +157,14 @@ func (r *Record) applyCondition(c change) {
 		}
 	}
 	cd.Onset = parseDay(cmpOr(cmpOr(j.OnsetDateTime, j.OnsetPeriod.Start), j.RecordedDate))
+	for _, st := range j.Stage {
+		if cd.Stage == "" && len(st.Summary.Coding) > 0 {
+			cd.Stage = r.str(cmpOr(st.Summary.Coding[0].Display, st.Summary.Coding[0].Code))
+		}
+		if cd.Stage == "" {
+			cd.Stage = st.Summary.Text
+		}
+	}
 	if pid := refID(j.Subject, "Patient"); pid != "" {
 		cd.Patient = r.patient(pid)
 		cd.Patient.Conditions = append(cd.Patient.Conditions, cd)
@@ -281,7 +289,7 @@ func (r *Record) applyObservation(c change) {
 	o := &Observation{ID: c.id, version: c.version, Date: parseDay(eff), At: instant(eff)}
 	code := ""
 	for _, k := range j.Code.Coding {
-		if k.System == SystemLOINC && keptObservation[k.Code] && k.Code != SystolicCode {
+		if k.System == SystemLOINC && r.keep.Load().codes[k.Code] && k.Code != SystolicCode {
 			code = k.Code
 		}
 	}

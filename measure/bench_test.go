@@ -32,7 +32,7 @@ func (w *recordWriter) Resource(typ, id string, body []byte) error {
 		return nil
 	}
 	w.n++
-	c, err := parse(typ, id, 1, body)
+	c, err := w.rec.parse(typ, id, 1, body)
 	if err != nil {
 		return err
 	}

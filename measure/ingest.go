@@ -15,18 +15,45 @@ var Types = []string{"Patient", "Encounter", "Condition", "Procedure", "Claim", 
 
 // Observation codes kept (LOINC): HbA1c and blood pressure.
 var (
-	HbA1cCodes      = []string{"4548-4", "4549-2", "17856-6", "17855-8"}
-	BPPanelCodes    = []string{"85354-9", "55284-4"}
-	SystolicCode    = "8480-6"
-	DiastolicCode   = "8462-4"
-	keptObservation = func() map[string]bool {
-		m := map[string]bool{SystolicCode: true}
-		for _, c := range append(append([]string{}, HbA1cCodes...), BPPanelCodes...) {
-			m[c] = true
-		}
-		return m
-	}()
+	HbA1cCodes    = []string{"4548-4", "4549-2", "17856-6", "17855-8"}
+	BPPanelCodes  = []string{"85354-9", "55284-4"}
+	SystolicCode  = "8480-6"
+	DiastolicCode = "8462-4"
 )
+
+// keepObservations is a set of kept LOINC codes, with each code quoted
+// for the quick look at a body. It is never changed once published: a
+// new set replaces it (atomically), so parsing reads it without a lock.
+type keepObservations struct {
+	codes  map[string]bool
+	quoted [][]byte
+}
+
+func (k *keepObservations) with(codes ...string) *keepObservations {
+	n := &keepObservations{codes: map[string]bool{}}
+	if k != nil {
+		for c := range k.codes {
+			n.codes[c] = true
+		}
+		n.quoted = append(n.quoted, k.quoted...)
+	}
+	for _, c := range codes {
+		if !n.codes[c] {
+			n.codes[c] = true
+			n.quoted = append(n.quoted, []byte(`"`+c+`"`))
+		}
+	}
+	return n
+}
+
+// KeepObservations adds LOINC codes of laboratory results (with a
+// valueQuantity) the record keeps besides HbA1c and blood pressure, for a
+// registry's criteria. Call it before Load.
+func (r *Record) KeepObservations(codes ...string) {
+	r.mu.Lock()
+	r.keep.Store(r.keep.Load().with(codes...))
+	r.mu.Unlock()
+}
 
 // change is one parsed version waiting to be applied.
 type change struct {
@@ -39,7 +66,7 @@ type change struct {
 // Put applies one version of a resource (the body as stored). Versions
 // older than the one held are ignored. EINVALID if body is not JSON.
 func (r *Record) Put(typ, id string, version int64, body []byte) error {
-	c, err := parse(typ, id, version, body)
+	c, err := r.parse(typ, id, version, body)
 	if err != nil {
 		return err
 	}
@@ -74,7 +101,7 @@ func (r *Record) Watcher() store.Watcher {
 				cs = append(cs, change{typ: v.Type, id: v.ID, version: v.VersionID, deleted: true})
 				continue
 			}
-			c, err := parse(v.Type, v.ID, v.VersionID, v.Body)
+			c, err := r.parse(v.Type, v.ID, v.VersionID, v.Body)
 			if err != nil {
 				continue // the store accepted it, so it is JSON; nothing to project otherwise
 			}
@@ -132,7 +159,7 @@ func (r *Record) Load(ctx context.Context, src Source) error {
 			if !projected(typ) {
 				return nil
 			}
-			c, err := parse(typ, id, version, body)
+			c, err := r.parse(typ, id, version, body)
 			if err != nil {
 				return fmt.Errorf("measure: %s/%s: %w", typ, id, err)
 			}
@@ -273,6 +300,9 @@ type (
 		OnsetDateTime      string    `json:"onsetDateTime"`
 		OnsetPeriod        period    `json:"onsetPeriod"`
 		RecordedDate       string    `json:"recordedDate"`
+		Stage              []struct {
+			Summary concept `json:"summary"`
+		} `json:"stage"`
 	}
 	procedureJSON struct {
 		Status            string    `json:"status"`
@@ -351,7 +381,7 @@ func (q quantity) number() (float64, bool) {
 // parse reads a version into its change; a resource of a projected type
 // that the record keeps nothing of (an Observation of another code) gets a
 // change with no value, which removes an earlier kept version.
-func parse(typ, id string, version int64, body []byte) (change, error) {
+func (r *Record) parse(typ, id string, version int64, body []byte) (change, error) {
 	c := change{typ: typ, id: id, version: version}
 	var v any
 	switch typ {
@@ -366,7 +396,7 @@ func parse(typ, id string, version int64, body []byte) (change, error) {
 	case "Claim":
 		v = &claimJSON{}
 	case "Observation":
-		if !mentionsKeptCode(body) {
+		if !r.keep.Load().mentionsKeptCode(body) {
 			return c, nil
 		}
 		v = &observationJSON{}
@@ -382,19 +412,11 @@ func parse(typ, id string, version int64, body []byte) (change, error) {
 
 // mentionsKeptCode is a quick look for the kept LOINC codes, so that the
 // many other observations are not decoded at all.
-func mentionsKeptCode(body []byte) bool {
-	for _, q := range keptQuoted {
+func (k *keepObservations) mentionsKeptCode(body []byte) bool {
+	for _, q := range k.quoted {
 		if bytes.Contains(body, q) {
 			return true
 		}
 	}
 	return false
 }
-
-var keptQuoted = func() [][]byte {
-	var out [][]byte
-	for code := range keptObservation {
-		out = append(out, []byte(`"`+code+`"`))
-	}
-	return out
-}()

@@ -3,6 +3,7 @@ package measure
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Record is a compact in-memory projection of what measures and
@@ -29,6 +30,7 @@ type Record struct {
 	claims     map[string]*Claim
 	obs        map[string]*Observation
 
+	keep    atomic.Pointer[keepObservations]
 	pend    sync.Mutex
 	pending []change
 	intern  map[string]string
@@ -36,7 +38,7 @@ type Record struct {
 
 // NewRecord returns an empty record.
 func NewRecord() *Record {
-	return &Record{
+	r := &Record{
 		patients:   map[string]*Patient{},
 		encounters: map[string]*Encounter{},
 		conditions: map[string]*Condition{},
@@ -45,6 +47,8 @@ func NewRecord() *Record {
 		obs:        map[string]*Observation{},
 		intern:     map[string]string{},
 	}
+	r.keep.Store((*keepObservations)(nil).with(append(append([]string{SystolicCode}, HbA1cCodes...), BPPanelCodes...)...))
+	return r
 }
 
 // Patient is a person's registration with what measures need of it.
@@ -95,6 +99,7 @@ type Condition struct {
 	Code      string
 	Onset     Day // onset, else recorded date
 	Problem   bool
+	Stage     string // Condition.stage.summary (display, code or text), if documented
 	version   int64
 }
 
