@@ -1,0 +1,175 @@
+package mllp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/url"
+	"strings"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/ingest/hl7v2"
+	"github.com/custodian-him/custodian/store"
+)
+
+// How messages and dead letters are kept: as FHIR Basic resources, so they
+// need no tables of their own, are searchable, audited and carried by
+// backups like any record.
+//
+// A received message is a Basic with code urn:custodian:feed|hl7v2-message,
+// the identifier SystemMessagePrefix + sending application + ":" + facility
+// | control id (MSH-3, MSH-4, MSH-10), the patient as subject, and the raw
+// message (base64) in the ExtMessage extension. It is written in the same
+// transaction as the resources the message maps to, so a message is either
+// wholly stored or not at all.
+//
+// A dead letter is a Basic with code urn:custodian:feed|hl7v2-dead-letter,
+// the identifier SystemDeadLetter | SHA-256 of the raw message (a message
+// refused twice is one dead letter), and extensions for the message, the
+// reason, the answer sent (AE/AR), the HL7 condition code and location, the
+// sender's address and when it arrived.
+const (
+	SystemFeed          = "urn:custodian:feed"
+	CodeMessage         = "hl7v2-message"
+	CodeDeadLetter      = "hl7v2-dead-letter"
+	SystemMessagePrefix = "urn:custodian:hl7v2:message:"
+	SystemDeadLetter    = "urn:custodian:hl7v2:dead-letter"
+
+	extBase       = "https://custodian.example/fhir/StructureDefinition/"
+	ExtMessage    = extBase + "hl7v2-message"
+	ExtReason     = extBase + "feed-reason"
+	ExtAckCode    = extBase + "feed-ack-code"
+	ExtCondition  = extBase + "feed-condition"
+	ExtLocation   = extBase + "feed-location"
+	ExtRemote     = extBase + "feed-remote"
+	ExtReceived   = extBase + "feed-received"
+	ExtMessageTyp = extBase + "hl7v2-message-type"
+)
+
+// StoreHandler stores messages in a Custodian store: the mapped resources
+// and the message itself in one transaction.
+type StoreHandler struct {
+	Store  *store.Store
+	Mapper *hl7v2.Mapper
+	// Identity applies A40 merges and A47 identifier changes; without it
+	// those messages are refused (kept as dead letters, to be replayed when
+	// the master patient index is wired).
+	Identity hl7v2.IdentityChanger
+	// Actor is who the feed writes as (a system actor).
+	Actor *custodian.Actor
+}
+
+func messageID(h hl7v2.Header) (system, value string) {
+	return SystemMessagePrefix + urnPart(h.SendingApp) + ":" + urnPart(h.SendingFacility), h.ControlID
+}
+
+func urnPart(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.ReplaceAll(url.PathEscape(s), ":", "%3A")
+}
+
+func query(system, value string) string {
+	esc := strings.NewReplacer(`,`, `\,`)
+	return url.QueryEscape(esc.Replace(system) + "|" + esc.Replace(value))
+}
+
+// Handle maps and stores m. A message whose control id (from the same
+// sending application and facility) was stored before is ErrDuplicate and
+// is not applied again: a late resend must not undo what came after it.
+func (h *StoreHandler) Handle(ctx context.Context, m *hl7v2.Message, raw []byte) error {
+	if h.Actor != nil {
+		ctx = custodian.NewContextWithActor(ctx, h.Actor)
+	}
+	hd := m.Header()
+	sys, val := messageID(hd)
+	q, err := h.Store.ParseQueryString("Basic", "identifier="+query(sys, val))
+	if err != nil {
+		return err
+	}
+	q.Count = 1
+	seen, err := h.Store.SearchWithIncludes(ctx, q)
+	if err != nil {
+		return err
+	}
+	if len(seen.Resources) > 0 {
+		return ErrDuplicate
+	}
+	r, err := h.Mapper.Map(m)
+	if err != nil {
+		return err
+	}
+	if c := r.IdentityChange; c != nil {
+		if h.Identity == nil {
+			return custodian.Errorf(custodian.EUNPROCESSABLE, "ADT^%s (patient %s) needs the master patient index, which is not connected to the feed", hd.Trigger, c.Kind)
+		}
+		if err := h.Identity.ChangeIdentity(ctx, c); err != nil {
+			return err
+		}
+	}
+	receipt := map[string]any{"resourceType": "Basic",
+		"identifier": []any{map[string]any{"system": sys, "value": val}},
+		"code":       map[string]any{"coding": []any{map[string]any{"system": SystemFeed, "code": CodeMessage, "display": "HL7 v2 message received"}}},
+		"extension": []any{
+			map[string]any{"url": ExtMessageTyp, "valueString": hd.Type + "^" + hd.Trigger},
+			map[string]any{"url": ExtMessage, "valueBase64Binary": base64.StdEncoding.EncodeToString(raw)},
+			map[string]any{"url": ExtReceived, "valueInstant": store.FormatInstant(h.Store.Now())},
+		}}
+	for _, e := range r.Entries {
+		if e.Resource["resourceType"] == "Patient" {
+			receipt["subject"] = map[string]any{"reference": e.FullURL}
+			break
+		}
+	}
+	entries := append(r.Entries, store.Entry{Method: store.MethodCreate, URL: "Basic", Resource: receipt, IfNoneExist: "identifier=" + query(sys, val)})
+	_, err = h.Store.Transaction(ctx, entries)
+	return err
+}
+
+// StoreDeadLetters keeps dead letters in a Custodian store.
+type StoreDeadLetters struct {
+	Store *store.Store
+	Actor *custodian.Actor
+}
+
+// Put stores l as a Basic resource (see the package's notes).
+func (d *StoreDeadLetters) Put(ctx context.Context, l *DeadLetter) error {
+	if d.Actor != nil {
+		ctx = custodian.NewContextWithActor(ctx, d.Actor)
+	}
+	sum := sha256.Sum256(l.Raw)
+	id := hex.EncodeToString(sum[:])
+	ext := []any{
+		map[string]any{"url": ExtMessage, "valueBase64Binary": base64.StdEncoding.EncodeToString(l.Raw)},
+		map[string]any{"url": ExtReason, "valueString": orDash(l.Reason)},
+		map[string]any{"url": ExtAckCode, "valueCode": string(l.Code)},
+		map[string]any{"url": ExtReceived, "valueInstant": store.FormatInstant(l.Received)},
+	}
+	if l.Condition != "" {
+		ext = append(ext, map[string]any{"url": ExtCondition, "valueCode": l.Condition})
+	}
+	if l.Location != "" {
+		ext = append(ext, map[string]any{"url": ExtLocation, "valueString": l.Location})
+	}
+	if l.Remote != "" {
+		ext = append(ext, map[string]any{"url": ExtRemote, "valueString": l.Remote})
+	}
+	if l.Header.Type != "" {
+		ext = append(ext, map[string]any{"url": ExtMessageTyp, "valueString": l.Header.Type + "^" + l.Header.Trigger})
+	}
+	res := map[string]any{"resourceType": "Basic",
+		"identifier": []any{map[string]any{"system": SystemDeadLetter, "value": id}},
+		"code":       map[string]any{"coding": []any{map[string]any{"system": SystemFeed, "code": CodeDeadLetter, "display": "HL7 v2 message refused"}}},
+		"extension":  ext}
+	_, err := d.Store.Transaction(ctx, []store.Entry{{Method: store.MethodCreate, URL: "Basic", Resource: res, IfNoneExist: "identifier=" + query(SystemDeadLetter, id)}})
+	return err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
