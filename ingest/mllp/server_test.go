@@ -27,6 +27,7 @@ import (
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/ingest/hl7v2"
 	"github.com/custodian-him/custodian/ingest/mllp"
+	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
 )
@@ -36,7 +37,9 @@ var (
 	registry     *search.Registry
 )
 
-func newStore(tb testing.TB) *store.Store {
+func newStore(tb testing.TB) *store.Store { return newStoreOn(tb, sqldbtest.Open(tb)) }
+
+func newStoreOn(tb testing.TB, db *sqldb.DB) *store.Store {
 	tb.Helper()
 	registryOnce.Do(func() {
 		var err error
@@ -44,7 +47,6 @@ func newStore(tb testing.TB) *store.Store {
 			panic(err)
 		}
 	})
-	db := sqldbtest.Open(tb)
 	if err := db.RegisterParams(context.Background(), registry.Indexed()); err != nil {
 		tb.Fatal(err)
 	}

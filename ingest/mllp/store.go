@@ -19,7 +19,8 @@ import (
 //
 // A received message is a Basic with code urn:custodian:feed|hl7v2-message,
 // the identifier SystemMessagePrefix + sending application + ":" + facility
-// | control id (MSH-3, MSH-4, MSH-10), the patient as subject, and the raw
+// | control id (MSH-3, MSH-4, MSH-10), as id the SHA-256 of that identifier
+// in hex, the patient as subject, and the raw
 // message (base64) in the ExtMessage extension. It is written in the same
 // transaction as the resources the message maps to, so a message is either
 // wholly stored or not at all.
@@ -64,6 +65,13 @@ func messageID(h hl7v2.Header) (system, value string) {
 	return SystemMessagePrefix + urnPart(h.SendingApp) + ":" + urnPart(h.SendingFacility), h.ControlID
 }
 
+// receiptID is the id of a message's receipt: the SHA-256 of its
+// identifier, in hex (64 characters, the most a FHIR id may have).
+func receiptID(system, value string) string {
+	sum := sha256.Sum256([]byte(system + "|" + value))
+	return hex.EncodeToString(sum[:])
+}
+
 func urnPart(s string) string {
 	if s == "" {
 		return "-"
@@ -85,17 +93,14 @@ func (h *StoreHandler) Handle(ctx context.Context, m *hl7v2.Message, raw []byte)
 	}
 	hd := m.Header()
 	sys, val := messageID(hd)
-	q, err := h.Store.ParseQueryString("Basic", "identifier="+query(sys, val))
-	if err != nil {
-		return err
-	}
-	q.Count = 1
-	seen, err := h.Store.SearchWithIncludes(ctx, q)
-	if err != nil {
-		return err
-	}
-	if len(seen.Resources) > 0 {
+	// The receipt's id is derived from the message's identity, so finding
+	// a resend is a read by id, not a search.
+	rid := receiptID(sys, val)
+	switch _, err := h.Store.Read(ctx, "Basic", rid); {
+	case err == nil:
 		return ErrDuplicate
+	case custodian.ErrorCode(err) != custodian.ENOTFOUND:
+		return err
 	}
 	r, err := h.Mapper.Map(m)
 	if err != nil {
@@ -123,7 +128,8 @@ func (h *StoreHandler) Handle(ctx context.Context, m *hl7v2.Message, raw []byte)
 			break
 		}
 	}
-	entries := append(r.Entries, store.Entry{Method: store.MethodCreate, URL: "Basic", Resource: receipt, IfNoneExist: "identifier=" + query(sys, val)})
+	receipt["id"] = rid
+	entries := append(r.Entries, store.Entry{Method: store.MethodUpdate, URL: "Basic/" + rid, Resource: receipt})
 	_, err = h.Store.Transaction(ctx, entries)
 	return err
 }
