@@ -35,15 +35,17 @@ type doc struct {
 // searchIndex is an inverted index from token to the documents (titles
 // and terms) that hold it.
 type searchIndex struct {
-	cs      *CodeSystem
-	vocab   map[string]int32
-	words   []string
-	idf     []float32
-	post    [][]int32
-	docs    []doc
-	byLen   [][]int32
-	sorted  []int32 // word ids in word order, for prefix ranges
-	scratch sync.Pool
+	cs     *CodeSystem
+	vocab  map[string]int32
+	words  []string
+	idf    []float32
+	post   [][]int32
+	docs   []doc
+	byLen  [][]int32
+	sorted []int32 // word ids in word order, for prefix ranges
+	// qualifier marks the words of qualifierWords
+	qualifier []bool
+	scratch    sync.Pool
 }
 
 // buildIndex indexes every title, inclusion term and Includes note of cs;
@@ -133,6 +135,12 @@ func buildIndex(cs *CodeSystem, skip func(c *Concept, kind uint8, text string) b
 			ix.byLen = append(ix.byLen, nil)
 		}
 		ix.byLen[l] = append(ix.byLen[l], int32(id))
+	}
+	ix.qualifier = make([]bool, len(ix.words))
+	for w := range qualifierWords {
+		if id, ok := ix.vocab[w]; ok {
+			ix.qualifier[id] = true
+		}
 	}
 	ix.sorted = make([]int32, len(ix.words))
 	for i := range ix.sorted {

@@ -239,6 +239,12 @@ func (ix *searchIndex) score(s *scratch, ps []position, on Date) {
 			dcov = float64(reqGot / reqW)
 		}
 		score := qcov * qcov * (0.35 + 0.65*dcov)
+		for _, t := range d.req {
+			if ix.qualifier[t] && !s.said[t] {
+				score *= 0.7
+				break
+			}
+		}
 		score *= [...]float64{1, 0.98, 0.96}[d.kind]
 		c := &ix.cs.concepts[d.concept]
 		if d.marker {
@@ -329,7 +335,8 @@ func (ix *searchIndex) defaults(s *scratch, hits []Hit, on Date) []Hit {
 // defaultCode returns the reportable code a header defaults to on the
 // date, nil if none is evident. Among the children the choice is, in
 // order: the 7th character A (initial encounter) where the category takes
-// 7th characters; the unspecified code (the one ending in 9); the one
+// 7th characters; the uncomplicated one or the unspecified one (ending in
+// 9), whichever comes first; the one
 // titled unspecified; the one "without" a complication.
 func (c *Concept) defaultCode(on Date) *Concept {
 	for depth := 0; c != nil && depth < 5; depth++ {
@@ -348,11 +355,14 @@ func (c *Concept) defaultCode(on Date) *Concept {
 			switch {
 			case seventh && len(ch.code) == 7 && ch.code[6] == 'A':
 				r = 0
+			case strings.Contains(title, "uncomplicated"):
+				r = 1
 			case strings.HasSuffix(ch.code, "9") && len(ch.code) == len(c.code)+1:
 				r = 1
 			case strings.HasSuffix(title, "unspecified"):
 				r = 2
-			case strings.Contains(title, "unspecified") && !strings.Contains(title, "with unspecified"):
+			case strings.Contains(title, "unspecified") && !strings.Contains(title, "with unspecified"),
+				strings.Contains(title, "not specified"):
 				r = 3
 			case strings.Contains(title, "without"):
 				r = 4

@@ -46,6 +46,16 @@ func TestSearchClinical(t *testing.T) {
 		{codeset.ICD10CM, "history of breast cancer", "Z85.3"},
 		{codeset.ICD10CM, "fall from ladder", "W11.XXXA"},
 		{codeset.ICD10CM, "sepsis due to e coli", "A41.51"},
+		{codeset.ICD10CM, "hyponatremia", "E87.1"},    // not the newborn code
+		{codeset.ICD10CM, "syncope", "R55"},           // not heat syncope
+		{codeset.ICD10CM, "c diff colitis", "A04.72"}, // not specified as recurrent
+		{codeset.ICD10CM, "gi bleed", "K92.2"},
+		{codeset.ICD10CM, "cellulitis of left leg", "L03.116"},
+		{codeset.ICD10CM, "pressure ulcer sacrum stage 2", "L89.152"},
+		{codeset.ICD10CM, "opioid dependence", "F11.20"}, // uncomplicated
+		{codeset.ICD10CM, "SBO", "K56.609"},
+		{codeset.ICD10CM, "hepatitis", "K75.9"},
+		{codeset.ICD10CM, "hepatitis a", "B15.9"},
 		{codeset.ICD10CM, "E119", "E11.9"},
 		{codeset.ICD10CM, "e11.9", "E11.9"},
 		{codeset.ICD10CM, " E11.9 ", "E11.9"},

@@ -9,7 +9,7 @@ import "strings"
 
 // stopWords carry no meaning for matching.
 var stopWords = map[string]bool{
-	"of": true, "the": true, "and": true, "or": true, "in": true, "to": true, "a": true, "an": true,
+	"of": true, "the": true, "and": true, "or": true, "in": true, "to": true, "an": true,
 	"for": true, "by": true, "as": true, "at": true, "on": true, "with": true, "is": true, "pt": true,
 	"patient": true, "s": true, "from": true, "into": true,
 }
@@ -97,6 +97,12 @@ var abbreviations = map[string]string{
 	"hepc":             "hepatitis c",
 	"hcv":              "hepatitis c",
 	"hbv":              "hepatitis b",
+	"gi":               "gastrointestinal",
+	"ugib":             "upper gastrointestinal hemorrhage",
+	"lgib":             "lower gastrointestinal hemorrhage",
+	"c diff":           "clostridium difficile",
+	"cdiff":            "clostridium difficile",
+	"sbo":              "intestinal obstruction",
 	"cabg":             "bypass coronary artery",
 	"ptca":             "dilation coronary artery",
 	"pci":              "dilation coronary artery",
@@ -142,6 +148,19 @@ var abbreviations = map[string]string{
 	"stage v":          "stage 5",
 }
 
+// qualifierWords name a population a code is for (newborns, pregnancy) or
+// an external cause it needs (heat, poisoning); a code that names one the
+// query does not is ranked lower, as a coder would not reach for it
+// unprompted ("syncope" is R55, not heat syncope T67.1).
+var qualifierWords = map[string]bool{
+	"heat": true, "poisoning": true, "underdosing": true, "adverse": true, "toxic": true,
+	"radiation": true, "drug": true, "induced": true, "postprocedural": true, "traumatic": true,
+	"newborn": true, "neonatal": true, "perinatal": true, "fetal": true, "fetu": true, "fetus": true,
+	"maternal": true, "pregnancy": true, "puerperal": true, "puerperium": true, "childbirth": true,
+	"gestational": true, "postpartum": true, "intrapartum": true, "antepartum": true, "obstetric": true,
+	"trimester": true, "delivery": true, "congenital": true,
+}
+
 // synonyms are words the classification writes one way and clinicians
 // another; each side matches the other a little below an exact match.
 var synonyms = [][]string{
@@ -161,7 +180,12 @@ var synonyms = [][]string{
 	{"injury", "trauma"},
 	{"ulcer", "ulceration"},
 	{"pain", "ache", "painful"},
-	{"bleeding", "hemorrhage"},
+	{"bleeding", "hemorrhage", "bleed"},
+	{"leg", "limb", "extremity"},
+	{"arm", "limb", "extremity"},
+	{"bowel", "intestine", "intestinal"},
+	{"colitis", "enterocolitis"},
+	{"sacrum", "sacral"},
 	{"kidney", "nephro"},
 	{"failure", "insufficiency"},
 	{"obesity", "obese"},
