@@ -33,9 +33,9 @@ type auditRow struct {
 func rowOf(e *audit.Entry) auditRow {
 	r := auditRow{Entry: e, Failed: e.Outcome != "success"}
 	r.Resources = e.Resources
-	if len(r.Resources) > 5 {
-		r.More = len(r.Resources) - 5
-		r.Resources = r.Resources[:5]
+	if len(r.Resources) > 3 {
+		r.More = len(r.Resources) - 3
+		r.Resources = r.Resources[:3]
 	}
 	return r
 }
@@ -168,7 +168,10 @@ type accessUser struct {
 type accessData struct {
 	Patient *patientHeader
 	Users   []*accessUser
+	// Rows are the newest entries (auditPage of them); Total how many
+	// entries the summary counts.
 	Rows    []auditRow
+	Total   int
 	Limited bool
 }
 
@@ -198,8 +201,11 @@ func (h *Handler) accessReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := &accessData{Patient: ph, Limited: len(entries) == accessReportLimit}
 	byActor := map[string]*accessUser{}
+	d.Total = len(entries)
 	for _, e := range entries {
-		d.Rows = append(d.Rows, rowOf(e))
+		if len(d.Rows) < auditPage {
+			d.Rows = append(d.Rows, rowOf(e))
+		}
 		u := byActor[e.Actor]
 		if u == nil {
 			u = &accessUser{Actor: e.Actor, Roles: strings.Join(e.Roles, ", "), First: e.Time, Last: e.Time}

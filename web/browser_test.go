@@ -123,7 +123,7 @@ func signInAs(t *testing.T, ctx context.Context, base, user string) {
 		chromedp.SendKeys(chromedp.ID("username"), user),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`header.top`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav[aria-label=Workbench]`)),
 	))
 }
 
