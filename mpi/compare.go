@@ -141,3 +141,31 @@ func tokenSetSimilarity(a, b []string) float64 {
 	// Extra tokens on one side (a unit, a complex name) cost a little.
 	return mean * (0.9 + 0.1*float64(len(a))/float64(len(b)))
 }
+
+// withinOneEdit reports whether a and b are at most one insertion,
+// deletion, substitution or adjacent transposition apart: the same as
+// DamerauLevenshtein(a, b) <= 1, in linear time.
+func withinOneEdit(a, b string) bool {
+	if a == b {
+		return true
+	}
+	la, lb := len(a), len(b)
+	if la-lb > 1 || lb-la > 1 {
+		return false
+	}
+	i := 0
+	for i < la && i < lb && a[i] == b[i] {
+		i++
+	}
+	switch {
+	case la == lb:
+		if a[i+1:] == b[i+1:] {
+			return true // substitution
+		}
+		return i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:] // transposition
+	case la > lb:
+		return a[i+1:] == b[i:]
+	default:
+		return a[i:] == b[i+1:]
+	}
+}

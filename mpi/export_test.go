@@ -8,3 +8,4 @@ func CandidateIDs(r *Result) [][2]string {
 	}
 	return out
 }
+var WithinOneEdit = withinOneEdit

@@ -95,7 +95,7 @@ func compare(a, b *entry) vector {
 		switch {
 		case a.ssn == b.ssn:
 			v.set(fSSN, 0)
-		case DamerauLevenshtein(a.ssn, b.ssn) <= 1:
+		case withinOneEdit(a.ssn, b.ssn):
 			v.set(fSSN, 1)
 		default:
 			v.set(fSSN, 2)
@@ -122,7 +122,7 @@ func cmpGiven(a, b *entry) int {
 		return 1
 	}
 	s := max(JaroWinkler(a.first, b.first), JaroWinkler(a.given, b.given))
-	if s >= 0.92 || DamerauLevenshtein(a.first, b.first) <= 1 {
+	if s >= 0.92 || withinOneEdit(a.first, b.first) {
 		return 2 // one keying error
 	}
 	if nicknameClose(a.first, b.first) || nicknameClose(b.first, a.first) {
@@ -148,7 +148,7 @@ func cmpFamily(a, b string) int {
 	}
 	s := JaroWinkler(a, b)
 	switch {
-	case s >= 0.92 || DamerauLevenshtein(a, b) <= 1:
+	case s >= 0.92 || withinOneEdit(a, b):
 		return 1
 	case s >= 0.80:
 		return 2
@@ -171,7 +171,7 @@ func cmpBirth(a, b *entry) int {
 		if a.year == b.year && a.month == b.day && a.day == b.month {
 			return 1 // day and month transposed
 		}
-		if DamerauLevenshtein(a.dob, b.dob) <= 1 {
+		if withinOneEdit(a.dob, b.dob) {
 			return 1
 		}
 		if a.month == b.month && a.day == b.day && (a.year-b.year == 1 || b.year-a.year == 1) {
@@ -241,7 +241,7 @@ func cmpPhone(a, b []string) int {
 			if x == y {
 				return 0
 			}
-			if len(x) == len(y) && DamerauLevenshtein(x, y) <= 1 {
+			if len(x) == len(y) && withinOneEdit(x, y) {
 				best = 1
 			}
 		}

@@ -271,3 +271,16 @@ func TestLinkAcrossFiles(t *testing.T) {
 		t.Errorf("duplicate ids: %v, want EINVALID", err)
 	}
 }
+
+func TestWithinOneEdit(t *testing.T) {
+	t.Parallel()
+	words := []string{"", "a", "ab", "ba", "abc", "acb", "abd", "abcd", "bacd", "abdc", "xbcd", "abc", "aabc", "ca", "19610314", "19610341", "19601314"}
+	for _, a := range words {
+		for _, b := range words {
+			want := mpi.DamerauLevenshtein(a, b) <= 1
+			if got := mpi.WithinOneEdit(a, b); got != want {
+				t.Errorf("WithinOneEdit(%q, %q) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+}

@@ -190,7 +190,7 @@ var variants = func() map[string][]string {
 func nicknameClose(a, b string) bool {
 	for _, f := range nicknames[b] {
 		for _, v := range variants[f] {
-			if JaroWinkler(a, v) >= 0.92 || DamerauLevenshtein(a, v) <= 1 {
+			if withinOneEdit(a, v) || JaroWinkler(a, v) >= 0.92 {
 				return true
 			}
 		}
