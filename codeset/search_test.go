@@ -62,6 +62,14 @@ func TestSearchClinical(t *testing.T) {
 		{codeset.ICD10CM, "T36.01A", "T36.0X1A"},
 		{codeset.ICD10PCS, "laparoscopic appendectomy", "0DTJ4ZZ"},
 		{codeset.ICD10PCS, "colonoscopy", "0DJD8ZZ"},
+		{codeset.ICD10PCS, "lap chole", "0FT44ZZ"},
+		{codeset.ICD10PCS, "laparoscopic hysterectomy", "0UT94ZZ"},
+		{codeset.ICD10PCS, "total knee replacement right", "0SRC0JZ"},
+		{codeset.ICD10PCS, "c-section", "10D00Z1"},
+		{codeset.ICD10PCS, "intubation", "0BH13EZ"},
+		{codeset.ICD10PCS, "blood transfusion", "30233N1"},
+		{codeset.ICD10PCS, "lumbar puncture", "009U3ZX"},
+		{codeset.ICD10PCS, "chest tube", "0W9930Z"},
 		{codeset.ICD10PCS, "0dtj4zz", "0DTJ4ZZ"},
 		{codeset.ICD10PCS, "0DTJ", "0DTJ0ZZ"}, // the start of codes
 	}

@@ -103,13 +103,6 @@ var abbreviations = map[string]string{
 	"c diff":           "clostridium difficile",
 	"cdiff":            "clostridium difficile",
 	"sbo":              "intestinal obstruction",
-	"cabg":             "bypass coronary artery",
-	"ptca":             "dilation coronary artery",
-	"pci":              "dilation coronary artery",
-	"egd":              "inspection upper intestinal tract via natural or artificial opening endoscopic",
-	"tka":              "replacement knee joint",
-	"tha":              "replacement hip joint",
-	"lap":              "percutaneous endoscopic",
 	"rt":               "right",
 	"lt":               "left",
 	"bilat":            "bilateral",
@@ -135,10 +128,6 @@ var abbreviations = map[string]string{
 	"heart attack":     "myocardial infarction",
 	"kidney injury":    "kidney failure",
 	"high cholesterol": "hypercholesterolemia",
-	"appendectomy":     "resection appendix",
-	"cholecystectomy":  "resection gallbladder",
-	"laparoscopic":     "percutaneous endoscopic",
-	"colonoscopy":      "inspection lower intestinal tract via natural or artificial opening endoscopic",
 	"flare":            "exacerbation",
 	"type ii":          "type 2",
 	"type i":           "type 1",
@@ -159,6 +148,68 @@ var qualifierWords = map[string]bool{
 	"maternal": true, "pregnancy": true, "puerperal": true, "puerperium": true, "childbirth": true,
 	"gestational": true, "postpartum": true, "intrapartum": true, "antepartum": true, "obstetric": true,
 	"trimester": true, "delivery": true, "congenital": true,
+}
+
+// procedureTerms turn the names of procedures into the words of the
+// ICD-10-PCS tables (root operation, body part, approach): a coder types
+// "lap chole", the table says "Resection of Gallbladder, Percutaneous
+// Endoscopic Approach". They are used for ICD-10-PCS only, before the
+// abbreviations.
+var procedureTerms = map[string]string{
+	"lap":               "percutaneous endoscopic",
+	"laparoscopic":      "percutaneous endoscopic",
+	"laparoscopy":       "percutaneous endoscopic",
+	"arthroscopic":      "percutaneous endoscopic",
+	"total":             "",
+	"appendectomy":      "resection appendix",
+	"cholecystectomy":   "resection gallbladder",
+	"chole":             "resection gallbladder",
+	"hysterectomy":      "resection uterus",
+	"colectomy":         "resection colon",
+	"mastectomy":        "resection breast",
+	"nephrectomy":       "resection kidney",
+	"splenectomy":       "resection spleen",
+	"thyroidectomy":     "resection thyroid gland",
+	"prostatectomy":     "resection prostate",
+	"tonsillectomy":     "resection tonsils",
+	"oophorectomy":      "resection ovary",
+	"amputation":        "detachment",
+	"arthroplasty":      "replacement joint",
+	"knee replacement":  "replacement knee joint",
+	"hip replacement":   "replacement hip joint",
+	"tka":               "replacement knee joint",
+	"tha":               "replacement hip joint",
+	"cabg":              "bypass coronary artery",
+	"ptca":              "dilation coronary artery",
+	"pci":               "dilation coronary artery",
+	"stent":             "intraluminal device",
+	"egd":               "inspection upper intestinal tract via natural or artificial opening endoscopic",
+	"colonoscopy":       "inspection lower intestinal tract via natural or artificial opening endoscopic",
+	"bronchoscopy":      "inspection tracheobronchial tree via natural or artificial opening endoscopic",
+	"cystoscopy":        "inspection bladder via natural or artificial opening endoscopic",
+	"biopsy":            "excision diagnostic",
+	"polypectomy":       "excision",
+	"debridement":       "excision",
+	"cesarean":          "extraction products conception low open",
+	"c section":         "extraction products conception low open",
+	"c-section":         "extraction products conception low open",
+	"intubation":        "insertion endotracheal airway trachea",
+	"mechanical":        "",
+	"picc":              "insertion infusion device superior vena cava percutaneous",
+	"central line":      "insertion infusion device percutaneous",
+	"blood transfusion": "transfusion nonautologous red blood cells peripheral vein percutaneous",
+	"spinal fusion":     "fusion vertebral joint",
+	"cardiac cath":      "measurement cardiac sampling pressure percutaneous",
+	"heart cath":        "measurement cardiac sampling pressure percutaneous",
+	"tracheostomy":      "bypass trachea cutaneous tracheostomy device",
+	"chest tube":        "drainage pleural cavity drainage device percutaneous",
+	"thoracentesis":     "drainage pleural cavity percutaneous",
+	"paracentesis":      "drainage peritoneal cavity percutaneous",
+	"lumbar puncture":   "drainage spinal canal percutaneous diagnostic",
+	"hemodialysis":      "performance urinary filtration",
+	"dialysis":          "performance urinary filtration",
+	"orif":              "reposition internal fixation device open",
+	"open reduction":    "reposition open",
 }
 
 // synonyms are words the classification writes one way and clinicians
@@ -260,11 +311,18 @@ func stem(t string) string {
 }
 
 // expandQuery rewrites abbreviations and phrases in a lower-cased query.
-func expandQuery(q string) []string {
+func expandQuery(q string, terms map[string]string) []string {
+	lookup := func(k string) (string, bool) {
+		if exp, ok := terms[k]; ok {
+			return exp, true
+		}
+		exp, ok := abbreviations[k]
+		return exp, ok
+	}
 	var words []string
 	for _, w := range strings.Fields(strings.ToLower(q)) {
-		// keep the abbreviations written with a slash whole
-		if _, ok := abbreviations[w]; ok {
+		// keep the abbreviations written with a slash or hyphen whole
+		if _, ok := lookup(w); ok {
 			words = append(words, w)
 			continue
 		}
@@ -273,13 +331,13 @@ func expandQuery(q string) []string {
 	var out []string
 	for i := 0; i < len(words); i++ {
 		if i+1 < len(words) {
-			if exp, ok := abbreviations[words[i]+" "+words[i+1]]; ok {
+			if exp, ok := lookup(words[i] + " " + words[i+1]); ok {
 				out = append(out, strings.Fields(exp)...)
 				i++
 				continue
 			}
 		}
-		if exp, ok := abbreviations[words[i]]; ok {
+		if exp, ok := lookup(words[i]); ok {
 			out = append(out, strings.Fields(exp)...)
 			continue
 		}
