@@ -8,4 +8,6 @@ func CandidateIDs(r *Result) [][2]string {
 	}
 	return out
 }
+
+// WithinOneEdit exposes withinOneEdit to the tests.
 var WithinOneEdit = withinOneEdit
