@@ -45,7 +45,7 @@ type searchIndex struct {
 	sorted []int32 // word ids in word order, for prefix ranges
 	// qualifier marks the words of qualifierWords
 	qualifier []bool
-	scratch    sync.Pool
+	scratch   sync.Pool
 }
 
 // buildIndex indexes every title, inclusion term and Includes note of cs;
