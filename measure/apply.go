@@ -180,6 +180,9 @@ func (r *Record) applyProcedure(c change) {
 		if old.Encounter != nil {
 			old.Encounter.Procedures = remove(old.Encounter.Procedures, old)
 		}
+		if old.Patient != nil {
+			old.Patient.Procedures = remove(old.Patient.Procedures, old)
+		}
 		delete(r.procedures, c.id)
 	}
 	j, _ := c.v.(*procedureJSON)
@@ -193,6 +196,7 @@ func (r *Record) applyProcedure(c change) {
 	}
 	if pid := refID(j.Subject, "Patient"); pid != "" {
 		p.Patient = r.patient(pid)
+		p.Patient.Procedures = append(p.Patient.Procedures, p)
 	}
 	if eid := refID(j.Encounter, "Encounter"); eid != "" {
 		p.Encounter = r.encounter(eid)

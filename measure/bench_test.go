@@ -55,7 +55,7 @@ func (r *Record) replicate(k int) {
 		for _, p := range base {
 			np := *p
 			np.ID = p.ID + sfx
-			np.Encounters, np.Conditions, np.Obs = nil, nil, nil
+			np.Encounters, np.Conditions, np.Obs, np.Procedures = nil, nil, nil, nil
 			r.patients[np.ID] = &np
 			encs := map[*Encounter]*Encounter{}
 			for _, e := range p.Encounters {
@@ -76,6 +76,7 @@ func (r *Record) replicate(k int) {
 					npr := *pr
 					npr.ID, npr.Patient, npr.Encounter = pr.ID+sfx, &np, &ne
 					ne.Procedures = append(ne.Procedures, &npr)
+					np.Procedures = append(np.Procedures, &npr)
 					r.procedures[npr.ID] = &npr
 				}
 				encs[e] = &ne

@@ -68,6 +68,13 @@ func civilDay(y, m, d int) Day {
 	return Day(era*146097 + doe - 719468)
 }
 
+// Known reports whether the day is a date (not absent).
+func (d Day) Known() bool { return d != noDay }
+
+// ParseDay reads the date at the start of a FHIR date or dateTime; the
+// result is not Known if there is none.
+func ParseDay(s string) Day { return parseDay(s) }
+
 // Date returns the day as a time at midnight UTC.
 func (d Day) Date() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 

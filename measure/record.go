@@ -64,6 +64,7 @@ type Patient struct {
 
 	Encounters []*Encounter
 	Conditions []*Condition
+	Procedures []*Procedure
 	Obs        []*Observation
 }
 

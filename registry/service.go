@@ -1,0 +1,391 @@
+package registry
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/measure"
+	"github.com/custodian-him/custodian/store"
+)
+
+// Case statuses.
+const (
+	Candidate = "candidate"
+	Accepted  = "accepted"
+	Rejected  = "rejected"
+)
+
+// Store is what the registry needs of the record store: its decisions are
+// Tasks in it.
+type Store interface {
+	Read(ctx context.Context, typ, id string) (*store.Resource, error)
+	Update(ctx context.Context, typ, id string, body []byte, opt store.WriteOptions) (*store.Outcome, error)
+	PutBatch(ctx context.Context, resources []map[string]any) ([]store.BatchResult, error)
+}
+
+// Case is a patient found for a registry, with the registrar's decision.
+// Its state lives in a FHIR Task (see TaskID); the service mirrors it.
+type Case struct {
+	Registry, Patient string
+	Status            string
+	Found             string // Task.authoredOn
+	Decided           string // Task.lastModified of the decision
+	DecidedBy         string // the actor who decided
+	Reason            string
+	// Fields are the registrar-completed fields of the abstraction form.
+	Fields map[string]string
+	// FollowUps are the recorded follow-up contacts (YYYY-MM-DD).
+	FollowUps []string
+	version   int64
+}
+
+// Service finds registry cases in the record as data arrives and over
+// history, keeps the registrars' decisions as Tasks in the store, and
+// lists, follows up and exports the cases.
+type Service struct {
+	Record      *measure.Record
+	Store       Store
+	Definitions []*Definition
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+
+	mu    sync.Mutex
+	cases map[string]map[string]*Case // registry -> patient -> case
+	dirty map[string]bool             // patients written since the last Sync
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Definition returns the registry with id. ENOTFOUND if there is none.
+func (s *Service) Definition(id string) (*Definition, error) {
+	for _, d := range s.Definitions {
+		if d.ID == id {
+			return d, nil
+		}
+	}
+	return nil, custodian.Errorf(custodian.ENOTFOUND, "there is no registry %q", id)
+}
+
+// TaskID is the id of the Task that holds patient's case in registry:
+// one per registry and patient, so finding a case twice changes nothing.
+func TaskID(registry, patient string) string {
+	id := "reg-" + registry + "-" + patient
+	if len(id) > 64 || strings.ContainsFunc(patient, func(r rune) bool {
+		return !(r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) {
+		h := sha256.Sum256([]byte(patient))
+		id = "reg-" + registry + "-" + hex.EncodeToString(h[:8])
+	}
+	return id
+}
+
+// Load reads the registries' Tasks (the cases found and decided before)
+// from src. Register Watcher first so that nothing is missed.
+func (s *Service) Load(ctx context.Context, src measure.Source) error {
+	return src.Scan(ctx, []string{"Task"}, func(typ, id string, version int64, body []byte) error {
+		s.mirror(version, body)
+		return nil
+	})
+}
+
+// Watcher keeps the service current: Tasks of registries update the
+// cases at once, and every other write marks its patient for the next
+// Sync, which finds new candidates. It does no I/O and takes no lock an
+// evaluation could hold.
+func (s *Service) Watcher() store.Watcher {
+	return func(_ context.Context, versions []*store.Resource) {
+		for _, v := range versions {
+			switch v.Type {
+			case "Task":
+				if !v.Deleted {
+					s.mirror(v.VersionID, v.Body)
+				}
+			case "Condition", "Procedure", "Observation", "Encounter":
+				if v.Deleted || v.Compartment == "" {
+					continue
+				}
+				s.mu.Lock()
+				if s.dirty == nil {
+					s.dirty = map[string]bool{}
+				}
+				s.dirty[v.Compartment] = true
+				s.mu.Unlock()
+			}
+		}
+	}
+}
+
+// Sync finds the candidates among the patients written since the last
+// Sync and records them (as Tasks). It returns the new candidates.
+func (s *Service) Sync(ctx context.Context) ([]*Case, error) {
+	s.mu.Lock()
+	dirty := s.dirty
+	s.dirty = nil
+	s.mu.Unlock()
+	if len(dirty) == 0 {
+		return nil, nil
+	}
+	var found []*Case
+	err := s.Record.View(func(v *measure.View) error {
+		for pid := range dirty {
+			if p := v.Patient(pid); p != nil {
+				found = append(found, s.newCandidates(p)...)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, s.save(ctx, found)
+}
+
+// Run calls Sync every interval until ctx ends, so that cases are found
+// within an interval of their data arriving. Errors go to onError.
+func (s *Service) Run(ctx context.Context, interval time.Duration, onError func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Sync(ctx); err != nil && onError != nil {
+				onError(err)
+			}
+		}
+	}
+}
+
+// FindAll runs case finding over the whole record for registry (every
+// registry if ""), records the new candidates and returns them.
+func (s *Service) FindAll(ctx context.Context, registry string) ([]*Case, error) {
+	if registry != "" {
+		if _, err := s.Definition(registry); err != nil {
+			return nil, err
+		}
+	}
+	var found []*Case
+	err := s.Record.View(func(v *measure.View) error {
+		v.Patients(func(p *measure.Patient) bool {
+			for _, c := range s.newCandidates(p) {
+				if registry == "" || c.Registry == registry {
+					found = append(found, c)
+				}
+			}
+			return ctx.Err() == nil
+		})
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(found, func(a, b *Case) int {
+		return cmp.Or(cmp.Compare(a.Registry, b.Registry), cmp.Compare(a.Patient, b.Patient))
+	})
+	return found, s.save(ctx, found)
+}
+
+// newCandidates returns p's cases in registries that do not have p yet.
+func (s *Service) newCandidates(p *measure.Patient) []*Case {
+	var out []*Case
+	for _, d := range s.Definitions {
+		if s.lookup(d.ID, p.ID) != nil {
+			continue
+		}
+		if ev := d.Match(p); len(ev) > 0 {
+			out = append(out, &Case{Registry: d.ID, Patient: p.ID, Status: Candidate})
+		}
+	}
+	return out
+}
+
+func (s *Service) lookup(registry, patient string) *Case {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cases[registry][patient]
+}
+
+// save writes new candidates' Tasks in batches.
+func (s *Service) save(ctx context.Context, found []*Case) error {
+	now := s.now().UTC().Format(time.RFC3339)
+	for i := 0; i < len(found); i += 500 {
+		var batch []map[string]any
+		for _, c := range found[i:min(i+500, len(found))] {
+			d, _ := s.Definition(c.Registry)
+			c.Found = now
+			batch = append(batch, c.task(d, now))
+		}
+		results, err := s.Store.PutBatch(ctx, batch)
+		if err != nil {
+			return err
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				return r.Err
+			}
+		}
+	}
+	return nil
+}
+
+// Cases lists registry's cases with status ("" for all), by patient.
+func (s *Service) Cases(registry, status string) ([]*Case, error) {
+	if _, err := s.Definition(registry); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Case
+	for _, c := range s.cases[registry] {
+		if status == "" || c.Status == status {
+			cp := *c
+			out = append(out, &cp)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Case) int { return cmp.Compare(a.Patient, b.Patient) })
+	return out, nil
+}
+
+// Counts returns registry's case count by status.
+func (s *Service) Counts(registry string) map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{Candidate: 0, Accepted: 0, Rejected: 0}
+	for _, c := range s.cases[registry] {
+		out[c.Status]++
+	}
+	return out
+}
+
+// Decide records a registrar's decision on a case: accept (with the
+// registrar's fields of the form, which may be completed later by
+// deciding again) or reject (with a reason). ENOTFOUND if there is no such
+// case; EINVALID for a field the form does not have to the registrar, or
+// a rejection without a reason; EPRECONDITION if the case changed
+// meanwhile.
+func (s *Service) Decide(ctx context.Context, registry, patient string, accept bool, reason string, fields map[string]string) (*Case, error) {
+	d, err := s.Definition(registry)
+	if err != nil {
+		return nil, err
+	}
+	for k := range fields {
+		i := slices.IndexFunc(d.Form, func(f Field) bool { return f.ID == k })
+		if i < 0 || !d.Form[i].Registrar {
+			return nil, custodian.Errorf(custodian.EINVALID, "registry %s has no registrar field %q", registry, k)
+		}
+	}
+	if !accept && strings.TrimSpace(reason) == "" {
+		return nil, custodian.Errorf(custodian.EINVALID, "a rejection needs a reason")
+	}
+	return s.change(ctx, d, patient, func(c *Case) error {
+		if accept {
+			c.Status = Accepted
+			if c.Fields == nil {
+				c.Fields = map[string]string{}
+			}
+			for k, v := range fields {
+				c.Fields[k] = v
+			}
+		} else {
+			c.Status = Rejected
+		}
+		c.Reason = reason
+		return nil
+	})
+}
+
+// RecordFollowUp records a follow-up contact with an accepted case on day
+// (YYYY-MM-DD). EUNPROCESSABLE if the case is not accepted; EINVALID for
+// a bad date.
+func (s *Service) RecordFollowUp(ctx context.Context, registry, patient, day string) (*Case, error) {
+	d, err := s.Definition(registry)
+	if err != nil {
+		return nil, err
+	}
+	if dd := measure.ParseDay(day); !dd.Known() || len(day) != 10 {
+		return nil, custodian.Errorf(custodian.EINVALID, "the follow-up date %q is not YYYY-MM-DD", day)
+	}
+	return s.change(ctx, d, patient, func(c *Case) error {
+		if c.Status != Accepted {
+			return custodian.Errorf(custodian.EUNPROCESSABLE, "only an accepted case is followed up (this one is %s)", c.Status)
+		}
+		c.FollowUps = append(c.FollowUps, day)
+		slices.Sort(c.FollowUps)
+		return nil
+	})
+}
+
+// change applies fn to the case as stored and writes it back with
+// If-Match, so that two registrars cannot overwrite each other unseen.
+func (s *Service) change(ctx context.Context, d *Definition, patient string, fn func(c *Case) error) (*Case, error) {
+	r, err := s.Store.Read(ctx, "Task", TaskID(d.ID, patient))
+	if custodian.ErrorCode(err) == custodian.ENOTFOUND || custodian.ErrorCode(err) == custodian.EGONE {
+		return nil, custodian.Errorf(custodian.ENOTFOUND, "Patient/%s is not a case of registry %s", patient, d.ID)
+	} else if err != nil {
+		return nil, err
+	}
+	c, err := parseTask(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(c); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Format(time.RFC3339)
+	c.Decided = now
+	if a := custodian.ActorFromContext(ctx); a != nil {
+		c.DecidedBy = a.ID
+	}
+	body, err := json.Marshal(c.task(d, now))
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.Store.Update(ctx, "Task", TaskID(d.ID, patient), body, store.WriteOptions{IfMatch: r.VersionID})
+	if err != nil {
+		return nil, err
+	}
+	c.version = out.Resource.VersionID
+	s.put(c)
+	return c, nil
+}
+
+// mirror takes a registry Task's version into the cases.
+func (s *Service) mirror(version int64, body []byte) {
+	c, err := parseTask(body)
+	if err != nil || c == nil {
+		return
+	}
+	c.version = version
+	s.put(c)
+}
+
+func (s *Service) put(c *Case) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cases == nil {
+		s.cases = map[string]map[string]*Case{}
+	}
+	m := s.cases[c.Registry]
+	if m == nil {
+		m = map[string]*Case{}
+		s.cases[c.Registry] = m
+	}
+	if old := m[c.Patient]; old != nil && old.version > c.version {
+		return
+	}
+	m[c.Patient] = c
+}
