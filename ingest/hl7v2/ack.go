@@ -51,6 +51,8 @@ func HeaderOf(raw []byte) (Header, Delimiters) {
 	if i := bytes.IndexAny(raw, "\r\n"); i >= 0 {
 		line = raw[:i]
 	}
+	// The answer is UTF-8 even when the message is not.
+	line = bytes.ToValidUTF8(line, []byte("?"))
 	d := DefaultDelimiters
 	if len(line) >= 8 && bytes.HasPrefix(line, []byte("MSH")) {
 		c := Delimiters{Field: line[3], Component: line[4], Repetition: line[5], Escape: line[6], SubComponent: line[7]}

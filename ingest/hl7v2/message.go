@@ -405,17 +405,21 @@ func (m *Message) parseField(f string) Field {
 		return nil
 	}
 	d := m.Delimiters
-	var out Field
-	for rep := range strings.SplitSeq(f, string(d.Repetition)) {
-		var comps [][]string
-		for comp := range strings.SplitSeq(rep, string(d.Component)) {
-			var subs []string
-			for sub := range strings.SplitSeq(comp, string(d.SubComponent)) {
-				subs = append(subs, d.DecodeText(sub))
+	if strings.IndexByte(f, d.Repetition) < 0 && strings.IndexByte(f, d.Component) < 0 && strings.IndexByte(f, d.SubComponent) < 0 {
+		return Field{{{d.DecodeText(f)}}} // most fields are one plain value
+	}
+	reps := strings.Split(f, string(d.Repetition))
+	out := make(Field, len(reps))
+	for i, rep := range reps {
+		comps := strings.Split(rep, string(d.Component))
+		out[i] = make([][]string, len(comps))
+		for j, comp := range comps {
+			subs := strings.Split(comp, string(d.SubComponent))
+			for k, sub := range subs {
+				subs[k] = d.DecodeText(sub)
 			}
-			comps = append(comps, subs)
+			out[i][j] = subs
 		}
-		out = append(out, comps)
 	}
 	return out
 }
