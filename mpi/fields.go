@@ -122,8 +122,8 @@ func cmpGiven(a, b *entry) int {
 		return 1
 	}
 	s := max(JaroWinkler(a.first, b.first), JaroWinkler(a.given, b.given))
-	if s >= 0.92 || withinOneEdit(a.first, b.first) {
-		return 2 // one keying error
+	if s >= 0.92 || (min(len(a.first), len(b.first)) >= 4 && withinOneEdit(a.first, b.first)) {
+		return 2 // one keying error (in a short name, one letter is too much: Lei, Wei)
 	}
 	if nicknameClose(a.first, b.first) || nicknameClose(b.first, a.first) {
 		return 2 // a mistyped nickname

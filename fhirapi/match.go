@@ -1,0 +1,223 @@
+package fhirapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/mpi"
+	"github.com/custodian-him/custodian/store"
+)
+
+const (
+	matchDefinition = "http://hl7.org/fhir/OperationDefinition/Patient-match"
+	matchGradeURL   = "http://hl7.org/fhir/StructureDefinition/match-grade"
+	// matchDefaultCount is how many matches $match returns when the
+	// client does not say; matchMaxCount the most it returns.
+	matchDefaultCount = 10
+	matchMaxCount     = 100
+	// probableScore is the match probability from which a match that is
+	// not certain is graded probable rather than possible.
+	probableScore = 0.9
+)
+
+// MatchOperations serve POST /fhir/Patient/$match (FHIR R4
+// OperationDefinition Patient-match) against the master patient index ix,
+// reading the matched Patients from st as the caller (so access rules and
+// the audit trail apply; a match the caller may not see is left out).
+//
+// Input: resource (a Patient, required), onlyCertainMatches (boolean),
+// count (integer, default 10, at most 100). Output: a searchset Bundle of
+// Patients, best first, each with search.mode "match", search.score (the
+// match probability) and the match-grade extension: "certain" for an
+// automatic link, "probable" for a review-band match scoring at least
+// 0.9, "possible" below. With onlyCertainMatches the Bundle holds the one
+// certain match, or none (with an informational OperationOutcome) when
+// no match or several matches are certain, as the R4 definition asks.
+// baseURL is the API's absolute base for fullUrl ("" takes it from the
+// request).
+func MatchOperations(st *store.Store, ix *mpi.Index, baseURL string) []Operation {
+	m := &matchAPI{st: st, ix: ix, base: baseURL}
+	return []Operation{
+		{Pattern: "POST /fhir/Patient/$match", Name: "match", Type: "Patient", Definition: matchDefinition, Handle: m.match},
+	}
+}
+
+type matchAPI struct {
+	st   *store.Store
+	ix   *mpi.Index
+	base string
+}
+
+func (m *matchAPI) match(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(w, r)
+	if err != nil {
+		return err
+	}
+	res := p.Resource("resource")
+	if res == nil {
+		return custodian.Errorf(custodian.EINVALID, "the resource parameter (a Patient) is required")
+	}
+	if res["resourceType"] != "Patient" {
+		return custodian.Errorf(custodian.EINVALID, "the resource parameter must be a Patient")
+	}
+	onlyCertain := false
+	switch v := p.Get("onlyCertainMatches"); v {
+	case "", "false":
+	case "true":
+		onlyCertain = true
+	default:
+		return custodian.Errorf(custodian.EINVALID, "onlyCertainMatches %q is not true or false", v)
+	}
+	count := matchDefaultCount
+	if v := p.Get("count"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return custodian.Errorf(custodian.EINVALID, "count %q is not a positive whole number", v)
+		}
+		count = min(n, matchMaxCount)
+	}
+	body, err := json.Marshal(res)
+	if err != nil {
+		return custodian.Wrap(custodian.EINVALID, err, "the Patient cannot be read")
+	}
+	rec, err := mpi.PatientRecord(body)
+	if err != nil {
+		return err
+	}
+	matches, err := m.ix.MatchRecord(r.Context(), rec, 0, 0)
+	if err != nil {
+		return err
+	}
+	var note string
+	if onlyCertain {
+		certain := matches[:0:0]
+		for _, x := range matches {
+			if x.Class == mpi.AutoLink {
+				certain = append(certain, x)
+			}
+		}
+		switch {
+		case len(certain) > 1:
+			note = strconv.Itoa(len(certain)) + " records match with certainty (they may be duplicates of each other); none is returned"
+			certain = nil
+		case len(certain) == 0 && len(matches) > 0:
+			note = strconv.Itoa(len(matches)) + " records may match, none with certainty"
+		}
+		matches = certain
+	}
+	base := m.base
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host + "/fhir"
+	}
+	base = strings.TrimSuffix(base, "/")
+	type found struct {
+		body  []byte
+		id    string
+		score float64
+		grade string
+	}
+	var out []found
+	for _, x := range matches {
+		if len(out) == count {
+			break
+		}
+		pr, err := m.st.Read(r.Context(), "Patient", x.ID)
+		switch custodian.ErrorCode(err) {
+		case "":
+		case custodian.ENOTFOUND, custodian.EGONE, custodian.EFORBIDDEN:
+			continue // gone since it was indexed, or not the caller's to see
+		default:
+			return err
+		}
+		grade := "possible"
+		switch {
+		case x.Class == mpi.AutoLink:
+			grade = "certain"
+		case x.Probability >= probableScore:
+			grade = "probable"
+		}
+		out = append(out, found{pr.Body, pr.ID, x.Probability, grade})
+	}
+	bw := newBundle("searchset", int64(len(out)), nil)
+	for _, f := range out {
+		search := map[string]any{"mode": "match", "score": json.Number(strconv.FormatFloat(f.score, 'f', 4, 64)),
+			"extension": []any{map[string]any{"url": matchGradeURL, "valueCode": f.grade}}}
+		bw.add(str("fullUrl", base+"/Patient/"+f.id), raw("resource", f.body), obj("search", search))
+	}
+	if note != "" {
+		oo := map[string]any{"resourceType": "OperationOutcome",
+			"issue": []any{map[string]any{"severity": "information", "code": "informational", "diagnostics": note}}}
+		bw.add(obj("resource", oo), obj("search", map[string]any{"mode": "outcome"}))
+	}
+	w.Header().Set("Content-Type", "application/fhir+json")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(bw.bytes())
+	return err
+}
+
+// MatchWatcher keeps ix current with the store: every Patient version a
+// write adds is put in the index (a delete takes it out). Register it in
+// store.Store.Watchers. A Patient that cannot be read is logged and left
+// as it was.
+func MatchWatcher(ix *mpi.Index, log *slog.Logger) store.Watcher {
+	return func(ctx context.Context, versions []*store.Resource) {
+		for _, v := range versions {
+			if v.Type != "Patient" {
+				continue
+			}
+			if v.Deleted || v.Body == nil {
+				ix.Remove(v.ID)
+				continue
+			}
+			rec, err := mpi.PatientRecord(v.Body)
+			if err == nil {
+				err = ix.Put(rec)
+			}
+			if err != nil && log != nil {
+				log.Warn("mpi: a Patient version was not indexed", "id", v.ID, "version", v.VersionID, "err", err)
+			}
+		}
+	}
+}
+
+// IndexPatients puts every current Patient of st in ix, reading them in
+// pages as the actor of ctx (a system actor allowed to search Patients),
+// and returns how many it indexed. Run it at start-up, before or while
+// MatchWatcher keeps the index current.
+func IndexPatients(ctx context.Context, st *store.Store, ix *mpi.Index) (int, error) {
+	q, err := st.ParseQueryString("Patient", "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var after int64
+	for {
+		rs, next, err := st.ExportPage(ctx, q, store.ExportFilter{After: after, Limit: 1000, MaxBytes: 8 << 20})
+		if err != nil {
+			return n, err
+		}
+		for _, res := range rs {
+			rec, err := mpi.PatientRecord(res.Body)
+			if err != nil {
+				return n, err
+			}
+			if err := ix.Put(rec); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if next == 0 {
+			return n, nil
+		}
+		after = next
+	}
+}
