@@ -217,6 +217,8 @@ func TestBrowser(t *testing.T) {
 	if w != 240 {
 		t.Errorf("the scanned image did not load (natural width %d)", w)
 	}
+	// The browser's PDF viewer draws the page a moment after loading it.
+	must(t, "wait for the PDF", chromedp.Do(ctx, chromedp.Sleep(1500*time.Millisecond)))
 	shot(t, ctx, "scan")
 
 	must(t, "history", chromedp.Do(ctx,

@@ -22,7 +22,7 @@ func TestPagesAndAuthorization(t *testing.T) {
 		{"search form", "/patients", 200, `<label for="name">Name</label>`},
 		{"chart", "/patients/" + e.patient, 200, e.family},
 		{"note", "/patients/" + e.patient + "/documents/" + e.doc, 200, "<pre class=\"note-text\""},
-		{"scan", "/patients/" + e.patient + "/documents/" + e.scan, 200, `<iframe class="pdf"`},
+		{"scan", "/patients/" + e.patient + "/documents/" + e.scan, 200, `<object class="pdf" data="/patients/`},
 		{"history", "/patients/" + e.patient + "/history", 200, "(current)"},
 		{"style", "/static/web.css", 200, "--accent"},
 		{"no such patient", "/patients/nobody-here", 404, "Not found"},
