@@ -197,3 +197,41 @@ func union(a, b map[string]bool) map[string]bool {
 	}
 	return m
 }
+
+// Guard applies this package's policy for the store (store.Guard): the
+// role table and scopes through Allowed, and who sees records that carry
+// sensitive labels without breaking the glass (SeesSensitive).
+type Guard struct{}
+
+// Allow implements store.Guard with Allowed.
+func (Guard) Allow(actor *custodian.Actor, resourceType, interaction string) error {
+	return Allowed(actor, resourceType, interaction)
+}
+
+// SeesSensitive reports whether actor may see resources with sensitive
+// security labels (psychiatry, substance use, HIV, VIP, restricted …)
+// without breaking the glass: the system itself (measures, chart review
+// and other work Custodian does on its own account); a clinician who states
+// treatment (TREAT) or emergency treatment (ETREAT) as the purpose of use;
+// and the privacy officer, whose work is overseeing them. Everyone else —
+// API clients included — breaks the glass, with a reason that is audited,
+// or does without.
+func (Guard) SeesSensitive(actor *custodian.Actor) bool {
+	if actor == nil {
+		return false
+	}
+	switch actor.Kind {
+	case KindSystem:
+		return true
+	case KindUser:
+		for _, r := range actor.Roles {
+			switch {
+			case r == RolePrivacyOfficer:
+				return true
+			case r == RoleClinician && (actor.PurposeOfUse == "TREAT" || actor.PurposeOfUse == "ETREAT"):
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -29,7 +29,11 @@ records delinquent (incomplete past the completion limit).
 
 // Run implements "custodian chart".
 func (c *ChartCommand) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "review" {
+	if len(args) == 0 {
+		fmt.Fprint(c.Stderr, chartUsage)
+		return flag.ErrHelp
+	}
+	if args[0] != "review" {
 		fmt.Fprint(c.Stderr, chartUsage)
 		return custodian.Errorf(custodian.EINVALID, "chart: expected the subcommand review")
 	}

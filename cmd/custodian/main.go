@@ -38,6 +38,10 @@ Usage:
   custodian client add|list|disable …               manage API clients (OAuth2 client credentials)
   custodian reindex [--data DIR]                    rebuild the search index (online, resumable)
   custodian audit verify|report                     check the audit trail; access reports
+  custodian code search|lookup|validate …           ICD-10-CM / ICD-10-PCS: find, explain and check codes
+  custodian drg group|weights …                     MS-DRG grouping of claims (TSV or JSON)
+  custodian mpi dedupe|link …                       find duplicate patients in files (master patient index)
+  custodian chart review …                          chart completeness and timeliness review
   custodian version                                 print the version
 
 Run "custodian COMMAND -h" for a command's options.
@@ -48,6 +52,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return flag.ErrHelp
+	}
+	// Commands made of subcommands print their usage when given nothing.
+	grouped := map[string]bool{"user": true, "client": true, "audit": true, "bench": true, "code": true, "drg": true, "mpi": true, "chart": true}
+	if len(args) == 2 && grouped[args[0]] && (args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
+		args = args[:1]
 	}
 	switch args[0] {
 	case "serve":
@@ -66,6 +75,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&ReindexCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "audit":
 		return (&AuditCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "code":
+		return (&CodeCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "drg":
+		return (&DRGCommand{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "mpi":
+		return (&MPICommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "chart":
+		return (&ChartCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "custodian", custodian.Version)
 		return nil

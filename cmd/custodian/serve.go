@@ -138,6 +138,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	}
 	st := store.New(db, defs, reg)
 	st.AuditLog = db
+	st.Guard = access.Guard{} // the role table, scopes and sensitive records, for the API, pages and commands alike
 	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger}
 	acc := access.NewService(sqldb.NewAccessStore(db))
 	acc.Logger = logger
