@@ -68,6 +68,13 @@ func BenchmarkPages(b *testing.B) {
 		e.h.DashboardTTL = p.ttl
 		b.Run(p.name, func(b *testing.B) {
 			var size int
+			if p.ttl == 0 { // once untimed, so what is kept is kept
+				if p.form != nil {
+					p.c.postCSRF(p.path, p.form)
+				} else {
+					p.c.get(p.path)
+				}
+			}
 			for b.Loop() {
 				var body string
 				if p.form != nil {

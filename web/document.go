@@ -246,6 +246,9 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) error {
 				ids = append(ids, strings.TrimSpace(id.Type+" "+id.Value))
 			}
 			row.Summary = patientName(p) + " · born " + str(p, "birthDate") + " · " + str(p, "gender") + " · " + strings.Join(ids, ", ")
+			if line := str(p, "address", "0", "line", "0"); line != "" {
+				row.Summary += " · " + line + ", " + str(p, "address", "0", "city")
+			}
 			if a := get(p, "active"); a != nil && str(p, "active") == "false" {
 				row.Summary += " · inactive"
 			}

@@ -166,6 +166,23 @@ func (e *env) load(n int) {
 		e.t.Fatal("the generated hospital has no patient with a note")
 	}
 	e.scan = e.addScan()
+	e.moveHouse()
+}
+
+// moveHouse records a change of address from the registration feed, so
+// the patient's registration has a history.
+func (e *env) moveHouse() {
+	res, err := e.st.Read(e.system, "Patient", e.patient)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p, _ := store.Decode(res.Body)
+	p["address"] = []any{map[string]any{"use": "home", "line": []any{"12 Harbor Lane"}, "city": "Columbus", "state": "OH", "postalCode": "43004"}}
+	body, _ := store.Encode(p)
+	feed := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "adt-feed", Kind: "system"})
+	if _, err := e.st.Update(feed, "Patient", e.patient, body, store.WriteOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // addScan stores a scanned document (a PNG and a PDF) for the patient.

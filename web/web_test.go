@@ -23,7 +23,7 @@ func TestPagesAndAuthorization(t *testing.T) {
 		{"chart", "/patients/" + e.patient, 200, e.family},
 		{"note", "/patients/" + e.patient + "/documents/" + e.doc, 200, "<pre class=\"note-text\""},
 		{"scan", "/patients/" + e.patient + "/documents/" + e.scan, 200, `<object class="pdf" data="/patients/`},
-		{"history", "/patients/" + e.patient + "/history", 200, "(current)"},
+		{"history", "/patients/" + e.patient + "/history", 200, "12 Harbor Lane"},
 		{"style", "/static/web.css", 200, "--accent"},
 		{"no such patient", "/patients/nobody-here", 404, "Not found"},
 		{"bad id", "/patients/a%20b", 404, ""},
@@ -130,6 +130,35 @@ func TestPagesAndAuthorization(t *testing.T) {
 		}
 		if reads == 0 || searches == 0 {
 			t.Errorf("rita's chart views left %d patient reads and %d lab searches in the trail", reads, searches)
+		}
+	})
+
+	t.Run("sensitive records and break-the-glass", func(t *testing.T) {
+		cond := `{"resourceType":"Condition","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"PSY"}]},
+			"subject":{"reference":"Patient/` + e.patient + `"},"category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-category","code":"problem-list-item"}]}],
+			"clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},
+			"code":{"text":"Psychiatric problem only the glass opens"}}`
+		if _, err := e.st.Create(e.system, "Condition", []byte(cond), store.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		clara := e.signIn("cody")
+		if _, body := clara.get("/patients/" + e.patient); strings.Contains(body, "only the glass opens") {
+			t.Fatal("a coder sees a sensitive problem without breaking the glass")
+		}
+		if resp, _ := clara.postCSRF("/patients/"+e.patient+"/break-glass", url.Values{"reason": {"Coding query on the psychiatric stay"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("break-the-glass: %d", resp.StatusCode)
+		}
+		if _, body := clara.get("/patients/" + e.patient + "?glass=open"); !strings.Contains(body, "only the glass opens") || !strings.Contains(body, `id="glass-notice"`) {
+			t.Error("after breaking the glass the coder still does not see the sensitive problem")
+		}
+		var flagged bool
+		for _, en := range e.trail("cody") {
+			if en.Action == audit.ActionSearch && en.BreakGlass && en.Reason == "Coding query on the psychiatric stay" {
+				flagged = true
+			}
+		}
+		if !flagged {
+			t.Error("the chart view under the glass is not flagged in the trail")
 		}
 	})
 
