@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/ingest/hl7v2"
@@ -59,6 +61,70 @@ type StoreHandler struct {
 	Identity hl7v2.IdentityChanger
 	// Actor is who the feed writes as (a system actor).
 	Actor *custodian.Actor
+
+	// known maps the criteria of a create-if-absent entry (the
+	// practitioners and locations messages name) to the resource found or
+	// created for it, so later messages refer to it without searching.
+	known     sync.Map
+	knownSize atomic.Int64
+}
+
+// maxKnown bounds the remembered practitioners and locations.
+const maxKnown = 100_000
+
+// useKnown drops the create-if-absent entries whose resource is known and
+// points the references to them at it.
+func (h *StoreHandler) useKnown(entries []store.Entry) []store.Entry {
+	to := map[string]string{}
+	kept := entries[:0:0]
+	for _, e := range entries {
+		if e.Method == store.MethodCreate && e.IfNoneExist != "" {
+			if ref, ok := h.known.Load(e.URL + "?" + e.IfNoneExist); ok {
+				to[e.FullURL] = ref.(string)
+				continue
+			}
+		}
+		kept = append(kept, e)
+	}
+	if len(to) > 0 {
+		for _, e := range kept {
+			repoint(e.Resource, to)
+		}
+	}
+	return kept
+}
+
+func (h *StoreHandler) remember(entries []store.Entry, outs []*store.Outcome) {
+	if h.knownSize.Load() > maxKnown {
+		h.known.Clear()
+		h.knownSize.Store(0)
+	}
+	for i, e := range entries {
+		if e.Method == store.MethodCreate && e.IfNoneExist != "" && i < len(outs) && outs[i] != nil && outs[i].Resource != nil {
+			if _, loaded := h.known.LoadOrStore(e.URL+"?"+e.IfNoneExist, outs[i].Resource.Ref()); !loaded {
+				h.knownSize.Add(1)
+			}
+		}
+	}
+}
+
+func repoint(v any, to map[string]string) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "reference" {
+				if r, ok := to[s]; ok {
+					v[k] = r
+				}
+				continue
+			}
+			repoint(x, to)
+		}
+	case []any:
+		for _, x := range v {
+			repoint(x, to)
+		}
+	}
 }
 
 func messageID(h hl7v2.Header) (system, value string) {
@@ -129,9 +195,13 @@ func (h *StoreHandler) Handle(ctx context.Context, m *hl7v2.Message, raw []byte)
 		}
 	}
 	receipt["id"] = rid
-	entries := append(r.Entries, store.Entry{Method: store.MethodUpdate, URL: "Basic/" + rid, Resource: receipt})
-	_, err = h.Store.Transaction(ctx, entries)
-	return err
+	entries := h.useKnown(append(r.Entries, store.Entry{Method: store.MethodUpdate, URL: "Basic/" + rid, Resource: receipt}))
+	outs, err := h.Store.Transaction(ctx, entries)
+	if err != nil {
+		return err
+	}
+	h.remember(entries, outs)
+	return nil
 }
 
 // StoreDeadLetters keeps dead letters in a Custodian store.
