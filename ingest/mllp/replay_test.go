@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodian-him/custodian/ingest/hl7v2"
 	"github.com/custodian-him/custodian/ingest/mllp"
@@ -70,5 +71,22 @@ func TestStoreFailure(t *testing.T) {
 	}
 	if n := len(count(t, st, "Basic", "code=urn:custodian:feed|hl7v2-dead-letter")); n != 0 || srv.Errors.Load() != 1 {
 		t.Errorf("%d dead letters, %d errors", n, srv.Errors.Load())
+	}
+}
+
+// TestCloseWithIdleConnection: Close ends a connection that is waiting
+// for its next message at once, not after the idle timeout.
+func TestCloseWithIdleConnection(t *testing.T) {
+	st := newStore(t)
+	srv, addr := start(t, st, nil)
+	cl := dial(t, addr)
+	cl.send(adt("I1", "PI", "VI", false))
+	cl.ack()
+	done := make(chan struct{})
+	go func() { srv.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waited for the idle connection")
 	}
 }

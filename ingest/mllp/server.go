@@ -96,6 +96,7 @@ type Server struct {
 	active   map[net.Conn]struct{}
 	wg       sync.WaitGroup
 	closed   bool
+	stopping atomic.Bool
 
 	// Counts since the start, for a feeds page.
 	Accepted, Errors, Rejected, Duplicates atomic.Int64
@@ -203,6 +204,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // messages read to be answered.
 func (s *Server) Close() error {
 	s.defaults()
+	s.stopping.Store(true)
 	s.mu.Lock()
 	s.closed = true
 	for _, ln := range s.lns {
@@ -256,6 +258,9 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	}()
 	for {
 		c.SetReadDeadline(time.Now().Add(s.IdleTimeout))
+		if s.stopping.Load() {
+			return // Close may have set its deadline before ours
+		}
 		raw, err := fr.next()
 		switch {
 		case err == nil:
