@@ -10,9 +10,17 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"sync"
 	"time"
 
+	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/access"
+	"github.com/custodian-him/custodian/blob"
+	"github.com/custodian-him/custodian/bulk"
+	"github.com/custodian-him/custodian/chart"
+	"github.com/custodian-him/custodian/codeset"
+	"github.com/custodian-him/custodian/drg"
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/fhirapi"
@@ -54,6 +62,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	stopWork, err := app.startWork(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer stopWork()
 	// First start: an administrator with a one-time password, shown once
 	// here (never logged) unless the operator chose it in the environment.
 	envPW := os.Getenv(access.AdminPasswordEnv)
@@ -110,6 +123,12 @@ type app struct {
 	// access is identities and authentication; auth its HTTP face.
 	access *access.Service
 	auth   *httpauth.Handler
+	// codes are the code sets; grouper the MS-DRG grouper.
+	codes   *codeset.Set
+	grouper *drg.Grouper
+	// exporter runs Bulk Data exports; binaries serves attachment content.
+	exporter *bulk.Exporter
+	binaries *fhirapi.Binaries
 }
 
 // openDB opens the PostgreSQL database at dbURL, or the embedded one in
@@ -139,7 +158,28 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	st := store.New(db, defs, reg)
 	st.AuditLog = db
 	st.Guard = access.Guard{} // the role table, scopes and sensitive records, for the API, pages and commands alike
-	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger}
+	codes, err := codeset.Load()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	grouper := drg.New()
+	// Attachment content and export files live under the data directory;
+	// several nodes over one PostgreSQL must share it (docs/scaling.md).
+	blobs, err := blob.Open(filepath.Join(dataDir, "blobs"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	exporter := &bulk.Exporter{Source: st, Jobs: sqldb.NewExportJobs(db), Dir: filepath.Join(dataDir, "export"),
+		Types: defs.ResourceTypes(), Logger: logger}
+	binaries := &fhirapi.Binaries{Store: st, Blobs: blobs}
+	var ops []fhirapi.Operation
+	ops = append(ops, fhirapi.TerminologyOperations(codes)...)
+	ops = append(ops, fhirapi.DRGOperations(grouper)...)
+	ops = append(ops, fhirapi.ExportOperations(exporter, "")...)
+	ops = append(ops, binaries.Operations()...)
+	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger, Operations: ops}
 	acc := access.NewService(sqldb.NewAccessStore(db))
 	acc.Logger = logger
 	acc.Audit = st                        // every sign-in and token request goes into the audit trail
@@ -164,7 +204,8 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 		auth.External = &httpauth.OIDC{Issuer: iss, Audience: aud,
 			RolesClaim: os.Getenv("CUSTODIAN_OIDC_ROLES_CLAIM"), UserClaim: os.Getenv("CUSTODIAN_OIDC_USER_CLAIM")}
 	}
-	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth}, nil
+	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
+		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries}, nil
 }
 
 // capabilityParams lists, for the CapabilityStatement, the parameters of a
@@ -184,7 +225,7 @@ func capabilityParams(reg *search.Registry) func(string) []fhirapi.SearchParam {
 // Handler is the whole HTTP surface.
 func (a *app) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/fhir/", a.fhir)
+	mux.Handle("/fhir/", a.binaries.Wrap(a.fhir))
 	// The base URL without its slash is the base too: POST /fhir is a
 	// transaction, GET /fhir a system search.
 	mux.HandleFunc("/fhir", func(w http.ResponseWriter, r *http.Request) {
@@ -198,6 +239,44 @@ func (a *app) Handler() http.Handler {
 }
 
 func (a *app) Close() error { return a.db.Close() }
+
+// startWork starts what a serving Custodian does besides answering
+// requests: Bulk Data exports, the search index of the code sets, and
+// chart review as records arrive (and over recent discharges once a day,
+// so deficiencies fall due without a write). stop ends it all and waits.
+func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), err error) {
+	reviewer := chart.NewReviewer(a.store)
+	reviewer.Logger = logger
+	if err := reviewer.Load(custodian.NewContextWithActor(ctx, custodian.SystemActor())); err != nil {
+		return nil, err
+	}
+	a.store.Watchers = append(a.store.Watchers, reviewer.Watcher())
+	work, cancel := context.WithCancel(custodian.NewContextWithActor(ctx, custodian.SystemActor()))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.exporter.Run(work, time.Second) })
+	wg.Go(func() { a.codes.Warm() })
+	wg.Go(func() {
+		if err := reviewer.Run(work); err != nil && work.Err() == nil {
+			logger.Error("chart review stopped", "error", err)
+		}
+	})
+	wg.Go(func() {
+		daily := time.NewTicker(24 * time.Hour)
+		defer daily.Stop()
+		for {
+			now := time.Now()
+			if _, err := reviewer.Review(work, now.AddDate(0, 0, -60), now); err != nil && work.Err() == nil {
+				logger.Error("scheduled chart review failed", "error", err)
+			}
+			select {
+			case <-work.Done():
+				return
+			case <-daily.C:
+			}
+		}
+	})
+	return func() { cancel(); wg.Wait() }, nil
+}
 
 // logRequests logs each request by method and route pattern, never by
 // path or query, which can carry patient identifiers.

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServedOperations: the operations other packages provide are wired
+// into the served API behind authentication: terminology, DRG grouping,
+// Bulk Data export and attachments, and chart review runs beside them.
+func TestServedOperations(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := openApp(ctx, t.TempDir(), "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	stop, err := a.startWork(ctx, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+
+	cl, secret, err := a.access.CreateClient(systemCtx(), "ops", []string{"system/*.read", "system/*.write"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.PostForm(srv.URL+"/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {cl.ID}, "client_secret": {secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+
+	do := func(method, path, ctype, body string, hdr ...string) (int, http.Header, string) {
+		t.Helper()
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, srv.URL+path, rd)
+		if tok.AccessToken != "" {
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		}
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+
+	if s, _, b := do("GET", "/fhir/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=E11.9", "", ""); s != 200 || !strings.Contains(b, "Type 2 diabetes mellitus without complications") {
+		t.Errorf("$lookup: %d %.300s", s, b)
+	}
+	// Heart failure with acute kidney failure (a CC): DRG 292.
+	if s, _, b := do("GET", "/fhir/Claim/$drg?age=70&sex=M&dischargeStatus=01&pdx=I5023&sdx=N179", "", ""); s != 200 || !strings.Contains(b, `"finalDRG","valueString":"292"`) {
+		t.Errorf("$drg: %d %.500s", s, b)
+	}
+	if s, _, b := do("GET", "/fhir/metadata", "", ""); s != 200 || !strings.Contains(b, `"name":"lookup"`) || !strings.Contains(b, `"name":"export"`) {
+		t.Errorf("CapabilityStatement lacks the operations: %d", s)
+	}
+	s, h, b := do("POST", "/fhir/Binary", "application/pdf", "%PDF-1.4 scanned consent form")
+	if s != 201 {
+		t.Fatalf("Binary upload: %d %s", s, b)
+	}
+	loc := strings.TrimPrefix(h.Get("Location"), srv.URL)
+	if i := strings.Index(loc, "/_history"); i > 0 {
+		loc = loc[:i]
+	}
+	if s, _, b := do("GET", loc, "", "", "Accept", "application/pdf", "Range", "bytes=0-7"); s != 206 || b != "%PDF-1.4" {
+		t.Errorf("Binary range read %s: %d %q", loc, s, b)
+	}
+	s, h, b = do("GET", "/fhir/$export?_type=Binary", "", "", "Prefer", "respond-async")
+	if s != 202 || h.Get("Content-Location") == "" {
+		t.Fatalf("$export kick-off: %d %s", s, b)
+	}
+	status := strings.TrimPrefix(h.Get("Content-Location"), srv.URL)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s, _, b = do("GET", status, "", "")
+		if s == 200 {
+			if !strings.Contains(b, `"type":"Binary"`) {
+				t.Errorf("export manifest: %s", b)
+			}
+			break
+		}
+		if s != 202 || time.Now().After(deadline) {
+			t.Fatalf("export status: %d %s", s, b)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	tok.AccessToken = ""
+	if s, _, _ := do("GET", "/fhir/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=E11.9", "", ""); s != 401 {
+		t.Errorf("$lookup without a token: %d", s)
+	}
+}
