@@ -42,7 +42,7 @@ type fixture struct {
 
 // open stores a generated hospital (what registries read) in a real store
 // with the record and the registry service watching it.
-func open(t *testing.T, patients int) *fixture {
+func open(t testing.TB, patients int) *fixture {
 	t.Helper()
 	ctx := custodian.NewContextWithActor(context.Background(), custodian.SystemActor())
 	var col synth.Collector
