@@ -179,6 +179,9 @@ func TestAcceptAndDuplicate(t *testing.T) {
 	if !strings.Contains(string(got[0].Body), base64.StdEncoding.EncodeToString(msg)) {
 		t.Error("the receipt does not hold the message")
 	}
+	if n := len(count(t, st, "Basic", "code=http://terminology.hl7.org/CodeSystem/v2-0003|A01")); n != 1 {
+		t.Errorf("%d A01 receipts", n)
+	}
 	if n := len(count(t, st, "Encounter", "identifier=urn:oid:1.2|40007716")); n != 1 {
 		t.Errorf("%d Encounters", n)
 	}
@@ -245,6 +248,9 @@ func TestRefusedMessagesAreKept(t *testing.T) {
 	body := ""
 	for _, d := range dead {
 		body += string(d.Body)
+	}
+	if n := len(count(t, st, "Basic", "code=http://terminology.hl7.org/CodeSystem/v2-0076|ORM")); n != 1 {
+		t.Errorf("%d ORM dead letters, want 1", n)
 	}
 	for _, want := range []string{`"valueCode":"AE"`, "PID-3", "ORM is not supported", base64.StdEncoding.EncodeToString([]byte("PID|1||X\r"))} {
 		if !strings.Contains(body, want) {

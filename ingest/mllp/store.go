@@ -38,6 +38,8 @@ const (
 	CodeDeadLetter      = "hl7v2-dead-letter"
 	SystemMessagePrefix = "urn:custodian:hl7v2:message:"
 	SystemDeadLetter    = "urn:custodian:hl7v2:dead-letter"
+	SystemMessageType   = "http://terminology.hl7.org/CodeSystem/v2-0076"
+	SystemEventType     = "http://terminology.hl7.org/CodeSystem/v2-0003"
 
 	extBase       = "https://custodian.example/fhir/StructureDefinition/"
 	ExtMessage    = extBase + "hl7v2-message"
@@ -182,7 +184,7 @@ func (h *StoreHandler) Handle(ctx context.Context, m *hl7v2.Message, raw []byte)
 	}
 	receipt := map[string]any{"resourceType": "Basic",
 		"identifier": []any{map[string]any{"system": sys, "value": val}},
-		"code":       map[string]any{"coding": []any{map[string]any{"system": SystemFeed, "code": CodeMessage, "display": "HL7 v2 message received"}}},
+		"code":       feedCode(CodeMessage, "HL7 v2 message received", hd),
 		"extension": []any{
 			map[string]any{"url": ExtMessageTyp, "valueString": hd.Type + "^" + hd.Trigger},
 			map[string]any{"url": ExtMessage, "valueBase64Binary": base64.StdEncoding.EncodeToString(raw)},
@@ -237,10 +239,38 @@ func (d *StoreDeadLetters) Put(ctx context.Context, l *DeadLetter) error {
 	}
 	res := map[string]any{"resourceType": "Basic",
 		"identifier": []any{map[string]any{"system": SystemDeadLetter, "value": id}},
-		"code":       map[string]any{"coding": []any{map[string]any{"system": SystemFeed, "code": CodeDeadLetter, "display": "HL7 v2 message refused"}}},
+		"code":       feedCode(CodeDeadLetter, "HL7 v2 message refused", l.Header),
 		"extension":  ext}
 	_, err := d.Store.Transaction(ctx, []store.Entry{{Method: store.MethodCreate, URL: "Basic", Resource: res, IfNoneExist: "identifier=" + query(SystemDeadLetter, id)}})
 	return err
+}
+
+// feedCode is Basic.code of a receipt or dead letter: the feed code, then
+// the message type (table 0076) and event (table 0003), so counts per type
+// are plain searches (Basic?code=http://terminology.hl7.org/CodeSystem/v2-0003|A01).
+func feedCode(code, display string, h hl7v2.Header) map[string]any {
+	codings := []any{map[string]any{"system": SystemFeed, "code": code, "display": display}}
+	if validCode(h.Type) {
+		codings = append(codings, map[string]any{"system": SystemMessageType, "code": h.Type})
+	}
+	if validCode(h.Trigger) {
+		codings = append(codings, map[string]any{"system": SystemEventType, "code": h.Trigger})
+	}
+	return map[string]any{"coding": codings}
+}
+
+// validCode keeps what a sender wrote out of a code when it is not one.
+func validCode(s string) bool {
+	if s == "" || len(s) > 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func orDash(s string) string {
