@@ -46,6 +46,15 @@ type Result struct {
 	entries    []entry
 }
 
+// EachCandidate calls fn with every pair blocking proposed, as positions
+// in the input (in Link, the right side's positions follow the left's):
+// for measuring how many true pairs blocking keeps.
+func (r *Result) EachCandidate(fn func(a, b int)) {
+	for _, p := range r.candidates {
+		fn(int(p>>32), int(uint32(p)))
+	}
+}
+
 // Dedupe finds the pairs of records in recs that refer to the same
 // person. It returns EINVALID if two records share an id.
 func Dedupe(ctx context.Context, recs []Record, opt Options) (*Result, error) {

@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -278,6 +279,7 @@ func (c *MPICommand) bench(ctx context.Context, args []string) error {
 	truthPath := fs.String("truth", "", "the generator's ground-truth.ndjson")
 	show := fs.Int("show", 0, "print this many wrong automatic links and missed duplicates, with both records")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	queries := fs.Int("match-queries", 2000, "after the dedupe, index every record (live index) and time this many single-record matches")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -396,7 +398,14 @@ func (c *MPICommand) bench(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.Stdout, "records            %d\n", res.Records)
 	fmt.Fprintf(c.Stdout, "duplicate pairs    %d (ground truth; %d more with a record not in the input), look-alike pairs %d\n", len(dups), absent, len(traps))
-	fmt.Fprintf(c.Stdout, "candidate pairs    %d (%d blocks over %d records skipped)\n", res.Candidates, res.SkippedBlocks, mpi.DefaultMaxBlock)
+	blocked := 0
+	res.EachCandidate(func(a, b int) {
+		if dups[benchKey(recs[a].ID, recs[b].ID)] {
+			blocked++
+		}
+	})
+	fmt.Fprintf(c.Stdout, "candidate pairs    %d (%d blocks over %d records skipped); blocking recall %.4f\n", res.Candidates, res.SkippedBlocks, mpi.DefaultMaxBlock,
+		float64(blocked)/float64(max(len(dups), 1)))
 	fmt.Fprintf(c.Stdout, "read               %s\n", read.Round(time.Millisecond))
 	fmt.Fprintf(c.Stdout, "dedupe             %s (read + dedupe %s), GOMAXPROCS %d\n", (total - read).Round(time.Millisecond), total.Round(time.Millisecond), runtime.GOMAXPROCS(0))
 	fmt.Fprintf(c.Stdout, "CPU time           %s (user + system, whole process)\n", cpuTime())
@@ -410,6 +419,68 @@ func (c *MPICommand) bench(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "look-alike %-14s link %d, review %d\n", kind, cl[mpi.AutoLink], cl[mpi.Review])
 	}
 	fmt.Fprintf(c.Stdout, "model              lambda %.3g, EM rounds %d\n", res.Model.Lambda, res.Model.Iterations)
+	if *queries > 0 {
+		return c.benchIndex(ctx, recs, res.Model, dups, *queries)
+	}
+	return nil
+}
+
+// benchIndex loads recs into a live index and times single-record
+// matches: each query is the second registration of a known duplicate
+// (taken out of the index first, as a new registration would be), else a
+// record of the index itself.
+func (c *MPICommand) benchIndex(ctx context.Context, recs []mpi.Record, model *mpi.Model, dups map[[2]string]bool, n int) error {
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	ix := mpi.NewIndex(model)
+	for i := range recs {
+		if err := ix.Put(recs[i]); err != nil {
+			return err
+		}
+	}
+	build := time.Since(start)
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	byID := make(map[string]int, len(recs))
+	for i := range recs {
+		byID[recs[i].ID] = i
+	}
+	var qs []mpi.Record
+	for k := range dups {
+		if len(qs) == n {
+			break
+		}
+		qs = append(qs, recs[byID[k[1]]])
+	}
+	for i := 0; len(qs) < n && i < len(recs); i += max(1, len(recs)/n) {
+		qs = append(qs, recs[i])
+	}
+	lat := make([]time.Duration, 0, len(qs))
+	found := 0
+	for _, q := range qs {
+		ix.Remove(q.ID)
+		t0 := time.Now()
+		m, err := ix.MatchRecord(ctx, q, 0, 10)
+		lat = append(lat, time.Since(t0))
+		if err != nil {
+			return err
+		}
+		if len(m) > 0 {
+			found++
+		}
+		if err := ix.Put(q); err != nil {
+			return err
+		}
+	}
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	fmt.Fprintf(c.Stdout, "live index         %d records indexed in %s, heap +%.2f GiB\n", ix.Len(), build.Round(time.Millisecond),
+		float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<30))
+	fmt.Fprintf(c.Stdout, "match one record   %d queries: p50 %s, p95 %s, p99 %s, max %s (%d with a match)\n", len(lat),
+		pct(0.50).Round(time.Microsecond), pct(0.95).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond), found)
 	return nil
 }
 
