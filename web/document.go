@@ -92,6 +92,9 @@ func (h *Handler) document(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
+			if b == nil { // kept outside the resource: offered as a link
+				av.Kind = "file"
+			}
 			if len(b) > maxTextShown {
 				b = b[:maxTextShown]
 			}
@@ -146,6 +149,9 @@ func (h *Handler) attachmentBytes(ctx context.Context, att any) ([]byte, error) 
 			return nil, err
 		}
 		data = str(bin, "data")
+		if data == "" {
+			return nil, nil // the content is a blob, served by the FHIR API
+		}
 	}
 	b, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
@@ -169,6 +175,13 @@ func (h *Handler) attachment(w http.ResponseWriter, r *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "The document has no such attachment.")
 	}
 	att := get(contents[n], "attachment")
+	// Content kept as a Binary (package fhirapi keeps large ones as blobs,
+	// not in the resource) is served by the FHIR API's Binary read, which
+	// authorizes and audits it like this page does.
+	if id, ok := strings.CutPrefix(str(att, "url"), "Binary/"); ok && str(att, "data") == "" && store.ValidID(id) {
+		http.Redirect(w, r, "/fhir/Binary/"+id, http.StatusSeeOther)
+		return nil
+	}
 	b, err := h.attachmentBytes(ctx, att)
 	if err != nil {
 		return err

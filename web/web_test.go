@@ -58,6 +58,24 @@ func TestPagesAndAuthorization(t *testing.T) {
 		if resp, _ := rita.get("/patients/" + e.patient + "/documents/" + e.scan + "/content/2"); resp.StatusCode != 404 {
 			t.Errorf("a missing attachment: %d, want 404", resp.StatusCode)
 		}
+		// Content kept as a Binary is fetched from the FHIR API's Binary read.
+		bin, err := e.st.Create(e.system, "Binary", []byte(`{"resourceType":"Binary","contentType":"text/plain","data":"U2Nhbm5lZCBub3RlIHRleHQ="}`), store.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := e.st.Create(e.system, "DocumentReference", []byte(`{"resourceType":"DocumentReference","status":"current",
+			"subject":{"reference":"Patient/`+e.patient+`"},"content":[{"attachment":{"contentType":"text/plain","url":"Binary/`+bin.Resource.ID+`"}},
+			{"attachment":{"contentType":"image/png","url":"Binary/`+bin.Resource.ID+`"}}]}`), store.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, body := rita.get("/patients/" + e.patient + "/documents/" + ref.Resource.ID); !strings.Contains(body, "Scanned note text") {
+			t.Error("the text of a Binary attachment is not shown")
+		}
+		resp, _ = rita.get("/patients/" + e.patient + "/documents/" + ref.Resource.ID + "/content/1")
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/fhir/Binary/"+bin.Resource.ID {
+			t.Errorf("an image kept as a Binary: %d to %q, want the FHIR API's Binary read", resp.StatusCode, resp.Header.Get("Location"))
+		}
 		// HTML is never rendered from a document: a download, sandboxed.
 		out, err := e.st.Create(e.system, "DocumentReference", []byte(`{"resourceType":"DocumentReference","status":"current",
 			"subject":{"reference":"Patient/`+e.patient+`"},"content":[{"attachment":{"contentType":"text/html","data":"PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="}}]}`), store.WriteOptions{})
