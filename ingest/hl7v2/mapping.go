@@ -77,6 +77,30 @@ func (r *Result) Bundle() map[string]any {
 	return obj{"resourceType": "Bundle", "type": "transaction", "entry": entries}
 }
 
+// Replaces returns the identifiers of the documents this message replaces
+// (MDM T09/T10: TXA-13). The transaction cannot mark them superseded (it
+// holds only what the message carries), so whoever stores it does.
+func (r *Result) Replaces() []Identifier {
+	var out []Identifier
+	for _, d := range r.Resources("DocumentReference") {
+		rels, _ := d["relatesTo"].([]any)
+		for _, x := range rels {
+			rel, _ := x.(obj)
+			if rel["code"] != "replaces" {
+				continue
+			}
+			target, _ := rel["target"].(obj)
+			id, _ := target["identifier"].(obj)
+			sys, _ := id["system"].(string)
+			val, _ := id["value"].(string)
+			if val != "" {
+				out = append(out, Identifier{System: sys, Value: val})
+			}
+		}
+	}
+	return out
+}
+
 // Resources returns the entries' resources of type typ, in order.
 func (r *Result) Resources(typ string) []map[string]any {
 	var out []map[string]any

@@ -302,6 +302,9 @@ func TestMapMDMStatus(t *testing.T) {
 				t.Fatal(err)
 			}
 			expect(t, tt.name, one(t, r, "DocumentReference"), tt.pairs...)
+			if rep := r.Replaces(); (tt.name == "replacement") != (len(rep) == 1) {
+				t.Errorf("Replaces() = %v", rep)
+			}
 		})
 	}
 }

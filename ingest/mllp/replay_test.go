@@ -90,3 +90,31 @@ func TestCloseWithIdleConnection(t *testing.T) {
 		t.Fatal("Close waited for the idle connection")
 	}
 }
+
+// TestReplacement: an MDM T10 stores the new document and marks the one it
+// replaces superseded.
+func TestReplacement(t *testing.T) {
+	st := newStore(t)
+	_, addr := start(t, st, nil)
+	cl := dial(t, addr)
+	orig := string(sample(t, "MDM-T02-02.hl7"))
+	// The original, whose number the replacement names in TXA-13.
+	first := strings.Replace(orig, "1.2.840.317.5947431.51.20080131160038", "1.2.840.317.5947431.51.20080131155715", 1)
+	cl.send([]byte(strings.Replace(first, "PS1-20080131160038", "ORIG-1", 1)))
+	if a := cl.ack(); a.MustGet("MSA-1") != "AA" {
+		t.Fatalf("original: %s %s", a.MustGet("MSA-1"), a.MustGet("MSA-3"))
+	}
+	cl.send([]byte(strings.Replace(orig, "MDM^T02^MDM_T02", "MDM^T10^MDM_T10", 1)))
+	if a := cl.ack(); a.MustGet("MSA-1") != "AA" {
+		t.Fatalf("replacement: %s %s", a.MustGet("MSA-1"), a.MustGet("MSA-3"))
+	}
+	old := count(t, st, "DocumentReference", "identifier=urn:ietf:rfc:3986|urn:oid:1.2.840.317.5947431.51.20080131155715")
+	cur := count(t, st, "DocumentReference", "identifier=urn:ietf:rfc:3986|urn:oid:1.2.840.317.5947431.51.20080131160038")
+	if len(old) != 1 || len(cur) != 1 {
+		t.Fatalf("%d originals, %d replacements", len(old), len(cur))
+	}
+	if !strings.Contains(string(old[0].Body), `"status":"superseded"`) || !strings.Contains(string(cur[0].Body), `"status":"current"`) ||
+		!strings.Contains(string(cur[0].Body), `"code":"replaces"`) {
+		t.Errorf("original %s\nreplacement %s", old[0].Body, cur[0].Body)
+	}
+}

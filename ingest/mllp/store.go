@@ -182,6 +182,9 @@ func (h *StoreHandler) Handle(ctx context.Context, m *hl7v2.Message, raw []byte)
 			return err
 		}
 	}
+	if err := h.supersede(ctx, r.Replaces()); err != nil {
+		return err
+	}
 	receipt := map[string]any{"resourceType": "Basic",
 		"identifier": []any{map[string]any{"system": sys, "value": val}},
 		"code":       feedCode(CodeMessage, "HL7 v2 message received", hd),
@@ -203,6 +206,32 @@ func (h *StoreHandler) Handle(ctx context.Context, m *hl7v2.Message, raw []byte)
 		return err
 	}
 	h.remember(entries, outs)
+	return nil
+}
+
+// supersede marks the documents a replacement (MDM T09/T10) replaces as
+// superseded. It runs before the replacement is stored: if storing then
+// fails, the resend finds them superseded already and changes nothing.
+func (h *StoreHandler) supersede(ctx context.Context, ids []hl7v2.Identifier) error {
+	for _, id := range ids {
+		q, err := h.Store.ParseQueryString("DocumentReference", "identifier="+query(id.System, id.Value))
+		if err != nil {
+			return err
+		}
+		found, err := h.Store.SearchWithIncludes(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, d := range found.Resources {
+			if strings.Contains(string(d.Body), `"status":"superseded"`) {
+				continue
+			}
+			patch := []byte(`[{"op":"replace","path":"/status","value":"superseded"}]`)
+			if _, err := h.Store.Patch(ctx, "DocumentReference", d.ID, patch, store.WriteOptions{IfMatch: d.VersionID}); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
