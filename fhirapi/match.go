@@ -189,34 +189,73 @@ func MatchWatcher(ix *mpi.Index, log *slog.Logger) store.Watcher {
 	}
 }
 
+// MinFitPatients is the fewest Patients a model is fitted to; with fewer
+// BuildMatchIndex uses mpi.DefaultModel.
+const MinFitPatients = 1000
+
+// BuildMatchIndex reads every current Patient of st as the actor of ctx
+// (a system actor allowed to search Patients) and returns a live index
+// over them, scoring with a model fitted to them without labels (or
+// mpi.DefaultModel when there are fewer than MinFitPatients).
+func BuildMatchIndex(ctx context.Context, st *store.Store) (*mpi.Index, error) {
+	var recs []mpi.Record
+	err := eachPatient(ctx, st, func(r mpi.Record) error {
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	model := mpi.DefaultModel()
+	if len(recs) >= MinFitPatients {
+		if model, err = mpi.Fit(ctx, recs, mpi.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	ix := mpi.NewIndex(model)
+	for _, r := range recs {
+		if err := ix.Put(r); err != nil {
+			return nil, err
+		}
+	}
+	return ix, nil
+}
+
 // IndexPatients puts every current Patient of st in ix, reading them in
 // pages as the actor of ctx (a system actor allowed to search Patients),
-// and returns how many it indexed. Run it at start-up, before or while
-// MatchWatcher keeps the index current.
+// and returns how many it indexed.
 func IndexPatients(ctx context.Context, st *store.Store, ix *mpi.Index) (int, error) {
+	n := 0
+	err := eachPatient(ctx, st, func(r mpi.Record) error {
+		n++
+		return ix.Put(r)
+	})
+	return n, err
+}
+
+// eachPatient calls fn with every current Patient of st, read in pages.
+func eachPatient(ctx context.Context, st *store.Store, fn func(mpi.Record) error) error {
 	q, err := st.ParseQueryString("Patient", "")
 	if err != nil {
-		return 0, err
+		return err
 	}
-	n := 0
 	var after int64
 	for {
 		rs, next, err := st.ExportPage(ctx, q, store.ExportFilter{After: after, Limit: 1000, MaxBytes: 8 << 20})
 		if err != nil {
-			return n, err
+			return err
 		}
 		for _, res := range rs {
 			rec, err := mpi.PatientRecord(res.Body)
 			if err != nil {
-				return n, err
+				return err
 			}
-			if err := ix.Put(rec); err != nil {
-				return n, err
+			if err := fn(rec); err != nil {
+				return err
 			}
-			n++
 		}
 		if next == 0 {
-			return n, nil
+			return nil
 		}
 		after = next
 	}

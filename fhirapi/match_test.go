@@ -59,8 +59,11 @@ func TestPatientMatch(t *testing.T) {
 	if _, err := st.Update(ctx, "Patient", "early", []byte(matchPatient("early", "Ingrid", "Solberg", "female", "1955-05-05", "3 Fjord Way", "555-300-1000", "")), store.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	ix := mpi.NewIndex(mpi.DefaultModel())
-	if n, err := fhirapi.IndexPatients(ctx, st, ix); err != nil || n != 1 {
+	ix, err := fhirapi.BuildMatchIndex(ctx, st)
+	if err != nil || ix.Len() != 1 {
+		t.Fatalf("BuildMatchIndex: %v", err)
+	}
+	if n, err := fhirapi.IndexPatients(ctx, st, mpi.NewIndex(mpi.DefaultModel())); err != nil || n != 1 {
 		t.Fatalf("IndexPatients: %d, %v", n, err)
 	}
 	st.Watchers = append(st.Watchers, fhirapi.MatchWatcher(ix, nil))
