@@ -320,3 +320,34 @@ func TestNoteRefs(t *testing.T) {
 		}
 	}
 }
+
+func TestBelowAbove(t *testing.T) {
+	s := testSet(t)
+	cm := "http://hl7.org/fhir/sid/icd-10-cm"
+	below, over, ok := s.Below(cm, "E11.2", 100)
+	if !ok || over {
+		t.Fatalf("Below E11.2: ok %v over %v", ok, over)
+	}
+	want := map[string]bool{"E11.2": true, "E112": true, "E11.21": true, "E11.22": true, "E1122": true, "E11.29": true}
+	for _, c := range below {
+		delete(want, c)
+		if c[:3] != "E11" {
+			t.Errorf("Below E11.2 gave %s", c)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("Below E11.2 lacks %v (got %v)", want, below)
+	}
+	if _, over, _ := s.Below(cm, "S72", 50); !over {
+		t.Error("Below S72 with a limit of 50 did not say it was over")
+	}
+	above, ok := s.Above(cm, "E11.22")
+	if !ok || len(above) != 5 || above[0] != "E11.22" || above[2] != "E11.2" || above[4] != "E11" {
+		t.Errorf("Above E11.22 = %v", above)
+	}
+	for _, bad := range [][2]string{{cm, "Q99.99"}, {"http://snomed.info/sct", "73211009"}} {
+		if _, _, ok := s.Below(bad[0], bad[1], 10); ok {
+			t.Errorf("Below %v ok", bad)
+		}
+	}
+}

@@ -191,7 +191,7 @@ func (s *Store) paramInfo(types []string, code string) (ParamInfo, bool) {
 
 // modifiers are the modifiers each kind supports.
 var modifiers = map[ParamKind][]string{
-	KindToken:     {"", "missing", "not", "text", "in", "not-in", "of-type"},
+	KindToken:     {"", "missing", "not", "text", "in", "not-in", "of-type", "below", "above"},
 	KindReference: {"", "missing", "identifier"},
 	KindDate:      {"", "missing"},
 	KindString:    {"", "missing", "exact", "contains"},
@@ -480,7 +480,25 @@ func (s *Store) parseClause(code string, info ParamInfo, modifier, raw string) (
 		}
 		c.Values = append(c.Values, cv)
 	}
+	if kind == KindToken && (modifier == "below" || modifier == "above") {
+		c.Modifier = "in" // the codes the hierarchy gave, searched as a value set is
+	}
 	return c, nil
+}
+
+// maxSubsumed bounds the codes one :below value may stand for.
+const maxSubsumed = 4000
+
+// CodeHierarchy knows which codes subsume which in the code systems it
+// holds, for the token modifiers :below and :above. Package codeset
+// implements it for ICD-10-CM and ICD-10-PCS.
+type CodeHierarchy interface {
+	// Below returns code and every code under it in system, in the forms
+	// resources carry them; over reports there were more than max; ok is
+	// false when system or code is unknown.
+	Below(system, code string, max int) (codes []string, over, ok bool)
+	// Above returns code and every code above it.
+	Above(system, code string) (codes []string, ok bool)
 }
 
 func (s *Store) parseValue(code string, kind ParamKind, info ParamInfo, modifier, v string) (ClauseValue, error) {
@@ -509,6 +527,32 @@ func (s *Store) parseValue(code string, kind ParamKind, info ParamInfo, modifier
 			}
 			if !ok {
 				return cv, custodian.Errorf(custodian.EINVALID, "%s:%s: the value set %q is not one Custodian can expand", code, modifier, v)
+			}
+			return cv, nil
+		case "below", "above":
+			sys, val, ok := strings.Cut(v, "|")
+			if !ok || sys == "" || val == "" {
+				return cv, custodian.Errorf(custodian.EINVALID, "%s:%s takes system|code", code, modifier)
+			}
+			var codes []string
+			var over bool
+			if s.Codes != nil {
+				if modifier == "below" {
+					codes, over, ok = s.Codes.Below(sys, val, maxSubsumed)
+				} else {
+					codes, ok = s.Codes.Above(sys, val)
+				}
+			} else {
+				ok = false
+			}
+			if !ok {
+				return cv, custodian.Errorf(custodian.EINVALID, "%s:%s: Custodian does not know the hierarchy of %s, or %s is not in it", code, modifier, sys, val)
+			}
+			if over {
+				return cv, custodian.Errorf(custodian.EINVALID, "%s:%s: %s has more than %d codes under it; search on a narrower code", code, modifier, val, maxSubsumed)
+			}
+			for _, c := range codes {
+				cv.Codes = append(cv.Codes, [2]string{sys, c})
 			}
 			return cv, nil
 		case "of-type":

@@ -52,6 +52,8 @@ type Store struct {
 	// Watchers are told of every committed write's new versions (see
 	// Watcher). Set them before the store is used.
 	Watchers []Watcher
+	// Codes, when set, answers token :below and :above searches.
+	Codes CodeHierarchy
 }
 
 // New returns a Store over b that validates with v and indexes with ix.

@@ -111,6 +111,35 @@ func TestServedOperations(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// Token :below and :above follow the ICD-10-CM hierarchy.
+	for i, code := range []string{"E11.22", "E11.9", "I10", "E11"} {
+		body := `{"resourceType":"Condition","id":"dx` + string(rune('0'+i)) + `","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"` + code + `"}]}}`
+		if s, _, b := do("PUT", "/fhir/Condition/dx"+string(rune('0'+i)), "application/fhir+json", body); s != 201 {
+			t.Fatalf("create %s: %d %s", code, s, b)
+		}
+	}
+	for _, c := range []struct {
+		query string
+		want  []string
+	}{
+		{"code:below=http://hl7.org/fhir/sid/icd-10-cm|E11", []string{"dx0", "dx1", "dx3"}},
+		{"code:below=http://hl7.org/fhir/sid/icd-10-cm|E11.2", []string{"dx0"}},
+		{"code:above=http://hl7.org/fhir/sid/icd-10-cm|E11.22", []string{"dx0", "dx3"}},
+	} {
+		s, _, b := do("GET", "/fhir/Condition?_sort=_id&"+c.query, "", "")
+		var got []string
+		for _, id := range []string{"dx0", "dx1", "dx2", "dx3"} {
+			if strings.Contains(b, `"id":"`+id+`"`) {
+				got = append(got, id)
+			}
+		}
+		if s != 200 || strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("%s: %d %v, want %v", c.query, s, got, c.want)
+		}
+	}
+	if s, _, _ := do("GET", "/fhir/Condition?code:below=http://snomed.info/sct|73211009", "", ""); s != 400 {
+		t.Errorf(":below on a system without a known hierarchy: %d, want 400", s)
+	}
 	tok.AccessToken = ""
 	if s, _, _ := do("GET", "/fhir/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=E11.9", "", ""); s != 401 {
 		t.Errorf("$lookup without a token: %d", s)

@@ -163,6 +163,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 		db.Close()
 		return nil, err
 	}
+	st.Codes = codes // token :below and :above over ICD-10-CM and ICD-10-PCS
 	grouper := drg.New()
 	// Attachment content and export files live under the data directory;
 	// several nodes over one PostgreSQL must share it (docs/scaling.md).

@@ -1,0 +1,55 @@
+package codeset
+
+// Below returns code and every code under it in the system named by the
+// URI, each as written in FHIR resources (dotted for ICD-10-CM) and, where
+// different, as typed without the dot, for search with :below. At most max
+// codes are returned; more reports over. ok is false when the system or the
+// code is unknown.
+func (s *Set) Below(system, code string, max int) (codes []string, over, ok bool) {
+	cs, err := s.ByURI(system)
+	if err != nil {
+		return nil, false, false
+	}
+	c, err := cs.Lookup(code)
+	if err != nil {
+		return nil, false, false
+	}
+	add := func(x *Concept) bool {
+		if len(codes) >= max {
+			over = true
+			return false
+		}
+		codes = appendForms(codes, x)
+		return true
+	}
+	if add(c) {
+		c.Descendants(add)
+	}
+	return codes, over, true
+}
+
+// Above returns code and every code above it (its ancestors), in the same
+// forms as Below, for search with :above.
+func (s *Set) Above(system, code string) (codes []string, ok bool) {
+	cs, err := s.ByURI(system)
+	if err != nil {
+		return nil, false
+	}
+	c, err := cs.Lookup(code)
+	if err != nil {
+		return nil, false
+	}
+	codes = appendForms(codes, c)
+	for _, a := range c.Ancestors() {
+		codes = appendForms(codes, a)
+	}
+	return codes, true
+}
+
+func appendForms(codes []string, c *Concept) []string {
+	codes = append(codes, c.Display())
+	if c.Code() != c.Display() {
+		codes = append(codes, c.Code())
+	}
+	return codes
+}
