@@ -62,7 +62,9 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d.Received, d.Classes, d.CountedAt = rc.received, rc.classes, rc.at
+	if rc != nil {
+		d.Received, d.Classes, d.CountedAt = rc.received, rc.classes, rc.at
+	}
 	d.SeesAlerts = h.Allowed(a, "AuditEvent", "search") == nil
 	if d.SeesAlerts {
 		if err := h.auditAlerts(ctx, today, d); err != nil {
@@ -103,49 +105,82 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) error {
 type recordCounts struct {
 	at                time.Time
 	received, classes Chart
+	// done is closed when the counts are in (or failed, with err set).
+	done chan struct{}
+	err  error
 }
 
-// recordCounts returns the record counts for actor a, counted again when
-// older than DashboardTTL. They are kept per user, since what a search
-// counts depends on what its user may see.
+// recordCounts returns the record counts for actor a, counting again when
+// they are older than DashboardTTL; nil when the counting has not finished
+// within CountWait (it goes on, and a later view shows it). They are kept
+// per user, since what a search counts depends on what its user may see.
 func (h *Handler) recordCounts(ctx context.Context, a *custodian.Actor, today time.Time) (*recordCounts, error) {
-	ttl := h.DashboardTTL
+	ttl, wait := h.DashboardTTL, h.CountWait
 	if ttl == 0 {
 		ttl = 5 * time.Minute
+	}
+	if wait == 0 {
+		wait = 500 * time.Millisecond
 	}
 	now := h.Now()
 	key := a.Kind + "\x00" + a.ID + "\x00" + strings.Join(a.Roles, ",") + "\x00" + a.PurposeOfUse
 	h.countsMu.Lock()
 	rc := h.counts[key]
-	h.countsMu.Unlock()
-	if rc != nil && now.Sub(rc.at) < ttl && !rc.at.Before(today) {
-		return rc, nil
-	}
-	rc = &recordCounts{at: now}
-	var err error
-	if rc.received, err = h.receivedPerDay(ctx, today); err != nil && custodian.ErrorCode(err) != custodian.EFORBIDDEN {
-		return nil, err
-	}
-	if rc.classes, err = h.encountersByClass(ctx); err != nil && custodian.ErrorCode(err) != custodian.EFORBIDDEN {
-		return nil, err
-	}
-	h.countsMu.Lock()
-	defer h.countsMu.Unlock()
-	if h.counts == nil {
-		h.counts = map[string]*recordCounts{}
-	}
-	for k, old := range h.counts { // forget what has expired
-		if now.Sub(old.at) >= ttl {
-			delete(h.counts, k)
+	fresh := rc != nil && now.Sub(rc.at) < ttl && !rc.at.Before(today)
+	failed := false
+	if rc != nil {
+		select {
+		case <-rc.done:
+			failed = rc.err != nil
+		default: // still counting
+			fresh = true
 		}
 	}
-	h.counts[key] = rc
-	return rc, nil
+	if !fresh || failed {
+		rc = &recordCounts{at: now, done: make(chan struct{})}
+		if h.counts == nil {
+			h.counts = map[string]*recordCounts{}
+		}
+		for k, old := range h.counts { // forget what has expired
+			if now.Sub(old.at) >= ttl {
+				delete(h.counts, k)
+			}
+		}
+		h.counts[key] = rc
+		// The counting outlives the request if it must (a large store
+		// takes seconds), under the same actor, so it is audited as theirs.
+		go h.count(context.WithoutCancel(ctx), rc, today)
+	}
+	h.countsMu.Unlock()
+	select {
+	case <-rc.done:
+		if rc.err != nil {
+			return nil, rc.err
+		}
+		return rc, nil
+	case <-time.After(wait):
+		return nil, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
-// count runs a counting search (no records are read, so none is listed
-// in the audit entry the search makes).
-func (h *Handler) count(ctx context.Context, typ string, vals url.Values) (int64, error) {
+// count fills rc.
+func (h *Handler) count(ctx context.Context, rc *recordCounts, today time.Time) {
+	defer close(rc.done)
+	var err error
+	if rc.received, err = h.receivedPerDay(ctx, today); err != nil && custodian.ErrorCode(err) != custodian.EFORBIDDEN {
+		rc.err = err
+		return
+	}
+	if rc.classes, err = h.encountersByClass(ctx); err != nil && custodian.ErrorCode(err) != custodian.EFORBIDDEN {
+		rc.err = err
+	}
+}
+
+// countSearch runs a counting search (no records are read, so none is
+// listed in the audit entry the search makes).
+func (h *Handler) countSearch(ctx context.Context, typ string, vals url.Values) (int64, error) {
 	vals.Set("_summary", "count")
 	q, _, err := h.Records.ParseQuery(typ, vals, true)
 	if err != nil {
@@ -170,7 +205,7 @@ func (h *Handler) receivedPerDay(ctx context.Context, today time.Time) (Chart, e
 			"_type":        {strings.Join(receivedTypes, ",")},
 			"_lastUpdated": {"ge" + day.Format("2006-01-02"), "lt" + day.AddDate(0, 0, 1).Format("2006-01-02")},
 		}
-		n, err := h.count(ctx, "", vals)
+		n, err := h.countSearch(ctx, "", vals)
 		c.Points[i] = Point{Label: day.Format("01-02"), Value: float64(n), When: day}
 		return err
 	})
@@ -187,7 +222,7 @@ func (h *Handler) encountersByClass(ctx context.Context) (Chart, error) {
 	counts := make([]int64, len(encounterClasses))
 	err := parallel(len(encounterClasses), func(i int) error {
 		var err error
-		counts[i], err = h.count(ctx, "Encounter", url.Values{"class": {"http://terminology.hl7.org/CodeSystem/v3-ActCode|" + encounterClasses[i].code}})
+		counts[i], err = h.countSearch(ctx, "Encounter", url.Values{"class": {"http://terminology.hl7.org/CodeSystem/v3-ActCode|" + encounterClasses[i].code}})
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/access"
@@ -58,5 +59,39 @@ func TestModule(t *testing.T) {
 	// The DNFB placeholder gives way to the card; the backlog one stays.
 	if !strings.Contains(body, `<p id="dnfb">12</p>`) || strings.Count(body, "Available when the coding module") != 1 {
 		t.Errorf("the DNFB card does not take its placeholder's place:\n%s", body)
+	}
+}
+
+// The dashboard does not wait long for the record to be counted: it says
+// so, the counting goes on, and a later view shows the counts.
+func TestDashboardCountsLater(t *testing.T) {
+	e := newEnv(t, 2)
+	h := &web.Handler{Records: e.st, CountWait: time.Nanosecond}
+	a := &custodian.Actor{ID: "dana", Kind: access.KindUser, Roles: []string{access.RoleHIMDirector}}
+	get := func() string {
+		req := httptest.NewRequest("GET", "/dashboard", nil).WithContext(custodian.NewContextWithActor(context.Background(), a))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Fatalf("dashboard: %d", rec.Code)
+		}
+		return rec.Body.String()
+	}
+	if body := get(); !strings.Contains(body, `id="counting"`) {
+		t.Fatal("the first view does not say the record is being counted")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		body := get()
+		if strings.Contains(body, "Records counted at") {
+			if !strings.Contains(body, `id="received-t"`) {
+				t.Error("the counts are in but the chart is not drawn")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the counts never came")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

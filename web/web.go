@@ -67,6 +67,9 @@ type Handler struct {
 	// DashboardTTL is how long the dashboard keeps a user's record counts
 	// (5 minutes if 0): counting a large record takes the store seconds.
 	DashboardTTL time.Duration
+	// CountWait is how long the dashboard waits for those counts (500 ms
+	// if 0) before it shows the page without them; the counting goes on.
+	CountWait time.Duration
 
 	once sync.Once
 	mux  *http.ServeMux
