@@ -190,47 +190,43 @@ func MatchWatcher(ix *mpi.Index, log *slog.Logger) store.Watcher {
 }
 
 // MinFitPatients is the fewest Patients a model is fitted to; with fewer
-// BuildMatchIndex uses mpi.DefaultModel.
+// the index keeps mpi.DefaultModel.
 const MinFitPatients = 1000
 
-// BuildMatchIndex reads every current Patient of st as the actor of ctx
-// (a system actor allowed to search Patients) and returns a live index
-// over them, scoring with a model fitted to them without labels (or
-// mpi.DefaultModel when there are fewer than MinFitPatients).
+// BuildMatchIndex returns a live index over every current Patient of st
+// (LoadMatchIndex into a new index).
 func BuildMatchIndex(ctx context.Context, st *store.Store) (*mpi.Index, error) {
-	var recs []mpi.Record
-	err := eachPatient(ctx, st, func(r mpi.Record) error {
-		recs = append(recs, r)
-		return nil
-	})
-	if err != nil {
+	ix := mpi.NewIndex(mpi.DefaultModel())
+	if _, err := LoadMatchIndex(ctx, st, ix); err != nil {
 		return nil, err
-	}
-	model := mpi.DefaultModel()
-	if len(recs) >= MinFitPatients {
-		if model, err = mpi.Fit(ctx, recs, mpi.Options{}); err != nil {
-			return nil, err
-		}
-	}
-	ix := mpi.NewIndex(model)
-	for _, r := range recs {
-		if err := ix.Put(r); err != nil {
-			return nil, err
-		}
 	}
 	return ix, nil
 }
 
-// IndexPatients puts every current Patient of st in ix, reading them in
+// LoadMatchIndex adds every current Patient of st to ix, reading them in
 // pages as the actor of ctx (a system actor allowed to search Patients),
-// and returns how many it indexed.
-func IndexPatients(ctx context.Context, st *store.Store, ix *mpi.Index) (int, error) {
-	n := 0
+// then, with at least MinFitPatients of them, fits a model to them without
+// labels and makes ix score with it. It returns how many Patients it
+// read. A Patient the index already holds is left as it is, so the load
+// can run in the background while MatchWatcher puts newer versions.
+func LoadMatchIndex(ctx context.Context, st *store.Store, ix *mpi.Index) (int, error) {
+	var recs []mpi.Record
 	err := eachPatient(ctx, st, func(r mpi.Record) error {
-		n++
-		return ix.Put(r)
+		recs = append(recs, r)
+		_, err := ix.Add(r)
+		return err
 	})
-	return n, err
+	if err != nil {
+		return len(recs), err
+	}
+	if len(recs) >= MinFitPatients {
+		model, err := mpi.Fit(ctx, recs, mpi.Options{})
+		if err != nil {
+			return len(recs), err
+		}
+		ix.SetModel(model)
+	}
+	return len(recs), nil
 }
 
 // eachPatient calls fn with every current Patient of st, read in pages.

@@ -63,8 +63,8 @@ func TestPatientMatch(t *testing.T) {
 	if err != nil || ix.Len() != 1 {
 		t.Fatalf("BuildMatchIndex: %v", err)
 	}
-	if n, err := fhirapi.IndexPatients(ctx, st, mpi.NewIndex(mpi.DefaultModel())); err != nil || n != 1 {
-		t.Fatalf("IndexPatients: %d, %v", n, err)
+	if n, err := fhirapi.LoadMatchIndex(ctx, st, mpi.NewIndex(mpi.DefaultModel())); err != nil || n != 1 {
+		t.Fatalf("LoadMatchIndex: %d, %v", n, err)
 	}
 	st.Watchers = append(st.Watchers, fhirapi.MatchWatcher(ix, nil))
 	h := (&fhirapi.Handler{Store: st, Types: []string{"Patient"}, Operations: fhirapi.MatchOperations(st, ix, "")}).Init()

@@ -14,10 +14,10 @@ import (
 // them with the same blocking, comparison and model as a batch run. It is
 // safe for concurrent use.
 type Index struct {
-	model    *Model
 	maxBlock int
 
 	mu      sync.RWMutex
+	model   *Model
 	entries []entry
 	live    []bool
 	free    []int32
@@ -38,7 +38,26 @@ func NewIndex(m *Model) *Index {
 }
 
 // Model returns the model the index scores with.
-func (ix *Index) Model() *Model { return ix.model }
+func (ix *Index) Model() *Model {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.model
+}
+
+// SetModel makes the index score with m from now on (a model fitted once
+// enough records are in).
+func (ix *Index) SetModel(m *Model) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.model = m
+}
+
+// Add puts r in the index unless a record with its id is there already,
+// and reports whether it did: a bulk load running beside live updates
+// (Put) must not overwrite a newer version with the older one it read.
+func (ix *Index) Add(r Record) (bool, error) {
+	return ix.put(r, false)
+}
 
 // Len is the number of records in the index.
 func (ix *Index) Len() int {
@@ -50,13 +69,21 @@ func (ix *Index) Len() int {
 // Put adds r, or replaces the record with r's id. It returns EINVALID if
 // r has no id.
 func (ix *Index) Put(r Record) error {
+	_, err := ix.put(r, true)
+	return err
+}
+
+func (ix *Index) put(r Record, replace bool) (bool, error) {
 	if r.ID == "" {
-		return custodian.Errorf(custodian.EINVALID, "mpi: a record needs an id to be indexed")
+		return false, custodian.Errorf(custodian.EINVALID, "mpi: a record needs an id to be indexed")
 	}
 	e := newEntry(&r)
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if i, ok := ix.byID[r.ID]; ok {
+		if !replace {
+			return false, nil
+		}
 		ix.removeLocked(i)
 	}
 	var i int32
@@ -75,7 +102,7 @@ func (ix *Index) Put(r Record) error {
 	for _, k := range ix.keysBuf {
 		ix.addKey(k, i)
 	}
-	return nil
+	return true, nil
 }
 
 func (ix *Index) addKey(k uint64, i int32) {
@@ -159,13 +186,13 @@ type Evidence struct {
 // threshold if 0), best first, at most limit (all if limit <= 0). A
 // record with r's id is left out: a record does not match itself.
 func (ix *Index) MatchRecord(ctx context.Context, r Record, threshold float64, limit int) ([]Match, error) {
-	if threshold <= 0 {
-		threshold = ix.model.ReviewThreshold
-	}
 	q := newEntry(&r)
 	keys := blockKeys(&q, nil)
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	if threshold <= 0 {
+		threshold = ix.model.ReviewThreshold
+	}
 	var cand []int32
 	for _, k := range keys {
 		if j, ok := ix.single[k]; ok {

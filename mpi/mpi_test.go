@@ -284,3 +284,34 @@ func TestWithinOneEdit(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexAddAndSetModel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ix := mpi.NewIndex(mpi.DefaultModel())
+	newer := mpi.Record{ID: "1", Given: "Henrietta", Family: "Blom", BirthDate: "1930-02-02"}
+	if err := ix.Put(newer); err != nil {
+		t.Fatal(err)
+	}
+	// A bulk load's older copy does not replace the newer record.
+	if added, err := ix.Add(people()[0]); err != nil || added {
+		t.Fatalf("Add over an indexed id: %v, %v", added, err)
+	}
+	if m, _ := ix.MatchRecord(ctx, mpi.Record{Given: "Henrietta", Family: "Blom", BirthDate: "1930-02-02"}, 0, 0); len(m) != 1 {
+		t.Errorf("the newer record was replaced: %+v", m)
+	}
+	if added, err := ix.Add(people()[1]); err != nil || !added || ix.Len() != 2 {
+		t.Errorf("Add of a new id: %v, %v, %d records", added, err, ix.Len())
+	}
+	// A stricter model changes the decision for the same pair.
+	strict := mpi.DefaultModel()
+	strict.ReviewThreshold = 0.999999999
+	strict.LinkThreshold = 0.9999999999
+	q := mpi.Record{Given: "Maria", Family: "Gonzales", BirthDate: "1985-11-02"}
+	before, _ := ix.MatchRecord(ctx, q, 0, 0)
+	ix.SetModel(strict)
+	after, _ := ix.MatchRecord(ctx, q, 0, 0)
+	if len(before) != 1 || len(after) != 0 || ix.Model() != strict {
+		t.Errorf("before %+v, after %+v", before, after)
+	}
+}
