@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +26,8 @@ import (
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/fhirapi"
 	"github.com/custodian-him/custodian/httpauth"
+	"github.com/custodian-him/custodian/ingest/hl7v2"
+	"github.com/custodian-him/custodian/ingest/mllp"
 	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/postgres"
 	"github.com/custodian-him/custodian/sqldb/sqlite"
@@ -48,6 +51,10 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	data, dbURL := sf.data, sf.url
 	demo := fs.Bool("demo", false, "on first start, load a generated demo hospital (synthetic patients only)")
 	demoPatients := fs.Int("demo-patients", 200, "how many synthetic patients --demo generates")
+	mllpAddr := fs.String("mllp", "", "address for the HL7 v2 MLLP listener, e.g. :2575 (none if empty)")
+	mllpCert := fs.String("mllp-cert", "", "TLS certificate (PEM) for the MLLP listener, with --mllp-key")
+	mllpKey := fs.String("mllp-key", "", "TLS private key (PEM) for the MLLP listener")
+	tablesFile := fs.String("hl7-tables", "", "HL7 v2 mapping tables (JSON as ingest/hl7v2/tables.json; only the entries that change)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,6 +89,13 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "First start: created the administrator \"admin\" with the password from %s; it must be changed at first sign-in.\n", access.AdminPasswordEnv)
 	}
 
+	if *mllpAddr != "" {
+		closeFeed, err := app.startFeed(ctx, *mllpAddr, *mllpCert, *mllpKey, *tablesFile, logger, c.Stdout)
+		if err != nil {
+			return err
+		}
+		defer closeFeed()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -240,6 +254,42 @@ func (a *app) Handler() http.Handler {
 }
 
 func (a *app) Close() error { return a.db.Close() }
+
+// startFeed starts the HL7 v2 listener (MLLP, TLS when a certificate is
+// given): each message is stored, as the feed's system actor, before it is
+// acknowledged; refused ones become dead letters.
+func (a *app) startFeed(ctx context.Context, addr, certFile, keyFile, tablesFile string, logger *slog.Logger, out io.Writer) (stop func(), err error) {
+	tables, err := hl7Tables(tablesFile)
+	if err != nil {
+		return nil, err
+	}
+	feed := custodian.SystemActor()
+	ms := &mllp.Server{
+		Handler:     &mllp.StoreHandler{Store: a.store, Mapper: hl7v2.NewMapper(tables), Actor: feed},
+		DeadLetters: &mllp.StoreDeadLetters{Store: a.store, Actor: feed},
+		Log:         logger,
+	}
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("the MLLP listener's TLS certificate: %w", err)
+		}
+		ms.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := ms.Serve(ctx, ln); err != nil && ctx.Err() == nil {
+			logger.Error("the MLLP listener stopped", "error", err)
+		}
+	}()
+	fmt.Fprintf(out, "Custodian is receiving HL7 v2 over MLLP at %s\n", ln.Addr())
+	return func() { ms.Close(); <-done }, nil
+}
 
 // startWork starts what a serving Custodian does besides answering
 // requests: Bulk Data exports, the search index of the code sets, and
