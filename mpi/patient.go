@@ -1,7 +1,6 @@
 package mpi
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/custodian-him/custodian"
@@ -15,37 +14,29 @@ const (
 
 // fhirPatient is the part of a FHIR R4 Patient that matching reads.
 type fhirPatient struct {
-	ResourceType string `json:"resourceType"`
-	ID           string `json:"id"`
-	Identifier   []struct {
-		System string `json:"system"`
-		Value  string `json:"value"`
-		Type   struct {
-			Coding []struct {
-				Code string `json:"code"`
-			} `json:"coding"`
-		} `json:"type"`
-	} `json:"identifier"`
-	Name []struct {
-		Use    string   `json:"use"`
-		Text   string   `json:"text"`
-		Family string   `json:"family"`
-		Given  []string `json:"given"`
-		Suffix []string `json:"suffix"`
-	} `json:"name"`
-	Telecom []struct {
-		System string `json:"system"`
-		Value  string `json:"value"`
-	} `json:"telecom"`
-	Gender    string `json:"gender"`
-	BirthDate string `json:"birthDate"`
-	Address   []struct {
-		Use        string   `json:"use"`
-		Line       []string `json:"line"`
-		City       string   `json:"city"`
-		State      string   `json:"state"`
-		PostalCode string   `json:"postalCode"`
-	} `json:"address"`
+	ResourceType, ID  string
+	Gender, BirthDate string
+	Identifier        []fhirIdentifier
+	Name              []fhirName
+	Telecom           []fhirTelecom
+	Address           []fhirAddress
+}
+
+type fhirIdentifier struct {
+	System, Value string
+	Codes         []string // type.coding[].code
+}
+
+type fhirName struct {
+	Use, Text, Family string
+	Given, Suffix     []string
+}
+
+type fhirTelecom struct{ System, Value string }
+
+type fhirAddress struct {
+	Use, City, State, PostalCode string
+	Line                         []string
 }
 
 // PatientRecord reads the matching fields of a FHIR R4 Patient (JSON):
@@ -54,8 +45,8 @@ type fhirPatient struct {
 // body is not a Patient.
 func PatientRecord(body []byte) (Record, error) {
 	var p fhirPatient
-	if err := json.Unmarshal(body, &p); err != nil {
-		return Record{}, custodian.Errorf(custodian.EINVALID, "mpi: the Patient is not valid JSON: %v", err)
+	if err := scanPatient(body, &p); err != nil {
+		return Record{}, custodian.Errorf(custodian.EINVALID, "mpi: the Patient cannot be read: %v", err)
 	}
 	if p.ResourceType != "Patient" {
 		return Record{}, custodian.Errorf(custodian.EINVALID, "mpi: a %q resource is not a Patient", p.ResourceType)
@@ -98,8 +89,8 @@ func PatientRecord(body []byte) (Record, error) {
 	}
 	for _, id := range p.Identifier {
 		ss := id.System == systemUSSSN
-		for _, c := range id.Type.Coding {
-			ss = ss || c.Code == typeSSN
+		for _, c := range id.Codes {
+			ss = ss || c == typeSSN
 		}
 		if ss && id.Value != "" {
 			r.SSN = id.Value
