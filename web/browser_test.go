@@ -288,6 +288,19 @@ func TestBrowser(t *testing.T) {
 		t.Error("no records-received chart")
 	}
 	shot(t, ctx, "dashboard")
+	// A large monitor: the layout uses the width, and nothing overflows.
+	must(t, "wide", chromedp.Do(ctx, chromedp.EmulateViewport(1920, 1080)))
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	must(t, "overflow", err)
+	if overflow {
+		t.Error("the dashboard overflows a 1920-pixel screen")
+	}
+	wide, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	must(t, "wide screenshot", err)
+	if *updateShots {
+		must(t, "save", os.WriteFile(filepath.Join("..", "docs", "screenshots", "dashboard-1920.png"), wide, 0o644))
+	}
+	must(t, "laptop", chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)))
 
 	// Keyboard: the skip link is the first stop and leads to the content.
 	must(t, "keyboard", chromedp.Do(ctx, chromedp.KeyEvent("\t")))
