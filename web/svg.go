@@ -97,7 +97,7 @@ func barChart(c *Chart) {
 		if n <= 16 && p.Value > 0 {
 			fmt.Fprintf(&b, `<text class="val" x="%s" y="%s" text-anchor="middle">%s</text>`, f1(x+bw/2), f1(y-3), fmtNum(p.Value))
 		}
-		if i%every == 0 {
+		if (n-1-i)%every == 0 { // the newest always labelled
 			fmt.Fprintf(&b, `<text class="lbl" x="%s" y="%d" text-anchor="middle">%s</text>`, f1(x+bw/2), chartH-padBot+16, html.EscapeString(p.Label))
 		}
 	}
