@@ -512,25 +512,25 @@ func (s *Store) parseValue(code string, kind ParamKind, info ParamInfo, modifier
 	switch kind {
 	case KindToken:
 		if code == "_id" {
-			cv.Text = v
+			cv.Text = unescape(v)
 			break
 		}
 		switch modifier {
 		case "text":
-			cv.Text = NormalizeString(v)
+			cv.Text = NormalizeString(unescape(v))
 			return cv, nil
 		case "in", "not-in":
 			cat := s.catalog()
 			var ok bool
 			if cat != nil {
-				cv.Codes, ok = cat.ValueSet(v)
+				cv.Codes, ok = cat.ValueSet(unescape(v))
 			}
 			if !ok {
 				return cv, custodian.Errorf(custodian.EINVALID, "%s:%s: the value set %q is not one Custodian can expand", code, modifier, v)
 			}
 			return cv, nil
 		case "below", "above":
-			sys, val, ok := strings.Cut(v, "|")
+			sys, val, ok := cutEscaped(v, '|')
 			if !ok || sys == "" || val == "" {
 				return cv, custodian.Errorf(custodian.EINVALID, "%s:%s takes system|code", code, modifier)
 			}
@@ -556,30 +556,33 @@ func (s *Store) parseValue(code string, kind ParamKind, info ParamInfo, modifier
 			}
 			return cv, nil
 		case "of-type":
-			parts := strings.SplitN(v, "|", 3)
-			if len(parts) != 3 || parts[1] == "" || parts[2] == "" {
+			p0, rest, _ := cutEscaped(v, '|')
+			p1, p2, ok := cutEscaped(rest, '|')
+			parts := []string{p0, p1, p2}
+			if !ok || parts[1] == "" || parts[2] == "" {
 				return cv, custodian.Errorf(custodian.EINVALID, "%s:of-type takes system|code|value", code)
 			}
 			cv.System, cv.Code = "of-type:"+parts[0]+"|"+parts[1], parts[2]
 			return cv, nil
 		}
-		if sys, val, ok := strings.Cut(v, "|"); ok {
+		if sys, val, ok := cutEscaped(v, '|'); ok {
 			cv.System, cv.Code = sys, val
 			if sys == "" && val == "" {
 				return cv, custodian.Errorf(custodian.EINVALID, "%s: %q names neither a system nor a code", code, v)
 			}
 		} else {
-			cv.Code, cv.AnySystem = v, true
+			cv.Code, cv.AnySystem = sys, true
 		}
 	case KindReference:
 		if modifier == "identifier" {
-			if sys, val, ok := strings.Cut(v, "|"); ok {
+			if sys, val, ok := cutEscaped(v, '|'); ok {
 				cv.System, cv.Code = sys, val
 			} else {
-				cv.Code, cv.AnySystem = v, true
+				cv.Code, cv.AnySystem = sys, true
 			}
 			return cv, nil
 		}
+		v = unescape(v)
 		cv.RefType, cv.RefID = SplitReference(v)
 		if modifier != "" {
 			if cv.RefType != "" && cv.RefType != modifier {
@@ -591,20 +594,21 @@ func (s *Store) parseValue(code string, kind ParamKind, info ParamInfo, modifier
 			return cv, custodian.Errorf(custodian.EINVALID, "%s needs a reference such as Patient/123", code)
 		}
 	case KindDate:
-		cv.Prefix, v = cutPrefix(v)
+		cv.Prefix, v = cutPrefix(unescape(v))
 		var ok bool
 		if cv.Low, cv.High, ok = DateRange(v); !ok {
 			return cv, custodian.Errorf(custodian.EINVALID, "%s: %q is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or a dateTime), optionally after a prefix (eq, ne, gt, lt, ge, le, sa, eb, ap)", code, v)
 		}
 	case KindString:
+		v = unescape(v)
 		cv.Text = NormalizeString(v)
 		if modifier == "exact" {
 			cv.Text = v
 		}
 	case KindURI:
-		cv.Text = v
+		cv.Text = unescape(v)
 	case KindNumber:
-		cv.Prefix, v = cutPrefix(v)
+		cv.Prefix, v = cutPrefix(unescape(v))
 		var ok bool
 		if cv.Num, cv.NumLow, cv.NumHigh, ok = ParseNumber(v); !ok {
 			return cv, custodian.Errorf(custodian.EINVALID, "%s: %q is not a number, optionally after a prefix (eq, ne, gt, lt, ge, le, sa, eb, ap)", code, v)
@@ -612,7 +616,7 @@ func (s *Store) parseValue(code string, kind ParamKind, info ParamInfo, modifier
 	case KindQuantity:
 		return parseQuantity(code, v)
 	case KindComposite:
-		first, second, ok := strings.Cut(v, "$")
+		first, second, ok := cutRaw(v, '$')
 		if !ok || first == "" || second == "" {
 			return cv, custodian.Errorf(custodian.EINVALID, "%s: a composite value has two parts separated by $", code)
 		}
@@ -642,13 +646,13 @@ func (s *Store) parseValue(code string, kind ParamKind, info ParamInfo, modifier
 func parseQuantity(code, v string) (ClauseValue, error) {
 	var cv ClauseValue
 	cv.Prefix, v = cutPrefix(v)
-	num, rest, hasUnit := strings.Cut(v, "|")
+	num, rest, hasUnit := cutEscaped(v, '|')
 	var ok bool
 	if cv.Num, cv.NumLow, cv.NumHigh, ok = ParseNumber(num); !ok {
 		return cv, custodian.Errorf(custodian.EINVALID, "%s: %q is not a quantity (number, number|system|code or number||unit), optionally after a prefix", code, v)
 	}
 	if hasUnit {
-		sys, unit, ok := strings.Cut(rest, "|")
+		sys, unit, ok := cutEscaped(rest, '|')
 		if !ok {
 			return cv, custodian.Errorf(custodian.EINVALID, "%s: %q is not a quantity (number, number|system|code or number||unit)", code, v)
 		}
@@ -712,24 +716,61 @@ func SplitReference(ref string) (typ, id string) {
 	return "", ref
 }
 
-// splitOr splits a parameter value on commas not escaped with a backslash,
-// and removes the FHIR escapes (\, \| \$ \\).
+// splitOr splits a parameter value on commas not escaped with a
+// backslash. The pieces keep their escapes (\, \| \$ \\): the parts of
+// a value are found with cutEscaped, and unescape removes them.
 func splitOr(v string) []string {
 	var out []string
-	var cur strings.Builder
+	start := 0
 	for i := 0; i < len(v); i++ {
-		switch {
-		case v[i] == '\\' && i+1 < len(v) && v[i+1] == ',':
-			cur.WriteByte(',')
-			i++
-		case v[i] == ',':
-			out = append(out, cur.String())
-			cur.Reset()
-		default:
-			cur.WriteByte(v[i])
+		switch v[i] {
+		case '\\':
+			i++ // the escaped character is part of the value
+		case ',':
+			out = append(out, v[start:i])
+			start = i + 1
 		}
 	}
-	return append(out, cur.String())
+	return append(out, v[start:])
+}
+
+// cutRaw cuts v at the first sep not escaped with a backslash, keeping the
+// escapes in both parts.
+func cutRaw(v string, sep byte) (before, after string, found bool) {
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++
+		case sep:
+			return v[:i], v[i+1:], true
+		}
+	}
+	return v, "", false
+}
+
+// cutEscaped cuts v at the first unescaped sep and unescapes both parts;
+// without a sep, before is all of v unescaped.
+func cutEscaped(v string, sep byte) (before, after string, found bool) {
+	b, a, ok := cutRaw(v, sep)
+	return unescape(b), unescape(a), ok
+}
+
+// unescape removes the FHIR search escapes: \, \| \$ and \\.
+func unescape(v string) string {
+	if !strings.Contains(v, "\\") {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			switch v[i+1] {
+			case ',', '|', '$', '\\':
+				i++
+			}
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }
 
 // NormalizeString folds a string for string-parameter matching: lower case,
