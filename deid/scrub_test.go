@@ -1,0 +1,104 @@
+package deid_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/custodian-him/custodian/deid"
+)
+
+func TestScrub(t *testing.T) {
+	names := deid.Names{}
+	for _, n := range []string{"Maria Gonzalez", "John O'Brien", "Springfield", "Will"} {
+		names.Add(n)
+	}
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	sh := &deid.Scrubber{Names: names, Now: now}
+	shift := &deid.Scrubber{Names: names, Now: now, Shift: true}
+	lim := &deid.Scrubber{Names: names, Now: now, Limited: true}
+	cases := []struct {
+		name string
+		s    *deid.Scrubber
+		in   string
+		want string
+		rule string
+	}{
+		{"own name", sh, "Patient: Maria Gonzalez   MRN: 12345678", "Patient: [NAME] [NAME]   MRN: [ID]", "text-name"},
+		{"name in capitals", sh, "GONZALEZ, MARIA", "[NAME], [NAME]", "text-name"},
+		{"possessive", sh, "Mr O'Brien's daughter", "Mr [NAME] daughter", "text-name"},
+		{"lower-case word kept", sh, "she will return", "she will return", ""},
+		{"titled name not in the record", sh, "seen by Dr. Hartley today", "seen by Dr. [NAME] today", "text-name"},
+		{"city", sh, "lives in Springfield alone", "lives in [NAME] alone", "text-name"},
+		{"phone", sh, "call 555-201-3344 or (617) 555-0199", "call [PHONE] or [PHONE]", "text-phone"},
+		{"ssn", sh, "SSN 999-12-3456 on file", "SSN [SSN] on file", "text-ssn"},
+		{"labelled account", sh, "Account no. AB12345 closed", "Account no. [ID] closed", "text-identifier"},
+		{"long number", sh, "ref 98765432 noted", "ref [ID] noted", "text-identifier"},
+		{"email", sh, "write to maria.g@example.com", "write to [EMAIL]", "text-email"},
+		{"url", sh, "see https://portal.example.org/p/123 now", "see [URL] now", "text-url"},
+		{"ip", sh, "from 192.168.10.4", "from [IP]", "text-ip"},
+		{"street", sh, "lives at 4521 Maple Avenue, Apt 3", "lives at [ADDRESS]", "text-address"},
+		{"zip after state", sh, "Boston, MA 02115", "Boston, MA [ZIP]", "text-zip"},
+		{"numeric date to year", sh, "seen 03/14/2024", "seen 2024", "text-date"},
+		{"old year hidden", sh, "DOB: 03/14/1931", "DOB: [DATE]", "text-date"},
+		{"iso date", sh, "on 2024-03-14T10:00:00Z", "on 2024", "text-date"},
+		{"month name date", sh, "admitted March 3, 2024", "admitted 2024", "text-date"},
+		{"day month year", sh, "admitted 3 March 2024", "admitted 2024", "text-date"},
+		{"month and day", sh, "follow up on Jan 5", "follow up on [DATE]", "text-date"},
+		{"two-digit year", sh, "on 3/4/24", "on [DATE]", "text-date"},
+		{"not a date", sh, "BP 120/80, pain 7/10", "BP 120/80, pain 7/10", ""},
+		{"age over 89", sh, "a 94-year-old woman", "a 90+-year-old woman", "text-age"},
+		{"age label", sh, "Age: 101", "Age: 90+", "text-age"},
+		{"age 89 kept", sh, "an 89-year-old man", "an 89-year-old man", ""},
+		{"shifted date", shift, "seen 03/14/2024 and 2024-03-20", "seen 03/24/2024 and 2024-03-30", "text-date"},
+		{"limited keeps dates and ages", lim, "seen 03/14/2024, a 94-year-old in Boston, MA 02115", "seen 03/14/2024, a 94-year-old in Boston, MA 02115", ""},
+		{"limited removes phone and name", lim, "Maria at 555-201-3344", "[NAME] at [PHONE]", "text-phone"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			counts := map[string]int{}
+			got := c.s.Scrub(c.in, 10, counts)
+			if got != c.want {
+				t.Errorf("Scrub(%q) = %q, want %q", c.in, got, c.want)
+			}
+			if c.rule != "" && counts[c.rule] == 0 {
+				t.Errorf("rule %s not counted: %v", c.rule, counts)
+			}
+			if c.rule == "" && len(counts) > 0 {
+				t.Errorf("nothing should change, counted %v", counts)
+			}
+		})
+	}
+}
+
+func TestRestrictedZIP3(t *testing.T) {
+	m := deid.DefaultRestrictedZIP3()
+	if len(m) != 17 || !m["036"] || !m["893"] || m["021"] {
+		t.Fatalf("embedded list: %v", m)
+	}
+	if _, err := deid.ParseZIP3List([]byte("036\n12\n")); err == nil {
+		t.Fatal("a two-digit prefix was accepted")
+	}
+}
+
+func TestKey(t *testing.T) {
+	k, _ := deid.NewKey([]byte("0123456789abcdef0123"))
+	k2, _ := deid.NewKey([]byte("0123456789abcdef0124"))
+	if k.Pseudonym("Patient", "a") != k.Pseudonym("Patient", "a") || k.Pseudonym("Patient", "a") == k2.Pseudonym("Patient", "a") ||
+		k.Pseudonym("Patient", "a") == k.Pseudonym("Observation", "a") {
+		t.Fatal("pseudonyms are not keyed and consistent")
+	}
+	seen := map[int]bool{}
+	for _, p := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
+		s := k.Shift(p)
+		if s == 0 || s < -deid.MaxShift || s > deid.MaxShift || s != k.Shift(p) {
+			t.Fatalf("shift of %s: %d", p, s)
+		}
+		seen[s] = true
+	}
+	if len(seen) < 4 {
+		t.Fatalf("shifts hardly vary: %v", seen)
+	}
+	if _, err := deid.NewKey([]byte("short")); err == nil {
+		t.Fatal("a short key was accepted")
+	}
+}
