@@ -95,3 +95,50 @@ func TestServeEnforcesRolesAndLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkbenchMounted: the served app puts the workbench at /, behind
+// sign-in, with its style sheet public.
+func TestWorkbenchMounted(t *testing.T) {
+	ctx := context.Background()
+	a, err := openApp(ctx, t.TempDir(), "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path, sess string) (int, string, string) {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if sess != "" {
+			req.Header.Set("Cookie", "custodian_session="+sess)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), string(b)
+	}
+	if s, loc, _ := get("/", ""); s != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") {
+		t.Errorf("/ without a session: %d %s", s, loc)
+	}
+	if s, _, b := get("/login", ""); s != 200 || !strings.Contains(b, "web.css") {
+		t.Errorf("sign-in page: %d, styled: %v", s, strings.Contains(b, "web.css"))
+	}
+	if _, err := a.access.CreateUser(systemCtx(), "cody", []string{"coder"}, "a long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	in, err := a.access.SignIn(ctx, "cody", "a long enough password", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, loc, _ := get("/", in.SessionID)
+	if s != http.StatusSeeOther || loc != "/patients" {
+		t.Errorf("a coder's landing page: %d %s", s, loc)
+	}
+	if s, _, b := get("/patients", in.SessionID); s != 200 || !strings.Contains(b, "<form") {
+		t.Errorf("patient search page: %d", s)
+	}
+}

@@ -32,6 +32,7 @@ import (
 	"github.com/custodian-him/custodian/sqldb/postgres"
 	"github.com/custodian-him/custodian/sqldb/sqlite"
 	"github.com/custodian-him/custodian/store"
+	"github.com/custodian-him/custodian/web"
 )
 
 // ServeCommand runs the server.
@@ -110,7 +111,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if *dbURL != "" {
 		where = "database: PostgreSQL"
 	}
-	fmt.Fprintf(c.Stdout, "Custodian is serving the FHIR API at http://%s/fhir (%s)\n", ln.Addr(), where)
+	fmt.Fprintf(c.Stdout, "Custodian is serving the workbench at http://%s/ and the FHIR API at http://%s/fhir (%s)\n", ln.Addr(), ln.Addr(), where)
 	if c.Ready != nil {
 		c.Ready <- ln.Addr().String()
 	}
@@ -143,6 +144,8 @@ type app struct {
 	// exporter runs Bulk Data exports; binaries serves attachment content.
 	exporter *bulk.Exporter
 	binaries *fhirapi.Binaries
+	// web is the HIM workbench; modules add their pages to it.
+	web *web.Handler
 }
 
 // openDB opens the PostgreSQL database at dbURL, or the embedded one in
@@ -206,7 +209,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	// audience; CUSTODIAN_SECURE_COOKIES=1 marks cookies Secure behind a
 	// TLS-terminating proxy.
 	auth := &httpauth.Handler{Service: acc, Logger: logger, BaseURL: os.Getenv("CUSTODIAN_BASE_URL"),
-		SecureCookies: os.Getenv("CUSTODIAN_SECURE_COOKIES") == "1", Home: "/account"}
+		SecureCookies: os.Getenv("CUSTODIAN_SECURE_COOKIES") == "1", Home: "/"}
 	// CUSTODIAN_OIDC_ISSUER (with CUSTODIAN_OIDC_AUDIENCE, and optionally
 	// CUSTODIAN_OIDC_ROLES_CLAIM and CUSTODIAN_OIDC_USER_CLAIM) also accepts
 	// bearer tokens from the site's OpenID Connect provider.
@@ -219,8 +222,9 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 		auth.External = &httpauth.OIDC{Issuer: iss, Audience: aud,
 			RolesClaim: os.Getenv("CUSTODIAN_OIDC_ROLES_CLAIM"), UserClaim: os.Getenv("CUSTODIAN_OIDC_USER_CLAIM")}
 	}
+	wb := &web.Handler{Records: st, Logger: logger}
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
-		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries}, nil
+		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, web: wb}, nil
 }
 
 // capabilityParams lists, for the CapabilityStatement, the parameters of a
@@ -248,6 +252,8 @@ func (a *app) Handler() http.Handler {
 		r2.URL.Path = "/fhir/"
 		a.fhir.ServeHTTP(w, r2)
 	})
+	// The workbench has every other path (and /static/).
+	mux.Handle("/", a.web)
 	// Every route but sign-in, tokens, keys, the CapabilityStatement and
 	// static assets needs an actor (a bearer token or a session).
 	return a.auth.Wrap(mux)
