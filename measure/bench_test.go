@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/custodian-him/custodian/store"
 	"runtime"
 	"strconv"
 	"testing"
@@ -134,4 +135,41 @@ func BenchmarkScale(b *testing.B) {
 		})
 	}
 	_ = fmt.Sprint()
+}
+
+// BenchmarkLoad measures building the record from a store by one
+// streaming pass (Record.Load over BackendSource), with every generated
+// resource type stored (notes, reports and medications included, as in a
+// real store): go test -run '^$' -bench Load -benchtime 3x ./measure -args -measure.store-patients=300
+var benchStorePatients = flag.Int("measure.store-patients", 200, "patients stored for the load benchmark")
+
+func BenchmarkLoad(b *testing.B) {
+	db, st := benchStore(b)
+	ctx := context.Background()
+	var col synth.Collector
+	if _, err := synth.Generate(ctx, synth.Config{Patients: *benchStorePatients, Seed: 9}, &col); err != nil {
+		b.Fatal(err)
+	}
+	var batch []map[string]any
+	for i := range col.Types {
+		res, err := store.Decode(col.Bodies[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		batch = append(batch, res)
+	}
+	for i := 0; i < len(batch); i += 5000 {
+		if _, err := st.PutBatch(systemCtx(), batch[i:min(i+5000, len(batch))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		rec := NewRecord()
+		if err := rec.Load(ctx, BackendSource{Backend: db}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(batch))*float64(b.N)/b.Elapsed().Seconds(), "resources/s")
+	b.ReportMetric(float64(len(batch)), "resources")
 }

@@ -130,10 +130,13 @@ type partial struct {
 
 // Evaluate evaluates def over the record for period. EINVALID if the
 // definition lacks an initial population; ENOTFOUND if Options.Subject
-// names no patient in the record.
+// names no patient in the record; EUNAVAILABLE while the record loads.
 func Evaluate(ctx context.Context, rec *Record, def *Definition, period Period, opt Options) (*Result, error) {
 	if def.population(InitialPopulation) == nil {
 		return nil, custodian.Errorf(custodian.EINVALID, "measure %s has no initial population", def.ID)
+	}
+	if rec.Loading() {
+		return nil, custodian.Errorf(custodian.EUNAVAILABLE, "the record is still being read for measures; try again shortly")
 	}
 	var res *Result
 	err := rec.View(func(v *View) error {

@@ -149,6 +149,8 @@ type Source interface {
 // Watcher on the store first so that nothing written during the scan is
 // missed (versions are compared, so the order does not matter).
 func (r *Record) Load(ctx context.Context, src Source) error {
+	r.loading.Store(true)
+	defer r.loading.Store(false)
 	const batch = 2048
 	ch := make(chan []change, 4)
 	errc := make(chan error, 1)

@@ -31,6 +31,7 @@ type Record struct {
 	obs        map[string]*Observation
 
 	keep    atomic.Pointer[keepObservations]
+	loading atomic.Bool
 	pend    sync.Mutex
 	pending []change
 	intern  map[string]string
@@ -190,6 +191,14 @@ func (r *Record) ProcedureCodes(e *Encounter) []string {
 	}
 	return out
 }
+
+// MarkLoading says a Load is about to run (in another goroutine): until it
+// ends, evaluations fail with EUNAVAILABLE rather than count a partial
+// record. Load marks it itself; call this first when starting Load with go.
+func (r *Record) MarkLoading() { r.loading.Store(true) }
+
+// Loading reports whether a Load is under way.
+func (r *Record) Loading() bool { return r.loading.Load() }
 
 // View runs fn with the record read-locked, after applying every change
 // waiting. fn must not keep the record's entries after it returns.

@@ -178,6 +178,9 @@ func (s *Service) FindAll(ctx context.Context, registry string) ([]*Case, error)
 			return nil, err
 		}
 	}
+	if s.Record.Loading() {
+		return nil, custodian.Errorf(custodian.EUNAVAILABLE, "the record is still being read; case finding over history can run once it is")
+	}
 	var found []*Case
 	err := s.Record.View(func(v *measure.View) error {
 		v.Patients(func(p *measure.Patient) bool {
