@@ -152,9 +152,9 @@ type Release struct {
 	Time time.Time
 	// DocumentReference is the packet's id; SHA256 the PDF's hash and
 	// BundleSHA256 the Bundle's.
-	DocumentReference   string
+	DocumentReference    string
 	SHA256, BundleSHA256 string
-	Pages, Included     int
+	Pages, Included      int
 	// Excluded counts the records left out, by reason.
 	Excluded map[string]int
 	// Consent is the authorization's versioned reference, if any.
