@@ -54,6 +54,9 @@ func TestEvaluateMeasure(t *testing.T) {
 	if _, err := st.PutBatch(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
+	if err := measure.Install(ctx, st, measure.Builtins()); err != nil {
+		t.Fatal(err)
+	}
 	m := &fhirapi.Measures{Definitions: measure.Builtins(), Record: rec, Store: st,
 		Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}
 	h := (&fhirapi.Handler{Store: st, Types: []string{"Patient", "Measure"}, Operations: fhirapi.MeasureOperations(m)}).Init()
@@ -64,6 +67,9 @@ func TestEvaluateMeasure(t *testing.T) {
 	defer srv.Close()
 	c := &client{tb: t, base: srv.URL, http: srv.Client()}
 
+	if got := c.do("GET", "/fhir/Measure/readmission-30day", "").must(t, 200); got.str("url") != measure.CanonicalBase+"readmission-30day" {
+		t.Errorf("installed Measure: %.300s", got.raw)
+	}
 	period, _ := measure.ParsePeriod("2023-01-01/2024-12-31")
 	want, err := measure.Evaluate(ctx, rec, measure.Find(m.Definitions, "hypertension-controlled"), period, measure.Options{Lists: true})
 	if err != nil {
