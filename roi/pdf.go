@@ -371,7 +371,7 @@ func (w *pdfWriter) document(res *store.Resource) {
 	if a := str(obj(tree, "authenticator"), "display"); a != "" {
 		w.field("Signed by", a)
 	}
-	w.field("Status", str(tree, "docStatus")+" "+str(tree, "status"))
+	w.field("Status", strings.TrimSpace(str(tree, "docStatus")+" "+str(tree, "status")))
 	w.field("Record", "DocumentReference/"+res.ID+" version "+strconv.FormatInt(res.VersionID, 10))
 	f.Ln(3)
 	for i, c := range list(tree, "content") {
