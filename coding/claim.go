@@ -223,13 +223,17 @@ func (a *Abstract) fromClaim(r *store.Resource) error {
 		Enterer   struct{ Display string }
 		Diagnosis []struct {
 			Sequence                 int
-			DiagnosisCodeableConcept struct{ Coding []struct{ System, Code string } }
-			OnAdmission              *struct{ Coding []struct{ Code string } }
+			DiagnosisCodeableConcept struct {
+				Coding []struct{ System, Code string }
+			}
+			OnAdmission *struct{ Coding []struct{ Code string } }
 		}
 		Procedure []struct {
 			Sequence                 int
 			Date                     string
-			ProcedureCodeableConcept struct{ Coding []struct{ System, Code string } }
+			ProcedureCodeableConcept struct {
+				Coding []struct{ System, Code string }
+			}
 		}
 	}
 	if err := json.Unmarshal(r.Body, &c); err != nil {
@@ -237,8 +241,10 @@ func (a *Abstract) fromClaim(r *store.Resource) error {
 	}
 	slices.SortStableFunc(c.Diagnosis, func(x, y struct {
 		Sequence                 int
-		DiagnosisCodeableConcept struct{ Coding []struct{ System, Code string } }
-		OnAdmission              *struct{ Coding []struct{ Code string } }
+		DiagnosisCodeableConcept struct {
+			Coding []struct{ System, Code string }
+		}
+		OnAdmission *struct{ Coding []struct{ Code string } }
 	}) int {
 		return x.Sequence - y.Sequence
 	})

@@ -136,9 +136,9 @@ func (q *Queue) each(ctx context.Context, typ, criteria string, fn func(*store.R
 }
 
 type encounterJSON struct {
-	Class  struct{ Code string }
-	Status string
-	Period struct{ Start, End string }
+	Class   struct{ Code string }
+	Status  string
+	Period  struct{ Start, End string }
 	Subject struct {
 		Reference string
 	}
@@ -167,13 +167,13 @@ func parseTime(s string) (time.Time, error) {
 
 // Abstract is an encounter's coding: what the coder sees and edits.
 type Abstract struct {
-	Encounter   string      `json:"encounter"`
-	Patient     string      `json:"patient"`
-	Admitted    time.Time   `json:"admitted"`
-	Discharged  time.Time   `json:"discharged,omitzero"`
-	Age         int         `json:"age"` // years at admission, -1 unknown
-	Sex         string      `json:"sex"` // M, F or U
-	Disposition string      `json:"disposition,omitempty"`
+	Encounter   string    `json:"encounter"`
+	Patient     string    `json:"patient"`
+	Admitted    time.Time `json:"admitted"`
+	Discharged  time.Time `json:"discharged,omitzero"`
+	Age         int       `json:"age"` // years at admission, -1 unknown
+	Sex         string    `json:"sex"` // M, F or U
+	Disposition string    `json:"disposition,omitempty"`
 	// DischargeStatus is the UB-04 patient discharge status (0 unknown).
 	DischargeStatus int         `json:"dischargeStatus"`
 	Diagnoses       []Diagnosis `json:"diagnoses"` // the principal first
