@@ -34,6 +34,7 @@ type fixture struct {
 	st      *store.Store
 	watched *measure.Record
 	loaded  *measure.Record
+	claims  map[string]bool // encounter ids with a claim
 }
 
 var (
@@ -89,9 +90,11 @@ func buildFixture(t *testing.T) (*fixture, error) {
 	}
 	// Coders' claims: one per inpatient stay, from the generator's
 	// expected coding, with present-on-admission.
+	f.claims = map[string]bool{}
 	for _, fact := range col.Facts {
 		if fact.Kind == synth.FactCoding {
 			batch = append(batch, claimFor(fact))
+			f.claims[strings.TrimPrefix(fact.Encounter, "Encounter/")] = true
 		}
 	}
 	for _, res := range batch {

@@ -315,3 +315,44 @@ func roundTrip(t *testing.T, v map[string]any) map[string]any {
 	}
 	return m
 }
+
+type twoDays struct{}
+
+func (twoDays) Expected(c *measure.Case) (float64, bool) { return 2, c.Encounter.Claim != nil }
+
+// TestObservedOverExpected checks the DRG seam: with expected lengths of
+// stay (here two days for every coded stay) the length-of-stay result
+// carries observed over expected, and without them it does not.
+func TestObservedOverExpected(t *testing.T) {
+	f := getFixture(t)
+	def := measure.Find(measure.Builtins(), "length-of-stay")
+	period, _ := measure.ParsePeriod("2022-10-01/2025-09-30")
+	plain, err := measure.Evaluate(context.Background(), f.loaded, def, period, measure.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Observed.HasRatio {
+		t.Error("observed/expected without expected values")
+	}
+	res, err := measure.Evaluate(context.Background(), f.loaded, def, period, measure.Options{Expected: twoDays{}, Lists: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	coded, observed := 0, 0.0
+	for _, c := range res.Cases(measure.MeasurePopulation) {
+		if _, ok := f.claims[c.Encounter]; ok {
+			coded++
+			observed += c.Value
+		}
+	}
+	if coded == 0 || res.Observed.ExpectedCount != coded || res.Observed.ExpectedSum != 2*float64(coded) {
+		t.Fatalf("expected: %d stays, %v days; want %d, %v", res.Observed.ExpectedCount, res.Observed.ExpectedSum, coded, 2*float64(coded))
+	}
+	if want := observed / (2 * float64(coded)); !res.Observed.HasRatio || res.Observed.Ratio != want {
+		t.Errorf("ratio %v, want %v", res.Observed.Ratio, want)
+	}
+	mr, _ := res.MeasureReport(measure.ReportSummary, time.Now())
+	if _, ok := mr["extension"]; !ok {
+		t.Error("the MeasureReport does not carry observed/expected")
+	}
+}
