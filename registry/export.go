@@ -170,3 +170,31 @@ func (s *Service) Bundle(registry string, today time.Time) (map[string]any, erro
 	entries = append([]any{map[string]any{"resource": group}}, entries...)
 	return map[string]any{"resourceType": "Bundle", "type": "collection", "timestamp": now, "entry": entries}, nil
 }
+
+// Incidence counts registry's cases with status ("" for all) by the month
+// (YYYY-MM) of their earliest qualifying evidence, for trend charts.
+// Cases with no evidence left in the record count under "".
+func (s *Service) Incidence(registry, status string) (map[string]int, error) {
+	d, err := s.Definition(registry)
+	if err != nil {
+		return nil, err
+	}
+	cases, err := s.Cases(registry, status)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	err = s.Record.View(func(v *measure.View) error {
+		for _, c := range cases {
+			month := ""
+			if p := v.Patient(c.Patient); p != nil {
+				if ev := d.Match(p); len(ev) > 0 {
+					month = ev[0].Date.Month()
+				}
+			}
+			out[month]++
+		}
+		return nil
+	})
+	return out, err
+}

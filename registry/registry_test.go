@@ -206,6 +206,20 @@ func TestCaseFinding(t *testing.T) {
 		if !slices.Equal(want, got) {
 			t.Errorf("%s: want %d cases, got %d\nwant %v\n got %v", id, len(want), len(got), want, got)
 		}
+		inc, err := f.svc.Incidence(id, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := 0
+		for month, n := range inc {
+			if len(month) != 7 {
+				t.Errorf("%s: incidence month %q", id, month)
+			}
+			sum += n
+		}
+		if sum != len(got) {
+			t.Errorf("%s: incidence sums to %d, %d cases", id, sum, len(got))
+		}
 		t.Logf("%s: %d cases", id, len(got))
 	}
 	again, err := f.svc.FindAll(ctx, "")
