@@ -46,7 +46,9 @@ type fixture struct {
 	count map[string]int // resources stored per type
 }
 
-func load(t *testing.T, patients int) *fixture {
+func load(t *testing.T, patients int) *fixture { return loadTB(t, patients) }
+
+func loadTB(t testing.TB, patients int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db := sqldbtest.Open(t)

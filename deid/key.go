@@ -10,8 +10,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
+	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/custodian-him/custodian"
 )
@@ -24,14 +27,21 @@ const KeySize = 32
 // for the same patient, so exports made with one key link to each other.
 // Whoever holds the key can confirm a guess of who a pseudonym is, so it
 // stays with the covered entity and never goes into the output.
-type Key struct{ secret []byte }
+type Key struct {
+	secret []byte
+	macs   *sync.Pool // of keyed HMAC-SHA256 states (making one costs as much as using it)
+}
 
 // NewKey returns a Key of secret, which must have at least 16 bytes.
 func NewKey(secret []byte) (*Key, error) {
 	if len(secret) < 16 {
 		return nil, custodian.Errorf(custodian.EINVALID, "a de-identification key needs at least 16 bytes")
 	}
-	return &Key{secret: bytes.Clone(secret)}, nil
+	return newKey(bytes.Clone(secret)), nil
+}
+
+func newKey(secret []byte) *Key {
+	return &Key{secret: secret, macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }}}
 }
 
 // GenerateKey returns a new random key.
@@ -40,7 +50,7 @@ func GenerateKey() (*Key, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, custodian.Wrap(custodian.EINTERNAL, err, "a key cannot be generated")
 	}
-	return &Key{secret: b}, nil
+	return newKey(b), nil
 }
 
 // ReadKeyFile reads a key written by WriteKeyFile (hex, one line).
@@ -71,12 +81,15 @@ func (k *Key) WriteKeyFile(name string) error {
 }
 
 func (k *Key) mac(parts ...string) []byte {
-	m := hmac.New(sha256.New, k.secret)
+	m := k.macs.Get().(hash.Hash)
+	m.Reset()
 	for _, p := range parts {
-		m.Write([]byte(p))
+		io.WriteString(m, p)
 		m.Write([]byte{0})
 	}
-	return m.Sum(nil)
+	sum := m.Sum(nil)
+	k.macs.Put(m)
+	return sum
 }
 
 // Pseudonym is the pseudonymous id of resource typ/id: 32 hex digits, a

@@ -56,30 +56,121 @@ const (
 	age90      = "90+"
 )
 
-// Text rules, in the order they run (URLs and emails before the number
-// rules that would cut them up, SSNs before phone numbers, numbers before
-// names).
+// Text rules. URLs and emails are found first (over the whole text, when
+// it has "://", "www." or "@"); the others are tried, anchored, at the
+// start of each word, in the order of the rule lists below (SSNs before
+// phone numbers, dates before bare numbers), on a window of the text
+// (a match is shorter than window bytes). Anchored matching at word
+// starts costs one short attempt per number or candidate word instead of
+// a scan of the whole text per rule.
 var (
-	reURL      = regexp.MustCompile(`(?i)\b(?:https?|ftp)://[^\s<>"]+|\bwww\.[^\s<>"]+`)
-	reEmail    = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
-	reIP       = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b`)
-	reSSN      = regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`)
-	rePhone    = regexp.MustCompile(`(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b`)
-	reDateNum  = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b`)
-	reDateISO  = regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b`)
-	reDateMDY  = regexp.MustCompile(`(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
-	reDateDMY  = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})\b`)
-	reDateMD   = regexp.MustCompile(`\b(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d{1,2}(?:st|nd|rd|th)?\b`)
-	reStreet   = regexp.MustCompile(`\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy)\b\.?(?:,?\s+(?:Apt|Suite|Unit|#)\.?\s*[A-Za-z0-9-]+)?`)
-	reZIP      = regexp.MustCompile(`\b([A-Z]{2})\s+\d{5}(?:-\d{4})?\b`)
-	reLabelled = regexp.MustCompile(`(?i)\b(MRN|MR#|medical record(?: number| no\.?)?|acct|account(?: number| no\.?)?|member id|policy(?: number| no\.?)?|licen[cs]e(?: number| no\.?)?|serial(?: number| no\.?)?|SSN|social security(?: number| no\.?)?)(\s*[:#]?\s*)([A-Z0-9][A-Z0-9-]{3,})\b`)
-	reLongNum  = regexp.MustCompile(`\b\d{6,}\b`)
-	reAge      = regexp.MustCompile(`(?i)\b(9\d|1[0-4]\d)(\s*-?\s*(?:years?|yrs?|y/?o)\b)`)
-	reAgeLabel = regexp.MustCompile(`(?i)\b(age[d]?\s*:?\s*)(9\d|1[0-4]\d)\b`)
-	reTitled   = regexp.MustCompile(`\b(Dr|Mr|Mrs|Ms|Miss|Mx)(\.?\s+)[A-Z][A-Za-z'-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][A-Za-z'-]+)?`)
+	reURL   = regexp.MustCompile(`(?i)\b(?:https?|ftp)://[^\s<>"]+|\bwww\.[^\s<>"]+`)
+	reEmail = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+
+	reIP       = anchored(`(?:\d{1,3}\.){3}\d{1,3}\b`)
+	reSSN      = anchored(`\d{3}-\d{2}-\d{4}\b`)
+	rePhone    = anchored(`(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}\b`)
+	reStreet   = anchored(`\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy)\b\.?(?:,?\s+(?:Apt|Suite|Unit|#)\.?\s*[A-Za-z0-9-]+)?`)
+	reDateISO  = anchored(`(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b`)
+	reDateNum  = anchored(`(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b`)
+	reDateDMY  = anchored(`(?i)(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})\b`)
+	reAge      = anchored(`(?i)(9\d|1[0-4]\d)(\s*-?\s*(?:years?|yrs?|y/?o)\b)`)
+	reLongNum  = anchored(`\d{6,}\b`)
+	reDateMDY  = anchored(`(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
+	reDateMD   = anchored(`(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d{1,2}(?:st|nd|rd|th)?\b`)
+	reZIP      = anchored(`([A-Z]{2})\s+\d{5}(?:-\d{4})?\b`)
+	reLabelled = anchored(`(?i)(MRN|MR#|medical record(?: number| no\.?)?|acct|account(?: number| no\.?)?|member id|policy(?: number| no\.?)?|licen[cs]e(?: number| no\.?)?|serial(?: number| no\.?)?|SSN|social security(?: number| no\.?)?)(\s*[:#]?\s*)([A-Z0-9][A-Z0-9-]{3,})\b`)
+	reAgeLabel = anchored(`(?i)(age[d]?\s*:?\s*)(9\d|1[0-4]\d)\b`)
+	reTitled   = anchored(`(Dr|Mr|Mrs|Ms|Miss|Mx)(\.?\s+)[A-Z][A-Za-z'-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][A-Za-z'-]+)?`)
 )
 
+func anchored(expr string) *regexp.Regexp { return regexp.MustCompile(`^(?:` + expr + `)`) }
+
+// window bounds the text an anchored rule looks at.
+const window = 120
+
+// labelWords start the labelled identifiers ("MRN: …", "Account no. …").
+var labelWords = map[string]bool{"mrn": true, "mr": true, "medical": true, "acct": true, "account": true, "member": true,
+	"policy": true, "license": true, "licence": true, "serial": true, "ssn": true, "social": true}
+
+var titles = map[string]bool{"Dr": true, "Mr": true, "Mrs": true, "Ms": true, "Miss": true, "Mx": true}
+
 var months = map[string]time.Month{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+
+// rule is an anchored text rule: the replacement of a match (sm are its
+// submatches), or ok false to leave it.
+type rule struct {
+	re   *regexp.Regexp
+	name string
+	fn   func(s *Scrubber, sm []string, shift int) (string, bool)
+}
+
+func tag(t string) func(*Scrubber, []string, int) (string, bool) {
+	return func(*Scrubber, []string, int) (string, bool) { return t, true }
+}
+
+// numberRules are tried at words that begin with a digit, "(" or "+".
+var numberRules = []rule{
+	{reIP, "text-ip", tag(tagIP)},
+	{reSSN, "text-ssn", tag(tagSSN)},
+	{rePhone, "text-phone", tag(tagPhone)},
+	{reStreet, "text-address", tag(tagAddress)},
+	{reDateISO, "text-date", func(s *Scrubber, sm []string, shift int) (string, bool) {
+		return s.date(atoi(sm[1]), atoi(sm[2]), atoi(sm[3]), "2006-01-02", shift)
+	}},
+	{reDateNum, "text-date", func(s *Scrubber, sm []string, shift int) (string, bool) {
+		if len(sm[3]) == 2 {
+			if s.Limited && !s.Shift {
+				return "", false
+			}
+			return tagDate, true // the century is unknown
+		}
+		return s.date(atoi(sm[3]), atoi(sm[1]), atoi(sm[2]), "01/02/2006", shift)
+	}},
+	{reDateDMY, "text-date", func(s *Scrubber, sm []string, shift int) (string, bool) {
+		return s.date(atoi(sm[3]), int(months[strings.ToLower(sm[2])]), atoi(sm[1]), "2 January 2006", shift)
+	}},
+	{reAge, "text-age", func(s *Scrubber, sm []string, _ int) (string, bool) {
+		if s.Limited {
+			return "", false
+		}
+		return age90 + sm[2], true // 164.514(b)(2)(i)(C)
+	}},
+	{reLongNum, "text-identifier", tag(tagID)},
+}
+
+var (
+	monthRules = []rule{
+		{reDateMDY, "text-date", func(s *Scrubber, sm []string, shift int) (string, bool) {
+			return s.date(atoi(sm[3]), int(months[strings.ToLower(sm[1])]), atoi(sm[2]), "January 2, 2006", shift)
+		}},
+		// A month and day without a year cannot be shifted reliably.
+		{reDateMD, "text-date", func(s *Scrubber, _ []string, _ int) (string, bool) {
+			if s.Limited && !s.Shift {
+				return "", false
+			}
+			return tagDate, true
+		}},
+	}
+	zipRule = rule{reZIP, "text-zip", func(s *Scrubber, sm []string, _ int) (string, bool) {
+		if s.Limited {
+			return "", false
+		}
+		return sm[1] + " " + tagZIP, true
+	}}
+	labelRule = rule{reLabelled, "text-identifier", func(_ *Scrubber, sm []string, _ int) (string, bool) {
+		return sm[1] + sm[2] + tagID, true
+	}}
+	ageLabelRule = rule{reAgeLabel, "text-age", func(s *Scrubber, sm []string, _ int) (string, bool) {
+		if s.Limited {
+			return "", false
+		}
+		return sm[1] + age90, true
+	}}
+	titleRule = rule{reTitled, "text-name", func(_ *Scrubber, sm []string, _ int) (string, bool) {
+		return sm[1] + sm[2] + tagName, true
+	}}
+)
 
 // Scrub returns text with protected details replaced, counting each
 // replacement under its rule in counts. shift is the patient's date shift
@@ -88,143 +179,85 @@ func (s *Scrubber) Scrub(text string, shift int, counts map[string]int) string {
 	if text == "" {
 		return text
 	}
-	hasDigit := strings.ContainsAny(text, "0123456789")
 	if strings.Contains(text, "://") || strings.Contains(text, "www.") {
 		text = replace(reURL, text, tagURL, "text-url", counts)
 	}
 	if strings.IndexByte(text, '@') >= 0 {
 		text = replace(reEmail, text, tagEmail, "text-email", counts)
 	}
-	if hasDigit {
-		text = replace(reIP, text, tagIP, "text-ip", counts)
-		text = replace(reSSN, text, tagSSN, "text-ssn", counts)
-		text = replace(rePhone, text, tagPhone, "text-phone", counts)
-		text = replace(reStreet, text, tagAddress, "text-address", counts)
-		text = s.dates(text, shift, counts)
-		text = reLabelled.ReplaceAllStringFunc(text, func(m string) string {
-			counts["text-identifier"]++
-			sm := reLabelled.FindStringSubmatch(m)
-			return sm[1] + sm[2] + tagID
-		})
-		text = replace(reLongNum, text, tagID, "text-identifier", counts)
-		if !s.Limited {
-			text = reZIP.ReplaceAllStringFunc(text, func(m string) string {
-				counts["text-zip"]++
-				return m[:2] + " " + tagZIP
-			})
-			text = ages(text, counts)
-		}
-	}
-	text = reTitled.ReplaceAllStringFunc(text, func(m string) string {
-		counts["text-name"]++
-		sm := reTitled.FindStringSubmatch(m)
-		return sm[1] + sm[2] + tagName
-	})
-	return s.names(text, counts)
-}
-
-func replace(re *regexp.Regexp, text, tag, rule string, counts map[string]int) string {
-	return re.ReplaceAllStringFunc(text, func(string) string {
-		counts[rule]++
-		return tag
-	})
-}
-
-// ages writes ages over 89 as "90+" (45 CFR 164.514(b)(2)(i)(C)).
-func ages(text string, counts map[string]int) string {
-	text = reAge.ReplaceAllStringFunc(text, func(m string) string {
-		counts["text-age"]++
-		return age90 + reAge.FindStringSubmatch(m)[2]
-	})
-	return reAgeLabel.ReplaceAllStringFunc(text, func(m string) string {
-		counts["text-age"]++
-		return reAgeLabel.FindStringSubmatch(m)[1] + age90
-	})
-}
-
-// dates cuts dates to the year (Safe Harbor), shifts them, or keeps them
-// (limited data set without shifting).
-func (s *Scrubber) dates(text string, shift int, counts map[string]int) string {
-	if s.Limited && !s.Shift {
-		return text
-	}
-	text = reDateISO.ReplaceAllStringFunc(text, func(m string) string {
-		sm := reDateISO.FindStringSubmatch(m)
-		y, mo, d := atoi(sm[1]), atoi(sm[2]), atoi(sm[3])
-		return s.date(y, mo, d, m, "2006-01-02", shift, counts)
-	})
-	text = reDateNum.ReplaceAllStringFunc(text, func(m string) string {
-		sm := reDateNum.FindStringSubmatch(m)
-		y := atoi(sm[3])
-		if len(sm[3]) == 2 {
-			counts["text-date"]++
-			return tagDate // the century is unknown
-		}
-		return s.date(y, atoi(sm[1]), atoi(sm[2]), m, "01/02/2006", shift, counts)
-	})
-	text = reDateMDY.ReplaceAllStringFunc(text, func(m string) string {
-		sm := reDateMDY.FindStringSubmatch(m)
-		return s.date(atoi(sm[3]), int(months[strings.ToLower(sm[1])]), atoi(sm[2]), m, "January 2, 2006", shift, counts)
-	})
-	text = reDateDMY.ReplaceAllStringFunc(text, func(m string) string {
-		sm := reDateDMY.FindStringSubmatch(m)
-		return s.date(atoi(sm[3]), int(months[strings.ToLower(sm[2])]), atoi(sm[1]), m, "2 January 2006", shift, counts)
-	})
-	// A month and day without a year cannot be shifted reliably.
-	return replace(reDateMD, text, tagDate, "text-date", counts)
-}
-
-// date rewrites one date found in text.
-func (s *Scrubber) date(y, mo, d int, orig, layout string, shift int, counts map[string]int) string {
-	if mo < 1 || mo > 12 || d < 1 || d > 31 {
-		return orig // not a date (a ratio, a code)
-	}
-	counts["text-date"]++
-	if s.Shift {
-		return time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, shift).Format(layout)
-	}
-	if y <= s.Now.Year()-90 {
-		return tagDate // the year alone could show an age over 89
-	}
-	return strconv.Itoa(y)
-}
-
-func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
-
-// names replaces the words of text that are in the name vocabulary,
-// capitalised or in capitals (a lower-case word is taken as ordinary
-// language: "will", "may", "rose").
-func (s *Scrubber) names(text string, counts map[string]int) string {
-	if len(s.Names) == 0 {
-		return text
-	}
 	var b strings.Builder
 	last := 0
 	var lower []byte
+	emit := func(i, n int, rep string) {
+		if b.Len() == 0 {
+			b.Grow(len(text))
+		}
+		b.WriteString(text[last:i])
+		b.WriteString(rep)
+		last = i + n
+	}
 	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
+		c := text[i]
+		if i > 0 && wordByte(text[i-1]) {
+			i++
+			continue
+		}
+		if c >= '0' && c <= '9' || c == '(' || c == '+' {
+			if n, rep, ok := s.try(numberRules, text[i:], shift, counts); ok {
+				emit(i, n, rep)
+				i += n
+				continue
+			}
+			i++
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
 		if !unicode.IsLetter(r) {
 			i += size
 			continue
 		}
 		j := i + size
 		for j < len(text) {
-			r2, s2 := utf8.DecodeRuneInString(text[j:])
+			r2, s2 := rune(text[j]), 1
+			if r2 >= utf8.RuneSelf {
+				r2, s2 = utf8.DecodeRuneInString(text[j:])
+			}
 			if !unicode.IsLetter(r2) && r2 != '\'' {
 				break
 			}
 			j += s2
 		}
 		w := text[i:j]
-		if unicode.IsUpper(r) && j-i >= 2 {
+		var rules []rule
+		switch {
+		case titles[w]:
+			rules = []rule{titleRule}
+		case len(w) == 2 && w[0] >= 'A' && w[0] <= 'Z' && w[1] >= 'A' && w[1] <= 'Z':
+			rules = []rule{zipRule, labelRule}
+		case len(w) >= 3:
+			lower = appendLower(lower[:0], w)
+			if _, ok := months[string(lower[:3])]; ok {
+				rules = monthRules
+			} else if labelWords[string(lower)] {
+				rules = []rule{labelRule}
+			} else if string(lower) == "age" || string(lower) == "aged" {
+				rules = []rule{ageLabelRule}
+			}
+		}
+		if rules != nil {
+			if n, rep, ok := s.try(rules, text[i:], shift, counts); ok {
+				emit(i, n, rep)
+				i += n
+				continue
+			}
+		}
+		if unicode.IsUpper(r) && j-i >= 2 && len(s.Names) > 0 {
 			lower = appendLower(lower[:0], strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "'"))
 			if _, ok := s.Names[string(lower)]; ok {
-				if b.Len() == 0 {
-					b.Grow(len(text))
-				}
-				b.WriteString(text[last:i])
-				b.WriteString(tagName)
-				last = j
+				emit(i, j-i, tagName)
 				counts["text-name"]++
 			}
 		}
@@ -236,6 +269,58 @@ func (s *Scrubber) names(text string, counts map[string]int) string {
 	b.WriteString(text[last:])
 	return b.String()
 }
+
+// try runs rules anchored at the start of text; it returns the length
+// replaced and its replacement.
+func (s *Scrubber) try(rules []rule, text string, shift int, counts map[string]int) (int, string, bool) {
+	win := text[:min(len(text), window)]
+	for _, ru := range rules {
+		sm := ru.re.FindStringSubmatch(win)
+		if sm == nil {
+			continue
+		}
+		if len(sm[0]) == len(win) && len(win) < len(text) && wordByte(text[len(win)]) {
+			continue // cut by the window in the middle of a word
+		}
+		if rep, ok := ru.fn(s, sm, shift); ok {
+			counts[ru.name]++
+			return len(sm[0]), rep, true
+		}
+		return len(sm[0]), sm[0], true // matched and kept (a limited data set's date): not tried as anything else
+	}
+	return 0, "", false
+}
+
+func wordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b >= utf8.RuneSelf
+}
+
+func replace(re *regexp.Regexp, text, tag, rule string, counts map[string]int) string {
+	return re.ReplaceAllStringFunc(text, func(string) string {
+		counts[rule]++
+		return tag
+	})
+}
+
+// date rewrites one date found in text: ok is false to keep it as it is
+// (a limited data set without shifting, or something that is no date).
+func (s *Scrubber) date(y, mo, d int, layout string, shift int) (string, bool) {
+	if mo < 1 || mo > 12 || d < 1 || d > 31 {
+		return "", false // not a date (a ratio, a code)
+	}
+	if s.Shift {
+		return time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, shift).Format(layout), true
+	}
+	if s.Limited {
+		return "", false
+	}
+	if y <= s.Now.Year()-90 {
+		return tagDate, true // the year alone could show an age over 89
+	}
+	return strconv.Itoa(y), true
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 func appendLower(dst []byte, w string) []byte {
 	for _, r := range w {
