@@ -159,6 +159,9 @@ var (
 		return sm[1] + " " + tagZIP, true
 	}}
 	labelRule = rule{reLabelled, "text-identifier", func(_ *Scrubber, sm []string, _ int) (string, bool) {
+		if !strings.ContainsAny(sm[3], "0123456789") {
+			return "", false // a word ("serial troponins"), not a number
+		}
 		return sm[1] + sm[2] + tagID, true
 	}}
 	ageLabelRule = rule{reAgeLabel, "text-age", func(s *Scrubber, sm []string, _ int) (string, bool) {

@@ -33,6 +33,7 @@ func TestScrub(t *testing.T) {
 		{"ssn", sh, "SSN 999-12-3456 on file", "SSN [ID] on file", "text-identifier"},
 		{"bare ssn", sh, "number 999-12-3456 on file", "number [SSN] on file", "text-ssn"},
 		{"labelled account", sh, "Account no. AB12345 closed", "Account no. [ID] closed", "text-identifier"},
+		{"label then a word", sh, "Serial troponins negative", "Serial troponins negative", ""},
 		{"long number", sh, "ref 98765432 noted", "ref [ID] noted", "text-identifier"},
 		{"email", sh, "write to maria.g@example.com", "write to [EMAIL]", "text-email"},
 		{"url", sh, "see https://portal.example.org/p/123 now", "see [URL] now", "text-url"},
