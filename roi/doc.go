@@ -39,7 +39,7 @@
 // # Minimum necessary and sensitive records
 //
 // The packet is gathered by a system actor (which the store shows
-// everything) and every record passes Grant.admits: its type must be one
+// everything) and every record passes the request's grant: its type must be one
 // the selection names, its date inside the selection's range, and a record
 // in a sensitive category (Category: security labels, and codes such as
 // ICD-10-CM F10–F19 for substance use) is admitted only when the selection

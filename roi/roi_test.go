@@ -2,6 +2,7 @@ package roi_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -281,4 +282,38 @@ func TestPacketRegeneratesExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	rd.Close()
+}
+
+func TestReviewNarrowsTheSelection(t *testing.T) {
+	e := newEnv(t)
+	e.chart()
+	r := e.attorneyRequest(e.authorize(nil).ID, nil)
+	rv, err := e.svc.Review(specialist(), r.ID, &roi.Selection{From: day("2025-09-01"), To: day("2025-12-31"), Types: []string{"DocumentReference"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rv.Status != roi.InReview || len(rv.Types) != 1 || !rv.Due.Equal(r.Due) {
+		t.Fatalf("after review: %+v", rv)
+	}
+	registrar := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "reg", Kind: "user", Roles: []string{"registrar"}})
+	if _, _, err := e.svc.Release(registrar, r.ID, roi.Delivery{Method: "mail"}); code(err) != custodian.EFORBIDDEN {
+		t.Errorf("a registrar releases records: %v, want EFORBIDDEN", err)
+	}
+	_, p, err := e.svc.Release(specialist(), r.ID, roi.Delivery{Method: "secure-link"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 1 || p.Items[0].ID != e.ids["clinic"] {
+		t.Errorf("released %d records, want only the September clinic note", len(p.Items))
+	}
+	if _, err := e.svc.Deny(specialist(), r.ID, "duplicate"); code(err) != custodian.ECONFLICT {
+		t.Errorf("deny after release: %v, want ECONFLICT", err)
+	}
+	d := e.attorneyRequest(e.authorize(nil).ID, nil)
+	if got, err := e.svc.Deny(specialist(), d.ID, "the requester is not the patient's representative"); err != nil || got.Status != roi.Denied {
+		t.Errorf("deny: %v %v", got, err)
+	}
+	if _, _, err := e.svc.Release(specialist(), d.ID, roi.Delivery{Method: "mail"}); code(err) != custodian.ECONFLICT {
+		t.Errorf("release of a denied request: %v, want ECONFLICT", err)
+	}
 }
