@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/custodian-him/custodian/store"
 )
@@ -141,53 +144,79 @@ func (r *Record) applyPending() {
 
 // Source streams the current resources of a store.
 type Source interface {
-	// Scan calls fn for every current resource of the given types.
+	// Scan calls fn for every current resource of the given types (and
+	// maybe others); fn may keep body.
 	Scan(ctx context.Context, types []string, fn func(typ, id string, version int64, body []byte) error) error
 }
 
-// Load reads every projected resource from src into the record. Register
-// Watcher on the store first so that nothing written during the scan is
-// missed (versions are compared, so the order does not matter).
+// Load reads every projected resource from src into the record: one
+// goroutine scans, the others (one per CPU) parse, and each parsed batch
+// is applied under the lock. Register Watcher on the store first so that
+// nothing written during the scan is missed (versions are compared, so
+// the order in which versions arrive does not matter).
 func (r *Record) Load(ctx context.Context, src Source) error {
 	r.loading.Store(true)
 	defer r.loading.Store(false)
-	const batch = 2048
-	ch := make(chan []change, 4)
-	errc := make(chan error, 1)
+	type raw struct {
+		typ, id string
+		version int64
+		body    []byte
+	}
+	const batch = 1024
+	rawc := make(chan []raw, 8)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	go func() {
-		defer close(ch)
-		buf := make([]change, 0, batch)
-		errc <- src.Scan(ctx, Types, func(typ, id string, version int64, body []byte) error {
+		defer close(rawc)
+		buf := make([]raw, 0, batch)
+		err := src.Scan(ctx, Types, func(typ, id string, version int64, body []byte) error {
 			if !projected(typ) {
 				return nil
 			}
-			c, err := r.parse(typ, id, version, body)
-			if err != nil {
-				return fmt.Errorf("measure: %s/%s: %w", typ, id, err)
-			}
-			buf = append(buf, c)
+			buf = append(buf, raw{typ, id, version, body})
 			if len(buf) == batch {
 				select {
-				case ch <- buf:
+				case rawc <- buf:
 				case <-ctx.Done():
-					return ctx.Err()
+					return context.Cause(ctx)
 				}
-				buf = make([]change, 0, batch)
+				buf = make([]raw, 0, batch)
 			}
 			return nil
 		})
-		if len(buf) > 0 {
-			ch <- buf
+		if err == nil && len(buf) > 0 {
+			rawc <- buf
+		}
+		if err != nil {
+			cancel(err)
 		}
 	}()
-	for cs := range ch {
-		r.mu.Lock()
-		for _, c := range cs {
-			r.apply(c)
-		}
-		r.mu.Unlock()
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for rs := range rawc {
+				cs := make([]change, 0, len(rs))
+				for _, x := range rs {
+					c, err := r.parse(x.typ, x.id, x.version, x.body)
+					if err != nil {
+						cancel(fmt.Errorf("measure: %s/%s: %w", x.typ, x.id, err))
+						continue
+					}
+					cs = append(cs, c)
+				}
+				r.mu.Lock()
+				for _, c := range cs {
+					r.apply(c)
+				}
+				r.mu.Unlock()
+			}
+		})
 	}
-	return <-errc
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return ctx.Err()
 }
 
 // BackendSource scans a store backend that can list its current
