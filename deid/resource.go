@@ -42,7 +42,7 @@ func (ru *Rules) Resource(typ, id, patient string, body []byte, counts map[strin
 		counts["binary-dropped"]++
 		return nil, nil
 	}
-	m, err := store.Decode(body)
+	m, err := decode(body)
 	if err != nil {
 		return nil, err
 	}
