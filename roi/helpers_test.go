@@ -12,6 +12,7 @@ import (
 	"image/png"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -188,7 +189,9 @@ func day(s string) time.Time {
 	return t
 }
 
-var streamRE = regexp.MustCompile(`(?s)stream\r?\n(.*?)\r?\nendstream`)
+// streamRE finds a stream's length and start; the length, not a search
+// for "endstream", bounds it (compressed bytes may end in anything).
+var streamRE = regexp.MustCompile(`/Length (\d+)>>\s*stream\r?\n`)
 
 // pdfText returns the text shown on the PDF's pages, in order: every
 // content stream inflated, and the strings of its text operators with
@@ -196,8 +199,12 @@ var streamRE = regexp.MustCompile(`(?s)stream\r?\n(.*?)\r?\nendstream`)
 func pdfText(t testing.TB, pdf []byte) string {
 	t.Helper()
 	var out strings.Builder
-	for _, m := range streamRE.FindAllSubmatch(pdf, -1) {
-		zr, err := zlib.NewReader(bytes.NewReader(m[1]))
+	for _, m := range streamRE.FindAllSubmatchIndex(pdf, -1) {
+		n, _ := strconv.Atoi(string(pdf[m[2]:m[3]]))
+		if m[1]+n > len(pdf) {
+			t.Fatalf("a stream's length runs past the end of the PDF")
+		}
+		zr, err := zlib.NewReader(bytes.NewReader(pdf[m[1] : m[1]+n]))
 		if err != nil {
 			continue // not a Flate stream (images are, but carry no text operators)
 		}
