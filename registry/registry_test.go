@@ -228,7 +228,7 @@ func TestCaseFinding(t *testing.T) {
 	}
 	// the Tasks are in the store: a new service reads them back
 	fresh := &registry.Service{Record: f.rec, Store: f.st, Definitions: f.svc.Definitions}
-	if err := fresh.Load(ctx, measure.BackendSource{Backend: f.db}); err != nil {
+	if err := fresh.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
@@ -351,7 +351,7 @@ func TestDecisionsFollowUpAndExport(t *testing.T) {
 	}
 	// decisions are kept: a fresh service loads them from the store
 	fresh := &registry.Service{Record: f.rec, Store: f.st, Definitions: f.svc.Definitions}
-	if err := fresh.Load(sys, measure.BackendSource{Backend: f.db}); err != nil {
+	if err := fresh.Load(sys); err != nil {
 		t.Fatal(err)
 	}
 	if got := fresh.Counts("diabetes"); got[registry.Accepted] != 2 || got[registry.Rejected] != 1 {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +27,8 @@ const (
 // Store is what the registry needs of the record store: its decisions are
 // Tasks in it.
 type Store interface {
+	ParseQueryString(typ, criteria string) (*store.Query, error)
+	Search(ctx context.Context, q *store.Query) (*store.SearchPage, error)
 	Read(ctx context.Context, typ, id string) (*store.Resource, error)
 	Update(ctx context.Context, typ, id string, body []byte, opt store.WriteOptions) (*store.Outcome, error)
 	PutBatch(ctx context.Context, resources []map[string]any) ([]store.BatchResult, error)
@@ -93,12 +96,26 @@ func TaskID(registry, patient string) string {
 }
 
 // Load reads the registries' Tasks (the cases found and decided before)
-// from src. Register Watcher first so that nothing is missed.
-func (s *Service) Load(ctx context.Context, src measure.Source) error {
-	return src.Scan(ctx, []string{"Task"}, func(typ, id string, version int64, body []byte) error {
-		s.mirror(version, body)
-		return nil
-	})
+// by searching the store for them (Task?code=…|registry-case), as ctx's
+// actor. Register Watcher first so that nothing is missed.
+func (s *Service) Load(ctx context.Context) error {
+	q, err := s.Store.ParseQueryString("Task", "code="+url.QueryEscape(taskCodeSystem+"|registry-case")+"&_count=1000")
+	if err != nil {
+		return err
+	}
+	for {
+		page, err := s.Store.Search(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, r := range page.Resources {
+			s.mirror(r.VersionID, r.Body)
+		}
+		if page.Next == "" {
+			return nil
+		}
+		q.Cursor = page.Next
+	}
 }
 
 // Watcher keeps the service current: Tasks of registries update the

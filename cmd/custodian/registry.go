@@ -127,11 +127,10 @@ func (c *RegistryCommand) Run(ctx context.Context, args []string) error {
 	}
 	svc := &registry.Service{Record: rec, Store: a.store, Definitions: defs, Now: c.Now}
 	a.store.Watchers = append(a.store.Watchers, rec.Watcher(), svc.Watcher())
-	src := measure.BackendSource{Backend: a.db}
-	if err := rec.Load(ctx, src); err != nil {
+	if err := rec.Load(ctx, measure.BackendSource{Backend: a.db}); err != nil {
 		return err
 	}
-	if err := svc.Load(ctx, src); err != nil {
+	if err := svc.Load(ctx); err != nil {
 		return err
 	}
 	now := time.Now()
