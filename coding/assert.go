@@ -62,8 +62,8 @@ type marker struct {
 // "consistent with").
 var markers = buildMarkers(map[Assertion][]string{
 	Negated: {"denies", "denied", "deny", "no", "does not have", "did not have", "negative for", "no evidence of", "without evidence of", "no signs of",
-		"no sign of", "free of", "absence of", "absent", "ruled out for", "resolved", "never had", "without any"},
-	History: {"history of", "h/o", "hx of", "s/p", "status post", "past history of", "personal history of", "previous", "prior"},
+		"no sign of", "free of", "absence of", "absent", "ruled out for", "resolved", "never", "without any"},
+	History: {"history of", "h/o", "hx of", "s/p", "status post", "past history of", "personal history of", "previous", "prior", "former", "ex-smoker", "quit"},
 	Family: {"family history of", "family hx of", "fh of", "mother with", "father with", "mother had", "father had",
 		"brother with", "sister with", "mother has", "father has", "maternal", "paternal"},
 	Uncertain: {"probable", "probably", "possible", "possibly", "suspected", "suspect", "suspicious for", "likely",

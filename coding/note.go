@@ -61,6 +61,10 @@ var headings = map[string]string{
 type segment struct {
 	start, end int
 	section    string
+	// item: the segment is an item of a list (a list line, a line of a
+	// diagnoses section, the problem of a "problem: plan" line) rather
+	// than running prose.
+	item bool
 }
 
 // segments splits text into sections and sentences. A heading is a line
@@ -100,9 +104,41 @@ func segments(text string, out []segment) []segment {
 		if section == SecIgnored {
 			continue
 		}
+		item := false
+		switch section {
+		case SecPrincipal, SecDiagnoses, SecPreop, SecPMH, SecProcedure, SecFamily:
+			item = true
+		}
+		switch section {
+		case SecAssessment, SecDiagnoses, SecPrincipal, SecPreop:
+			// "Problem: plan" — the plan is not read.
+			if c := strings.Index(line, ": "); c > 0 && c < 120 {
+				line = line[:c]
+				item = true
+			}
+		}
+		n := len(out)
 		out = sentences(text, start, start+len(line), section, out)
+		if item || listLine(line) {
+			for i := n; i < len(out); i++ {
+				out[i].item = true
+			}
+		}
 	}
 	return out
+}
+
+// listLine reports whether line is an item of a list ("- x", "2. x").
+func listLine(line string) bool {
+	line = strings.TrimLeft(line, " \t")
+	if strings.HasPrefix(line, "- ") || strings.HasPrefix(line, "* ") {
+		return true
+	}
+	i := 0
+	for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	return i > 0 && i+1 < len(line) && (line[i] == '.' || line[i] == ')') && line[i+1] == ' '
 }
 
 // isTitleLine reports whether line is written all in capitals without

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/codeset"
@@ -50,11 +51,15 @@ type Options struct {
 
 // Evidence is one place in the text that supports a suggestion.
 type Evidence struct {
+	// Document names the note (SuggestNotes), "" for Suggest's one text.
+	Document  string    `json:"document,omitempty"`
 	Start     int       `json:"start"` // byte offsets [Start, End) in the text
 	End       int       `json:"end"`
 	Text      string    `json:"text"`
 	Section   string    `json:"section"`
 	Assertion Assertion `json:"assertion"`
+
+	note int // the note's position in the input
 }
 
 // Suggestion is a candidate code with why it is suggested.
@@ -80,6 +85,9 @@ type Suggestion struct {
 // Suggester suggests codes from note text. It is safe for concurrent use.
 type Suggester struct {
 	cm, pcs *codeset.CodeSystem
+
+	vocabOnce sync.Once
+	vocab     map[string]bool // every word of the titles and notes, lower case
 }
 
 // NewSuggester returns a suggester over the ICD-10-CM and ICD-10-PCS
@@ -104,7 +112,7 @@ var sectionWeight = map[string]float64{
 }
 
 // narrative sections are running prose rather than lists of problems.
-var narrative = map[string]bool{SecCourse: true, SecHPI: true, SecOther: true, SecSubjective: true, SecComplaint: true}
+var narrative = map[string]bool{SecCourse: true, SecHPI: true, SecOther: true, SecSubjective: true, SecComplaint: true, SecSocial: true}
 
 // minScore is the adjusted search score a phrase needs to count as a
 // mention of a code (codeset scores run to about 1 for an exact title).
@@ -126,8 +134,31 @@ const maxPhraseWords = 12
 // the evidence in the text. Empty text has no suggestions; text over
 // MaxText is ETOOLARGE.
 func (s *Suggester) Suggest(text string, opt Options) ([]Suggestion, error) {
-	if len(text) > MaxText {
-		return nil, custodian.Errorf(custodian.ETOOLARGE, "the text is %d bytes; suggestion reads at most %d (about 300 pages): send one note or one encounter's notes at a time", len(text), MaxText)
+	return s.SuggestNotes([]Note{{Text: text}}, opt)
+}
+
+// Note is one document of an encounter.
+type Note struct {
+	ID   string // "DocumentReference/id", copied to the evidence
+	Text string
+}
+
+// MaxNotesText bounds the text of all the notes of one SuggestNotes call.
+const MaxNotesText = 8 * MaxText
+
+// SuggestNotes suggests codes from several notes of one encounter (the
+// H&P, progress notes, operative reports, the discharge summary): mentions
+// are merged across notes, and each evidence names its note.
+func (s *Suggester) SuggestNotes(notes []Note, opt Options) ([]Suggestion, error) {
+	total := 0
+	for _, n := range notes {
+		if len(n.Text) > MaxText {
+			return nil, custodian.Errorf(custodian.ETOOLARGE, "a note of %d bytes is over the %d bytes (about 300 pages) suggestion reads: send one note or one encounter's notes at a time", len(n.Text), MaxText)
+		}
+		total += len(n.Text)
+	}
+	if total > MaxNotesText {
+		return nil, custodian.Errorf(custodian.ETOOLARGE, "the notes total %d bytes; suggestion reads at most %d at once", total, MaxNotesText)
 	}
 	if opt.Setting == "" {
 		opt.Setting = Inpatient
@@ -135,7 +166,17 @@ func (s *Suggester) Suggest(text string, opt Options) ([]Suggestion, error) {
 	if opt.Limit <= 0 {
 		opt.Limit = 30
 	}
-	r := run{s: s, text: text, opt: opt, byCode: map[string]*Suggestion{}}
+	r := run{s: s, opt: opt, byCode: map[string]*Suggestion{}}
+	for i, n := range notes {
+		r.text, r.doc, r.noteIndex = n.Text, n.ID, i
+		r.note()
+	}
+	return r.finish(), nil
+}
+
+// note reads one note's text.
+func (r *run) note() {
+	text, s, opt := r.text, r.s, r.opt
 	segs := segments(text, nil)
 	operative := isOperativeNote(text)
 	var toks []token
@@ -161,11 +202,8 @@ func (s *Suggester) Suggest(text string, opt Options) ([]Suggestion, error) {
 		if operative && sg.section == SecOther {
 			continue // the narrative of an operative note
 		}
-		base := Present
-		switch sg.section {
-		case SecPMH:
-			base = History
-		case SecFamily:
+		base := Present // a past medical history item is reported as history (see match)
+		if sg.section == SecFamily {
 			base = Family
 		}
 		if system == s.pcs {
@@ -185,7 +223,6 @@ func (s *Suggester) Suggest(text string, opt Options) ([]Suggestion, error) {
 			r.phrase(c.toks, 0, system, sg, c.assertion, poaN)
 		}
 	}
-	return r.finish(), nil
 }
 
 // isOperativeNote reports whether the note is an operative or procedure
@@ -228,10 +265,12 @@ func beforePlan(toks []token) []token {
 
 // run is the state of one Suggest call.
 type run struct {
-	s      *Suggester
-	text   string
-	opt    Options
-	byCode map[string]*Suggestion
+	s         *Suggester
+	text      string // the note being read
+	doc       string // its id
+	noteIndex int
+	opt       Options
+	byCode    map[string]*Suggestion
 }
 
 // fillers are words that never start or end a phrase worth searching.
@@ -241,6 +280,25 @@ var fillers = map[string]bool{
 	"his": true, "her": true, "this": true, "that": true, "at": true, "by": true, "as": true, "also": true, "known": true,
 	"man": true, "woman": true, "boy": true, "girl": true, "male": true, "female": true, "year-old": true, "month-old": true,
 	"day": true, "hospital": true, "improving": true, "clinically": true, "slowly": true, "stable": true, "now": true, "then": true,
+	"reports": true, "reported": true, "complains": true, "c/o": true, "endorses": true, "notes": true, "presents": true,
+	"same": true, "none": true, "discharge": true, "discharged": true, "n/a": true, "anticipate": true, "tomorrow": true, "today": true, "continue": true,
+}
+
+// hasWord reports whether a phrase has a word of two letters or more (a
+// bare number or a lone letter names nothing).
+func hasWord(toks []token) bool {
+	for _, t := range toks {
+		letters := 0
+		for i := 0; i < len(t.word); i++ {
+			if t.word[i] >= 'a' && t.word[i] <= 'z' {
+				letters++
+			}
+		}
+		if letters >= 2 && !t.comma {
+			return true
+		}
+	}
+	return false
 }
 
 func isFiller(t token) bool {
@@ -253,16 +311,21 @@ func isFiller(t token) bool {
 // phrase searches toks as one phrase; when it matches nothing well it is
 // split at commas, then at "and"/"or", and the parts are tried.
 func (r *run) phrase(toks []token, level int, system *codeset.CodeSystem, sg segment, a Assertion, poaN bool) {
+	r.phraseAt(toks, level, false, system, sg, a, poaN)
+}
+
+// phraseAt is phrase; tried says the whole of toks was searched already.
+func (r *run) phraseAt(toks []token, level int, tried bool, system *codeset.CodeSystem, sg segment, a Assertion, poaN bool) {
 	for len(toks) > 0 && isFiller(toks[0]) {
 		toks = toks[1:]
 	}
 	for len(toks) > 0 && isFiller(toks[len(toks)-1]) {
 		toks = toks[:len(toks)-1]
 	}
-	if len(toks) == 0 {
+	if len(toks) == 0 || !hasWord(toks) {
 		return
 	}
-	if len(toks) <= maxPhraseWords {
+	if len(toks) <= maxPhraseWords && !tried {
 		if r.match(toks, system, sg, a, poaN) {
 			return
 		}
@@ -274,6 +337,14 @@ func (r *run) phrase(toks []token, level int, system *codeset.CodeSystem, sg seg
 	case 1:
 		split = func(t token) bool { return t.word == "and" || t.word == "or" || t.word == "&" || t.word == "with" }
 	default:
+		// Nothing matched whole or in parts: try the head of the phrase
+		// without its first modifiers ("community-acquired pneumonia" →
+		// "pneumonia"), a less specific code than the text may support.
+		for drop := 1; drop <= 2 && drop < len(toks); drop++ {
+			if r.match(toks[drop:], system, sg, a, poaN) {
+				return
+			}
+		}
 		return
 	}
 	s := 0
@@ -285,8 +356,8 @@ func (r *run) phrase(toks []token, level int, system *codeset.CodeSystem, sg seg
 	}
 	if s > 0 {
 		r.phrase(toks[s:], level+1, system, sg, a, poaN)
-	} else if level == 0 {
-		r.phrase(toks, 1, system, sg, a, poaN)
+	} else {
+		r.phraseAt(toks, level+1, true, system, sg, a, poaN)
 	}
 }
 
@@ -297,7 +368,17 @@ func (r *run) match(toks []token, system *codeset.CodeSystem, sg segment, a Asse
 	if len(q) > codeset.MaxQuery {
 		return false
 	}
-	var under string
+	if narrative[sg.section] {
+		// In prose, a long word the classification never uses (a drug
+		// name, "tolerating", "deteriorated") cannot be part of a title
+		// match; searching it only costs the search's misspelling pass.
+		// Such words are left out of the query (lists keep them: a
+		// misspelt diagnosis there is worth the search).
+		var ok bool
+		if q, ok = r.s.prose(r.text, toks); !ok {
+			return false
+		}
+	}
 	switch {
 	case a == Family:
 		q = "family history of " + q
@@ -306,19 +387,19 @@ func (r *run) match(toks []token, system *codeset.CodeSystem, sg segment, a Asse
 	case isTobacco(toks) && system == r.s.cm:
 		q = "nicotine dependence, cigarettes"
 	}
-	res, err := system.Search(q, codeset.SearchOptions{Date: r.opt.Date, Billable: true, Limit: 8, Under: under})
+	res, err := system.Search(q, codeset.SearchOptions{Date: r.opt.Date, Billable: true, Limit: 8})
 	if err != nil || len(res.Hits) == 0 {
 		return false
 	}
 	best, score := rerank(res.Hits, toks)
-	if score < minScore && (narrative[sg.section] || score < minListScore) {
+	if score < minScore && (!sg.item || score < minListScore) {
 		return false
 	}
 	if narrative[sg.section] {
 		// Running prose names treatments, tests and body parts that match
 		// titles by chance ("supplemental oxygen", "blood"): only close
 		// matches of diagnoses count there.
-		if score < .8 || (system == r.s.cm && best.Code()[0] == 'Z') {
+		if score < .8 || (system == r.s.cm && best.Code()[0] == 'Z' && !isTobacco(toks)) {
 			return false
 		}
 	}
@@ -329,14 +410,76 @@ func (r *run) match(toks []token, system *codeset.CodeSystem, sg segment, a Asse
 	if w == 0 {
 		w = .6
 	}
+	if a == Present && sg.section == SecPMH {
+		a = History // the item of a past medical history list: the section's weight says so already
+		w /= .85
+	}
 	switch a {
 	case History:
 		w *= .85
 	case Uncertain:
 		w *= .9
 	}
-	r.add(best, math.Min(score, 1.05)*w, Evidence{Start: start, End: end, Text: r.text[start:end], Section: sg.section, Assertion: a}, poaN)
+	r.add(best, math.Min(score, 1.05)*w, Evidence{Document: r.doc, note: r.noteIndex, Start: start, End: end, Text: r.text[start:end], Section: sg.section, Assertion: a}, poaN)
 	return true
+}
+
+// prose returns the query for a phrase of running text: its words less
+// the long ones no title or note uses; false when nothing is left.
+func (s *Suggester) prose(text string, toks []token) (string, bool) {
+	s.vocabOnce.Do(s.buildVocab)
+	var b strings.Builder
+	words := 0
+	for _, t := range toks {
+		if t.comma {
+			continue
+		}
+		if len(t.word) > 5 && !s.known(t.word) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(text[t.start:t.end])
+		words++
+	}
+	return b.String(), words > 0 && hasWord(toks)
+}
+
+func (s *Suggester) known(w string) bool {
+	if s.vocab[w] {
+		return true
+	}
+	for _, suf := range [...]string{"s", "es", "ed", "ing", "ic", "al"} {
+		if st, ok := strings.CutSuffix(w, suf); ok && s.vocab[st] {
+			return true
+		}
+	}
+	return false
+}
+
+// buildVocab gathers the words of every title and note of both systems.
+func (s *Suggester) buildVocab() {
+	v := make(map[string]bool, 60000)
+	add := func(text string) {
+		for _, f := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-')
+		}) {
+			v[f] = true
+			for _, p := range strings.Split(f, "-") {
+				v[p] = true
+			}
+		}
+	}
+	for _, cs := range []*codeset.CodeSystem{s.cm, s.pcs} {
+		for c := range cs.All {
+			add(c.Title())
+			for _, n := range c.OwnNotes() {
+				add(n.Text)
+			}
+		}
+	}
+	s.vocab = v
 }
 
 // isTobacco reports whether a phrase is about smoking status, which the
@@ -378,6 +521,9 @@ func rerank(hits []codeset.Hit, toks []token) (*codeset.Concept, float64) {
 				sc -= .15
 			}
 		}
+		if (strings.Contains(title, "stage 5") || strings.Contains(title, "end stage")) && !has("5") && !has("esrd") && !has("end-stage") && !has("end") && !has("v") {
+			sc -= .2
+		}
 		if (has("right") || has("left") || has("bilateral")) && strings.Contains(title, "unspecified side") {
 			sc -= .1
 		}
@@ -411,7 +557,7 @@ func (r *run) add(c *codeset.Concept, score float64, ev Evidence, poaN bool) {
 	key := c.Code()
 	sg, ok := r.byCode[key]
 	if !ok {
-		sg = &Suggestion{System: c.System().ID(), Code: c.Display(), Title: c.Label(), Concept: c, Assertion: ev.Assertion, first: ev.Start}
+		sg = &Suggestion{System: c.System().ID(), Code: c.Display(), Title: c.Label(), Concept: c, Assertion: ev.Assertion, first: r.noteIndex<<32 | ev.Start}
 		r.byCode[key] = sg
 	}
 	if score > sg.Score {
@@ -451,8 +597,13 @@ func (r *run) finish() []Suggestion {
 		// more mentions, more confidence (a little)
 		sg.Score += math.Min(.03*float64(len(sg.Evidence)-1), .15)
 		// Signs and symptoms are not coded when a definitive diagnosis
-		// explains them (Guidelines I.B.4-5): they go down the list.
+		// explains them (Guidelines I.B.4-5): one named only in the story
+		// (complaint, HPI, course) of a stay with a definitive diagnosis is
+		// left out; one listed among the diagnoses goes down the list.
 		if hasDefinitive && strings.HasPrefix(sg.Concept.Code(), "R") && r.opt.Setting == Inpatient {
+			if !slices.ContainsFunc(sg.Evidence, func(e Evidence) bool { return !narrative[e.Section] }) {
+				continue
+			}
 			sg.Score *= .5
 		}
 		sg.Score = math.Round(sg.Score*1000) / 1000
@@ -512,7 +663,12 @@ func (r *run) finish() []Suggestion {
 		return cmp.Compare(a.first, b.first)
 	})
 	for i := range out {
-		slices.SortFunc(out[i].Evidence, func(a, b Evidence) int { return cmp.Compare(a.Start, b.Start) })
+		slices.SortFunc(out[i].Evidence, func(a, b Evidence) int {
+			if c := cmp.Compare(a.note, b.note); c != 0 {
+				return c // notes in the order given
+			}
+			return cmp.Compare(a.Start, b.Start)
+		})
 	}
 	if len(out) > r.opt.Limit {
 		out = out[:r.opt.Limit]
