@@ -47,7 +47,10 @@
 // names it; a patient's own request except psychotherapy notes; a court
 // order). A record with a sensitive label no configured category covers is
 // always left out. What is left out is counted by reason on the cover
-// letter, never listed.
+// letter, never listed; records withheld for their sensitivity are counted
+// under one general reason (ScopeReason), because naming the category
+// would itself disclose it (42 CFR 2.13(c)). The Task keeps the detailed
+// reasons for the specialist.
 //
 // # Accounting of disclosures
 //

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -180,15 +181,19 @@ func (w *pdfWriter) cover(name, dob string) {
 		}
 		w.para("Sensitive records are included because the legal basis above names them: " + strings.Join(names, "; ") + ".")
 	}
-	reasons := make([]string, 0, len(in.excluded))
-	for k := range in.excluded {
-		reasons = append(reasons, k)
+	// The recipient learns why records were withheld, but never which
+	// sensitive category they fall in: even that a patient has substance
+	// use treatment records is protected (42 CFR 2.13(c)). The Task keeps
+	// the detailed reasons for the specialist.
+	public := map[string]int{}
+	for k, n := range in.excluded {
+		public[publicReason(k)] += n
 	}
-	slices.Sort(reasons)
+	reasons := slices.Sorted(maps.Keys(public))
 	if len(reasons) > 0 {
 		var lines []string
 		for _, k := range reasons {
-			lines = append(lines, fmt.Sprintf("- %d record(s): %s", in.excluded[k], k))
+			lines = append(lines, fmt.Sprintf("- %d record(s): %s", public[k], k))
 		}
 		w.para("Records of this patient that were not released, and why (minimum necessary):\n" + strings.Join(lines, "\n"))
 	} else {
@@ -199,6 +204,20 @@ func (w *pdfWriter) cover(name, dob string) {
 			"The recipient may not use or disclose them further except as those rules permit, and may not use them to investigate or prosecute the patient.")
 	}
 	w.para("Each page of this packet shows the patient, the request number and its page number. The same content is delivered as a FHIR Bundle.")
+}
+
+// ScopeReason is what the cover letter says of records withheld because
+// of their sensitivity, whatever the category.
+const ScopeReason = "not within the scope of the authorization or legal basis of this release"
+
+// publicReason is the reason for leaving records out that the recipient
+// may read.
+func publicReason(r string) string {
+	switch r {
+	case "outside the date range", "no date to check against the date range", "entered in error", "record type not selected":
+		return r
+	}
+	return ScopeReason
 }
 
 func addr(a string) string {
