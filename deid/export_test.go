@@ -30,9 +30,17 @@ import (
 // data-use agreement.
 var planted = []string{
 	`{"resourceType":"Patient","id":"old-1","name":[{"family":"Quixote","given":["Zebulon"]}],"birthDate":"1930-02-03",
+	  "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">Zebulon Quixote, 77 Hidden Lane, Smalltown NH 03601, born 1930-02-03</div>"},
 	  "identifier":[{"system":"http://hl7.org/fhir/sid/us-ssn","value":"999-55-1234"}],
 	  "telecom":[{"system":"phone","value":"555-777-1212"}],
+	  "contact":[{"relationship":[{"text":"daughter"}],"name":{"family":"Quixote","given":["Dulcinea"]},"telecom":[{"system":"phone","value":"555-888-9999"}]}],
 	  "address":[{"line":["77 Hidden Lane"],"city":"Smalltown","state":"NH","postalCode":"03601"}]}`,
+	`{"resourceType":"Condition","id":"old-cond","subject":{"reference":"Patient/old-1"},"code":{"text":"Fall at home per daughter Dulcinea"},
+	  "note":[{"authorString":"Nurse Ratched","time":"2024-01-02T03:04:05Z","text":"Called Dulcinea at 555-888-9999, email dq@example.com, portal https://example.org/p/old-1"}]}`,
+	`{"resourceType":"DocumentReference","id":"scan-doc","status":"current","subject":{"reference":"Patient/old-1"},
+	  "content":[{"attachment":{"contentType":"image/png","url":"Binary/scan-1","title":"Scanned consent"}}]}`,
+	`{"resourceType":"Binary","id":"scan-2","contentType":"application/pdf","meta":{"extension":[{"url":"https://custodian-him.org/fhir/StructureDefinition/binary-content",
+	  "extension":[{"url":"sha256","valueString":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},{"url":"size","valueDecimal":4}]}]}}`,
 	`{"resourceType":"Observation","id":"old-obs","status":"final","code":{"text":"note"},"subject":{"reference":"Patient/old-1"},
 	  "effectiveDateTime":"2024-05-06T07:08:09-05:00","valueString":"Zebulon Quixote, 96 years old, called from 555-777-1212"}`,
 	`{"resourceType":"Binary","id":"scan-1","contentType":"image/png","data":"iVBORw0KGgo="}`,
@@ -229,7 +237,8 @@ func identifiers(t *testing.T, f *fixture) map[string]string {
 			ids[fact.Text] = fact.Resource + " planted " + fact.Detail
 		}
 	}
-	for _, s := range []string{"Zebulon", "Quixote", "999-55-1234", "555-777-1212", "77 Hidden Lane", "1930-02-03", "03601"} {
+	for _, s := range []string{"Zebulon", "Quixote", "999-55-1234", "555-777-1212", "77 Hidden Lane", "1930-02-03", "03601",
+		"Dulcinea", "555-888-9999", "Ratched", "dq@example.com", "https://example.org/p/old-1", "Smalltown"} {
 		ids[s] = "planted Patient/old-1"
 	}
 	delete(ids, "")
@@ -283,8 +292,11 @@ func testSafeHarbor(t *testing.T, f *fixture) {
 			t.Errorf("%s: report %+v, %d stored", typ, tr, n)
 		}
 	}
-	if rep.Dropped != f.count["Binary"] || rep.Types["Binary"].Rules["binary-dropped"] != f.count["Binary"] {
+	if rep.Dropped != f.count["Binary"] || rep.Types["Binary"].Rules["binary-dropped"] != 2 {
 		t.Errorf("dropped attachments not reported: %d", rep.Dropped)
+	}
+	if n := rep.Types["DocumentReference"].Rules["attachment-url-removed"]; n != 1 {
+		t.Errorf("%d links to attachment content removed, want 1", n)
 	}
 
 	// No known identifier anywhere.

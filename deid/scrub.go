@@ -86,6 +86,8 @@ var (
 
 func anchored(expr string) *regexp.Regexp { return regexp.MustCompile(`^(?:` + expr + `)`) }
 
+const xhtmlNamespace = "http://www.w3.org/1999/xhtml"
+
 // window bounds the text an anchored rule looks at.
 const window = 120
 
@@ -183,7 +185,13 @@ func (s *Scrubber) Scrub(text string, shift int, counts map[string]int) string {
 		return text
 	}
 	if strings.Contains(text, "://") || strings.Contains(text, "www.") {
-		text = replace(reURL, text, tagURL, "text-url", counts)
+		text = reURL.ReplaceAllStringFunc(text, func(u string) string {
+			if u == xhtmlNamespace {
+				return u // a narrative's namespace, not a person's URL
+			}
+			counts["text-url"]++
+			return tagURL
+		})
 	}
 	if strings.IndexByte(text, '@') >= 0 {
 		text = replace(reEmail, text, tagEmail, "text-email", counts)

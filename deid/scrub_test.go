@@ -37,6 +37,7 @@ func TestScrub(t *testing.T) {
 		{"long number", sh, "ref 98765432 noted", "ref [ID] noted", "text-identifier"},
 		{"email", sh, "write to maria.g@example.com", "write to [EMAIL]", "text-email"},
 		{"url", sh, "see https://portal.example.org/p/123 now", "see [URL] now", "text-url"},
+		{"narrative", sh, `<div xmlns="http://www.w3.org/1999/xhtml">Maria Gonzalez, 555-201-3344</div>`, `<div xmlns="http://www.w3.org/1999/xhtml">[NAME] [NAME], [PHONE]</div>`, "text-phone"},
 		{"ip", sh, "from 192.168.10.4", "from [IP]", "text-ip"},
 		{"street", sh, "lives at 4521 Maple Avenue, Apt 3", "lives at [ADDRESS]", "text-address"},
 		{"zip after state", sh, "Boston, MA 02115", "Boston, MA [ZIP]", "text-zip"},
