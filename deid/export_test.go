@@ -455,6 +455,24 @@ func testDateShift(t *testing.T, f *fixture) {
 		}
 		checked[pt]++
 	}
+	// A patient's own dates move with the rest of the record.
+	for i, typ := range f.c.Types {
+		if typ != "Patient" {
+			continue
+		}
+		var p struct{ ID, BirthDate string }
+		json.Unmarshal(f.c.Bodies[i], &p)
+		o := find(out["Patient"], key.Pseudonym("Patient", p.ID))
+		bd, ok := o["birthDate"].(string)
+		if !ok {
+			continue // over 89
+		}
+		in, _ := time.Parse("2006-01-02", p.BirthDate)
+		got, err := time.Parse("2006-01-02", bd)
+		if err != nil || int(got.Sub(in).Hours()/24) != key.Shift(p.ID) {
+			t.Errorf("Patient/%s birth date %s shifted to %s, want %d days", p.ID, p.BirthDate, bd, key.Shift(p.ID))
+		}
+	}
 	distinct := map[int]bool{}
 	for _, s := range shifts {
 		distinct[s] = true
