@@ -76,6 +76,15 @@ func TestDeidExport(t *testing.T) {
 	if len(p1) == 0 || !bytes.Equal(p1, p2) {
 		t.Error("the same key gave different Patients")
 	}
+	out3 := filepath.Join(t.TempDir(), "three")
+	if _, stderr, err := run("--method", "safe-harbor", "--out", out3, "--key-file", out1+".key", "--since", "2999-01-01"); err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	b, _ = os.ReadFile(filepath.Join(out3, "report.json"))
+	rep.Read = -1
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Read != 0 {
+		t.Errorf("--since in the future read %d resources (%v)", rep.Read, err)
+	}
 	for _, bad := range [][]string{
 		{"--method", "expert", "--out", out2},
 		{"--method", "safe-harbor"},
