@@ -507,6 +507,14 @@ func rerank(hits []codeset.Hit, toks []token) (*codeset.Concept, float64) {
 		}
 		return false
 	}
+	hasPrefix := func(p string) bool {
+		for _, t := range toks {
+			if strings.HasPrefix(t.word, p) {
+				return true
+			}
+		}
+		return false
+	}
 	var best *codeset.Concept
 	bestScore := -1.0
 	for i, h := range hits {
@@ -539,8 +547,11 @@ func rerank(hits []codeset.Hit, toks []token) (*codeset.Concept, float64) {
 		// Qualifiers the classification defaults away when the text does
 		// not state them (the Index's defaults: migraine not intractable,
 		// depression single episode).
-		for _, q := range [...]string{"intractable", "recurrent"} {
-			if strings.Contains(title, q) && !strings.Contains(title, "not "+q) && !has(q) {
+		// (and cerebral infarction of unstated cause, not embolic or
+		// thrombotic).
+		for _, q := range [...]struct{ title, text string }{{"intractable", "intractable"}, {"recurrent", "recurrent"},
+			{"due to embolism", "embol"}, {"due to thrombosis", "thromb"}} {
+			if strings.Contains(title, q.title) && !strings.Contains(title, "not "+q.title) && !hasPrefix(q.text) {
 				sc -= .15
 			}
 		}
