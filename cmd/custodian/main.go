@@ -42,6 +42,7 @@ Usage:
   custodian drg group|weights …                     MS-DRG grouping of claims (TSV or JSON)
   custodian mpi dedupe|link …                       find duplicate patients in files (master patient index)
   custodian chart review …                          chart completeness and timeliness review
+  custodian roi request|list|release|accounting …   release of information; accounting of disclosures
   custodian feed replay …                           hand refused HL7 v2 messages (dead letters) to the feed again
   custodian version                                 print the version
 
@@ -55,7 +56,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return flag.ErrHelp
 	}
 	// Commands made of subcommands print their usage when given nothing.
-	grouped := map[string]bool{"user": true, "client": true, "audit": true, "bench": true, "code": true, "drg": true, "mpi": true, "chart": true, "feed": true}
+	grouped := map[string]bool{"user": true, "client": true, "audit": true, "bench": true, "code": true, "drg": true, "mpi": true, "chart": true, "feed": true, "roi": true}
 	if len(args) == 2 && grouped[args[0]] && (args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
 		args = args[:1]
 	}
@@ -84,6 +85,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&MPICommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "chart":
 		return (&ChartCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "roi":
+		return (&ROICommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "feed":
 		return (&FeedCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "version":

@@ -78,7 +78,7 @@ func TestServedOperations(t *testing.T) {
 	if s, _, b := do("GET", "/fhir/Claim/$drg?age=70&sex=M&dischargeStatus=01&pdx=I5023&sdx=N179", "", ""); s != 200 || !strings.Contains(b, `"finalDRG","valueString":"292"`) {
 		t.Errorf("$drg: %d %.500s", s, b)
 	}
-	if s, _, b := do("GET", "/fhir/metadata", "", ""); s != 200 || !strings.Contains(b, `"name":"lookup"`) || !strings.Contains(b, `"name":"export"`) {
+	if s, _, b := do("GET", "/fhir/metadata", "", ""); s != 200 || !strings.Contains(b, `"name":"lookup"`) || !strings.Contains(b, `"name":"export"`) || !strings.Contains(b, `"name":"accounting"`) {
 		t.Errorf("CapabilityStatement lacks the operations: %d", s)
 	}
 	s, h, b := do("POST", "/fhir/Binary", "application/pdf", "%PDF-1.4 scanned consent form")

@@ -28,6 +28,7 @@ import (
 	"github.com/custodian-him/custodian/httpauth"
 	"github.com/custodian-him/custodian/ingest/hl7v2"
 	"github.com/custodian-him/custodian/ingest/mllp"
+	"github.com/custodian-him/custodian/roi"
 	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/postgres"
 	"github.com/custodian-him/custodian/sqldb/sqlite"
@@ -144,6 +145,8 @@ type app struct {
 	// exporter runs Bulk Data exports; binaries serves attachment content.
 	exporter *bulk.Exporter
 	binaries *fhirapi.Binaries
+	// roi releases information and keeps the accounting of disclosures.
+	roi *roi.Service
 	// web is the HIM workbench; modules add their pages to it.
 	web *web.Handler
 }
@@ -192,11 +195,14 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	exporter := &bulk.Exporter{Source: st, Jobs: sqldb.NewExportJobs(db), Dir: filepath.Join(dataDir, "export"),
 		Types: defs.ResourceTypes(), Logger: logger}
 	binaries := &fhirapi.Binaries{Store: st, Blobs: blobs}
+	// CUSTODIAN_ORGANIZATION names the releasing organisation on ROI packets.
+	roiSvc := &roi.Service{Store: st, Blobs: blobs, Organization: os.Getenv("CUSTODIAN_ORGANIZATION")}
 	var ops []fhirapi.Operation
 	ops = append(ops, fhirapi.TerminologyOperations(codes)...)
 	ops = append(ops, fhirapi.DRGOperations(grouper)...)
 	ops = append(ops, fhirapi.ExportOperations(exporter, "")...)
 	ops = append(ops, binaries.Operations()...)
+	ops = append(ops, fhirapi.ROIOperations(roiSvc)...)
 	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger, Operations: ops}
 	acc := access.NewService(sqldb.NewAccessStore(db))
 	acc.Logger = logger
@@ -224,7 +230,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	}
 	wb := &web.Handler{Records: st, Logger: logger}
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
-		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, web: wb}, nil
+		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, web: wb}, nil
 }
 
 // capabilityParams lists, for the CapabilityStatement, the parameters of a
