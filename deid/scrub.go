@@ -67,21 +67,24 @@ var (
 	reURL   = regexp.MustCompile(`(?i)\b(?:https?|ftp)://[^\s<>"]+|\bwww\.[^\s<>"]+`)
 	reEmail = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
 
-	reIP       = anchored(`(?:\d{1,3}\.){3}\d{1,3}\b`)
-	reSSN      = anchored(`\d{3}-\d{2}-\d{4}\b`)
-	rePhone    = anchored(`(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}\b`)
-	reStreet   = anchored(`\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy)\b\.?(?:,?\s+(?:Apt|Suite|Unit|#)\.?\s*[A-Za-z0-9-]+)?`)
-	reDateISO  = anchored(`(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b`)
-	reDateNum  = anchored(`(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b`)
-	reDateDMY  = anchored(`(?i)(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})\b`)
-	reAge      = anchored(`(?i)(9\d|1[0-4]\d)(\s*-?\s*(?:years?|yrs?|y/?o)\b)`)
-	reLongNum  = anchored(`\d{6,}\b`)
-	reDateMDY  = anchored(`(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
-	reDateMD   = anchored(`(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d{1,2}(?:st|nd|rd|th)?\b`)
-	reZIP      = anchored(`([A-Z]{2})\s+\d{5}(?:-\d{4})?\b`)
-	reLabelled = anchored(`(?i)(MRN|MR#|medical record(?: number| no\.?)?|acct|account(?: number| no\.?)?|member id|policy(?: number| no\.?)?|licen[cs]e(?: number| no\.?)?|serial(?: number| no\.?)?|SSN|social security(?: number| no\.?)?)(\s*[:#]?\s*)([A-Z0-9][A-Z0-9-]{3,})\b`)
-	reAgeLabel = anchored(`(?i)(age[d]?\s*:?\s*)(9\d|1[0-4]\d)\b`)
-	reTitled   = anchored(`(Dr|Mr|Mrs|Ms|Miss|Mx)(\.?\s+)[A-Z][A-Za-z'-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][A-Za-z'-]+)?`)
+	reIP        = anchored(`(?:\d{1,3}\.){3}\d{1,3}\b`)
+	reSSN       = anchored(`\d{3}-\d{2}-\d{4}\b`)
+	rePhone     = anchored(`(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}\b`)
+	reStreet    = anchored(`\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy)\b\.?(?:,?\s+(?:Apt|Suite|Unit|#)\.?\s*[A-Za-z0-9-]+)?`)
+	reDateISO   = anchored(`(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b`)
+	reDateNum   = anchored(`(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b`)
+	reDateDMY   = anchored(`(?i)(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})\b`)
+	reAge       = anchored(`(?i)(9\d|1[0-4]\d)(\s*-?\s*(?:years?|yrs?|y/?o)\b)`)
+	reLongNum   = anchored(`\d{6,}\b`)
+	reDateMDY   = anchored(`(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
+	reDateMD    = anchored(`(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d{1,2}(?:st|nd|rd|th)?\b`)
+	reZIP       = anchored(`([A-Z]{2})\s+\d{5}(?:-\d{4})?\b`)
+	reLabelled  = anchored(`(?i)(MRN|MR#|medical record(?: number| no\.?)?|acct|account(?: number| no\.?)?|member id|policy(?: number| no\.?)?|licen[cs]e(?: number| no\.?)?|serial(?: number| no\.?)?|SSN|social security(?: number| no\.?)?)(\s*[:#]?\s*)([A-Z0-9][A-Z0-9-]{3,})\b`)
+	reAgeLabel  = anchored(`(?i)(age[d]?\s*:?\s*)(9\d|1[0-4]\d)\b`)
+	reRelative  = anchored(`(?i:(daughter|son|wife|husband|mother|father|sister|brother|spouse|partner|friend|neighbou?r|caregiver|guardian|niece|nephew|grandson|granddaughter|aunt|uncle|cousin))(,?\s+(?:named\s+)?)[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?`)
+	reNameLabel = anchored(`(?i:(patient|name|pt|contact))(\s*:\s*)[A-Z][a-z'-]+(?:\s+[A-Z]\.|\s+[A-Z]\b)?(?:\s+[A-Z][a-z'-]+)?`)
+	reBy        = anchored(`(?i:((?:seen|signed|dictated|reviewed|examined) by))(\s+)[A-Z][a-z'-]+(?:\s+[A-Z]\.|\s+[A-Z]\b)?(?:\s+[A-Z][a-z'-]+)?`)
+	reTitled    = anchored(`(Dr|Mr|Mrs|Ms|Miss|Mx)(\.?\s+)[A-Z][A-Za-z'-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][A-Za-z'-]+)?`)
 )
 
 func anchored(expr string) *regexp.Regexp { return regexp.MustCompile(`^(?:` + expr + `)`) }
@@ -94,6 +97,17 @@ const window = 120
 // labelWords start the labelled identifiers ("MRN: …", "Account no. …").
 var labelWords = map[string]bool{"mrn": true, "mr": true, "medical": true, "acct": true, "account": true, "member": true,
 	"policy": true, "license": true, "licence": true, "serial": true, "ssn": true, "social": true}
+
+// relatives start "daughter Maria"; nameLabels start "Patient: Maria
+// Lopez" and "signed by Maria Lopez".
+var relatives = map[string]bool{"daughter": true, "son": true, "wife": true, "husband": true, "mother": true, "father": true,
+	"sister": true, "brother": true, "spouse": true, "partner": true, "friend": true, "neighbor": true, "neighbour": true,
+	"caregiver": true, "guardian": true, "niece": true, "nephew": true, "grandson": true, "granddaughter": true,
+	"aunt": true, "uncle": true, "cousin": true}
+
+var nameLabels = map[string]bool{"patient": true, "name": true, "pt": true, "contact": true}
+
+var byWords = map[string]bool{"seen": true, "signed": true, "dictated": true, "reviewed": true, "examined": true}
 
 var titles = map[string]bool{"Dr": true, "Mr": true, "Mrs": true, "Ms": true, "Miss": true, "Mx": true}
 
@@ -172,6 +186,18 @@ var (
 		}
 		return sm[1] + age90, true
 	}}
+	relativeRule = rule{reRelative, "text-name", func(_ *Scrubber, sm []string, _ int) (string, bool) {
+		return sm[1] + sm[2] + tagName, true
+	}}
+	nameLabelRule = rule{reNameLabel, "text-name", func(_ *Scrubber, sm []string, _ int) (string, bool) {
+		return sm[1] + sm[2] + tagName, true
+	}}
+	byRule = rule{reBy, "text-name", func(_ *Scrubber, sm []string, _ int) (string, bool) {
+		if name := sm[0][len(sm[1])+len(sm[2]):]; titles[strings.TrimRight(strings.Fields(name)[0], ".")] {
+			return "", false // "seen by Dr. …": the title rule takes it
+		}
+		return sm[1] + sm[2] + tagName, true
+	}}
 	titleRule = rule{reTitled, "text-name", func(_ *Scrubber, sm []string, _ int) (string, bool) {
 		return sm[1] + sm[2] + tagName, true
 	}}
@@ -248,10 +274,16 @@ func (s *Scrubber) Scrub(text string, shift int, counts map[string]int) string {
 			rules = []rule{titleRule}
 		case len(w) == 2 && w[0] >= 'A' && w[0] <= 'Z' && w[1] >= 'A' && w[1] <= 'Z':
 			rules = []rule{zipRule, labelRule}
-		case len(w) >= 3:
+		case len(w) >= 2:
 			lower = appendLower(lower[:0], w)
-			if _, ok := months[string(lower[:3])]; ok {
+			if _, ok := months[string(lower[:min(3, len(lower))])]; ok && len(lower) >= 3 {
 				rules = monthRules
+			} else if relatives[string(lower)] {
+				rules = []rule{relativeRule}
+			} else if nameLabels[string(lower)] {
+				rules = []rule{nameLabelRule, labelRule}
+			} else if byWords[string(lower)] {
+				rules = []rule{byRule}
 			} else if labelWords[string(lower)] {
 				rules = []rule{labelRule}
 			} else if string(lower) == "age" || string(lower) == "aged" {
@@ -297,7 +329,6 @@ func (s *Scrubber) try(rules []rule, text string, shift int, counts map[string]i
 			counts[ru.name]++
 			return len(sm[0]), rep, true
 		}
-		return len(sm[0]), sm[0], true // matched and kept (a limited data set's date): not tried as anything else
 	}
 	return 0, "", false
 }

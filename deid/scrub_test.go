@@ -23,11 +23,17 @@ func TestScrub(t *testing.T) {
 		want string
 		rule string
 	}{
-		{"own name", sh, "Patient: Maria Gonzalez   MRN: 12345678", "Patient: [NAME] [NAME]   MRN: [ID]", "text-name"},
+		{"own name", sh, "Patient: Maria Gonzalez   MRN: 12345678", "Patient: [NAME]   MRN: [ID]", "text-name"},
 		{"name in capitals", sh, "GONZALEZ, MARIA", "[NAME], [NAME]", "text-name"},
 		{"possessive", sh, "Mr O'Brien's daughter", "Mr [NAME] daughter", "text-name"},
 		{"lower-case word kept", sh, "she will return", "she will return", ""},
 		{"titled name not in the record", sh, "seen by Dr. Hartley today", "seen by Dr. [NAME] today", "text-name"},
+		{"relative", sh, "per daughter Dulcinea, who visits", "per daughter [NAME], who visits", "text-name"},
+		{"relative with surname", sh, "Wife, Ana Lopez, at bedside", "Wife, [NAME], at bedside", "text-name"},
+		{"relative without a name", sh, "daughter at bedside", "daughter at bedside", ""},
+		{"name label", sh, "Patient: Ana Lopez", "Patient: [NAME]", "text-name"},
+		{"signed by", sh, "signed by Ana B. Lopez", "signed by [NAME]", "text-name"},
+		{"patient without a name", sh, "Patient is stable", "Patient is stable", ""},
 		{"city", sh, "lives in Springfield alone", "lives in [NAME] alone", "text-name"},
 		{"phone", sh, "call 555-201-3344 or (617) 555-0199", "call [PHONE] or [PHONE]", "text-phone"},
 		{"ssn", sh, "SSN 999-12-3456 on file", "SSN [ID] on file", "text-identifier"},
