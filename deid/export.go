@@ -169,7 +169,7 @@ func (x *Export) run(ctx context.Context, rep *Report, started time.Time) error 
 		if err != nil {
 			return err
 		}
-		if tr.Read > 0 {
+		if tr.Read > 0 || tr.Skipped != "" {
 			rep.Types[typ] = tr
 			rep.Read += tr.Read
 			rep.Written += tr.Written
