@@ -22,6 +22,8 @@ const codeUsage = `Usage:
   custodian code search TEXT [--system icd10cm|icd10pcs] [--limit N] [--format tsv|json] [--date YYYY-MM-DD] [--billable]
   custodian code lookup CODE [--system icd10cm|icd10pcs] [--date YYYY-MM-DD]
   custodian code validate CODE [--system icd10cm|icd10pcs] [--date YYYY-MM-DD]
+  custodian code suggest --file NOTE.txt [--setting inpatient|outpatient] [--limit N] [--format tsv|json] [--date YYYY-MM-DD]
+      (--file - reads standard input; TSV: code, title, score, evidence)
 `
 
 // Run dispatches to search, lookup or validate. validate returns an error
@@ -38,6 +40,8 @@ func (c *CodeCommand) Run(ctx context.Context, args []string) error {
 	limit := fs.Int("limit", 20, "search: most results to print")
 	format := fs.String("format", "tsv", "search: tsv (code TAB title) or json")
 	billable := fs.Bool("billable", false, "search: reportable codes only")
+	file := fs.String("file", "", "suggest: the note's text file (- for standard input)")
+	setting := fs.String("setting", "inpatient", "suggest: inpatient or outpatient")
 	// flags may come before or after the text
 	var rest []string
 	for list := args[1:]; ; {
@@ -49,6 +53,13 @@ func (c *CodeCommand) Run(ctx context.Context, args []string) error {
 		}
 		rest = append(rest, fs.Arg(0))
 		list = fs.Args()[1:]
+	}
+	if args[0] == "suggest" {
+		if len(rest) > 0 || *file == "" {
+			fmt.Fprint(c.Stderr, codeUsage)
+			return custodian.Errorf(custodian.EINVALID, "code suggest reads the note from --file (- for standard input)")
+		}
+		return c.suggest(*file, *setting, *format, *dateText, *limit)
 	}
 	if len(rest) == 0 {
 		fmt.Fprint(c.Stderr, codeUsage)
