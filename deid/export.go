@@ -54,6 +54,8 @@ type Export struct {
 	Types []string
 	// Since keeps only resources changed after it (zero for all).
 	Since time.Time
+	// ExcludeSensitive leaves out resources with sensitive security labels.
+	ExcludeSensitive bool
 	// Workers is how many goroutines de-identify (GOMAXPROCS when 0);
 	// PageSize and PageMem bound a page read from the store.
 	Workers  int
@@ -88,7 +90,7 @@ func (x *Export) Run(ctx context.Context) (*Report, error) {
 	}
 	started := now().UTC()
 	rep := &Report{Method: x.Method, DateShift: x.DateShift, DUA: x.DUA, Started: started, Types: map[string]*TypeReport{}}
-	query := fmt.Sprintf("deid export method=%s date-shift=%t types=%s", x.Method, x.DateShift, strings.Join(x.Types, ","))
+	query := fmt.Sprintf("deid export method=%s date-shift=%t exclude-sensitive=%t types=%s", x.Method, x.DateShift, x.ExcludeSensitive, strings.Join(x.Types, ","))
 	if !x.Since.IsZero() {
 		query += " since=" + x.Since.UTC().Format(time.RFC3339)
 	}
@@ -156,7 +158,8 @@ func (x *Export) run(ctx context.Context, rep *Report, started time.Time) error 
 	if zip3 == nil {
 		zip3 = DefaultRestrictedZIP3()
 	}
-	rules := &Rules{Limited: x.Method == Limited, Shift: x.DateShift, Key: x.Key, ZIP3: zip3, Names: Names{}, Now: started}
+	rules := &Rules{Limited: x.Method == Limited, Shift: x.DateShift, Key: x.Key, ZIP3: zip3, Names: Names{}, Now: started,
+		ExcludeSensitive: x.ExcludeSensitive}
 	cpu0 := cpuTime()
 	for _, typ := range nameTypes {
 		if err := x.names(ctx, typ, rules.Names); err != nil {

@@ -61,6 +61,7 @@ var ruleText = map[string]string{
 	"attachment-dropped":       "attachment content dropped (not text)",
 	"attachment-url-removed":   "attachment links removed",
 	"binary-dropped":           "Binary resources dropped",
+	"sensitive-left-out":       "resources with a sensitive security label left out",
 	"text-name":                "names removed from text",
 	"text-date":                "dates in text generalised or shifted",
 	"text-phone":               "phone numbers removed from text",

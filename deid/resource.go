@@ -31,6 +31,10 @@ type Rules struct {
 	Names Names
 	// Now is when the export is made (ages of the living are taken then).
 	Now time.Time
+	// ExcludeSensitive leaves out resources with a sensitive security
+	// label (store.SensitiveLabels: psychotherapy, substance use under 42
+	// CFR Part 2, HIV, …). References to them from other resources stay.
+	ExcludeSensitive bool
 }
 
 // Resource de-identifies resource typ/id of the compartment of patient
@@ -48,6 +52,10 @@ func (ru *Rules) Resource(typ, id, patient string, body []byte, counts map[strin
 	}
 	w := &walker{Rules: ru, counts: counts, shift: ru.Key.Shift(patient),
 		scrub: &Scrubber{Names: ru.Names, Limited: ru.Limited, Shift: ru.Shift, Now: ru.Now}}
+	if ru.ExcludeSensitive && sensitive(m) {
+		counts["sensitive-left-out"]++
+		return nil, nil
+	}
 	m["id"] = ru.Key.Pseudonym(typ, id)
 	if meta, ok := m["meta"].(map[string]any); ok {
 		kept := map[string]any{}
@@ -453,4 +461,19 @@ func (w *walker) attachment(a map[string]any) {
 		w.counts["attachment-url-removed"]++
 	}
 	delete(a, "hash")
+}
+
+// sensitive reports whether a resource carries a sensitive security label.
+func sensitive(m map[string]any) bool {
+	meta, _ := m["meta"].(map[string]any)
+	labels, _ := meta["security"].([]any)
+	for _, l := range labels {
+		c, _ := l.(map[string]any)
+		sys, _ := c["system"].(string)
+		code, _ := c["code"].(string)
+		if store.SensitiveLabels[sys][code] {
+			return true
+		}
+	}
+	return false
 }

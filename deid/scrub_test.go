@@ -111,3 +111,16 @@ func TestKey(t *testing.T) {
 		t.Fatal("a short key was accepted")
 	}
 }
+
+func TestExcludeSensitive(t *testing.T) {
+	k, _ := deid.NewKey([]byte("0123456789abcdef0123"))
+	body := []byte(`{"resourceType":"Observation","id":"x","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"ETH"}]},"status":"final","code":{"text":"x"}}`)
+	for _, exclude := range []bool{false, true} {
+		counts := map[string]int{}
+		ru := &deid.Rules{Key: k, ExcludeSensitive: exclude, Now: time.Now()}
+		out, err := ru.Resource("Observation", "x", "", body, counts)
+		if err != nil || (out == nil) != exclude || (counts["sensitive-left-out"] == 1) != exclude {
+			t.Errorf("exclude %t: %s %v %v", exclude, out, err, counts)
+		}
+	}
+}
