@@ -391,7 +391,7 @@ func (r *run) match(toks []token, system *codeset.CodeSystem, sg segment, a Asse
 	if err != nil || len(res.Hits) == 0 {
 		return false
 	}
-	best, score := rerank(res.Hits, toks)
+	best, score := rerank(res.Hits, toks, a == History || a == Family)
 	if score < minScore && (!sg.item || score < minListScore) {
 		return false
 	}
@@ -497,8 +497,10 @@ func isTobacco(toks []token) bool {
 
 // rerank adjusts the search hits for what the text says about laterality
 // and "with/without" (a title that says "without heart failure" does not
-// fit text that names heart failure) and returns the best.
-func rerank(hits []codeset.Hit, toks []token) (*codeset.Concept, float64) {
+// fit text that names heart failure), defaults and history, and returns
+// the best. history says the phrase is asserted as (personal or family)
+// history.
+func rerank(hits []codeset.Hit, toks []token, history bool) (*codeset.Concept, float64) {
 	has := func(w string) bool {
 		for _, t := range toks {
 			if t.word == w {
@@ -528,6 +530,14 @@ func rerank(hits []codeset.Hit, toks []token) (*codeset.Concept, float64) {
 			case inTitle && !has(side):
 				sc -= .15
 			}
+		}
+		// A history code needs the text to say history; a newborn's code
+		// needs the text to speak of a newborn.
+		if (strings.HasPrefix(title, "personal history") || strings.HasPrefix(title, "family history")) && !history && !has("history") && !has("h/o") && !has("hx") {
+			sc -= .3
+		}
+		if (strings.Contains(title, "neonatal") || strings.Contains(title, "newborn")) && !hasPrefix("neonat") && !hasPrefix("newborn") {
+			sc -= .2
 		}
 		if (strings.Contains(title, "stage 5") || strings.Contains(title, "end stage")) && !has("5") && !has("esrd") && !has("end-stage") && !has("end") && !has("v") {
 			sc -= .2
