@@ -1,6 +1,9 @@
 package mpi
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Compared fields, in vector order.
 const (
@@ -23,7 +26,7 @@ var fieldInfo = [numFields]struct {
 }{
 	fGiven:    {"given", []string{"exact", "nickname", "jaro-winkler>=0.92", "jaro-winkler>=0.80", "different"}},
 	fFamily:   {"family", []string{"exact", "jaro-winkler>=0.92", "jaro-winkler>=0.80", "different"}},
-	fBirth:    {"birth-date", []string{"exact", "transposed-or-one-typo", "partial", "different"}},
+	fBirth:    {"birth-date", []string{"exact", "transposed-one-typo-or-one-day", "partial", "different"}},
 	fSex:      {"sex", []string{"same", "different"}},
 	fNumber:   {"street-number", []string{"same", "different"}},
 	fStreet:   {"street", []string{"exact", "tokens>=0.90", "tokens>=0.75", "different"}},
@@ -129,8 +132,8 @@ func cmpGiven(a, b *entry) int {
 		return 2 // a mistyped nickname
 	}
 	switch {
-	case s >= 0.80:
-		return 3
+	case s >= 0.80 || withinOneEdit(a.first, b.first):
+		return 3 // alike, or one typo in a short name
 	case (len(a.first) == 1 || len(b.first) == 1) && a.first[0] == b.first[0]:
 		return 3 // an initial
 	case a.first == b.middle || b.first == a.middle:
@@ -171,7 +174,7 @@ func cmpBirth(a, b *entry) int {
 		if a.year == b.year && a.month == b.day && a.day == b.month {
 			return 1 // day and month transposed
 		}
-		if withinOneEdit(a.dob, b.dob) {
+		if withinOneEdit(a.dob, b.dob) || daysApart(a, b) <= 1 {
 			return 1
 		}
 		if a.month == b.month && a.day == b.day && (a.year-b.year == 1 || b.year-a.year == 1) {
@@ -190,6 +193,17 @@ func cmpBirth(a, b *entry) int {
 		return 3
 	}
 	return 2
+}
+
+// daysApart is the number of days between two complete birth dates.
+func daysApart(a, b *entry) int {
+	da := time.Date(a.year, time.Month(a.month), a.day, 0, 0, 0, 0, time.UTC)
+	db := time.Date(b.year, time.Month(b.month), b.day, 0, 0, 0, 0, time.UTC)
+	d := int(da.Sub(db).Hours() / 24)
+	if d < 0 {
+		d = -d
+	}
+	return d
 }
 
 func cmpStreet(a, b *entry) int {

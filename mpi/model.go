@@ -156,31 +156,74 @@ func (m *Model) tfAdjust(v vector, a *entry, p *population) float64 {
 	return adj
 }
 
-// conflict reports evidence that tells look-alike people apart: a birth
-// date that is more than one keying error or a transposition away, a
-// different sex or SSN, a first name that is neither the same, a
-// nickname nor one typo away (a middle name used as the first counts as
-// different), a different family name that no SSN or phone corroborates,
-// or different generational suffixes. A pair with a
-// conflict is never linked automatically: twins, a junior and a senior,
-// namesakes who share an address go to review at most.
+// conflict reports evidence that tells look-alike people apart. A pair
+// with a conflict is never linked automatically: twins, a junior and a
+// senior, namesakes who share an address go to review at most.
+//
+// Hard conflicts: a different sex or SSN, a birth date more than a year
+// away and not one typo from the other, a
+// first name that is neither the same, a nickname, one typo away nor
+// alike, different generational suffixes. Soft conflicts, which an
+// agreeing SSN together with the same phone or street outweighs (an SSN
+// alone is shared by chance, by mistake or within families more often
+// than its rarity suggests): a birth date only partly the same or within
+// a year, a
+// first name that is only alike (or an initial, or the other's middle
+// name), middle names that differ by more than one typo, a family name
+// more than one typo away (a marriage, or another person with the same
+// first name and birthday) with neither SSN nor phone agreeing.
 func conflict(v vector, a, b *entry) bool {
-	if l := v.level(fBirth); l != null && l >= 2 {
+	birth, given := v.level(fBirth), v.level(fGiven)
+	// Birth dates in different years a generation apart (a junior and a
+	// senior) are a hard conflict; within a year of each other (two
+	// errors, such as a transposition and a mistyped year) a soft one.
+	farBirth := birth == 3 && (a.year-b.year > 1 || b.year-a.year > 1)
+	if farBirth || given == 4 || v.level(fSex) == 1 || v.level(fSSN) == 2 {
 		return true
 	}
-	if l := v.level(fGiven); l != null && l >= 3 {
+	if a.suffix != b.suffix && a.suffix != "" && b.suffix != "" {
 		return true
 	}
-	if v.level(fSex) == 1 || v.level(fSSN) == 2 {
+	if v.level(fSSN) == 0 && (v.level(fPhone) == 0 || v.level(fStreet) == 0) {
+		return false
+	}
+	if birth >= 2 && birth != null || given == 3 {
 		return true
 	}
-	// A family name more than one typo away (a marriage, or another
-	// person with the same first name and birthday) needs an identifier
-	// to agree.
-	if l := v.level(fFamily); l != null && l >= 2 && v.level(fSSN) != 0 && v.level(fPhone) != 0 {
+	if a.middle != "" && b.middle != "" && a.middle[0] != b.middle[0] {
+		return true // middle names that do not even share an initial
+	}
+	if len(a.middle) > 1 && len(b.middle) > 1 && !withinOneEdit(a.middle, b.middle) && JaroWinkler(a.middle, b.middle) < 0.92 {
 		return true
 	}
-	return a.suffix != b.suffix && a.suffix != "" && b.suffix != ""
+	if l := v.level(fFamily); l != null && l >= 2 && v.level(fPhone) != 0 {
+		return true
+	}
+	return false
+}
+
+// uncorroboratedFactor is how much surer the model must be to link a pair
+// automatically when nothing but demographics agree (no SSN, phone or
+// address, or middle name): names, sex and birth date are what namesakes
+// born on the same day share, and in a large index there are such pairs.
+const uncorroboratedFactor = 256
+
+// corroborated reports whether an identifier, a phone, the address, an
+// email address or a middle name agrees. (Email is no evidence of its own
+// — a family shares one, and one made of a name is shared by namesakes —
+// but two namesakes born on the same day who also share an email address
+// are rare.)
+func corroborated(v vector, a, b *entry) bool {
+	if v.level(fSSN) == 0 || v.level(fPhone) == 0 || (a.email != "" && a.email == b.email) {
+		return true
+	}
+	if len(a.middle) > 1 && len(b.middle) > 1 && withinOneEdit(a.middle, b.middle) {
+		return true
+	}
+	if l := v.level(fStreet); l != null && l <= 1 {
+		return true
+	}
+	return v.level(fNumber) == 0 && v.level(fLocality) <= 1
 }
 
 // score returns the match weight (log2 odds) and probability of a pair.
@@ -192,7 +235,7 @@ func (m *Model) score(v vector, a, b *entry, p *population) (weight, prob float6
 // classify turns a probability into a class.
 func (m *Model) classify(prob float64, v vector, a, b *entry) Class {
 	switch {
-	case prob >= m.LinkThreshold && !conflict(v, a, b):
+	case prob >= m.LinkThreshold && !conflict(v, a, b) && (corroborated(v, a, b) || prob >= 1-(1-m.LinkThreshold)/uncorroboratedFactor):
 		return AutoLink
 	case prob >= m.ReviewThreshold:
 		return Review

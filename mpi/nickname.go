@@ -100,7 +100,7 @@ sandra: sandy
 stephanie: steph
 stephen: steve
 steven: steve
-susan: sue susie
+susan: sue susie suzy suzie
 suzanne: sue suzy
 theodore: ted teddy theo
 thomas: tom tommy

@@ -354,11 +354,15 @@ func (c *MPICommand) bench(ctx context.Context, args []string) error {
 			byID[recs[i].ID] = i
 		}
 	}
-	shown := 0
+	shown, shownReview := 0, 0
 	found := map[[2]string]bool{}
 	for _, p := range res.Pairs {
 		k := benchKey(p.A, p.B)
 		found[k] = true
+		if dups[k] && p.Class != mpi.AutoLink && shownReview < *show {
+			shownReview++
+			fmt.Fprintf(c.Stdout, "duplicate in review p=%.4f w=%.1f\n  %+v\n  %+v\n", p.Probability, p.Weight, recs[byID[p.A]], recs[byID[p.B]])
+		}
 		if !dups[k] && p.Class == mpi.AutoLink && shown < *show {
 			shown++
 			fmt.Fprintf(c.Stdout, "wrong link p=%.4f w=%.1f (%s)\n  %+v\n  %+v\n", p.Probability, p.Weight, traps[k], recs[byID[p.A]], recs[byID[p.B]])
