@@ -84,6 +84,7 @@ func people() []mpi.Record {
 		{ID: "2", Given: "Maria", Family: "Gonzalez", Sex: "female", BirthDate: "1985-11-02", Address1: "400 Oak Avenue Apt 3", City: "Dublin", Postcode: "43017", State: "OH", Phones: []string{"555-310-9988"}},
 		{ID: "3", Given: "Wei", Family: "Chen", Sex: "male", BirthDate: "1990-07-21", Address1: "9 Maple Drive", City: "Delaware", Postcode: "43015", State: "OH", Phones: []string{"555-777-1212"}, SSN: "999-55-1200"},
 		{ID: "4", Given: "Ann", Family: "Kowalski", Sex: "female", BirthDate: "1948-01-30", Address1: "77 Pine Road", City: "Marion", Postcode: "43302", State: "OH", Phones: []string{"555-644-0101"}},
+		{ID: "5", Given: "Zoe", Family: "House", Sex: "female", BirthDate: "1977-06-14", Address1: "1689 Lincoln Avenue", City: "Columbus", Postcode: "43207", State: "OH", Phones: []string{"555-632-9218"}, SSN: "999-81-1084"},
 	}
 }
 
@@ -106,6 +107,9 @@ func TestIndexMatch(t *testing.T) {
 		{"accented and typo", mpi.Record{Given: "María", Family: "Gonzales", Sex: "F", BirthDate: "1985-11-02", Address1: "400 Oak Ave", City: "Dublin", Postcode: "43017"}, "2", mpi.AutoLink},
 		{"twin: other given name, other SSN", mpi.Record{Given: "Lei", Family: "Chen", Sex: "male", BirthDate: "1990-07-21", Address1: "9 Maple Drive", City: "Delaware", Postcode: "43015", Phones: []string{"555-777-1212"}, SSN: "999-55-1299"}, "3", mpi.Review},
 		{"junior: birth decades apart", mpi.Record{Given: "Robert", Family: "Okafor", Suffix: "Jr.", Sex: "male", BirthDate: "1989-06-01", Address1: "12 Elm Street", City: "Columbus", Postcode: "43215", Phones: []string{"555-201-3344"}}, "1", mpi.Review},
+		{"short name mistyped, SSN, phone and street agree", mpi.Record{Given: "Ze", Family: "House", Sex: "F", BirthDate: "1977-06-14", Address1: "1689 Lincoln Ave", City: "Columbus", Postcode: "43207", Phones: []string{"555-632-9218"}, SSN: "999-81-1084"}, "5", mpi.AutoLink},
+		{"short name mistyped, SSN alone agrees", mpi.Record{Given: "Ze", Family: "House", Sex: "F", BirthDate: "1977-06-14", Address1: "3 Other Road", City: "Marion", Postcode: "43302", SSN: "999-81-1084"}, "5", mpi.Review},
+		{"same name and birthday, nothing else", mpi.Record{Given: "Robert", Family: "Okafor", Sex: "male", BirthDate: "1961-03-14", Address1: "5 Far Lane", City: "Toledo", Postcode: "43601", Phones: []string{"555-999-0000"}}, "1", mpi.Review},
 		{"a stranger", mpi.Record{Given: "Zed", Family: "Quinn", BirthDate: "2001-01-01", Postcode: "90210"}, "", mpi.NonMatch},
 	}
 	for _, c := range cases {
@@ -162,7 +166,7 @@ func TestIndexPutRemove(t *testing.T) {
 		t.Errorf("the replacement is not found: %+v", m)
 	}
 	ix.Remove("1")
-	if m, _ := ix.MatchRecord(ctx, q2, 0, 0); len(m) != 0 || ix.Len() != 3 {
+	if m, _ := ix.MatchRecord(ctx, q2, 0, 0); len(m) != 0 || ix.Len() != 4 {
 		t.Errorf("after removing: %+v, %d records", m, ix.Len())
 	}
 	// A record never matches itself.
