@@ -60,10 +60,10 @@ type MPICommand struct {
 // Run dispatches to dedupe, link or bench.
 func (c *MPICommand) Run(ctx context.Context, args []string) error {
 	// A batch run holds every record until it ends: collect garbage less
-	// often, within a soft limit well under the 4 GiB a million records
+	// often, within a soft limit (3.5 GiB) under the 4 GiB a million records
 	// are allowed.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(3 << 30))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(3584 << 20))
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(c.Stderr, mpiUsage)
 		return flag.ErrHelp
