@@ -84,6 +84,11 @@ func (x *Export) Run(ctx context.Context) (*Report, error) {
 	if x.Out == "" {
 		return nil, custodian.Errorf(custodian.EINVALID, "an export needs an output directory")
 	}
+	// A directory holding an earlier export would mix the two (a type
+	// with nothing to write leaves the old file).
+	if ents, err := os.ReadDir(x.Out); err == nil && len(ents) > 0 {
+		return nil, custodian.Errorf(custodian.ECONFLICT, "the output directory %s is not empty", x.Out)
+	}
 	now := time.Now
 	if x.Now != nil {
 		now = x.Now

@@ -97,7 +97,10 @@ func TestDeidExport(t *testing.T) {
 			t.Errorf("%v: %v, want EINVALID", bad, err)
 		}
 	}
-	if _, _, err := run("--method", "limited", "--dua", "Contract/none", "--out", out2); custodian.ErrorCode(err) != custodian.EPRECONDITION {
+	if _, _, err := run("--method", "limited", "--dua", "Contract/none", "--out", filepath.Join(t.TempDir(), "four")); custodian.ErrorCode(err) != custodian.EPRECONDITION {
 		t.Errorf("limited without its agreement in the store: %v", err)
+	}
+	if _, _, err := run("--method", "safe-harbor", "--key-file", out1+".key", "--out", out1); custodian.ErrorCode(err) != custodian.ECONFLICT {
+		t.Errorf("export into a directory with an earlier export: %v", err)
 	}
 }
