@@ -139,7 +139,11 @@ func (w *walker) object(obj map[string]any, top bool) {
 			w.counts[k]++
 			continue
 		case "name", "valueHumanName":
-			if _, ok := v.(string); !ok {
+			if s, ok := v.(string); ok {
+				// The name of an organisation, place or device, or in an
+				// AuditEvent an agent's: scrubbed like text.
+				obj[k] = w.scrub.Scrub(s, w.shift, w.counts)
+			} else {
 				delete(obj, k)
 				w.counts["name"]++
 			}
@@ -149,7 +153,11 @@ func (w *walker) object(obj map[string]any, top bool) {
 			w.counts["name"]++
 			continue
 		case "address", "valueAddress":
-			w.address(obj, k, v)
+			if s, ok := v.(string); ok {
+				obj[k] = w.scrub.Scrub(s, w.shift, w.counts) // a network address (AuditEvent, Endpoint): IPs and URLs go
+			} else {
+				w.address(obj, k, v)
+			}
 			continue
 		}
 		switch x := v.(type) {

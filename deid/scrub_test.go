@@ -1,6 +1,7 @@
 package deid_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -121,6 +122,24 @@ func TestExcludeSensitive(t *testing.T) {
 		out, err := ru.Resource("Observation", "x", "", body, counts)
 		if err != nil || (out == nil) != exclude || (counts["sensitive-left-out"] == 1) != exclude {
 			t.Errorf("exclude %t: %s %v %v", exclude, out, err, counts)
+		}
+	}
+}
+
+func TestAuditEventAgent(t *testing.T) {
+	k, _ := deid.NewKey([]byte("0123456789abcdef0123"))
+	names := deid.Names{}
+	names.Add("Maria Gonzalez")
+	body := []byte(`{"resourceType":"AuditEvent","id":"a","recorded":"2024-01-02T03:04:05Z","type":{"code":"rest"},"source":{"observer":{"display":"x"}},
+		"agent":[{"requestor":true,"name":"Maria Gonzalez","network":{"address":"10.1.2.3","type":"2"}}]}`)
+	ru := &deid.Rules{Key: k, Names: names, Now: time.Now()}
+	out, err := ru.Resource("AuditEvent", "a", "", body, map[string]int{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"Maria", "Gonzalez", "10.1.2.3", "01-02", "03:04"} {
+		if strings.Contains(string(out), leak) {
+			t.Errorf("%s left in %s", leak, out)
 		}
 	}
 }
