@@ -1,6 +1,8 @@
 package review_test
 
 import (
+	"context"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -11,6 +13,9 @@ import (
 	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/chart"
+	"github.com/custodian-him/custodian/store"
+	"github.com/custodian-him/custodian/web"
+	"github.com/custodian-him/custodian/web/review"
 )
 
 var rowRE = regexp.MustCompile(`(?s)<tr(?: class="delinquent")?>\s*<td class="n">`)
@@ -198,4 +203,62 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // esc is how html/template writes s in text.
 func esc(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
+}
+
+// hiding is the store as a user who may not see one patient's record
+// sees it: searches leave that record out.
+type hiding struct {
+	web.Records
+	patient string
+}
+
+func (h hiding) Search(ctx context.Context, q *store.Query) (*store.SearchPage, error) {
+	p, err := h.Records.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := *p
+	out.Resources = nil
+	for _, r := range p.Resources {
+		if !(r.Type == "Patient" && r.ID == h.patient) {
+			out.Resources = append(out.Resources, r)
+		}
+	}
+	return &out, nil
+}
+
+// A deficiency of a record the user may not see is listed without its
+// evidence, with a link to the chart (where the glass can be broken).
+func TestRestrictedRecord(t *testing.T) {
+	e := newEnv(t, 60)
+	all := e.rv.Queue(chart.QueueFilter{})
+	hidden := all[0]
+	pid := strings.TrimPrefix(hidden.Patient, "Patient/")
+	wb := &web.Handler{Records: hiding{e.st, pid}}
+	wb.Modules = []web.Module{review.Module(e.rv, wb)}
+	req := httptest.NewRequest("GET", "/review/queue", nil).WithContext(as("rita", access.RoleRecordAnalyst))
+	rec := httptest.NewRecorder()
+	wb.ServeHTTP(rec, req)
+	body := rec.Body.String()
+	if !strings.Contains(body, `<a href="/patients/`+pid+`">Restricted record</a>`) {
+		t.Error("the hidden patient's deficiency does not say the record is restricted")
+	}
+	for _, it := range all {
+		if it.Patient == hidden.Patient && strings.Contains(body, esc(it.Evidence)) {
+			t.Errorf("the evidence of %s is shown", it.Key)
+		}
+	}
+	if n := strings.Count(body, "Withheld:"); n != countOf(all, hidden.Patient) {
+		t.Errorf("%d deficiencies withheld, want %d", n, countOf(all, hidden.Patient))
+	}
+}
+
+func countOf(items []*chart.Item, patient string) int {
+	n := 0
+	for _, it := range items {
+		if it.Patient == patient {
+			n++
+		}
+	}
+	return n
 }
