@@ -38,7 +38,8 @@ Usage:
   custodian client add|list|disable …               manage API clients (OAuth2 client credentials)
   custodian reindex [--data DIR]                    rebuild the search index (online, resumable)
   custodian audit verify|report                     check the audit trail; access reports
-  custodian code search|lookup|validate …           ICD-10-CM / ICD-10-PCS: find, explain and check codes
+  custodian code search|lookup|validate|suggest …   ICD-10-CM / ICD-10-PCS: find, explain, check; suggest codes from a note
+  custodian coding queue|productivity …             the DNFB list (discharged, not final coded) and coder productivity
   custodian drg group|weights …                     MS-DRG grouping of claims (TSV or JSON)
   custodian mpi dedupe|link …                       find duplicate patients in files (master patient index)
   custodian chart review …                          chart completeness and timeliness review
@@ -56,7 +57,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return flag.ErrHelp
 	}
 	// Commands made of subcommands print their usage when given nothing.
-	grouped := map[string]bool{"user": true, "client": true, "audit": true, "bench": true, "code": true, "drg": true, "mpi": true, "chart": true, "feed": true, "roi": true}
+	grouped := map[string]bool{"user": true, "client": true, "audit": true, "bench": true, "code": true, "drg": true, "mpi": true, "chart": true, "feed": true, "roi": true, "coding": true}
 	if len(args) == 2 && grouped[args[0]] && (args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
 		args = args[:1]
 	}
@@ -79,6 +80,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&AuditCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "code":
 		return (&CodeCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "coding":
+		return (&CodingCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "drg":
 		return (&DRGCommand{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "mpi":

@@ -78,8 +78,12 @@ func TestServedOperations(t *testing.T) {
 	if s, _, b := do("GET", "/fhir/Claim/$drg?age=70&sex=M&dischargeStatus=01&pdx=I5023&sdx=N179", "", ""); s != 200 || !strings.Contains(b, `"finalDRG","valueString":"292"`) {
 		t.Errorf("$drg: %d %.500s", s, b)
 	}
-	if s, _, b := do("GET", "/fhir/metadata", "", ""); s != 200 || !strings.Contains(b, `"name":"lookup"`) || !strings.Contains(b, `"name":"export"`) || !strings.Contains(b, `"name":"accounting"`) {
+	if s, _, b := do("GET", "/fhir/metadata", "", ""); s != 200 || !strings.Contains(b, `"name":"lookup"`) || !strings.Contains(b, `"name":"export"`) || !strings.Contains(b, `"name":"accounting"`) || !strings.Contains(b, `"name":"suggest-codes"`) {
 		t.Errorf("CapabilityStatement lacks the operations: %d", s)
+	}
+	if s, _, b := do("POST", "/fhir/DocumentReference/$suggest-codes", "application/fhir+json",
+		`{"resourceType":"Parameters","parameter":[{"name":"text","valueString":"Assessment: community acquired pneumonia. Denies chest pain."}]}`); s != 200 || !strings.Contains(b, "J18") || strings.Contains(b, "R07") {
+		t.Errorf("$suggest-codes: %d %.400s", s, b)
 	}
 	s, h, b := do("POST", "/fhir/Binary", "application/pdf", "%PDF-1.4 scanned consent form")
 	if s != 201 {

@@ -21,6 +21,7 @@ import (
 	"github.com/custodian-him/custodian/bulk"
 	"github.com/custodian-him/custodian/chart"
 	"github.com/custodian-him/custodian/codeset"
+	"github.com/custodian-him/custodian/coding"
 	"github.com/custodian-him/custodian/drg"
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
@@ -145,6 +146,9 @@ type app struct {
 	// exporter runs Bulk Data exports; binaries serves attachment content.
 	exporter *bulk.Exporter
 	binaries *fhirapi.Binaries
+	// suggester and queue are the coder's encoder and work queue.
+	suggester *coding.Suggester
+	queue     *coding.Queue
 	// roi releases information and keeps the accounting of disclosures.
 	roi *roi.Service
 	// web is the HIM workbench; modules add their pages to it.
@@ -203,6 +207,17 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	ops = append(ops, fhirapi.ExportOperations(exporter, "")...)
 	ops = append(ops, binaries.Operations()...)
 	ops = append(ops, fhirapi.ROIOperations(roiSvc)...)
+	suggester, err := coding.NewSuggester(codes)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	queue, err := coding.NewQueue(st, codes, grouper)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	ops = append(ops, fhirapi.CodingOperations(suggester, queue)...)
 	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger, Operations: ops}
 	acc := access.NewService(sqldb.NewAccessStore(db))
 	acc.Logger = logger
@@ -230,7 +245,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	}
 	wb := &web.Handler{Records: st, Logger: logger}
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
-		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, web: wb}, nil
+		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, web: wb}, nil
 }
 
 // capabilityParams lists, for the CapabilityStatement, the parameters of a
