@@ -194,8 +194,8 @@ type authForm struct {
 	Patient *patient
 	Error   string
 	// The fields as entered.
-	Recipient, Signed, Expires, From, To      string
-	Purposes, Types, Categories               []string
+	Recipient, Signed, Expires, From, To       string
+	Purposes, Types, Categories                []string
 	PurposeChoice, RecordTypes, CategoryChoice []option
 }
 
