@@ -141,4 +141,7 @@ func TestWorkbenchMounted(t *testing.T) {
 	if s, _, b := get("/patients", in.SessionID); s != 200 || !strings.Contains(b, "<form") {
 		t.Errorf("patient search page: %d", s)
 	}
+	if s, _, b := get("/codes/?q=pneumonia&system=icd10cm", in.SessionID); s != 200 || !strings.Contains(b, "J18.9") {
+		t.Errorf("code search page: %d", s)
+	}
 }

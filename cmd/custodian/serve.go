@@ -35,6 +35,9 @@ import (
 	"github.com/custodian-him/custodian/sqldb/sqlite"
 	"github.com/custodian-him/custodian/store"
 	"github.com/custodian-him/custodian/web"
+	webcodes "github.com/custodian-him/custodian/web/codes"
+	"github.com/custodian-him/custodian/web/feeds"
+	"github.com/custodian-him/custodian/web/review"
 )
 
 // ServeCommand runs the server.
@@ -98,6 +101,16 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		defer closeFeed()
+	} else {
+		// No listener here, but the feeds page still shows what was
+		// received (perhaps by another node) and replays dead letters.
+		tables, err := hl7Tables(*tablesFile)
+		if err != nil {
+			return err
+		}
+		feed := custodian.SystemActor()
+		app.web.Modules = append(app.web.Modules, feeds.Module(feeds.Feed{Store: app.store,
+			Handler: &mllp.StoreHandler{Store: app.store, Mapper: hl7v2.NewMapper(tables), Actor: feed}, Actor: feed}, app.web))
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -244,6 +257,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 			RolesClaim: os.Getenv("CUSTODIAN_OIDC_ROLES_CLAIM"), UserClaim: os.Getenv("CUSTODIAN_OIDC_USER_CLAIM")}
 	}
 	wb := &web.Handler{Records: st, Logger: logger}
+	wb.Modules = append(wb.Modules, webcodes.Module(codes, grouper, wb))
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
 		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, web: wb}, nil
 }
@@ -296,6 +310,7 @@ func (a *app) startFeed(ctx context.Context, addr, certFile, keyFile, tablesFile
 		DeadLetters: &mllp.StoreDeadLetters{Store: a.store, Actor: feed},
 		Log:         logger,
 	}
+	a.web.Modules = append(a.web.Modules, feeds.Module(feeds.Feed{Store: a.store, Server: ms, Handler: ms.Handler, Actor: feed}, a.web))
 	if certFile != "" || keyFile != "" {
 		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {
@@ -329,6 +344,7 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 		return nil, err
 	}
 	a.store.Watchers = append(a.store.Watchers, reviewer.Watcher())
+	a.web.Modules = append(a.web.Modules, review.Module(reviewer, a.web))
 	work, cancel := context.WithCancel(custodian.NewContextWithActor(ctx, custodian.SystemActor()))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.exporter.Run(work, time.Second) })
