@@ -44,6 +44,7 @@ Usage:
   custodian mpi dedupe|link …                       find duplicate patients in files (master patient index)
   custodian chart review …                          chart completeness and timeliness review
   custodian roi request|list|release|accounting …   release of information; accounting of disclosures
+  custodian deid export --method safe-harbor|limited --out DIR …   de-identified NDJSON with a report of what changed
   custodian feed replay …                           hand refused HL7 v2 messages (dead letters) to the feed again
   custodian version                                 print the version
 
@@ -57,7 +58,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return flag.ErrHelp
 	}
 	// Commands made of subcommands print their usage when given nothing.
-	grouped := map[string]bool{"user": true, "client": true, "audit": true, "bench": true, "code": true, "drg": true, "mpi": true, "chart": true, "feed": true, "roi": true, "coding": true}
+	grouped := map[string]bool{"user": true, "client": true, "audit": true, "bench": true, "code": true, "drg": true, "mpi": true, "chart": true, "feed": true, "roi": true, "coding": true, "deid": true}
 	if len(args) == 2 && grouped[args[0]] && (args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
 		args = args[:1]
 	}
@@ -90,6 +91,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&ChartCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "roi":
 		return (&ROICommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "deid":
+		return (&DeidCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "feed":
 		return (&FeedCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "version":
