@@ -29,7 +29,11 @@ and report.json / report.txt saying what was changed.`
 
 // Run runs "deid export".
 func (c *DeidCommand) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "export" {
+	if len(args) == 0 {
+		fmt.Fprintln(c.Stderr, deidUsage)
+		return flag.ErrHelp
+	}
+	if args[0] != "export" {
 		fmt.Fprintln(c.Stderr, deidUsage)
 		return custodian.Errorf(custodian.EINVALID, "unknown deid command (want: export)")
 	}
