@@ -153,7 +153,7 @@ func TestWalk(t *testing.T) {
 		t.Fatalf("review: %d", resp.StatusCode)
 	}
 	_, body = c.get(t, "/roi/requests/"+id+"?done=reviewed")
-	if strings.Contains(body, `id="blocked"`) || strings.Contains(body, `class="fail"`) || !strings.Contains(body, "in-review") {
+	if strings.Contains(body, `id="blocked"`) || strings.Contains(body, `<li class="fail"`) || !strings.Contains(body, "in-review") {
 		t.Errorf("after narrowing:\n%s", body)
 	}
 
