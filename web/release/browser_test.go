@@ -247,4 +247,3 @@ func TestBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "roi-accounting-print")
 }
-
