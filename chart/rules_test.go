@@ -10,6 +10,7 @@ import (
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/chart"
+	"github.com/custodian-him/custodian/codeset"
 )
 
 func TestParseRulesRejects(t *testing.T) {
@@ -59,11 +60,17 @@ func TestAccuracyAndConsistency(t *testing.T) {
 		"subject":{"reference":"Patient/p1"},"encounter":{"reference":"Encounter/e1"}}`, id, code, text)
 	}
 	ds := "DISCHARGE SUMMARY\nPRINCIPAL DIAGNOSIS: Community-acquired pneumonia.\nSECONDARY DIAGNOSES:\n- Acute kidney injury\n- No evidence of sepsis\n\nHOSPITAL COURSE: improved.\n"
+	codes, err := codeset.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name  string
 		extra []string
 		want  []string // kinds that must be found (beyond the base stay's)
 	}{
+		{"a header code (not reportable)", []string{cond("c1", "J18.9", "community-acquired pneumonia"), cond("c2", "N17.9", "acute kidney injury"),
+			cond("c3", "E11", "acute kidney injury")}, []string{chart.KindCodeInvalidForDate}},
 		{"consistent", []string{cond("c1", "J18.9", "community-acquired pneumonia"), cond("c2", "N17.9", "acute kidney injury")}, nil},
 		{"coded, not documented", []string{cond("c1", "J18.9", "community-acquired pneumonia"), cond("c2", "N17.9", "acute kidney injury"), cond("c3", "E87.1", "hyponatremia")}, []string{chart.KindDxNotDocumented}},
 		{"documented, not coded", []string{cond("c1", "J18.9", "community-acquired pneumonia")}, []string{chart.KindDxNotCoded}},
@@ -90,7 +97,7 @@ func TestAccuracyAndConsistency(t *testing.T) {
 				ix.Add(head.ResourceType, head.ID, []byte(b))
 			}
 			var got []string
-			for _, d := range ix.Evaluate(rs, "Encounter/e1", time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), nil) {
+			for _, d := range ix.Evaluate(rs, "Encounter/e1", time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), codes) {
 				if d.Evidence == "" || d.Clear == "" || d.Rule == "" {
 					t.Errorf("%s lacks its explanation: %+v", d.Key, d)
 				}

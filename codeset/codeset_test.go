@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/codeset"
@@ -348,6 +349,27 @@ func TestBelowAbove(t *testing.T) {
 	for _, bad := range [][2]string{{cm, "Q99.99"}, {"http://snomed.info/sct", "73211009"}} {
 		if _, _, ok := s.Below(bad[0], bad[1], 10); ok {
 			t.Errorf("Below %v ok", bad)
+		}
+	}
+}
+
+func TestValidOn(t *testing.T) {
+	s := testSet(t)
+	cm := "http://hl7.org/fhir/sid/icd-10-cm"
+	day := func(v string) time.Time { d, _ := time.Parse("2006-01-02", v); return d }
+	for _, c := range []struct {
+		system, code, on string
+		valid, ok        bool
+	}{
+		{cm, "E11.9", "2025-03-01", true, true},
+		{cm, "E11", "2025-03-01", false, true},    // a header
+		{cm, "Q99.99", "2025-03-01", false, true}, // no such code
+		{cm, "E11.9", "1990-01-01", false, false}, // before ICD-10-CM was in use here
+		{"http://snomed.info/sct", "44054006", "2025-03-01", false, false},
+	} {
+		valid, ok := s.ValidOn(c.system, c.code, day(c.on))
+		if valid != c.valid || ok != c.ok {
+			t.Errorf("ValidOn(%s, %s) = %v %v, want %v %v", c.code, c.on, valid, ok, c.valid, c.ok)
 		}
 	}
 }

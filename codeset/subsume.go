@@ -1,5 +1,7 @@
 package codeset
 
+import "time"
+
 // Below returns code and every code under it in the system named by the
 // URI, each as written in FHIR resources (dotted for ICD-10-CM) and, where
 // different, as typed without the dot, for search with :below. At most max
@@ -52,4 +54,20 @@ func appendForms(codes []string, c *Concept) []string {
 		codes = append(codes, c.Code())
 	}
 	return codes
+}
+
+// ValidOn reports whether code may be reported on the date of service on
+// in the system named by the URI (a billable code of the edition in force).
+// ok is false when the system is not one of the set's or the date is
+// outside what the set covers: then the code cannot be judged.
+func (s *Set) ValidOn(system, code string, on time.Time) (valid, ok bool) {
+	cs, err := s.ByURI(system)
+	if err != nil {
+		return false, false
+	}
+	d := DateOf(on)
+	if from, to := cs.Coverage(); d < from || d > to {
+		return false, false
+	}
+	return cs.Validate(code, d).Valid(), true
 }

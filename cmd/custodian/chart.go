@@ -75,6 +75,7 @@ func (c *ChartCommand) Run(ctx context.Context, args []string) error {
 	defer a.Close()
 	ctx = withCLI(ctx)
 	rv := chart.NewReviewer(a.store)
+	rv.Codes = a.codes
 	rv.Now = func() time.Time { return now }
 	start := time.Now()
 	if err := rv.Load(ctx); err != nil {

@@ -340,6 +340,7 @@ func (a *app) startFeed(ctx context.Context, addr, certFile, keyFile, tablesFile
 func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), err error) {
 	reviewer := chart.NewReviewer(a.store)
 	reviewer.Logger = logger
+	reviewer.Codes = a.codes // diagnosis and procedure codes valid for the date of service
 	if err := reviewer.Load(custodian.NewContextWithActor(ctx, custodian.SystemActor())); err != nil {
 		return nil, err
 	}
