@@ -26,6 +26,11 @@ type Measures struct {
 	}
 	// Expected, if set, gives expected lengths of stay (DRG weights).
 	Expected measure.Expected
+	// SeesSensitive says whether ctx's actor may see sensitive records
+	// (the store's Guard decides: store.Guard.SeesSensitive); patients
+	// with sensitive records are left out of the patient lists of those
+	// who may not, and nil means nobody may.
+	SeesSensitive func(ctx context.Context) bool
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 }
@@ -96,8 +101,9 @@ func (m *Measures) evaluate(w http.ResponseWriter, r *http.Request, id string) e
 	if _, err := m.Store.Search(ctx, &store.Query{Types: []string{"Patient"}, Count: 0, Text: "Measure/" + def.ID + "/$evaluate-measure"}); err != nil {
 		return err
 	}
+	hide := m.SeesSensitive == nil || !m.SeesSensitive(ctx)
 	res, err := measure.Evaluate(ctx, m.Record, def, period, measure.Options{
-		Subject: subject, Lists: reportType == measure.ReportSubjectList, Expected: m.Expected})
+		Subject: subject, Lists: reportType == measure.ReportSubjectList, Expected: m.Expected, HideRestricted: hide})
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,7 @@ func (r *Record) applyPatient(c change) {
 	p.Died = j.DeceasedDateTime != "" || (j.DeceasedBoolean != nil && *j.DeceasedBoolean)
 	p.Death = parseDay(j.DeceasedDateTime)
 	p.Active = j.Active == nil || *j.Active
+	p.Sensitive = j.Meta.sensitive()
 }
 
 func (r *Record) applyEncounter(c change) {
@@ -67,6 +68,7 @@ func (r *Record) applyEncounter(c change) {
 		e.Patient.Encounters = append(e.Patient.Encounters, e)
 	}
 	e.Known = true
+	e.Sensitive = j.Meta.sensitive()
 	e.Class = r.str(j.Class.Code)
 	e.Status = r.str(j.Status)
 	e.StartAt, e.EndAt = instant(j.Period.Start), instant(j.Period.End)
@@ -140,6 +142,7 @@ func (r *Record) applyCondition(c change) {
 		return
 	}
 	cd.Known = true
+	cd.Sensitive = j.Meta.sensitive()
 	if eid := refID(j.Encounter, "Encounter"); eid != "" {
 		cd.Encounter = r.encounter(eid)
 	}
@@ -189,7 +192,7 @@ func (r *Record) applyProcedure(c change) {
 	if c.deleted || j == nil || j.Status == "entered-in-error" || j.Status == "not-done" {
 		return
 	}
-	p := &Procedure{ID: c.id, version: c.version,
+	p := &Procedure{ID: c.id, version: c.version, Sensitive: j.Meta.sensitive(),
 		Date: parseDay(cmpOr(j.PerformedDateTime, j.PerformedPeriod.Start))}
 	if len(j.Code.Coding) > 0 {
 		p.System, p.Code = r.str(j.Code.Coding[0].System), r.str(j.Code.Coding[0].Code)
@@ -290,7 +293,7 @@ func (r *Record) applyObservation(c change) {
 		return
 	}
 	eff := cmpOr(j.EffectiveDateTime, j.EffectivePeriod.Start)
-	o := &Observation{ID: c.id, version: c.version, Date: parseDay(eff), At: instant(eff)}
+	o := &Observation{ID: c.id, version: c.version, Date: parseDay(eff), At: instant(eff), Sensitive: j.Meta.sensitive()}
 	code := ""
 	for _, k := range j.Code.Coding {
 		if k.System == SystemLOINC && r.keep.Load().codes[k.Code] && k.Code != SystolicCode {

@@ -22,6 +22,11 @@ type Options struct {
 	Expected Expected
 	// Workers is how many goroutines evaluate (default GOMAXPROCS).
 	Workers int
+	// HideRestricted leaves the cases of restricted patients (see
+	// Patient.Restricted) out of the lists, and refuses them as Subject
+	// (ENOTFOUND, as the store does): for actors who may not see
+	// sensitive records. Counts and scores still include them.
+	HideRestricted bool
 }
 
 // Result is a measure evaluated over a period.
@@ -37,6 +42,8 @@ type Result struct {
 	HasScore bool
 	Observed Observed
 	Strata   []StratifierResult
+	// Withheld is how many list entries HideRestricted left out.
+	Withheld int
 }
 
 // PopulationResult is one population's count and (with Options.Lists)
@@ -123,9 +130,10 @@ func (t *tally) merge(o *tally) {
 
 // partial is what one worker found.
 type partial struct {
-	all    *tally
-	strata []map[string]*tally
-	lists  [][]CaseRef
+	withheld int
+	all      *tally
+	strata   []map[string]*tally
+	lists    [][]CaseRef
 }
 
 // Evaluate evaluates def over the record for period. EINVALID if the
@@ -143,7 +151,7 @@ func Evaluate(ctx context.Context, rec *Record, def *Definition, period Period, 
 		var patients []*Patient
 		if opt.Subject != "" {
 			p := v.Patient(opt.Subject)
-			if p == nil {
+			if p == nil || (opt.HideRestricted && p.Restricted()) {
 				return custodian.Errorf(custodian.ENOTFOUND, "Patient/%s is not in the record", opt.Subject)
 			}
 			patients = []*Patient{p}
@@ -202,6 +210,7 @@ type evaluator struct {
 	opt    Options
 	view   *View
 	out    *partial
+	hidden bool // the current patient's cases are left out of lists
 	idx    popIndex
 	member []bool
 	c      Case
@@ -210,6 +219,7 @@ type evaluator struct {
 func (ev *evaluator) patient(p *Patient) {
 	// one Case, reused: criteria must not keep it
 	ev.c = Case{Patient: p, Period: ev.period, View: ev.view}
+	ev.hidden = ev.opt.Lists && ev.opt.HideRestricted && p.Restricted()
 	if ev.def.Basis == BasisEncounter {
 		for _, e := range p.Encounters {
 			if e.Known {
@@ -291,7 +301,11 @@ func (ev *evaluator) evalCase(c *Case) {
 			ref.Encounter = c.Encounter.ID
 		}
 		for i, ok := range m {
-			if ok {
+			switch {
+			case !ok:
+			case ev.hidden:
+				ev.out.withheld++
+			default:
 				ev.out.lists[i] = append(ev.out.lists[i], ref)
 			}
 		}
@@ -305,7 +319,9 @@ func combine(def *Definition, period Period, opt Options, parts []*partial) *Res
 		strata[i] = map[string]*tally{}
 	}
 	lists := make([][]CaseRef, len(def.Populations))
+	withheld := 0
 	for _, p := range parts {
+		withheld += p.withheld
 		all.merge(p.all)
 		for i, m := range p.strata {
 			for val, t := range m {
@@ -319,7 +335,7 @@ func combine(def *Definition, period Period, opt Options, parts []*partial) *Res
 			lists[i] = append(lists[i], p.lists[i]...)
 		}
 	}
-	res := &Result{Definition: def, Period: period, Subject: opt.Subject}
+	res := &Result{Definition: def, Period: period, Subject: opt.Subject, Withheld: withheld}
 	for i, pop := range def.Populations {
 		pr := PopulationResult{Code: pop.Code, Count: all.counts[i]}
 		if opt.Lists {

@@ -274,6 +274,9 @@ func (s BackendSource) Scan(ctx context.Context, types []string, fn func(typ, id
 
 // The JSON shapes read: only the elements used.
 type (
+	metaJSON struct {
+		Security []coding `json:"security"`
+	}
 	coding struct {
 		System  string `json:"system"`
 		Code    string `json:"code"`
@@ -296,13 +299,15 @@ type (
 		Code  string       `json:"code"`
 	}
 	patientJSON struct {
-		Gender           string `json:"gender"`
-		BirthDate        string `json:"birthDate"`
-		DeceasedBoolean  *bool  `json:"deceasedBoolean"`
-		DeceasedDateTime string `json:"deceasedDateTime"`
-		Active           *bool  `json:"active"`
+		Meta             metaJSON `json:"meta"`
+		Gender           string   `json:"gender"`
+		BirthDate        string   `json:"birthDate"`
+		DeceasedBoolean  *bool    `json:"deceasedBoolean"`
+		DeceasedDateTime string   `json:"deceasedDateTime"`
+		Active           *bool    `json:"active"`
 	}
 	encounterJSON struct {
+		Meta            metaJSON  `json:"meta"`
 		Status          string    `json:"status"`
 		Class           coding    `json:"class"`
 		Period          period    `json:"period"`
@@ -323,6 +328,7 @@ type (
 		} `json:"diagnosis"`
 	}
 	conditionJSON struct {
+		Meta               metaJSON  `json:"meta"`
 		Subject            reference `json:"subject"`
 		Encounter          reference `json:"encounter"`
 		Code               concept   `json:"code"`
@@ -336,6 +342,7 @@ type (
 		} `json:"stage"`
 	}
 	procedureJSON struct {
+		Meta              metaJSON  `json:"meta"`
 		Status            string    `json:"status"`
 		Subject           reference `json:"subject"`
 		Encounter         reference `json:"encounter"`
@@ -361,6 +368,7 @@ type (
 		} `json:"item"`
 	}
 	observationJSON struct {
+		Meta              metaJSON  `json:"meta"`
 		Status            string    `json:"status"`
 		Subject           reference `json:"subject"`
 		Code              concept   `json:"code"`
@@ -446,6 +454,17 @@ func (r *Record) parse(typ, id string, version int64, body []byte) (change, erro
 func (k *keepObservations) mentionsKeptCode(body []byte) bool {
 	for _, q := range k.quoted {
 		if bytes.Contains(body, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// sensitive reports whether the resource carries a security label that
+// makes it sensitive (store.SensitiveLabels).
+func (m metaJSON) sensitive() bool {
+	for _, c := range m.Security {
+		if store.SensitiveLabels[c.System][c.Code] {
 			return true
 		}
 	}

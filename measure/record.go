@@ -54,14 +54,17 @@ func NewRecord() *Record {
 
 // Patient is a person's registration with what measures need of it.
 type Patient struct {
-	ID      string
-	Known   bool // the Patient resource itself has been seen
-	Birth   Day  // noDay when unknown
-	Sex     string
-	Death   Day // noDay when alive (or unknown)
-	Died    bool
-	Active  bool
-	version int64
+	ID     string
+	Known  bool // the Patient resource itself has been seen
+	Birth  Day  // noDay when unknown
+	Sex    string
+	Death  Day // noDay when alive (or unknown)
+	Died   bool
+	Active bool
+	// Sensitive: the Patient carries a sensitive security label (so do
+	// the same fields of the other entries).
+	Sensitive bool
+	version   int64
 
 	Encounters []*Encounter
 	Conditions []*Condition
@@ -88,6 +91,7 @@ type Encounter struct {
 	DxRefs     []*Condition
 	Procedures []*Procedure
 	Claim      *Claim
+	Sensitive  bool
 	version    int64
 }
 
@@ -102,6 +106,7 @@ type Condition struct {
 	Onset     Day // onset, else recorded date
 	Problem   bool
 	Stage     string // Condition.stage.summary (display, code or text), if documented
+	Sensitive bool
 	version   int64
 }
 
@@ -113,6 +118,7 @@ type Procedure struct {
 	System    string
 	Code      string
 	Date      Day
+	Sensitive bool
 	version   int64
 }
 
@@ -145,8 +151,39 @@ type Observation struct {
 	Diastolic  float64
 	HasValue   bool
 	HasDiastol bool
+	Sensitive  bool
 	Unit       string
 	version    int64
+}
+
+// Restricted reports whether anything in the patient's projected record
+// carries a sensitive security label: such a patient is left out of the
+// patient lists shown to those who may not see sensitive records.
+func (p *Patient) Restricted() bool {
+	if p.Sensitive {
+		return true
+	}
+	for _, e := range p.Encounters {
+		if e.Sensitive {
+			return true
+		}
+	}
+	for _, c := range p.Conditions {
+		if c.Sensitive {
+			return true
+		}
+	}
+	for _, o := range p.Obs {
+		if o.Sensitive {
+			return true
+		}
+	}
+	for _, pr := range p.Procedures {
+		if pr.Sensitive {
+			return true
+		}
+	}
+	return false
 }
 
 // Diagnoses returns the stay's diagnoses in sequence, principal first: the
