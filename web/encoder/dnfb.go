@@ -1,0 +1,244 @@
+package encoder
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/custodian-him/custodian/coding"
+)
+
+// row is one DNFB encounter as the queue lists it.
+type row struct {
+	ID                          string // the Encounter's resource id
+	Patient, Service, Attending string
+	Admitted, Discharged        string
+	AgeDays                     int
+	Status                      string
+	discharged                  time.Time
+}
+
+// encounterFacts are the parts of an Encounter the pages show.
+type encounterFacts struct {
+	Class       string
+	Service     string
+	Attending   string // "Practitioner/id"
+	Subject     string
+	Visit       string
+	Disposition string
+}
+
+type encounterJSON struct {
+	Class       struct{ Code string }
+	Identifier  []struct{ Value string }
+	ServiceType *struct {
+		Text   string
+		Coding []struct{ Display string }
+	}
+	Subject     struct{ Reference string }
+	Participant []struct {
+		Type []struct {
+			Coding []struct{ Code string }
+		}
+		Individual struct{ Reference string }
+	}
+	Hospitalization *struct {
+		DischargeDisposition *struct {
+			Coding []struct{ Code, Display string }
+		}
+	}
+}
+
+func readEncounter(body []byte) encounterFacts {
+	var e encounterJSON
+	_ = json.Unmarshal(body, &e)
+	f := encounterFacts{Class: e.Class.Code, Subject: e.Subject.Reference}
+	if len(e.Identifier) > 0 {
+		f.Visit = e.Identifier[0].Value
+	}
+	if st := e.ServiceType; st != nil {
+		f.Service = st.Text
+		if f.Service == "" && len(st.Coding) > 0 {
+			f.Service = st.Coding[0].Display
+		}
+	}
+	for _, p := range e.Participant {
+		for _, t := range p.Type {
+			for _, c := range t.Coding {
+				if c.Code == "ATND" && f.Attending == "" {
+					f.Attending = p.Individual.Reference
+				}
+			}
+		}
+	}
+	if h := e.Hospitalization; h != nil && h.DischargeDisposition != nil && len(h.DischargeDisposition.Coding) > 0 {
+		c := h.DischargeDisposition.Coding[0]
+		f.Disposition = cmp.Or(c.Display, c.Code)
+	}
+	return f
+}
+
+// personName is the first official (or any) name of a Patient or
+// Practitioner, "Given Family".
+func personName(body []byte) string {
+	var p struct {
+		Name []struct {
+			Use, Text string
+			Family    string
+			Given     []string
+			Prefix    []string
+		}
+	}
+	_ = json.Unmarshal(body, &p)
+	best := -1
+	for i, n := range p.Name {
+		if best < 0 || (n.Use == "official" && p.Name[best].Use != "official") {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	n := p.Name[best]
+	if n.Text != "" {
+		return n.Text
+	}
+	return strings.TrimSpace(strings.Join(append(append(n.Prefix[:len(n.Prefix):len(n.Prefix)], n.Given...), n.Family), " "))
+}
+
+// details reads the finished inpatient encounters with their patients and
+// attendings, in one search (with includes) rather than a read per row.
+// Pages of 300 keep a page's patients and practitioners under the store's
+// bound on included resources (store.MaxIncluded).
+func (p *pages) details(ctx context.Context) (enc map[string]encounterFacts, names map[string]string, err error) {
+	enc, names = map[string]encounterFacts{}, map[string]string{}
+	qu, err := p.q.Store.ParseQueryString("Encounter", "class=IMP&status=finished&_include=Encounter:subject&_include=Encounter:participant&_count=300")
+	if err != nil {
+		return nil, nil, err
+	}
+	for {
+		page, err := p.q.Store.SearchWithIncludes(ctx, qu)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, r := range page.Resources {
+			enc[r.ID] = readEncounter(r.Body)
+		}
+		for _, r := range page.Included {
+			names[r.Type+"/"+r.ID] = personName(r.Body)
+		}
+		if page.Next == "" {
+			return enc, names, nil
+		}
+		qu.Cursor = page.Next
+	}
+}
+
+type dnfbView struct {
+	Rows    []row
+	Total   int
+	Sort    string
+	Desc    bool
+	Columns []column
+	Buckets []coding.AgeBucket
+	Drafts  int
+}
+
+// column is a sortable column heading.
+type column struct {
+	Key, Label, Href string
+	Numeric          bool
+	Sorted           string // "ascending", "descending" or ""
+}
+
+var sortKeys = []struct{ key, label string }{
+	{"patient", "Patient"}, {"service", "Service"}, {"attending", "Attending"},
+	{"admitted", "Admitted"}, {"discharged", "Discharged"}, {"age", "Days since discharge"}, {"status", "Status"},
+}
+
+// dnfb is the coder's queue: discharged encounters not final coded.
+func (p *pages) dnfb(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	list, err := p.q.DNFB(ctx)
+	if err != nil {
+		return err
+	}
+	v := &dnfbView{Total: len(list), Buckets: coding.AgeBuckets(list), Sort: r.URL.Query().Get("sort"), Desc: r.URL.Query().Get("dir") == "desc"}
+	if !slices.ContainsFunc(sortKeys, func(k struct{ key, label string }) bool { return k.key == v.Sort }) {
+		v.Sort, v.Desc = "age", true
+	}
+	var enc map[string]encounterFacts
+	var names map[string]string
+	if len(list) > 0 {
+		if enc, names, err = p.details(ctx); err != nil {
+			return err
+		}
+	}
+	for _, it := range list {
+		id := strings.TrimPrefix(it.Encounter, "Encounter/")
+		f := enc[id]
+		rw := row{ID: id, Patient: names[it.Patient], Service: f.Service, Attending: names[f.Attending],
+			Admitted: day(it.Admitted), Discharged: day(it.Discharged), AgeDays: it.AgeDays, Status: it.Status, discharged: it.Discharged}
+		if rw.Patient == "" {
+			rw.Patient = "(no name)"
+		}
+		if it.Status == coding.StatusDraft {
+			v.Drafts++
+		}
+		v.Rows = append(v.Rows, rw)
+	}
+	sortRows(v.Rows, v.Sort, v.Desc)
+	for _, k := range sortKeys {
+		c := column{Key: k.key, Label: k.label, Numeric: k.key == "age", Href: PathDNFB + "?sort=" + k.key}
+		if k.key == v.Sort {
+			c.Sorted = "ascending"
+			if v.Desc {
+				c.Sorted = "descending"
+			} else {
+				c.Href += "&dir=desc"
+			}
+		}
+		v.Columns = append(v.Columns, c)
+	}
+	return p.render(w, r, "Coding queue (DNFB)", "dnfb", v)
+}
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+// sortRows orders the queue by a column; ties fall back to the oldest
+// discharge first, then the encounter id, so the order is stable.
+func sortRows(rows []row, key string, desc bool) {
+	by := func(a, b row) int {
+		switch key {
+		case "patient":
+			return strings.Compare(strings.ToLower(a.Patient), strings.ToLower(b.Patient))
+		case "service":
+			return strings.Compare(a.Service, b.Service)
+		case "attending":
+			return strings.Compare(a.Attending, b.Attending)
+		case "admitted":
+			return strings.Compare(a.Admitted, b.Admitted)
+		case "discharged":
+			return a.discharged.Compare(b.discharged)
+		case "status":
+			return strings.Compare(a.Status, b.Status)
+		}
+		return cmp.Compare(a.AgeDays, b.AgeDays)
+	}
+	slices.SortStableFunc(rows, func(a, b row) int {
+		c := by(a, b)
+		if desc {
+			c = -c
+		}
+		return cmp.Or(c, a.discharged.Compare(b.discharged), strings.Compare(a.ID, b.ID))
+	})
+}

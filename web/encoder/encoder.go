@@ -1,0 +1,118 @@
+// Package encoder is the coder's workspace in the workbench: the DNFB
+// queue (discharged, not final coded) a coder lands on, the coding
+// workspace of one encounter (its notes beside code search, suggestions
+// with their evidence marked in the note, the abstract, live edits and
+// the live MS-DRG with the grouper's explanation; save a draft or
+// finalise), and the director's dashboard cards for the DNFB, the coding
+// backlog and coder productivity, and the case mix index.
+//
+// The pages work without script: every change to the abstract (adding or
+// removing a row, accepting a suggestion, picking a searched code) POSTs
+// the whole form with an action button and the page comes back recomputed,
+// so unsaved work is never lost to a search. Patients are named in the
+// pages only; links carry the encounter's resource id.
+package encoder
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/access"
+	"github.com/custodian-him/custodian/codeset"
+	"github.com/custodian-him/custodian/coding"
+	"github.com/custodian-him/custodian/web"
+)
+
+// Paths of the pages.
+const (
+	PathDNFB      = "/coding/"
+	PathEncounter = "/coding/encounters/"
+)
+
+// roles who may use the pages: coders work the queue, the HIM director
+// steers it.
+var roles = []string{access.RoleCoder, access.RoleHIMDirector}
+
+// Module returns the DNFB queue, the coding workspace and the dashboard
+// cards for wb, over the coding queue q (its store, checker and grouper),
+// the suggester s and the code sets set.
+func Module(wb *web.Handler, q *coding.Queue, s *coding.Suggester, set *codeset.Set) web.Module {
+	p := &pages{wb: wb, q: q, s: s, set: set}
+	m := http.NewServeMux()
+	m.HandleFunc("GET "+PathDNFB+"{$}", p.fn(p.dnfb))
+	m.HandleFunc("GET "+PathEncounter+"{id}", p.fn(p.workspace))
+	m.HandleFunc("POST "+PathEncounter+"{id}", p.fn(p.workspacePost))
+	m.HandleFunc(PathDNFB, p.fn(func(http.ResponseWriter, *http.Request) error {
+		return custodian.Errorf(custodian.ENOTFOUND, "There is no such page.")
+	}))
+	return web.Module{
+		// Coders land on the queue; the director is offered it but
+		// lands on the dashboard. (A user with both roles sees the entry
+		// twice: the navigation has no "landing for some roles only".)
+		Nav: []web.NavItem{
+			{Label: "Coding queue", Path: PathDNFB, Roles: []string{access.RoleCoder}, Landing: true},
+			{Label: "Coding queue", Path: PathDNFB, Roles: []string{access.RoleHIMDirector}},
+		},
+		Prefix:  PathDNFB,
+		Handler: m,
+		Cards:   p.cards,
+	}
+}
+
+type pages struct {
+	wb  *web.Handler
+	q   *coding.Queue
+	s   *coding.Suggester
+	set *codeset.Set
+}
+
+// allowed refuses actors without a coding role.
+func allowed(a *custodian.Actor) error {
+	switch {
+	case a == nil:
+		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
+	case !slices.ContainsFunc(a.Roles, func(x string) bool { return slices.Contains(roles, x) }):
+		return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
+	}
+	return nil
+}
+
+func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := allowed(custodian.ActorFromContext(r.Context()))
+		if err == nil {
+			err = f(w, r)
+		}
+		if err != nil {
+			p.wb.Error(w, r, err)
+		}
+	}
+}
+
+//go:embed template/*.html
+var templateFiles embed.FS
+
+var tmpl = template.Must(template.New("encoder").Funcs(template.FuncMap{
+	"poas": func() []string { return []string{"Y", "N", "U", "W", "1"} },
+	"pct":  func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
+	"f1":   func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"f2":   func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"f4":   func(v float64) string { return fmt.Sprintf("%.4f", v) },
+	"join": strings.Join,
+	"add1": func(i int) int { return i + 1 },
+}).ParseFS(templateFiles, "template/*.html"))
+
+func (p *pages) render(w http.ResponseWriter, r *http.Request, title, name string, data any) error {
+	var b bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&b, name, data); err != nil {
+		return custodian.Errorf(custodian.EINTERNAL, "encoder page %s: %v", name, err)
+	}
+	p.wb.Page(w, r, title, PathDNFB, template.HTML(b.String()))
+	return nil
+}
