@@ -5,7 +5,9 @@ import (
 	"context"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/roi"
@@ -29,9 +31,15 @@ type queueView struct {
 	Overdue  bool
 	Statuses []option
 	Rows     []queueRow
-	Open     int
-	Late     int
+	// Total is the number of requests the filters select; Rows shows
+	// page Page of them, with links to the pages before and after.
+	Total      int
+	Page       int
+	Prev, Next string
 }
+
+// pageSize is how many requests one page of the queue shows.
+const pageSize = 100
 
 var statusOptions = []option{
 	{"open", "open (requested or in review)"},
@@ -54,6 +62,15 @@ func (p *pages) queue(w http.ResponseWriter, r *http.Request) error {
 	if !slices.ContainsFunc(statusOptions, func(o option) bool { return o.Value == v.Status }) {
 		return custodian.Errorf(custodian.EINVALID, "There is no request status %q.", v.Status)
 	}
+	pg := 1
+	if s := q.Get("page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return custodian.Errorf(custodian.EINVALID, "The page must be a number from 1.")
+		}
+		pg = n
+	}
+	v.Page = pg
 	var f roi.Filter
 	switch v.Status {
 	case "open":
@@ -72,10 +89,27 @@ func (p *pages) queue(w http.ResponseWriter, r *http.Request) error {
 		if v.Overdue && !rq.Overdue(now) {
 			continue
 		}
+		v.Total++
+		if v.Total <= (pg-1)*pageSize || v.Total > pg*pageSize {
+			continue
+		}
 		row := queueRow{Request: rq, Age: rq.Age(now), DaysLeft: rq.DaysLeft(now), Overdue: rq.Overdue(now)}
 		row.DueSoon = rq.Status.Open() && !row.Overdue && row.DaysLeft <= soonDays
 		v.Rows = append(v.Rows, row)
 		ids = append(ids, rq.Patient)
+	}
+	link := func(n int) string {
+		u := url.Values{"status": {v.Status}, "page": {strconv.Itoa(n)}}
+		if v.Overdue {
+			u.Set("overdue", "1")
+		}
+		return PathQueue + "?" + u.Encode()
+	}
+	if pg > 1 {
+		v.Prev = link(pg - 1)
+	}
+	if v.Total > pg*pageSize {
+		v.Next = link(pg + 1)
 	}
 	names, err := p.names(r.Context(), ids)
 	if err != nil {

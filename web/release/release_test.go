@@ -365,3 +365,23 @@ func TestQueue(t *testing.T) {
 		t.Errorf("the dashboard card:\n%s", body)
 	}
 }
+
+func TestQueuePages(t *testing.T) {
+	e := newEnv(t)
+	a := e.authorize(nil)
+	for range 101 {
+		e.submit(a.ID, nil)
+	}
+	body := e.serve("GET", "/roi/queue", nil, access.RoleROISpecialist).Body.String()
+	if n := strings.Count(body, `href="/roi/requests/`); n != 100 || !strings.Contains(body, "101 requests; page 1 shows 100") ||
+		!strings.Contains(body, `href="/roi/queue?page=2&amp;status=open" rel="next"`) {
+		t.Errorf("page 1 lists %d requests:\n%s", n, body)
+	}
+	body = e.serve("GET", "/roi/queue?page=2&status=open", nil, access.RoleROISpecialist).Body.String()
+	if n := strings.Count(body, `href="/roi/requests/`); n != 1 || !strings.Contains(body, `rel="prev"`) || strings.Contains(body, `rel="next"`) {
+		t.Errorf("page 2 lists %d requests", n)
+	}
+	if rec := e.serve("GET", "/roi/queue?page=0", nil, access.RoleROISpecialist); rec.Code != 400 {
+		t.Errorf("page 0: %d", rec.Code)
+	}
+}
