@@ -97,7 +97,14 @@ func (p *pages) view(ctx context.Context, id string) (*detailView, error) {
 			v.BasisLabel = b.Label
 		}
 	}
-	if v.Patient, err = p.readPatient(ctx, rq.Patient); err != nil {
+	v.Patient, err = p.readPatient(ctx, rq.Patient)
+	if code := custodian.ErrorCode(err); code == custodian.EFORBIDDEN || code == custodian.ENOTFOUND {
+		// A restricted record (which the store does not show the user, as
+		// if absent): the request is still the specialist's work, without
+		// the patient's details, which need the glass broken in the chart.
+		v.Patient, err = &patient{ID: rq.Patient, Name: "Restricted record"}, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	if rq.Authorization != "" {

@@ -385,3 +385,64 @@ func TestQueuePages(t *testing.T) {
 		t.Errorf("page 0: %d", rec.Code)
 	}
 }
+
+// TestPatientRequest: the patient's own request needs the identity
+// verification, and no authorization.
+func TestPatientRequest(t *testing.T) {
+	e := newEnv(t)
+	c := e.signIn(t, "rita")
+	form := url.Values{"patient": {e.patient}, "kind": {"patient"}, "name": {"Amara Okafor"}, "purpose": {"PATRQT"}, "basis": {""},
+		"received": {"2026-03-09"}, "type": {"DocumentReference"}}
+	resp, body := c.post(t, "/roi/new", form)
+	if resp.StatusCode != 400 || !strings.Contains(body, "needs the identity verification recorded") || !strings.Contains(body, `value="Amara Okafor"`) {
+		t.Errorf("without the identity verification: %d\n%s", resp.StatusCode, body)
+	}
+	form.Set("verified", "driver's licence checked at the desk")
+	resp, _ = c.post(t, "/roi/new", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the patient's request: %d", resp.StatusCode)
+	}
+	id := strings.TrimPrefix(resp.Header.Get("Location"), "/roi/requests/")
+	rq, err := e.svc.Get(specialist(), id)
+	if err != nil || rq.Basis != roi.BasisIndividual || rq.IdentityVerified != "driver's licence checked at the desk" {
+		t.Fatalf("stored: %+v, %v", rq, err)
+	}
+	_, body = c.get(t, "/roi/requests/"+id)
+	if !strings.Contains(body, "None needed for this legal basis") || strings.Contains(body, `<li class="fail"`) {
+		t.Errorf("the patient's request page:\n%s", body)
+	}
+	// Psychotherapy notes are outside the right of access: the check says
+	// so before release, and the release is refused.
+	resp, _ = c.post(t, "/roi/requests/"+id+"/review", url.Values{"type": {"DocumentReference"}, "category": {roi.PsychotherapyNotes}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("review: %d", resp.StatusCode)
+	}
+	_, body = c.get(t, "/roi/requests/"+id)
+	if !strings.Contains(body, `id="blocked"`) || !strings.Contains(body, "does not extend to psychotherapy notes") {
+		t.Errorf("the check of psychotherapy notes:\n%s", body)
+	}
+	resp, _ = c.post(t, "/roi/requests/"+id+"/release", url.Values{"method": {"pickup"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("release of psychotherapy notes to the patient: %d", resp.StatusCode)
+	}
+}
+
+// TestRestrictedPatient: a request for a patient whose record the
+// specialist may not read is still worked, without the patient's details.
+func TestRestrictedPatient(t *testing.T) {
+	e := newEnv(t)
+	vip := e.create(`{"resourceType":"Patient","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"V"}]},` +
+		`"name":[{"family":"Famous","given":["Very"]}],"birthDate":"1960-01-01"}`)
+	rq, err := e.svc.Submit(e.sys, &roi.Request{Patient: vip, RequesterKind: roi.CourtOrder, RequesterName: "Clerk", Purpose: "HLEGAL",
+		LegalAuthority: "Order 7", Types: []string{"DocumentReference"}, Received: day("2026-03-01")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/roi/requests/" + rq.ID, "/roi/queue"} {
+		rec := e.serve("GET", path, nil, access.RoleROISpecialist)
+		body := rec.Body.String()
+		if rec.Code != 200 || strings.Contains(body, "Famous") || !strings.Contains(strings.ToLower(body), "restricted record") {
+			t.Errorf("%s: %d\n%s", path, rec.Code, body)
+		}
+	}
+}
