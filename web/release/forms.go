@@ -134,6 +134,9 @@ func (p *pages) newRequest(w http.ResponseWriter, r *http.Request) error {
 				if x.ID == a {
 					f.Name = x.Recipient
 					f.Types, f.Categories = x.Types, x.Categories
+					if len(x.Purposes) == 1 {
+						f.Purpose = x.Purposes[0]
+					}
 				}
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/roi"
@@ -444,5 +445,57 @@ func TestRestrictedPatient(t *testing.T) {
 		if rec.Code != 200 || strings.Contains(body, "Famous") || !strings.Contains(strings.ToLower(body), "restricted record") {
 			t.Errorf("%s: %d\n%s", path, rec.Code, body)
 		}
+	}
+}
+
+// TestCheckAgreesWithRelease: the check the page shows before release
+// blocks exactly the releases roi refuses.
+func TestCheckAgreesWithRelease(t *testing.T) {
+	e := newEnv(t)
+	c := e.signIn(t, "rita")
+	tests := []struct {
+		name string
+		auth func(a *roi.Authorization)
+		req  func(r *roi.Request)
+		ok   bool
+	}{
+		{"within the authorization", nil, nil, true},
+		{"expired", func(a *roi.Authorization) { a.Signed, a.Expires = day("2025-01-01"), day("2026-03-09") }, nil, false},
+		{"expires today", func(a *roi.Authorization) { a.Expires = day("2026-03-10") }, nil, true},
+		{"signed after today", func(a *roi.Authorization) { a.Signed = day("2026-03-11") }, nil, false},
+		{"another recipient", nil, func(r *roi.Request) { r.RequesterName = "Someone Else LLP" }, false},
+		{"recipient in other case", nil, func(r *roi.Request) { r.RequesterName = "baker & lowe llp" }, true},
+		{"another purpose", nil, func(r *roi.Request) { r.Purpose = "COVERAGE" }, false},
+		{"any purpose", func(a *roi.Authorization) { a.Purposes = nil }, func(r *roi.Request) { r.Purpose = "COVERAGE" }, true},
+		{"records too early", nil, func(r *roi.Request) { r.From = day("2024-12-31") }, false},
+		{"open start", nil, func(r *roi.Request) { r.From = time.Time{} }, false},
+		{"records too late", nil, func(r *roi.Request) { r.To = day("2026-01-01") }, false},
+		{"a type not covered", nil, func(r *roi.Request) { r.Types = append(r.Types, "Observation") }, false},
+		{"every type covered", func(a *roi.Authorization) { a.Types = nil }, func(r *roi.Request) { r.Types = append(r.Types, "Observation") }, true},
+		{"a category not named", nil, func(r *roi.Request) { r.Categories = []string{roi.SubstanceUse} }, false},
+		{"a category named", func(a *roi.Authorization) { a.Categories = []string{roi.SubstanceUse} }, func(r *roi.Request) { r.Categories = []string{roi.SubstanceUse} }, true},
+		{"tpo with a category", nil, func(r *roi.Request) {
+			r.RequesterKind, r.Purpose, r.Basis, r.Authorization, r.Categories = roi.Provider, "TREAT", roi.BasisTPO, "", []string{roi.HIV}
+		}, false},
+		{"tpo", nil, func(r *roi.Request) { r.RequesterKind, r.Purpose, r.Basis, r.Authorization = roi.Provider, "TREAT", roi.BasisTPO, "" }, true},
+		{"court order with a category", nil, func(r *roi.Request) {
+			r.RequesterKind, r.Basis, r.Authorization, r.LegalAuthority, r.Categories = roi.CourtOrder, roi.BasisCourtOrder, "", "Order 9", []string{roi.HIV}
+		}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := e.authorize(tc.auth)
+			rq := e.submit(a.ID, tc.req)
+			_, body := c.get(t, "/roi/requests/"+rq.ID)
+			blocked := strings.Contains(body, `id="blocked"`)
+			resp, page := c.post(t, "/roi/requests/"+rq.ID+"/release", url.Values{"method": {"mail"}})
+			released := resp.StatusCode == http.StatusSeeOther
+			if !released && resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("release: %d\n%s", resp.StatusCode, page)
+			}
+			if released != tc.ok || blocked == released {
+				t.Errorf("the page blocks: %v; roi releases: %v; want %v\n%s", blocked, released, tc.ok, page)
+			}
+		})
 	}
 }
