@@ -362,10 +362,12 @@ func (p *pages) suggestions(v *workspaceView, sugs []coding.Suggestion) {
 	for _, s := range sugs {
 		sv := suggestionView{Code: s.Code, Title: s.Title, System: string(s.System), POA: s.POA, Assertion: s.Assertion,
 			Principal: s.Principal, PCS: s.System == codeset.ICD10PCS, Selected: s.Code == v.Sel}
+		// In the abstract as suggested: listed (first, for a principal)
+		// with a POA indicator. Otherwise accepting still changes it.
 		if sv.PCS {
 			sv.InAbstract = slices.ContainsFunc(v.Px, func(x pxRow) bool { return sameCode(x.Code, s.Code) })
-		} else {
-			sv.InAbstract = slices.ContainsFunc(v.Dx, func(d dxRow) bool { return sameCode(d.Code, s.Code) })
+		} else if i := slices.IndexFunc(v.Dx, func(d dxRow) bool { return sameCode(d.Code, s.Code) }); i >= 0 {
+			sv.InAbstract = (i == 0 || !s.Principal) && (v.Dx[i].POA != "" || s.POA == "")
 		}
 		for _, e := range s.Evidence {
 			ev := evidenceView{Section: e.Section, Text: e.Text, Assertion: e.Assertion}

@@ -1,0 +1,183 @@
+package encoder_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/custodian-him/custodian/access"
+)
+
+var chromium context.Context
+
+var saveShots = flag.Bool("screenshots", false, "save screenshots of the coding pages under docs/screenshots")
+
+const chromiumBin = "/usr/bin/chromium"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	stop := func() {}
+	if _, err := exec.LookPath(chromiumBin); err == nil {
+		profile, err := os.MkdirTemp("", "encoder-chromium-")
+		if err != nil {
+			panic(err)
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumBin),
+			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900),
+			chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", true))
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(alloc)
+		chromium = ctx
+		stop = func() { cancel(); cancelAlloc(); os.RemoveAll(profile) }
+	}
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// snap takes a screenshot of the page (up to 1800 px tall), saved only
+// with -screenshots.
+func snap(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if !*saveShots {
+		return
+	}
+	h := get(t, ctx, "height", chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
+	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, min(h, 1800)))
+	png := get(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, 900))
+	if err := os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var principalRE = regexp.MustCompile(`value="accept:([^"]+)" class="accept">Accept as principal`)
+
+// TestBrowser: a coder signs in, opens a stay from the DNFB, sees the
+// suggestions with their evidence marked, accepts the principal, sets the
+// POA indicators, is refused then finalises, and the stay leaves the DNFB
+// with the DRG the generator's expected coding groups to.
+func TestBrowser(t *testing.T) {
+	if chromium == nil {
+		if testing.Short() {
+			t.Skip("no Chromium")
+		}
+		t.Fatal("no Chromium at " + chromiumBin)
+	}
+	e := newEnv(t, patients)
+	// The stay to code: one whose principal suggestion is the expected
+	// principal diagnosis (the suggester is scored elsewhere).
+	list, err := e.q.DNFB(as("cody", access.RoleCoder))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for _, it := range list {
+		f := e.truth[it.Encounter]
+		page := e.get("/coding/encounters/"+strings.TrimPrefix(it.Encounter, "Encounter/"), access.RoleCoder).Body.String()
+		if m := principalRE.FindStringSubmatch(page); m != nil && m[1] == f.Principal && f.Diagnoses[0].POA != "" {
+			id = strings.TrimPrefix(it.Encounter, "Encounter/")
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("no stay whose principal suggestion is the expected principal")
+	}
+	f := e.truth["Encounter/"+id]
+	poa := map[string]string{}
+	for _, d := range f.Diagnoses {
+		poa[d.Code] = d.POA
+	}
+
+	ctx, cancel := chromedp.NewContext(chromium)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+	do(t, ctx, "sign in and land on the queue",
+		chromedp.Navigate(e.srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "cody"),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("dnfb")))
+	snap(t, ctx, "coding-dnfb")
+	do(t, ctx, "open the stay",
+		chromedp.Click(chromedp.CSS(`a[href="/coding/encounters/`+id+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("suggestions")))
+	if n := get(t, ctx, "marks", chromedp.Evaluate[int64](`document.querySelectorAll('.ws-notes details[open] mark').length`)); n == 0 {
+		t.Error("no evidence marked in the open notes")
+	}
+	snap(t, ctx, "coding-workspace")
+	// The record's codes have no POA yet: finalising is refused.
+	do(t, ctx, "finalise too early", chromedp.Click(chromedp.ID("finalise")), chromedp.WaitVisible(chromedp.ID("refused")))
+	if s := get(t, ctx, "edits", chromedp.Text(chromedp.ID("edits"))); !strings.Contains(s, "POA_MISSING") {
+		t.Errorf("the refusal does not show the POA edit: %q", s)
+	}
+	snap(t, ctx, "coding-refused")
+	do(t, ctx, "accept the principal",
+		chromedp.Click(chromedp.CSS(`button.accept[value="accept:`+f.Principal+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("dx")))
+	if v := get(t, ctx, "principal", chromedp.Value(chromedp.ID("dx-code-0"))); v != f.Principal {
+		t.Fatalf("the principal is %q, want %q", v, f.Principal)
+	}
+	// The coder gives the secondary diagnoses their POA indicators.
+	rows := get(t, ctx, "rows", chromedp.Evaluate[int64](`document.querySelectorAll('input[name=dx_code]').length`))
+	for i := 1; i < int(rows); i++ {
+		code := get(t, ctx, "code", chromedp.Value(chromedp.ID("dx-code-"+strconv.Itoa(i))))
+		do(t, ctx, "POA", chromedp.SetValue(chromedp.ID("dx-poa-"+strconv.Itoa(i)), poa[code]))
+	}
+	do(t, ctx, "update", chromedp.Click(chromedp.CSS(`button[value=update]`)), chromedp.WaitVisible(chromedp.ID("drg")))
+	snap(t, ctx, "coding-abstract")
+	do(t, ctx, "finalise", chromedp.Click(chromedp.ID("finalise")), chromedp.WaitVisible(chromedp.ID("message")))
+	got := get(t, ctx, "DRG", chromedp.Text(chromedp.ID("drg-code")))
+	a, err := e.q.Abstract(as("cody", access.RoleCoder), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := groupTruth(t, a, f, a.DRG.Version)
+	if got != pad3(want) || a.DRG.DRG != want || a.Status != "final" {
+		t.Errorf("finalised with DRG %s (Claim %d, %s), the expected coding groups to %d", got, a.DRG.DRG, a.Status, want)
+	}
+	if v := get(t, ctx, "version", chromedp.Text(chromedp.ID("claim-version"))); v != "1" {
+		t.Errorf("Claim version %q", v)
+	}
+	snap(t, ctx, "coding-finalised")
+	do(t, ctx, "back to the queue", chromedp.Click(chromedp.CSS(`.crumbs a`)), chromedp.WaitVisible(chromedp.ID("dnfb-count")))
+	if n := get(t, ctx, "gone", chromedp.Evaluate[int64](`document.querySelectorAll('a[href="/coding/encounters/`+id+`"]').length`)); n != 0 {
+		t.Error("the finalised stay is still on the DNFB")
+	}
+	// The director's dashboard cards.
+	do(t, ctx, "sign out and in as the director",
+		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "dana"),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("dnfb-chart")))
+	snap(t, ctx, "coding-dashboard")
+}
