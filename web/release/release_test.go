@@ -477,7 +477,9 @@ func TestCheckAgreesWithRelease(t *testing.T) {
 		{"tpo with a category", nil, func(r *roi.Request) {
 			r.RequesterKind, r.Purpose, r.Basis, r.Authorization, r.Categories = roi.Provider, "TREAT", roi.BasisTPO, "", []string{roi.HIV}
 		}, false},
-		{"tpo", nil, func(r *roi.Request) { r.RequesterKind, r.Purpose, r.Basis, r.Authorization = roi.Provider, "TREAT", roi.BasisTPO, "" }, true},
+		{"tpo", nil, func(r *roi.Request) {
+			r.RequesterKind, r.Purpose, r.Basis, r.Authorization = roi.Provider, "TREAT", roi.BasisTPO, ""
+		}, true},
 		{"court order with a category", nil, func(r *roi.Request) {
 			r.RequesterKind, r.Basis, r.Authorization, r.LegalAuthority, r.Categories = roi.CourtOrder, roi.BasisCourtOrder, "", "Order 9", []string{roi.HIV}
 		}, true},
