@@ -129,7 +129,13 @@ func (p *pages) view(ctx context.Context, id string) (*detailView, error) {
 		}
 		sort.Slice(v.Excluded, func(i, j int) bool { return v.Excluded[i].Reason < v.Excluded[j].Reason })
 		v.Packet, err = p.packet(ctx, rel.DocumentReference)
-		if err != nil {
+		switch code := custodian.ErrorCode(err); {
+		case err == nil:
+		case (code == custodian.ENOTFOUND || code == custodian.EFORBIDDEN) && len(rq.Categories) > 0:
+			// The packet carries the labels of the sensitive records in it,
+			// so the store shows it only to those who see them.
+			v.PacketErr = "It holds sensitive records, which your role sees only after breaking the glass in the patient's chart."
+		default:
 			v.PacketErr = custodian.ErrorMessage(err)
 		}
 	}

@@ -501,3 +501,22 @@ func TestCheckAgreesWithRelease(t *testing.T) {
 		})
 	}
 }
+
+// TestSensitivePacket: a packet holding records of a sensitive category
+// carries its label, so the page says why the specialist cannot open it.
+func TestSensitivePacket(t *testing.T) {
+	e := newEnv(t)
+	a := e.authorize(func(a *roi.Authorization) { a.Categories = []string{roi.SubstanceUse} })
+	rq := e.submit(a.ID, func(r *roi.Request) { r.Categories = []string{roi.SubstanceUse} })
+	c := e.signIn(t, "rita")
+	if resp, body := c.post(t, "/roi/requests/"+rq.ID+"/release", url.Values{"method": {"mail"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("release: %d\n%s", resp.StatusCode, body)
+	}
+	_, body := c.get(t, "/roi/requests/"+rq.ID)
+	if !strings.Contains(body, "only after breaking the glass") || strings.Contains(body, `id="packet-links"`) {
+		t.Errorf("the packet of sensitive records:\n%s", body)
+	}
+	if strings.Contains(body, "not authorized") {
+		t.Error("the named category is reported as left out")
+	}
+}
