@@ -31,7 +31,8 @@ var (
 	PotentiallyPlannedProcedures = NewCodeSet(SystemICD10PCS, "0270", "0271", "0272", "0273", "0210", "0211",
 		"0212", "0213", "0SR9", "0SRB", "0SRC", "0SRD", "0RG", "0SG", "0FT4", "0UT9", "0DTN", "0DTP", "02H", "0JH6")
 	AcuteDx = NewCodeSet(SystemICD10CM, "I20.0", "I21-I22", "I46", "I50", "I60-I63", "J12-J18", "J44.1",
-		"J96", "A40-A41", "N17", "N39.0", "K92", "T81.4", "T84", "R65.2", "I26", "I47-I49")
+		"J96", "A40-A41", "N17", "N39.0", "K92", "T81.4", "T84", "R65.2", "I26", "I47-I49",
+		"K35", "K56", "K80.0", "K80.1", "K80.4", "K81.0", "K85")
 )
 
 // Discharge dispositions (http://terminology.hl7.org/CodeSystem/discharge-disposition).
@@ -136,9 +137,11 @@ func PrincipalIn(cs *CodeSet) func(c *Case) bool {
 	return func(c *Case) bool { return cs.Contains(c.Record().Principal(c.Encounter)) }
 }
 
-// Readmitted finds the first unplanned inpatient admission of the same
-// patient that starts after the stay's discharge and within days days of
-// it (by calendar day), or nil.
+// Readmitted returns the patient's first inpatient admission that starts
+// after the stay's discharge and within days days of it (by calendar day)
+// if that admission is unplanned, or nil. As in the CMS readmission
+// measures only the first readmission counts: when it is planned, a later
+// unplanned one within the window is not an outcome of this stay.
 func Readmitted(c *Case, days int) *Encounter {
 	e, rec := c.Encounter, c.Record()
 	var first *Encounter
@@ -150,12 +153,12 @@ func Readmitted(c *Case, days int) *Encounter {
 		if gap < 0 || gap > days || (gap == 0 && o.StartAt < e.EndAt) {
 			continue
 		}
-		if PlannedAdmission(rec, o) {
-			continue
-		}
-		if first == nil || first.StartAt > o.StartAt {
+		if first == nil || o.StartAt < first.StartAt {
 			first = o
 		}
+	}
+	if first == nil || PlannedAdmission(rec, first) {
+		return nil
 	}
 	return first
 }
@@ -258,7 +261,7 @@ func readmission() *Definition {
 				}
 				return diedBy(c.Patient, c.Encounter.End)
 			})},
-			{Numerator, crit("An unplanned inpatient admission 0–30 days after discharge", func(c *Case) bool { return Readmitted(c, 30) != nil })},
+			{Numerator, crit("The first inpatient admission 0–30 days after discharge is unplanned", func(c *Case) bool { return Readmitted(c, 30) != nil })},
 		},
 		Stratifiers: standardStrata,
 	}

@@ -71,7 +71,7 @@ func getFixture(t *testing.T) *fixture {
 func buildFixture(t *testing.T) (*fixture, error) {
 	ctx := custodian.NewContextWithActor(context.Background(), custodian.SystemActor())
 	var col synth.Collector
-	if _, err := synth.Generate(ctx, synth.Config{Patients: 700, Seed: 11}, &col); err != nil {
+	if _, err := synth.Generate(ctx, synth.Config{Patients: 450, Seed: 15}, &col); err != nil {
 		return nil, err
 	}
 	start := time.Now()

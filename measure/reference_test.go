@@ -227,7 +227,9 @@ func (x *refIndex) readmission(from, to string) []refCase {
 			return dead(x.patients[idOf(str(e, "subject", "reference"))], str(e, "period", "end")[:10])
 		},
 		func(e map[string]any) bool {
+			// the first inpatient admission within 30 days decides
 			end := str(e, "period", "end")
+			var first map[string]any
 			for _, o := range x.byPatient[idOf(str(e, "subject", "reference"))] {
 				start := str(o, "period", "start")
 				if o["id"] == e["id"] || str(o, "class", "code") != "IMP" || start == "" {
@@ -238,12 +240,14 @@ func (x *refIndex) readmission(from, to string) []refCase {
 					continue
 				}
 				gap := days(end, start)
-				if gap < 0 || gap > 30 || (gap == 0 && start < end) || x.planned(o) {
+				if gap < 0 || gap > 30 || (gap == 0 && start < end) {
 					continue
 				}
-				return true
+				if first == nil || start < str(first, "period", "start") {
+					first = o
+				}
 			}
-			return false
+			return first != nil && !x.planned(first)
 		}, nil)
 }
 
