@@ -257,8 +257,8 @@ func claimDRG(body []byte) (int, string) {
 // bars draws a small vertical bar chart as inline SVG, each bar labelled
 // with its value; the card shows the same numbers in a table.
 func bars(id, title string, labels []string, vals []float64, unit string, decimals int) template.HTML {
-	const w, h = 420, 170
-	const left, right, top, bottom = 8, 8, 18, 28
+	const w, h = 300, 150
+	const left, right, top, bottom = 6, 6, 18, 26
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart small" id="%s" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t" focusable="false"><title id="%s-t">%s</title>`,
 		id, w, h, id, id, html.EscapeString(title+" (the numbers are in the table)"))
@@ -275,13 +275,14 @@ func bars(id, title string, labels []string, vals []float64, unit string, decima
 	for i, lab := range labels {
 		v := vals[i]
 		bh := v / maxV * plotH
-		x := float64(left) + float64(i)*slot + slot*0.15
+		bw := math.Min(slot*0.7, 48)
+		x := float64(left) + float64(i)*slot + (slot-bw)/2
 		val := strconv.FormatFloat(v, 'f', decimals, 64)
 		fmt.Fprintf(&b, `<rect class="bar c0" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %s %s</title></rect>`,
-			x, float64(top)+plotH-bh, slot*0.7, bh, html.EscapeString(lab), val, html.EscapeString(unit))
-		fmt.Fprintf(&b, `<text class="val" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x+slot*0.35, float64(top)+plotH-bh-4, val)
+			x, float64(top)+plotH-bh, bw, bh, html.EscapeString(lab), val, html.EscapeString(unit))
+		fmt.Fprintf(&b, `<text class="val" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x+bw/2, float64(top)+plotH-bh-4, val)
 		if len(labels) <= 12 || i%2 == len(labels)%2 {
-			fmt.Fprintf(&b, `<text class="lbl" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x+slot*0.35, h-bottom+16, html.EscapeString(shorten(lab, int(slot/6))))
+			fmt.Fprintf(&b, `<text class="lbl" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x+bw/2, h-bottom+16, html.EscapeString(shorten(lab, int(slot/6))))
 		}
 	}
 	b.WriteString(`</svg>`)

@@ -160,7 +160,7 @@ func (p *pages) workspacePost(w http.ResponseWriter, r *http.Request) error {
 			http.Redirect(w, r, PathEncounter+id+"?done="+done, http.StatusSeeOther)
 			return nil
 		case custodian.ErrorCode(err) == custodian.EUNPROCESSABLE:
-			v.Alert = "Not finalised: " + custodian.ErrorMessage(err) + " Fix the errors below and finalise again."
+			v.Alert = "Not finalised: " + strings.TrimRight(custodian.ErrorMessage(err), ". ") + ". The errors are listed under Edits."
 		default:
 			return err
 		}
