@@ -87,6 +87,12 @@ func open(t testing.TB, patients int) *fixture {
 	f.svc = &registry.Service{Record: f.rec, Store: f.st, Definitions: defs,
 		Now: func() time.Time { return time.Date(2025, 10, 15, 9, 0, 0, 0, time.UTC) }}
 	f.st.Watchers = append(f.st.Watchers, f.rec.Watcher(), f.svc.Watcher())
+	if _, err := f.svc.FindAll(ctx, ""); custodian.ErrorCode(err) != custodian.EUNAVAILABLE {
+		t.Fatalf("case finding before the cases are loaded: %v, want EUNAVAILABLE", err)
+	}
+	if err := f.svc.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < len(batch); i += 4000 {
 		res, err := f.st.PutBatch(ctx, batch[i:min(i+4000, len(batch))])
 		if err != nil {

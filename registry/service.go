@@ -60,9 +60,10 @@ type Service struct {
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 
-	mu    sync.Mutex
-	cases map[string]map[string]*Case // registry -> patient -> case
-	dirty map[string]bool             // patients written since the last Sync
+	mu     sync.Mutex
+	loaded bool
+	cases  map[string]map[string]*Case // registry -> patient -> case
+	dirty  map[string]bool             // patients written since the last Sync
 }
 
 func (s *Service) now() time.Time {
@@ -112,6 +113,9 @@ func (s *Service) Load(ctx context.Context) error {
 			s.mirror(r.VersionID, r.Body)
 		}
 		if page.Next == "" {
+			s.mu.Lock()
+			s.loaded = true
+			s.mu.Unlock()
 			return nil
 		}
 		q.Cursor = page.Next
@@ -148,6 +152,9 @@ func (s *Service) Watcher() store.Watcher {
 // Sync finds the candidates among the patients written since the last
 // Sync and records them (as Tasks). It returns the new candidates.
 func (s *Service) Sync(ctx context.Context) ([]*Case, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	dirty := s.dirty
 	s.dirty = nil
@@ -167,7 +174,7 @@ func (s *Service) Sync(ctx context.Context) ([]*Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	return found, s.save(ctx, found)
+	return s.save(ctx, found)
 }
 
 // Run calls Sync every interval until ctx ends, so that cases are found
@@ -195,6 +202,9 @@ func (s *Service) FindAll(ctx context.Context, registry string) ([]*Case, error)
 			return nil, err
 		}
 	}
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
 	if s.Record.Loading() {
 		return nil, custodian.Errorf(custodian.EUNAVAILABLE, "the record is still being read; case finding over history can run once it is")
 	}
@@ -216,7 +226,18 @@ func (s *Service) FindAll(ctx context.Context, registry string) ([]*Case, error)
 	slices.SortFunc(found, func(a, b *Case) int {
 		return cmp.Or(cmp.Compare(a.Registry, b.Registry), cmp.Compare(a.Patient, b.Patient))
 	})
-	return found, s.save(ctx, found)
+	return s.save(ctx, found)
+}
+
+// ready refuses case finding before Load: without the cases already
+// found and decided, a candidate's Task could overwrite a decision.
+func (s *Service) ready() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.loaded {
+		return custodian.Errorf(custodian.EUNAVAILABLE, "the registries' cases have not been read yet")
+	}
+	return nil
 }
 
 // newCandidates returns p's cases in registries that do not have p yet.
@@ -239,27 +260,44 @@ func (s *Service) lookup(registry, patient string) *Case {
 	return s.cases[registry][patient]
 }
 
-// save writes new candidates' Tasks in batches.
-func (s *Service) save(ctx context.Context, found []*Case) error {
+// save writes new candidates' Tasks in batches. A Task that exists by
+// now (written by another process since Load) is taken as it is, never
+// overwritten; found keeps only the candidates written.
+func (s *Service) save(ctx context.Context, found []*Case) ([]*Case, error) {
 	now := s.now().UTC().Format(time.RFC3339)
+	var written []*Case
 	for i := 0; i < len(found); i += 500 {
 		var batch []map[string]any
+		var cases []*Case
 		for _, c := range found[i:min(i+500, len(found))] {
 			d, _ := s.Definition(c.Registry)
+			r, err := s.Store.Read(ctx, "Task", TaskID(c.Registry, c.Patient))
+			switch code := custodian.ErrorCode(err); {
+			case err == nil:
+				s.mirror(r.VersionID, r.Body)
+				continue
+			case code != custodian.ENOTFOUND && code != custodian.EGONE:
+				return written, err
+			}
 			c.Found = now
 			batch = append(batch, c.task(d, now))
+			cases = append(cases, c)
+		}
+		if len(batch) == 0 {
+			continue
 		}
 		results, err := s.Store.PutBatch(ctx, batch)
 		if err != nil {
-			return err
+			return written, err
 		}
-		for _, r := range results {
+		for j, r := range results {
 			if r.Err != nil {
-				return r.Err
+				return written, r.Err
 			}
+			written = append(written, cases[j])
 		}
 	}
-	return nil
+	return written, nil
 }
 
 // Cases lists registry's cases with status ("" for all), by patient.
