@@ -76,6 +76,23 @@ func snap(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// submit clicks a submit button and waits for the page the form's answer
+// loads (the old page is marked, so its elements cannot be mistaken for
+// the new ones).
+func submit(t *testing.T, ctx context.Context, what string, button chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	do(t, ctx, what+": mark the page", chromedp.Evaluate[chromedp.Void](`document.body.dataset.old = "1"`))
+	do(t, ctx, what, button)
+	for range 200 {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.body && document.body.dataset.old !== "1" && document.readyState === "complete"`))
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: the page did not load", what)
+}
+
 var principalRE = regexp.MustCompile(`value="accept:([^"]+)" class="accept">Accept as principal`)
 
 // TestBrowser: a coder signs in, opens a stay from the DNFB, sees the
@@ -137,14 +154,13 @@ func TestBrowser(t *testing.T) {
 	}
 	snap(t, ctx, "coding-workspace")
 	// The record's codes have no POA yet: finalising is refused.
-	do(t, ctx, "finalise too early", chromedp.Click(chromedp.ID("finalise")), chromedp.WaitVisible(chromedp.ID("refused")))
+	submit(t, ctx, "finalise too early", chromedp.Click(chromedp.ID("finalise")))
+	do(t, ctx, "refused", chromedp.WaitVisible(chromedp.ID("refused")))
 	if s := get(t, ctx, "edits", chromedp.Text(chromedp.ID("edits"))); !strings.Contains(s, "POA_MISSING") {
 		t.Errorf("the refusal does not show the POA edit: %q", s)
 	}
 	snap(t, ctx, "coding-refused")
-	do(t, ctx, "accept the principal",
-		chromedp.Click(chromedp.CSS(`button.accept[value="accept:`+f.Principal+`"]`)),
-		chromedp.WaitVisible(chromedp.ID("dx")))
+	submit(t, ctx, "accept the principal", chromedp.Click(chromedp.CSS(`button.accept[value="accept:`+f.Principal+`"]`)))
 	if v := get(t, ctx, "principal", chromedp.Value(chromedp.ID("dx-code-0"))); v != f.Principal {
 		t.Fatalf("the principal is %q, want %q", v, f.Principal)
 	}
@@ -154,9 +170,10 @@ func TestBrowser(t *testing.T) {
 		code := get(t, ctx, "code", chromedp.Value(chromedp.ID("dx-code-"+strconv.Itoa(i))))
 		do(t, ctx, "POA", chromedp.SetValue(chromedp.ID("dx-poa-"+strconv.Itoa(i)), poa[code]))
 	}
-	do(t, ctx, "update", chromedp.Click(chromedp.CSS(`button[value=update]`)), chromedp.WaitVisible(chromedp.ID("drg")))
+	submit(t, ctx, "update", chromedp.Click(chromedp.CSS(`button[value=update]`)))
 	snap(t, ctx, "coding-abstract")
-	do(t, ctx, "finalise", chromedp.Click(chromedp.ID("finalise")), chromedp.WaitVisible(chromedp.ID("message")))
+	submit(t, ctx, "finalise", chromedp.Click(chromedp.ID("finalise")))
+	do(t, ctx, "finalised", chromedp.WaitVisible(chromedp.ID("message")))
 	got := get(t, ctx, "DRG", chromedp.Text(chromedp.ID("drg-code")))
 	a, err := e.q.Abstract(as("cody", access.RoleCoder), id)
 	if err != nil {
