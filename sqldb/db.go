@@ -30,6 +30,9 @@ type DB struct {
 	params map[paramKey]int64 // search parameter → pid
 
 	readStmts map[string]*sql.Stmt // prepared at open; see stmt.go
+	wstmts    *stmtCache           // the writer's statements; nil without group commit
+	rstmts    *stmtCache           // the readers' statements
+	bg        sync.WaitGroup       // background preparation of readers' statements
 	codec     *bodyCodec
 
 	writes  chan *writeReq
@@ -57,7 +60,13 @@ func New(writeDB, readDB *sql.DB, d *Dialect) *DB {
 	if m, err := prepareReads(context.Background(), readDB, d); err == nil {
 		db.readStmts = m
 	}
+	if !d.AutoPrepare {
+		db.rstmts = newStmtCache(readDB, readerStmts)
+	}
 	if d.GroupCommit {
+		if !d.AutoPrepare {
+			db.wstmts = newStmtCache(writeDB, writerStmts)
+		}
 		db.writes = make(chan *writeReq, maxGroup)
 		db.wg.Add(1)
 		go db.writer()
@@ -84,6 +93,13 @@ func (db *DB) Close() error {
 		close(db.done)
 		db.wg.Wait()
 	}
+	if db.wstmts != nil {
+		db.wstmts.close()
+	}
+	if db.rstmts != nil {
+		db.rstmts.close()
+	}
+	db.bg.Wait()
 	for _, st := range db.readStmts {
 		st.Close()
 	}
@@ -277,6 +293,7 @@ func (db *DB) writer() {
 				select {
 				case r := <-db.writes:
 					db.commitGroup([]*writeReq{r})
+					db.prepareWanted()
 				default:
 					return
 				}
@@ -293,6 +310,7 @@ func (db *DB) writer() {
 			}
 		}
 		db.commitGroup(group)
+		db.prepareWanted()
 	}
 }
 
@@ -338,7 +356,7 @@ func (db *DB) runGroup(ctx context.Context, group []*writeReq, savepoints bool) 
 		return nil, false, err
 	}
 	errs = make([]error, len(group))
-	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
+	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, writer: true}
 	for i, r := range group {
 		if !savepoints {
 			if errs[i] = runSafely(r.fn, c); errs[i] != nil {

@@ -22,6 +22,9 @@ type Dialect struct {
 	// Relax, for group-commit engines, makes the next commit on db skip
 	// waiting for the disk and returns what restores full durability.
 	Relax func(ctx context.Context, db *sql.DB) (restore func())
+	// AutoPrepare is set when the driver prepares and caches statements by
+	// itself (pgx does, per connection), so sqldb does not prepare any.
+	AutoPrepare bool
 	// DDL translates a schema statement written for SQLite into this
 	// engine's; nil leaves statements as they are.
 	DDL func(stmt string) string

@@ -42,9 +42,9 @@ func (c *conn) ExportScan(_ context.Context, q *store.Query, f store.ExportFilte
 	}
 	limit := max(f.Limit, 1)
 	args = append(args, f.After, limit)
-	rows, err := c.tx.QueryContext(c.ctx, c.q(`SELECT `+versionColumns+`, r.rid
+	rows, err := c.query(`SELECT `+versionColumns+`, r.rid
 		FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = r.version
-		WHERE `+cond+` AND r.rid > ? ORDER BY r.rid LIMIT ?`), args...)
+		WHERE `+cond+` AND r.rid > ? ORDER BY r.rid LIMIT ?`, args...)
 	if err != nil {
 		return nil, 0, translate(err)
 	}

@@ -18,7 +18,7 @@ func (c *conn) History(_ context.Context, f store.HistoryFilter) (*store.History
 	}
 	if f.ID != "" {
 		var rid int64
-		err := c.tx.QueryRowContext(c.ctx, c.q(`SELECT rid FROM resources WHERE type = ? AND id = ?`), f.Type, f.ID).Scan(&rid)
+		err := c.queryRow(`SELECT rid FROM resources WHERE type = ? AND id = ?`, f.Type, f.ID).Scan(&rid)
 		if err != nil {
 			return nil, custodian.Errorf(custodian.ENOTFOUND, "%s/%s does not exist", f.Type, f.ID)
 		}
@@ -35,7 +35,7 @@ func (c *conn) History(_ context.Context, f store.HistoryFilter) (*store.History
 	}
 	page := &store.HistoryPage{Total: -1}
 	if f.Before == 0 {
-		if err := c.tx.QueryRowContext(c.ctx, c.q(`SELECT count(*) FROM versions v`+cond), args...).Scan(&page.Total); err != nil {
+		if err := c.queryRow(`SELECT count(*) FROM versions v`+cond, args...).Scan(&page.Total); err != nil {
 			return nil, translate(err)
 		}
 	}
@@ -48,8 +48,8 @@ func (c *conn) History(_ context.Context, f store.HistoryFilter) (*store.History
 		args = append(args, f.Before)
 	}
 	args = append(args, f.Count+1)
-	rows, err := c.tx.QueryContext(c.ctx, c.q(`SELECT `+versionColumns+`, v.seq
-		FROM versions v JOIN resources r ON r.rid = v.rid`+cond+` ORDER BY v.seq DESC LIMIT ?`), args...)
+	rows, err := c.query(`SELECT `+versionColumns+`, v.seq
+		FROM versions v JOIN resources r ON r.rid = v.rid`+cond+` ORDER BY v.seq DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -11,9 +11,9 @@ import (
 // ScanCurrent implements store.Reindexer: the current, non-deleted
 // resources with row ids above after, in row-id order, at most limit.
 func (c *conn) ScanCurrent(_ context.Context, after int64, limit int) ([]*store.Resource, []int64, error) {
-	rows, err := c.tx.QueryContext(c.ctx, c.q(`SELECT `+versionColumns+`, r.rid
+	rows, err := c.query(`SELECT `+versionColumns+`, r.rid
 		FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = r.version
-		WHERE r.rid > ? AND r.deleted = 0 ORDER BY r.rid LIMIT ?`), after, limit)
+		WHERE r.rid > ? AND r.deleted = 0 ORDER BY r.rid LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, nil, translate(err)
 	}

@@ -55,7 +55,7 @@ func (c *conn) Include(_ context.Context, q *store.Query, inc store.Include, fro
 				}
 			}
 			where, args = visibilitySQL(q.Visible, where, args)
-			rows, err := c.tx.QueryContext(c.ctx, c.q(query+joinAnd(where)), args...)
+			rows, err := c.query(query+joinAnd(where), args...)
 			if err != nil {
 				return nil, translate(err)
 			}

@@ -18,10 +18,10 @@ import (
 	"github.com/custodian-him/custodian/sqldb/sqlite"
 )
 
-// Dialect is PostgreSQL's: numbered placeholders, concurrent writers,
-// transaction-scoped advisory locks.
+// Dialect is PostgreSQL's: numbered placeholders, transaction-scoped
+// advisory locks, statements prepared and cached by pgx itself.
 func Dialect() *sqldb.Dialect {
-	return &sqldb.Dialect{Name: "postgres", Numbered: true, GroupCommit: true, Lock: advisoryLock, DDL: translateDDL, Relax: relax}
+	return &sqldb.Dialect{Name: "postgres", Numbered: true, GroupCommit: true, AutoPrepare: true, Lock: advisoryLock, DDL: translateDDL, Relax: relax}
 }
 
 // relax makes the next commits of the writer connection skip waiting for
