@@ -17,6 +17,9 @@ type conn struct {
 	tx    *sql.Tx
 	ctx   context.Context      // the transaction's own context; statements use it
 	stmts map[string]*sql.Stmt // statements prepared in a write transaction; nil for reads
+	// writer marks the transaction of the writer goroutine, whose
+	// statements outlive it (stmt.go).
+	writer bool
 
 	// The end of the audit chain as this transaction sees it (audit.go).
 	chainKnown bool
@@ -146,6 +149,7 @@ type indexInsert struct {
 }
 
 func (c *conn) writeIndex(typ string, rid int64, index []store.IndexEntry) error {
+	index = dropRepeated(typ, index)
 	if len(index) == 0 {
 		return nil
 	}
@@ -200,6 +204,9 @@ func (c *conn) writeIndex(typ string, rid int64, index []store.IndexEntry) error
 				}
 				b.WriteString(row)
 			}
+			// The tables are keyed by every column: a value a resource
+			// has twice is stored once.
+			b.WriteString(" ON CONFLICT DO NOTHING")
 			args := in.args[start*in.cols : (start+n)*in.cols]
 			if _, err := c.exec(b.String(), args...); err != nil {
 				return err

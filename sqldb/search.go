@@ -25,7 +25,7 @@ func (c *conn) Search(_ context.Context, q *store.Query) (*store.SearchPage, err
 	}
 	page := &store.SearchPage{Total: -1}
 	if q.CountTotal {
-		if err := c.tx.QueryRowContext(c.ctx, c.q(`SELECT count(*) FROM resources r WHERE `+cond), args...).Scan(&page.Total); err != nil {
+		if err := c.queryRow(`SELECT count(*) FROM resources r WHERE `+cond, args...).Scan(&page.Total); err != nil {
 			return nil, translate(err)
 		}
 	}
@@ -44,9 +44,9 @@ func (c *conn) Search(_ context.Context, q *store.Query) (*store.SearchPage, err
 		args = append(args, after)
 	}
 	args = append(args, q.Count+1)
-	rows, err := c.tx.QueryContext(c.ctx, c.q(`SELECT `+versionColumns+`, r.rid
+	rows, err := c.query(`SELECT `+versionColumns+`, r.rid
 		FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = r.version
-		WHERE `+cond+` ORDER BY r.rid LIMIT ?`), args...)
+		WHERE `+cond+` ORDER BY r.rid LIMIT ?`, args...)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -129,9 +129,9 @@ func (c *conn) sortedSearch(b *sqlBuilder, q *store.Query, cond string, args []a
 	}
 	all = append(all, outerArgs...)
 	all = append(all, q.Count+1)
-	rows, err := c.tx.QueryContext(c.ctx, c.q(`SELECT `+versionColumns+`, t.rid, `+strings.Join(sel, ", ")+`
+	rows, err := c.query(`SELECT `+versionColumns+`, t.rid, `+strings.Join(sel, ", ")+`
 		FROM (`+inner+`) t JOIN resources r ON r.rid = t.rid JOIN versions v ON v.rid = r.rid AND v.version = r.version`+
-		where+` ORDER BY `+strings.Join(order, ", ")+` LIMIT ?`), all...)
+		where+` ORDER BY `+strings.Join(order, ", ")+` LIMIT ?`, all...)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -349,6 +349,13 @@ func (b *sqlBuilder) pids(types []string, code string) []any {
 	for _, t := range types {
 		if pid, ok := b.c.db.pid(t, code); ok {
 			pids = append(pids, pid)
+			// A union parameter's values are partly in its parts' rows
+			// (union.go).
+			for _, part := range unionParams[paramKey{t, code}] {
+				if pid, ok := b.c.db.pid(t, part); ok {
+					pids = append(pids, pid)
+				}
+			}
 		}
 	}
 	return pids

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/custodian-him/custodian/sqldb"
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
@@ -22,8 +23,20 @@ var migrationFiles embed.FS
 
 // Dialect is SQLite's: "?" placeholders, one writer, group commit.
 func Dialect() *sqldb.Dialect {
-	return &sqldb.Dialect{Name: "sqlite", GroupCommit: true, Relax: relax}
+	return &sqldb.Dialect{Name: "sqlite", GroupCommit: true, Relax: relax, DDL: translateDDL}
 }
+
+// translateDDL makes the tables whose CREATE TABLE ends with the marker
+// comment "/* clustered */" WITHOUT ROWID tables: stored in the order of
+// their primary key, with no hidden row id and no b-tree of their own
+// beside it. Other engines read the marker as the comment it is.
+func translateDDL(stmt string) string {
+	return strings.ReplaceAll(stmt, ClusteredMarker, "WITHOUT ROWID")
+}
+
+// ClusteredMarker ends the CREATE TABLE of a table stored in primary key
+// order (see translateDDL).
+const ClusteredMarker = "/* clustered */"
 
 // relax makes the next commits on the single writer connection skip the
 // fsync (WAL with synchronous=NORMAL: safe against a crash of the process,
