@@ -135,7 +135,7 @@ func TestWorkbenchMounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, loc, _ := get("/", in.SessionID)
-	if s != http.StatusSeeOther || loc != "/patients" {
+	if s != http.StatusSeeOther || loc != "/coding/" {
 		t.Errorf("a coder's landing page: %d %s", s, loc)
 	}
 	if s, _, b := get("/patients", in.SessionID); s != 200 || !strings.Contains(b, "<form") {
@@ -143,5 +143,13 @@ func TestWorkbenchMounted(t *testing.T) {
 	}
 	if s, _, b := get("/codes/?q=pneumonia&system=icd10cm", in.SessionID); s != 200 || !strings.Contains(b, "J18.9") {
 		t.Errorf("code search page: %d", s)
+	}
+	if s, _, b := get("/coding/", in.SessionID); s != 200 || !strings.Contains(b, "discharged, not final coded") {
+		t.Errorf("DNFB page: %d", s)
+	}
+	for _, p := range []string{"/roi/queue", "/audit"} {
+		if s, _, _ := get(p, in.SessionID); s != http.StatusForbidden {
+			t.Errorf("a coder opened %s: %d", p, s)
+		}
 	}
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/custodian-him/custodian/store"
 	"github.com/custodian-him/custodian/web"
 	webcodes "github.com/custodian-him/custodian/web/codes"
+	"github.com/custodian-him/custodian/web/encoder"
 	"github.com/custodian-him/custodian/web/feeds"
 	"github.com/custodian-him/custodian/web/release"
 	"github.com/custodian-him/custodian/web/review"
@@ -260,6 +261,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	wb := &web.Handler{Records: st, Logger: logger}
 	wb.Modules = append(wb.Modules, webcodes.Module(codes, grouper, wb))
 	wb.Modules = append(wb.Modules, release.Module(roiSvc, wb))
+	wb.Modules = append(wb.Modules, encoder.Module(wb, queue, suggester, codes))
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
 		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, web: wb}, nil
 }
