@@ -144,6 +144,17 @@ func TestServedOperations(t *testing.T) {
 	if s, _, _ := do("GET", "/fhir/Condition?code:below=http://snomed.info/sct|73211009", "", ""); s != 400 {
 		t.Errorf(":below on a system without a known hierarchy: %d, want 400", s)
 	}
+	// $match finds a registration written since serving began (the watcher
+	// keeps the index current).
+	pat := `{"resourceType":"Patient","id":"m1","name":[{"family":"Quillfeather","given":["Marisol"]}],"gender":"female","birthDate":"1961-04-17",
+		"address":[{"line":["14 Larkspur Way"],"city":"Dayton","postalCode":"45402"}],"telecom":[{"system":"phone","value":"555-201-7788"}]}`
+	if s, _, b := do("PUT", "/fhir/Patient/m1", "application/fhir+json", pat); s != 201 {
+		t.Fatalf("create patient: %d %s", s, b)
+	}
+	probe := `{"resourceType":"Parameters","parameter":[{"name":"resource","resource":{"resourceType":"Patient","name":[{"family":"Quilfeather","given":["Marisol"]}],"gender":"female","birthDate":"1961-04-17","address":[{"line":["14 Larkspur Way"],"city":"Dayton","postalCode":"45402"}]}}]}`
+	if s, _, b := do("POST", "/fhir/Patient/$match", "application/fhir+json", probe); s != 200 || !strings.Contains(b, `"id":"m1"`) {
+		t.Errorf("$match: %d %.400s", s, b)
+	}
 	tok.AccessToken = ""
 	if s, _, _ := do("GET", "/fhir/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=E11.9", "", ""); s != 401 {
 		t.Errorf("$lookup without a token: %d", s)

@@ -29,6 +29,7 @@ import (
 	"github.com/custodian-him/custodian/httpauth"
 	"github.com/custodian-him/custodian/ingest/hl7v2"
 	"github.com/custodian-him/custodian/ingest/mllp"
+	"github.com/custodian-him/custodian/mpi"
 	"github.com/custodian-him/custodian/roi"
 	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/postgres"
@@ -164,6 +165,8 @@ type app struct {
 	// suggester and queue are the coder's encoder and work queue.
 	suggester *coding.Suggester
 	queue     *coding.Queue
+	// matches is the master patient index's live index of Patients.
+	matches *mpi.Index
 	// roi releases information and keeps the accounting of disclosures.
 	roi *roi.Service
 	// web is the HIM workbench; modules add their pages to it.
@@ -233,6 +236,10 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 		return nil, err
 	}
 	ops = append(ops, fhirapi.CodingOperations(suggester, queue)...)
+	// The master patient index: filled from the store in the background
+	// when serving starts, and kept current by a watcher (startWork).
+	matches := mpi.NewIndex(mpi.DefaultModel())
+	ops = append(ops, fhirapi.MatchOperations(st, matches, "")...)
 	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger, Operations: ops}
 	acc := access.NewService(sqldb.NewAccessStore(db))
 	acc.Logger = logger
@@ -263,7 +270,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	wb.Modules = append(wb.Modules, release.Module(roiSvc, wb))
 	wb.Modules = append(wb.Modules, encoder.Module(wb, queue, suggester, codes))
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
-		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, web: wb}, nil
+		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, matches: matches, web: wb}, nil
 }
 
 // capabilityParams lists, for the CapabilityStatement, the parameters of a
@@ -350,8 +357,16 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 	}
 	a.store.Watchers = append(a.store.Watchers, reviewer.Watcher())
 	a.web.Modules = append(a.web.Modules, review.Module(reviewer, a.web))
+	a.store.Watchers = append(a.store.Watchers, fhirapi.MatchWatcher(a.matches, logger))
 	work, cancel := context.WithCancel(custodian.NewContextWithActor(ctx, custodian.SystemActor()))
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		if n, err := fhirapi.LoadMatchIndex(work, a.store, a.matches); err != nil && work.Err() == nil {
+			logger.Error("the master patient index could not be loaded", "error", err)
+		} else if err == nil {
+			logger.Info("master patient index loaded", "patients", n)
+		}
+	})
 	wg.Go(func() { a.exporter.Run(work, time.Second) })
 	wg.Go(func() { a.codes.Warm() })
 	wg.Go(func() {
