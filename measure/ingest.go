@@ -154,9 +154,17 @@ type Source interface {
 // is applied under the lock. Register Watcher on the store first so that
 // nothing written during the scan is missed (versions are compared, so
 // the order in which versions arrive does not matter).
-func (r *Record) Load(ctx context.Context, src Source) error {
+//
+// A Load that fails leaves the record marked as loading, so evaluations
+// keep refusing (EUNAVAILABLE) rather than count a partial record; a
+// later Load that succeeds clears it.
+func (r *Record) Load(ctx context.Context, src Source) (err error) {
 	r.loading.Store(true)
-	defer r.loading.Store(false)
+	defer func() {
+		if err == nil {
+			r.loading.Store(false)
+		}
+	}()
 	type raw struct {
 		typ, id string
 		version int64
