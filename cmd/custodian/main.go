@@ -42,6 +42,8 @@ Usage:
   custodian coding queue|productivity …             the DNFB list (discharged, not final coded) and coder productivity
   custodian drg group|weights …                     MS-DRG grouping of claims (TSV or JSON)
   custodian mpi dedupe|link …                       find duplicate patients in files (master patient index)
+  custodian measure list|show|run …                 quality and outcome measures (FHIR MeasureReport or TSV)
+  custodian registry list|find|cases|decide|followup|export …   clinical registries (cancer, diabetes, stroke, …)
   custodian chart review …                          chart completeness and timeliness review
   custodian roi request|list|release|accounting …   release of information; accounting of disclosures
   custodian deid export --method safe-harbor|limited --out DIR …   de-identified NDJSON with a report of what changed
@@ -87,6 +89,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&DRGCommand{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "mpi":
 		return (&MPICommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "measure":
+		return (&MeasureCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "registry":
+		return (&RegistryCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "chart":
 		return (&ChartCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "roi":

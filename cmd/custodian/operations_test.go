@@ -155,6 +155,20 @@ func TestServedOperations(t *testing.T) {
 	if s, _, b := do("POST", "/fhir/Patient/$match", "application/fhir+json", probe); s != 200 || !strings.Contains(b, `"id":"m1"`) {
 		t.Errorf("$match: %d %.400s", s, b)
 	}
+	// Measures answer once the record is read (503 until then).
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		s, _, b := do("GET", "/fhir/Measure/$evaluate-measure?measure=readmission-30day&periodStart=2020-01-01&periodEnd=2026-12-31", "", "")
+		if s == 200 {
+			if !strings.Contains(b, `"resourceType":"MeasureReport"`) {
+				t.Errorf("$evaluate-measure: %.300s", b)
+			}
+			break
+		}
+		if s != 503 || time.Now().After(deadline) {
+			t.Fatalf("$evaluate-measure: %d %.300s", s, b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	tok.AccessToken = ""
 	if s, _, _ := do("GET", "/fhir/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=E11.9", "", ""); s != 401 {
 		t.Errorf("$lookup without a token: %d", s)

@@ -29,7 +29,9 @@ import (
 	"github.com/custodian-him/custodian/httpauth"
 	"github.com/custodian-him/custodian/ingest/hl7v2"
 	"github.com/custodian-him/custodian/ingest/mllp"
+	"github.com/custodian-him/custodian/measure"
 	"github.com/custodian-him/custodian/mpi"
+	"github.com/custodian-him/custodian/registry"
 	"github.com/custodian-him/custodian/roi"
 	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/postgres"
@@ -167,6 +169,9 @@ type app struct {
 	queue     *coding.Queue
 	// matches is the master patient index's live index of Patients.
 	matches *mpi.Index
+	// record is what measures and registries read; registries find cases.
+	record     *measure.Record
+	registries *registry.Service
 	// roi releases information and keeps the accounting of disclosures.
 	roi *roi.Service
 	// web is the HIM workbench; modules add their pages to it.
@@ -240,6 +245,23 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	// when serving starts, and kept current by a watcher (startWork).
 	matches := mpi.NewIndex(mpi.DefaultModel())
 	ops = append(ops, fhirapi.MatchOperations(st, matches, "")...)
+	// Measures and registries read a compact projection of the record,
+	// read when serving starts (startWork); until then they answer 503.
+	record := measure.NewRecord()
+	record.MarkLoading()
+	regDefs, err := registry.Builtins()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, d := range regDefs {
+		for _, l := range d.Criteria.Labs {
+			record.KeepObservations(l.Code)
+		}
+	}
+	registries := &registry.Service{Record: record, Store: st, Definitions: regDefs}
+	ops = append(ops, fhirapi.MeasureOperations(&fhirapi.Measures{Definitions: measure.Builtins(), Record: record, Store: st,
+		SeesSensitive: func(ctx context.Context) bool { return st.Guard.SeesSensitive(custodian.ActorFromContext(ctx)) }})...)
 	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger, Operations: ops}
 	acc := access.NewService(sqldb.NewAccessStore(db))
 	acc.Logger = logger
@@ -270,7 +292,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	wb.Modules = append(wb.Modules, release.Module(roiSvc, wb))
 	wb.Modules = append(wb.Modules, encoder.Module(wb, queue, suggester, codes))
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
-		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, matches: matches, web: wb}, nil
+		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, matches: matches, record: record, registries: registries, web: wb}, nil
 }
 
 // capabilityParams lists, for the CapabilityStatement, the parameters of a
@@ -357,7 +379,7 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 	}
 	a.store.Watchers = append(a.store.Watchers, reviewer.Watcher())
 	a.web.Modules = append(a.web.Modules, review.Module(reviewer, a.web))
-	a.store.Watchers = append(a.store.Watchers, fhirapi.MatchWatcher(a.matches, logger))
+	a.store.Watchers = append(a.store.Watchers, fhirapi.MatchWatcher(a.matches, logger), a.record.Watcher(), a.registries.Watcher())
 	work, cancel := context.WithCancel(custodian.NewContextWithActor(ctx, custodian.SystemActor()))
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -369,6 +391,27 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 	})
 	wg.Go(func() { a.exporter.Run(work, time.Second) })
 	wg.Go(func() { a.codes.Warm() })
+	wg.Go(func() {
+		if err := a.record.Load(work, measure.BackendSource{Backend: a.db}); err != nil {
+			if work.Err() == nil {
+				logger.Error("reading the record for measures failed", "error", err)
+			}
+			return
+		}
+		if err := measure.Install(work, a.store, measure.Builtins()); err != nil && work.Err() == nil {
+			logger.Error("storing the Measure resources failed", "error", err)
+		}
+		if err := a.registries.Load(work); err != nil {
+			if work.Err() == nil {
+				logger.Error("reading registry cases failed", "error", err)
+			}
+			return
+		}
+		if _, err := a.registries.FindAll(work, ""); err != nil && work.Err() == nil {
+			logger.Error("registry case finding failed", "error", err)
+		}
+		a.registries.Run(work, 5*time.Second, func(err error) { logger.Error("registry case finding failed", "error", err) })
+	})
 	wg.Go(func() {
 		if err := reviewer.Run(work); err != nil && work.Err() == nil {
 			logger.Error("chart review stopped", "error", err)
