@@ -161,3 +161,44 @@ func TestA40(t *testing.T) {
 		t.Error("a repeated A40 merged again")
 	}
 }
+
+func TestReport(t *testing.T) {
+	h := load(t, 0)
+	h.create(t, "Patient", patient("Katherine", "Okafor", "1984-03-17", "female", ""))
+	b := h.create(t, "Patient", patient("Kathrine", "Okafor", "1984-03-17", "female", ""))
+	elsewhere := strings.NewReplacer("12 Orchard Lane", "4 Harbour Road", "Springfield", "Dover", "62704", "19901", "217-555-0143", "302-555-0199")
+	h.create(t, "Patient", []byte(elsewhere.Replace(string(patient("Marcus", "Lindqvist", "1950-11-02", "male", "")))))
+	h.create(t, "Patient", []byte(strings.Replace(elsewhere.Replace(string(patient("Ines", "Carvalho", "1999-06-30", "female", ""))), "4 Harbour", "90 Quarry", 1)))
+	if _, err := h.svc.Sync(sys); err != nil {
+		t.Fatal(err)
+	}
+	dir := user("dana", access.RoleHIMDirector)
+	rep, err := h.svc.Report(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Patients != 4 || rep.OpenCandidates != 1 || rep.DuplicateRate != 0.25 || len(rep.Merges) != 0 {
+		t.Fatalf("report before the merge %+v", rep)
+	}
+	c := h.tasks(t, identity.CodeCandidate)
+	focus := id(c[0]["focus"].(map[string]any)["reference"].(string))
+	other := b
+	if focus == b {
+		other = id(c[0]["input"].([]any)[0].(map[string]any)["valueReference"].(map[string]any)["reference"].(string))
+	}
+	m, err := h.svc.Merge(dir, other, b, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Unmerge(dir, m.Task); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = h.svc.Report(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	month := h.st.Now().UTC().Format("2006-01")
+	if rep.OpenCandidates != 0 || rep.Merges[month] != 1 || rep.Unmerges[month] != 1 {
+		t.Errorf("report after a merge and an unmerge %+v", rep)
+	}
+}
