@@ -256,7 +256,7 @@ func run(ctx context.Context, es []entry, nLeft int, opt Options) (*Result, erro
 			if p < threshold {
 				continue
 			}
-			local = append(local, Pair{A: a.id, B: b.id, Probability: p, Weight: w, Class: model.classify(p, vecs[k], a, b)})
+			local = append(local, Pair{A: a.id, B: b.id, Probability: p, Weight: w, Class: model.classify(p, vecs[k], a, b, pop)})
 		}
 		mu.Lock()
 		out = append(out, local...)

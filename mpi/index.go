@@ -217,7 +217,7 @@ func (ix *Index) MatchRecord(ctx context.Context, r Record, threshold float64, l
 		if p < threshold {
 			continue
 		}
-		out = append(out, Match{ID: e.id, Probability: p, Weight: w, Class: ix.model.classify(p, v, &q, e),
+		out = append(out, Match{ID: e.id, Probability: p, Weight: w, Class: ix.model.classify(p, v, &q, e, ix.pop),
 			Evidence: ix.model.evidence(v, e, ix.pop)})
 	}
 	slices.SortFunc(out, func(a, b Match) int {

@@ -202,6 +202,22 @@ func conflict(v vector, a, b *entry) bool {
 	return false
 }
 
+// A spelling counts as a name of its own rather than a typo when at
+// least one in nameShare records has it (and at least 5 do): mistyped
+// names are each rare, real names are not.
+const nameShare = 20000
+
+// twoNames reports first names one typo apart that are both common in the
+// population, with no SSN agreeing: two names (Louis and Luis, twins at
+// one address), not one name mistyped, which would be rare.
+func twoNames(v vector, a, b *entry, p *population) bool {
+	if v.level(fGiven) != 2 || v.level(fSSN) == 0 || p == nil || p.nGiven < minTFPopulation {
+		return false
+	}
+	min := int32(max(5, p.nGiven/nameShare))
+	return p.given[a.first] >= min && p.given[b.first] >= min
+}
+
 // uncorroboratedFactor is how much surer the model must be to link a pair
 // automatically when nothing but demographics agree (no SSN, phone or
 // address, or middle name): names, sex and birth date are what namesakes
@@ -220,10 +236,11 @@ func corroborated(v vector, a, b *entry) bool {
 	if len(a.middle) > 1 && len(b.middle) > 1 && withinOneEdit(a.middle, b.middle) {
 		return true
 	}
-	if l := v.level(fStreet); l != null && l <= 1 {
+	street, number := v.level(fStreet), v.level(fNumber)
+	if street == 0 && number != 1 {
 		return true
 	}
-	return v.level(fNumber) == 0 && v.level(fLocality) <= 1
+	return number == 0 && (street <= 1 || v.level(fLocality) <= 1)
 }
 
 // score returns the match weight (log2 odds) and probability of a pair.
@@ -233,9 +250,10 @@ func (m *Model) score(v vector, a, b *entry, p *population) (weight, prob float6
 }
 
 // classify turns a probability into a class.
-func (m *Model) classify(prob float64, v vector, a, b *entry) Class {
+func (m *Model) classify(prob float64, v vector, a, b *entry, p *population) Class {
 	switch {
-	case prob >= m.LinkThreshold && !conflict(v, a, b) && (corroborated(v, a, b) || prob >= 1-(1-m.LinkThreshold)/uncorroboratedFactor):
+	case prob >= m.LinkThreshold && !conflict(v, a, b) && !twoNames(v, a, b, p) &&
+		(corroborated(v, a, b) || prob >= 1-(1-m.LinkThreshold)/uncorroboratedFactor):
 		return AutoLink
 	case prob >= m.ReviewThreshold:
 		return Review

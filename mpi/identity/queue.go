@@ -312,3 +312,19 @@ func (s *Service) NotDuplicate(ctx context.Context, taskID, note string) error {
 }
 
 func jsonNumber(f float64) json.Number { return json.Number(strconv.FormatFloat(f, 'f', 4, 64)) }
+
+// Enqueue notes patients for Sync to score against the index, as the
+// watcher does, without the overlay check (for a pass over the whole
+// store).
+func (s *Service) Enqueue(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dirty == nil {
+		s.dirty = map[string]int64{}
+	}
+	for _, id := range ids {
+		if _, ok := s.dirty[id]; !ok {
+			s.dirty[id] = 0
+		}
+	}
+}
