@@ -1,0 +1,192 @@
+package outcomes_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/access"
+	"github.com/custodian-him/custodian/fhir"
+	"github.com/custodian-him/custodian/fhir/search"
+	"github.com/custodian-him/custodian/httpauth"
+	"github.com/custodian-him/custodian/measure"
+	"github.com/custodian-him/custodian/registry"
+	"github.com/custodian-him/custodian/sqldb"
+	"github.com/custodian-him/custodian/sqldb/sqldbtest"
+	"github.com/custodian-him/custodian/store"
+	"github.com/custodian-him/custodian/synth"
+	"github.com/custodian-him/custodian/web"
+	"github.com/custodian-him/custodian/web/outcomes"
+)
+
+const password = "correct horse battery staple"
+
+// asOf is the clock: the generated hospital's last day.
+var asOf = time.Date(2025, 9, 30, 12, 0, 0, 0, time.UTC)
+
+// env is a small generated hospital in a real store, with the measures'
+// record and the registries kept by their watchers, and the outcomes
+// pages in the workbench behind httpauth.
+type env struct {
+	st  *store.Store
+	rec *measure.Record
+	reg *registry.Service
+	wb  *web.Handler
+	srv *httptest.Server
+}
+
+func newEnv(t testing.TB, patients int) *env {
+	t.Helper()
+	ctx := context.Background()
+	defs := fhir.R4()
+	sr, err := search.NewR4(defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sqldbtest.Open(t)
+	if err := db.RegisterParams(ctx, sr.Indexed()); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, defs, sr)
+	st.AuditLog = db
+	st.Guard = access.Guard{}
+	sys := custodian.NewContextWithActor(ctx, custodian.SystemActor())
+	e := &env{st: st, rec: measure.NewRecord()}
+	regs, err := registry.Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.reg = &registry.Service{Record: e.rec, Store: st, Definitions: regs, Now: func() time.Time { return asOf }}
+	st.Watchers = append(st.Watchers, e.rec.Watcher(), e.reg.Watcher())
+	if err := e.reg.Load(sys); err != nil {
+		t.Fatal(err)
+	}
+	col := &synth.Collector{}
+	if _, err := synth.Generate(ctx, synth.Config{Patients: patients, Seed: 21}, col); err != nil {
+		t.Fatal(err)
+	}
+	var batch []map[string]any
+	for i, b := range col.Bodies {
+		if col.Types[i] == "ImagingStudy" || col.Types[i] == "MedicationRequest" || col.Types[i] == "DocumentReference" {
+			continue // the measures and registries read none of them
+		}
+		m, err := store.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, m)
+	}
+	for i := 0; i < len(batch); i += 2000 {
+		res, err := st.PutBatch(sys, batch[i:min(i+2000, len(batch))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+	}
+	if _, err := e.reg.FindAll(sys, ""); err != nil {
+		t.Fatal(err)
+	}
+	acc := access.NewService(sqldb.NewAccessStore(db))
+	acc.Audit = st
+	if err := acc.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, roles := range map[string][]string{
+		"dana": {access.RoleHIMDirector}, "rita": {access.RoleRegistrar}, "carl": {access.RoleClinician}, "pria": {access.RolePrivacyOfficer},
+	} {
+		if _, err := acc.CreateUser(sys, name, roles, password); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.wb = &web.Handler{Records: st, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Now: func() time.Time { return asOf }}
+	e.wb.Modules = append(e.wb.Modules, outcomes.Module(outcomes.Config{
+		Web: e.wb, Record: e.rec, Registry: e.reg, Patients: st, Now: func() time.Time { return asOf },
+	}))
+	auth := &httpauth.Handler{Service: acc, Home: "/"}
+	e.srv = httptest.NewServer(auth.Wrap(e.wb))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// as returns a request context acting as a user with roles.
+func as(user string, roles ...string) context.Context {
+	return custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: user, Kind: access.KindUser, Roles: roles})
+}
+
+// get serves path to the workbench directly, as a user with roles.
+func (e *env) get(path string, roles ...string) *httptest.ResponseRecorder {
+	ctx := context.Background()
+	if roles != nil {
+		ctx = as("tester", roles...)
+	}
+	req := httptest.NewRequest("GET", path, nil).WithContext(ctx)
+	rec := httptest.NewRecorder()
+	e.wb.ServeHTTP(rec, req)
+	return rec
+}
+
+// client is a signed-in browser-like client of the real server.
+type client struct {
+	e    *env
+	http *http.Client
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func (e *env) signIn(t *testing.T, user string) *client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &client{e: e, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	_, body := c.get(t, "/login")
+	resp, _ := c.post(t, "/login", url.Values{"username": {user}, "password": {password}, "csrf_token": {csrf(t, body)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in as %s: %d", user, resp.StatusCode)
+	}
+	return c
+}
+
+func (c *client) get(t *testing.T, path string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.http.Get(c.e.srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (c *client) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.http.Post(c.e.srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// csrf is the CSRF token in a page.
+func csrf(t *testing.T, body string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no CSRF token in the page")
+	}
+	return m[1]
+}

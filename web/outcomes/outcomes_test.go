@@ -1,0 +1,335 @@
+package outcomes_test
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/access"
+	"github.com/custodian-him/custodian/measure"
+	"github.com/custodian-him/custodian/registry"
+)
+
+// TestReading runs the tests that only read over one generated hospital.
+func TestReading(t *testing.T) {
+	e := newEnv(t, 300)
+	t.Run("NumbersEqualEvaluate", func(t *testing.T) { numbersEqualEvaluate(t, e) })
+	t.Run("StratumDrillDown", func(t *testing.T) { stratumDrillDown(t, e) })
+	t.Run("Cards", func(t *testing.T) { cards(t, e) })
+}
+
+func TestRoles(t *testing.T) {
+	e := newEnv(t, 40)
+	paths := []string{"/outcomes/measures/", "/outcomes/measures/readmission-30day", "/outcomes/measures/readmission-30day/cases?population=denominator",
+		"/outcomes/registries/", "/outcomes/registries/diabetes", "/outcomes/registries/diabetes/export.csv", "/outcomes/registries/diabetes/export.json"}
+	for _, tc := range []struct {
+		name  string
+		roles []string
+		want  int
+	}{
+		{"director", []string{access.RoleHIMDirector}, http.StatusOK},
+		// registrar is patient registration in access/policy.go: no
+		// clinical reads, no Task writes.
+		{"registrar", []string{access.RoleRegistrar}, http.StatusForbidden},
+		{"clinician", []string{access.RoleClinician}, http.StatusForbidden},
+		{"privacy officer", []string{access.RolePrivacyOfficer}, http.StatusForbidden},
+		{"coder", []string{access.RoleCoder}, http.StatusForbidden},
+		{"nobody", nil, http.StatusUnauthorized},
+	} {
+		for _, p := range paths {
+			if got := e.get(p, tc.roles...).Code; got != tc.want {
+				t.Errorf("%s GET %s: %d, want %d", tc.name, p, got, tc.want)
+			}
+		}
+	}
+	for _, p := range []string{"/outcomes/measures/nope", "/outcomes/registries/nope", "/outcomes/elsewhere"} {
+		if got := e.get(p, access.RoleHIMDirector).Code; got != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", p, got)
+		}
+	}
+	for _, p := range []string{"/outcomes/measures/?from=2025-13-01", "/outcomes/measures/length-of-stay?from=2025-05-01&to=2025-01-01",
+		"/outcomes/measures/readmission-30day/cases?population=nope", "/outcomes/measures/readmission-30day/cases?population=numerator&stratifier=colour&value=x",
+		"/outcomes/measures/readmission-30day/cases?population=numerator&page=0"} {
+		if got := e.get(p, access.RoleHIMDirector).Code; got != http.StatusBadRequest {
+			t.Errorf("GET %s: %d, want 400", p, got)
+		}
+	}
+}
+
+var (
+	cellRE = regexp.MustCompile(`data-measure="([^"]+)">([^<]*)<`)
+	bigRE  = regexp.MustCompile(`<p class="big" id="([a-z]+)">([^<]*)</p>`)
+	rowRE  = regexp.MustCompile(`<tr><th scope="row">([^<]*)</th><td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td>`)
+	linkRE = regexp.MustCompile(`<a href="/patients/([^"]+)">`)
+	totRE  = regexp.MustCompile(`<strong id="total">(\d+)</strong>`)
+)
+
+// rateText is how the pages write a result's score.
+func rateText(def *measure.Definition, score float64, has bool) string {
+	switch {
+	case !has:
+		return "—"
+	case def.Scoring == measure.Proportion:
+		return fmt.Sprintf("%.1f%%", score*100)
+	}
+	return strconv.FormatFloat(score, 'f', 2, 64) + " days"
+}
+
+func count(pops []measure.PopulationResult, code string) int {
+	for _, p := range pops {
+		if p.Code == code {
+			return p.Count
+		}
+	}
+	return 0
+}
+
+// TestNumbersEqualEvaluate checks every number the measure pages show
+// against measure.Evaluate over the same record and period.
+func numbersEqualEvaluate(t *testing.T, e *env) {
+	ctx := custodian.NewContextWithActor(context.Background(), custodian.SystemActor())
+	listed := 0
+	defer func() { t.Logf("%d listed patients checked", listed) }()
+	for _, per := range [][2]string{{"2022-10-01", "2025-09-30"}, {"2024-01-01", "2024-06-30"}} {
+		q := url.Values{"from": {per[0]}, "to": {per[1]}}.Encode()
+		period, err := measure.NewPeriod(per[0], per[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		list := e.get("/outcomes/measures/?"+q, access.RoleHIMDirector)
+		if list.Code != http.StatusOK {
+			t.Fatalf("measure list: %d", list.Code)
+		}
+		shown := map[string]string{}
+		for _, m := range cellRE.FindAllStringSubmatch(list.Body.String(), -1) {
+			shown[m[1]] = html.UnescapeString(m[2])
+		}
+		for _, def := range measure.Builtins() {
+			res, err := measure.Evaluate(ctx, e.rec, def, period, measure.Options{Lists: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := rateText(def, res.Score, res.HasScore)
+			if shown[def.ID] != want {
+				t.Errorf("%s %s: the list shows %q, Evaluate gives %q", def.ID, q, shown[def.ID], want)
+			}
+			page := e.get("/outcomes/measures/"+def.ID+"?"+q, access.RoleHIMDirector)
+			if page.Code != http.StatusOK {
+				t.Fatalf("%s: %d", def.ID, page.Code)
+			}
+			body := page.Body.String()
+			big := map[string]string{}
+			for _, m := range bigRE.FindAllStringSubmatch(body, -1) {
+				big[m[1]] = html.UnescapeString(m[2])
+			}
+			denPop, exPop := measure.Denominator, measure.DenominatorExclusion
+			if def.Scoring != measure.Proportion {
+				denPop, exPop = measure.MeasurePopulation, measure.MeasurePopulationExclusion
+			}
+			den := count(res.Populations, denPop) - count(res.Populations, exPop)
+			if big["score"] != want || big["denominator"] != strconv.Itoa(den) || big["excluded"] != strconv.Itoa(count(res.Populations, exPop)) {
+				t.Errorf("%s %s: the page shows %v; Evaluate gives score %s, denominator %d, excluded %d", def.ID, q, big, want, den, count(res.Populations, exPop))
+			}
+			if def.Scoring == measure.Proportion && big["numerator"] != strconv.Itoa(res.Count(measure.Numerator)) {
+				t.Errorf("%s %s: numerator %s, Evaluate gives %d", def.ID, q, big["numerator"], res.Count(measure.Numerator))
+			}
+			// Every stratum row: rate, numerator and denominator.
+			rows := map[string][]string{}
+			for _, m := range rowRE.FindAllStringSubmatch(body, -1) {
+				rows[html.UnescapeString(m[1])] = []string{html.UnescapeString(m[2]), m[3], m[4]}
+			}
+			for _, s := range res.Strata {
+				for _, st := range s.Strata {
+					got, ok := rows[st.Value]
+					if !ok {
+						t.Errorf("%s: stratum %s=%s is not on the page", def.ID, s.Code, st.Value)
+						continue
+					}
+					// Values shared by two stratifiers (unknown) are
+					// checked by the first table's row only.
+					if s.Code != "month" && st.Value == "unknown" {
+						continue
+					}
+					num := "—"
+					if def.Scoring == measure.Proportion {
+						num = strconv.Itoa(count(st.Populations, measure.Numerator))
+					}
+					wantRow := []string{rateText(def, st.Score, st.HasScore), num, strconv.Itoa(count(st.Populations, denPop) - count(st.Populations, exPop))}
+					if strings.Join(got, "|") != strings.Join(wantRow, "|") {
+						t.Errorf("%s %s: stratum %s=%s shows %v, Evaluate gives %v", def.ID, q, s.Code, st.Value, got, wantRow)
+					}
+				}
+			}
+			// The drill-down lists exactly the cases behind the numbers.
+			for _, pop := range []string{measure.Numerator, denPop} {
+				if res.Count(pop) < 0 {
+					continue
+				}
+				cases := res.Cases(pop)
+				lp := e.get("/outcomes/measures/"+def.ID+"/cases?population="+pop+"&"+q, access.RoleHIMDirector)
+				if lp.Code != http.StatusOK {
+					t.Fatalf("%s %s list: %d", def.ID, pop, lp.Code)
+				}
+				lb := lp.Body.String()
+				if m := totRE.FindStringSubmatch(lb); m == nil || m[1] != strconv.Itoa(len(cases)) {
+					t.Errorf("%s %s %s: the list says %v, Evaluate lists %d", def.ID, pop, q, m, len(cases))
+				}
+				links := linkRE.FindAllStringSubmatch(lb, -1)
+				if want := min(len(cases), 100); len(links) != want {
+					t.Errorf("%s %s: %d patients listed on the first page, want %d", def.ID, pop, len(links), want)
+				}
+				listed += len(links)
+				for i, m := range links {
+					if i < len(cases) && m[1] != cases[i].Patient {
+						t.Errorf("%s %s: row %d is Patient/%s, Evaluate has Patient/%s", def.ID, pop, i, m[1], cases[i].Patient)
+						break
+					}
+				}
+				if strings.Contains(lb, "(name not available)") || strings.Contains(lb, "(no Patient resource)") {
+					t.Errorf("%s %s: a patient's name is missing from the list", def.ID, pop)
+				}
+			}
+		}
+	}
+}
+
+// TestStratumDrillDown follows a stratum's link to its patients.
+func stratumDrillDown(t *testing.T, e *env) {
+	ctx := custodian.NewContextWithActor(context.Background(), custodian.SystemActor())
+	def := measure.Find(measure.Builtins(), "mortality-inpatient")
+	period, _ := measure.NewPeriod("2022-10-01", "2025-09-30")
+	res, err := measure.Evaluate(ctx, e.rec, def, period, measure.Options{Lists: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, c := range res.Cases(measure.Numerator) {
+		if c.Strata[2] == "male" { // BySex is the third stratifier
+			want++
+		}
+	}
+	rec := e.get("/outcomes/measures/mortality-inpatient/cases?population=numerator&from=2022-10-01&to=2025-09-30&stratifier=sex&value=male", access.RoleHIMDirector)
+	if m := totRE.FindStringSubmatch(rec.Body.String()); rec.Code != http.StatusOK || m == nil || m[1] != strconv.Itoa(want) {
+		t.Fatalf("male deaths: %d %v, want %d", rec.Code, m, want)
+	}
+}
+
+// TestDecisions accepts and rejects candidates through the real server,
+// with and without the CSRF token, and exports what was accepted.
+func TestDecisions(t *testing.T) {
+	e := newEnv(t, 120)
+	cands, err := e.reg.Cases("diabetes", registry.Candidate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cands) < 2 {
+		t.Fatalf("the generated hospital has %d diabetes candidates; the test needs 2", len(cands))
+	}
+	c := e.signIn(t, "dana")
+	resp, body := c.get(t, "/outcomes/registries/diabetes")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-patient="`+cands[0].Patient+`"`) {
+		t.Fatalf("registry page: %d, candidate %s listed: %v", resp.StatusCode, cands[0].Patient, strings.Contains(body, cands[0].Patient))
+	}
+	token := csrf(t, body)
+	accept := url.Values{"patient": {cands[0].Patient}, "action": {"accept"}}
+	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", accept); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("accept without the CSRF token: %d, want 403", resp.StatusCode)
+	}
+	accept.Set("csrf_token", "x"+token)
+	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", accept); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("accept with a wrong CSRF token: %d, want 403", resp.StatusCode)
+	}
+	if got, _ := e.reg.Cases("diabetes", registry.Accepted); len(got) != 0 {
+		t.Fatalf("a refused form accepted %d cases", len(got))
+	}
+	accept.Set("csrf_token", token)
+	resp, _ = c.post(t, "/outcomes/registries/diabetes/decide", accept)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/outcomes/registries/diabetes?done=accepted" {
+		t.Fatalf("accept: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	reject := url.Values{"patient": {cands[1].Patient}, "action": {"reject"}, "csrf_token": {token}}
+	if resp, body := c.post(t, "/outcomes/registries/diabetes/decide", reject); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "reason") {
+		t.Errorf("reject without a reason: %d", resp.StatusCode)
+	}
+	reject.Set("reason", "gestational diabetes only")
+	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", reject); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("reject: %d", resp.StatusCode)
+	}
+	acc, _ := e.reg.Cases("diabetes", registry.Accepted)
+	rej, _ := e.reg.Cases("diabetes", registry.Rejected)
+	if len(acc) != 1 || acc[0].Patient != cands[0].Patient || acc[0].DecidedBy != "dana" || len(rej) != 1 || rej[0].Reason != "gestational diabetes only" {
+		t.Fatalf("decisions kept: accepted %+v, rejected %+v", acc, rej)
+	}
+	_, body = c.get(t, "/outcomes/registries/diabetes?done=accepted")
+	if !strings.Contains(body, `id="accepted">1<`) || !strings.Contains(body, `id="rejected">1<`) || !strings.Contains(body, `id="candidates">`+strconv.Itoa(len(cands)-2)+`<`) ||
+		strings.Contains(body, `data-patient="`+cands[0].Patient+`"`) {
+		t.Errorf("the registry page after the decisions does not show them: %s", bigRE.FindAllString(body, -1))
+	}
+	if resp, body := c.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {"nobody"}, "action": {"accept"}, "csrf_token": {token}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("accept a patient who is no case: %d %s", resp.StatusCode, body[:min(200, len(body))])
+	}
+	// Exports carry the accepted case only.
+	resp, body = c.get(t, "/outcomes/registries/diabetes/export.csv")
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if resp.StatusCode != http.StatusOK || err != nil || len(rows) != 2 || rows[0][0] != "patient" || rows[1][0] != cands[0].Patient || rows[1][1] != "accepted" {
+		t.Errorf("CSV export: %d %v %v", resp.StatusCode, err, rows)
+	}
+	resp, body = c.get(t, "/outcomes/registries/diabetes/export.json")
+	var b struct {
+		ResourceType string
+		Entry        []struct{ Resource map[string]any }
+	}
+	if err := json.Unmarshal([]byte(body), &b); resp.StatusCode != http.StatusOK || err != nil || b.ResourceType != "Bundle" || len(b.Entry) != 2 || b.Entry[0].Resource["resourceType"] != "Group" {
+		t.Errorf("FHIR export: %d %v %+v", resp.StatusCode, err, b)
+	}
+	// The registrar of access/policy.go (registration) may not decide.
+	r := e.signIn(t, "rita")
+	if resp, _ := r.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[2].Patient}, "action": {"accept"}, "csrf_token": {token}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("registrar's decision: %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestCards checks the dashboard's outcomes cards against Evaluate and
+// the registries' counts, and that other roles do not get the figures.
+func cards(t *testing.T, e *env) {
+	ctx := custodian.NewContextWithActor(context.Background(), custodian.SystemActor())
+	rec := e.get("/dashboard", access.RoleHIMDirector)
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, "Outcome measures, last 12 months") || !strings.Contains(body, "Registries") {
+		t.Fatalf("dashboard: %d", rec.Code)
+	}
+	period, _ := measure.NewPeriod("2024-10-01", "2025-09-30")
+	shown := map[string]string{}
+	for _, m := range cellRE.FindAllStringSubmatch(body, -1) {
+		shown[m[1]] = html.UnescapeString(m[2])
+	}
+	for _, id := range []string{"readmission-30day", "mortality-inpatient", "length-of-stay"} {
+		def := measure.Find(measure.Builtins(), id)
+		res, err := measure.Evaluate(ctx, e.rec, def, period, measure.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := rateText(def, res.Score, res.HasScore); shown[id] != want {
+			t.Errorf("card %s: %q, Evaluate gives %q", id, shown[id], want)
+		}
+	}
+	for _, id := range []string{"cancer", "diabetes", "stroke"} {
+		want := strconv.Itoa(e.reg.Counts(id)[registry.Accepted])
+		if !strings.Contains(body, `data-registry="`+id+`">`+want+`<`) {
+			t.Errorf("card: registry %s does not show %s accepted", id, want)
+		}
+	}
+	pb := e.get("/dashboard", access.RolePrivacyOfficer).Body.String()
+	if strings.Contains(pb, "data-measure=") || strings.Contains(pb, "data-registry=") {
+		t.Errorf("the privacy officer's dashboard shows outcome figures")
+	}
+}
