@@ -182,7 +182,7 @@ func TestReport(t *testing.T) {
 	}
 	c := h.tasks(t, identity.CodeCandidate)
 	focus := id(c[0]["focus"].(map[string]any)["reference"].(string))
-	other := b
+	other := focus
 	if focus == b {
 		other = id(c[0]["input"].([]any)[0].(map[string]any)["valueReference"].(map[string]any)["reference"].(string))
 	}
