@@ -55,7 +55,7 @@ func (c *FeedCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer a.Close()
 	actor := cliActor()
-	h := &mllp.StoreHandler{Store: a.store, Mapper: hl7v2.NewMapper(tables), Actor: actor}
+	h := &mllp.StoreHandler{Store: a.store, Mapper: hl7v2.NewMapper(tables), Actor: actor, Identity: a.identity}
 	r, err := mllp.Replay(custodian.NewContextWithActor(ctx, actor), a.store, h, actor)
 	if err != nil {
 		return cliError(err)

@@ -42,6 +42,7 @@ Usage:
   custodian coding queue|productivity …             the DNFB list (discharged, not final coded) and coder productivity
   custodian drg group|weights …                     MS-DRG grouping of claims (TSV or JSON)
   custodian mpi dedupe|link …                       find duplicate patients in files (master patient index)
+  custodian patient merge|unmerge|not-duplicate|queue|report …   merges, the duplicate queue, reports
   custodian measure list|show|run …                 quality and outcome measures (FHIR MeasureReport or TSV)
   custodian registry list|find|cases|decide|followup|export …   clinical registries (cancer, diabetes, stroke, …)
   custodian chart review …                          chart completeness and timeliness review
@@ -60,7 +61,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return flag.ErrHelp
 	}
 	// Commands made of subcommands print their usage when given nothing.
-	grouped := map[string]bool{"user": true, "client": true, "audit": true, "bench": true, "code": true, "drg": true, "mpi": true, "chart": true, "feed": true, "roi": true, "coding": true, "deid": true}
+	grouped := map[string]bool{"user": true, "client": true, "audit": true, "bench": true, "code": true, "drg": true, "mpi": true, "chart": true, "feed": true, "roi": true, "coding": true, "deid": true, "patient": true}
 	if len(args) == 2 && grouped[args[0]] && (args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
 		args = args[:1]
 	}
@@ -93,6 +94,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&MeasureCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "registry":
 		return (&RegistryCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "patient":
+		return (&PatientCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "chart":
 		return (&ChartCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "roi":

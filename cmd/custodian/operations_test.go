@@ -155,6 +155,16 @@ func TestServedOperations(t *testing.T) {
 	if s, _, b := do("POST", "/fhir/Patient/$match", "application/fhir+json", probe); s != 200 || !strings.Contains(b, `"id":"m1"`) {
 		t.Errorf("$match: %d %.400s", s, b)
 	}
+	// Patient/$merge moves the retired registration's records.
+	do("PUT", "/fhir/Patient/m2", "application/fhir+json", `{"resourceType":"Patient","id":"m2","name":[{"family":"Quillfeather","given":["Marisol"]}],"birthDate":"1961-04-17"}`)
+	do("PUT", "/fhir/Condition/mc", "application/fhir+json", `{"resourceType":"Condition","id":"mc","subject":{"reference":"Patient/m2"},"code":{"text":"asthma"}}`)
+	merge := `{"resourceType":"Parameters","parameter":[{"name":"source-patient","valueReference":{"reference":"Patient/m2"}},{"name":"target-patient","valueReference":{"reference":"Patient/m1"}}]}`
+	if s, _, b := do("POST", "/fhir/Patient/$merge", "application/fhir+json", merge); s != 200 {
+		t.Errorf("$merge: %d %.400s", s, b)
+	}
+	if s, _, b := do("GET", "/fhir/Condition/mc", "", ""); s != 200 || !strings.Contains(b, `"reference":"Patient/m1"`) {
+		t.Errorf("after $merge the Condition is %d %.300s", s, b)
+	}
 	// Measures answer once the record is read (503 until then).
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		s, _, b := do("GET", "/fhir/Measure/$evaluate-measure?measure=readmission-30day&periodStart=2020-01-01&periodEnd=2026-12-31", "", "")

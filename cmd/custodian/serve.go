@@ -31,6 +31,7 @@ import (
 	"github.com/custodian-him/custodian/ingest/mllp"
 	"github.com/custodian-him/custodian/measure"
 	"github.com/custodian-him/custodian/mpi"
+	"github.com/custodian-him/custodian/mpi/identity"
 	"github.com/custodian-him/custodian/registry"
 	"github.com/custodian-him/custodian/roi"
 	"github.com/custodian-him/custodian/sqldb"
@@ -115,7 +116,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		}
 		feed := custodian.SystemActor()
 		app.web.Modules = append(app.web.Modules, feeds.Module(feeds.Feed{Store: app.store,
-			Handler: &mllp.StoreHandler{Store: app.store, Mapper: hl7v2.NewMapper(tables), Actor: feed}, Actor: feed}, app.web))
+			Handler: &mllp.StoreHandler{Store: app.store, Mapper: hl7v2.NewMapper(tables), Actor: feed, Identity: app.identity}, Actor: feed}, app.web))
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -169,6 +170,8 @@ type app struct {
 	queue     *coding.Queue
 	// matches is the master patient index's live index of Patients.
 	matches *mpi.Index
+	// identity merges and unmerges patients and keeps the duplicate queue.
+	identity *identity.Service
 	// record is what measures and registries read; registries find cases.
 	record     *measure.Record
 	registries *registry.Service
@@ -245,6 +248,8 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	// when serving starts, and kept current by a watcher (startWork).
 	matches := mpi.NewIndex(mpi.DefaultModel())
 	ops = append(ops, fhirapi.MatchOperations(st, matches, "")...)
+	ident := &identity.Service{Store: st, Index: matches, Logger: logger}
+	ops = append(ops, fhirapi.MergeOperations(ident)...)
 	// Measures and registries read a compact projection of the record,
 	// read when serving starts (startWork); until then they answer 503.
 	record := measure.NewRecord()
@@ -292,7 +297,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	wb.Modules = append(wb.Modules, release.Module(roiSvc, wb))
 	wb.Modules = append(wb.Modules, encoder.Module(wb, queue, suggester, codes))
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
-		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, matches: matches, record: record, registries: registries, web: wb}, nil
+		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, matches: matches, identity: ident, record: record, registries: registries, web: wb}, nil
 }
 
 // capabilityParams lists, for the CapabilityStatement, the parameters of a
@@ -339,7 +344,7 @@ func (a *app) startFeed(ctx context.Context, addr, certFile, keyFile, tablesFile
 	}
 	feed := custodian.SystemActor()
 	ms := &mllp.Server{
-		Handler:     &mllp.StoreHandler{Store: a.store, Mapper: hl7v2.NewMapper(tables), Actor: feed},
+		Handler:     &mllp.StoreHandler{Store: a.store, Mapper: hl7v2.NewMapper(tables), Actor: feed, Identity: a.identity},
 		DeadLetters: &mllp.StoreDeadLetters{Store: a.store, Actor: feed},
 		Log:         logger,
 	}
@@ -379,14 +384,22 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 	}
 	a.store.Watchers = append(a.store.Watchers, reviewer.Watcher())
 	a.web.Modules = append(a.web.Modules, review.Module(reviewer, a.web))
-	a.store.Watchers = append(a.store.Watchers, fhirapi.MatchWatcher(a.matches, logger), a.record.Watcher(), a.registries.Watcher())
+	a.store.Watchers = append(a.store.Watchers, fhirapi.MatchWatcher(a.matches, logger), a.identity.Watcher(), a.record.Watcher(), a.registries.Watcher())
 	work, cancel := context.WithCancel(custodian.NewContextWithActor(ctx, custodian.SystemActor()))
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if n, err := fhirapi.LoadMatchIndex(work, a.store, a.matches); err != nil && work.Err() == nil {
-			logger.Error("the master patient index could not be loaded", "error", err)
-		} else if err == nil {
-			logger.Info("master patient index loaded", "patients", n)
+		n, err := fhirapi.LoadMatchIndex(work, a.store, a.matches)
+		if err != nil {
+			if work.Err() == nil {
+				logger.Error("the master patient index could not be loaded", "error", err)
+			}
+			return
+		}
+		logger.Info("master patient index loaded", "patients", n)
+		// Score new and changed registrations once the index holds every
+		// patient (writes during the load wait in the queue).
+		if err := a.identity.Run(work); err != nil && work.Err() == nil {
+			logger.Error("the duplicate queue stopped", "error", err)
 		}
 	})
 	wg.Go(func() { a.exporter.Run(work, time.Second) })
