@@ -24,9 +24,10 @@ type period struct {
 	P        measure.Period
 }
 
-// Query is the period as URL parameters.
-func (pd period) Query() string {
-	return url.Values{"from": {pd.From}, "to": {pd.To}}.Encode()
+// Query is the period as URL parameters (encoded: the templates put it
+// after a "?" as it is).
+func (pd period) Query() template.URL {
+	return template.URL(url.Values{"from": {pd.From}, "to": {pd.To}}.Encode())
 }
 
 func (p *pages) period(r *http.Request) (period, error) {
@@ -127,7 +128,7 @@ func (p *pages) measureList(w http.ResponseWriter, r *http.Request) error {
 type stratumRow struct {
 	Value string
 	Rate  rate
-	Query string // the period and stratum, for the drill-down links
+	Query template.URL // the period and stratum, for the drill-down links
 }
 
 type strataTable struct {
@@ -183,7 +184,7 @@ func (p *pages) measurePage(w http.ResponseWriter, r *http.Request) error {
 		t := strataTable{Code: s.Code, Description: s.Description}
 		for _, st := range s.Strata {
 			q := url.Values{"from": {pd.From}, "to": {pd.To}, "stratifier": {s.Code}, "value": {st.Value}}
-			t.Rows = append(t.Rows, stratumRow{Value: st.Value, Rate: rateOf(def, st.Populations, st.Score, st.HasScore), Query: q.Encode()})
+			t.Rows = append(t.Rows, stratumRow{Value: st.Value, Rate: rateOf(def, st.Populations, st.Score, st.HasScore), Query: template.URL(q.Encode())})
 		}
 		slices.SortFunc(t.Rows, func(a, b stratumRow) int { return cmp.Compare(a.Value, b.Value) })
 		if s.Code == measure.ByMonth.Code {

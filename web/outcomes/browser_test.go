@@ -1,0 +1,185 @@
+package outcomes_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/measure"
+	"github.com/custodian-him/custodian/registry"
+)
+
+var chromium context.Context
+
+var saveShots = flag.Bool("screenshots", false, "save screenshots of the outcomes pages under docs/screenshots")
+
+const chromiumBin = "/usr/bin/chromium"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	stop := func() {}
+	if _, err := exec.LookPath(chromiumBin); err == nil {
+		profile, err := os.MkdirTemp("", "outcomes-chromium-")
+		if err != nil {
+			panic(err)
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumBin),
+			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900),
+			chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", true))
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(alloc)
+		chromium = ctx
+		stop = func() { cancel(); cancelAlloc(); os.RemoveAll(profile) }
+	}
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// snap takes a screenshot of the page (up to 1800 px tall), saved only
+// with -screenshots.
+func snap(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if !*saveShots {
+		return
+	}
+	h := get(t, ctx, "height", chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
+	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, min(h, 1800)))
+	png := get(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, 900))
+	if err := os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// submit clicks a submit button and waits for the page the form's answer
+// loads (the old page is marked, so its elements cannot be mistaken for
+// the new ones).
+func submit(t *testing.T, ctx context.Context, what string, button chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	do(t, ctx, what+": mark the page", chromedp.Evaluate[chromedp.Void](`document.body.dataset.old = "1"`))
+	do(t, ctx, what, button)
+	for range 200 {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.body && document.body.dataset.old !== "1" && document.readyState === "complete"`))
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: the page did not load", what)
+}
+
+// TestBrowser: the director signs in on the dashboard with its outcomes
+// cards, opens the measures, a measure, the patients of its numerator
+// and one patient's chart; then a registry, where a candidate is
+// accepted and leaves the candidates.
+func TestBrowser(t *testing.T) {
+	if chromium == nil {
+		if testing.Short() {
+			t.Skip("no Chromium")
+		}
+		t.Fatal("no Chromium at " + chromiumBin)
+	}
+	e := newEnv(t, 120)
+	// The measure whose numerator is walked: the readmissions, over the
+	// generated hospital's three years.
+	sys := custodian.NewContextWithActor(context.Background(), custodian.SystemActor())
+	period, _ := measure.NewPeriod("2022-10-01", "2025-09-30")
+	res, err := measure.Evaluate(sys, e.rec, measure.Find(measure.Builtins(), "readmission-30day"), period, measure.Options{Lists: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := res.Cases(measure.Numerator)
+	if len(num) == 0 {
+		t.Fatal("no readmissions in the generated hospital")
+	}
+
+	ctx, cancel := chromedp.NewContext(chromium)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+	do(t, ctx, "sign in as the director and land on the dashboard",
+		chromedp.Navigate(e.srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "dana"),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`td[data-measure="readmission-30day"]`)))
+	snap(t, ctx, "outcomes-dashboard")
+	do(t, ctx, "open the measures", chromedp.Click(chromedp.CSS(`nav a[href="/outcomes/measures/"]`)), chromedp.WaitVisible(chromedp.ID("measures")))
+	do(t, ctx, "choose the period",
+		chromedp.SetValue(chromedp.ID("from"), "2022-10-01"), chromedp.SetValue(chromedp.ID("to"), "2025-09-30"))
+	submit(t, ctx, "show the period", chromedp.Click(chromedp.CSS(`form.period button`)))
+	if loc := get(t, ctx, "url", chromedp.Location()); !strings.HasSuffix(loc, "/outcomes/measures/?from=2022-10-01&to=2025-09-30") {
+		t.Fatalf("the period chooser went to %s", loc)
+	}
+	snap(t, ctx, "outcomes-measures")
+	do(t, ctx, "open the readmission measure",
+		chromedp.Click(chromedp.CSS(`#measures a[href^="/outcomes/measures/readmission-30day?"]`)), chromedp.WaitVisible(chromedp.ID("numerator")))
+	if got, want := get(t, ctx, "numerator", chromedp.Text(chromedp.ID("numerator"))), len(num); got != itoa(want) {
+		t.Errorf("the page's numerator is %s, Evaluate's %d", got, want)
+	}
+	if n := get(t, ctx, "bars", chromedp.Evaluate[int64](`document.querySelectorAll('figure svg rect.bar').length`)); n == 0 {
+		t.Error("the trend chart has no bars")
+	}
+	snap(t, ctx, "outcomes-measure")
+	do(t, ctx, "list the readmitted",
+		chromedp.Click(chromedp.CSS(`a[href^="/outcomes/measures/readmission-30day/cases?population=numerator&from="]`)), chromedp.WaitVisible(chromedp.ID("cases")))
+	if got := get(t, ctx, "total", chromedp.Text(chromedp.ID("total"))); got != itoa(len(num)) {
+		t.Errorf("the list says %s, Evaluate lists %d", got, len(num))
+	}
+	if strings.Contains(get(t, ctx, "url", chromedp.Location()), num[0].Patient) {
+		t.Error("the list's URL names a patient")
+	}
+	snap(t, ctx, "outcomes-cases")
+	do(t, ctx, "open the first patient's chart",
+		chromedp.Click(chromedp.CSS(`#cases a[href="/patients/`+num[0].Patient+`"]`)), chromedp.WaitVisible(chromedp.ID("demographics")))
+
+	// A registry: accept the first candidate.
+	cands, err := e.reg.Cases("diabetes", registry.Candidate)
+	if err != nil || len(cands) == 0 {
+		t.Fatalf("diabetes candidates: %v, %d", err, len(cands))
+	}
+	do(t, ctx, "open the registries", chromedp.Click(chromedp.CSS(`nav a[href="/outcomes/registries/"]`)), chromedp.WaitVisible(chromedp.CSS(`table.registries`)))
+	snap(t, ctx, "outcomes-registries")
+	do(t, ctx, "open the diabetes registry", chromedp.Click(chromedp.CSS(`a[href="/outcomes/registries/diabetes"]`)), chromedp.WaitVisible(chromedp.ID("candidates")))
+	snap(t, ctx, "outcomes-registry")
+	first := get(t, ctx, "first candidate", chromedp.Evaluate[string](`document.querySelector('table.candidates tr[data-patient]').dataset.patient`))
+	submit(t, ctx, "accept", chromedp.Click(chromedp.CSS(`tr[data-patient="`+first+`"] button[value=accept]`)))
+	do(t, ctx, "accepted", chromedp.WaitVisible(chromedp.ID("message")))
+	if got := get(t, ctx, "accepted count", chromedp.Text(chromedp.ID("accepted"))); got != "1" {
+		t.Errorf("accepted: %s, want 1", got)
+	}
+	acc, _ := e.reg.Cases("diabetes", registry.Accepted)
+	if len(acc) != 1 || acc[0].Patient != first || acc[0].DecidedBy != "dana" {
+		t.Errorf("the registry kept %+v", acc)
+	}
+	snap(t, ctx, "outcomes-accepted")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
