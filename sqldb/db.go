@@ -271,8 +271,12 @@ func (db *DB) writeOnce(ctx context.Context, fn func(store.Tx) error, light bool
 			return translate(err)
 		}
 	}
-	if err := fn(&conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}); err != nil {
+	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
+	if err := fn(c); err != nil {
 		return err
+	}
+	if err := c.flushIndex(); err != nil {
+		return translate(err)
 	}
 	return translate(tx.Commit())
 }
@@ -359,7 +363,7 @@ func (db *DB) runGroup(ctx context.Context, group []*writeReq, savepoints bool) 
 	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, writer: true}
 	for i, r := range group {
 		if !savepoints {
-			if errs[i] = runSafely(r.fn, c); errs[i] != nil {
+			if errs[i] = runWrite(r.fn, c); errs[i] != nil {
 				tx.Rollback()
 				return nil, true, nil
 			}
@@ -369,7 +373,7 @@ func (db *DB) runGroup(ctx context.Context, group []*writeReq, savepoints bool) 
 			tx.Rollback()
 			return nil, false, err
 		}
-		errs[i] = runSafely(r.fn, c)
+		errs[i] = runWrite(r.fn, c)
 		release := "RELEASE w"
 		if errs[i] != nil {
 			release = "ROLLBACK TO w; RELEASE w"
@@ -384,6 +388,19 @@ func (db *DB) runGroup(ctx context.Context, group []*writeReq, savepoints bool) 
 		return nil, false, err
 	}
 	return errs, false, nil
+}
+
+// runWrite runs fn and inserts the index rows it held back; if either
+// fails, the rows are forgotten with the rest of the write.
+func runWrite(fn func(store.Tx) error, c *conn) error {
+	err := runSafely(fn, c)
+	if err == nil {
+		err = translate(c.flushIndex())
+	}
+	if err != nil {
+		c.discardIndex()
+	}
+	return err
 }
 
 // runSafely runs fn, turning a panic into an error so one bad write cannot

@@ -56,7 +56,7 @@ func migrateFile(ctx context.Context, db *sql.DB, d *Dialect, migrations fs.FS, 
 		return err
 	}
 	for _, stmt := range strings.Split(string(src), ";\n") {
-		if strings.TrimSpace(stripComments(stmt)) == "" {
+		if strings.TrimSpace(stripComments(stmt)) == "" || !forEngine(stmt, d.Name) {
 			continue
 		}
 		if d.DDL != nil {
@@ -70,6 +70,18 @@ func migrateFile(ctx context.Context, db *sql.DB, d *Dialect, migrations fs.FS, 
 		return err
 	}
 	return tx.Commit()
+}
+
+// forEngine reports whether a migration statement runs on the engine
+// named: all do except those that begin with "/* only OTHER */".
+func forEngine(stmt, engine string) bool {
+	body := strings.TrimSpace(stripComments(stmt))
+	rest, ok := strings.CutPrefix(body, "/* only ")
+	if !ok {
+		return true
+	}
+	name, _, ok := strings.Cut(rest, " */")
+	return !ok || name == engine
 }
 
 func stripComments(s string) string {

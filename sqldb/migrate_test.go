@@ -41,8 +41,8 @@ func migrationsBefore(t *testing.T, name string) fs.FS {
 // TestClusteredIndexMigration fills a database of the schema before 0006
 // (row-id index tables, with a duplicated index row as old writes could
 // leave), opens it with the current schema, and checks that every index
-// row came across (the duplicate once), that searches find the resources,
-// and that an update replaces a resource's index rows.
+// row came across (on SQLite the duplicate once), that searches find the
+// resources, and that an update replaces a resource's index rows.
 func TestClusteredIndexMigration(t *testing.T) {
 	ctx := context.Background()
 	var old *sql.DB
@@ -115,8 +115,14 @@ func TestClusteredIndexMigration(t *testing.T) {
 	if before["idx_token"] == 0 || before["idx_quantity"] == 0 || before["idx_reference"] == 0 {
 		t.Fatalf("the old database has too few index rows: %v", before)
 	}
-	if _, err := old.Exec(`INSERT INTO idx_token (rid, pid, system, code) SELECT rid, pid, system, code FROM idx_token WHERE rid = (SELECT min(rid) FROM idx_token)`); err != nil {
+	res, err := old.Exec(`INSERT INTO idx_token (rid, pid, system, code) SELECT rid, pid, system, code FROM idx_token WHERE rid = (SELECT min(rid) FROM idx_token)`)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if sqldbtest.Engine() == "postgres" {
+		// PostgreSQL keeps its layout (0006 is SQLite's), duplicates too.
+		dups, _ := res.RowsAffected()
+		before["idx_token"] += int(dups)
 	}
 	if err := db0.Close(); err != nil {
 		t.Fatal(err)

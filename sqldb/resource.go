@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/custodian-him/custodian"
@@ -20,6 +21,9 @@ type conn struct {
 	// writer marks the transaction of the writer goroutine, whose
 	// statements outlive it (stmt.go).
 	writer bool
+	// Index rows written but not inserted yet, by kind (writeIndex).
+	pending  map[store.ParamKind]*pendingRows
+	npending int
 
 	// The end of the audit chain as this transaction sees it (audit.go).
 	chainKnown bool
@@ -132,6 +136,9 @@ func (c *conn) Put(_ context.Context, r *store.Resource, index []store.IndexEntr
 var indexTables = []string{"idx_token", "idx_reference", "idx_date", "idx_string", "idx_uri", "idx_number", "idx_quantity", "idx_composite"}
 
 func (c *conn) clearIndex(rid int64) error {
+	if err := c.flushIndex(); err != nil {
+		return err
+	}
 	for _, t := range indexTables {
 		if _, err := c.exec(`DELETE FROM `+t+` WHERE rid = ?`, rid); err != nil {
 			return err
@@ -140,39 +147,57 @@ func (c *conn) clearIndex(rid int64) error {
 	return nil
 }
 
-// indexInsert batches the rows of one index table into multi-row INSERTs.
-type indexInsert struct {
+// indexTable is one index table's INSERT and the width of its rows.
+type indexTable struct {
 	head string // INSERT INTO t (cols) VALUES
 	cols int
+}
+
+var indexInserts = map[store.ParamKind]indexTable{
+	store.KindToken:     {`INSERT INTO idx_token (rid, pid, system, code) VALUES `, 4},
+	store.KindReference: {`INSERT INTO idx_reference (rid, pid, ref_type, ref_id) VALUES `, 4},
+	store.KindDate:      {`INSERT INTO idx_date (rid, pid, low, high) VALUES `, 4},
+	store.KindString:    {`INSERT INTO idx_string (rid, pid, value, exact) VALUES `, 4},
+	store.KindURI:       {`INSERT INTO idx_uri (rid, pid, value) VALUES `, 3},
+	store.KindNumber:    {`INSERT INTO idx_number (rid, pid, low, high) VALUES `, 4},
+	store.KindQuantity:  {`INSERT INTO idx_quantity (rid, pid, system, code, unit, low, high, ccode, clow, chigh) VALUES `, 10},
+	store.KindComposite: {`INSERT INTO idx_composite (rid, pid, system1, code1, system2, code2, low2, high2) VALUES `, 8},
+}
+
+// pendingRows are index rows of one table waiting to be inserted.
+type pendingRows struct {
 	rows int
 	args []any
 }
 
+// writeIndex adds the index rows of resource rid. They wait in the
+// transaction until the write ends or a statement reads the index tables
+// (flushIndex), so that a write of many resources inserts them in a few
+// large statements: fewer statements to run, and on a client/server engine
+// fewer round trips.
 func (c *conn) writeIndex(typ string, rid int64, index []store.IndexEntry) error {
 	index = dropRepeated(typ, index)
 	if len(index) == 0 {
 		return nil
 	}
-	ins := map[store.ParamKind]*indexInsert{
-		store.KindToken:     {head: `INSERT INTO idx_token (rid, pid, system, code) VALUES `, cols: 4},
-		store.KindReference: {head: `INSERT INTO idx_reference (rid, pid, ref_type, ref_id) VALUES `, cols: 4},
-		store.KindDate:      {head: `INSERT INTO idx_date (rid, pid, low, high) VALUES `, cols: 4},
-		store.KindString:    {head: `INSERT INTO idx_string (rid, pid, value, exact) VALUES `, cols: 4},
-		store.KindURI:       {head: `INSERT INTO idx_uri (rid, pid, value) VALUES `, cols: 3},
-		store.KindNumber:    {head: `INSERT INTO idx_number (rid, pid, low, high) VALUES `, cols: 4},
-		store.KindQuantity:  {head: `INSERT INTO idx_quantity (rid, pid, system, code, unit, low, high, ccode, clow, chigh) VALUES `, cols: 10},
-		store.KindComposite: {head: `INSERT INTO idx_composite (rid, pid, system1, code1, system2, code2, low2, high2) VALUES `, cols: 8},
+	if c.pending == nil {
+		c.pending = map[store.ParamKind]*pendingRows{}
 	}
 	for _, e := range index {
 		pid, ok := c.db.pid(typ, e.Param)
 		if !ok {
 			return custodian.Errorf(custodian.EINTERNAL, "search parameter %s.%s is not registered", typ, e.Param)
 		}
-		in := ins[e.Kind]
-		if in == nil {
+		if _, ok := indexInserts[e.Kind]; !ok {
 			continue // kinds without a table yet
 		}
+		in := c.pending[e.Kind]
+		if in == nil {
+			in = &pendingRows{}
+			c.pending[e.Kind] = in
+		}
 		in.rows++
+		c.npending++
 		switch e.Kind {
 		case store.KindToken:
 			in.args = append(in.args, rid, pid, e.System, e.Code)
@@ -192,30 +217,81 @@ func (c *conn) writeIndex(typ string, rid int64, index []store.IndexEntry) error
 			in.args = append(in.args, rid, pid, e.System, e.Code, e.System2, e.Code2, e.NumLow, e.NumHigh)
 		}
 	}
-	for _, in := range ins {
-		for start := 0; start < in.rows; start += maxRowsPerInsert {
-			n := min(maxRowsPerInsert, in.rows-start)
-			var b strings.Builder
-			b.WriteString(in.head)
-			row := "(" + strings.Repeat("?, ", in.cols-1) + "?)"
-			for i := 0; i < n; i++ {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(row)
-			}
-			// The tables are keyed by every column: a value a resource
-			// has twice is stored once.
-			b.WriteString(" ON CONFLICT DO NOTHING")
-			args := in.args[start*in.cols : (start+n)*in.cols]
-			if _, err := c.exec(b.String(), args...); err != nil {
+	if c.npending >= maxPendingRows {
+		return c.flushIndex()
+	}
+	return nil
+}
+
+// flushIndex inserts the index rows waiting in the transaction. The rows
+// go in chunks of a few fixed sizes, so that the statements are few
+// distinct SQL texts, each prepared once (stmt.go).
+func (c *conn) flushIndex() error {
+	if c.npending == 0 {
+		return nil
+	}
+	pending := c.pending
+	c.pending, c.npending = nil, 0
+	for kind, in := range pending {
+		t := indexInserts[kind]
+		for start := 0; start < in.rows; {
+			n := chunkRows(in.rows - start)
+			args := in.args[start*t.cols : (start+n)*t.cols]
+			if _, err := c.exec(insertText(t, n), args...); err != nil {
 				return err
 			}
+			start += n
 		}
 	}
 	return nil
 }
 
+// discardIndex forgets the index rows waiting in the transaction (their
+// write failed and is undone).
+func (c *conn) discardIndex() { c.pending, c.npending = nil, 0 }
+
+// chunkRows is the size of the next INSERT for n waiting rows: the largest
+// power of two up to maxRowsPerInsert that is at most n.
+func chunkRows(n int) int {
+	size := maxRowsPerInsert
+	for size > n {
+		size /= 2
+	}
+	return size
+}
+
+// insertTexts are the INSERT statements of each table and chunk size.
+var insertTexts sync.Map // of insertKey → string
+
+type insertKey struct {
+	head string
+	rows int
+}
+
+func insertText(t indexTable, rows int) string {
+	k := insertKey{t.head, rows}
+	if q, ok := insertTexts.Load(k); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	b.WriteString(t.head)
+	row := "(" + strings.Repeat("?, ", t.cols-1) + "?)"
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	// The tables are keyed by every column: a value a resource has twice
+	// is stored once.
+	b.WriteString(" ON CONFLICT DO NOTHING")
+	insertTexts.Store(k, b.String())
+	return b.String()
+}
+
+// maxPendingRows bounds the index rows a transaction holds back.
+const maxPendingRows = 20000
+
 // maxRowsPerInsert keeps multi-row INSERTs below every engine's limit on
-// bound parameters.
-const maxRowsPerInsert = 250
+// bound parameters (10 columns × 64 rows), and is a power of two.
+const maxRowsPerInsert = 64

@@ -18,6 +18,9 @@ import (
 // already read. With _sort the cursor carries the sort key values and the
 // rid of the last row (keyset paging on (keys…, rid)).
 func (c *conn) Search(_ context.Context, q *store.Query) (*store.SearchPage, error) {
+	if err := c.flushIndex(); err != nil { // a search in a write sees its rows
+		return nil, err
+	}
 	b := &sqlBuilder{c: c}
 	cond, args, err := b.where(q)
 	if err != nil {

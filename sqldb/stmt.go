@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 )
 
@@ -226,8 +227,20 @@ func (c *conn) readStmt(query string) *sql.Stmt {
 	return nil
 }
 
+// seeIndex makes the index rows this transaction holds back visible to
+// query, if query reads or changes the index tables.
+func (c *conn) seeIndex(query string) error {
+	if c.npending == 0 || !strings.Contains(query, "idx_") {
+		return nil
+	}
+	return c.flushIndex()
+}
+
 // exec runs a statement, prepared where it pays.
 func (c *conn) exec(query string, args ...any) (sql.Result, error) {
+	if err := c.seeIndex(query); err != nil {
+		return nil, err
+	}
 	st, err := c.stmt(query)
 	if err != nil {
 		return nil, translate(err)
@@ -241,7 +254,9 @@ func (c *conn) exec(query string, args ...any) (sql.Result, error) {
 	return res, translate(err)
 }
 
-// queryRow runs a single-row query, prepared where it pays.
+// queryRow runs a single-row query, prepared where it pays. It does not
+// make held-back index rows visible (a Row cannot carry that error):
+// queries of the index tables flush them first (Search does).
 func (c *conn) queryRow(query string, args ...any) *sql.Row {
 	if st, err := c.stmt(query); err == nil && st != nil {
 		return st.QueryRowContext(c.ctx, args...)
@@ -251,6 +266,9 @@ func (c *conn) queryRow(query string, args ...any) *sql.Row {
 
 // query runs a query, prepared where it pays.
 func (c *conn) query(query string, args ...any) (*sql.Rows, error) {
+	if err := c.seeIndex(query); err != nil {
+		return nil, err
+	}
 	st, err := c.stmt(query)
 	if err != nil {
 		return nil, err
