@@ -193,6 +193,7 @@ func (p *pages) measurePage(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Strata = append(v.Strata, t)
 	}
+	v.Months = allMonths(pd, v.Months, def)
 	v.Trend = trendChart(def, v.Months)
 	return p.render(w, r, def.Title, PathMeasures, "measure", v)
 }
@@ -291,4 +292,48 @@ func (p *pages) casesPage(w http.ResponseWriter, r *http.Request) error {
 		v.Rows = append(v.Rows, row)
 	}
 	return p.render(w, r, def.Title+": "+popName(pop), PathMeasures, "cases", v)
+}
+
+// maxMonths is the longest period whose months are all listed; a longer
+// one lists only the months with cases.
+const maxMonths = 72
+
+// allMonths gives every month of the period a row (those without cases
+// empty), so that the trend's bars fall at even steps.
+func allMonths(pd period, rows []stratumRow, def *measure.Definition) []stratumRow {
+	start, end := pd.P.Start.Date(), pd.P.End.Date()
+	n := (end.Year()-start.Year())*12 + int(end.Month()-start.Month()) + 1
+	if n > maxMonths {
+		return rows
+	}
+	have := map[string]stratumRow{}
+	for _, r := range rows {
+		have[r.Value] = r
+	}
+	out := make([]stratumRow, 0, n)
+	for i := range n {
+		m := time.Date(start.Year(), start.Month()+time.Month(i), 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
+		r, ok := have[m]
+		if !ok {
+			r = stratumRow{Value: m, Rate: rate{Proportion: def.Scoring == measure.Proportion, Unit: def.ObservationUnit}}
+		}
+		delete(have, m)
+		out = append(out, r)
+	}
+	for _, r := range rows { // months outside the period (never, but kept)
+		if _, ok := have[r.Value]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// shortNames are the strata tables' column heads.
+var shortNames = map[string]string{"month": "Month", "age-band": "Age band", "sex": "Sex", "service": "Service", "attending": "Attending"}
+
+func shortName(code string) string {
+	if s, ok := shortNames[code]; ok {
+		return s
+	}
+	return code
 }

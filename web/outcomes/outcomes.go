@@ -161,6 +161,7 @@ var tmpl = template.Must(template.New("outcomes").Funcs(template.FuncMap{
 	"f1":      func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"join":    strings.Join,
 	"popname": popName,
+	"short":   shortName,
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {

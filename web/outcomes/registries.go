@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -69,6 +70,7 @@ type registryView struct {
 	Prev, Next    string
 	Today         string
 	Message       string
+	ByYear        bool
 	CSRF          template.HTML
 }
 
@@ -114,24 +116,31 @@ func (p *pages) registryPage(w http.ResponseWriter, r *http.Request) error {
 	for m := range cand {
 		months[m] = true
 	}
+	sorted := slices.Sorted(maps.Keys(months))
+	// A long history is counted by year, so the bars stay readable.
+	byYear := len(sorted) > 1 && monthsBetween(sorted[0], sorted[len(sorted)-1]) > maxMonths
 	var labels []string
 	var counts []int
-	for _, m := range slices.Sorted(func(yield func(string) bool) {
-		for m := range months {
-			if !yield(m) {
-				return
-			}
-		}
-	}) {
+	for _, m := range sorted {
 		label := m
-		if m == "" {
+		switch {
+		case m == "":
 			label = "unknown"
+		case byYear:
+			label = m[:4]
+		}
+		if n := len(v.Trend); n > 0 && v.Trend[n-1].Month == label {
+			v.Trend[n-1].Accepted += acc[m]
+			v.Trend[n-1].Candidate += cand[m]
+			counts[n-1] += acc[m] + cand[m]
+			continue
 		}
 		v.Trend = append(v.Trend, incidenceRow{Month: label, Accepted: acc[m], Candidate: cand[m]})
 		labels = append(labels, label)
 		counts = append(counts, acc[m]+cand[m])
 	}
-	v.Chart = countChart("incidence", d.Title+": new cases by month of first evidence (accepted and candidates)", labels, counts)
+	v.ByYear = byYear
+	v.Chart = countChart("incidence", d.Title+": new cases by "+map[bool]string{false: "month", true: "year"}[byYear]+" of first evidence (accepted and candidates)", labels, counts)
 
 	names := newNamer(p.Patients)
 	cands, err := p.Registry.Abstracts(d.ID, registry.Candidate, now)
@@ -281,4 +290,17 @@ func (p *pages) exportFHIR(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(b)
 	return nil
+}
+
+// monthsBetween counts the months from a to b (YYYY-MM; "" sorts first
+// and is skipped by the caller's first element when known).
+func monthsBetween(a, b string) int {
+	if a == "" || len(a) < 7 || len(b) < 7 {
+		return 0
+	}
+	ay, _ := strconv.Atoi(a[:4])
+	am, _ := strconv.Atoi(a[5:7])
+	by, _ := strconv.Atoi(b[:4])
+	bm, _ := strconv.Atoi(b[5:7])
+	return (by-ay)*12 + bm - am
 }

@@ -59,11 +59,16 @@ func bars(id, title string, labels []string, vals []float64, has []bool, unit st
 	for _, v := range vals {
 		maxV = math.Max(maxV, v)
 	}
-	ceil := niceCeil(math.Max(maxV, 1))
+	// Grid lines at whole steps: 5 of a 1 or 5 ceiling, 4 of a 2.
+	ceil := niceCeil(math.Max(maxV, 4))
+	ticks := 5
+	if lead := ceil / math.Pow(10, math.Floor(math.Log10(ceil))); lead > 1.5 && lead < 2.5 {
+		ticks = 4
+	}
 	plotW, plotH := float64(w-left-right), float64(h-top-bottom)
-	for i := 0; i <= 4; i++ {
-		v := ceil * float64(i) / 4
-		y := top + plotH - plotH*float64(i)/4
+	for i := 0; i <= ticks; i++ {
+		v := ceil * float64(i) / float64(ticks)
+		y := top + plotH - plotH*float64(i)/float64(ticks)
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%s" y2="%s"/><text class="lbl" x="%d" y="%s" text-anchor="end">%s%s</text>`,
 			left, w-right, f1(y), f1(y), left-6, f1(y+4), num(v), html.EscapeString(unit))
 	}
