@@ -105,7 +105,11 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Fatal("no Chromium at " + chromiumBin)
 	}
-	e := newEnv(t, 120)
+	patients := 120
+	if *saveShots {
+		patients = 400 // figures that look like a hospital's
+	}
+	e := newEnv(t, patients)
 	// The measure whose numerator is walked: the readmissions, over the
 	// generated hospital's three years.
 	sys := custodian.NewContextWithActor(context.Background(), custodian.SystemActor())

@@ -263,7 +263,7 @@ func (p *pages) casesPage(w http.ResponseWriter, r *http.Request) error {
 		v.Stratifier, v.Value = def.Stratifiers[si].Description, q.Get("value")
 	}
 	for _, s := range def.Stratifiers {
-		v.Heads = append(v.Heads, s.Description)
+		v.Heads = append(v.Heads, shortName(s.Code))
 	}
 	v.Pages = max(1, (len(cases)+pageSize-1)/pageSize)
 	if page > v.Pages {

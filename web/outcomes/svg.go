@@ -79,7 +79,7 @@ func bars(id, title string, labels []string, vals []float64, has []bool, unit st
 	for i, lab := range labels {
 		x := left + float64(i)*slot + slot*0.15
 		if has[i] {
-			bh := vals[i] / ceil * plotH
+			bh := math.Max(vals[i]/ceil*plotH, 1.5) // a zero still shows, unlike a month without cases
 			fmt.Fprintf(&b, `<rect class="bar" x="%s" y="%s" width="%s" height="%s"><title>%s: %s%s</title></rect>`,
 				f1(x), f1(top+plotH-bh), f1(bw), f1(bh), html.EscapeString(lab), num(vals[i]), html.EscapeString(unit))
 		}
