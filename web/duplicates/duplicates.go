@@ -859,8 +859,12 @@ func monthChart(ms []month) template.HTML {
 			fmt.Fprintf(&b, `<rect class="bar %s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %d %s</title></rect>`,
 				cls, x+float64(k)*bw, float64(top)+plotH-bh, bw, bh, m.Label, v, [...]string{"merges", "unmerges"}[k])
 		}
-		if i%3 == 2 || i == len(ms)-1 {
-			fmt.Fprintf(&b, `<text class="lbl" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x+bw, h-6, m.Label)
+		if (len(ms)-1-i)%3 == 0 {
+			anchor, lx := "middle", x+bw
+			if i == len(ms)-1 {
+				anchor, lx = "end", x+2*bw
+			}
+			fmt.Fprintf(&b, `<text class="lbl" x="%.1f" y="%d" text-anchor="%s">%s</text>`, lx, h-6, anchor, m.Label)
 		}
 	}
 	b.WriteString(`</svg>`)

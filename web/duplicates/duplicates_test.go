@@ -121,7 +121,7 @@ func TestMergeAndUnmerge(t *testing.T) {
 		t.Fatalf("the history lacks the merge %s with its unmerge button", mt)
 	}
 	// The pair, opened again, shows the decision and no forms.
-	if _, page := c.get(t, "/duplicates/pairs/" + task); strings.Contains(page, `id="preview-merge"`) || !strings.Contains(page, identity.BusinessMerged) {
+	if _, page := c.get(t, "/duplicates/pairs/"+task); strings.Contains(page, `id="preview-merge"`) || !strings.Contains(page, identity.BusinessMerged) {
 		t.Error("the decided pair still offers a merge")
 	}
 	// Unmerge restores the retired patient.

@@ -1,0 +1,168 @@
+package duplicates_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium is the browser the package's tests share (nil without one).
+var chromium context.Context
+
+var saveShots = flag.Bool("screenshots", false, "save screenshots of the duplicate review pages under docs/screenshots")
+
+const chromiumBin = "/usr/bin/chromium"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	stop := func() {}
+	if _, err := exec.LookPath(chromiumBin); err == nil {
+		profile, err := os.MkdirTemp("", "duplicates-chromium-")
+		if err != nil {
+			panic(err)
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumBin),
+			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900),
+			chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", true),
+			chromedp.Flag("disable-component-update", true))
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(alloc)
+		chromium = ctx
+		stop = func() { cancel(); cancelAlloc(); os.RemoveAll(profile) }
+	}
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+// browse opens a tab of the shared browser for one test.
+func browse(t *testing.T) context.Context {
+	t.Helper()
+	if chromium == nil {
+		if testing.Short() {
+			t.Skip("no Chromium at " + chromiumBin)
+		}
+		t.Fatal("no Chromium at " + chromiumBin + " (apt-get install -y chromium; scripts/test does)")
+	}
+	ctx, cancel := chromedp.NewContext(chromium)
+	t.Cleanup(cancel)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancelT)
+	return ctx
+}
+
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// value runs an action that gives a value.
+func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// capture takes a screenshot of the page (at most 1,800 pixels tall) and,
+// with -screenshots, saves it as docs/screenshots/name.png.
+func capture(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	h := value(t, ctx, "page height", chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
+	run(t, ctx, "viewport", chromedp.EmulateViewport(1280, min(h, 1800)))
+	png := value(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
+	run(t, ctx, "viewport", chromedp.EmulateViewport(1280, 900))
+	if len(png) < 1000 {
+		t.Errorf("screenshot %s: %d bytes", name, len(png))
+	}
+	if *saveShots {
+		dir := filepath.Join("..", "..", "docs", "screenshots")
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func textOf(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return value(t, ctx, "text of "+sel, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+func login(t *testing.T, ctx context.Context, base, user string) {
+	t.Helper()
+	run(t, ctx, "sign in as "+user,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), user),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav[aria-label=Workbench]`)))
+}
+
+// TestBrowser: the director opens the duplicates queue from the
+// navigation, a pair, chooses the survivor, previews and confirms the
+// merge, finds it in the history and undoes it.
+func TestBrowser(t *testing.T) {
+	e := newEnv(t, 40)
+	ctx := browse(t)
+	base := e.srv.URL
+
+	login(t, ctx, base, "dana")
+	run(t, ctx, "dashboard", chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(`#dup-open`)))
+	run(t, ctx, "queue from the navigation",
+		chromedp.Click(chromedp.CSS(`nav[aria-label=Workbench] a[href="/duplicates/queue"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#candidates`)))
+	capture(t, ctx, "duplicates-queue")
+	href := value(t, ctx, "first pair", chromedp.AttributeValue(chromedp.CSS(`#candidates tbody a`), "href")).Value
+	task := strings.TrimPrefix(href, "/duplicates/pairs/")
+
+	run(t, ctx, "open the pair", chromedp.Click(chromedp.CSS(`#candidates tbody a`)), chromedp.WaitVisible(chromedp.CSS(`#pair`)))
+	if got := textOf(t, ctx, "#evidence"); !strings.Contains(got, "weight") {
+		t.Errorf("the evidence reads %q", got)
+	}
+	capture(t, ctx, "duplicates-pair")
+	keep := value(t, ctx, "survivor", chromedp.AttributeValue(chromedp.CSS(`#keep-a`), "value")).Value
+	run(t, ctx, "preview",
+		chromedp.Click(chromedp.CSS(`#keep-a`)),
+		chromedp.Click(chromedp.CSS(`#preview-merge`)),
+		chromedp.WaitVisible(chromedp.CSS(`#confirm-merge`)))
+	if got := textOf(t, ctx, "#preview"); !strings.Contains(got, "into Patient "+keep) {
+		t.Errorf("the preview reads %q", got)
+	}
+	capture(t, ctx, "duplicates-preview")
+	run(t, ctx, "merge", chromedp.Click(chromedp.CSS(`#confirm-merge`)), chromedp.WaitVisible(chromedp.CSS(`#result`)))
+	if got := textOf(t, ctx, "#result"); got != "Records merged" {
+		t.Fatalf("after the merge: %q", got)
+	}
+	run(t, ctx, "queue again", chromedp.Navigate(base+"/duplicates/queue"), chromedp.WaitVisible(chromedp.CSS(`#queue-count`)))
+	if n := value(t, ctx, "pair links", chromedp.Evaluate[int64](`document.querySelectorAll('a[href="/duplicates/pairs/`+task+`"]').length`)); n != 0 {
+		t.Error("the merged pair is still in the queue")
+	}
+	run(t, ctx, "history", chromedp.Navigate(base+"/duplicates/merges"), chromedp.WaitVisible(chromedp.CSS(`#merges`)))
+	capture(t, ctx, "duplicates-history")
+	run(t, ctx, "unmerge", chromedp.Click(chromedp.CSS(`#merges button`)), chromedp.WaitVisible(chromedp.CSS(`#result`)))
+	if got := textOf(t, ctx, "#result"); got != "Merge undone" {
+		t.Fatalf("after the unmerge: %q", got)
+	}
+	run(t, ctx, "history after", chromedp.Navigate(base+"/duplicates/merges"), chromedp.WaitVisible(chromedp.CSS(`#merges`)))
+	if got := textOf(t, ctx, "#merges tbody"); !strings.Contains(got, "unmerged") {
+		t.Errorf("the history after the unmerge: %q", got)
+	}
+	// The card counts the merge and the unmerge of this month.
+	run(t, ctx, "dashboard after", chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(`#dup-open`)))
+	if n := value(t, ctx, "bars", chromedp.Evaluate[int64](`[...document.querySelectorAll('svg.dup-chart rect.bar')].filter(r => r.getAttribute('height') !== '0.0').length`)); n != 2 {
+		t.Errorf("the card's chart draws %d non-empty bars, want 2 (a merge and an unmerge)", n)
+	}
+	capture(t, ctx, "duplicates-card")
+}
