@@ -258,7 +258,7 @@ func (p *pages) casesPage(w http.ResponseWriter, r *http.Request) error {
 		val := q.Get("value")
 		cases = slices.DeleteFunc(slices.Clone(cases), func(c measure.CaseRef) bool { return si >= len(c.Strata) || c.Strata[si] != val })
 	}
-	v := casesView{Def: def, Period: pd, Population: pop, PopName: popName(pop), Total: len(cases), Withheld: res.Withheld, Page: page}
+	v := casesView{Def: def, Period: pd, Population: pop, PopName: popName(pop), Total: len(cases), Withheld: res.Count(pop) - len(res.Cases(pop)), Page: page}
 	if si >= 0 {
 		v.Stratifier, v.Value = def.Stratifiers[si].Description, q.Get("value")
 	}

@@ -162,6 +162,7 @@ var tmpl = template.Must(template.New("outcomes").Funcs(template.FuncMap{
 	"join":    strings.Join,
 	"popname": popName,
 	"short":   shortName,
+	"lower":   strings.ToLower,
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {

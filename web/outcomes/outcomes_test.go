@@ -17,6 +17,7 @@ import (
 	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/measure"
 	"github.com/custodian-him/custodian/registry"
+	"github.com/custodian-him/custodian/store"
 )
 
 // TestReading runs the tests that only read over one generated hospital.
@@ -277,6 +278,18 @@ func TestDecisions(t *testing.T) {
 	if resp, body := c.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {"nobody"}, "action": {"accept"}, "csrf_token": {token}}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("accept a patient who is no case: %d %s", resp.StatusCode, body[:min(200, len(body))])
 	}
+	// A follow-up is recorded for an accepted case only.
+	fu := url.Values{"patient": {cands[0].Patient}, "action": {"follow-up"}, "csrf_token": {token}}
+	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", fu); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("follow-up: %d", resp.StatusCode)
+	}
+	if acc, _ := e.reg.Cases("diabetes", registry.Accepted); len(acc) != 1 || strings.Join(acc[0].FollowUps, ",") != "2025-09-30" {
+		t.Errorf("follow-up kept: %+v", acc)
+	}
+	fu.Set("patient", cands[2].Patient)
+	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", fu); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("follow-up of a candidate: %d, want 422", resp.StatusCode)
+	}
 	// Exports carry the accepted case only.
 	resp, body = c.get(t, "/outcomes/registries/diabetes/export.csv")
 	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
@@ -331,5 +344,53 @@ func cards(t *testing.T, e *env) {
 	pb := e.get("/dashboard", access.RolePrivacyOfficer).Body.String()
 	if strings.Contains(pb, "data-measure=") || strings.Contains(pb, "data-registry=") {
 		t.Errorf("the privacy officer's dashboard shows outcome figures")
+	}
+}
+
+// TestRestricted: a patient with a sensitive record stays in the counts
+// but leaves the director's patient list, which says so.
+func TestRestricted(t *testing.T) {
+	e := newEnv(t, 60)
+	sys := custodian.NewContextWithActor(context.Background(), custodian.SystemActor())
+	def := measure.Find(measure.Builtins(), "length-of-stay")
+	period, _ := measure.NewPeriod("2022-10-01", "2025-09-30")
+	res, err := measure.Evaluate(sys, e.rec, def, period, measure.Options{Lists: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := res.Cases(measure.MeasurePopulation)
+	if len(cases) < 2 {
+		t.Fatalf("%d stays", len(cases))
+	}
+	vip := cases[0].Patient
+	r, err := e.st.Read(sys, "Patient", vip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(r.Body, &p); err != nil {
+		t.Fatal(err)
+	}
+	p["meta"] = map[string]any{"security": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "CEL"}}}
+	b, _ := json.Marshal(p)
+	if _, err := e.st.Update(sys, "Patient", vip, b, store.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stays := 0
+	for _, c := range cases {
+		if c.Patient == vip {
+			stays++
+		}
+	}
+	body := e.get("/outcomes/measures/length-of-stay/cases?population=measure-population&from=2022-10-01&to=2025-09-30", access.RoleHIMDirector).Body.String()
+	if strings.Contains(body, "/patients/"+vip+`"`) {
+		t.Error("the restricted patient is listed to the director")
+	}
+	if m := totRE.FindStringSubmatch(body); m == nil || m[1] != strconv.Itoa(len(cases)-stays) || !strings.Contains(body, strconv.Itoa(stays)+" entries of patients with sensitive records") {
+		t.Errorf("the list shows %v listed, want %d and %d withheld", m, len(cases)-stays, stays)
+	}
+	page := e.get("/outcomes/measures/length-of-stay?from=2022-10-01&to=2025-09-30", access.RoleHIMDirector).Body.String()
+	if !strings.Contains(page, `id="denominator">`+strconv.Itoa(len(cases))+`<`) {
+		t.Error("the restricted patient's stays left the counts")
 	}
 }
