@@ -12,9 +12,6 @@ import (
 	"github.com/custodian-him/custodian/web"
 )
 
-// CardMeasures are the measures whose rates the dashboard shows.
-var CardMeasures = []string{"readmission-30day", "mortality-inpatient", "length-of-stay"}
-
 type measureCard struct {
 	Period period
 	Rows   []measureRow
@@ -25,7 +22,7 @@ type measureCard struct {
 func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
 	a := custodian.ActorFromContext(ctx)
 	var out []web.Card
-	if p.may(ctx, MeasureRoles, "Patient:search", "Encounter:search", "Condition:search") == nil {
+	if p.may(ctx, p.MeasureRoles, "Patient:search", "Encounter:search", "Condition:search") == nil {
 		today := p.Now().UTC()
 		from := time.Date(today.Year(), today.Month()-11, 1, 0, 0, 0, 0, time.UTC)
 		pd := period{From: from.Format(time.DateOnly), To: today.Format(time.DateOnly)}
@@ -34,7 +31,7 @@ func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
 			return nil, err
 		}
 		v := measureCard{Period: pd}
-		for _, id := range CardMeasures {
+		for _, id := range p.CardMeasures {
 			def := measure.Find(p.Measures, id)
 			if def == nil {
 				continue
@@ -53,7 +50,7 @@ func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
 	} else if a != nil {
 		out = append(out, web.Card{Slot: "measures", Title: "Outcome measures", Body: `<p class="muted">Outcome measures are for the HIM director.</p>`})
 	}
-	if p.Registry != nil && p.may(ctx, RegistryRoles, registryRead...) == nil {
+	if p.Registry != nil && p.may(ctx, p.RegistryRoles, registryRead...) == nil {
 		var rows []registryRow
 		for _, d := range p.Registry.Definitions {
 			c := p.Registry.Counts(d.ID)

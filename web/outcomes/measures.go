@@ -107,7 +107,7 @@ func (p *pages) evaluate(ctx context.Context, def *measure.Definition, pd period
 
 func (p *pages) measureList(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := p.may(ctx, MeasureRoles, "Patient:search", "Encounter:search", "Condition:search"); err != nil {
+	if err := p.may(ctx, p.MeasureRoles, "Patient:search", "Encounter:search", "Condition:search"); err != nil {
 		return err
 	}
 	pd, err := p.period(r)
@@ -158,7 +158,7 @@ func (p *pages) measureDef(id string) (*measure.Definition, error) {
 
 func (p *pages) measurePage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := p.may(ctx, MeasureRoles, "Patient:search", "Encounter:search", "Condition:search"); err != nil {
+	if err := p.may(ctx, p.MeasureRoles, "Patient:search", "Encounter:search", "Condition:search"); err != nil {
 		return err
 	}
 	def, err := p.measureDef(r.PathValue("id"))
@@ -220,7 +220,7 @@ type casesView struct {
 // measure, optionally within one stratum, a page at a time.
 func (p *pages) casesPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := p.may(ctx, MeasureRoles, "Patient:read", "Patient:search", "Encounter:search", "Condition:search"); err != nil {
+	if err := p.may(ctx, p.MeasureRoles, "Patient:read", "Patient:search", "Encounter:search", "Condition:search"); err != nil {
 		return err
 	}
 	def, err := p.measureDef(r.PathValue("id"))

@@ -73,18 +73,18 @@ type Config struct {
 	Now func() time.Time
 	// Allowed is the role table (access.Allowed if nil).
 	Allowed func(actor *custodian.Actor, typ, interaction string) error
+	// MeasureRoles and RegistryRoles are the roles offered the measure
+	// and registry pages (the HIM director if nil). Every page also
+	// checks the role table itself: reading needs Patient, Encounter and
+	// Condition searches; a registry's decisions need Task update. Under
+	// access/policy.go the registrar role is patient registration (no
+	// clinical reads, no Task writes), so it is not offered them by
+	// default, and adding it here alone would not let it in.
+	MeasureRoles, RegistryRoles []string
+	// CardMeasures are the measures whose rates the dashboard cards show
+	// (30-day readmission, in-hospital mortality and length of stay if nil).
+	CardMeasures []string
 }
-
-// Roles offered the pages. The HIM director steers by the measures and
-// keeps the registries. Under access/policy.go the registrar role is
-// patient registration (no clinical reads, no Task writes), so it is not
-// offered pages that show diagnoses and record decisions as Tasks; every
-// page checks the policy itself (Condition search to read, Task update
-// to decide), so a role given those rights later works without change.
-var (
-	MeasureRoles  = []string{access.RoleHIMDirector}
-	RegistryRoles = []string{access.RoleHIMDirector}
-)
 
 // Module returns the outcomes pages and dashboard cards for c.
 func Module(c Config) web.Module {
@@ -98,6 +98,15 @@ func Module(c Config) web.Module {
 	if p.Allowed == nil {
 		p.Allowed = access.Allowed
 	}
+	if p.MeasureRoles == nil {
+		p.MeasureRoles = []string{access.RoleHIMDirector}
+	}
+	if p.RegistryRoles == nil {
+		p.RegistryRoles = []string{access.RoleHIMDirector}
+	}
+	if p.CardMeasures == nil {
+		p.CardMeasures = []string{"readmission-30day", "mortality-inpatient", "length-of-stay"}
+	}
 	if p.SeesSensitive == nil {
 		p.SeesSensitive = func(ctx context.Context) bool {
 			return access.Guard{}.SeesSensitive(custodian.ActorFromContext(ctx))
@@ -107,14 +116,14 @@ func Module(c Config) web.Module {
 	m.HandleFunc("GET "+PathMeasures+"{$}", p.fn(p.measureList))
 	m.HandleFunc("GET "+PathMeasures+"{id}", p.fn(p.measurePage))
 	m.HandleFunc("GET "+PathMeasures+"{id}/cases", p.fn(p.casesPage))
-	nav := []web.NavItem{{Label: "Measures", Path: PathMeasures, Roles: MeasureRoles}}
+	nav := []web.NavItem{{Label: "Measures", Path: PathMeasures, Roles: p.MeasureRoles}}
 	if c.Registry != nil {
 		m.HandleFunc("GET "+PathRegistries+"{$}", p.fn(p.registryList))
 		m.HandleFunc("GET "+PathRegistries+"{id}", p.fn(p.registryPage))
 		m.HandleFunc("POST "+PathRegistries+"{id}/decide", p.fn(p.decide))
 		m.HandleFunc("GET "+PathRegistries+"{id}/export.csv", p.fn(p.exportCSV))
 		m.HandleFunc("GET "+PathRegistries+"{id}/export.json", p.fn(p.exportFHIR))
-		nav = append(nav, web.NavItem{Label: "Registries", Path: PathRegistries, Roles: RegistryRoles})
+		nav = append(nav, web.NavItem{Label: "Registries", Path: PathRegistries, Roles: p.RegistryRoles})
 	}
 	m.HandleFunc(Prefix, p.fn(func(http.ResponseWriter, *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "There is no such page.")

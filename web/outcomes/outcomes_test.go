@@ -7,17 +7,21 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/measure"
 	"github.com/custodian-him/custodian/registry"
 	"github.com/custodian-him/custodian/store"
+	"github.com/custodian-him/custodian/web"
+	"github.com/custodian-him/custodian/web/outcomes"
 )
 
 // TestReading runs the tests that only read over one generated hospital.
@@ -50,6 +54,26 @@ func TestRoles(t *testing.T) {
 			if got := e.get(p, tc.roles...).Code; got != tc.want {
 				t.Errorf("%s GET %s: %d, want %d", tc.name, p, got, tc.want)
 			}
+		}
+	}
+	// Offering a role the pages does not get it past the role table.
+	wb := &web.Handler{Records: e.st, Now: func() time.Time { return asOf }}
+	wb.Modules = append(wb.Modules, outcomes.Module(outcomes.Config{Web: wb, Record: e.rec, Registry: e.reg, Patients: e.st,
+		RegistryRoles: []string{access.RoleRegistrar, access.RoleHIMDirector}, MeasureRoles: []string{access.RoleClinician}}))
+	for _, tc := range []struct {
+		path, role string
+		want       int
+	}{
+		{"/outcomes/registries/diabetes", access.RoleRegistrar, http.StatusForbidden},
+		{"/outcomes/registries/diabetes", access.RoleHIMDirector, http.StatusOK},
+		{"/outcomes/measures/", access.RoleClinician, http.StatusOK},
+		{"/outcomes/measures/", access.RoleHIMDirector, http.StatusForbidden},
+	} {
+		req := httptest.NewRequest("GET", tc.path, nil).WithContext(as("tester", tc.role))
+		rec := httptest.NewRecorder()
+		wb.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("configured roles: %s GET %s: %d, want %d", tc.role, tc.path, rec.Code, tc.want)
 		}
 	}
 	for _, p := range []string{"/outcomes/measures/nope", "/outcomes/registries/nope", "/outcomes/elsewhere"} {

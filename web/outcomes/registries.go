@@ -34,7 +34,7 @@ type registryRow struct {
 }
 
 func (p *pages) registryList(w http.ResponseWriter, r *http.Request) error {
-	if err := p.may(r.Context(), RegistryRoles, registryRead...); err != nil {
+	if err := p.may(r.Context(), p.RegistryRoles, registryRead...); err != nil {
 		return err
 	}
 	var rows []registryRow
@@ -76,7 +76,7 @@ type registryView struct {
 
 func (p *pages) registryPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := p.may(ctx, RegistryRoles, registryRead...); err != nil {
+	if err := p.may(ctx, p.RegistryRoles, registryRead...); err != nil {
 		return err
 	}
 	d, err := p.Registry.Definition(r.PathValue("id"))
@@ -92,7 +92,7 @@ func (p *pages) registryPage(w http.ResponseWriter, r *http.Request) error {
 	now := p.Now()
 	c := p.Registry.Counts(d.ID)
 	v := registryView{registryRow: registryRow{Def: d, Candidates: c[registry.Candidate], Accepted: c[registry.Accepted], Reject: c[registry.Rejected]},
-		CanDecide: p.may(ctx, RegistryRoles, registryDecide...) == nil, Page: page, Today: now.UTC().Format(time.DateOnly), CSRF: httpauth.CSRFField(r)}
+		CanDecide: p.may(ctx, p.RegistryRoles, registryDecide...) == nil, Page: page, Today: now.UTC().Format(time.DateOnly), CSRF: httpauth.CSRFField(r)}
 	switch r.URL.Query().Get("done") {
 	case "accepted":
 		v.Message = "The case was accepted."
@@ -194,7 +194,7 @@ func caseOf(ctx context.Context, names *namer, a *registry.Abstract) registryCas
 // again.
 func (p *pages) decide(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := p.may(ctx, RegistryRoles, registryDecide...); err != nil {
+	if err := p.may(ctx, p.RegistryRoles, registryDecide...); err != nil {
 		return err
 	}
 	d, err := p.Registry.Definition(r.PathValue("id"))
@@ -245,7 +245,7 @@ func (p *pages) exported(r *http.Request, d *registry.Definition, format string)
 }
 
 func (p *pages) exportCSV(w http.ResponseWriter, r *http.Request) error {
-	if err := p.may(r.Context(), RegistryRoles, registryRead...); err != nil {
+	if err := p.may(r.Context(), p.RegistryRoles, registryRead...); err != nil {
 		return err
 	}
 	d, err := p.Registry.Definition(r.PathValue("id"))
@@ -267,7 +267,7 @@ func (p *pages) exportCSV(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (p *pages) exportFHIR(w http.ResponseWriter, r *http.Request) error {
-	if err := p.may(r.Context(), RegistryRoles, registryRead...); err != nil {
+	if err := p.may(r.Context(), p.RegistryRoles, registryRead...); err != nil {
 		return err
 	}
 	d, err := p.Registry.Definition(r.PathValue("id"))
