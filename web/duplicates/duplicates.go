@@ -134,7 +134,7 @@ var tmpl = template.Must(template.New("duplicates").Funcs(template.FuncMap{
 		return t.UTC().Format(time.DateOnly)
 	},
 	"pct":  func(v float64) string { return strconv.FormatFloat(v*100, 'f', 2, 64) + "%" },
-	"prob": func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) },
+	"prob": func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) },
 	"days": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 }).ParseFS(templateFiles, "template/*.html"))
 

@@ -120,7 +120,7 @@ func newEnv(t testing.TB, patients int) *env {
 }
 
 // candidates returns the candidate Tasks as the system sees them.
-func (e *env) candidates(t *testing.T) []map[string]any {
+func (e *env) candidates(t testing.TB) []map[string]any {
 	t.Helper()
 	q, err := e.st.ParseQueryString("Task", "code="+identity.System+"|"+identity.CodeCandidate)
 	if err != nil {
@@ -144,7 +144,7 @@ func (e *env) candidates(t *testing.T) []map[string]any {
 }
 
 // pair returns an open candidate Task's id and its two patients' ids.
-func (e *env) pair(t *testing.T, skip ...string) (task, a, b string) {
+func (e *env) pair(t testing.TB, skip ...string) (task, a, b string) {
 	t.Helper()
 	for _, c := range e.candidates(t) {
 		id := c["id"].(string)
