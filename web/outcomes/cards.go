@@ -22,6 +22,12 @@ type measureCard struct {
 func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
 	a := custodian.ActorFromContext(ctx)
 	var out []web.Card
+	if p.Record.Loading() {
+		if p.may(ctx, p.MeasureRoles, "Patient:search", "Encounter:search", "Condition:search") == nil {
+			out = append(out, web.Card{Slot: "measures", Title: "Outcome measures", Body: `<p class="muted">The record is being read for the measures and registries; reload the page in a minute.</p>`})
+		}
+		return out, nil
+	}
 	if p.may(ctx, p.MeasureRoles, "Patient:search", "Encounter:search", "Condition:search") == nil {
 		today := p.Now().UTC()
 		from := time.Date(today.Year(), today.Month()-11, 1, 0, 0, 0, 0, time.UTC)

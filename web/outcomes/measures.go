@@ -137,16 +137,15 @@ type strataTable struct {
 }
 
 type measureView struct {
-	Def     *measure.Definition
-	Period  period
-	Rate    rate
-	Trend   template.HTML
-	Months  []stratumRow
-	Strata  []strataTable
-	Lists   []string // the populations whose patients can be listed
-	O2E     string
-	HasO2E  bool
-	Loading bool
+	Def    *measure.Definition
+	Period period
+	Rate   rate
+	Trend  template.HTML
+	Months []stratumRow
+	Strata []strataTable
+	Lists  []string // the populations whose patients can be listed
+	O2E    string
+	HasO2E bool
 }
 
 func (p *pages) measureDef(id string) (*measure.Definition, error) {
@@ -173,7 +172,7 @@ func (p *pages) measurePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := measureView{Def: def, Period: pd, Rate: rateOf(def, res.Populations, res.Score, res.HasScore), Loading: p.Record.Loading()}
+	v := measureView{Def: def, Period: pd, Rate: rateOf(def, res.Populations, res.Score, res.HasScore)}
 	if res.Observed.HasRatio {
 		v.HasO2E, v.O2E = true, strconv.FormatFloat(res.Observed.Ratio, 'f', 2, 64)
 	}

@@ -76,6 +76,26 @@ func TestRoles(t *testing.T) {
 			t.Errorf("configured roles: %s GET %s: %d, want %d", tc.role, tc.path, rec.Code, tc.want)
 		}
 	}
+	// While the record is read at start the pages say so (503) and the
+	// dashboard card waits.
+	loading := measure.NewRecord()
+	loading.MarkLoading()
+	wl := &web.Handler{Records: e.st, Now: func() time.Time { return asOf }}
+	wl.Modules = append(wl.Modules, outcomes.Module(outcomes.Config{Web: wl, Record: loading, Registry: &registry.Service{Record: loading, Store: e.st}, Patients: e.st}))
+	for _, path := range []string{"/outcomes/measures/", "/outcomes/measures/length-of-stay", "/outcomes/registries/"} {
+		req := httptest.NewRequest("GET", path, nil).WithContext(as("tester", access.RoleHIMDirector))
+		rec := httptest.NewRecorder()
+		wl.ServeHTTP(rec, req)
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "still being read") {
+			t.Errorf("loading: GET %s: %d", path, rec.Code)
+		}
+	}
+	req := httptest.NewRequest("GET", "/dashboard", nil).WithContext(as("tester", access.RoleHIMDirector))
+	rec := httptest.NewRecorder()
+	wl.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "being read for the measures") {
+		t.Errorf("loading: the dashboard %d does not say the measures are being read", rec.Code)
+	}
 	for _, p := range []string{"/outcomes/measures/nope", "/outcomes/registries/nope", "/outcomes/elsewhere"} {
 		if got := e.get(p, access.RoleHIMDirector).Code; got != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", p, got)

@@ -27,6 +27,16 @@ var (
 	registryDecide = []string{"Patient:read", "Condition:search", "Task:search", "Task:update"}
 )
 
+// loading refuses the registry pages while the record is read at start:
+// the registry's cases are read after it, and its counts are empty till
+// then.
+func (p *pages) loading() error {
+	if p.Record.Loading() {
+		return custodian.Errorf(custodian.EUNAVAILABLE, "The record is still being read for the registries; try again in a minute.")
+	}
+	return nil
+}
+
 type registryRow struct {
 	Def                          *registry.Definition
 	Candidates, Accepted, Reject int
@@ -35,6 +45,9 @@ type registryRow struct {
 
 func (p *pages) registryList(w http.ResponseWriter, r *http.Request) error {
 	if err := p.may(r.Context(), p.RegistryRoles, registryRead...); err != nil {
+		return err
+	}
+	if err := p.loading(); err != nil {
 		return err
 	}
 	var rows []registryRow
@@ -77,6 +90,9 @@ type registryView struct {
 func (p *pages) registryPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := p.may(ctx, p.RegistryRoles, registryRead...); err != nil {
+		return err
+	}
+	if err := p.loading(); err != nil {
 		return err
 	}
 	d, err := p.Registry.Definition(r.PathValue("id"))
