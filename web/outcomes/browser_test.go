@@ -184,6 +184,15 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the registry kept %+v", acc)
 	}
 	snap(t, ctx, "outcomes-accepted")
+	// The accepted case's form: the registrar completes a field.
+	do(t, ctx, "open the case form", chromedp.Navigate(e.srv.URL+"/outcomes/registries/diabetes/cases/"+first), chromedp.WaitVisible(chromedp.ID("field-footExam")))
+	do(t, ctx, "fill a field", chromedp.SendKeys(chromedp.ID("field-footExam"), "yes"))
+	submit(t, ctx, "save the form", chromedp.Click(chromedp.ID("save")))
+	do(t, ctx, "saved", chromedp.WaitVisible(chromedp.ID("message")))
+	if acc, _ := e.reg.Cases("diabetes", registry.Accepted); len(acc) != 1 || acc[0].Fields["footExam"] != "yes" {
+		t.Errorf("the form's field was not kept: %+v", acc)
+	}
+	snap(t, ctx, "outcomes-case")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -120,6 +120,7 @@ func Module(c Config) web.Module {
 	if c.Registry != nil {
 		m.HandleFunc("GET "+PathRegistries+"{$}", p.fn(p.registryList))
 		m.HandleFunc("GET "+PathRegistries+"{id}", p.fn(p.registryPage))
+		m.HandleFunc("GET "+PathRegistries+"{id}/cases/{patient}", p.fn(p.abstractPage))
 		m.HandleFunc("POST "+PathRegistries+"{id}/decide", p.fn(p.decide))
 		m.HandleFunc("GET "+PathRegistries+"{id}/export.csv", p.fn(p.exportCSV))
 		m.HandleFunc("GET "+PathRegistries+"{id}/export.json", p.fn(p.exportFHIR))

@@ -322,6 +322,22 @@ func TestDecisions(t *testing.T) {
 	if resp, body := c.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {"nobody"}, "action": {"accept"}, "csrf_token": {token}}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("accept a patient who is no case: %d %s", resp.StatusCode, body[:min(200, len(body))])
 	}
+	// The case form: the record's fields filled, the registrar's saved.
+	resp, body = c.get(t, "/outcomes/registries/diabetes/cases/"+cands[0].Patient)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="field-footExam"`) || !strings.Contains(body, `id="status">accepted<`) {
+		t.Fatalf("case form: %d", resp.StatusCode)
+	}
+	save := url.Values{"patient": {cands[0].Patient}, "action": {"save"}, "csrf_token": {token}, "field-footExam": {"yes"}, "field-retinopathyScreened": {" no "}}
+	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", save); resp.StatusCode != http.StatusSeeOther ||
+		resp.Header.Get("Location") != "/outcomes/registries/diabetes/cases/"+cands[0].Patient+"?done=saved" {
+		t.Fatalf("save the form: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if acc, _ := e.reg.Cases("diabetes", registry.Accepted); len(acc) != 1 || acc[0].Fields["footExam"] != "yes" || acc[0].Fields["retinopathyScreened"] != "no" {
+		t.Errorf("the form's fields were not kept: %+v", acc)
+	}
+	if resp, _ := c.get(t, "/outcomes/registries/diabetes/cases/nobody"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the case form of no case: %d", resp.StatusCode)
+	}
 	// A follow-up is recorded for an accepted case only.
 	fu := url.Values{"patient": {cands[0].Patient}, "action": {"follow-up"}, "csrf_token": {token}}
 	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", fu); resp.StatusCode != http.StatusSeeOther {

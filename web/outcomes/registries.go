@@ -205,6 +205,59 @@ func caseOf(ctx context.Context, names *namer, a *registry.Abstract) registryCas
 	return rc
 }
 
+type formField struct {
+	ID, Label, Value string
+	Registrar        bool
+}
+
+type abstractView struct {
+	Def       *registry.Definition
+	Patient   string
+	Name      string
+	Case      *registry.Abstract
+	Fields    []formField
+	Evidence  []registry.Evidence
+	CanDecide bool
+	CSRF      template.HTML
+	Message   string
+}
+
+// abstractPage shows one case's abstraction form: the fields filled from
+// the record, the registrar's fields to complete, the evidence and the
+// follow-ups.
+func (p *pages) abstractPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := p.may(ctx, p.RegistryRoles, registryRead...); err != nil {
+		return err
+	}
+	if err := p.loading(); err != nil {
+		return err
+	}
+	d, err := p.Registry.Definition(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	pid := r.PathValue("patient")
+	all, err := p.Registry.Abstracts(d.ID, "", p.Now())
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(all, func(a *registry.Abstract) bool { return a.Patient == pid })
+	if i < 0 {
+		return custodian.Errorf(custodian.ENOTFOUND, "Patient/%s is not a case of the %s.", pid, d.Title)
+	}
+	a := all[i]
+	v := abstractView{Def: d, Patient: pid, Name: newNamer(p.Patients).name(ctx, pid), Case: a, Evidence: a.Evidence,
+		CanDecide: p.may(ctx, p.RegistryRoles, registryDecide...) == nil, CSRF: httpauth.CSRFField(r)}
+	if r.URL.Query().Get("done") == "saved" {
+		v.Message = "The form was saved."
+	}
+	for _, f := range d.Form {
+		v.Fields = append(v.Fields, formField{ID: f.ID, Label: f.Label, Value: a.Values[f.ID], Registrar: f.Registrar})
+	}
+	return p.render(w, r, d.Title+": case", PathRegistries, "abstract", v)
+}
+
 // decide records a decision on a candidate (accept, or reject with a
 // reason) or a follow-up of an accepted case, then shows the registry
 // again.
@@ -229,6 +282,19 @@ func (p *pages) decide(w http.ResponseWriter, r *http.Request) error {
 	case "accept":
 		done = "accepted"
 		_, err = p.Registry.Decide(ctx, d.ID, patient, true, "", nil)
+	case "save":
+		// The abstraction form: accept (again) with the registrar's fields.
+		fields := map[string]string{}
+		for _, f := range d.Form {
+			if f.Registrar {
+				fields[f.ID] = strings.TrimSpace(r.PostForm.Get("field-" + f.ID))
+			}
+		}
+		if _, err = p.Registry.Decide(ctx, d.ID, patient, true, "", fields); err != nil {
+			return err
+		}
+		http.Redirect(w, r, PathRegistries+d.ID+"/cases/"+url.PathEscape(patient)+"?done=saved", http.StatusSeeOther)
+		return nil
 	case "reject":
 		done = "rejected"
 		_, err = p.Registry.Decide(ctx, d.ID, patient, false, r.PostForm.Get("reason"), nil)
@@ -236,7 +302,7 @@ func (p *pages) decide(w http.ResponseWriter, r *http.Request) error {
 		done = "followed-up"
 		_, err = p.Registry.RecordFollowUp(ctx, d.ID, patient, p.Now().UTC().Format(time.DateOnly))
 	default:
-		return custodian.Errorf(custodian.EINVALID, "Choose accept, reject or follow-up.")
+		return custodian.Errorf(custodian.EINVALID, "Choose accept, reject, save or follow-up.")
 	}
 	if err != nil {
 		return err
