@@ -11,6 +11,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/access"
+	"github.com/custodian-him/custodian/store"
 )
 
 // chromium is the browser the package's tests share (nil without one).
@@ -159,10 +163,30 @@ func TestBrowser(t *testing.T) {
 	if got := textOf(t, ctx, "#merges tbody"); !strings.Contains(got, "unmerged") {
 		t.Errorf("the history after the unmerge: %q", got)
 	}
-	// The card counts the merge and the unmerge of this month.
+	// Merged again, then the survivor edited: unmerge is refused, with
+	// the reason on the page.
+	other := value(t, ctx, "other", chromedp.Evaluate[string](`document.querySelector('#merges tbody td:nth-child(4) .k').textContent`))
+	dir := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "dana", Kind: access.KindUser, Roles: []string{access.RoleHIMDirector}})
+	if _, err := e.svc.Merge(dir, keep, other, false); err != nil {
+		t.Fatal(err)
+	}
+	p := e.read(t, "Patient", keep)
+	p["maritalStatus"] = map[string]any{"text": "married"}
+	body, _ := store.Encode(p)
+	if _, err := e.st.Update(e.sys, "Patient", keep, body, store.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "history again", chromedp.Navigate(base+"/duplicates/merges"), chromedp.WaitVisible(chromedp.CSS(`#merges button`)))
+	run(t, ctx, "refused unmerge", chromedp.Click(chromedp.CSS(`#merges button`)), chromedp.WaitVisible(chromedp.CSS(`p.alert`)))
+	if got := textOf(t, ctx, "p.alert"); !strings.Contains(got, "changed since the merge") || !strings.Contains(got, "Patient/"+keep) {
+		t.Errorf("the refused unmerge reads %q", got)
+	}
+	capture(t, ctx, "duplicates-unmerge-refused")
+
+	// The card counts the merges and the unmerge of this month.
 	run(t, ctx, "dashboard after", chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(`#dup-open`)))
 	if n := value(t, ctx, "bars", chromedp.Evaluate[int64](`[...document.querySelectorAll('svg.dup-chart rect.bar')].filter(r => r.getAttribute('height') !== '0.0').length`)); n != 2 {
-		t.Errorf("the card's chart draws %d non-empty bars, want 2 (a merge and an unmerge)", n)
+		t.Errorf("the card's chart draws %d non-empty bars, want 2 (merges and an unmerge)", n)
 	}
 	capture(t, ctx, "duplicates-card")
 }
