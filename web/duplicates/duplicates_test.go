@@ -224,3 +224,31 @@ func TestCard(t *testing.T) {
 		t.Errorf("the card's table lacks this month's merge")
 	}
 }
+
+func TestOverlayListed(t *testing.T) {
+	e := newEnv(t, 40)
+	// A patient with encounters gets another person's name and birth date.
+	var id string
+	for i, typ := range e.col.Types {
+		if typ == "Encounter" {
+			m, _ := store.Decode(e.col.Bodies[i])
+			_, id = store.SplitReference(m["subject"].(map[string]any)["reference"].(string))
+			break
+		}
+	}
+	p := e.read(t, "Patient", id)
+	p["name"] = []any{map[string]any{"family": "Quarrington", "given": []any{"Ottoline"}}}
+	p["birthDate"] = "1911-01-01"
+	body, _ := store.Encode(p)
+	if _, err := e.st.Update(e.sys, "Patient", id, body, store.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := e.svc.Sync(e.sys); err != nil || s.Overlays != 1 {
+		t.Fatalf("sync %+v %v, want 1 overlay", s, err)
+	}
+	_, queue := e.signIn(t, "dana").get(t, "/duplicates/queue")
+	_, list, _ := strings.Cut(queue, `id="overlay-list"`)
+	if !strings.Contains(list, `href="/patients/`+id+`/history"`) || !strings.Contains(list, "Ottoline Quarrington") {
+		t.Errorf("the overlay of Patient/%s is not listed:\n%s", id, list)
+	}
+}
