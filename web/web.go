@@ -226,7 +226,7 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 		// Never the path or the query: they can name a patient.
 		h.Logger.Error("workbench", "method", r.Method, "pattern", r.Pattern, "err", err)
 	}
-	titles := map[int]string{400: "That did not work", 403: "Not allowed", 404: "Not found", 410: "Deleted"}
+	titles := map[int]string{400: "That did not work", 403: "Not allowed", 404: "Not found", 409: "Refused", 410: "Deleted", 412: "Changed meanwhile", 422: "That did not work", 503: "Not ready yet"}
 	title := titles[status]
 	if title == "" {
 		title = "Something went wrong"

@@ -147,7 +147,7 @@ func TestWorkbenchMounted(t *testing.T) {
 	if s, _, b := get("/coding/", in.SessionID); s != 200 || !strings.Contains(b, "discharged, not final coded") {
 		t.Errorf("DNFB page: %d", s)
 	}
-	for _, p := range []string{"/roi/queue", "/audit"} {
+	for _, p := range []string{"/roi/queue", "/audit", "/duplicates/queue", "/outcomes/measures/"} {
 		if s, _, _ := get(p, in.SessionID); s != http.StatusForbidden {
 			t.Errorf("a coder opened %s: %d", p, s)
 		}

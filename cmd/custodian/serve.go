@@ -40,8 +40,10 @@ import (
 	"github.com/custodian-him/custodian/store"
 	"github.com/custodian-him/custodian/web"
 	webcodes "github.com/custodian-him/custodian/web/codes"
+	"github.com/custodian-him/custodian/web/duplicates"
 	"github.com/custodian-him/custodian/web/encoder"
 	"github.com/custodian-him/custodian/web/feeds"
+	"github.com/custodian-him/custodian/web/outcomes"
 	"github.com/custodian-him/custodian/web/release"
 	"github.com/custodian-him/custodian/web/review"
 )
@@ -296,6 +298,9 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	wb.Modules = append(wb.Modules, webcodes.Module(codes, grouper, wb))
 	wb.Modules = append(wb.Modules, release.Module(roiSvc, wb))
 	wb.Modules = append(wb.Modules, encoder.Module(wb, queue, suggester, codes))
+	wb.Modules = append(wb.Modules, duplicates.Module(ident, wb))
+	wb.Modules = append(wb.Modules, outcomes.Module(outcomes.Config{Web: wb, Record: record, Registry: registries, Patients: st,
+		SeesSensitive: func(ctx context.Context) bool { return st.Guard.SeesSensitive(custodian.ActorFromContext(ctx)) }}))
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
 		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, matches: matches, identity: ident, record: record, registries: registries, web: wb}, nil
 }
