@@ -2,95 +2,30 @@ package web_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/custodian-him/custodian/web/internal/browsertest"
 )
 
-// The package shares one headless Chromium; browser is its allocator
-// context, nil when there is no Chromium (the browser tests then fail,
-// unless -short).
-var browser context.Context
+func TestMain(m *testing.M) { browsertest.Run(m) }
 
-var updateShots = flag.Bool("screenshots", false, "save screenshots of every page under docs/screenshots (go test ./web -run TestBrowser -screenshots)")
+func tab(t *testing.T) context.Context { return browsertest.Tab(t) }
 
-const chromiumPath = "/usr/bin/chromium"
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	var cancel func()
-	if _, err := exec.LookPath(chromiumPath); err == nil {
-		dir, err := os.MkdirTemp("", "web-chromium-")
-		if err != nil {
-			panic(err)
-		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.DisableGPU,
-			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-quic", true),
-			chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", true),
-			chromedp.UserDataDir(dir), chromedp.WindowSize(1280, 900))
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, cancelCtx := chromedp.NewContext(alloc)
-		browser = ctx
-		cancel = func() { cancelCtx(); cancelAlloc(); os.RemoveAll(dir) }
-	}
-	code := m.Run()
-	if cancel != nil {
-		cancel()
-	}
-	os.Exit(code)
-}
-
-// tab opens a new tab in the shared browser for one test.
-func tab(t *testing.T) context.Context {
-	t.Helper()
-	if browser == nil {
-		if testing.Short() {
-			t.Skip("no Chromium at " + chromiumPath + " (scripts/test installs it)")
-		}
-		t.Fatal("no Chromium at " + chromiumPath + ": install it (apt-get install -y chromium); scripts/test does")
-	}
-	ctx, cancel := chromedp.NewContext(browser)
-	t.Cleanup(cancel)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancelT)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
-}
-
-// shot saves a screenshot of the whole page as docs/screenshots/name.png.
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	// Long pages are captured as far as their first 1,800 pixels, to keep
-	// the files small; what lies further down gets its own shot.
-	height, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollHeight`))
-	must(t, "page height", err)
-	must(t, "viewport", chromedp.Do(ctx, chromedp.EmulateViewport(1280, int64(min(height, 1800)))))
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	must(t, "screenshot "+name, err)
-	must(t, "viewport", chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)))
-	if len(png) < 1000 {
-		t.Errorf("screenshot %s: only %d bytes", name, len(png))
-	}
-	if !*updateShots {
-		return
-	}
-	dir := filepath.Join("..", "docs", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	browsertest.Shot(t, ctx, name)
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return browsertest.Text(t, ctx, sel)
 }
 
 func must(t *testing.T, what string, err error) {
@@ -98,13 +33,6 @@ func must(t *testing.T, what string, err error) {
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
-}
-
-func text(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
-	must(t, "text of "+sel, err)
-	return s
 }
 
 func location(t *testing.T, ctx context.Context) string {
@@ -193,7 +121,7 @@ func TestBrowser(t *testing.T) {
 	must(t, "scroll to the labs", chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('labs').scrollIntoView()`)))
 	labShot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	must(t, "lab screenshot", err)
-	if *updateShots {
+	if browsertest.Saving() {
 		must(t, "save", os.WriteFile(filepath.Join("..", "docs", "screenshots", "chart-labs.png"), labShot, 0o644))
 	}
 
@@ -297,7 +225,7 @@ func TestBrowser(t *testing.T) {
 	}
 	wide, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	must(t, "wide screenshot", err)
-	if *updateShots {
+	if browsertest.Saving() {
 		must(t, "save", os.WriteFile(filepath.Join("..", "docs", "screenshots", "dashboard-1920.png"), wide, 0o644))
 	}
 	must(t, "laptop", chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)))

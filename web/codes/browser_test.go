@@ -2,87 +2,36 @@ package codes_test
 
 import (
 	"context"
-	"flag"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/custodian-him/custodian/web/internal/browsertest"
 )
 
-var chromium context.Context
-
-var saveShots = flag.Bool("screenshots", false, "save screenshots of the code pages under docs/screenshots")
-
-const chromiumBin = "/usr/bin/chromium"
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	stop := func() {}
-	if _, err := exec.LookPath(chromiumBin); err == nil {
-		profile, err := os.MkdirTemp("", "codes-chromium-")
-		if err != nil {
-			panic(err)
-		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumBin),
-			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900),
-			chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", true))
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, cancel := chromedp.NewContext(alloc)
-		chromium = ctx
-		stop = func() { cancel(); cancelAlloc(); os.RemoveAll(profile) }
-	}
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { browsertest.Run(m) }
 
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	browsertest.Do(t, ctx, what, actions...)
 }
 
 func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
+	return browsertest.Get(t, ctx, what, a)
 }
 
 func snap(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	h := get(t, ctx, "height", chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
-	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, min(h, 1800)))
-	png := get(t, ctx, "screenshot", chromedp.CaptureScreenshot())
-	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, 900))
-	if *saveShots {
-		if err := os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	browsertest.Shot(t, ctx, name)
 }
 
 // TestBrowser: a coder searches in clinical language, opens a code, and
 // groups a claim.
 func TestBrowser(t *testing.T) {
-	if chromium == nil {
-		if testing.Short() {
-			t.Skip("no Chromium")
-		}
-		t.Fatal("no Chromium at " + chromiumBin)
-	}
 	e := newEnv(t)
-	ctx, cancel := chromedp.NewContext(chromium)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelT()
+	ctx := browsertest.Tab(t)
 	do(t, ctx, "sign in",
 		chromedp.Navigate(e.srv.URL+"/codes/"),
 		chromedp.WaitVisible(chromedp.ID("username")),

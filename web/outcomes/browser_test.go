@@ -2,96 +2,38 @@ package outcomes_test
 
 import (
 	"context"
-	"flag"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/measure"
 	"github.com/custodian-him/custodian/registry"
+	"github.com/custodian-him/custodian/web/internal/browsertest"
 )
 
-var chromium context.Context
-
-var saveShots = flag.Bool("screenshots", false, "save screenshots of the outcomes pages under docs/screenshots")
-
-const chromiumBin = "/usr/bin/chromium"
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	stop := func() {}
-	if _, err := exec.LookPath(chromiumBin); err == nil {
-		profile, err := os.MkdirTemp("", "outcomes-chromium-")
-		if err != nil {
-			panic(err)
-		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumBin),
-			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900),
-			chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", true))
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, cancel := chromedp.NewContext(alloc)
-		chromium = ctx
-		stop = func() { cancel(); cancelAlloc(); os.RemoveAll(profile) }
-	}
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { browsertest.Run(m) }
 
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	browsertest.Do(t, ctx, what, actions...)
 }
 
 func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
+	return browsertest.Get(t, ctx, what, a)
 }
 
-// snap takes a screenshot of the page (up to 1800 px tall), saved only
-// with -screenshots.
 func snap(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	if !*saveShots {
-		return
-	}
-	h := get(t, ctx, "height", chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
-	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, min(h, 1800)))
-	png := get(t, ctx, "screenshot", chromedp.CaptureScreenshot())
-	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, 900))
-	if err := os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	browsertest.Shot(t, ctx, name)
 }
 
-// submit clicks a submit button and waits for the page the form's answer
-// loads (the old page is marked, so its elements cannot be mistaken for
-// the new ones).
 func submit(t *testing.T, ctx context.Context, what string, button chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	do(t, ctx, what+": mark the page", chromedp.Evaluate[chromedp.Void](`document.body.dataset.old = "1"`))
-	do(t, ctx, what, button)
-	for range 200 {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.body && document.body.dataset.old !== "1" && document.readyState === "complete"`))
-		if err == nil && ok {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: the page did not load", what)
+	browsertest.Submit(t, ctx, what, button)
 }
 
 // TestBrowser: the director signs in on the dashboard with its outcomes
@@ -99,14 +41,8 @@ func submit(t *testing.T, ctx context.Context, what string, button chromedp.Acti
 // and one patient's chart; then a registry, where a candidate is
 // accepted and leaves the candidates.
 func TestBrowser(t *testing.T) {
-	if chromium == nil {
-		if testing.Short() {
-			t.Skip("no Chromium")
-		}
-		t.Fatal("no Chromium at " + chromiumBin)
-	}
 	patients := 120
-	if *saveShots {
+	if browsertest.Saving() {
 		patients = 400 // figures that look like a hospital's
 	}
 	e := newEnv(t, patients)
@@ -123,10 +59,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("no readmissions in the generated hospital")
 	}
 
-	ctx, cancel := chromedp.NewContext(chromium)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelT()
+	ctx := browsertest.Tab(t)
 	do(t, ctx, "sign in as the director and land on the dashboard",
 		chromedp.Navigate(e.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("username")),

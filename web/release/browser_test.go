@@ -2,104 +2,38 @@ package release_test
 
 import (
 	"context"
-	"flag"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
 	"github.com/custodian-him/custodian/roi"
+	"github.com/custodian-him/custodian/web/internal/browsertest"
 )
 
-// headless is the Chromium the package's browser tests share (nil when
-// there is none).
-var headless context.Context
+func TestMain(m *testing.M) { browsertest.Run(m) }
 
-var shots = flag.Bool("screenshots", false, "save screenshots of the release pages as docs/screenshots/roi-*.png")
+func page(t *testing.T) context.Context { return browsertest.Tab(t) }
 
-const chromiumExe = "/usr/bin/chromium"
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	done := func() {}
-	if _, err := exec.LookPath(chromiumExe); err == nil {
-		profile, err := os.MkdirTemp("", "release-chromium-")
-		if err != nil {
-			panic(err)
-		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumExe), chromedp.NoSandbox, chromedp.DisableGPU,
-			chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900), chromedp.Flag("disable-dev-shm-usage", true),
-			chromedp.Flag("hide-scrollbars", true), chromedp.Flag("disable-component-update", true))
-		alloc, stopAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, stop := chromedp.NewContext(alloc)
-		headless = ctx
-		done = func() { stop(); stopAlloc(); os.RemoveAll(profile) }
-	}
-	code := m.Run()
-	done()
-	os.Exit(code)
-}
-
-// page opens a tab of the shared browser for one test.
-func page(t *testing.T) context.Context {
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if headless == nil {
-		if testing.Short() {
-			t.Skip("no Chromium at " + chromiumExe)
-		}
-		t.Fatal("no Chromium at " + chromiumExe + " (apt-get install -y chromium; scripts/test installs it)")
-	}
-	ctx, cancel := chromedp.NewContext(headless)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancelT)
-	return ctx
-}
-
-func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	browsertest.Do(t, ctx, what, actions...)
 }
 
 func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
+	return browsertest.Get(t, ctx, what, a)
 }
 
 func visibleText(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	return get(t, ctx, "text of "+sel, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	return browsertest.Text(t, ctx, sel)
 }
 
-// screenshot captures the page (its first 1,800 pixels) and, with
-// -screenshots, saves it as docs/screenshots/name.png.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	h := get(t, ctx, "page height", chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
-	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, min(h, 1800)))
-	png := get(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
-	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, 900))
-	if len(png) < 1000 {
-		t.Errorf("screenshot %s: %d bytes", name, len(png))
-	}
-	if *shots {
-		if err := os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	browsertest.Shot(t, ctx, name)
 }
 
 // TestBrowser walks the specialist's day: sign in to the queue, find the

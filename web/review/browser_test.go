@@ -2,101 +2,36 @@ package review_test
 
 import (
 	"context"
-	"flag"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/custodian-him/custodian/web/internal/browsertest"
 )
 
-// chromium is the browser the package's tests share (nil without one).
-var chromium context.Context
+func TestMain(m *testing.M) { browsertest.Run(m) }
 
-var saveShots = flag.Bool("screenshots", false, "save screenshots of the review pages under docs/screenshots")
-
-const chromiumBin = "/usr/bin/chromium"
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	stop := func() {}
-	if _, err := exec.LookPath(chromiumBin); err == nil {
-		profile, err := os.MkdirTemp("", "review-chromium-")
-		if err != nil {
-			panic(err)
-		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumBin),
-			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900),
-			chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", true),
-			chromedp.Flag("disable-component-update", true))
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, cancel := chromedp.NewContext(alloc)
-		chromium = ctx
-		stop = func() { cancel(); cancelAlloc(); os.RemoveAll(profile) }
-	}
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
-
-// browse opens a tab of the shared browser for one test.
-func browse(t *testing.T) context.Context {
-	t.Helper()
-	if chromium == nil {
-		if testing.Short() {
-			t.Skip("no Chromium at " + chromiumBin)
-		}
-		t.Fatal("no Chromium at " + chromiumBin + " (apt-get install -y chromium; scripts/test does)")
-	}
-	ctx, cancel := chromedp.NewContext(chromium)
-	t.Cleanup(cancel)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancelT)
-	return ctx
-}
+func browse(t *testing.T) context.Context { return browsertest.Tab(t) }
 
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	browsertest.Do(t, ctx, what, actions...)
 }
 
-// value runs an action that gives a value.
 func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
+	return browsertest.Get(t, ctx, what, a)
 }
 
-// capture takes a screenshot of the page (at most 1,800 pixels tall) and,
-// with -screenshots, saves it as docs/screenshots/name.png.
 func capture(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	h := value(t, ctx, "page height", chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
-	run(t, ctx, "viewport", chromedp.EmulateViewport(1280, min(h, 1800)))
-	png := value(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
-	run(t, ctx, "viewport", chromedp.EmulateViewport(1280, 900))
-	if len(png) < 1000 {
-		t.Errorf("screenshot %s: %d bytes", name, len(png))
-	}
-	if *saveShots {
-		dir := filepath.Join("..", "..", "docs", "screenshots")
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	browsertest.Shot(t, ctx, name)
 }
 
 func textOf(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	return value(t, ctx, "text of "+sel, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	return browsertest.Text(t, ctx, sel)
 }
 
 func login(t *testing.T, ctx context.Context, base, user string) {
