@@ -12,7 +12,9 @@ import (
 func (c *conn) History(_ context.Context, f store.HistoryFilter) (*store.HistoryPage, error) {
 	var where []string
 	var args []any
-	if f.Type != "" {
+	if f.Type != "" && f.ID == "" {
+		// With an id the row id below is narrower than the type, and a type
+		// condition would lead the planner to walk every version of the type.
 		where = append(where, "v.type = ?")
 		args = append(args, f.Type)
 	}
