@@ -11,21 +11,21 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/custodian-him/custodian/web/internal/browsertest"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 )
 
-func TestMain(m *testing.M) { browsertest.Run(m) }
+func TestMain(m *testing.M) { webtest.Run(m) }
 
-func tab(t *testing.T) context.Context { return browsertest.Tab(t) }
+func tab(t *testing.T) context.Context { return webtest.Tab(t) }
 
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	browsertest.Shot(t, ctx, name)
+	webtest.Shot(t, ctx, name)
 }
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	return browsertest.Text(t, ctx, sel)
+	return webtest.Text(t, ctx, sel)
 }
 
 func must(t *testing.T, what string, err error) {
@@ -121,7 +121,7 @@ func TestBrowser(t *testing.T) {
 	must(t, "scroll to the labs", chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('labs').scrollIntoView()`)))
 	labShot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	must(t, "lab screenshot", err)
-	if browsertest.Saving() {
+	if webtest.Saving() {
 		must(t, "save", os.WriteFile(filepath.Join("..", "docs", "screenshots", "chart-labs.png"), labShot, 0o644))
 	}
 
@@ -225,7 +225,7 @@ func TestBrowser(t *testing.T) {
 	}
 	wide, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	must(t, "wide screenshot", err)
-	if browsertest.Saving() {
+	if webtest.Saving() {
 		must(t, "save", os.WriteFile(filepath.Join("..", "docs", "screenshots", "dashboard-1920.png"), wide, 0o644))
 	}
 	must(t, "laptop", chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)))

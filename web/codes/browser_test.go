@@ -7,31 +7,31 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/custodian-him/custodian/web/internal/browsertest"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 )
 
-func TestMain(m *testing.M) { browsertest.Run(m) }
+func TestMain(m *testing.M) { webtest.Run(m) }
 
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	browsertest.Do(t, ctx, what, actions...)
+	webtest.Do(t, ctx, what, actions...)
 }
 
 func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	return browsertest.Get(t, ctx, what, a)
+	return webtest.Get(t, ctx, what, a)
 }
 
 func snap(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	browsertest.Shot(t, ctx, name)
+	webtest.Shot(t, ctx, name)
 }
 
 // TestBrowser: a coder searches in clinical language, opens a code, and
 // groups a claim.
 func TestBrowser(t *testing.T) {
 	e := newEnv(t)
-	ctx := browsertest.Tab(t)
+	ctx := webtest.Tab(t)
 	do(t, ctx, "sign in",
 		chromedp.Navigate(e.srv.URL+"/codes/"),
 		chromedp.WaitVisible(chromedp.ID("username")),

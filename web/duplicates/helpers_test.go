@@ -2,14 +2,11 @@ package duplicates_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,6 +24,7 @@ import (
 	"github.com/custodian-him/custodian/synth"
 	"github.com/custodian-him/custodian/web"
 	"github.com/custodian-him/custodian/web/duplicates"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 )
 
 const password = "correct horse battery staple"
@@ -177,55 +175,29 @@ func (e *env) read(t *testing.T, typ, id string) map[string]any {
 	return m
 }
 
-// client is a signed-in browser-like client of the real server.
+// client is a signed-in browser-like client of the real server, with a
+// CSRF token of its session.
 type client struct {
-	e    *env
-	http *http.Client
+	*webtest.Client
 	csrf string
 }
 
-var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-
 func (e *env) signIn(t *testing.T, user string) *client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &client{e: e, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	_, body := c.get(t, "/login")
-	m := csrfRE.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("no CSRF token on the sign-in page")
-	}
-	resp, _ := c.post(t, "/login", url.Values{"username": {user}, "password": {password}, "csrf_token": {m[1]}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in as %s: %d", user, resp.StatusCode)
-	}
-	_, body = c.get(t, "/patients")
-	if m := csrfRE.FindStringSubmatch(body); m != nil {
-		c.csrf = m[1]
-	}
+	c := &client{Client: webtest.SignIn(t, e.srv.URL, user, password)}
+	_, body := c.Get(t, "/patients")
+	c.csrf = webtest.FindCSRF(body)
 	return c
 }
 
 func (c *client) get(t *testing.T, path string) (*http.Response, string) {
 	t.Helper()
-	resp, err := c.http.Get(c.e.srv.URL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return c.Get(t, path)
 }
 
 func (c *client) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
 	t.Helper()
-	resp, err := c.http.Post(c.e.srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return c.Post(t, path, form)
 }
 
 // postForm posts form with the client's CSRF token.
@@ -235,7 +207,7 @@ func (c *client) postForm(t *testing.T, path string, form url.Values) (*http.Res
 		form = url.Values{}
 	}
 	form.Set("csrf_token", c.csrf)
-	return c.post(t, path, form)
+	return c.Post(t, path, form)
 }
 
 func mustJSON(v any) string { b, _ := store.Encode(v.(map[string]any)); return string(b) }

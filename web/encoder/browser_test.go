@@ -11,29 +11,29 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/custodian-him/custodian/access"
-	"github.com/custodian-him/custodian/web/internal/browsertest"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 )
 
-func TestMain(m *testing.M) { browsertest.Run(m) }
+func TestMain(m *testing.M) { webtest.Run(m) }
 
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	browsertest.Do(t, ctx, what, actions...)
+	webtest.Do(t, ctx, what, actions...)
 }
 
 func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	return browsertest.Get(t, ctx, what, a)
+	return webtest.Get(t, ctx, what, a)
 }
 
 func snap(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	browsertest.Shot(t, ctx, name)
+	webtest.Shot(t, ctx, name)
 }
 
 func submit(t *testing.T, ctx context.Context, what string, button chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	browsertest.Submit(t, ctx, what, button)
+	webtest.Submit(t, ctx, what, button)
 }
 
 var principalRE = regexp.MustCompile(`value="accept:([^"]+)" class="accept">Accept as principal`)
@@ -71,7 +71,7 @@ func TestBrowser(t *testing.T) {
 		poa[d.Code] = d.POA
 	}
 
-	ctx := browsertest.Tab(t)
+	ctx := webtest.Tab(t)
 	do(t, ctx, "sign in and land on the queue",
 		chromedp.Navigate(e.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("username")),

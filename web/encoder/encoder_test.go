@@ -13,6 +13,7 @@ import (
 	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/coding"
 	"github.com/custodian-him/custodian/drg"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 )
 
 // patients is the size of the generated hospital of the tests: enough
@@ -55,7 +56,7 @@ func TestRoles(t *testing.T) {
 		t.Errorf("the director lands on %q", rec.Header().Get("Location"))
 	}
 	// Signed out: sent to sign in. Signed in without a CSRF token: refused.
-	jar := &client{e: e, http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	jar := &client{&webtest.Client{Base: e.srv.URL, HTTP: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}}
 	if resp, _ := jar.get(t, "/coding/"); resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("signed out: %d", resp.StatusCode)
 	}
@@ -136,8 +137,8 @@ func TestDNFBPage(t *testing.T) {
 // form is a workspace form as a browser would post it.
 func form(page string, action string, dx [][2]string, px [][2]string, extra ...string) url.Values {
 	v := url.Values{"action": {action}}
-	if m := csrfRE.FindStringSubmatch(page); m != nil {
-		v.Set("csrf_token", m[1])
+	if token := webtest.FindCSRF(page); token != "" {
+		v.Set("csrf_token", token)
 	}
 	for _, d := range dx {
 		v.Add("dx_code", d[0])

@@ -7,26 +7,26 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/custodian-him/custodian/web/internal/browsertest"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 )
 
-func TestMain(m *testing.M) { browsertest.Run(m) }
+func TestMain(m *testing.M) { webtest.Run(m) }
 
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	browsertest.Do(t, ctx, what, actions...)
+	webtest.Do(t, ctx, what, actions...)
 }
 
 func snap(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	browsertest.Shot(t, ctx, name)
+	webtest.Shot(t, ctx, name)
 }
 
 // TestBrowser: the director reads the feeds page and replays the dead
 // letters from the keyboard.
 func TestBrowser(t *testing.T) {
 	e := newEnv(t)
-	ctx := browsertest.Tab(t)
+	ctx := webtest.Tab(t)
 	do(t, ctx, "sign in",
 		chromedp.Navigate(e.srv.URL+"/feeds/"),
 		chromedp.WaitVisible(chromedp.ID("username")),

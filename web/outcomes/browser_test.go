@@ -11,29 +11,29 @@ import (
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/measure"
 	"github.com/custodian-him/custodian/registry"
-	"github.com/custodian-him/custodian/web/internal/browsertest"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 )
 
-func TestMain(m *testing.M) { browsertest.Run(m) }
+func TestMain(m *testing.M) { webtest.Run(m) }
 
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	browsertest.Do(t, ctx, what, actions...)
+	webtest.Do(t, ctx, what, actions...)
 }
 
 func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	return browsertest.Get(t, ctx, what, a)
+	return webtest.Get(t, ctx, what, a)
 }
 
 func snap(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	browsertest.Shot(t, ctx, name)
+	webtest.Shot(t, ctx, name)
 }
 
 func submit(t *testing.T, ctx context.Context, what string, button chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	browsertest.Submit(t, ctx, what, button)
+	webtest.Submit(t, ctx, what, button)
 }
 
 // TestBrowser: the director signs in on the dashboard with its outcomes
@@ -42,7 +42,7 @@ func submit(t *testing.T, ctx context.Context, what string, button chromedp.Acti
 // accepted and leaves the candidates.
 func TestBrowser(t *testing.T) {
 	patients := 120
-	if browsertest.Saving() {
+	if webtest.Saving() {
 		patients = 400 // figures that look like a hospital's
 	}
 	e := newEnv(t, patients)
@@ -59,7 +59,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("no readmissions in the generated hospital")
 	}
 
-	ctx := browsertest.Tab(t)
+	ctx := webtest.Tab(t)
 	do(t, ctx, "sign in as the director and land on the dashboard",
 		chromedp.Navigate(e.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("username")),

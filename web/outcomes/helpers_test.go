@@ -2,14 +2,11 @@ package outcomes_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +23,7 @@ import (
 	"github.com/custodian-him/custodian/store"
 	"github.com/custodian-him/custodian/synth"
 	"github.com/custodian-him/custodian/web"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 	"github.com/custodian-him/custodian/web/outcomes"
 )
 
@@ -144,55 +142,27 @@ func (e *env) get(path string, roles ...string) *httptest.ResponseRecorder {
 }
 
 // client is a signed-in browser-like client of the real server.
-type client struct {
-	e    *env
-	http *http.Client
-}
-
-var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+type client struct{ *webtest.Client }
 
 func (e *env) signIn(t *testing.T, user string) *client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &client{e: e, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	_, body := c.get(t, "/login")
-	resp, _ := c.post(t, "/login", url.Values{"username": {user}, "password": {password}, "csrf_token": {csrf(t, body)}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in as %s: %d", user, resp.StatusCode)
-	}
-	return c
+	return &client{webtest.SignIn(t, e.srv.URL, user, password)}
 }
 
 func (c *client) get(t *testing.T, path string) (*http.Response, string) {
 	t.Helper()
-	resp, err := c.http.Get(c.e.srv.URL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return c.Get(t, path)
 }
 
 func (c *client) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
 	t.Helper()
-	resp, err := c.http.Post(c.e.srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return c.Post(t, path, form)
 }
 
 // csrf is the CSRF token in a page.
 func csrf(t *testing.T, body string) string {
 	t.Helper()
-	m := csrfRE.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("no CSRF token in the page")
-	}
-	return m[1]
+	return webtest.CSRF(t, body)
 }
 
 // kept says which generated resources the tests store: what the measures

@@ -7,11 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +27,7 @@ import (
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
 	"github.com/custodian-him/custodian/web"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 	"github.com/custodian-him/custodian/web/release"
 )
 
@@ -197,45 +196,26 @@ func (e *env) serve(method, path string, form url.Values, roles ...string) *http
 	return rec
 }
 
-// client is a signed-in browser-like client of the real server.
+// client is a signed-in browser-like client of the real server, with a
+// CSRF token of its session.
 type client struct {
-	e    *env
-	http *http.Client
+	*webtest.Client
 	csrf string
 }
 
-var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-
 func (e *env) signIn(t *testing.T, user string) *client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &client{e: e, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	_, body := c.get(t, "/login")
-	m := csrfRE.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("no CSRF token on the sign-in page")
-	}
-	resp, _ := c.post(t, "/login", url.Values{"username": {user}, "password": {password}, "csrf_token": {m[1]}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in as %s: %d", user, resp.StatusCode)
-	}
-	_, body = c.get(t, "/roi/queue")
-	if m = csrfRE.FindStringSubmatch(body); m == nil {
+	c := &client{Client: webtest.SignIn(t, e.srv.URL, user, password)}
+	_, body := c.Get(t, "/roi/queue")
+	if c.csrf = webtest.FindCSRF(body); c.csrf == "" {
 		t.Fatalf("no CSRF token on the queue of %s:\n%s", user, body)
 	}
-	c.csrf = m[1]
 	return c
 }
 
 func (c *client) get(t *testing.T, path string) (*http.Response, string) {
 	t.Helper()
-	resp, err := c.http.Get(c.e.srv.URL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return c.Get(t, path)
 }
 
 // post posts form with the session's CSRF token (unless form sets one).
@@ -244,11 +224,5 @@ func (c *client) post(t *testing.T, path string, form url.Values) (*http.Respons
 	if _, ok := form["csrf_token"]; !ok && c.csrf != "" {
 		form.Set("csrf_token", c.csrf)
 	}
-	resp, err := c.http.Post(c.e.srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return c.Post(t, path, form)
 }

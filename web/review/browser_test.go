@@ -7,31 +7,31 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/custodian-him/custodian/web/internal/browsertest"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 )
 
-func TestMain(m *testing.M) { browsertest.Run(m) }
+func TestMain(m *testing.M) { webtest.Run(m) }
 
-func browse(t *testing.T) context.Context { return browsertest.Tab(t) }
+func browse(t *testing.T) context.Context { return webtest.Tab(t) }
 
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	browsertest.Do(t, ctx, what, actions...)
+	webtest.Do(t, ctx, what, actions...)
 }
 
 func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	return browsertest.Get(t, ctx, what, a)
+	return webtest.Get(t, ctx, what, a)
 }
 
 func capture(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	browsertest.Shot(t, ctx, name)
+	webtest.Shot(t, ctx, name)
 }
 
 func textOf(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	return browsertest.Text(t, ctx, sel)
+	return webtest.Text(t, ctx, sel)
 }
 
 func login(t *testing.T, ctx context.Context, base, user string) {

@@ -2,14 +2,11 @@ package review_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +22,7 @@ import (
 	"github.com/custodian-him/custodian/store"
 	"github.com/custodian-him/custodian/synth"
 	"github.com/custodian-him/custodian/web"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 	"github.com/custodian-him/custodian/web/review"
 )
 
@@ -138,50 +136,21 @@ func (e *env) get(path string, roles ...string) *httptest.ResponseRecorder {
 }
 
 // client is a signed-in browser-like client of the real server.
-type client struct {
-	e    *env
-	http *http.Client
-	csrf string
-}
-
-var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+type client struct{ *webtest.Client }
 
 func (e *env) signIn(t *testing.T, user string) *client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &client{e: e, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	_, body := c.get(t, "/login")
-	m := csrfRE.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("no CSRF token on the sign-in page")
-	}
-	resp, _ := c.post(t, "/login", url.Values{"username": {user}, "password": {password}, "csrf_token": {m[1]}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in as %s: %d", user, resp.StatusCode)
-	}
-	return c
+	return &client{webtest.SignIn(t, e.srv.URL, user, password)}
 }
 
 func (c *client) get(t *testing.T, path string) (*http.Response, string) {
 	t.Helper()
-	resp, err := c.http.Get(c.e.srv.URL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return c.Get(t, path)
 }
 
 func (c *client) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
 	t.Helper()
-	resp, err := c.http.Post(c.e.srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return c.Post(t, path, form)
 }
 
 func discharged(enc map[string]any) bool {

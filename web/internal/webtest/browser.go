@@ -1,9 +1,8 @@
-// Package browsertest drives headless Chromium for the workbench's
-// end-to-end tests: one browser per test binary (started by Run from
-// TestMain), a tab per test, helpers that fail the test with what was being
-// done, and screenshots under docs/screenshots when the tests run with
-// -screenshots.
-package browsertest
+// Package webtest holds what the workbench's tests share: headless
+// Chromium (one browser per test binary, started by Run from TestMain, a tab
+// per test, screenshots under docs/screenshots with -screenshots) and a
+// signed-in HTTP client of a running server.
+package webtest
 
 import (
 	"context"
