@@ -3,10 +3,9 @@ package deid
 import (
 	"encoding/json"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/internal/jsonstr"
 )
 
 // decode parses a stored resource body into the same tree store.Decode
@@ -169,94 +168,11 @@ func (p *parser) array() ([]any, error) {
 }
 
 func (p *parser) string() (string, error) {
-	p.i++ // "
-	start := p.i
-	for p.i < len(p.b) {
-		switch c := p.b[p.i]; {
-		case c == '"':
-			s := string(p.b[start:p.i])
-			p.i++
-			return s, nil
-		case c == '\\':
-			return p.escaped(start)
-		case c < 0x20:
-			return "", p.fail()
-		}
-		p.i++
+	v, next, ok := jsonstr.Unquote(p.b, p.i)
+	if !ok {
+		p.i = next
+		return "", p.fail()
 	}
-	return "", p.fail()
-}
-
-// escaped finishes a string with escapes, begun at start.
-func (p *parser) escaped(start int) (string, error) {
-	buf := append([]byte(nil), p.b[start:p.i]...)
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return string(buf), nil
-		case c != '\\':
-			buf = append(buf, c)
-			p.i++
-			continue
-		}
-		if p.i+1 >= len(p.b) {
-			return "", p.fail()
-		}
-		e := p.b[p.i+1]
-		p.i += 2
-		switch e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", p.fail()
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := utf8.RuneError
-				if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
-					save := p.i
-					p.i += 2
-					if lo, ok := p.hex4(); ok {
-						if d := utf16.DecodeRune(r, lo); d != utf8.RuneError {
-							r2 = d
-						} else {
-							p.i = save
-						}
-					} else {
-						return "", p.fail()
-					}
-				}
-				r = r2
-			}
-			buf = utf8.AppendRune(buf, r)
-		default:
-			return "", p.fail()
-		}
-	}
-	return "", p.fail()
-}
-
-func (p *parser) hex4() (rune, bool) {
-	if p.i+4 > len(p.b) {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(p.b[p.i:p.i+4]), 16, 32)
-	if err != nil {
-		return 0, false
-	}
-	p.i += 4
-	return rune(n), true
+	p.i = next
+	return v, nil
 }

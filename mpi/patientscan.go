@@ -3,8 +3,8 @@ package mpi
 import (
 	"errors"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/custodian-him/custodian/internal/jsonstr"
 )
 
 // A Patient scanner: reads the fields matching needs straight from the
@@ -63,95 +63,12 @@ func (s *scanner) str() (string, error) {
 	if s.peek() != '"' {
 		return "", errors.New("a string was expected")
 	}
-	s.i++
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if c == '"' {
-			out := string(s.b[start:s.i])
-			s.i++
-			return out, nil
-		}
-		if c == '\\' {
-			return s.strSlow(start)
-		}
-		if c < 0x20 {
-			return "", errSyntax
-		}
-		s.i++
+	v, next, ok := jsonstr.Unquote(s.b, s.i)
+	s.i = next
+	if !ok {
+		return "", errSyntax
 	}
-	return "", errSyntax
-}
-
-// strSlow finishes a string that has escapes.
-func (s *scanner) strSlow(start int) (string, error) {
-	buf := append([]byte(nil), s.b[start:s.i]...)
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return string(buf), nil
-		case c < 0x20:
-			return "", errSyntax
-		case c != '\\':
-			buf = append(buf, c)
-			s.i++
-			continue
-		}
-		if s.i+1 >= len(s.b) {
-			return "", errSyntax
-		}
-		e := s.b[s.i+1]
-		s.i += 2
-		switch e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			r, ok := s.hex4()
-			if !ok {
-				return "", errSyntax
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := utf8.RuneError
-				if s.i+1 < len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
-					s.i += 2
-					if x, ok := s.hex4(); ok {
-						r2 = x
-					} else {
-						return "", errSyntax
-					}
-				}
-				r = utf16.DecodeRune(r, r2)
-			}
-			buf = utf8.AppendRune(buf, r)
-		default:
-			return "", errSyntax
-		}
-	}
-	return "", errSyntax
-}
-
-func (s *scanner) hex4() (rune, bool) {
-	if s.i+4 > len(s.b) {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(s.b[s.i:s.i+4]), 16, 32)
-	if err != nil {
-		return 0, false
-	}
-	s.i += 4
-	return rune(n), true
+	return v, nil
 }
 
 // object calls fn for each member, with the scanner at its value; fn must
