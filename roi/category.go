@@ -1,6 +1,10 @@
 package roi
 
 import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/custodian-him/custodian/store"
@@ -13,16 +17,30 @@ const ActCodeSystem = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 type Coding struct{ System, Code string }
 
 // Category is a sensitive category of records that a release leaves out
-// unless its legal ground names it. A record is in the category when it
-// carries one of Labels in meta.security, or any coding in it has one of
-// Codes' systems and a code starting with that entry's code (so F10
-// covers F10.20).
+// unless its legal ground names it. A record is in the category when
+//
+//   - it carries one of Labels in meta.security;
+//   - any coding in it has one of Codes' systems and a code starting with
+//     that entry's code (so F10 covers F10.20);
+//   - it is a document whose type is one of DocumentTypes (LOINC document
+//     codes the site uses for such notes), or whose type, or the code of
+//     any record, is named with one of Words (matched as whole words in
+//     the display or text of its type, category or code, e.g.
+//     "psychotherapy" for a note titled "Psychotherapy note");
+//   - it points to an Encounter or a Condition in the category (a note
+//     written in a substance-use treatment encounter, a procedure done for
+//     an HIV diagnosis): see classifier.
+//
+// So a record needs no label to be recognised; the site's configuration
+// says which categories exist and what marks them.
 type Category struct {
 	Code, Name string
 	// Regulation is the rule that protects it, for the cover letter.
-	Regulation string
-	Labels     []Coding
-	Codes      []Coding
+	Regulation    string
+	Labels        []Coding
+	Codes         []Coding
+	DocumentTypes []Coding
+	Words         []string
 	// NotForIndividual marks categories the right of access does not reach
 	// (psychotherapy notes, 164.524(a)(1)(i)).
 	NotForIndividual bool
@@ -42,10 +60,42 @@ const (
 
 const icd10cm = "http://hl7.org/fhir/sid/icd-10-cm"
 
+// codeRange lists the ICD-10-CM categories from first to last, which share
+// their letter (codeRange("O00", "O08") is O00, O01, … O08).
+func codeRange(first, last string) []string {
+	var out []string
+	from, _ := strconv.Atoi(first[1:])
+	to, _ := strconv.Atoi(last[1:])
+	for n := from; n <= to; n++ {
+		out = append(out, fmt.Sprintf("%c%02d", first[0], n))
+	}
+	return out
+}
+
 // DefaultCategories are the sensitive categories a site starts with; it
 // may replace them (Service.Categories). Together their labels cover
 // every label of store.SensitiveLabels but CEL (a VIP flag, not a kind of
-// record).
+// record). The codes are ICD-10-CM:
+//
+//   - substance use: F10–F16, F18, F19 (alcohol and drug related
+//     disorders; tobacco, F17, is not a substance use disorder for 42 CFR
+//     Part 2, whose definition in 2.11 leaves out tobacco and caffeine),
+//     and T40.0–T40.6 poisonings are left to the site;
+//   - HIV: B20 (HIV disease), Z21 (asymptomatic HIV infection status),
+//     R75 (inconclusive laboratory evidence of HIV), O98.7 (HIV in
+//     pregnancy);
+//   - genetic: Z14 (genetic carrier), Z15 (genetic susceptibility to
+//     disease), Z31.43 and Z31.44 (genetic testing for procreative
+//     management);
+//   - reproductive health: O00–O08 (pregnancy with abortive outcome), Z30
+//     (contraceptive management), Z31 (procreative management), Z32
+//     (pregnancy test and childbirth instruction), Z33 (pregnant state),
+//     Z3A (weeks of gestation);
+//   - mental health: by label and words only by default (diagnoses F20–F99
+//     are ordinary problem-list entries in a general hospital; a site
+//     under a stricter state law adds them).
+//
+// Words recognise unlabelled notes and results by how they are named.
 func DefaultCategories() []Category {
 	act := func(codes ...string) []Coding {
 		out := make([]Coding, len(codes))
@@ -63,15 +113,22 @@ func DefaultCategories() []Category {
 	}
 	return []Category{
 		{Code: SubstanceUse, Name: "substance use disorder treatment records", Regulation: "42 CFR Part 2",
-			Labels: act("ETH", "ETHUD"), Codes: icd("F10", "F11", "F12", "F13", "F14", "F15", "F16", "F17", "F18", "F19")},
+			Labels: act("ETH", "ETHUD"), Codes: icd("F10", "F11", "F12", "F13", "F14", "F15", "F16", "F18", "F19"),
+			Words: []string{"substance use", "substance abuse", "chemical dependency", "addiction", "opioid treatment program",
+				"opioid use disorder", "alcohol use disorder", "detoxification", "methadone maintenance", "medication for opioid use disorder"}},
 		{Code: PsychotherapyNotes, Name: "psychotherapy notes", Regulation: "45 CFR 164.508(a)(2)",
-			Labels: act("PSYTHPN"), NotForIndividual: true},
-		{Code: MentalHealth, Name: "mental health records", Regulation: "state law", Labels: act("PSY")},
+			Labels: act("PSYTHPN"), Words: []string{"psychotherapy"}, NotForIndividual: true},
+		{Code: MentalHealth, Name: "mental health records", Regulation: "state law", Labels: act("PSY"),
+			Words: []string{"psychiatric", "psychiatry", "behavioral health", "mental health"}},
 		{Code: HIV, Name: "HIV/AIDS and sexually transmitted disease information", Regulation: "state law",
-			Labels: act("HIV", "STD"), Codes: icd("B20", "Z21")},
-		{Code: Genetic, Name: "genetic information", Regulation: "GINA and state law", Labels: act("GDIS")},
+			Labels: act("HIV", "STD"), Codes: icd("B20", "Z21", "R75", "O98.7"),
+			Words: []string{"HIV", "human immunodeficiency virus", "AIDS"}},
+		{Code: Genetic, Name: "genetic information", Regulation: "GINA and state law", Labels: act("GDIS"),
+			Codes: icd("Z14", "Z15", "Z31.43", "Z31.44"),
+			Words: []string{"genetic", "genetics", "genomic", "germline", "hereditary cancer panel"}},
 		{Code: ReproductiveHealth, Name: "reproductive and sexual health information", Regulation: "45 CFR 164.502(a)(5)(iii) and state law",
-			Labels: act("SEX")},
+			Labels: act("SEX"), Codes: icd(append(codeRange("O00", "O08"), "Z30", "Z31", "Z32", "Z33", "Z3A")...),
+			Words: []string{"abortion", "termination of pregnancy", "contraception", "contraceptive", "family planning", "fertility", "infertility"}},
 		{Code: DomesticViolence, Name: "domestic and sexual violence, sickle cell and other protected information", Regulation: "state law",
 			Labels: act("SDV", "SICKLE", "TBOO")},
 		{Code: Restricted, Name: "restricted records", Regulation: "site policy",
@@ -79,9 +136,16 @@ func DefaultCategories() []Category {
 	}
 }
 
-// categoriesOf returns the codes of the categories res falls in, and
-// whether it carries a sensitive label (store.SensitiveLabels) that none of
-// cats covers.
+// namedFields are the elements whose display and text name what a record
+// is (its type, category or code); Category.Words are looked for there
+// only, never in the body of a note, where "denies alcohol use" would
+// match.
+var namedFields = []string{"type", "category", "code", "serviceType", "reasonCode", "medicationCodeableConcept", "vaccineCode"}
+
+// categoriesOf returns the codes of the categories res falls in by what it
+// carries itself (labels, codes, document type, names), and whether it
+// carries a sensitive label (store.SensitiveLabels) that none of cats
+// covers.
 func categoriesOf(res map[string]any, cats []Category) (in []string, uncovered bool) {
 	meta, _ := res["meta"].(map[string]any)
 	labels, _ := meta["security"].([]any)
@@ -118,7 +182,179 @@ func categoriesOf(res map[string]any, cats []Category) (in []string, uncovered b
 			}
 		}
 	}, true)
+	if str(res, "resourceType") == "DocumentReference" {
+		for _, cd := range list(obj(res, "type"), "coding") {
+			for _, c := range cats {
+				for _, dt := range c.DocumentTypes {
+					if dt.System == str(cd, "system") && dt.Code == str(cd, "code") {
+						add(c.Code)
+					}
+				}
+			}
+		}
+	}
+	var names []string
+	for _, f := range namedFields {
+		collectNames(res[f], &names)
+	}
+	for _, n := range names {
+		for _, c := range cats {
+			for _, w := range c.Words {
+				if containsWord(n, w) {
+					add(c.Code)
+				}
+			}
+		}
+	}
 	return in, uncovered
+}
+
+// collectNames appends the display and text strings of the
+// CodeableConcepts (or lists of them) in v.
+func collectNames(v any, out *[]string) {
+	switch v := v.(type) {
+	case map[string]any:
+		if t, ok := v["text"].(string); ok {
+			*out = append(*out, t)
+		}
+		for _, cd := range list(v, "coding") {
+			if d := str(cd, "display"); d != "" {
+				*out = append(*out, d)
+			}
+		}
+	case []any:
+		for _, x := range v {
+			collectNames(x, out)
+		}
+	}
+}
+
+// containsWord reports whether phrase occurs in s as whole words. A phrase
+// written in capitals (an abbreviation such as HIV or AIDS) must match
+// case and all, so "aids" (hearing aids) does not; others match in any
+// case.
+func containsWord(s, phrase string) bool {
+	if phrase != strings.ToUpper(phrase) {
+		s, phrase = strings.ToLower(s), strings.ToLower(phrase)
+	}
+	for i := 0; ; {
+		j := strings.Index(s[i:], phrase)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(phrase)
+		if (j == 0 || !isWordByte(s[j-1])) && (end == len(s) || !isWordByte(s[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isWordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}
+
+// classifier finds the sensitive categories of a patient's records,
+// including those a record takes from what it points to: an Encounter is
+// in the categories of its own codes and of the Conditions it names as
+// reason or diagnosis; any record that refers to an Encounter (encounter,
+// context.encounter) or a Condition (reasonReference, addresses,
+// diagnosis.condition, evidence) is in their categories too.
+type classifier struct {
+	cats []Category
+	// linked are the categories of the patient's Encounters and Conditions,
+	// by "Type/id".
+	linked map[string][]string
+}
+
+// newClassifier reads the patient's Encounters and Conditions (as the
+// system actor gathering a packet) and works out their categories.
+func (s *Service) newClassifier(sys context.Context, patient string) (*classifier, error) {
+	c := &classifier{cats: s.categories(), linked: map[string][]string{}}
+	encs := map[string]map[string]any{}
+	for _, typ := range []string{"Condition", "Encounter"} {
+		rs, err := s.searchAll(sys, typ, "patient=Patient/"+patient+"&_count=1000")
+		if err != nil {
+			return nil, err
+		}
+		for _, res := range rs {
+			tree, err := store.Decode(res.Body)
+			if err != nil {
+				return nil, err
+			}
+			in, _ := categoriesOf(tree, c.cats)
+			key := typ + "/" + res.ID
+			c.linked[key] = in
+			if typ == "Encounter" {
+				encs[key] = tree
+			}
+		}
+	}
+	// An Encounter also takes the categories of the Conditions it names.
+	for key, tree := range encs {
+		in := c.linked[key]
+		for _, ref := range references(tree) {
+			if strings.HasPrefix(ref, "Condition/") {
+				in = union(in, c.linked[ref])
+			}
+		}
+		c.linked[key] = in
+	}
+	return c, nil
+}
+
+// of returns the categories res falls in, its own and those of the
+// Encounters and Conditions it refers to, and whether it carries a
+// sensitive label no category covers.
+func (c *classifier) of(res map[string]any) ([]string, bool) {
+	in, uncovered := categoriesOf(res, c.cats)
+	for _, ref := range references(res) {
+		in = union(in, c.linked[ref])
+	}
+	return in, uncovered
+}
+
+// linkFields are the elements through which a record points to the
+// Encounter it belongs to or the Conditions it is about.
+var linkFields = []string{"encounter", "context", "reasonReference", "addresses", "diagnosis", "evidence", "partOf"}
+
+// references returns the Encounter and Condition references in res's
+// linkFields (one level of nesting: context.encounter,
+// diagnosis.condition, evidence.detail).
+func references(res map[string]any) []string {
+	var out []string
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		switch v := v.(type) {
+		case map[string]any:
+			if ref, ok := v["reference"].(string); ok && (strings.HasPrefix(ref, "Encounter/") || strings.HasPrefix(ref, "Condition/")) {
+				out = append(out, ref)
+			}
+			if depth < 2 {
+				for _, x := range v {
+					walk(x, depth+1)
+				}
+			}
+		case []any:
+			for _, x := range v {
+				walk(x, depth)
+			}
+		}
+	}
+	for _, f := range linkFields {
+		walk(res[f], 0)
+	}
+	return out
+}
+
+func union(a, b []string) []string {
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			a = append(a, x)
+		}
+	}
+	return a
 }
 
 // walkCodings calls fn with every system and code pair in v (skipping

@@ -41,8 +41,10 @@
 // The packet is gathered by a system actor (which the store shows
 // everything) and every record passes the request's grant: its type must be one
 // the selection names, its date inside the selection's range, and a record
-// in a sensitive category (Category: security labels, and codes such as
-// ICD-10-CM F10–F19 for substance use) is admitted only when the selection
+// in a sensitive category (Category: security labels, codes such as
+// ICD-10-CM F10–F19 but F17 for substance use, document types, how the
+// record is named, and the Encounter or Condition it belongs to, so an
+// unlabelled note is recognised too) is admitted only when the selection
 // names that category and the legal basis allows it (an authorization that
 // names it; a patient's own request except psychotherapy notes; a court
 // order). A record with a sensitive label no configured category covers is

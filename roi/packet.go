@@ -47,6 +47,7 @@ type grant struct {
 	from, to   time.Time
 	categories []string
 	cats       []Category
+	class      *classifier
 }
 
 // admits says whether res (of typ) may be released, and if not why.
@@ -60,7 +61,7 @@ func (g *grant) admits(typ string, res map[string]any) (bool, string) {
 	if str(res, "status") == "entered-in-error" {
 		return false, "entered in error"
 	}
-	in, uncovered := categoriesOf(res, g.cats)
+	in, uncovered := g.class.of(res)
 	if uncovered {
 		return false, "restricted by a sensitivity label"
 	}
@@ -247,7 +248,11 @@ func (s *Service) gather(sys context.Context, r *Request, auth *Authorization, n
 	if err != nil {
 		return nil, err
 	}
-	g := &grant{types: r.Types, from: r.From, to: r.To, categories: r.Categories, cats: s.categories()}
+	class, err := s.newClassifier(sys, r.Patient)
+	if err != nil {
+		return nil, err
+	}
+	g := &grant{types: r.Types, from: r.From, to: r.To, categories: r.Categories, cats: s.categories(), class: class}
 	in := &packetInput{req: r, auth: auth, patient: pt, time: now, org: s.Organization, excluded: map[string]int{},
 		binaries: map[string]*store.Resource{}, content: map[string][]byte{}, cats: s.categories()}
 	for _, typ := range typeOrder {
