@@ -13,6 +13,7 @@ package audit
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -60,12 +61,9 @@ type Entry struct {
 }
 
 // Canonical returns the bytes of e that the chain hashes: its JSON with a
-// fixed field order, times in UTC with nanoseconds.
+// fixed field order, times in UTC with nanoseconds (see AppendCanonical).
 func (e *Entry) Canonical() []byte {
-	c := *e
-	c.Time = c.Time.UTC()
-	b, _ := json.Marshal(&c) // cannot fail: only strings, ints, bools and a time
-	return b
+	return AppendCanonical(make([]byte, 0, 256), e)
 }
 
 // ChainHash is the hash of an entry: SHA-256 over the previous entry's hash
@@ -86,10 +84,32 @@ type Filter struct {
 	Since, Until time.Time
 	// BreakGlass selects only break-the-glass entries.
 	BreakGlass bool
+	// Outcome selects entries with exactly this outcome ("success",
+	// "forbidden", "failed", …); Failed selects every entry whose outcome
+	// is not "success" (refusals, failed sign-ins, errors).
+	Outcome string
+	Failed  bool
 	// Before is a paging cursor: entries with a smaller Seq only.
 	Before int64
 	// Limit is the maximum number of entries (newest first).
 	Limit int
+}
+
+// Match reports whether e passes every condition of f except Before and
+// Limit (which are about paging). Times compare to the millisecond, as
+// stored.
+func (f *Filter) Match(e *Entry) bool {
+	switch {
+	case f.Actor != "" && e.Actor != f.Actor,
+		f.Action != "" && e.Action != f.Action,
+		f.Outcome != "" && e.Outcome != f.Outcome,
+		f.Failed && e.Outcome == "success",
+		f.BreakGlass && !e.BreakGlass,
+		!f.Since.IsZero() && e.Time.UnixMilli() < f.Since.UnixMilli(),
+		!f.Until.IsZero() && e.Time.UnixMilli() >= f.Until.UnixMilli():
+		return false
+	}
+	return f.Patient == "" || slices.Contains(e.Patients, f.Patient)
 }
 
 // Parse reads an entry from its canonical bytes.
