@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/custodian-him/custodian"
 )
@@ -102,9 +103,13 @@ func uniqueIDs(es []entry, what string) error {
 	return nil
 }
 
-// parallel runs fn over [0, n) in chunks on workers goroutines.
+// parallelChunk is how many items parallel hands a worker at a time.
+const parallelChunk = 4096
+
+// parallel runs fn over [0, n) in chunks of parallelChunk (each starting at
+// a multiple of it) on workers goroutines.
 func parallel(ctx context.Context, n, workers int, fn func(lo, hi int)) error {
-	const chunk = 4096
+	const chunk = parallelChunk
 	var wg sync.WaitGroup
 	next := make(chan int, workers)
 	go func() {
@@ -140,7 +145,8 @@ func entries(ctx context.Context, recs []Record, workers int) ([]entry, error) {
 }
 
 // candidates returns the blocked pairs (i<j packed as i<<32|j), sorted and
-// unique. With nLeft >= 0 only pairs across the sides are kept.
+// unique. With nLeft >= 0 only pairs across the sides are kept. Keys are
+// made, sorted and turned into pairs on all workers.
 func candidates(ctx context.Context, es []entry, nLeft, maxBlock, workers int) ([]uint64, int, error) {
 	// Each (key, record) is packed in one uint64: the key's top bits above
 	// the record's index, so one integer sort groups the blocks. Two keys
@@ -154,30 +160,47 @@ func candidates(ctx context.Context, es []entry, nLeft, maxBlock, workers int) (
 		return nil, 0, custodian.Errorf(custodian.EINVALID, "mpi: too many records for one run")
 	}
 	idxMask := uint64(1)<<idxBits - 1
-	kv := make([]uint64, 0, len(es)*14)
-	var ks []uint64
-	for i := range es {
-		ks = blockKeys(&es[i], ks[:0])
-		for _, k := range ks {
-			kv = append(kv, k&^idxMask|uint64(i))
+	parts := make([][]uint64, (len(es)+parallelChunk-1)/parallelChunk)
+	err := parallel(ctx, len(es), workers, func(lo, hi int) {
+		var ks []uint64
+		kv := make([]uint64, 0, (hi-lo)*16)
+		for i := lo; i < hi; i++ {
+			ks = blockKeys(&es[i], ks[:0])
+			for _, k := range ks {
+				kv = append(kv, k&^idxMask|uint64(i))
+			}
 		}
+		parts[lo/parallelChunk] = kv
+	})
+	if err != nil {
+		return nil, 0, err
 	}
-	slices.Sort(kv)
-	blockOf := func(x uint64) uint64 { return x &^ idxMask }
+	// Buckets by the key's top byte: a block never spans two buckets.
+	const keyBuckets = 256
+	kv, err := parallelSort(ctx, parts, keyBuckets, workers, func(x uint64) int { return int(x >> 56) })
+	if err != nil {
+		return nil, 0, err
+	}
+	parts = nil
+	pairParts := make([][]uint64, keyBuckets)
+	var skipped atomic.Int64
 	idxOf := func(x uint64) int32 { return int32(x & idxMask) }
-	var pairs []uint64
-	skipped := 0
-	for lo := 0; lo < len(kv); {
-		hi := lo + 1
-		for hi < len(kv) && blockOf(kv[hi]) == blockOf(kv[lo]) {
-			hi++
-		}
-		if hi-lo > maxBlock {
-			skipped++
-		} else {
+	err = eachBucket(ctx, &kv, workers, func(bk int) {
+		b := kv.bucket(bk)
+		var pairs []uint64
+		for lo := 0; lo < len(b); {
+			hi := lo + 1
+			for hi < len(b) && b[hi]&^idxMask == b[lo]&^idxMask {
+				hi++
+			}
+			if hi-lo > maxBlock {
+				skipped.Add(1)
+				lo = hi
+				continue
+			}
 			for i := lo; i < hi; i++ {
 				for j := i + 1; j < hi; j++ {
-					a, b := idxOf(kv[i]), idxOf(kv[j])
+					a, b := idxOf(b[i]), idxOf(b[j])
 					if a == b {
 						continue // one record with the key twice (two phones)
 					}
@@ -187,16 +210,22 @@ func candidates(ctx context.Context, es []entry, nLeft, maxBlock, workers int) (
 					pairs = append(pairs, uint64(a)<<32|uint64(b))
 				}
 			}
+			lo = hi
 		}
-		lo = hi
-		if lo%65536 == 0 && ctx.Err() != nil {
-			return nil, 0, ctx.Err()
-		}
+		pairParts[bk] = pairs
+	})
+	if err != nil {
+		return nil, 0, err
 	}
-	kv = nil
-	slices.Sort(pairs)
-	pairs = slices.Compact(pairs)
-	return pairs, skipped, nil
+	kv = partitioned{}
+	// Buckets by the first record: equal pairs meet in one bucket.
+	const pairBuckets = 256
+	n := uint64(len(es))
+	sorted, err := parallelSort(ctx, pairParts, pairBuckets, workers, func(x uint64) int { return int((x >> 32) * pairBuckets / n) })
+	if err != nil {
+		return nil, 0, err
+	}
+	return slices.Compact(sorted.vals), int(skipped.Load()), nil
 }
 
 func run(ctx context.Context, es []entry, nLeft int, opt Options) (*Result, error) {
@@ -209,13 +238,33 @@ func run(ctx context.Context, es []entry, nLeft int, opt Options) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
+	// The name frequencies are counted while the pairs are compared.
+	pop := newPopulation()
+	popDone := make(chan struct{})
+	go func() {
+		defer close(popDone)
+		for i := range es {
+			pop.add(&es[i], 1)
+		}
+	}()
 	vecs := make([]vector, len(pairs))
-	if err := parallel(ctx, len(pairs), workers, func(lo, hi int) {
+	counts := map[vector]int{}
+	var countsMu sync.Mutex
+	err = parallel(ctx, len(pairs), workers, func(lo, hi int) {
+		local := map[vector]int{}
 		for k := lo; k < hi; k++ {
 			p := pairs[k]
 			vecs[k] = compare(&es[p>>32], &es[uint32(p)])
+			local[vecs[k]]++
 		}
-	}); err != nil {
+		countsMu.Lock()
+		for v, n := range local {
+			counts[v] += n
+		}
+		countsMu.Unlock()
+	})
+	<-popDone
+	if err != nil {
 		return nil, err
 	}
 	model := opt.Model
@@ -225,10 +274,6 @@ func run(ctx context.Context, es []entry, nLeft int, opt Options) (*Result, erro
 			samples = 200_000
 		}
 		u := estimateU(es, samples, 1)
-		counts := map[vector]int{}
-		for _, v := range vecs {
-			counts[v]++
-		}
 		m, lambda, rounds := fitEM(counts, u)
 		all := float64(len(es)) * float64(len(es)-1) / 2
 		if nLeft >= 0 {
@@ -237,10 +282,6 @@ func run(ctx context.Context, es []entry, nLeft int, opt Options) (*Result, erro
 		lambda = min(lambda*float64(len(pairs))/max(all, 1), 0.5)
 		model = newModel(m, u, max(lambda, 1e-12))
 		model.Iterations = rounds
-	}
-	pop := newPopulation()
-	for i := range es {
-		pop.add(&es[i], 1)
 	}
 	threshold := opt.Threshold
 	if threshold <= 0 {

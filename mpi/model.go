@@ -349,28 +349,21 @@ func estimateU(es []entry, samples int, seed uint64) [numFields][]float64 {
 		}
 		wg.Wait()
 	}
-	var keys []string
+	// Exact agreement from value frequencies, one field per worker.
+	u0s := make([]float64, numFields)
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
 	for f := 0; f < numFields; f++ {
-		// Exact agreement: sum over values of c(c-1) / (n(n-1)).
-		vals := map[string]int{}
-		nn := 0
-		for i := range es {
-			keys = exactKeys(f, &es[i], keys[:0])
-			for _, k := range keys {
-				if k != "" {
-					vals[k]++
-					nn++
-				}
-			}
-		}
-		u0 := minU
-		if nn > 1 {
-			s := 0.0
-			for _, c := range vals {
-				s += float64(c) * float64(c-1)
-			}
-			u0 = max(s/(float64(nn)*float64(nn-1)), minU)
-		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			u0s[f] = exactU(es, f)
+		}()
+	}
+	wg.Wait()
+	for f := 0; f < numFields; f++ {
+		u0 := u0s[f]
 		levels := len(fieldInfo[f].levels)
 		u[f] = make([]float64, levels)
 		u[f][0] = u0
@@ -383,6 +376,31 @@ func estimateU(es []entry, samples int, seed uint64) [numFields][]float64 {
 		}
 	}
 	return u
+}
+
+// exactU is the chance that two random records agree exactly on field f:
+// the sum over its values of c(c-1), over n(n-1).
+func exactU(es []entry, f int) float64 {
+	vals := map[string]int{}
+	nn := 0
+	var keys []string
+	for i := range es {
+		keys = exactKeys(f, &es[i], keys[:0])
+		for _, k := range keys {
+			if k != "" {
+				vals[k]++
+				nn++
+			}
+		}
+	}
+	if nn <= 1 {
+		return minU
+	}
+	s := 0.0
+	for _, c := range vals {
+		s += float64(c) * float64(c-1)
+	}
+	return max(s/(float64(nn)*float64(nn-1)), minU)
 }
 
 // maxDifferent caps m of the "different" level of the fields that tell
