@@ -91,7 +91,17 @@ func (c *conn) Lock(_ context.Context, key string) error {
 }
 
 // Put implements store.Tx.
-func (c *conn) Put(_ context.Context, r *store.Resource, index []store.IndexEntry) error {
+func (c *conn) Put(ctx context.Context, r *store.Resource, index []store.IndexEntry) error {
+	return c.PutPacked(ctx, r, nil, index)
+}
+
+// PackBody implements store.BodyPacker: the body as the versions table
+// keeps it.
+func (db *DB) PackBody(body []byte) []byte { return db.codec.pack(body) }
+
+// PutPacked implements store.PackedTx: Put with the body already packed
+// by PackBody (packed nil: packed here).
+func (c *conn) PutPacked(_ context.Context, r *store.Resource, packed []byte, index []store.IndexEntry) error {
 	deleted := 0
 	if r.Deleted {
 		deleted = 1
@@ -124,7 +134,10 @@ func (c *conn) Put(_ context.Context, r *store.Resource, index []store.IndexEntr
 	}
 	var body any
 	if !r.Deleted {
-		body = c.db.codec.pack(r.Body)
+		if packed == nil {
+			packed = c.db.codec.pack(r.Body)
+		}
+		body = packed
 	}
 	if _, err := c.exec(`INSERT INTO versions (rid, version, type, ts, method, author, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		rid, r.VersionID, r.Type, ts, string(r.Method), r.Author, body); err != nil {

@@ -60,6 +60,52 @@ type Tx interface {
 	GrantBreakGlass(ctx context.Context, actor, patient, reason string, starts, ends time.Time) error
 }
 
+// BodyPacker is a Backend that keeps bodies in a stored form of its own
+// (compressed, say) and can make that form outside a write. Callers that
+// prepare resources in parallel before writing them (PutBatch, Create) pack
+// there, so the work leaves the backend's single writer.
+type BodyPacker interface {
+	// PackBody returns body in the form the backend stores.
+	PackBody(body []byte) []byte
+}
+
+// PackedTx is a Tx that takes a body already packed by its backend's
+// PackBody.
+type PackedTx interface {
+	// PutPacked is Put with packed, the stored form of r.Body.
+	PutPacked(ctx context.Context, r *Resource, packed []byte, index []IndexEntry) error
+}
+
+// pack returns body in the backend's stored form, or nil when the backend
+// packs nothing ahead of a write.
+func (s *Store) pack(body []byte) []byte {
+	if p, ok := s.backend.(BodyPacker); ok && body != nil {
+		return p.PackBody(body)
+	}
+	return nil
+}
+
+// putPacked is tx.Put with the stored form of r.Body made beforehand (by
+// pack) when there is one and the Tx takes it.
+func putPacked(ctx context.Context, tx Tx, r *Resource, packed []byte, index []IndexEntry) error {
+	inner := tx
+	wt, watched := tx.(*watchTx)
+	if watched {
+		inner = wt.Tx
+	}
+	pt, ok := inner.(PackedTx)
+	if !ok || packed == nil {
+		return tx.Put(ctx, r, index)
+	}
+	if err := pt.PutPacked(ctx, r, packed, index); err != nil {
+		return err
+	}
+	if watched {
+		wt.put = append(wt.put, r)
+	}
+	return nil
+}
+
 // HistoryFilter chooses versions for History. Empty Type means every type;
 // empty ID every resource of the type.
 type HistoryFilter struct {

@@ -116,9 +116,11 @@ type batchItem struct {
 	index []IndexEntry
 	// create is set when the resource came without an id.
 	create bool
-	// first is the resource as its first version, stamped and encoded
-	// outside the write: most resources of a load are new.
-	first *Resource
+	// first is the resource as its first version, stamped, encoded and
+	// packed (the backend's stored form, or nil) outside the write: most
+	// resources of a load are new.
+	first  *Resource
+	packed []byte
 }
 
 // prepareItem authorises, validates and indexes res outside the write.
@@ -169,6 +171,7 @@ func (s *Store) prepareItem(ctx context.Context, res map[string]any, allowed map
 	}
 	it.first = &Resource{Type: typ, ID: it.id, VersionID: 1, LastUpdated: ts, Method: m, Author: s.actorID(ctx), Body: body,
 		Compartment: compartment(typ, res, it.index), Sensitive: isSensitive(res)}
+	it.packed = s.pack(body)
 	return it, nil
 }
 
@@ -214,15 +217,15 @@ func (s *Store) writeBatch(ctx context.Context, items []*batchItem, results []Ba
 }
 
 // putItem writes it as its first version when the resource is new, and as
-// an update (adding no version if the content is the same) otherwise.
+// an update (adding no version if the content is the same) otherwise. It
+// tries the first version straight away, without reading first: a Put of
+// version 1 fails with ECONFLICT, writing nothing, when the resource
+// exists.
 func (s *Store) putItem(ctx context.Context, tx Tx, it *batchItem) (*Outcome, error) {
-	_, err := tx.Current(ctx, it.typ, it.id)
-	if custodian.ErrorCode(err) == custodian.ENOTFOUND {
-		if err := tx.Put(ctx, it.first, it.index); err != nil {
-			return nil, err
-		}
+	err := putPacked(ctx, tx, it.first, it.packed, it.index)
+	if err == nil {
 		return &Outcome{Resource: it.first, Created: true}, nil
-	} else if err != nil {
+	} else if custodian.ErrorCode(err) != custodian.ECONFLICT {
 		return nil, err
 	}
 	if it.create {
