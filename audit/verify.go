@@ -92,9 +92,12 @@ func verifyRange(ctx context.Context, s Scanner, from, to int64) (*VerifyResult,
 			return nil
 		}
 		switch {
-		case r.Seq != want:
+		case r.Seq > want:
 			res.OK, res.BrokenAt = false, r.Seq
 			res.Problem = fmt.Sprintf("entries %d to %d are missing", want, r.Seq-1)
+		case r.Seq < want:
+			res.OK, res.BrokenAt = false, r.Seq
+			res.Problem = fmt.Sprintf("an entry numbered %d was inserted after entry %d", r.Seq, want-1)
 		case !bytes.Equal(ChainHash(prev, r.Body), r.Hash):
 			res.OK, res.BrokenAt = false, r.Seq
 			res.Problem = "the entry was altered, or an entry before it was removed or inserted"

@@ -2,8 +2,10 @@ package sqldb
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -11,152 +13,150 @@ import (
 )
 
 // Audit implements store.Tx: it appends e to the chained trail in this
-// transaction, setting e.Seq.
+// transaction, as a block of its own, setting e.Seq.
 func (c *conn) Audit(_ context.Context, e *audit.Entry) error {
+	return c.appendBlock([]*auditItem{{e: e, tail: audit.CanonicalTail(e)}})
+}
+
+// appendBlock appends items to the chain as one block row (see migration
+// 0007) with its key rows, setting each entry's Seq.
+func (c *conn) appendBlock(items []*auditItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	if err := c.chainEnd(); err != nil {
+		return err
+	}
+	size := 0
+	for _, it := range items {
+		size += len(it.tail) + 24
+	}
+	body := make([]byte, 0, size)
+	hashes := make([]byte, 0, sha256.Size*(len(items)-1))
+	keys := make(map[string]struct{}, 2*len(items)+4)
+	seq, prev := c.chainSeq, c.chainHash
+	var sum [sha256.Size]byte
+	h := sha256.New()
+	tsMin, tsMax := int64(math.MaxInt64), int64(math.MinInt64)
+	for i, it := range items {
+		seq++
+		start := len(body)
+		body = audit.AppendWithSeq(body, seq, it.tail)
+		h.Reset()
+		h.Write(prev)
+		h.Write(body[start:])
+		prev = h.Sum(sum[:0])
+		body = append(body, '\n')
+		if i < len(items)-1 {
+			hashes = append(hashes, prev...)
+		}
+		e := it.e
+		ts := e.Time.UnixMilli()
+		tsMin, tsMax = min(tsMin, ts), max(tsMax, ts)
+		addKeys(keys, e)
+	}
+	first := c.chainSeq + 1
+	last := append([]byte(nil), prev...)
+	if _, err := c.exec(`INSERT INTO audit_block (first_seq, last_seq, ts_min, ts_max, hash, hashes, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		first, seq, tsMin, tsMax, last, hashes, body); err != nil {
+		return err
+	}
+	if err := c.insertKeys(first, keys); err != nil {
+		return err
+	}
+	for i, it := range items {
+		it.e.Seq = first + int64(i)
+	}
+	c.chainSeq, c.chainHash = seq, last
+	return nil
+}
+
+// chainEnd reads the end of the chain once per transaction (under the
+// engine's lock, so appends of other processes cannot interleave); then
+// it is carried along as the transaction appends.
+func (c *conn) chainEnd() error {
+	if c.chainKnown {
+		return nil
+	}
 	if c.db.dialect.Lock != nil {
-		// Appends must not interleave between the read of the last hash and
-		// the insert, across processes.
 		if err := c.db.dialect.Lock(c.ctx, c.tx, "audit_log"); err != nil {
 			return err
 		}
 	}
-	// The end of the chain: read once per transaction, then carried along
-	// as this transaction appends (a group commit appends many).
-	if !c.chainKnown {
-		err := c.queryRow(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&c.chainSeq, &c.chainHash)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return translate(err)
-		}
-		c.chainKnown = true
-	}
-	e.Seq = c.chainSeq + 1
-	body := e.Canonical()
-	hash := audit.ChainHash(c.chainHash, body)
-	bg := 0
-	if e.BreakGlass {
-		bg = 1
-	}
-	if _, err := c.exec(`INSERT INTO audit_log (seq, ts, action, actor, break_glass, body, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.Time.UnixMilli(), e.Action, e.Actor, bg, body, hash); err != nil {
-		return err
-	}
-	c.chainSeq, c.chainHash = e.Seq, hash
-	for _, p := range uniq(e.Patients) {
-		if _, err := c.exec(`INSERT INTO audit_patient (patient, seq) VALUES (?, ?)`, p, e.Seq); err != nil {
-			return err
+	err := c.queryRow(`SELECT last_seq, hash FROM audit_block ORDER BY first_seq DESC LIMIT 1`).Scan(&c.chainSeq, &c.chainHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		// No block yet: the chain ends in the rows written before blocks.
+		err = c.queryRow(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&c.chainSeq, &c.chainHash)
+		if errors.Is(err, sql.ErrNoRows) {
+			c.chainSeq, c.chainHash, err = 0, nil, nil
 		}
 	}
-	return nil
-}
-
-func uniq(s []string) []string {
-	seen := make(map[string]bool, len(s))
-	out := s[:0:0]
-	for _, v := range s {
-		if v != "" && !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// MaxAuditSeq implements audit.Scanner.
-func (db *DB) MaxAuditSeq(ctx context.Context) (int64, error) {
-	var n sql.NullInt64
-	err := db.readDB.QueryRowContext(ctx, `SELECT max(seq) FROM audit_log`).Scan(&n)
-	return n.Int64, translate(err)
-}
-
-// ScanAudit implements audit.Scanner: rows with seq in [from, to), to 0
-// meaning to the end.
-func (db *DB) ScanAudit(ctx context.Context, from, to int64, fn func(audit.Row) error) error {
-	q, args := `SELECT seq, body, hash FROM audit_log WHERE seq >= ? ORDER BY seq`, []any{from}
-	if to > 0 {
-		q, args = `SELECT seq, body, hash FROM audit_log WHERE seq >= ? AND seq < ? ORDER BY seq`, []any{from, to}
-	}
-	rows, err := db.readDB.QueryContext(ctx, db.dialect.rebind(q), args...)
 	if err != nil {
 		return translate(err)
 	}
-	defer rows.Close()
-	var r audit.Row
-	for rows.Next() {
-		// RawBytes would avoid copies but must not outlive Next; fn copies
-		// what it keeps.
-		var body, hash sql.RawBytes
-		if err := rows.Scan(&r.Seq, &body, &hash); err != nil {
-			return translate(err)
-		}
-		r.Body, r.Hash = body, hash
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return translate(rows.Err())
+	c.chainKnown = true
+	return nil
 }
 
-// FindAudit returns the entries matching f, newest first.
-func (db *DB) FindAudit(ctx context.Context, f audit.Filter) ([]*audit.Entry, error) {
-	var where []string
-	var args []any
-	from := "audit_log a"
-	if f.Patient != "" {
-		from = "audit_patient p JOIN audit_log a ON a.seq = p.seq"
-		where = append(where, "p.patient = ?")
-		args = append(args, f.Patient)
-	}
-	if f.Actor != "" {
-		where = append(where, "a.actor = ?")
-		args = append(args, f.Actor)
-	}
-	if f.Action != "" {
-		where = append(where, "a.action = ?")
-		args = append(args, f.Action)
-	}
-	if !f.Since.IsZero() {
-		where = append(where, "a.ts >= ?")
-		args = append(args, f.Since.UnixMilli())
-	}
-	if !f.Until.IsZero() {
-		where = append(where, "a.ts < ?")
-		args = append(args, f.Until.UnixMilli())
-	}
-	if f.BreakGlass {
-		where = append(where, "a.break_glass = 1")
-	}
-	if f.Before > 0 {
-		where = append(where, "a.seq < ?")
-		args = append(args, f.Before)
-	}
-	q := "SELECT a.body FROM " + from
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	q += " ORDER BY a.seq DESC LIMIT ?"
-	args = append(args, limit)
-	rows, err := db.readDB.QueryContext(ctx, db.dialect.rebind(q), args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*audit.Entry
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return nil, translate(err)
+// Key rows name what a block holds, for FindAudit (migration 0007).
+const (
+	keyPatient    = "p:"
+	keyActor      = "a:"
+	keyAction     = "x:"
+	keyOutcome    = "o:"
+	keyFailed     = "f"
+	keyBreakGlass = "g"
+)
+
+func addKeys(keys map[string]struct{}, e *audit.Entry) {
+	for _, p := range e.Patients {
+		if p != "" {
+			keys[keyPatient+p] = struct{}{}
 		}
-		e, err := audit.Parse(body)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
 	}
-	return out, translate(rows.Err())
+	keys[keyActor+e.Actor] = struct{}{}
+	keys[keyAction+e.Action] = struct{}{}
+	if e.Outcome != "success" {
+		keys[keyOutcome+e.Outcome] = struct{}{}
+		keys[keyFailed] = struct{}{}
+	}
+	if e.BreakGlass {
+		keys[keyBreakGlass] = struct{}{}
+	}
+}
+
+// keyChunks are the row counts of the multi-row key inserts: a block's
+// keys go in chunks of these sizes, largest first, so few statement
+// shapes exist.
+var keyChunks = []int{64, 16, 4, 1}
+
+var keyInserts = func() map[int]string {
+	m := map[int]string{}
+	for _, n := range keyChunks {
+		m[n] = `INSERT INTO audit_key (key, block) VALUES ` + strings.Repeat(`(?, ?), `, n-1) + `(?, ?)`
+	}
+	return m
+}()
+
+func (c *conn) insertKeys(block int64, keys map[string]struct{}) error {
+	list := make([]string, 0, len(keys))
+	for k := range keys {
+		list = append(list, k)
+	}
+	args := make([]any, 0, 2*keyChunks[0])
+	for _, n := range keyChunks {
+		for len(list) >= n {
+			args = args[:0]
+			for _, k := range list[:n] {
+				args = append(args, k, block)
+			}
+			if _, err := c.exec(keyInserts[n], args...); err != nil {
+				return err
+			}
+			list = list[n:]
+		}
+	}
+	return nil
 }
 
 // GrantBreakGlass implements store.Tx.

@@ -1,8 +1,13 @@
 package sqldb_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,42 +54,170 @@ func as(id, role string) context.Context {
 	return custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: id, Kind: "user", Roles: []string{role}})
 }
 
-func TestAuditChainDetectsTampering(t *testing.T) {
-	alter := `UPDATE audit_log SET body = replace(body, '"ana"', '"eve"') WHERE seq = 4`
-	if sqldbtest.Engine() == "postgres" {
-		alter = `UPDATE audit_log SET body = convert_to(replace(convert_from(body, 'UTF8'), '"ana"', '"eve"'), 'UTF8') WHERE seq = 4`
+// block is one audit block as the tampering tests see it.
+type block struct {
+	first  int64
+	lines  [][]byte // the entries' canonical bytes
+	hashes [][]byte // the chain hash after each line
+}
+
+// readBlocks reads every audit block, under the store.
+func readBlocks(t *testing.T, db *sqldb.DB) []*block {
+	t.Helper()
+	rows, err := db.Raw().Query(`SELECT first_seq, hash, hashes, body FROM audit_block ORDER BY first_seq`)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer rows.Close()
+	var out []*block
+	for rows.Next() {
+		var b block
+		var last, hashes, body []byte
+		if err := rows.Scan(&b.first, &last, &hashes, &body); err != nil {
+			t.Fatal(err)
+		}
+		b.lines = bytes.Split(bytes.TrimSuffix(body, []byte("\n")), []byte("\n"))
+		for len(hashes) >= 32 {
+			b.hashes, hashes = append(b.hashes, hashes[:32]), hashes[32:]
+		}
+		b.hashes = append(b.hashes, last)
+		out = append(out, &b)
+	}
+	return out
+}
+
+// writeBlock replaces the block that starts at b.first (inserting it if
+// there is none) with b, under the store, as someone with access to the
+// database file could.
+func writeBlock(t *testing.T, db *sqldb.DB, b *block) {
+	t.Helper()
+	body := append(bytes.Join(b.lines, []byte("\n")), '\n')
+	hashes := []byte{}
+	for _, h := range b.hashes[:len(b.hashes)-1] {
+		hashes = append(hashes, h...)
+	}
+	q := `DELETE FROM audit_block WHERE first_seq = ?`
+	if sqldbtest.Engine() == "postgres" {
+		q = `DELETE FROM audit_block WHERE first_seq = $1`
+	}
+	if _, err := db.Raw().Exec(q, b.first); err != nil {
+		t.Fatal(err)
+	}
+	q = `INSERT INTO audit_block (first_seq, last_seq, ts_min, ts_max, hash, hashes, body) VALUES (?, ?, 0, 0, ?, ?, ?)`
+	if sqldbtest.Engine() == "postgres" {
+		q = `INSERT INTO audit_block (first_seq, last_seq, ts_min, ts_max, hash, hashes, body) VALUES ($1, $2, 0, 0, $3, $4, $5)`
+	}
+	if _, err := db.Raw().Exec(q, b.first, b.first+int64(len(b.lines))-1, b.hashes[len(b.hashes)-1], hashes, body); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// blockOf returns the block holding entry seq and the entry's line index.
+func blockOf(t *testing.T, bs []*block, seq int64) (*block, int) {
+	for _, b := range bs {
+		if seq >= b.first && seq < b.first+int64(len(b.lines)) {
+			return b, int(seq - b.first)
+		}
+	}
+	t.Fatalf("no block holds entry %d", seq)
+	return nil, 0
+}
+
+// auditEntries appends n entries to db in blocks of the sizes given.
+func auditEntries(t testing.TB, db *sqldb.DB, sizes ...int) {
+	t.Helper()
+	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	k := 0
+	for _, n := range sizes {
+		var es []*audit.Entry
+		for range n {
+			k++
+			es = append(es, &audit.Entry{Time: now.Add(time.Duration(k) * time.Second), Action: audit.ActionRead, Outcome: "success",
+				Actor: "ana", ActorKind: "user", Roles: []string{"clinician"}, Purpose: "TREAT",
+				Resources: []string{"Observation/" + strconv.Itoa(k)}, Patients: []string{"p" + strconv.Itoa(k%7)}})
+		}
+		if err := db.AppendAuditBatch(context.Background(), es); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestAuditChainDetectsTampering(t *testing.T) {
+	// Entries 1–20 in blocks [1] [2–6] [7–14] [15–20].
+	sizes := []int{1, 5, 8, 6}
 	cases := []struct {
 		name   string
-		sql    string
+		tamper func(t *testing.T, db *sqldb.DB, bs []*block)
 		broken int64
 	}{
-		{"altered", alter, 4},
-		{"deleted", `DELETE FROM audit_log WHERE seq = 6`, 7},
-		{"inserted", `INSERT INTO audit_log (seq, ts, action, actor, body, hash) SELECT 100, ts, action, actor, body, hash FROM audit_log WHERE seq = 2`, 100},
-		{"rehashed without the chain", `UPDATE audit_log SET hash = body WHERE seq = 9`, 9},
-		{"moved", `UPDATE audit_log SET seq = 11 WHERE seq = 10`, 11},
+		{"altered", func(t *testing.T, db *sqldb.DB, bs []*block) {
+			b, i := blockOf(t, bs, 9)
+			b.lines[i] = bytes.Replace(b.lines[i], []byte(`"ana"`), []byte(`"eve"`), 1)
+			writeBlock(t, db, b)
+		}, 9},
+		{"altered first of a block", func(t *testing.T, db *sqldb.DB, bs []*block) {
+			b, i := blockOf(t, bs, 15)
+			b.lines[i] = bytes.Replace(b.lines[i], []byte(`TREAT`), []byte(`ETREAT`), 1)
+			writeBlock(t, db, b)
+		}, 15},
+		{"deleted with its hash", func(t *testing.T, db *sqldb.DB, bs []*block) {
+			b, i := blockOf(t, bs, 10)
+			b.lines = slices.Delete(b.lines, i, i+1)
+			b.hashes = slices.Delete(b.hashes, i, i+1)
+			writeBlock(t, db, b)
+		}, 11},
+		{"deleted block", func(t *testing.T, db *sqldb.DB, bs []*block) {
+			if _, err := db.Raw().Exec(`DELETE FROM audit_block WHERE first_seq = 7`); err != nil {
+				t.Fatal(err)
+			}
+		}, 15},
+		{"inserted copy", func(t *testing.T, db *sqldb.DB, bs []*block) {
+			src, j := blockOf(t, bs, 3)
+			b, i := blockOf(t, bs, 9)
+			b.lines = slices.Insert(b.lines, i+1, src.lines[j])
+			b.hashes = slices.Insert(b.hashes, i+1, src.hashes[j])
+			writeBlock(t, db, b)
+		}, 3},
+		{"inserted forgery", func(t *testing.T, db *sqldb.DB, bs []*block) {
+			// An entry 21 appended by hand, hashed without the chain.
+			last := bs[len(bs)-1]
+			forged := []byte(strings.Replace(string(last.lines[len(last.lines)-1]), `"seq":20,`, `"seq":21,`, 1))
+			h := sha256.Sum256(forged)
+			writeBlock(t, db, &block{first: 21, lines: [][]byte{forged}, hashes: [][]byte{h[:]}})
+		}, 21},
+		{"rehashed without the chain", func(t *testing.T, db *sqldb.DB, bs []*block) {
+			b, i := blockOf(t, bs, 16)
+			h := sha256.Sum256(b.lines[i])
+			b.hashes[i] = h[:]
+			writeBlock(t, db, b)
+		}, 16},
+		{"last hash changed", func(t *testing.T, db *sqldb.DB, bs []*block) {
+			b, i := blockOf(t, bs, 20)
+			b.hashes[i] = make([]byte, 32)
+			writeBlock(t, db, b)
+		}, 20},
+		{"swapped", func(t *testing.T, db *sqldb.DB, bs []*block) {
+			b, i := blockOf(t, bs, 12)
+			b.lines[i], b.lines[i+1] = b.lines[i+1], b.lines[i]
+			b.hashes[i], b.hashes[i+1] = b.hashes[i+1], b.hashes[i]
+			writeBlock(t, db, b)
+		}, 13},
+		{"renumbered", func(t *testing.T, db *sqldb.DB, bs []*block) {
+			b, i := blockOf(t, bs, 4)
+			b.lines[i] = bytes.Replace(b.lines[i], []byte(`"seq":4,`), []byte(`"seq":5,`), 1)
+			writeBlock(t, db, b)
+		}, 5},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			db, st := open(t)
-			ctx := as("ana", "clinician")
-			for i := range 5 {
-				out, err := st.Create(ctx, "Patient", []byte(fmt.Sprintf(`{"resourceType":"Patient","name":[{"family":"P%d"}]}`, i)), store.WriteOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := st.Read(ctx, "Patient", out.Resource.ID); err != nil {
-					t.Fatal(err)
-				}
-			}
+			db, _ := open(t)
+			ctx := context.Background()
+			auditEntries(t, db, sizes...)
 			res, err := audit.Verify(ctx, db)
-			if err != nil || !res.OK || res.Entries != 10 {
+			if err != nil || !res.OK || res.Entries != 20 {
 				t.Fatalf("clean chain: %+v %v", res, err)
 			}
-			if _, err := db.Raw().Exec(c.sql); err != nil {
-				t.Fatal(err)
-			}
+			c.tamper(t, db, readBlocks(t, db))
 			res, err = audit.Verify(ctx, db)
 			if err != nil {
 				t.Fatal(err)
@@ -93,6 +226,106 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 				t.Fatalf("verify = %+v, want broken at %d", res, c.broken)
 			}
 		})
+	}
+}
+
+// TestAuditChainAcrossRanges checks a trail long enough that Verify splits
+// it into ranges checked in parallel, with a break in the later range.
+func TestAuditChainAcrossRanges(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	sizes := make([]int, 24)
+	for i := range sizes {
+		sizes[i] = 500
+	}
+	auditEntries(t, db, sizes...)
+	res, err := audit.Verify(ctx, db)
+	if err != nil || !res.OK || res.Entries != 12_000 {
+		t.Fatalf("clean chain: %+v %v", res, err)
+	}
+	bs := readBlocks(t, db)
+	b, i := blockOf(t, bs, 11_001)
+	b.lines[i] = bytes.Replace(b.lines[i], []byte(`"ana"`), []byte(`"eve"`), 1)
+	writeBlock(t, db, b)
+	res, err = audit.Verify(ctx, db)
+	if err != nil || res.OK || res.BrokenAt != 11_001 {
+		t.Fatalf("verify = %+v %v, want broken at 11001", res, err)
+	}
+}
+
+// TestAuditChainFromRowsBeforeBlocks checks a trail begun before blocks
+// existed (rows of audit_log): appends continue its chain, Verify checks
+// both, and FindAudit finds entries of both.
+func TestAuditChainFromRowsBeforeBlocks(t *testing.T) {
+	db, st := open(t)
+	ctx := context.Background()
+	var prev []byte
+	insert := `INSERT INTO audit_log (seq, ts, action, actor, break_glass, body, hash) VALUES (?, ?, ?, ?, 0, ?, ?)`
+	patient := `INSERT INTO audit_patient (patient, seq) VALUES (?, ?)`
+	if sqldbtest.Engine() == "postgres" {
+		insert = `INSERT INTO audit_log (seq, ts, action, actor, break_glass, body, hash) VALUES ($1, $2, $3, $4, 0, $5, $6)`
+		patient = `INSERT INTO audit_patient (patient, seq) VALUES ($1, $2)`
+	}
+	old := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for seq := int64(1); seq <= 6; seq++ {
+		outcome := "success"
+		if seq == 2 {
+			outcome = "forbidden"
+		}
+		e := &audit.Entry{Seq: seq, Time: old.Add(time.Duration(seq) * time.Minute), Action: audit.ActionRead, Outcome: outcome, Actor: "old", Patients: []string{"p1"}}
+		body := e.Canonical()
+		prev = audit.ChainHash(prev, body)
+		if _, err := db.Raw().Exec(insert, seq, e.Time.UnixMilli(), e.Action, e.Actor, body, prev); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Raw().Exec(patient, "p1", seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := st.Create(as("ana", "clinician"), "Patient", []byte(`{"resourceType":"Patient"}`), store.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Resource.ID == "" {
+		t.Fatal("no id")
+	}
+	if _, err := st.Read(as("bob", "coder"), "Patient", "p1"); custodian.ErrorCode(err) != custodian.ENOTFOUND {
+		t.Fatal(err)
+	}
+	res, err := audit.Verify(ctx, db)
+	if err != nil || !res.OK || res.Entries != 8 {
+		t.Fatalf("chain across rows and blocks: %+v %v", res, err)
+	}
+	got, err := db.FindAudit(ctx, audit.Filter{Patient: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []int64
+	for _, e := range got {
+		seqs = append(seqs, e.Seq)
+	}
+	if fmt.Sprint(seqs) != "[6 5 4 3 2 1]" {
+		t.Fatalf("patient p1's entries: %v", seqs)
+	}
+	all, err := db.FindAudit(ctx, audit.Filter{})
+	if err != nil || len(all) != 8 || all[0].Actor != "bob" || all[1].Action != audit.ActionCreate || all[2].Actor != "old" {
+		t.Fatalf("all entries: %+v %v", all, err)
+	}
+	failed, err := db.FindAudit(ctx, audit.Filter{Failed: true})
+	if err != nil || len(failed) != 2 || failed[0].Outcome != custodian.ENOTFOUND || failed[1].Seq != 2 {
+		t.Fatalf("failed entries: %+v %v", failed, err)
+	}
+	page, err := db.FindAudit(ctx, audit.Filter{Before: 8, Limit: 3})
+	if err != nil || len(page) != 3 || page[0].Seq != 7 || page[2].Seq != 5 {
+		t.Fatalf("page before 8: %+v %v", page, err)
+	}
+	// The old rows are checked too.
+	if _, err := db.Raw().Exec(`UPDATE audit_log SET hash = body WHERE seq = 3`); err != nil {
+		t.Fatal(err)
+	}
+	res, err = audit.Verify(ctx, db)
+	if err != nil || res.OK || res.BrokenAt != 3 {
+		t.Fatalf("verify = %+v %v, want broken at 3", res, err)
 	}
 }
 

@@ -34,6 +34,7 @@ type DB struct {
 	rstmts    *stmtCache           // the readers' statements
 	bg        sync.WaitGroup       // background preparation of readers' statements
 	codec     *bodyCodec
+	auditq    auditQueue // audit entries of reads waiting for their block (audit_append.go)
 
 	writes  chan *writeReq
 	done    chan struct{} // closed by Close: stop taking writes
