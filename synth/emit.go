@@ -80,6 +80,9 @@ func (g *unitGen) emit(plans []*plan) {
 	for _, c := range plans {
 		g.emitEncounter(c)
 	}
+	if c := g.overlayPlan; c != nil {
+		g.fact(0, &Fact{Kind: FactOverlay, Patient: g.overlayHost.ref(), Other: g.regs[0].ref(), Encounter: "Encounter/" + c.encID})
+	}
 	// Readmissions.
 	for _, c := range plans {
 		if c.index == nil || c.class != 'I' {
@@ -117,6 +120,9 @@ func (g *unitGen) emitPatient(reg *registration) {
 		MaritalStatus: cc(sysMarital, d.marital, map[string]string{"M": "Married", "S": "Never Married", "D": "Divorced", "W": "Widowed", "U": "unmarried"}[d.marital]),
 		GeneralPract:  []Reference{{Reference: g.p.pcp.ref()}},
 		ManagingOrg:   ref("Organization/" + g.sh.hospID),
+	}
+	if g.cfg.PatientsOnly {
+		pt.GeneralPract, pt.ManagingOrg = nil, nil
 	}
 	if d.ssn != "" {
 		pt.Identifier = append(pt.Identifier, Identifier{Use: "official", Type: cc(sysV2IDType, "SS", "Social Security number"), System: SystemSSN, Value: d.ssn})

@@ -102,6 +102,7 @@ type demo struct {
 	zip                   string
 	phone, mobile, email  string
 	ssn                   string // "" when not given
+	hasSSN                bool   // whether the person gives an SSN (newDemo decides, ssnFor makes it)
 	marital               string // v3 MaritalStatus code
 }
 
@@ -156,11 +157,10 @@ func newDemo(r *rand.Rand, asOf time.Time) demo {
 		d.mobile = randomPhone(r)
 	}
 	if age >= 16 && r.IntN(100) < 45 {
-		d.email = strings.ToLower(fmt.Sprintf("%s.%s%d@example.com", d.given, d.family, r.IntN(100)))
+		d.email = newEmail(r, d.given, d.family)
 	}
-	if r.IntN(100) < 92 {
-		d.ssn = fmt.Sprintf("999-%02d-%04d", 1+r.IntN(99), 1+r.IntN(9999))
-	}
+	// The SSN itself is set by the caller (ssnFor): unique per person.
+	d.hasSSN = r.IntN(100) < 92
 	switch {
 	case age < 18:
 		d.marital = "U"
@@ -236,6 +236,8 @@ const (
 	TrapTwin         = "twin"          // same family name, birth date, address and phone
 	TrapJuniorSenior = "junior-senior" // same name, address and phone; births decades apart
 	TrapNamesake     = "namesake"      // same given and family name only
+	TrapSpouse       = "spouse"        // a household: same address and home phone, opposite sex, similar age
+	TrapParentChild  = "parent-child"  // a household: same address and home phone, usually the family name, a generation apart
 )
 
 // duplicateOf returns a second registration of d with 1–3 variations,
@@ -298,7 +300,13 @@ func duplicateOf(r *rand.Rand, d demo, asOf time.Time) (demo, []string) {
 				}
 				b = b.AddDate(0, 0, []int{-1, 1}[r.IntN(2)])
 			case 1:
-				b = time.Date(b.Year()+[]int{-1, 1}[r.IntN(2)], b.Month(), min(b.Day(), 28), 0, 0, 0, 0, time.UTC)
+				// Only the year changes: 29 February has no twin in the
+				// year before or after, so it takes another variation.
+				y := time.Date(b.Year()+[]int{-1, 1}[r.IntN(2)], b.Month(), b.Day(), 0, 0, 0, 0, time.UTC)
+				if y.Month() != b.Month() {
+					continue
+				}
+				b = y
 			default:
 				if b.Day() < 10 || b.Day() > 19 {
 					continue

@@ -27,6 +27,19 @@ type Config struct {
 	// TrapRate is the share of people who are a twin, a junior/senior or a
 	// namesake of another person (default 0.012, split between the kinds).
 	TrapRate float64
+	// HouseholdRate is the share of people who live with another patient
+	// of the hospital — a spouse, a parent or a child: same address and
+	// home phone (default 0.03).
+	HouseholdRate float64
+	// OverlayRate is the share of people one of whose visits is filed
+	// under another person's record (an overlay; default 0.002).
+	OverlayRate float64
+	// PatientsOnly writes only the Patient resources (without their
+	// references to the shared Organization and Practitioner) and the
+	// identity facts (duplicates, look-alikes), for master patient index
+	// tests at scale. No clinical data is made, so nobody dies and there
+	// are no overlays.
+	PatientsOnly bool
 	// Workers is how many goroutines generate (default GOMAXPROCS). The
 	// output does not depend on it.
 	Workers int
@@ -58,7 +71,16 @@ func (c *Config) setDefaults() error {
 	if c.TrapRate == 0 {
 		c.TrapRate = 0.012
 	}
-	if c.DuplicateRate < 0 || c.DuplicateRate > 0.5 || c.TrapRate < 0 || c.TrapRate > 0.5 {
+	if c.HouseholdRate == 0 {
+		c.HouseholdRate = 0.03
+	}
+	if c.OverlayRate == 0 {
+		c.OverlayRate = 0.002
+	}
+	if c.PatientsOnly {
+		c.OverlayRate = -1 // overlays need encounters
+	}
+	if c.DuplicateRate < 0 || c.DuplicateRate > 0.5 || c.TrapRate < 0 || c.TrapRate > 0.5 || c.HouseholdRate < 0 || c.HouseholdRate > 0.5 || c.OverlayRate > 0.5 {
 		return errors.New("synth: rates must be between 0 and 0.5")
 	}
 	if c.Workers <= 0 {
@@ -123,8 +145,10 @@ func Generate(ctx context.Context, cfg Config, w Writer) (*Summary, error) {
 	began := time.Now()
 	sum := &Summary{Patients: cfg.Patients, Resources: map[string]int{}, Facts: map[string]int{}}
 	sh := newShared(&cfg)
-	if err := sh.emit(w, sum); err != nil {
-		return sum, err
+	if !cfg.PatientsOnly {
+		if err := sh.emit(w, sum); err != nil {
+			return sum, err
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -98,7 +98,7 @@ func (g *unitGen) makeTimeline() []*plan {
 	if age >= 80 {
 		hazard = .06
 	}
-	if g.chance(1 - math.Exp(-hazard*years)) {
+	if g.chance(1-math.Exp(-hazard*years)) && !g.hostsOverlay {
 		outsideDeath = g.timeIn(start.Add(30*day), cfg.End.Add(-day)).Truncate(time.Minute)
 	}
 	sortPlans(cands)
@@ -287,6 +287,9 @@ func (g *unitGen) planStay(c *plan, last time.Time) bool {
 	}
 	if slices.Contains(c.codes, "R65.21") {
 		mort = .3
+	}
+	if g.hostsOverlay {
+		mort = 0
 	}
 	switch x := g.r.Float64(); {
 	case x < mort:

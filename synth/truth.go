@@ -14,7 +14,8 @@ const (
 	FactDuplicate = "duplicate"
 	// FactNotDuplicate: Patient and Other are different people whose
 	// records look alike; Detail is the trap (TrapTwin, TrapJuniorSenior,
-	// TrapNamesake). They must never be linked automatically.
+	// TrapNamesake, or a household: TrapSpouse, TrapParentChild). They
+	// must never be linked automatically.
 	FactNotDuplicate = "not-duplicate"
 	// FactDeficiency: a chart deficiency of inpatient Encounter; Detail is
 	// one of the Def* kinds, Resource the note or procedure concerned (if
@@ -38,6 +39,11 @@ const (
 	// diagnosis, every diagnosis in sequence with present-on-admission
 	// (Diagnoses), and the ICD-10-PCS Procedures.
 	FactCoding = "coding"
+	// FactOverlay: one record holds two people's data. Encounter (with
+	// everything recorded in it) belongs to the person whose first
+	// registration is Other but is filed under Patient, another person's
+	// record.
+	FactOverlay = "overlay"
 )
 
 // Deficiency kinds (Fact.Detail of FactDeficiency).

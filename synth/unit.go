@@ -87,6 +87,13 @@ type unitGen struct {
 	seq  int // per-person resource counter, for ids
 	// renewed is when each chronic medication was last prescribed.
 	renewed map[string]time.Time
+	// hostsOverlay: the next person's visit is filed under this person's
+	// record, so this person does not die before it.
+	hostsOverlay bool
+	// overlay is the visit of this person filed under the previous
+	// person's record, if any, and that record.
+	overlayPlan *plan
+	overlayHost *registration
 }
 
 // Stream numbers for the per-person random generators.
@@ -119,9 +126,17 @@ func generateUnit(cfg *Config, sh *shared, unit int) *batch {
 		g.encs[i].SetEscapeHTML(false)
 	}
 	g.makePerson()
-	g.makeProblems()
-	plans := g.makeTimeline()
-	g.emit(plans)
+	if cfg.PatientsOnly {
+		for _, reg := range g.regs {
+			g.emitPatient(reg)
+		}
+	} else {
+		_, g.hostsOverlay = overlaid(cfg, unit+1)
+		g.makeProblems()
+		plans := g.makeTimeline()
+		g.overlay(plans)
+		g.emit(plans)
+	}
 	for i, b := range g.out {
 		b.buf = g.bufs[i].Bytes()
 	}
@@ -135,61 +150,12 @@ func generateUnit(cfg *Config, sh *shared, unit int) *batch {
 func (g *unitGen) makePerson() {
 	cfg := g.cfg
 	asOf := cfg.End
-	d := newDemo(unitRand(cfg.Seed, g.unit, streamDemo), asOf)
-	p := &person{unit: g.unit, d: d}
+	id := identityOf(cfg, g.unit)
+	p := &person{unit: g.unit, d: id.d}
 	g.p = p
-	// Traps: an odd-numbered person may be modelled on the (even-numbered,
-	// never a trap) person before them.
-	tr := unitRand(cfg.Seed, g.unit, streamTrap)
-	trapDraw := tr.Float64()
-	if g.unit%2 == 1 && trapDraw < cfg.TrapRate*2 {
-		base := newDemo(unitRand(cfg.Seed, g.unit-1, streamDemo), asOf)
-		kind := TrapNamesake
-		switch {
-		case trapDraw < cfg.TrapRate*2*0.4:
-			kind = TrapTwin
-		case trapDraw < cfg.TrapRate*2*0.65:
-			kind = TrapJuniorSenior
-		}
-		// A junior/senior pair needs a man old enough to be a father, or
-		// young enough to have one; anyone else gets a namesake.
-		baseAge := asOf.Year() - base.birth.Year()
-		if kind == TrapJuniorSenior && (base.sex != 'M' || baseAge < 18) {
-			kind = TrapNamesake
-		}
-		switch kind {
-		case TrapTwin:
-			p.d.family, p.d.birth = base.family, base.birth
-			p.d.line, p.d.city, p.d.state, p.d.zip, p.d.phone = base.line, base.city, base.state, base.zip, base.phone
-			for p.d.given == base.given {
-				p.d.given = pickGiven(tr, p.d.sex)
-			}
-			if p.d.birth.After(asOf.AddDate(-18, 0, 0)) {
-				p.d.marital = "U"
-			}
-		case TrapJuniorSenior:
-			p.d.sex, p.d.given, p.d.family = 'M', base.given, base.family
-			p.d.line, p.d.city, p.d.state, p.d.zip, p.d.phone = base.line, base.city, base.state, base.zip, base.phone
-			gap := 20 + tr.IntN(16)
-			suffix := "Jr."
-			if baseAge < 42 {
-				gap, suffix = -gap, "Sr." // this one is the father
-			}
-			b := base.birth.AddDate(gap, 0, tr.IntN(300)-150)
-			if b.After(asOf.AddDate(-1, 0, 0)) {
-				b = asOf.AddDate(-1-tr.IntN(5), 0, -tr.IntN(300))
-			}
-			p.d.birth = time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, time.UTC)
-			if tr.IntN(2) == 0 {
-				p.d.suffix = suffix
-			}
-			if p.d.middle == base.middle {
-				p.d.middle = ""
-			}
-		default:
-			p.d.sex, p.d.given, p.d.family = base.sex, base.given, base.family
-		}
-		g.out[0].facts = append(g.out[0].facts, &Fact{Kind: FactNotDuplicate, Detail: kind,
+	tr := id.tr
+	if id.trap != "" {
+		g.out[0].facts = append(g.out[0].facts, &Fact{Kind: FactNotDuplicate, Detail: id.trap,
 			Patient: "Patient/" + patientID(cfg.Seed, g.unit-1, 0), Other: "Patient/" + patientID(cfg.Seed, g.unit, 0)})
 	}
 	if p.ageAt(asOf) < 18 {
