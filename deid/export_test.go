@@ -52,6 +52,9 @@ type fixture struct {
 	ctx   context.Context
 	c     synth.Collector
 	count map[string]int // resources stored per type
+	// planted are the identifiers plantEverywhere put in every kind of
+	// string element (identifier → where).
+	planted map[string]string
 }
 
 func load(t *testing.T, patients int) *fixture { return loadTB(t, patients) }
@@ -86,6 +89,14 @@ func loadTB(t testing.TB, patients int) *fixture {
 	}
 	for _, p := range planted {
 		add([]byte(p))
+	}
+	everywhere, ids := plantEverywhere(t, f.c.Types, f.c.IDs, f.c.Bodies, 5)
+	if len(everywhere) == 0 {
+		t.Fatal("no identifiers planted in the string elements")
+	}
+	f.planted = ids
+	for _, p := range everywhere {
+		add(p)
 	}
 	for i := 0; i < len(batch); i += 500 {
 		part := batch[i:min(i+500, len(batch))]
@@ -237,6 +248,9 @@ func identifiers(t *testing.T, f *fixture) map[string]string {
 			ids[fact.Text] = fact.Resource + " planted " + fact.Detail
 		}
 	}
+	for s, what := range f.planted {
+		ids[s] = what
+	}
 	for _, s := range []string{"Zebulon", "Quixote", "999-55-1234", "555-777-1212", "77 Hidden Lane", "1930-02-03", "03601",
 		"Dulcinea", "555-888-9999", "Ratched", "dq@example.com", "https://example.org/p/old-1", "Smalltown"} {
 		ids[s] = "planted Patient/old-1"
@@ -325,6 +339,7 @@ func testSafeHarbor(t *testing.T, f *fixture) {
 	if leaks > 0 {
 		t.Errorf("%d leaks of %d known identifiers", leaks, len(ids))
 	}
+	checkPlantedKept(t, out, testKey(t).Pseudonym)
 
 	// Every reference resolves inside the export.
 	have := map[string]bool{}

@@ -100,6 +100,18 @@ var freeText = map[string]bool{"text": true, "div": true, "valueString": true, "
 var notDates = map[string]bool{"code": true, "system": true, "version": true, "url": true, "id": true, "value": true,
 	"unit": true, "reference": true, "display": true}
 
+// structural are keys whose strings are codes, URIs and other machine
+// values, never prose: every other string that is not a date is scrubbed
+// like text, so a name or a date written into an element this package
+// does not know (Coding.display, Location.alias, an extension's
+// valueString or valueUrl, a Questionnaire answer) does not pass through.
+var structural = map[string]bool{"code": true, "system": true, "version": true, "url": true, "id": true, "value": true,
+	"unit": true, "reference": true, "resourceType": true, "status": true, "contentType": true, "language": true,
+	"linkId": true, "valueCode": true, "gender": true, "use": true, "intent": true, "priority": true, "mode": true,
+	"type": true, "kind": true, "fullUrl": true, "profile": true, "valueCanonical": true, "instantiatesCanonical": true,
+	"versionId": true, "comparator": true, "severity": true, "criticality": true, "docStatus": true, "valueBase64Binary": true,
+	"data": true, "hash": true}
+
 func (w *walker) object(obj map[string]any, top bool) {
 	_, isRef := obj["reference"]
 	_, isAttachment := obj["contentType"]
@@ -122,9 +134,17 @@ func (w *walker) object(obj map[string]any, top bool) {
 			w.reference(obj, v)
 			continue
 		case "display":
-			if isRef {
+			_, isCoding := obj["system"]
+			if _, ok := obj["code"]; ok {
+				isCoding = true
+			}
+			if isRef || !isCoding {
+				// A Reference's display names a person or a place; one
+				// with a display and no code is a Reference too.
 				delete(obj, k)
 				w.counts["reference-display"]++
+			} else if d, ok := v.(string); ok {
+				obj[k] = w.scrub.Scrub(d, w.shift, w.counts) // Coding.display
 			}
 			continue
 		case "identifier", "valueIdentifier":
@@ -162,13 +182,7 @@ func (w *walker) object(obj map[string]any, top bool) {
 		}
 		switch x := v.(type) {
 		case string:
-			if freeText[k] {
-				obj[k] = w.scrub.Scrub(x, w.shift, w.counts)
-			} else if !notDates[k] {
-				if d, ok := w.date(k, x); ok {
-					obj[k] = d
-				}
-			}
+			obj[k] = w.str(k, x)
 		case map[string]any:
 			if strings.HasSuffix(k, "Age") {
 				w.age(x)
@@ -180,17 +194,29 @@ func (w *walker) object(obj map[string]any, top bool) {
 				case map[string]any:
 					w.object(y, false)
 				case string:
-					if freeText[k] {
-						x[i] = w.scrub.Scrub(y, w.shift, w.counts)
-					} else if !notDates[k] {
-						if d, ok := w.date(k, y); ok {
-							x[i] = d
-						}
-					}
+					x[i] = w.str(k, y)
 				}
 			}
 		}
 	}
+}
+
+// str de-identifies the string value of key k: prose is scrubbed, a date
+// cut or shifted, and any other string that is not structural scrubbed
+// like prose.
+func (w *walker) str(k, v string) string {
+	if freeText[k] {
+		return w.scrub.Scrub(v, w.shift, w.counts)
+	}
+	if !notDates[k] {
+		if d, ok := w.date(k, v); ok {
+			return d
+		}
+	}
+	if structural[k] {
+		return v
+	}
+	return w.scrub.Scrub(v, w.shift, w.counts)
 }
 
 // reference rewrites a reference to the pseudonymous id of its target.

@@ -74,7 +74,12 @@ var (
 	reDateISO   = anchored(`(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b`)
 	reDateNum   = anchored(`(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b`)
 	reDateDMY   = anchored(`(?i)(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})\b`)
-	reAge       = anchored(`(?i)(9\d|1[0-4]\d)(\s*-?\s*(?:years?|yrs?|y/?o)\b)`)
+	reAge       = anchored(`(?i)(9\d|1[0-4]\d)(\s*-?\s*(?:years?\b|yrs?\b|y/o\b|yo\b|y\.\s?o\.?))`)
+	reDecade    = anchored(`(?:9|1[0-4])0'?s\b`)
+	reAgeWord   = anchored(`(?i)(?:nineties|ninety(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?(\s*-?\s*(?:years?|yrs?)\b))`)
+	reDateDM    = anchored(`\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEPT?|OCT|NOV|DEC)\b\.?`)
+	reDateShort = anchored(`(\d{1,2})/(\d{1,2})\b`)
+	reDateMY    = anchored(`(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})\b`)
 	reLongNum   = anchored(`\d{6,}\b`)
 	reDateMDY   = anchored(`(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
 	reDateMD    = anchored(`(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d{1,2}(?:st|nd|rd|th)?\b`)
@@ -146,19 +151,89 @@ var numberRules = []rule{
 	{reDateDMY, "text-date", func(s *Scrubber, sm []string, shift int) (string, bool) {
 		return s.date(atoi(sm[3]), int(months[strings.ToLower(sm[2])]), atoi(sm[1]), "2 January 2006", shift)
 	}},
+	// A day and month without a year ("14 Mar") cannot be shifted
+	// reliably.
+	{reDateDM, "text-date", yearless},
 	{reAge, "text-age", func(s *Scrubber, sm []string, _ int) (string, bool) {
 		if s.Limited {
 			return "", false
 		}
 		return age90 + sm[2], true // 164.514(b)(2)(i)(C)
 	}},
+	{reDecade, "text-age", func(s *Scrubber, _ []string, _ int) (string, bool) {
+		if s.Limited {
+			return "", false
+		}
+		return age90, true // "in her 90s"
+	}},
 	{reLongNum, "text-identifier", tag(tagID)},
+}
+
+// yearless replaces a day and month written without a year.
+func yearless(s *Scrubber, _ []string, _ int) (string, bool) {
+	if s.Limited && !s.Shift {
+		return "", false
+	}
+	return tagDate, true
+}
+
+// fractionBefore and fractionAfter are words beside "n/m" that make it a
+// score, a grade or a fraction ("pain 7/10", "5/5 strength", "1/2 tab"),
+// not a month and day.
+var (
+	fractionBefore = map[string]bool{"pain": true, "score": true, "scale": true, "strength": true, "power": true, "rated": true,
+		"graded": true, "grade": true, "bp": true, "ratio": true, "gcs": true, "motor": true, "reflexes": true, "murmur": true,
+		"apgar": true, "apgars": true, "vision": true, "acuity": true, "sat": true, "sats": true, "sit": true, "take": true, "takes": true}
+	fractionAfter = map[string]bool{"tab": true, "tabs": true, "tablet": true, "tablets": true, "cap": true, "caps": true, "strength": true,
+		"of": true, "cup": true, "cups": true, "inch": true, "inches": true, "dose": true, "doses": true, "full": true, "power": true,
+		"murmur": true, "pain": true, "mg": true, "ml": true, "ns": true, "teaspoon": true, "tsp": true, "pill": true, "pills": true,
+		"bilaterally": true, "throughout": true}
+)
+
+// monthDay reports whether the "n/m" at text[i:i+n] is a month and day
+// written without a year ("seen 3/14"), judging by the numbers and the
+// words on either side.
+func monthDay(text string, i, n int, sm []string) bool {
+	a, b := atoi(sm[1]), atoi(sm[2])
+	if a < 1 || b < 1 || !(a <= 12 && b <= 31 || b <= 12 && a <= 31) {
+		return false // "120/80", "0/10", "20/20"
+	}
+	if i > 0 && (text[i-1] == '/' || text[i-1] == '.' || text[i-1] == '-') {
+		return false // part of something longer
+	}
+	if rest := text[i+n:]; len(rest) > 0 && (rest[0] == '/' || rest[0] == '.' && len(rest) > 1 && rest[1] >= '0' && rest[1] <= '9') {
+		return false
+	}
+	return !fractionBefore[lastWord(text[:i])] && !fractionAfter[firstWord(text[i+n:])]
+}
+
+func lastWord(s string) string {
+	s = strings.TrimRight(s, " :,(")
+	j := len(s)
+	for j > 0 && (s[j-1] >= 'a' && s[j-1] <= 'z' || s[j-1] >= 'A' && s[j-1] <= 'Z') {
+		j--
+	}
+	return strings.ToLower(s[j:])
+}
+
+func firstWord(s string) string {
+	s = strings.TrimLeft(s, " ")
+	j := 0
+	for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z') {
+		j++
+	}
+	return strings.ToLower(s[:j])
 }
 
 var (
 	monthRules = []rule{
 		{reDateMDY, "text-date", func(s *Scrubber, sm []string, shift int) (string, bool) {
 			return s.date(atoi(sm[3]), int(months[strings.ToLower(sm[1])]), atoi(sm[2]), "January 2, 2006", shift)
+		}},
+		// A month and year: the year is kept, or the middle of the month
+		// shifted.
+		{reDateMY, "text-date", func(s *Scrubber, sm []string, shift int) (string, bool) {
+			return s.date(atoi(sm[2]), int(months[strings.ToLower(sm[1])]), 15, "January 2006", shift)
 		}},
 		// A month and day without a year cannot be shifted reliably.
 		{reDateMD, "text-date", func(s *Scrubber, _ []string, _ int) (string, bool) {
@@ -179,6 +254,12 @@ var (
 			return "", false // a word ("serial troponins"), not a number
 		}
 		return sm[1] + sm[2] + tagID, true
+	}}
+	ageWordRule = rule{reAgeWord, "text-age", func(s *Scrubber, sm []string, _ int) (string, bool) {
+		if s.Limited {
+			return "", false
+		}
+		return age90 + sm[1], true // "ninety-two years", "in his nineties"
 	}}
 	ageLabelRule = rule{reAgeLabel, "text-age", func(s *Scrubber, sm []string, _ int) (string, bool) {
 		if s.Limited {
@@ -245,6 +326,16 @@ func (s *Scrubber) Scrub(text string, shift int, counts map[string]int) string {
 				i += n
 				continue
 			}
+			if c <= '9' {
+				if sm := reDateShort.FindStringSubmatch(text[i:min(len(text), i+8)]); sm != nil && monthDay(text, i, len(sm[0]), sm) {
+					if rep, ok := yearless(s, sm, shift); ok {
+						counts["text-date"]++
+						emit(i, len(sm[0]), rep)
+						i += len(sm[0])
+						continue
+					}
+				}
+			}
 			i++
 			continue
 		}
@@ -288,6 +379,8 @@ func (s *Scrubber) Scrub(text string, shift int, counts map[string]int) string {
 				rules = []rule{labelRule}
 			} else if string(lower) == "age" || string(lower) == "aged" {
 				rules = []rule{ageLabelRule}
+			} else if strings.HasPrefix(string(lower), "ninet") {
+				rules = []rule{ageWordRule}
 			}
 		}
 		if rules != nil {
