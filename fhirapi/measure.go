@@ -26,6 +26,9 @@ type Measures struct {
 	}
 	// Expected, if set, gives expected lengths of stay (DRG weights).
 	Expected measure.Expected
+	// Cache, if set, keeps results between requests (shared with the
+	// workbench's measure pages); nil evaluates every time.
+	Cache *measure.Cache
 	// SeesSensitive says whether ctx's actor may see sensitive records
 	// (the store's Guard decides: store.Guard.SeesSensitive); patients
 	// with sensitive records are left out of the patient lists of those
@@ -102,7 +105,13 @@ func (m *Measures) evaluate(w http.ResponseWriter, r *http.Request, id string) e
 		return err
 	}
 	hide := m.SeesSensitive == nil || !m.SeesSensitive(ctx)
-	res, err := measure.Evaluate(ctx, m.Record, def, period, measure.Options{
+	evaluate := func(ctx context.Context, def *measure.Definition, period measure.Period, opt measure.Options) (*measure.Result, error) {
+		return measure.Evaluate(ctx, m.Record, def, period, opt)
+	}
+	if m.Cache != nil {
+		evaluate = m.Cache.Evaluate
+	}
+	res, err := evaluate(ctx, def, period, measure.Options{
 		Subject: subject, Lists: reportType == measure.ReportSubjectList, Expected: m.Expected, HideRestricted: hide})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 
 // apply puts one change into the record; r.mu must be held for writing.
 func (r *Record) apply(c change) {
+	r.gen.Add(1)
 	switch c.typ {
 	case "Patient":
 		r.applyPatient(c)

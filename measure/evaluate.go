@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/custodian-him/custodian"
 )
@@ -44,6 +45,8 @@ type Result struct {
 	Strata   []StratifierResult
 	// Withheld is how many list entries HideRestricted left out.
 	Withheld int
+	// AsOf is when a Cache evaluated the result (zero from Evaluate).
+	AsOf time.Time
 }
 
 // PopulationResult is one population's count and (with Options.Lists)

@@ -116,6 +116,7 @@ func (r *Record) Watcher() store.Watcher {
 		r.pend.Lock()
 		r.pending = append(r.pending, cs...)
 		r.pend.Unlock()
+		r.gen.Add(1)
 		if r.mu.TryLock() {
 			r.applyPending()
 			r.mu.Unlock()

@@ -30,7 +30,10 @@ type Record struct {
 	claims     map[string]*Claim
 	obs        map[string]*Observation
 
-	keep    atomic.Pointer[keepObservations]
+	keep atomic.Pointer[keepObservations]
+	// gen counts the changes given to the record (applied or queued), so
+	// a kept result can tell whether the record moved since (Cache).
+	gen     atomic.Uint64
 	loading atomic.Bool
 	pend    sync.Mutex
 	pending []change

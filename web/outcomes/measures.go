@@ -99,10 +99,25 @@ type measureRow struct {
 type measureListView struct {
 	Period period
 	Rows   []measureRow
+	// AsOf is when the oldest of the figures was evaluated (they are
+	// kept between views; see measure.Cache).
+	AsOf string
+}
+
+// asOf keeps the older of the times a view's figures were evaluated.
+func asOf(cur string, res *measure.Result) string {
+	if res.AsOf.IsZero() {
+		return cur
+	}
+	t := res.AsOf.UTC().Format("15:04:05") + " UTC"
+	if cur == "" || t < cur {
+		return t
+	}
+	return cur
 }
 
 func (p *pages) evaluate(ctx context.Context, def *measure.Definition, pd period, lists bool) (*measure.Result, error) {
-	return measure.Evaluate(ctx, p.Record, def, pd.P, measure.Options{Lists: lists, Expected: p.Expected, HideRestricted: lists && !p.SeesSensitive(ctx)})
+	return p.Cache.Evaluate(ctx, def, pd.P, measure.Options{Lists: lists, Expected: p.Expected, HideRestricted: lists && !p.SeesSensitive(ctx)})
 }
 
 func (p *pages) measureList(w http.ResponseWriter, r *http.Request) error {
@@ -121,6 +136,7 @@ func (p *pages) measureList(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		v.Rows = append(v.Rows, measureRow{Def: def, Rate: rateOf(def, res.Populations, res.Score, res.HasScore)})
+		v.AsOf = asOf(v.AsOf, res)
 	}
 	return p.render(w, r, "Measures", PathMeasures, "measures", v)
 }

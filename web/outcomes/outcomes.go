@@ -56,6 +56,10 @@ type Config struct {
 	Record *measure.Record
 	// Measures are the measures offered (measure.Builtins() if nil).
 	Measures []*measure.Definition
+	// Cache keeps evaluated results between views (one over Record,
+	// kept for a minute after the record changes, if nil); share it with
+	// $evaluate-measure.
+	Cache *measure.Cache
 	// Expected gives expected lengths of stay (observed/expected) when
 	// DRG weights are loaded; optional.
 	Expected measure.Expected
@@ -94,6 +98,9 @@ func Module(c Config) web.Module {
 	}
 	if p.Now == nil {
 		p.Now = time.Now
+	}
+	if p.Cache == nil {
+		p.Cache = &measure.Cache{Record: p.Record}
 	}
 	if p.Allowed == nil {
 		p.Allowed = access.Allowed
