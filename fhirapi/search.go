@@ -91,6 +91,9 @@ func (h *Handler) doSearch(w http.ResponseWriter, r *http.Request, typ string, c
 			slices.Sort(q.Types)
 		}
 	}
+	// store.ParseQuery reads _total=estimate as a count; an estimate is
+	// cheaper to give.
+	q.Estimate = q.CountTotal && vals.Get("_total") == "estimate"
 	q.Text = r.URL.Path + "?" + vals.Encode()
 	res, err := h.Store.SearchWithIncludes(r.Context(), q)
 	if err != nil {
@@ -107,13 +110,25 @@ func (h *Handler) doSearch(w http.ResponseWriter, r *http.Request, typ string, c
 	path := h.base(r) + strings.TrimPrefix(r.URL.Path, "/fhir")
 	path = strings.TrimSuffix(path, "/_search")
 	links := [][2]string{{"self", path + "?" + used.Encode()}}
-	if page.Next != "" {
-		next := url.Values{}
+	at := func(cursor string) string {
+		u := url.Values{}
 		for k, v := range used {
-			next[k] = v
+			u[k] = v
 		}
-		next.Set("_cursor", page.Next)
-		links = append(links, [2]string{"next", path + "?" + next.Encode()})
+		if cursor != "" {
+			u.Set("_cursor", cursor)
+		}
+		return path + "?" + u.Encode()
+	}
+	if page.Next != "" || res.Prev != "" {
+		links = append(links, [2]string{"first", at("")})
+		if res.Prev != "" {
+			links = append(links, [2]string{"previous", at(res.Prev)})
+		}
+		if page.Next != "" {
+			links = append(links, [2]string{"next", at(page.Next)})
+		}
+		links = append(links, [2]string{"last", at(store.LastCursor)})
 	}
 	bw := newBundle("searchset", page.Total, links)
 	base := h.base(r)

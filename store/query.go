@@ -64,8 +64,9 @@ type Query struct {
 	// Cursor continues a previous search ("" for the first page).
 	Cursor string
 	// CountTotal asks for the number of matches (_total=accurate or
-	// estimate).
+	// estimate); with Estimate as well, an estimate will do (_total=estimate).
 	CountTotal bool
+	Estimate   bool
 	// Sort orders the results; empty means storage order.
 	Sort []SortKey
 	// Includes are the _include and _revinclude requests.
@@ -80,6 +81,9 @@ type Query struct {
 	// it. nil means no limit.
 	Visible *Visibility
 }
+
+// LastCursor is the Cursor of the last page of a search.
+const LastCursor = "last"
 
 // Compartment is a patient compartment: resources of each type that refer
 // to the patient through one of Params[type] (and the Patient itself).

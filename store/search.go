@@ -23,9 +23,18 @@ type IncludeReader interface {
 	Include(ctx context.Context, q *Query, inc Include, from []*Resource) ([]*Resource, error)
 }
 
-// SearchResult is a page of matches with the resources included for them.
+// Pager is a Reader whose search pages also know the way back:
+// SearchPaged returns a page like Search and the cursor of the page before
+// it ("" on the first page).
+type Pager interface {
+	SearchPaged(ctx context.Context, q *Query) (page *SearchPage, prev string, err error)
+}
+
+// SearchResult is a page of matches with the resources included for them,
+// and the cursor of the previous page ("" for none).
 type SearchResult struct {
 	*SearchPage
+	Prev     string
 	Included []*Resource
 }
 
@@ -69,7 +78,12 @@ func (s *Store) SearchWithIncludes(ctx context.Context, q *Query) (*SearchResult
 		for pt := range vis.breakGlass {
 			q.Visible.Patients = append(q.Visible.Patients, pt)
 		}
-		p, err := rd.Search(ctx, q)
+		var p *SearchPage
+		if pg, ok := rd.(Pager); ok {
+			p, res.Prev, err = pg.SearchPaged(ctx, q)
+		} else {
+			p, err = rd.Search(ctx, q)
+		}
 		if err != nil {
 			return err
 		}
