@@ -203,6 +203,11 @@ func BuildMatchIndex(ctx context.Context, st *store.Store) (*mpi.Index, error) {
 	return ix, nil
 }
 
+// matchLoadBatch is how many Patients LoadMatchIndex reads before it
+// indexes them together (normalised on every core): matches are found
+// among those read so far while the rest load.
+const matchLoadBatch = 50_000
+
 // LoadMatchIndex adds every current Patient of st to ix, reading them in
 // pages as the actor of ctx (a system actor allowed to search Patients),
 // then, with at least MinFitPatients of them, fits a model to them without
@@ -211,11 +216,22 @@ func BuildMatchIndex(ctx context.Context, st *store.Store) (*mpi.Index, error) {
 // can run in the background while MatchWatcher puts newer versions.
 func LoadMatchIndex(ctx context.Context, st *store.Store, ix *mpi.Index) (int, error) {
 	var recs []mpi.Record
+	indexed := 0
+	flush := func() error {
+		_, err := ix.AddAll(ctx, recs[indexed:], 0)
+		indexed = len(recs)
+		return err
+	}
 	err := eachPatient(ctx, st, func(r mpi.Record) error {
 		recs = append(recs, r)
-		_, err := ix.Add(r)
-		return err
+		if len(recs)-indexed >= matchLoadBatch {
+			return flush()
+		}
+		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return len(recs), err
 	}

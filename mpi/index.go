@@ -3,6 +3,7 @@ package mpi
 import (
 	"cmp"
 	"context"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -59,6 +60,69 @@ func (ix *Index) Add(r Record) (bool, error) {
 	return ix.put(r, false)
 }
 
+// AddAll adds recs as Add does (a record whose id the index holds
+// already is left as it is; of two records with one id in recs the first
+// is kept) and returns how many it added. Records are normalised and
+// their blocking keys made on workers goroutines (GOMAXPROCS if 0) before
+// the index is locked, so a bulk load takes a fraction of the time of
+// one Add after another. It returns EINVALID, adding nothing, if a record
+// has no id.
+func (ix *Index) AddAll(ctx context.Context, recs []Record, workers int) (int, error) {
+	for i := range recs {
+		if recs[i].ID == "" {
+			return 0, custodian.Errorf(custodian.EINVALID, "mpi: a record needs an id to be indexed")
+		}
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	es, err := entries(ctx, recs, workers)
+	if err != nil {
+		return 0, err
+	}
+	// Keys per chunk of records: keys[c] holds the keys of chunk c's
+	// records one after another, ends[i] where record i's keys end.
+	keys := make([][]uint64, (len(es)+parallelChunk-1)/parallelChunk)
+	ends := make([]int32, len(es))
+	err = parallel(ctx, len(es), workers, func(lo, hi int) {
+		ks := make([]uint64, 0, (hi-lo)*16)
+		for i := lo; i < hi; i++ {
+			ks = blockKeys(&es[i], ks)
+			ends[i] = int32(len(ks))
+		}
+		keys[lo/parallelChunk] = ks
+	})
+	if err != nil {
+		return 0, err
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if len(ix.byID) == 0 && len(ix.free) == 0 {
+		// An empty index: size the maps once instead of growing them.
+		nk := 0
+		for _, ks := range keys {
+			nk += len(ks)
+		}
+		ix.byID = make(map[string]int32, len(es))
+		ix.single = make(map[uint64]int32, nk)
+		ix.entries = slices.Grow(ix.entries, len(es))
+		ix.live = slices.Grow(ix.live, len(es))
+	}
+	added := 0
+	for i := range es {
+		if _, ok := ix.byID[es[i].id]; ok {
+			continue
+		}
+		c, start := i/parallelChunk, int32(0)
+		if i%parallelChunk > 0 {
+			start = ends[i-1]
+		}
+		ix.insertLocked(es[i], keys[c][start:ends[i]])
+		added++
+	}
+	return added, nil
+}
+
 // Len is the number of records in the index.
 func (ix *Index) Len() int {
 	ix.mu.RLock()
@@ -86,6 +150,13 @@ func (ix *Index) put(r Record, replace bool) (bool, error) {
 		}
 		ix.removeLocked(i)
 	}
+	ix.keysBuf = blockKeys(&e, ix.keysBuf[:0])
+	ix.insertLocked(e, ix.keysBuf)
+	return true, nil
+}
+
+// insertLocked stores e with its blocking keys.
+func (ix *Index) insertLocked(e entry, keys []uint64) {
 	var i int32
 	if n := len(ix.free); n > 0 {
 		i = ix.free[n-1]
@@ -96,13 +167,11 @@ func (ix *Index) put(r Record, replace bool) (bool, error) {
 		ix.entries = append(ix.entries, e)
 		ix.live = append(ix.live, true)
 	}
-	ix.byID[r.ID] = i
+	ix.byID[e.id] = i
 	ix.pop.add(&ix.entries[i], 1)
-	ix.keysBuf = blockKeys(&ix.entries[i], ix.keysBuf[:0])
-	for _, k := range ix.keysBuf {
+	for _, k := range keys {
 		ix.addKey(k, i)
 	}
-	return true, nil
 }
 
 func (ix *Index) addKey(k uint64, i int32) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/mpi"
 )
@@ -317,5 +319,44 @@ func TestIndexAddAndSetModel(t *testing.T) {
 	after, _ := ix.MatchRecord(ctx, q, 0, 0)
 	if len(before) != 1 || len(after) != 0 || ix.Model() != strict {
 		t.Errorf("before %+v, after %+v", before, after)
+	}
+}
+
+// TestIndexAddAll loads records in bulk and checks the index answers as
+// one built record by record does, keeps indexed ids, and refuses a
+// record without an id.
+func TestIndexAddAll(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	one := mpi.NewIndex(mpi.DefaultModel())
+	for _, r := range people() {
+		if err := one.Put(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bulk := mpi.NewIndex(mpi.DefaultModel())
+	newer := mpi.Record{ID: "1", Given: "Henrietta", Family: "Blom", BirthDate: "1930-02-02"}
+	if err := bulk.Put(newer); err != nil {
+		t.Fatal(err)
+	}
+	recs := append(people(), mpi.Record{ID: "2", Given: "Someone", Family: "Else"})
+	added, err := bulk.AddAll(ctx, recs, 3)
+	if err != nil || added != len(people())-1 || bulk.Len() != len(people()) {
+		t.Fatalf("AddAll: %d added, %v, %d records", added, err, bulk.Len())
+	}
+	// Record 1 kept its newer version; put the old one back to compare.
+	if err := bulk.Put(people()[0]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range people() {
+		q.ID = ""
+		want, _ := one.MatchRecord(ctx, q, 0, 0)
+		got, _ := bulk.MatchRecord(ctx, q, 0, 0)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s %s: bulk index answers differently (-want +got):\n%s", q.Given, q.Family, diff)
+		}
+	}
+	if _, err := mpi.NewIndex(mpi.DefaultModel()).AddAll(ctx, []mpi.Record{{Given: "No", Family: "Id"}}, 0); custodian.ErrorCode(err) != custodian.EINVALID {
+		t.Errorf("AddAll without id: %v, want EINVALID", err)
 	}
 }
