@@ -3,7 +3,9 @@ package roi_test
 import (
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/custodian-him/custodian/roi"
 )
@@ -38,4 +40,61 @@ func BenchmarkPacket500Pages(b *testing.B) {
 	}
 	b.ReportMetric(float64(pages), "pages")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/packet")
+}
+
+// BenchmarkQueue times one view of the queue's first page (25 open
+// requests in due-date order, with the total) against reading the whole
+// queue with List, at 1,000 and 10,000 requests.
+func BenchmarkQueue(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		e := newEnv(b)
+		e.loadRequests(n)
+		b.Run(fmt.Sprintf("n=%d/page", n), func(b *testing.B) {
+			defer cpuPerOp(b)()
+			for b.Loop() {
+				p, err := e.svc.Page(specialist(), roi.PageQuery{Filter: roi.Filter{Open: true}})
+				if err != nil || len(p.Requests) != roi.DefaultPageSize {
+					b.Fatal(err, len(p.Requests))
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("n=%d/page+total", n), func(b *testing.B) {
+			defer cpuPerOp(b)()
+			for b.Loop() {
+				if _, err := e.svc.Page(specialist(), roi.PageQuery{Filter: roi.Filter{Open: true}, Total: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("n=%d/counts", n), func(b *testing.B) {
+			defer cpuPerOp(b)()
+			for b.Loop() {
+				if _, err := e.svc.Counts(specialist(), 7); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("n=%d/list", n), func(b *testing.B) {
+			defer cpuPerOp(b)()
+			for b.Loop() {
+				if _, err := e.svc.List(specialist(), roi.Filter{Open: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// cpuPerOp reports the process CPU time per operation (user and system),
+// which the machine's other load does not inflate as it does wall time.
+func cpuPerOp(b *testing.B) func() {
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	start := cpu()
+	return func() {
+		b.ReportMetric(float64((cpu()-start).Milliseconds())/float64(b.N), "cpu-ms/op")
+	}
 }

@@ -33,6 +33,10 @@ type Authorization struct {
 	Revoked bool
 }
 
+// CategorySystem codes a sensitive category (Category.Code) in an
+// authorization's provision.securityLabel.
+const CategorySystem = "https://custodian-him.org/fhir/CodeSystem/roi-category"
+
 const (
 	consentScope    = "http://terminology.hl7.org/CodeSystem/consentscope"
 	loinc           = "http://loinc.org"
@@ -103,6 +107,9 @@ func (a *Authorization) consent(s *Service) map[string]any {
 	}
 	var labels []any
 	for _, c := range a.Categories {
+		// The category's own code first, so a site category without
+		// labels is still named; then its labels, for other systems.
+		labels = append(labels, map[string]any{"system": CategorySystem, "code": c, "display": s.category(c).Name})
 		for _, l := range s.category(c).Labels {
 			labels = append(labels, map[string]any{"system": l.System, "code": l.Code, "display": c})
 		}
@@ -163,6 +170,9 @@ func authorizationOf(s *Service, r *store.Resource) (*Authorization, error) {
 		}
 	}
 	for _, x := range list(prov, "securityLabel") {
+		if str(x, "system") == CategorySystem && s.category(str(x, "code")) != nil && !slices.Contains(a.Categories, str(x, "code")) {
+			a.Categories = append(a.Categories, str(x, "code"))
+		}
 		for _, cat := range s.categories() {
 			for _, l := range cat.Labels {
 				if l.System == str(x, "system") && l.Code == str(x, "code") && !slices.Contains(a.Categories, cat.Code) {

@@ -218,6 +218,14 @@ func (s *Service) Review(ctx context.Context, id string, sel *Selection) (*Reque
 				return custodian.Errorf(custodian.EINVALID, "%q is not a sensitive category this site knows", cat)
 			}
 		}
+		// The selection is validated against the legal basis and the
+		// authorization now, so the specialist learns at once what it does
+		// not cover (Release checks again: an authorization may lapse or be
+		// revoked in between).
+		c.Received, c.Basis = received, basis
+		if _, err := s.basisCheck(ctx, &c); err != nil {
+			return err
+		}
 		r.From, r.To, r.Types, r.Categories = c.From, c.To, c.Types, c.Categories
 		r.Received, r.Basis = received, basis
 		return nil

@@ -54,19 +54,18 @@ func (r *Request) task() map[string]any {
 		reason["text"] = r.PurposeText
 	}
 	t := map[string]any{
-		"resourceType": "Task",
-		"identifier":   []any{map[string]any{"system": NumberSystem, "value": r.Number}},
-		"status":       taskStatus[r.Status],
-		"businessStatus": map[string]any{"coding": []any{map[string]any{"system": StatusSystem, "code": string(r.Status)}},
-			"text": string(r.Status)},
-		"intent":      "order",
-		"priority":    "routine",
-		"code":        map[string]any{"coding": []any{map[string]any{"system": TaskSystem, "code": TaskCode, "display": "Release of information"}}},
-		"description": "Release of information to " + r.RequesterName,
-		"for":         map[string]any{"reference": "Patient/" + r.Patient},
-		"authoredOn":  instant(r.Received),
-		"requester":   map[string]any{"display": r.RequesterName},
-		"reasonCode":  reason,
+		"resourceType":   "Task",
+		"identifier":     []any{map[string]any{"system": NumberSystem, "value": r.Number}},
+		"status":         taskStatus[r.Status],
+		"businessStatus": r.businessStatus(),
+		"intent":         "order",
+		"priority":       "routine",
+		"code":           map[string]any{"coding": []any{map[string]any{"system": TaskSystem, "code": TaskCode, "display": "Release of information"}}},
+		"description":    "Release of information to " + r.RequesterName,
+		"for":            map[string]any{"reference": "Patient/" + r.Patient},
+		"authoredOn":     instant(r.Received),
+		"requester":      map[string]any{"display": r.RequesterName},
+		"reasonCode":     reason,
 		"restriction": map[string]any{"period": map[string]any{"end": instant(r.Due)},
 			"recipient": []any{map[string]any{"display": r.RequesterName}}},
 		"input": in,
@@ -105,6 +104,18 @@ func (r *Request) task() map[string]any {
 		t["output"] = out
 	}
 	return t
+}
+
+// businessStatus is the queue status, with ExtendedCode beside it once the
+// request is extended (see ExtendedSystem).
+func (r *Request) businessStatus() map[string]any {
+	codings := []any{map[string]any{"system": StatusSystem, "code": string(r.Status)}}
+	text := string(r.Status)
+	if r.ExtensionReason != "" {
+		codings = append(codings, map[string]any{"system": ExtendedSystem, "code": ExtendedCode})
+		text += ", extended"
+	}
+	return map[string]any{"coding": codings, "text": text}
 }
 
 // requestOf reads a Task written by task.
