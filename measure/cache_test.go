@@ -93,3 +93,37 @@ func TestCacheDropsLeastRecentlyUsed(t *testing.T) {
 		t.Error("the least recently used result was kept past Max")
 	}
 }
+
+func TestEncounterClasses(t *testing.T) {
+	rec := measure.NewRecord()
+	stay(t, rec, "p1")
+	put := func(id, class, meta string) {
+		t.Helper()
+		if err := rec.Put("Encounter", id, 1, []byte(`{"resourceType":"Encounter",`+meta+`"id":"`+id+`","status":"finished","class":{"code":"`+class+`"},"subject":{"reference":"Patient/p1"}}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("a1", "AMB", "")
+	put("a2", "AMB", `"meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"PSY"}]},`)
+	for _, tc := range []struct {
+		sensitive bool
+		want      map[string]int64
+	}{
+		{false, map[string]int64{"IMP": 1, "AMB": 1}},
+		{true, map[string]int64{"IMP": 1, "AMB": 2}},
+	} {
+		got, err := rec.EncounterClasses(tc.sensitive)
+		if err != nil || len(got) != len(tc.want) || got["IMP"] != tc.want["IMP"] || got["AMB"] != tc.want["AMB"] {
+			t.Errorf("sensitive %v: %v, %v; want %v", tc.sensitive, got, err, tc.want)
+		}
+	}
+	put("a3", "AMB", "") // kept counts follow the record
+	if got, _ := rec.EncounterClasses(false); got["AMB"] != 2 {
+		t.Errorf("after a new encounter: %v", got)
+	}
+	loading := measure.NewRecord()
+	loading.MarkLoading()
+	if _, err := loading.EncounterClasses(true); err == nil {
+		t.Error("counts while the record is being read")
+	}
+}

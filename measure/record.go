@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/custodian-him/custodian"
 )
 
 // Record is a compact in-memory projection of what measures and
@@ -33,11 +35,16 @@ type Record struct {
 	keep atomic.Pointer[keepObservations]
 	// gen counts the changes given to the record (applied or queued), so
 	// a kept result can tell whether the record moved since (Cache).
-	gen     atomic.Uint64
-	loading atomic.Bool
-	pend    sync.Mutex
-	pending []change
-	intern  map[string]string
+	gen atomic.Uint64
+	// classes are the encounter counts by class (without and with the
+	// sensitive ones) as of classGen.
+	classMu  sync.Mutex
+	classes  [2]map[string]int64
+	classGen [2]uint64
+	loading  atomic.Bool
+	pend     sync.Mutex
+	pending  []change
+	intern   map[string]string
 }
 
 // NewRecord returns an empty record.
@@ -338,4 +345,35 @@ func remove[T comparable](list []T, x T) []T {
 		return list[:len(list)-1]
 	}
 	return list
+}
+
+// EncounterClasses counts the encounters the record holds by class (v3
+// ActCode: IMP, EMER, AMB, …), leaving out those with a sensitive label
+// unless sensitive is set. The counts are kept until the record changes.
+// EUNAVAILABLE while the record is being read.
+func (r *Record) EncounterClasses(sensitive bool) (map[string]int64, error) {
+	if r.Loading() {
+		return nil, custodian.Errorf(custodian.EUNAVAILABLE, "the record is still being read; try again shortly")
+	}
+	k := 0
+	if sensitive {
+		k = 1
+	}
+	r.classMu.Lock()
+	defer r.classMu.Unlock()
+	if c := r.classes[k]; c != nil && r.classGen[k] == r.gen.Load() {
+		return c, nil
+	}
+	out := map[string]int64{}
+	err := r.View(func(v *View) error {
+		r.classGen[k] = r.gen.Load()
+		for _, e := range r.encounters {
+			if e.Known && (sensitive || !e.Sensitive) {
+				out[e.Class]++
+			}
+		}
+		return nil
+	})
+	r.classes[k] = out
+	return out, err
 }

@@ -70,6 +70,15 @@ type Handler struct {
 	// CountWait is how long the dashboard waits for those counts (500 ms
 	// if 0) before it shows the page without them; the counting goes on.
 	CountWait time.Duration
+	// Counts, if set, keeps the dashboard's counts current as records
+	// arrive, so the dashboard does not count the record (DashboardTTL and
+	// CountWait then apply to nothing, or to encounters alone when Counts
+	// has no Encounters source).
+	Counts *Counts
+	// SeesSensitive tells whether actor may see records with sensitive
+	// labels (access.Guard{}.SeesSensitive if nil): kept counts include
+	// them only for those who may.
+	SeesSensitive func(actor *custodian.Actor) bool
 
 	once sync.Once
 	mux  *http.ServeMux
@@ -149,6 +158,9 @@ func (h *Handler) init() {
 	}
 	if h.Now == nil {
 		h.Now = time.Now
+	}
+	if h.SeesSensitive == nil {
+		h.SeesSensitive = access.Guard{}.SeesSensitive
 	}
 	if h.Logger == nil {
 		h.Logger = slog.New(slog.DiscardHandler)
