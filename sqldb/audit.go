@@ -15,12 +15,23 @@ import (
 // Audit implements store.Tx: it appends e to the chained trail in this
 // transaction, as a block of its own, setting e.Seq.
 func (c *conn) Audit(_ context.Context, e *audit.Entry) error {
-	return c.appendBlock([]*auditItem{{e: e, tail: audit.CanonicalTail(e)}})
+	return c.appendBlock([]*auditItem{newAuditItem(e)})
 }
 
-// appendBlock appends items to the chain as one block row (see migration
-// 0007) with its key rows, setting each entry's Seq.
+// appendBlock appends items to the chain as blocks (see migration 0007),
+// maxAuditBatch entries at most each, with their key rows, setting the Seq
+// of entries that have one.
 func (c *conn) appendBlock(items []*auditItem) error {
+	for len(items) > maxAuditBatch {
+		if err := c.appendOneBlock(items[:maxAuditBatch]); err != nil {
+			return err
+		}
+		items = items[maxAuditBatch:]
+	}
+	return c.appendOneBlock(items)
+}
+
+func (c *conn) appendOneBlock(items []*auditItem) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -50,10 +61,10 @@ func (c *conn) appendBlock(items []*auditItem) error {
 		if i < len(items)-1 {
 			hashes = append(hashes, prev...)
 		}
-		e := it.e
-		ts := e.Time.UnixMilli()
-		tsMin, tsMax = min(tsMin, ts), max(tsMax, ts)
-		addKeys(keys, e)
+		tsMin, tsMax = min(tsMin, it.ts), max(tsMax, it.ts)
+		for _, k := range it.keys {
+			keys[k] = struct{}{}
+		}
 	}
 	first := c.chainSeq + 1
 	last := append([]byte(nil), prev...)
@@ -65,7 +76,9 @@ func (c *conn) appendBlock(items []*auditItem) error {
 		return err
 	}
 	for i, it := range items {
-		it.e.Seq = first + int64(i)
+		if it.e != nil {
+			it.e.Seq = first + int64(i)
+		}
 	}
 	c.chainSeq, c.chainHash = seq, last
 	return nil
@@ -108,21 +121,22 @@ const (
 	keyBreakGlass = "g"
 )
 
-func addKeys(keys map[string]struct{}, e *audit.Entry) {
+// entryKeys returns the key rows e belongs under.
+func entryKeys(e *audit.Entry) []string {
+	keys := make([]string, 0, len(e.Patients)+5)
 	for _, p := range e.Patients {
 		if p != "" {
-			keys[keyPatient+p] = struct{}{}
+			keys = append(keys, keyPatient+p)
 		}
 	}
-	keys[keyActor+e.Actor] = struct{}{}
-	keys[keyAction+e.Action] = struct{}{}
+	keys = append(keys, keyActor+e.Actor, keyAction+e.Action)
 	if e.Outcome != "success" {
-		keys[keyOutcome+e.Outcome] = struct{}{}
-		keys[keyFailed] = struct{}{}
+		keys = append(keys, keyOutcome+e.Outcome, keyFailed)
 	}
 	if e.BreakGlass {
-		keys[keyBreakGlass] = struct{}{}
+		keys = append(keys, keyBreakGlass)
 	}
+	return keys
 }
 
 // keyChunks are the row counts of the multi-row key inserts: a block's

@@ -24,26 +24,40 @@ type auditQueue struct {
 	busy    bool // a leader is committing
 }
 
-// auditItem is one entry waiting to be appended.
+// auditItem is one entry waiting to be appended, with what appending it
+// needs computed beforehand (by the caller, in parallel with others).
 type auditItem struct {
-	e    *audit.Entry
-	tail []byte // audit.CanonicalTail(e), computed by the caller
+	e    *audit.Entry // nil for an entry replayed from a journal
+	tail []byte       // audit.CanonicalTail(e)
+	ts   int64        // the entry's time, unix ms
+	keys []string     // entryKeys(e)
 	done chan error
+}
+
+func newAuditItem(e *audit.Entry) *auditItem {
+	return &auditItem{e: e, tail: audit.CanonicalTail(e), ts: e.Time.UnixMilli(), keys: entryKeys(e)}
 }
 
 // errLead tells a waiting caller that it is to lead the next block.
 var errLead = errors.New("sqldb: lead the next audit block")
 
-// AppendAudit appends e to the audit trail and returns once it has
-// committed, sharing the commit (and the block) with the entries of other
-// callers appending at the same time. With durable set the commit waits
-// for the disk (as a write does); otherwise it is a Record commit (see
-// Record for what survives what). It sets e.Seq.
+// AppendAudit appends e to the audit trail, sharing the work with the
+// entries of other callers appending at the same time, and returns once e
+// is kept:
+//   - with durable set, once it has committed in a write that waits for
+//     the disk (as writes do), and it has its Seq;
+//   - otherwise, on SQLite with its journal (audit_journal.go), once it is
+//     written to the journal file, from which it is appended to the chain
+//     a few milliseconds later (or when the database is next opened, after
+//     a crash);
+//   - otherwise once it has committed in a Record commit (see Record for
+//     what survives what), with its Seq.
 func (db *DB) AppendAudit(ctx context.Context, e *audit.Entry, durable bool) error {
 	if durable {
 		return db.Write(ctx, func(tx store.Tx) error { return tx.Audit(ctx, e) })
 	}
-	it := &auditItem{e: e, tail: audit.CanonicalTail(e), done: make(chan error, 1)}
+	it := newAuditItem(e)
+	it.done = make(chan error, 1)
 	q := &db.auditq
 	q.mu.Lock()
 	q.pending = append(q.pending, it)
@@ -59,11 +73,11 @@ func (db *DB) AppendAudit(ctx context.Context, e *audit.Entry, durable bool) err
 	return db.leadAudit(ctx, it)
 }
 
-// leadAudit commits what is waiting as one block, then hands the lead to
-// the oldest caller that arrived meanwhile, if any. The leader's own entry
-// is always the first waiting (a caller leads only when it arrived to an
+// leadAudit keeps what is waiting as one batch, then hands the lead to the
+// oldest caller that arrived meanwhile, if any. The leader's own entry is
+// always the first waiting (a caller leads only when it arrived to an
 // empty queue, or was the oldest waiting when handed the lead), so it is
-// in the block.
+// in the batch.
 func (db *DB) leadAudit(ctx context.Context, own *auditItem) error {
 	q := &db.auditq
 	q.mu.Lock()
@@ -75,20 +89,22 @@ func (db *DB) leadAudit(ctx context.Context, own *auditItem) error {
 		q.pending = nil
 	}
 	q.mu.Unlock()
-	err := db.Record(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		c, ok := tx.(*conn)
-		if !ok {
-			return errors.New("sqldb: audit block outside an sqldb transaction")
-		}
-		return c.appendBlock(batch)
-	})
-	var ownErr error
+	var err error
+	if j := db.journal; j == nil || j.append(batch) != nil {
+		// No journal, or it failed (the failure is kept and logged once):
+		// the batch commits through the writer.
+		err = db.Record(context.WithoutCancel(ctx), func(tx store.Tx) error {
+			c, ok := tx.(*conn)
+			if !ok {
+				return errors.New("sqldb: audit block outside an sqldb transaction")
+			}
+			return c.appendBlock(batch)
+		})
+	}
 	for _, it := range batch {
-		if it == own {
-			ownErr = err
-			continue
+		if it != own {
+			it.done <- err
 		}
-		it.done <- err
 	}
 	q.mu.Lock()
 	if len(q.pending) > 0 {
@@ -97,7 +113,7 @@ func (db *DB) leadAudit(ctx context.Context, own *auditItem) error {
 		q.busy = false
 	}
 	q.mu.Unlock()
-	return ownErr
+	return err
 }
 
 // AppendAuditBatch appends entries, in order, as one block in one durable
@@ -105,7 +121,7 @@ func (db *DB) leadAudit(ctx context.Context, own *auditItem) error {
 func (db *DB) AppendAuditBatch(ctx context.Context, entries []*audit.Entry) error {
 	items := make([]*auditItem, len(entries))
 	for i, e := range entries {
-		items[i] = &auditItem{e: e, tail: audit.CanonicalTail(e)}
+		items[i] = newAuditItem(e)
 	}
 	return db.Write(ctx, func(tx store.Tx) error {
 		c, ok := tx.(*conn)

@@ -16,6 +16,9 @@ import (
 // newest first), then, if the limit is not reached, from the rows written
 // before blocks.
 func (db *DB) FindAudit(ctx context.Context, f audit.Filter) ([]*audit.Entry, error) {
+	if err := db.syncAudit(ctx); err != nil {
+		return nil, err
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100

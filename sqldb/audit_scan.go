@@ -12,7 +12,12 @@ import (
 )
 
 // MaxAuditSeq implements audit.Scanner.
+// Entries still in this process's journal are appended to the chain
+// first, so a Verify that follows sees every read answered before it.
 func (db *DB) MaxAuditSeq(ctx context.Context) (int64, error) {
+	if err := db.syncAudit(ctx); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := db.readDB.QueryRowContext(ctx, `SELECT last_seq FROM audit_block ORDER BY first_seq DESC LIMIT 1`).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {

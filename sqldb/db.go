@@ -34,7 +34,8 @@ type DB struct {
 	rstmts    *stmtCache           // the readers' statements
 	bg        sync.WaitGroup       // background preparation of readers' statements
 	codec     *bodyCodec
-	auditq    auditQueue // audit entries of reads waiting for their block (audit_append.go)
+	auditq    auditQueue    // audit entries of reads waiting for their block (audit_append.go)
+	journal   *auditJournal // reads' audit entries on their way into the chain; nil without (audit_journal.go)
 
 	writes  chan *writeReq
 	done    chan struct{} // closed by Close: stop taking writes
@@ -72,6 +73,7 @@ func New(writeDB, readDB *sql.DB, d *Dialect) *DB {
 		db.wg.Add(1)
 		go db.writer()
 	}
+	db.openAuditJournal()
 	return db
 }
 
@@ -90,6 +92,7 @@ func (db *DB) Raw() *sql.DB { return db.writeDB }
 
 // Close waits for queued writes and closes the connections.
 func (db *DB) Close() error {
+	jerr := db.closeAuditJournal()
 	if db.writes != nil {
 		close(db.done)
 		db.wg.Wait()
@@ -104,7 +107,7 @@ func (db *DB) Close() error {
 	for _, st := range db.readStmts {
 		st.Close()
 	}
-	err := db.writeDB.Close()
+	err := errors.Join(jerr, db.writeDB.Close())
 	if db.readDB != db.writeDB {
 		err = errors.Join(err, db.readDB.Close())
 	}

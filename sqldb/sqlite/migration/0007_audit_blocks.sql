@@ -23,3 +23,12 @@ CREATE TABLE audit_key (
   block INTEGER NOT NULL,
   PRIMARY KEY (key, block)
 ) /* clustered */;
+
+-- How far each process's audit journal (a file next to the database that
+-- holds reads' entries on their way into the chain) has been appended, so
+-- that after a crash the rest of it is appended exactly once.
+CREATE TABLE audit_journal (
+  name       TEXT    PRIMARY KEY, -- the file's name
+  generation INTEGER NOT NULL,    -- the file's generation (it restarts when large)
+  ingested   INTEGER NOT NULL     -- bytes of it in the chain
+);

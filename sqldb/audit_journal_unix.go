@@ -1,0 +1,16 @@
+//go:build unix
+
+package sqldb
+
+import (
+	"os"
+	"syscall"
+)
+
+const canLockFiles = true
+
+// lockFile takes an exclusive lock on f without waiting; it fails if
+// another process holds one. The lock ends with the process.
+func lockFile(f *os.File) error {
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+}
