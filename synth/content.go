@@ -44,6 +44,7 @@ func (g *unitGen) stay(x *encCtx) {
 	c, ep := x.c, x.c.ep
 	days := int(c.end.Sub(time.Date(c.start.Year(), c.start.Month(), c.start.Day(), 0, 0, 0, 0, zone)) / day)
 	g.vitals(x, c.start.Add(20*time.Minute), ep, false)
+	g.implausible(x, c.start.Add(25*time.Minute))
 	at := c.start.Add(45 * time.Minute)
 	panels := append([]string{}, ep.panels...)
 	for _, pn := range panels {
@@ -72,7 +73,9 @@ func (g *unitGen) stay(x *encCtx) {
 	}
 	g.inpatientMeds(x)
 	procIDs := g.procedures(x, nil)
-	g.inpatientNotes(x, days, procIDs)
+	if g.inpatientNotes(x, days, procIDs) {
+		g.claim(x)
+	}
 }
 
 func (g *unitGen) imagingKey(c *plan) string {
@@ -499,8 +502,15 @@ func (g *unitGen) procedures(x *encCtx, _ []string) []string {
 		id := g.id("prc")
 		ids = append(ids, id)
 		x.procIDs = append(x.procIDs, id)
+		afterStay := c.class == 'I' && surgical[code] && g.chance(rateProcAfterStay)
+		if afterStay {
+			// The day was keyed wrong: the record puts the operation a
+			// few days after the discharge (its notes and consent follow).
+			c.procAt[i] = c.procAt[i].AddDate(0, 0, int(c.end.Sub(c.procAt[i])/day)+1+g.r.IntN(3))
+		}
 		at := c.procAt[i]
 		end := at.Add(time.Duration(25+g.r.IntN(90)) * time.Minute)
+		x.procEnd = append(x.procEnd, end)
 		cat := cc(SystemSNOMED, "387713003", "Surgical procedure")
 		if !surgical[code] {
 			cat = cc(SystemSNOMED, "277132007", "Therapeutic procedure")
@@ -516,6 +526,9 @@ func (g *unitGen) procedures(x *encCtx, _ []string) []string {
 			Location:        ref("Location/" + c.dept.locID),
 			ReasonReference: []Reference{{Reference: "Condition/" + c.condIDs[0]}},
 		})
+		if afterStay {
+			g.deficiency(x, DefDatesOutOfOrder, "Procedure/"+id, "")
+		}
 		if !surgical[code] {
 			continue
 		}
@@ -527,6 +540,14 @@ func (g *unitGen) procedures(x *encCtx, _ []string) []string {
 		if signed.Before(c.start) {
 			signed = c.start.Add(5 * time.Minute)
 		}
+		if c.class == 'I' && !afterStay && g.chance(rateLateConsent) {
+			signed = at.Add(time.Duration(15+g.r.IntN(75)) * time.Minute)
+			g.deficiency(x, DefLateConsent, "Procedure/"+id, dt(signed))
+		}
+		until := c.end
+		if !until.After(signed) {
+			until = signed.Add(day)
+		}
 		cid := g.id("cns")
 		g.put(x.slot, "Consent", cid, &Consent{ResourceType: "Consent", ID: cid, Status: "active",
 			Scope:        *cc(sysConsentScope, "treatment", "Treatment"),
@@ -536,7 +557,7 @@ func (g *unitGen) procedures(x *encCtx, _ []string) []string {
 			Performer:    []Reference{{Reference: x.patient}},
 			Organization: []Reference{{Reference: "Organization/" + g.sh.hospID}},
 			Policy:       []ConsentPolicy{{URI: "https://custodian.example/policy/informed-consent-procedure"}},
-			Provision: &ConsentProvision{Type: "permit", Period: &Period{Start: dt(signed), End: dt(c.end)},
+			Provision: &ConsentProvision{Type: "permit", Period: &Period{Start: dt(signed), End: dt(until)},
 				Code: []CodeableConcept{*pcsCC(code)},
 				Data: []ConsentData{{Meaning: "related", Reference: Reference{Reference: "Procedure/" + id}}}},
 		})

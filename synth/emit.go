@@ -30,6 +30,10 @@ type encCtx struct {
 	snaps map[int]map[string]float64
 	// procIDs are the ids of the encounter's Procedures, in c.procs order.
 	procIDs []string
+	// procEnd are when they ended.
+	procEnd []time.Time
+	// dsFault is the fault of the discharge summary being written.
+	dsFault dsFault
 }
 
 func (x *encCtx) snap(d int) {
@@ -173,7 +177,16 @@ func (g *unitGen) emitProblemList() {
 			recorded = reg.since
 		}
 		status := cc(sysConditionClin, "active", "Active")
-		g.put(0, "Condition", id, &Condition{ResourceType: "Condition", ID: id,
+		if isCancer(pr.key) {
+			g.stageCancer(pr, id)
+		}
+		cat, labels := sensitiveCode(pr.code)
+		var meta *Meta
+		if cat != "" {
+			meta = g.labelled(0, reg.ref(), "", "Condition/"+id, cat, labels)
+		}
+		g.put(0, "Condition", id, &Condition{ResourceType: "Condition", ID: id, Meta: meta,
+			Stage:              g.stageOf(pr.code),
 			ClinicalStatus:     status,
 			VerificationStatus: cc(sysConditionVer, "confirmed", "Confirmed"),
 			Category:           ccs(sysConditionCat, "problem-list-item", "Problem List Item"),
@@ -224,7 +237,10 @@ func (g *unitGen) emitEncounter(c *plan) {
 		ServiceType:     cc(SystemNUCC, c.dept.nucc, c.dept.nuccDisplay),
 		Location:        []EncounterLocation{{Location: Reference{Reference: "Location/" + c.dept.locID}, Status: "completed", Period: &Period{Start: dt(c.start), End: dt(c.end)}}},
 	}
-	enc.Participant = []EncounterParticipant{{Type: ccs(sysParticipation, "ATND", "attender"), Individual: ref(c.attending.ref())}}
+	g.planFaults(x)
+	if !c.omitAttending {
+		enc.Participant = []EncounterParticipant{{Type: ccs(sysParticipation, "ATND", "attender"), Individual: ref(c.attending.ref())}}
+	}
 	switch c.class {
 	case 'I':
 		enc.Class = Coding{System: sysActCode, Code: "IMP", Display: "inpatient encounter"}
@@ -236,9 +252,12 @@ func (g *unitGen) emitEncounter(c *plan) {
 		}
 		days := int(math.Round(c.end.Sub(c.start).Hours() / 24))
 		enc.Length = &Quantity{Value: &Decimal{V: float64(max(days, 1))}, Unit: "days", System: SystemUCUM, Code: "d"}
-		enc.Hospitalization = &Hospitalization{
-			AdmitSource:          cc(sysAdmitSource, c.admitSrc, admitSourceDisplay[c.admitSrc]),
-			DischargeDisposition: cc(sysDischarge, c.dispo, dispoDisplay[c.dispo]),
+		enc.Hospitalization = &Hospitalization{}
+		if !c.omitAdmitSource {
+			enc.Hospitalization.AdmitSource = cc(sysAdmitSource, c.admitSrc, admitSourceDisplay[c.admitSrc])
+		}
+		if !c.omitDisposition {
+			enc.Hospitalization.DischargeDisposition = cc(sysDischarge, c.dispo, dispoDisplay[c.dispo])
 		}
 		if c.index != nil {
 			enc.Hospitalization.ReAdmission = cc("http://terminology.hl7.org/CodeSystem/v2-0092", "R", "Re-admission")
@@ -269,7 +288,11 @@ func (g *unitGen) emitEncounter(c *plan) {
 		enc.ReasonCode = []CodeableConcept{{Text: t}}
 	}
 	// Diagnoses.
-	for i, code := range c.codes {
+	for i, right := range c.codes {
+		code := right
+		if w := c.written[i]; w != "" {
+			code = w
+		}
 		id := g.id("cnd")
 		c.condIDs = append(c.condIDs, id)
 		use := "DD"
@@ -286,18 +309,34 @@ func (g *unitGen) emitEncounter(c *plan) {
 		if isChronicCode(code) || c.died {
 			clin, abated = cc(sysConditionClin, "active", "Active"), ""
 		}
-		g.put(slot, "Condition", id, &Condition{ResourceType: "Condition", ID: id,
+		cnc := icdCC(code)
+		cnc.Text = phrase(right, 0) // a miscoded diagnosis is still written as the clinician wrote it
+		g.put(slot, "Condition", id, &Condition{ResourceType: "Condition", ID: id, Meta: g.sensitive(slot, x, "Condition/"+id, code),
 			ClinicalStatus:     clin,
 			VerificationStatus: cc(sysConditionVer, "confirmed", "Confirmed"),
 			Category:           ccs(sysConditionCat, "encounter-diagnosis", "Encounter Diagnosis"),
-			Code:               icdCC(code),
+			Code:               cnc,
 			Subject:            Reference{Reference: x.patient},
 			Encounter:          ref(x.enc),
 			OnsetDateTime:      dt(c.start), AbatementDateTime: abated,
 			RecordedDate: dt(c.end),
-			Recorder:     ref(c.attending.ref())})
+			Recorder:     ref(c.attending.ref()),
+			Stage:        g.stageOf(code)})
 	}
 	g.put(slot, "Encounter", c.encID, enc)
+	g.recordFaults(x)
+	if c.class == 'I' {
+		switch {
+		case c.admitSrc == "hosp-trans" && !c.omitAdmitSource:
+			g.fact(slot, &Fact{Kind: FactTransferIn, Detail: c.admitSrc, Patient: x.patient, Encounter: x.enc})
+		}
+		switch c.dispo {
+		case "other-hcf":
+			g.fact(slot, &Fact{Kind: FactTransferOut, Detail: c.dispo, Patient: x.patient, Encounter: x.enc})
+		case "aadvice":
+			g.fact(slot, &Fact{Kind: FactAgainstAdvice, Detail: c.dispo, Patient: x.patient, Encounter: x.enc})
+		}
+	}
 	if c.class == 'I' {
 		poa := make([]DxPOA, len(c.codes))
 		for i := range c.codes {

@@ -123,6 +123,11 @@ type ContactPoint struct {
 	Use    string `json:"use,omitempty"`
 }
 
+// Meta is Resource.meta (only its security labels).
+type Meta struct {
+	Security []Coding `json:"security,omitempty"`
+}
+
 // Period is a FHIR Period.
 type Period struct {
 	Start string `json:"start,omitempty"`
@@ -276,6 +281,7 @@ type EncounterLocation struct {
 type Condition struct {
 	ResourceType       string            `json:"resourceType"`
 	ID                 string            `json:"id"`
+	Meta               *Meta             `json:"meta,omitempty"`
 	ClinicalStatus     *CodeableConcept  `json:"clinicalStatus,omitempty"`
 	VerificationStatus *CodeableConcept  `json:"verificationStatus,omitempty"`
 	Category           []CodeableConcept `json:"category,omitempty"`
@@ -286,6 +292,14 @@ type Condition struct {
 	AbatementDateTime  string            `json:"abatementDateTime,omitempty"`
 	RecordedDate       string            `json:"recordedDate,omitempty"`
 	Recorder           *Reference        `json:"recorder,omitempty"`
+	Stage              []ConditionStage  `json:"stage,omitempty"`
+}
+
+// ConditionStage is Condition.stage.
+type ConditionStage struct {
+	Summary    *CodeableConcept `json:"summary,omitempty"`
+	Assessment []Reference      `json:"assessment,omitempty"`
+	Type       *CodeableConcept `json:"type,omitempty"`
 }
 
 // Procedure is a FHIR Procedure.
@@ -318,11 +332,13 @@ type Observation struct {
 	Category          []CodeableConcept `json:"category,omitempty"`
 	Code              CodeableConcept   `json:"code"`
 	Subject           *Reference        `json:"subject,omitempty"`
+	Focus             []Reference       `json:"focus,omitempty"`
 	Encounter         *Reference        `json:"encounter,omitempty"`
 	EffectiveDateTime string            `json:"effectiveDateTime,omitempty"`
 	Issued            string            `json:"issued,omitempty"`
 	Performer         []Reference       `json:"performer,omitempty"`
 	ValueQuantity     *Quantity         `json:"valueQuantity,omitempty"`
+	ValueCC           *CodeableConcept  `json:"valueCodeableConcept,omitempty"`
 	Interpretation    []CodeableConcept `json:"interpretation,omitempty"`
 	ReferenceRange    []ReferenceRange  `json:"referenceRange,omitempty"`
 	Component         []ObsComponent    `json:"component,omitempty"`
@@ -450,6 +466,7 @@ type AllergyReaction struct {
 type DocumentReference struct {
 	ResourceType  string            `json:"resourceType"`
 	ID            string            `json:"id"`
+	Meta          *Meta             `json:"meta,omitempty"`
 	Status        string            `json:"status"`
 	DocStatus     string            `json:"docStatus,omitempty"`
 	Type          *CodeableConcept  `json:"type,omitempty"`
@@ -459,9 +476,16 @@ type DocumentReference struct {
 	Author        []Reference       `json:"author,omitempty"`
 	Authenticator *Reference        `json:"authenticator,omitempty"`
 	Custodian     *Reference        `json:"custodian,omitempty"`
+	RelatesTo     []DocRelatesTo    `json:"relatesTo,omitempty"`
 	Description   string            `json:"description,omitempty"`
 	Content       []DocContent      `json:"content"`
 	Context       *DocContext       `json:"context,omitempty"`
+}
+
+// DocRelatesTo is DocumentReference.relatesTo.
+type DocRelatesTo struct {
+	Code   string    `json:"code"`
+	Target Reference `json:"target"`
 }
 
 // DocContent is DocumentReference.content.
@@ -510,4 +534,60 @@ type ConsentProvision struct {
 type ConsentData struct {
 	Meaning   string    `json:"meaning"`
 	Reference Reference `json:"reference"`
+}
+
+// Claim is a FHIR Claim (an institutional claim of an inpatient stay).
+type Claim struct {
+	ResourceType   string            `json:"resourceType"`
+	ID             string            `json:"id"`
+	Status         string            `json:"status"`
+	Type           CodeableConcept   `json:"type"`
+	Use            string            `json:"use"`
+	Patient        Reference         `json:"patient"`
+	BillablePeriod *Period           `json:"billablePeriod,omitempty"`
+	Created        string            `json:"created"`
+	Provider       Reference         `json:"provider"`
+	Priority       CodeableConcept   `json:"priority"`
+	SupportingInfo []ClaimSupporting `json:"supportingInfo,omitempty"`
+	Diagnosis      []ClaimDiagnosis  `json:"diagnosis,omitempty"`
+	Procedure      []ClaimProcedure  `json:"procedure,omitempty"`
+	Insurance      []ClaimInsurance  `json:"insurance"`
+	Item           []ClaimItem       `json:"item,omitempty"`
+}
+
+// ClaimSupporting is Claim.supportingInfo.
+type ClaimSupporting struct {
+	Sequence int              `json:"sequence"`
+	Category CodeableConcept  `json:"category"`
+	Code     *CodeableConcept `json:"code,omitempty"`
+}
+
+// ClaimDiagnosis is Claim.diagnosis.
+type ClaimDiagnosis struct {
+	Sequence    int               `json:"sequence"`
+	Diagnosis   CodeableConcept   `json:"diagnosisCodeableConcept"`
+	Type        []CodeableConcept `json:"type,omitempty"`
+	OnAdmission *CodeableConcept  `json:"onAdmission,omitempty"`
+}
+
+// ClaimProcedure is Claim.procedure.
+type ClaimProcedure struct {
+	Sequence  int             `json:"sequence"`
+	Date      string          `json:"date,omitempty"`
+	Procedure CodeableConcept `json:"procedureCodeableConcept"`
+}
+
+// ClaimInsurance is Claim.insurance.
+type ClaimInsurance struct {
+	Sequence int       `json:"sequence"`
+	Focal    bool      `json:"focal"`
+	Coverage Reference `json:"coverage"`
+}
+
+// ClaimItem is Claim.item.
+type ClaimItem struct {
+	Sequence         int             `json:"sequence"`
+	DiagnosisSeq     []int           `json:"diagnosisSequence,omitempty"`
+	ProductOrService CodeableConcept `json:"productOrService"`
+	Encounter        []Reference     `json:"encounter,omitempty"`
 }

@@ -25,6 +25,7 @@ type noteText struct {
 	strings.Builder
 	ids     []*Fact
 	related []Reference // resources the note documents (the procedure of an operative note)
+	meta    *Meta       // security labels of a sensitive note
 }
 
 func (n *noteText) f(format string, a ...any) { fmt.Fprintf(n, format, a...) }
@@ -227,9 +228,15 @@ func trimNum(v float64, places int) string { return fmt.Sprintf("%.*f", places, 
 
 // docRef writes a note as a DocumentReference. signer nil means unsigned.
 func (g *unitGen) docRef(x *encCtx, loinc string, n *noteText, created, signed time.Time, author, signer *prac) string {
+	return g.docRefAs(x, loinc, n, created, signed, author, signer, "current", "")
+}
+
+// docRefAs writes a note with status (current or superseded), replacing
+// note replaces ("" if none), and returns its id.
+func (g *unitGen) docRefAs(x *encCtx, loinc string, n *noteText, created, signed time.Time, author, signer *prac, status, replaces string) string {
 	id := g.id("doc")
 	text := n.String()
-	d := &DocumentReference{ResourceType: "DocumentReference", ID: id, Status: "current", DocStatus: "final",
+	d := &DocumentReference{ResourceType: "DocumentReference", ID: id, Status: status, DocStatus: "final",
 		Type:      &CodeableConcept{Coding: []Coding{{System: SystemLOINC, Code: loinc, Display: noteTypes[loinc]}}, Text: noteTypes[loinc]},
 		Category:  ccs(sysUSCoreDocCat, "clinical-note", "Clinical Note"),
 		Subject:   ref(x.patient),
@@ -247,10 +254,15 @@ func (g *unitGen) docRef(x *encCtx, loinc string, n *noteText, created, signed t
 		d.DocStatus = "preliminary"
 		d.Date = dt(created)
 	}
+	if replaces != "" {
+		d.RelatesTo = []DocRelatesTo{{Code: "replaces", Target: Reference{Reference: replaces}}}
+	}
+	d.Meta = n.meta
 	g.put(x.slot, "DocumentReference", id, d)
 	for _, f := range n.ids {
-		f.Patient, f.Encounter, f.Resource = x.patient, x.enc, "DocumentReference/"+id
-		g.fact(x.slot, f)
+		fc := *f
+		fc.Patient, fc.Encounter, fc.Resource = x.patient, x.enc, "DocumentReference/"+id
+		g.fact(x.slot, &fc)
 	}
 	return id
 }
@@ -285,7 +297,9 @@ func (g *unitGen) signedNote(x *encCtx, loinc string, n *noteText, created, sign
 // inpatientNotes writes the notes of a stay: H&P, daily progress notes,
 // operative and procedure notes, consults and the discharge summary,
 // with the injected deficiencies.
-func (g *unitGen) inpatientNotes(x *encCtx, days int, procIDs []string) {
+//
+// It reports whether a discharge summary was filed.
+func (g *unitGen) inpatientNotes(x *encCtx, days int, procIDs []string) bool {
 	c, ep := x.c, x.c.ep
 	hasSurgery := slices.ContainsFunc(c.procs, func(p string) bool { return surgical[p] })
 	end := g.cfg.End
@@ -324,9 +338,12 @@ func (g *unitGen) inpatientNotes(x *encCtx, days int, procIDs []string) {
 	}
 	// Progress notes, one for every day between admission day and
 	// discharge day.
-	missingDay := -1
+	missingDay, earlyDay := -1, -1
 	if days >= 2 && g.chance(.02) {
 		missingDay = 1 + g.r.IntN(days-1)
+	}
+	if days >= 2 && g.chance(rateSignedEarly) {
+		earlyDay = 1 + g.r.IntN(days-1)
 	}
 	for d := 1; d < days; d++ {
 		t := time.Date(c.start.Year(), c.start.Month(), c.start.Day()+d, 9, g.r.IntN(60), 0, 0, zone)
@@ -339,7 +356,21 @@ func (g *unitGen) inpatientNotes(x *encCtx, days int, procIDs []string) {
 		}
 		x.use(d)
 		n := g.progressText(x, d, days)
-		g.signedNote(x, "11506-3", n, t, t.Add(time.Duration(20+g.r.IntN(300))*time.Minute), true)
+		signed := t.Add(time.Duration(20+g.r.IntN(300)) * time.Minute)
+		if d != earlyDay {
+			g.signedNote(x, "11506-3", n, t, signed, true)
+			continue
+		}
+		// The signature time was keyed before the note was written.
+		author, signer, def := g.sign(x, true)
+		if signer == nil {
+			signer, def = c.attending, ""
+		}
+		id := g.docRef(x, "11506-3", n, t, t.Add(-time.Duration(30+g.r.IntN(120))*time.Minute), author, signer)
+		if def != "" {
+			g.deficiency(x, def, "DocumentReference/"+id, "")
+		}
+		g.deficiency(x, DefDatesOutOfOrder, "DocumentReference/"+id, "")
 	}
 	// Operative and procedure notes.
 	for i, code := range c.procs {
@@ -358,9 +389,17 @@ func (g *unitGen) inpatientNotes(x *encCtx, days int, procIDs []string) {
 		if !t.Before(c.end) {
 			t = c.procAt[i].Add(20 * time.Minute)
 		}
+		late := g.chance(rateLateOpNote)
+		if late {
+			t = x.procEnd[i].Add(time.Duration(26*60+g.r.IntN(48*60)) * time.Minute)
+		}
 		n := g.opText(x, code)
 		n.related = []Reference{{Reference: "Procedure/" + procIDs[i]}}
-		g.signedNote(x, loinc, n, t, t.Add(time.Duration(10+g.r.IntN(120))*time.Minute), false)
+		signed := t.Add(time.Duration(10+g.r.IntN(120)) * time.Minute)
+		g.signedNote(x, loinc, n, t, signed, false)
+		if late {
+			g.deficiency(x, DefLateOperativeNote, "Procedure/"+procIDs[i], dt(signed))
+		}
 	}
 	// A consult for some stays.
 	consult := map[string]string{"hipfx": "medicine", "chf": "cardiology", "pneumonia": "pulmonary", "covid": "pulmonary", "sepsis": "pulmonary", "aki": "medicine", "stroke": "cardiology"}[ep.key]
@@ -380,7 +419,7 @@ func (g *unitGen) inpatientNotes(x *encCtx, days int, procIDs []string) {
 	switch y := g.r.Float64(); {
 	case y < .03 && !c.end.After(end.Add(-31*day)):
 		g.deficiency(x, DefMissingDischargeSummary, "", "")
-		return
+		return false
 	case y < .07 && !c.end.After(end.Add(-61*day)):
 		dsCreated = c.end.Add(time.Duration(31+g.r.IntN(25))*day + time.Duration(g.r.IntN(8))*time.Hour)
 		dsSigned = dsCreated.Add(time.Duration(1+g.r.IntN(48)) * time.Hour)
@@ -388,11 +427,53 @@ func (g *unitGen) inpatientNotes(x *encCtx, days int, procIDs []string) {
 		author := c.attending
 		id := g.docRef(x, "18842-5", n, dsCreated, dsSigned, author, author)
 		g.deficiency(x, DefLateDischargeSummary, "DocumentReference/"+id, dt(dsSigned))
-		return
+		return true
 	}
 	x.use(days)
+	fault := g.planSummaryFault(c)
+	if fault == (dsFault{}) {
+		n := g.dischargeText(x, days)
+		g.signedNote(x, "18842-5", n, dsCreated, dsSigned, true)
+		return true
+	}
+	g.faultySummary(x, days, fault, dsCreated, dsSigned)
+	return true
+}
+
+// faultySummary writes a discharge summary with fault f: signed (the
+// consistency checks read only a signed summary), by an attending when a
+// resident wrote it.
+func (g *unitGen) faultySummary(x *encCtx, days int, f dsFault, created, signed time.Time) {
+	c := x.c
+	x.dsFault = f
 	n := g.dischargeText(x, days)
-	g.signedNote(x, "18842-5", n, dsCreated, dsSigned, true)
+	x.dsFault = dsFault{}
+	author, signer, _ := g.sign(x, true)
+	signer = c.attending
+	text := words(n.String())
+	switch {
+	case f.omit > 0:
+		code := c.codes[f.omit]
+		if w := c.written[f.omit]; w != "" || strings.Contains(text, words(phrase(code, 0))) || strings.Contains(text, words(codeTitle(code))) {
+			f.omit = 0 // stated elsewhere after all (or miscoded): no fault
+		}
+	case f.amend:
+		orig := g.docRefAs(x, "18842-5", n, created, signed, author, signer, "superseded", "")
+		at := signed.Add(time.Duration(24+g.r.IntN(72)) * time.Hour)
+		n.f("\nADDENDUM %s: Discharge medication list corrected; no other change.\n", at.Format("01/02/2006"))
+		id := g.docRefAs(x, "18842-5", n, at, at, author, nil, "current", "DocumentReference/"+orig)
+		g.fact(x.slot, &Fact{Kind: FactDeficiency, Detail: DefUnsignedAmendment, Patient: x.patient, Encounter: x.enc,
+			Resource: "DocumentReference/" + id, Replaces: "DocumentReference/" + orig})
+		return
+	}
+	id := g.docRef(x, "18842-5", n, created, signed, author, signer)
+	switch {
+	case f.omit > 0:
+		g.deficiency(x, DefDxNotDocumented, "Condition/"+c.condIDs[f.omit], "")
+	case f.extra > 0:
+		g.fact(x.slot, &Fact{Kind: FactDeficiency, Detail: DefDxNotCoded, Patient: x.patient, Encounter: x.enc,
+			Resource: "DocumentReference/" + id, Text: uncodedTerms[f.extra-1].term})
+	}
 }
 
 func (g *unitGen) hpText(x *encCtx) *noteText {
@@ -523,14 +604,21 @@ func (g *unitGen) dischargeText(x *encCtx, days int) *noteText {
 	}
 	n.f("LENGTH OF STAY: %d day(s).\nATTENDING: %s.\n\n", max(days, 1), c.attending.name)
 	n.f("PRINCIPAL DIAGNOSIS: %s.\n", capitalize(phrase(c.codes[0], 0)))
-	if len(c.codes) > 1 {
+	f := x.dsFault
+	if len(c.codes) > 1 || f.extra > 0 {
 		n.WriteString("SECONDARY DIAGNOSES:\n")
 		for i, code := range c.codes[1:] {
+			if i+1 == f.omit {
+				continue
+			}
 			suffix := ""
 			if c.poa[i+1] == "N" {
 				suffix = " (developed during this admission)"
 			}
 			n.f("- %s%s\n", capitalize(phrase(code, 0)), suffix)
+		}
+		if f.extra > 0 {
+			n.f("- %s\n", capitalize(uncodedTerms[f.extra-1].text))
 		}
 	}
 	if len(c.procs) > 0 {
@@ -609,6 +697,9 @@ func (g *unitGen) officeNote(x *encCtx) {
 	t := c.end.Add(-time.Duration(g.r.IntN(15)) * time.Minute)
 	signed := t.Add(time.Duration(10+g.r.IntN(600)) * time.Minute)
 	g.docRef(x, loinc, n, t, signed, c.attending, c.attending)
+	if c.class == 'O' && c.office == "chronic" {
+		g.sensitiveNotes(x, signed)
+	}
 	if c.ed != nil {
 		return
 	}
@@ -627,4 +718,45 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// sensitiveNotes sometimes files, after a chronic-care visit, a note from
+// the hospital's opioid and alcohol treatment program (a federally
+// assisted program, so 42 CFR Part 2 governs it) or a psychotherapy note
+// (kept apart from the record under HIPAA), each with its security labels.
+func (g *unitGen) sensitiveNotes(x *encCtx, after time.Time) {
+	p := g.p
+	sud := p.prob("opioid")
+	if sud == nil {
+		sud = p.prob("alcohol")
+	}
+	if sud != nil && !sud.onset.After(x.c.start) && g.chance(.4) {
+		n := &noteText{}
+		n.f("ADDICTION MEDICINE - TREATMENT PROGRAM NOTE\n%s Substance Use Treatment Program\n\n", hospitalName)
+		n.f("The patient attends the program for %s. ", phrase(sud.code, 0))
+		n.f("%s\nPLAN: Continue program visits; counseling weekly.\n", g.oneOf("Engaged in treatment; no recent use reported.", "Reports one lapse this month; urine toxicology reviewed.", "Stable on treatment; cravings decreasing."))
+		n.meta = g.labelled(x.slot, x.patient, x.enc, "", SensitiveSubstanceUse, []Coding{labelSUD, labelPart2, labelRestricted})
+		g.sensitiveNote(x, n, "11488-4", after)
+	}
+	for _, k := range []string{"depression", "anxiety", "bipolar", "schizophrenia"} {
+		pr := p.prob(k)
+		if pr == nil || pr.onset.After(x.c.start) || !g.chance(.25) {
+			continue
+		}
+		n := &noteText{}
+		n.f("PSYCHOTHERAPY NOTE\n%s Behavioral Health\n\n", hospitalName)
+		n.f("Individual psychotherapy session, 50 minutes, for %s. %s\n", phrase(pr.code, 0),
+			g.oneOf("Explored stressors at work and family conflict.", "Practised cognitive restructuring of negative automatic thoughts.", "Reviewed the safety plan; no current risk."))
+		n.meta = g.labelled(x.slot, x.patient, x.enc, "", SensitivePsychotherapy, []Coding{labelPsychNote, labelRestricted})
+		g.sensitiveNote(x, n, "11506-3", after)
+		break
+	}
+}
+
+// sensitiveNote writes a labelled note, completing its fact's Resource.
+func (g *unitGen) sensitiveNote(x *encCtx, n *noteText, loinc string, after time.Time) {
+	t := after.Add(time.Duration(30+g.r.IntN(180)) * time.Minute)
+	id := g.docRef(x, loinc, n, t, t.Add(time.Hour), x.c.attending, x.c.attending)
+	facts := g.out[x.slot].facts
+	facts[len(facts)-1-len(n.ids)].Resource = "DocumentReference/" + id
 }

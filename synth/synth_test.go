@@ -267,8 +267,17 @@ func TestCodes(t *testing.T) {
 	if start.IsZero() {
 		start, end = time.Date(2022, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC)
 	}
+	injected := map[string]bool{} // Conditions whose code is a recorded fault
+	for _, f := range d.facts {
+		if f.Kind == synth.FactDeficiency && strings.HasPrefix(f.Resource, "Condition/") {
+			injected[f.Resource] = true
+		}
+	}
 	for id, c := range d.byType["Condition"] {
 		code := str(c, "code", "coding", "code")
+		if injected["Condition/"+id] {
+			continue
+		}
 		ci := codes[code]
 		if ci == nil || ci.System != "cm" || !ci.BillableFY2025 {
 			t.Errorf("Condition/%s: %s is not a billable FY2025 ICD-10-CM code of the subset", id, code)
@@ -371,6 +380,12 @@ func TestGroundTruth(t *testing.T) {
 	}
 	recorded := map[string]bool{} // kind + encounter/resource/date
 	counts := map[string]int{}
+	miscoded := map[string]bool{} // encounters with a code recorded as invalid for the date
+	for _, f := range d.facts {
+		if f.Detail == synth.DefCodeInvalidForDate {
+			miscoded[f.Encounter] = true
+		}
+	}
 	for _, f := range d.facts {
 		counts[f.Kind]++
 		switch f.Kind {
@@ -432,11 +447,14 @@ func TestGroundTruth(t *testing.T) {
 			}
 			coded := condsOf[f.Encounter]
 			for _, dx := range f.Diagnoses {
-				if !coded[dx.Code] {
+				if !coded[dx.Code] && !miscoded[f.Encounter] {
 					t.Errorf("coding of %s: %s has no Condition", f.Encounter, dx.Code)
 				}
 			}
 		case synth.FactDeficiency:
+			if f.Detail == synth.DefUnsignedAmendment {
+				recorded[synth.DefUnsigned+" "+f.Resource] = true // an unsigned note that amends another
+			}
 			recorded[f.Detail+" "+f.Encounter] = true
 			if f.Resource != "" {
 				recorded[f.Detail+" "+f.Resource] = true
@@ -505,8 +523,14 @@ func TestGroundTruth(t *testing.T) {
 		check(synth.DefMissingConsent, ref, !consented[ref])
 		check(synth.DefMissingOperativeNote, ref, !documented[ref])
 	}
+	checked := map[string]bool{synth.DefUnsigned: true, synth.DefMissingCosignature: true, synth.DefMissingHP: true, synth.DefLateHP: true,
+		synth.DefMissingDischargeSummary: true, synth.DefLateDischargeSummary: true, synth.DefMissingProgressNote: true,
+		synth.DefMissingConsent: true, synth.DefMissingOperativeNote: true}
 	for k := range recorded {
 		kind, key, _ := strings.Cut(k, " ")
+		if !checked[kind] {
+			continue // the other kinds are checked by chart review's own scoring (chart/truth_test.go)
+		}
 		if strings.HasPrefix(key, "Encounter/") && strings.Count(key, " ") == 0 && (kind == synth.DefUnsigned || kind == synth.DefMissingCosignature ||
 			kind == synth.DefLateHP || kind == synth.DefLateDischargeSummary || kind == synth.DefMissingConsent || kind == synth.DefMissingOperativeNote || kind == synth.DefMissingProgressNote) {
 			continue // indexed by resource or date instead
@@ -597,7 +621,7 @@ func TestRates(t *testing.T) {
 		{"30-day unplanned readmission", float64(unplanned) / float64(live), 0.08, 0.18},
 		{"30-day readmission after CHF/COPD", float64(w.readmitOf["chf-copd"]) / float64(w.live["chf-copd"]), 0.12, 0.32},
 		{"stays per person-year", float64(w.stays) / people / 3, 0.04, 0.12},
-		{"deficiencies per stay", float64(sum.Facts[synth.FactDeficiency]) / float64(w.stays), 0.1, 0.5},
+		{"deficiencies per stay", float64(sum.Facts[synth.FactDeficiency]) / float64(w.stays), 0.1, 0.8},
 		{"resources per person", float64(sum.Total) / people, 80, 300},
 	} {
 		t.Logf("%s: %.3f", c.name, c.got)

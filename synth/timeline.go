@@ -32,6 +32,12 @@ type plan struct {
 	med       string
 	encID     string
 	condIDs   []string
+	// Injected faults (see faults.go): required encounter data left out,
+	// the code written on a diagnosis's Condition when it differs from
+	// the right one (written), and code conflicts to record.
+	omitAttending, omitAdmitSource, omitDisposition bool
+	written                                         map[int]string
+	codeFaults                                      []codeFault
 }
 
 const day = 24 * time.Hour

@@ -44,19 +44,57 @@ const (
 	// registration is Other but is filed under Patient, another person's
 	// record.
 	FactOverlay = "overlay"
+	// FactTransferIn: inpatient Encounter was admitted by transfer from
+	// another hospital (hospitalization.admitSource, code in Detail).
+	FactTransferIn = "transfer-in"
+	// FactTransferOut: inpatient Encounter ended in a transfer to another
+	// acute care facility (dischargeDisposition, code in Detail).
+	FactTransferOut = "transfer-out"
+	// FactAgainstAdvice: the patient left inpatient Encounter against
+	// medical advice (dischargeDisposition "aadvice").
+	FactAgainstAdvice = "against-advice"
+	// FactSensitive: Resource carries sensitive security labels
+	// (meta.security); Detail is the category (Sensitive* constants) and
+	// Text the labels as "system|code" joined by spaces.
+	FactSensitive = "sensitive"
+	// FactStage: the cancer of Patient coded Text (ICD-10-CM) is staged
+	// Detail (AJCC stage group I–IV) on problem-list Condition Resource
+	// (Condition.stage) and in the staging Observation Other (LOINC
+	// 21908-9).
+	FactStage = "stage"
+)
+
+// Sensitive categories (Fact.Detail of FactSensitive).
+const (
+	SensitiveSubstanceUse  = "substance-use" // alcohol or drug use disorder (ETH; a SUD program's note also 42CFRPart2)
+	SensitiveHIV           = "hiv"           // HIV infection (HIV)
+	SensitivePsychotherapy = "psychotherapy" // a psychotherapy note (PSYTHPN)
 )
 
 // Deficiency kinds (Fact.Detail of FactDeficiency).
 const (
-	DefMissingDischargeSummary = "missing-discharge-summary" // none filed, and discharge was more than 30 days before End
-	DefLateDischargeSummary    = "late-discharge-summary"    // signed more than 30 days after discharge
-	DefMissingHP               = "missing-hp"                // no history and physical
-	DefLateHP                  = "late-hp"                   // H&P signed more than 24 h after admission
-	DefMissingProgressNote     = "missing-progress-note"     // no progress note on Date (an inpatient day)
-	DefMissingOperativeNote    = "missing-operative-note"    // no operative note for Procedure Resource
-	DefMissingConsent          = "missing-consent"           // no consent before Procedure Resource
-	DefUnsigned                = "unsigned"                  // note Resource has no authenticator (docStatus preliminary)
-	DefMissingCosignature      = "missing-cosignature"       // note Resource written by a resident, signed by no attending
+	DefMissingDischargeSummary = "missing-discharge-summary"     // none filed, and discharge was more than 30 days before End
+	DefLateDischargeSummary    = "late-discharge-summary"        // signed more than 30 days after discharge
+	DefMissingHP               = "missing-hp"                    // no history and physical
+	DefLateHP                  = "late-hp"                       // H&P signed more than 24 h after admission
+	DefMissingProgressNote     = "missing-progress-note"         // no progress note on Date (an inpatient day)
+	DefMissingOperativeNote    = "missing-operative-note"        // no operative note for Procedure Resource
+	DefMissingConsent          = "missing-consent"               // no consent before Procedure Resource
+	DefUnsigned                = "unsigned"                      // note Resource has no authenticator (docStatus preliminary)
+	DefMissingCosignature      = "missing-cosignature"           // note Resource written by a resident, signed by no attending
+	DefLateOperativeNote       = "late-operative-note"           // the operative note of Procedure Resource signed more than 24 h after it ended (Date)
+	DefLateConsent             = "late-consent"                  // the consent to Procedure Resource dated after it began (Date)
+	DefMissingAttending        = "missing-attending"             // the Encounter names no attending (participant ATND)
+	DefMissingAdmitSource      = "missing-admission-source"      // the Encounter has no hospitalization.admitSource
+	DefMissingDisposition      = "missing-discharge-disposition" // the Encounter has no hospitalization.dischargeDisposition
+	DefDatesOutOfOrder         = "dates-out-of-order"            // Resource: a note signed before it was written, or a Procedure after the discharge
+	DefImplausibleValue        = "implausible-value"             // Observation Resource holds a value no body has (a unit or keying error)
+	DefCodeSexConflict         = "code-sex-conflict"             // Condition Resource's code is for the other sex
+	DefCodeAgeConflict         = "code-age-conflict"             // Condition Resource's code is for another age group
+	DefCodeInvalidForDate      = "code-invalid-for-date"         // Condition Resource's code (Text) was not yet valid on the discharge date
+	DefDxNotDocumented         = "diagnosis-not-documented"      // Condition Resource is coded but the discharge summary does not state it
+	DefDxNotCoded              = "diagnosis-not-coded"           // discharge summary Resource states diagnosis Text on a diagnosis line; nothing codes it
+	DefUnsignedAmendment       = "unsigned-amendment"            // note Resource amends (replaces) the signed note Replaces and is not signed
 )
 
 // Fact is one ground-truth record. Which fields are set depends on Kind
@@ -77,6 +115,7 @@ type Fact struct {
 	Principal  string   `json:"principal,omitempty"`
 	Diagnoses  []DxPOA  `json:"diagnoses,omitempty"`
 	Procedures []string `json:"procedures,omitempty"`
+	Replaces   string   `json:"replaces,omitempty"`
 }
 
 // DxPOA is a coded diagnosis with its present-on-admission indicator:

@@ -94,6 +94,8 @@ type unitGen struct {
 	// person's record, if any, and that record.
 	overlayPlan *plan
 	overlayHost *registration
+	// stages are the stage groups of the person's cancers, by code.
+	stages map[string]stageInfo
 }
 
 // Stream numbers for the per-person random generators.

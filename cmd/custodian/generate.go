@@ -17,10 +17,12 @@ const generateUsage = `Usage: custodian generate --patients N [--seed S] --out D
 
 Writes a synthetic hospital as Bulk Data NDJSON: one file per resource type
 (Patient.ndjson, Encounter.ndjson, …) and ground-truth.ndjson, the facts the
-generator injected (duplicate registrations, look-alike non-duplicates,
-chart deficiencies, readmissions, deaths, identifiers planted in notes, the
-expected coding of every inpatient stay). The same flags always give
-byte-identical files.
+generator injected (duplicate registrations, look-alike non-duplicates and
+households, overlays, chart deficiencies, readmissions, deaths, transfers
+and discharges against advice, sensitive records, identifiers planted in
+notes, the expected coding of every inpatient stay). The same flags always
+give byte-identical files. --patients-only writes just Patient.ndjson and
+the identity facts, for master patient index tests at scale.
 
 `
 
@@ -45,6 +47,9 @@ func (c *GenerateCommand) Run(ctx context.Context, args []string) error {
 	end := fs.String("end", "2025-09-30", "last day of the period (the data's as-of date)")
 	dupRate := fs.Float64("duplicate-rate", 0.02, "share of people registered twice")
 	trapRate := fs.Float64("trap-rate", 0.012, "share of people who are a twin, junior/senior or namesake of another")
+	householdRate := fs.Float64("household-rate", 0.03, "share of people who live with another patient (spouse, parent or child: same address and home phone)")
+	overlayRate := fs.Float64("overlay-rate", 0.002, "share of people one of whose visits is filed under another person's record")
+	patientsOnly := fs.Bool("patients-only", false, "write only Patient resources and the identity ground truth (master patient index tests at scale)")
 	workers := fs.Int("workers", 0, "generating goroutines (0: one per CPU); the output does not depend on it")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,7 +61,8 @@ func (c *GenerateCommand) Run(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errors.New("generate: --out DIR is required")
 	}
-	cfg := synth.Config{Patients: *patients, Seed: *seed, DuplicateRate: *dupRate, TrapRate: *trapRate, Workers: *workers}
+	cfg := synth.Config{Patients: *patients, Seed: *seed, DuplicateRate: *dupRate, TrapRate: *trapRate,
+		HouseholdRate: *householdRate, OverlayRate: *overlayRate, PatientsOnly: *patientsOnly, Workers: *workers}
 	var err error
 	if cfg.Start, err = time.Parse(time.DateOnly, *start); err != nil {
 		return fmt.Errorf("generate: --start: %w", err)
