@@ -6,8 +6,11 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/custodian-him/custodian/ingest/mllp"
 )
 
 // BenchmarkThroughput streams ADT^A01 messages (each a new patient and
@@ -54,3 +57,110 @@ func BenchmarkThroughput(b *testing.B) {
 	wg.Wait()
 	b.ReportMetric(float64(per*conns)/time.Since(t0).Seconds(), "msg/s")
 }
+
+// BenchmarkMix streams the realistic mix (see mix_test.go: ADT A01, A08
+// and A03, ORU^R01 with six OBX, MDM^T02; each patient's stay from one
+// sender, twenty stays in progress at once) into a durable SQLite store,
+// each message answered only after its commit:
+//
+//   - senders=6: six connections (one per feed; hospitals run 3–10), each
+//     sending without waiting for answers;
+//   - senders=1: one such connection;
+//   - lockstep-senders=6: six connections, each waiting for the answer
+//     before sending the next message (what most interfaces do).
+//
+// It reports messages per second, the CPU time of the process (server and
+// the senders, which are light) per thousand messages, and the load
+// average at the end (other work on the machine skews the figures).
+//
+//	go test -run XXX -bench Mix -benchtime 6000x ./ingest/mllp
+func BenchmarkMix(b *testing.B) {
+	for _, c := range []struct {
+		name     string
+		senders  int
+		lockstep bool
+	}{{"senders=6", 6, false}, {"senders=1", 1, false}, {"lockstep-senders=6", 6, true}} {
+		b.Run(c.name, func(b *testing.B) { benchMix(b, c.senders, c.lockstep) })
+	}
+}
+
+func benchMix(b *testing.B, senders int, lockstep bool) {
+	st := newStore(b)
+	_, addr := start(b, st, func(s *mllp.Server) {
+		if os.Getenv("MLLP_BENCH_ALONE") != "" {
+			// Each message in a transaction of its own, as before group
+			// commit, to compare.
+			s.Handler = alone{s.Handler}
+		}
+	})
+	patients := max(1, (b.N+senders*stayMessages-1)/(senders*stayMessages))
+	order := feedOrder(patients, 20)
+	frames := make([][][]byte, senders)
+	for s := range senders {
+		for _, pk := range order {
+			frames[s] = append(frames[s], frameOf(string(stay(fmt.Sprintf("S%d", s), pk[0], pk[1]))))
+		}
+	}
+	conns := make([]*client, senders)
+	for s := range senders {
+		conns[s] = dial(b, addr)
+	}
+	b.ResetTimer()
+	cpu0, t0 := cpuTime(), time.Now()
+	var wg sync.WaitGroup
+	for s, cl := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !lockstep {
+				go func() {
+					w := bufio.NewWriter(cl.c)
+					for _, f := range frames[s] {
+						w.Write(f)
+					}
+					w.Flush()
+				}()
+			}
+			for _, f := range frames[s] {
+				if lockstep {
+					if _, err := cl.c.Write(f); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+				if _, code, ok := readAck(cl); !ok || code != "AA" {
+					b.Errorf("answer %s %v", code, ok)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed, cpu := time.Since(t0), cpuTime()-cpu0
+	b.StopTimer()
+	n := float64(senders * len(order))
+	b.ReportMetric(n/elapsed.Seconds(), "msg/s")
+	b.ReportMetric(cpu.Seconds()/n*1000, "cpu-s/1k-msg")
+	b.ReportMetric(loadAverage(), "load1")
+}
+
+// cpuTime is the CPU time (user and system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAverage is the one-minute load average (0 where /proc has none).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var l float64
+	fmt.Sscan(string(b), &l)
+	return l
+}
+
+// alone hides a Handler's HandleBatch.
+type alone struct{ mllp.Handler }

@@ -22,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -78,6 +79,12 @@ type Server struct {
 	// MaxConns bounds the connections (default 256); more wait to be
 	// accepted.
 	MaxConns int
+	// MaxBatch bounds the messages stored in one commit when the Handler
+	// is a BatchHandler (default 128).
+	MaxBatch int
+	// Committers is how many batches are stored at once (default 2): one
+	// is prepared while another waits for the disk.
+	Committers int
 	// IdleTimeout closes a connection that sends nothing for so long
 	// (default 10 minutes).
 	IdleTimeout time.Duration
@@ -90,6 +97,7 @@ type Server struct {
 	inflight chan struct{}
 	conns    chan struct{}
 	order    orderer
+	group    grouper
 	seq      atomic.Int64
 	mu       sync.Mutex
 	lns      []net.Listener
@@ -116,6 +124,12 @@ func (s *Server) defaults() {
 	}
 	if s.MaxConns <= 0 {
 		s.MaxConns = 256
+	}
+	if s.MaxBatch <= 0 {
+		s.MaxBatch = 128
+	}
+	if s.Committers <= 0 {
+		s.Committers = 2
 	}
 	if s.IdleTimeout <= 0 {
 		s.IdleTimeout = 10 * time.Minute
@@ -216,6 +230,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.stopGroup()
 	return nil
 }
 
@@ -300,16 +315,14 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 			continue
 		}
 		m, perr := hl7v2.Parse(raw)
-		key := ""
+		var keys [2]string
 		if perr == nil {
-			key = patientKey(m)
+			keys = [2]string{patientKey(m), controlKey(m)}
 		}
-		wait, release := s.order.enqueue(key)
+		wait, release := s.order.enqueue(keys[:]...)
 		go func() {
 			defer func() { release(); <-s.inflight; close(p.done) }()
-			if wait != nil {
-				<-wait
-			}
+			wait()
 			p.ack = s.handle(ctx, m, perr, raw, remote)
 		}()
 	}
@@ -320,7 +333,12 @@ func (s *Server) handle(ctx context.Context, m *hl7v2.Message, perr error, raw [
 	if perr != nil {
 		return s.refuse(ctx, raw, remote, perr)
 	}
-	err := s.Handler.Handle(ctx, m, raw)
+	var err error
+	if bh, ok := s.Handler.(BatchHandler); ok {
+		err = s.storeGrouped(ctx, bh, Inbound{Message: m, Raw: raw})
+	} else {
+		err = s.Handler.Handle(ctx, m, raw)
+	}
 	if err == nil {
 		s.Accepted.Add(1)
 		return s.ack(raw, hl7v2.AA, nil)
@@ -405,33 +423,59 @@ func patientKey(m *hl7v2.Message) string {
 	if c.At(1) == "" {
 		return ""
 	}
-	return c.At(1) + "^" + c.Sub(4, 1) + "&" + c.Sub(4, 2)
+	return "patient " + c.At(1) + "^" + c.Sub(4, 1) + "&" + c.Sub(4, 2)
 }
 
-// orderer makes messages with the same key wait for the one before, in
-// the order enqueue is called.
+// controlKey names a message by its sender and control id, for ordering:
+// a resend arriving while the first copy is being stored waits for it, so
+// it is found to be a duplicate instead of being applied twice.
+func controlKey(m *hl7v2.Message) string {
+	h := m.Header()
+	if h.ControlID == "" {
+		return ""
+	}
+	return "message " + h.SendingApp + "|" + h.SendingFacility + "|" + h.ControlID
+}
+
+// orderer makes a message wait for the messages enqueued before it that
+// share one of its keys, in the order enqueue is called.
 type orderer struct {
 	mu   sync.Mutex
 	tail map[string]chan struct{}
 }
 
-// enqueue returns what to wait for (nil: nothing) and the release to call
-// when done.
-func (o *orderer) enqueue(key string) (<-chan struct{}, func()) {
-	if key == "" {
-		return nil, func() {}
-	}
+// enqueue returns the wait to call before the message's work (it returns
+// once every earlier message sharing a key has been released) and the
+// release to call when done. Empty keys are ignored. Each message waits
+// only for messages enqueued before it, so waits never form a cycle.
+func (o *orderer) enqueue(keys ...string) (wait, release func()) {
 	mine := make(chan struct{})
+	var prevs []chan struct{}
 	o.mu.Lock()
-	prev := o.tail[key]
-	o.tail[key] = mine
+	for i, k := range keys {
+		if k == "" || slices.Contains(keys[:i], k) {
+			continue
+		}
+		if prev := o.tail[k]; prev != nil {
+			prevs = append(prevs, prev)
+		}
+		o.tail[k] = mine
+	}
 	o.mu.Unlock()
-	return prev, func() {
+	wait = func() {
+		for _, p := range prevs {
+			<-p
+		}
+	}
+	release = func() {
 		o.mu.Lock()
-		if o.tail[key] == mine {
-			delete(o.tail, key)
+		for _, k := range keys {
+			if k != "" && o.tail[k] == mine {
+				delete(o.tail, k)
+			}
 		}
 		o.mu.Unlock()
 		close(mine)
 	}
+	return wait, release
 }

@@ -155,25 +155,89 @@ func query(system, value string) string {
 // Handle maps and stores m. A message whose control id (from the same
 // sending application and facility) was stored before is ErrDuplicate and
 // is not applied again: a late resend must not undo what came after it.
+//
+// Once the transaction reports success, the receipt is read back before
+// Handle returns (an unaudited existence check): if it is not there, the
+// message is stored again, and after storeAttempts an EINTERNAL error
+// (answered AR, so the sender resends) is returned rather than nil. A
+// message is acknowledged only once it is seen in the store.
 func (h *StoreHandler) Handle(ctx context.Context, m *hl7v2.Message, raw []byte) error {
-	if h.Actor != nil {
-		ctx = custodian.NewContextWithActor(ctx, h.Actor)
-	}
+	ctx = h.withActor(ctx)
 	hd := m.Header()
-	sys, val := messageID(hd)
 	// The receipt's id is derived from the message's identity, so finding
 	// a resend is a read by id, not a search.
-	rid := receiptID(sys, val)
-	switch _, err := h.Store.Read(ctx, "Basic", rid); {
-	case err == nil:
-		return ErrDuplicate
-	case custodian.ErrorCode(err) != custodian.ENOTFOUND:
-		return err
+	rid := []string{receiptID(messageID(hd))}
+	for attempt := 0; ; attempt++ {
+		seen, err := h.received(ctx, rid)
+		switch {
+		case err != nil:
+			return err
+		case seen[0] && attempt == 0:
+			return ErrDuplicate
+		case seen[0]:
+			return nil
+		case attempt == storeAttempts:
+			return custodian.Errorf(custodian.EINTERNAL, "the message's transaction reported success %d times but the message is not in the store", attempt)
+		}
+		r, err := h.Mapper.Map(m)
+		if err != nil {
+			return err
+		}
+		if err := h.store(ctx, hd, r, raw); err != nil {
+			return err
+		}
 	}
-	r, err := h.Mapper.Map(m)
-	if err != nil {
-		return err
+}
+
+// storeAttempts bounds how often Handle stores a message whose receipt is
+// not found after a successful transaction.
+const storeAttempts = 3
+
+func (h *StoreHandler) withActor(ctx context.Context) context.Context {
+	if h.Actor != nil {
+		return custodian.NewContextWithActor(ctx, h.Actor)
 	}
+	return ctx
+}
+
+// received reports, for each receipt id, whether that message was stored
+// before. The feed's system actor asks the store without an audit record
+// per message (Store.Missing reveals existence only, to system actors);
+// any other actor reads each receipt, audited.
+func (h *StoreHandler) received(ctx context.Context, rids []string) ([]bool, error) {
+	seen := make([]bool, len(rids))
+	if a := custodian.ActorFromContext(ctx); a != nil && a.Kind == "system" {
+		refs := make([]string, len(rids))
+		for i, rid := range rids {
+			refs[i] = "Basic/" + rid
+		}
+		missing, err := h.Store.Missing(ctx, refs)
+		if err != nil {
+			return nil, err
+		}
+		absent := make(map[string]bool, len(missing))
+		for _, ref := range missing {
+			absent[ref] = true
+		}
+		for i, ref := range refs {
+			seen[i] = !absent[ref]
+		}
+		return seen, nil
+	}
+	for i, rid := range rids {
+		switch _, err := h.Store.Read(ctx, "Basic", rid); {
+		case err == nil:
+			seen[i] = true
+		case custodian.ErrorCode(err) != custodian.ENOTFOUND:
+			return nil, err
+		}
+	}
+	return seen, nil
+}
+
+// store writes what a message maps to, with its receipt, in one
+// transaction (after the identity change or supersession it carries).
+func (h *StoreHandler) store(ctx context.Context, hd hl7v2.Header, r *hl7v2.Result, raw []byte) error {
 	if c := r.IdentityChange; c != nil {
 		if h.Identity == nil {
 			return custodian.Errorf(custodian.EUNPROCESSABLE, "ADT^%s (patient %s) needs the master patient index, which is not connected to the feed", hd.Trigger, c.Kind)
@@ -185,7 +249,21 @@ func (h *StoreHandler) Handle(ctx context.Context, m *hl7v2.Message, raw []byte)
 	if err := h.supersede(ctx, r.Replaces()); err != nil {
 		return err
 	}
-	receipt := map[string]any{"resourceType": "Basic",
+	entries := h.useKnown(append(r.Entries, h.receipt(hd, r, raw)))
+	outs, err := h.Store.Transaction(ctx, entries)
+	if err != nil {
+		return err
+	}
+	h.remember(entries, outs)
+	return nil
+}
+
+// receipt is the entry that keeps the message itself (see the notes at
+// the top of this file).
+func (h *StoreHandler) receipt(hd hl7v2.Header, r *hl7v2.Result, raw []byte) store.Entry {
+	sys, val := messageID(hd)
+	rid := receiptID(sys, val)
+	receipt := map[string]any{"resourceType": "Basic", "id": rid,
 		"identifier": []any{map[string]any{"system": sys, "value": val}},
 		"code":       feedCode(CodeMessage, "HL7 v2 message received", hd),
 		"extension": []any{
@@ -199,14 +277,7 @@ func (h *StoreHandler) Handle(ctx context.Context, m *hl7v2.Message, raw []byte)
 			break
 		}
 	}
-	receipt["id"] = rid
-	entries := h.useKnown(append(r.Entries, store.Entry{Method: store.MethodUpdate, URL: "Basic/" + rid, Resource: receipt}))
-	outs, err := h.Store.Transaction(ctx, entries)
-	if err != nil {
-		return err
-	}
-	h.remember(entries, outs)
-	return nil
+	return store.Entry{Method: store.MethodUpdate, URL: "Basic/" + rid, Resource: receipt}
 }
 
 // supersede marks the documents a replacement (MDM T09/T10) replaces as

@@ -1,0 +1,208 @@
+package mllp
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/custodian-him/custodian/ingest/hl7v2"
+	"github.com/custodian-him/custodian/store"
+)
+
+// Inbound is a message received and parsed, waiting to be stored.
+type Inbound struct {
+	Message *hl7v2.Message
+	Raw     []byte
+}
+
+// BatchHandler is a Handler that can also store many messages in one
+// commit. The Server uses it when its Handler has it: messages from every
+// connection that are ready at the same moment share one transaction, one
+// audit entry and one wait for the disk.
+type BatchHandler interface {
+	Handler
+	// HandleBatch stores msgs as Handle would store each one, and returns
+	// each one's outcome (errs[i] is msgs[i]'s, as Handle would return it).
+	// The messages must not depend on one another: the order in which they
+	// are applied is not defined. (The Server passes a message only once
+	// the messages before it about the same patient, and any earlier copy
+	// of it, are stored.)
+	HandleBatch(ctx context.Context, msgs []Inbound) []error
+}
+
+// HandleBatch implements BatchHandler. The resends among msgs are found
+// by one existence check of their receipts; the rest are mapped, and
+// their entries written together in one store transaction. Messages that
+// would write the same conditional identity (two visits naming one new
+// practitioner are merged instead) wait for a second transaction after
+// the first, so a transaction never creates one identity twice. Identity
+// changes (A40, A47) and document replacements (MDM T09/T10), which do
+// work before their transaction, are stored one by one. If a transaction
+// fails, each of its messages is stored again on its own, so one faulty
+// message is refused alone.
+func (h *StoreHandler) HandleBatch(ctx context.Context, msgs []Inbound) []error {
+	ctx = h.withActor(ctx)
+	errs := make([]error, len(msgs))
+	rids := make([]string, len(msgs))
+	for i, in := range msgs {
+		rids[i] = receiptID(messageID(in.Message.Header()))
+	}
+	seen, err := h.received(ctx, rids)
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	var (
+		plain []*batched
+		alone []int // stored one by one, after the transactions
+		rid   = map[string]bool{}
+	)
+	for i, in := range msgs {
+		switch {
+		case seen[i]:
+			errs[i] = ErrDuplicate
+			continue
+		case rid[rids[i]]:
+			// The same message twice in one call: the second is found a
+			// duplicate once the first is stored.
+			alone = append(alone, i)
+			continue
+		}
+		rid[rids[i]] = true
+		r, err := h.Mapper.Map(in.Message)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if r.IdentityChange != nil || len(r.Replaces()) > 0 {
+			alone = append(alone, i)
+			continue
+		}
+		b := &batched{i: i, entries: h.useKnown(append(r.Entries, h.receipt(in.Message.Header(), r, in.Raw)))}
+		plain = append(plain, b)
+	}
+	for len(plain) > 0 {
+		var round []*batched
+		round, plain = takeRound(plain)
+		h.storeRound(ctx, msgs, round, errs)
+	}
+	for _, i := range alone {
+		errs[i] = h.Handle(ctx, msgs[i].Message, msgs[i].Raw)
+	}
+	return errs
+}
+
+// batched is one message's entries, mapped, waiting for a transaction.
+type batched struct {
+	i       int
+	entries []store.Entry
+}
+
+// takeRound chooses the messages of one transaction: in order, each one
+// whose conditional identities and explicit ids no earlier chosen message
+// writes. A create-if-absent (a practitioner, a location) that an earlier
+// message creates too is dropped and its references pointed at the
+// earlier one's; any other shared identity puts the message off to a
+// later round.
+func takeRound(msgs []*batched) (round, rest []*batched) {
+	type use struct {
+		fullURL string
+		ensure  bool
+	}
+	taken := map[string]use{}
+	for _, m := range msgs {
+		clash := false
+		for _, e := range m.entries {
+			k, ensure := identityKey(e)
+			if u, ok := taken[k]; ok && !(ensure && u.ensure) {
+				clash = true
+				break
+			}
+		}
+		if clash {
+			rest = append(rest, m)
+			continue
+		}
+		to := map[string]string{}
+		kept := m.entries[:0:0]
+		for _, e := range m.entries {
+			k, ensure := identityKey(e)
+			if u, ok := taken[k]; ok {
+				to[e.FullURL] = u.fullURL
+				continue
+			}
+			taken[k] = use{fullURL: e.FullURL, ensure: ensure}
+			kept = append(kept, e)
+		}
+		if len(to) > 0 {
+			for _, e := range kept {
+				repoint(e.Resource, to)
+			}
+		}
+		m.entries = kept
+		round = append(round, m)
+	}
+	return round, rest
+}
+
+// identityKey names what an entry writes: its Type/id, or its type and
+// criteria when the identity is conditional; ensure is set for a
+// create-if-absent.
+func identityKey(e store.Entry) (key string, ensure bool) {
+	if e.Method == store.MethodCreate && e.IfNoneExist != "" {
+		return strings.TrimSuffix(e.URL, "/") + "?" + e.IfNoneExist, true
+	}
+	return e.URL, false
+}
+
+// storeRound writes the messages of round in one transaction. If that
+// fails, each is stored on its own (mapped again: a failed transaction may
+// have rewritten its resources' references), so the failure falls on the
+// message at fault alone. If it succeeds, the receipts are read back, and
+// a message whose receipt is not there is stored again on its own.
+func (h *StoreHandler) storeRound(ctx context.Context, msgs []Inbound, round []*batched, errs []error) {
+	var entries []store.Entry
+	for _, m := range round {
+		entries = append(entries, m.entries...)
+	}
+	outs, err := h.Store.Transaction(ctx, entries)
+	retry := round
+	switch {
+	case err == nil:
+		h.remember(entries, outs)
+		// Confirm that the receipts are there before anything is
+		// acknowledged; those that are not are stored again.
+		rids := make([]string, len(round))
+		for k, m := range round {
+			rids[k] = receiptID(messageID(msgs[m.i].Message.Header()))
+		}
+		seen, err := h.received(ctx, rids)
+		if err != nil {
+			for _, m := range round {
+				errs[m.i] = err
+			}
+			return
+		}
+		retry = nil
+		for k, m := range round {
+			if !seen[k] {
+				retry = append(retry, m)
+			}
+		}
+	case len(round) == 1:
+		errs[round[0].i] = err
+		return
+	}
+	var wg sync.WaitGroup
+	for _, m := range retry {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := msgs[m.i]
+			errs[m.i] = h.Handle(ctx, in.Message, in.Raw)
+		}()
+	}
+	wg.Wait()
+}
