@@ -81,7 +81,7 @@ func (b *builder) patientFromPID() error {
 		}
 	}
 	b.mrn = mrn
-	b.patient = b.upsert("Patient", mrn, p)
+	b.patient = b.registrationWrite("Patient", mrn, p)
 	return nil
 }
 
@@ -260,7 +260,7 @@ func (b *builder) encounterFromPV1() {
 		}
 	}
 	b.visit = visit
-	b.encounter = b.upsert("Encounter", visit, e)
+	b.encounter = b.registrationWrite("Encounter", visit, e)
 }
 
 // location writes the Location a PL (pointOfCare^room^bed^facility^…)

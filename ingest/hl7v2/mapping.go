@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/custodian-him/custodian/store"
@@ -184,6 +185,18 @@ func (b *builder) ensure(typ string, id Identifier, res obj) obj {
 	b.byKey[key] = len(b.entries)
 	b.entries = append(b.entries, store.Entry{Method: store.MethodCreate, URL: typ, FullURL: full, Resource: res, IfNoneExist: "identifier=" + id.Query()})
 	return obj{"reference": full}
+}
+
+// registrationWrite writes a Patient or Encounter: over the stored one
+// when the message comes from registration (Tables.RegistrationTypes),
+// else only if there is none. A result must not undo what registration
+// sent (an ORU's PID rarely carries the address, say), and the feed then
+// writes those resources only when they change.
+func (b *builder) registrationWrite(typ string, id Identifier, res obj) obj {
+	if slices.Contains(b.mp.Tables.RegistrationTypes, b.h.Type) {
+		return b.upsert(typ, id, res)
+	}
+	return b.ensure(typ, id, res)
 }
 
 // local returns an identifier Custodian derives for something the message

@@ -48,6 +48,12 @@ type Tables struct {
 	AllergySeverity         map[string]string `json:"allergySeverity"`
 	AllergyCriticality      map[string]string `json:"allergyCriticality"`
 	DiagnosisVerification   map[string]string `json:"diagnosisVerification"`
+	// RegistrationTypes are the message types (MSH-9.1) whose PID and PV1
+	// write the Patient and Encounter over what is stored: ADT, the
+	// registration system's. Results and documents (ORU, MDM) name the
+	// patient and visit too, often with fewer details; from them the
+	// Patient and Encounter are created if absent but never overwritten.
+	RegistrationTypes []string `json:"registrationTypes"`
 }
 
 // DefaultTables returns the tables embedded in the binary.

@@ -80,7 +80,7 @@ func (h *StoreHandler) useKnown(entries []store.Entry) []store.Entry {
 	to := map[string]string{}
 	kept := entries[:0:0]
 	for _, e := range entries {
-		if e.Method == store.MethodCreate && e.IfNoneExist != "" {
+		if knowable(e) {
 			if ref, ok := h.known.Load(e.URL + "?" + e.IfNoneExist); ok {
 				to[e.FullURL] = ref.(string)
 				continue
@@ -102,12 +102,20 @@ func (h *StoreHandler) remember(entries []store.Entry, outs []*store.Outcome) {
 		h.knownSize.Store(0)
 	}
 	for i, e := range entries {
-		if e.Method == store.MethodCreate && e.IfNoneExist != "" && i < len(outs) && outs[i] != nil && outs[i].Resource != nil {
+		if knowable(e) && i < len(outs) && outs[i] != nil && outs[i].Resource != nil {
 			if _, loaded := h.known.LoadOrStore(e.URL+"?"+e.IfNoneExist, outs[i].Resource.Ref()); !loaded {
 				h.knownSize.Add(1)
 			}
 		}
 	}
+}
+
+// knowable reports whether e is a create-if-absent whose resource may be
+// remembered: practitioners and locations, which are not merged or
+// retired the way patients (and their visits) are, so a remembered id
+// stays right.
+func knowable(e store.Entry) bool {
+	return e.Method == store.MethodCreate && e.IfNoneExist != "" && (e.URL == "Practitioner" || e.URL == "Location")
 }
 
 func repoint(v any, to map[string]string) {
