@@ -82,6 +82,17 @@ type Query struct {
 	Visible *Visibility
 }
 
+// CustomParam is a SearchParameter resource stored in the record, whose
+// parameter Custodian indexes (package search compiles it).
+type CustomParam struct {
+	ID      string
+	Version int64
+	Body    []byte
+	// Active is true when every stored resource has been indexed by this
+	// version (custodian reindex): only then can it be searched.
+	Active bool
+}
+
 // LastCursor is the Cursor of the last page of a search.
 const LastCursor = "last"
 

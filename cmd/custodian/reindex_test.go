@@ -3,9 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/custodian-him/custodian/fhir"
+	"github.com/custodian-him/custodian/fhir/search"
+	"github.com/custodian-him/custodian/store"
 )
 
 // TestReindexRebuildsLostIndex wipes the search index under the store and
@@ -70,4 +78,76 @@ func TestReindexRebuildsLostIndex(t *testing.T) {
 		t.Fatalf("reindex added versions: %d, was %d", versions(), v)
 	}
 
+}
+
+// TestReindexActivatesSearchParameter: a stored SearchParameter becomes
+// searchable once the reindex command has run over every resource, and an
+// interrupted run started before it was stored does not resume past the
+// resources it never indexed by it.
+func TestReindexActivatesSearchParameter(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	a, err := openApp(ctx, dir, "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := withCLI(ctx)
+	put := func(typ, id, body string) {
+		t.Helper()
+		if _, err := a.store.Update(sys, typ, id, []byte(body), store.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range []string{"blue", "green", "blue"} {
+		id := fmt.Sprintf("p%d", i)
+		put("Patient", id, `{"resourceType":"Patient","id":"`+id+`","extension":[{"url":"http://example.org/eye-colour","valueCode":"`+c+`"}]}`)
+	}
+	put("SearchParameter", "eye-colour", `{"resourceType":"SearchParameter","id":"eye-colour","url":"http://example.org/SearchParameter/eye-colour",
+		"name":"EyeColour","status":"active","description":"eye colour","code":"eye-colour","base":["Patient"],"type":"token",
+		"expression":"Patient.extension.where(url='http://example.org/eye-colour').value"}`)
+	a.Close()
+	// An interrupted run from before the SearchParameter was stored.
+	if err := os.WriteFile(filepath.Join(dir, "reindex.cursor"), []byte("999999\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Run(ctx, []string{"reindex", "--data", dir, "--batch", "2"}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"starting from the beginning", "indexing by SearchParameter/eye-colour version 1", "SearchParameter/eye-colour version 1 is now searchable", "reindexed 4 resources"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	db, err := openDB(ctx, dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	reg, err := search.NewR4(fhir.R4())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := reg.LoadCustom(ctx, db, false); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, fhir.R4(), reg)
+	q, err := st.ParseQueryString("Patient", "eye-colour=blue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.Search(sys, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range p.Resources {
+		got = append(got, r.ID)
+	}
+	if !slices.Equal(got, []string{"p0", "p2"}) {
+		t.Errorf("eye-colour=blue found %v", got)
+	}
 }

@@ -25,7 +25,7 @@ func (r *Registry) Index(typ string, res map[string]any) ([]store.IndexEntry, er
 	// Entries gather in a reused buffer; the caller gets an exact copy.
 	out := sc.entries[:0]
 	defer func() { sc.entries = out[:0] }()
-	for _, p := range r.byType[typ] {
+	for _, p := range r.Params(typ) {
 		if !p.indexed {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/fhirpath"
@@ -39,6 +40,10 @@ type Param struct {
 	expr    *fhirpath.Expression
 	plans   []*plan // the branches as plans, nil when the engine must run
 	indexed bool    // the kind has an index table
+	// pending: a custom parameter whose values are indexed at every write
+	// but which cannot be searched until custodian reindex has indexed
+	// every stored resource by it.
+	pending bool
 	// codeSystem is the code system of the parameter's code values, when
 	// the elements they come from are bound to a value set of one system.
 	codeSystem string
@@ -75,6 +80,12 @@ type Registry struct {
 	textTypes map[string]bool
 	byType    map[string][]*Param
 	byCode    map[string]map[string]*Param
+	// byURL are the R4 definitions, for composites' components.
+	byURL map[string]spDoc
+	// custom are the parameters of stored SearchParameter resources
+	// (custom.go), replaced whole when they change; a pointer, so that a
+	// copy of the registry shares them.
+	custom *atomic.Pointer[customSet]
 }
 
 // spDoc is the part of a SearchParameter resource Custodian reads.
@@ -110,11 +121,13 @@ func NewR4(defs *fhir.Definitions) (*Registry, error) {
 		return nil, fmt.Errorf("search: read search parameters: %w", err)
 	}
 	m := newModel(defs)
-	r := &Registry{defs: defs, model: m, env: &fhirpath.Env{Model: m}, byType: map[string][]*Param{}, byCode: map[string]map[string]*Param{}}
+	r := &Registry{defs: defs, model: m, env: &fhirpath.Env{Model: m}, byType: map[string][]*Param{}, byCode: map[string]map[string]*Param{},
+		custom: new(atomic.Pointer[customSet])}
 	byURL := map[string]spDoc{}
 	for _, e := range bundle.Entry {
 		byURL[e.Resource.URL] = e.Resource
 	}
+	r.byURL = byURL
 	r.textTypes = map[string]bool{}
 	for _, t := range defs.ResourceTypes() {
 		if defs.IsSubtype(t, "DomainResource") {
@@ -129,13 +142,35 @@ func NewR4(defs *fhir.Definitions) (*Registry, error) {
 	return r, nil
 }
 
-// add compiles sp for each resource type it applies to.
+// add compiles sp for each resource type it applies to; a type that has
+// a parameter of the same code already keeps it.
 func (r *Registry) add(sp spDoc, byURL map[string]spDoc) error {
+	ps, err := r.compile(sp, byURL)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		t := p.Type
+		if r.byCode[t] == nil {
+			r.byCode[t] = map[string]*Param{}
+		}
+		if _, dup := r.byCode[t][sp.Code]; dup {
+			continue
+		}
+		r.byCode[t][sp.Code] = p
+		r.byType[t] = append(r.byType[t], p)
+	}
+	return nil
+}
+
+// compile compiles sp for each resource type it applies to.
+func (r *Registry) compile(sp spDoc, byURL map[string]spDoc) ([]*Param, error) {
 	if sp.Expression == "" || sp.Code == "_id" || sp.Code == "_lastUpdated" {
 		// _text and _content are not index-driven; _id and _lastUpdated
 		// are columns of every stored resource.
-		return nil
+		return nil, nil
 	}
+	var out []*Param
 	var types []string
 	for _, b := range sp.Base {
 		if b == "Resource" || b == "DomainResource" {
@@ -162,7 +197,7 @@ func (r *Registry) add(sp spDoc, byURL map[string]spDoc) error {
 		src := strings.Join(mine, " | ")
 		expr, err := fhirpath.Compile(src)
 		if err != nil {
-			return fmt.Errorf("search: compile %s (%s): %w", sp.Code, t, err)
+			return nil, fmt.Errorf("search: compile %s (%s): %w", sp.Code, t, err)
 		}
 		p := &Param{Type: t, Code: sp.Code, Kind: store.ParamKind(sp.Type), URL: sp.URL, Expression: src, Targets: sp.Target, expr: expr}
 		p.indexed = indexedKinds[p.Kind]
@@ -173,7 +208,7 @@ func (r *Registry) add(sp spDoc, byURL map[string]spDoc) error {
 			for _, c := range sp.Component {
 				ce, err := fhirpath.Compile(c.Expression)
 				if err != nil {
-					return fmt.Errorf("search: compile %s component %s: %w", sp.Code, c.Expression, err)
+					return nil, fmt.Errorf("search: compile %s component %s: %w", sp.Code, c.Expression, err)
 				}
 				def, ok := byURL[c.Definition]
 				if !ok {
@@ -200,16 +235,9 @@ func (r *Registry) add(sp spDoc, byURL map[string]spDoc) error {
 		if p.Kind == store.KindComposite && p.compositeTypes == nil {
 			p.plans = nil
 		}
-		if r.byCode[t] == nil {
-			r.byCode[t] = map[string]*Param{}
-		}
-		if _, dup := r.byCode[t][sp.Code]; dup {
-			continue
-		}
-		r.byCode[t][sp.Code] = p
-		r.byType[t] = append(r.byType[t], p)
+		out = append(out, p)
 	}
-	return nil
+	return out, nil
 }
 
 // planComposite compiles the components of composite p as plans from each
@@ -289,17 +317,34 @@ func branchType(br string) string {
 	return head
 }
 
-// Lookup returns the parameter code of typ.
+// Lookup returns the parameter code of typ (a custom one even before it
+// is active).
 func (r *Registry) Lookup(typ, code string) (*Param, bool) {
 	p, ok := r.byCode[typ][code]
+	if !ok {
+		if cs := r.custom.Load(); cs != nil {
+			p, ok = cs.byCode[typ][code]
+		}
+	}
 	return p, ok
+}
+
+// searchable returns the parameter code of typ if it can be searched: its
+// values are indexed and, for a custom one, every stored resource has been
+// indexed by it.
+func (r *Registry) searchable(typ, code string) (*Param, bool) {
+	p, ok := r.Lookup(typ, code)
+	if !ok || !p.indexed || p.pending {
+		return nil, false
+	}
+	return p, true
 }
 
 // Param implements store.Indexer: the kind of a parameter that can be
 // searched (one whose values are indexed).
 func (r *Registry) Param(typ, code string) (store.ParamKind, bool) {
-	p, ok := r.byCode[typ][code]
-	if !ok || !p.indexed {
+	p, ok := r.searchable(typ, code)
+	if !ok {
 		return "", false
 	}
 	return p.Kind, true
@@ -307,8 +352,8 @@ func (r *Registry) Param(typ, code string) (store.ParamKind, bool) {
 
 // ParamInfo implements store.ParamCatalog.
 func (r *Registry) ParamInfo(typ, code string) (store.ParamInfo, bool) {
-	p, ok := r.byCode[typ][code]
-	if !ok || !p.indexed {
+	p, ok := r.searchable(typ, code)
+	if !ok {
 		return store.ParamInfo{}, false
 	}
 	info := store.ParamInfo{Kind: p.Kind, Targets: p.Targets}
@@ -321,16 +366,23 @@ func (r *Registry) ParamInfo(typ, code string) (store.ParamInfo, bool) {
 // ReferenceParams implements store.ParamCatalog.
 func (r *Registry) ReferenceParams(typ string) []string {
 	var out []string
-	for _, p := range r.byType[typ] {
-		if p.indexed && p.Kind == store.KindReference {
+	for _, p := range r.Params(typ) {
+		if p.indexed && !p.pending && p.Kind == store.KindReference {
 			out = append(out, p.Code)
 		}
 	}
 	return out
 }
 
-// Params returns the parameters of typ, in definition order.
-func (r *Registry) Params(typ string) []*Param { return r.byType[typ] }
+// Params returns the parameters of typ, in definition order, then its
+// custom ones.
+func (r *Registry) Params(typ string) []*Param {
+	cs := r.custom.Load()
+	if cs == nil || len(cs.byType[typ]) == 0 {
+		return r.byType[typ]
+	}
+	return slices.Concat(r.byType[typ], cs.byType[typ])
+}
 
 // Indexed returns every (type, code) pair whose values are indexed, for the
 // database to number.
