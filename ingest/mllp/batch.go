@@ -2,6 +2,7 @@ package mllp
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 
@@ -167,6 +168,14 @@ func (h *StoreHandler) storeRound(ctx context.Context, msgs []Inbound, round []*
 	for _, m := range round {
 		entries = append(entries, m.entries...)
 	}
+	// Conditional identities are locked in the order of the entries; in
+	// one order for every transaction, two never wait for each other
+	// (PostgreSQL would end one as a deadlock).
+	slices.SortStableFunc(entries, func(a, b store.Entry) int {
+		ka, _ := identityKey(a)
+		kb, _ := identityKey(b)
+		return strings.Compare(ka, kb)
+	})
 	outs, err := h.Store.Transaction(ctx, entries)
 	retry := round
 	switch {
