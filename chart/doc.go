@@ -30,6 +30,17 @@
 // and consistency between the signed discharge summary and the coded
 // diagnoses (see consistency.go), each raising a physician query.
 //
+// An operative note documented later than the rule's limit after its
+// procedure ended, and a consent dated after its procedure began, are
+// breaches that have ended (late-operative-note, late-consent).
+//
+// Amendments: a note that replaces another (DocumentReference.relatesTo
+// code "replaces"; the original marked superseded) is judged in its
+// place, and its deficiencies are keyed by the first version of the note,
+// so an amendment that breaks what the original met — not signed
+// (unsigned-amendment), or signed by a resident alone — reopens the
+// original's Task rather than opening a new one.
+//
 // Timing: a note counts from when it was signed, or, while unsigned, from
 // when it was written (the authentication rule chases the signature). An
 // unmet rule is raised once it is due or the patient has been discharged

@@ -31,6 +31,9 @@ const (
 	KindCodeInvalidForDate      = "code-invalid-for-date"
 	KindDxNotDocumented         = "diagnosis-not-documented"
 	KindDxNotCoded              = "diagnosis-not-coded"
+	KindLateOperativeNote       = "late-operative-note"
+	KindLateConsent             = "late-consent"
+	KindUnsignedAmendment       = "unsigned-amendment"
 )
 
 const (
@@ -150,8 +153,12 @@ func (ev *evaluator) run(r *Rule) {
 
 // add records a deficiency of rule r. An open one is raised only once it
 // is due or the patient has been discharged (when the record is analysed).
+//
+// The key names the focus's first version when the focus is an amendment
+// (DocumentReference.relatesTo replaces): an amendment that breaks a rule
+// its original met reopens that rule's Task instead of opening another.
 func (ev *evaluator) add(r *Rule, kind, focus, detail, owner string, since, due time.Time, evidence string) *Deficiency {
-	key := r.ID + "|" + focus
+	key := r.ID + "|" + ev.ix.root(focus)
 	if detail != "" {
 		key += "|" + detail
 	}
@@ -320,21 +327,26 @@ func (ev *evaluator) progress(r *Rule) {
 func (ev *evaluator) operative(r *Rule) {
 	types := ev.rs.Documents[docOperative]
 	for _, op := range ev.surgeries() {
-		found := false
+		var first *Note
 		for _, n := range ev.ix.notesByProc[op.Ref] {
-			if slices.Contains(types, n.Type) {
-				found = true
-				break
+			if slices.Contains(types, n.Type) && (first == nil || n.Documented().Before(first.Documented()) ||
+				n.Documented().Equal(first.Documented()) && n.Ref < first.Ref) {
+				first = n
 			}
-		}
-		if found {
-			continue
 		}
 		end := op.End
 		if end.IsZero() {
 			end = op.Start
 		}
 		due := end.Add(r.limit)
+		if first != nil {
+			if at := first.Documented(); r.limit > 0 && at.After(due) {
+				ev.late(r, KindLateOperativeNote, op.Ref, "", ev.owner(r, first.author(), op.Performer), end, due, at,
+					fmt.Sprintf("The operative note %s of procedure %s (ended %s) was documented %s, %s after it ended (limit %s).",
+						first.Ref, op.Ref, stamp(end, ev.loc), stamp(at, ev.loc), hours(at.Sub(end).Round(time.Minute)), hours(r.limit)))
+			}
+			continue
+		}
 		ev.raise(r, KindMissingOperativeNote, op.Ref, "", ev.owner(r, "", op.Performer), end, due,
 			fmt.Sprintf("No operative or procedure note names procedure %s (%s %s, %s).", op.Ref, op.Code, codeSystemName(op.System), stamp(op.Start, ev.loc)))
 	}
@@ -352,22 +364,31 @@ func codeSystemName(s string) string {
 
 func (ev *evaluator) consent(r *Rule) {
 	for _, op := range ev.surgeries() {
-		ok, after := false, ""
+		ok := false
+		var after *Consent // the earliest consent dated after the procedure began
 		for _, c := range ev.ix.consentsByProc[op.Ref] {
-			if !c.At.IsZero() && !c.At.After(op.Start) {
+			if c.At.IsZero() {
+				continue
+			}
+			if !c.At.After(op.Start) {
 				ok = true
 				break
 			}
-			after = c.Ref
+			if after == nil || c.At.Before(after.At) || c.At.Equal(after.At) && c.Ref < after.Ref {
+				after = c
+			}
 		}
-		if ok {
-			continue
+		switch {
+		case ok:
+		case after != nil:
+			// Consent after the fact cannot make up for its absence
+			// before: a breach that has ended.
+			ev.late(r, KindLateConsent, op.Ref, "", ev.owner(r, "", op.Performer), op.Start, op.Start, after.At,
+				fmt.Sprintf("Procedure %s (%s) began %s; consent %s is dated later, %s.", op.Ref, op.Code, stamp(op.Start, ev.loc), after.Ref, stamp(after.At, ev.loc)))
+		default:
+			ev.raise(r, KindMissingConsent, op.Ref, "", ev.owner(r, "", op.Performer), op.Start, op.Start,
+				fmt.Sprintf("No consent dated before procedure %s (%s, %s) names it.", op.Ref, op.Code, stamp(op.Start, ev.loc)))
 		}
-		ev2 := fmt.Sprintf("No consent dated before procedure %s (%s, %s) names it.", op.Ref, op.Code, stamp(op.Start, ev.loc))
-		if after != "" {
-			ev2 += " Consent " + after + " is dated after it began."
-		}
-		ev.raise(r, KindMissingConsent, op.Ref, "", ev.owner(r, "", op.Performer), op.Start, op.Start, ev2)
 	}
 }
 
@@ -409,8 +430,13 @@ func (ev *evaluator) authentication(r *Rule) {
 		if n.Authenticator != "" {
 			missing = "status preliminary"
 		}
-		ev.raise(r, KindUnsigned, n.Ref, "", ev.owner(r, n.author(), ""), n.Written, due,
-			fmt.Sprintf("Note %s (%s), written %s, is not signed (%s).", n.Ref, n.Type, stamp(n.Written, ev.loc), missing))
+		kind, text := KindUnsigned, fmt.Sprintf("Note %s (%s), written %s, is not signed (%s).", n.Ref, n.Type, stamp(n.Written, ev.loc), missing)
+		if n.Replaces != "" {
+			kind = KindUnsignedAmendment
+			text = fmt.Sprintf("Note %s (%s), written %s, amends %s and is not signed (%s); the amended note is not authenticated until it is.",
+				n.Ref, n.Type, stamp(n.Written, ev.loc), n.Replaces, missing)
+		}
+		ev.raise(r, kind, n.Ref, "", ev.owner(r, n.author(), ""), n.Written, due, text)
 	}
 }
 

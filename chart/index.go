@@ -29,6 +29,10 @@ type Index struct {
 	consentsByProc map[string]map[string]*Consent
 	// byPatient lists a patient's encounters (for changes to the Patient).
 	byPatient map[string]map[string]*Encounter
+	// replaces records which note each amendment replaces
+	// (relatesTo.code "replaces"), superseded notes included, so that an
+	// amendment's deficiencies are those of the note it amends.
+	replaces map[string]string
 	// checked are the result codes (system|code) worth keeping;
 	// surgical the procedure categories that are surgery; keepText the
 	// note types whose text the consistency checks read.
@@ -77,8 +81,10 @@ type Note struct {
 	Written, Signed time.Time
 	Preliminary     bool
 	Related         []string
-	Text            string // only kept for discharge summaries
-	inError         bool
+	// Replaces is the note this one amends (relatesTo replaces), if any.
+	Replaces string
+	Text     string // only kept for discharge summaries
+	inError  bool
 }
 
 // Authenticated says whether the note is signed.
@@ -131,7 +137,7 @@ func NewIndex(rs *RuleSet) *Index {
 		roleOf: map[string]roleRec{}, notes: map[string]*Note{}, procs: map[string]*Proc{},
 		consents: map[string]*Consent{}, conds: map[string]*Diagnosis{}, obs: map[string]*Result{},
 		notesByProc: map[string]map[string]*Note{}, consentsByProc: map[string]map[string]*Consent{},
-		byPatient: map[string]map[string]*Encounter{}, checked: map[string]bool{},
+		byPatient: map[string]map[string]*Encounter{}, checked: map[string]bool{}, replaces: map[string]string{},
 		surgical: map[string]bool{}, keepText: map[string]bool{},
 	}
 	for _, c := range rs.SurgicalCategories {
@@ -265,10 +271,19 @@ func (ix *Index) addNote(ref string, body []byte) []string {
 		delete(ix.notes, ref)
 	}
 	var j docJSON
-	if body == nil || json.Unmarshal(body, &j) != nil || j.Status == "entered-in-error" || j.Status == "superseded" {
+	delete(ix.replaces, ref)
+	if body == nil || json.Unmarshal(body, &j) != nil {
 		return affected
 	}
-	n := &Note{Ref: ref, Type: typeKey(j.Type), Preliminary: j.DocStatus == "preliminary" || j.DocStatus == "entered-in-error"}
+	for _, r := range j.RelatesTo {
+		if r.Code == "replaces" && strings.HasPrefix(r.Target.Reference, "DocumentReference/") && r.Target.Reference != ref {
+			ix.replaces[ref] = r.Target.Reference
+		}
+	}
+	if j.Status == "entered-in-error" || j.Status == "superseded" {
+		return affected
+	}
+	n := &Note{Ref: ref, Type: typeKey(j.Type), Preliminary: j.DocStatus == "preliminary" || j.DocStatus == "entered-in-error", Replaces: ix.replaces[ref]}
 	for _, a := range j.Author {
 		n.Authors = append(n.Authors, a.Reference)
 	}
@@ -529,4 +544,18 @@ func (ix *Index) Encounters() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// root is the first version of an amended note: ref itself unless ref
+// replaces another note (DocumentReference.relatesTo replaces), followed
+// back through every amendment. Other references are their own root.
+func (ix *Index) root(ref string) string {
+	for range 100 { // a cycle in bad data must not hang the reviewer
+		prev, ok := ix.replaces[ref]
+		if !ok {
+			return ref
+		}
+		ref = prev
+	}
+	return ref
 }

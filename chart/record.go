@@ -92,6 +92,10 @@ type docJSON struct {
 		Encounter []reference `json:"encounter"`
 		Related   []reference `json:"related"`
 	} `json:"context"`
+	RelatesTo []struct {
+		Code   string    `json:"code"`
+		Target reference `json:"target"`
+	} `json:"relatesTo"`
 }
 
 type procJSON struct {

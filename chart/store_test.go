@@ -9,6 +9,7 @@ import (
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/chart"
+	"github.com/custodian-him/custodian/codeset"
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
@@ -128,6 +129,11 @@ func TestReviewThroughStore(t *testing.T) {
 
 	rv := chart.NewReviewer(st)
 	rv.Now = func() time.Time { return synthAsOf }
+	codes, err := codeset.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv.Codes = codes // as serve wires it: codes judged by the date of service
 	if err := rv.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/custodian-him/custodian/chart"
+	"github.com/custodian-him/custodian/codeset"
 	"github.com/custodian-him/custodian/synth"
 )
 
@@ -23,25 +25,37 @@ func generate(t testing.TB, patients int, seed uint64) *synth.Collector {
 	return &c
 }
 
-// truthKey and foundKey name a deficiency the same way on both sides.
+// encounterKinds are the kinds a stay has at most one of: they are named
+// by the encounter alone (the truth may also name the note concerned).
+var encounterKinds = map[string]bool{
+	synth.DefMissingDischargeSummary: true, synth.DefLateDischargeSummary: true, synth.DefMissingHP: true, synth.DefLateHP: true,
+	synth.DefMissingAttending: true, synth.DefMissingAdmitSource: true, synth.DefMissingDisposition: true,
+}
+
+// truthKey and foundKey name a deficiency the same way on both sides:
+// kind, encounter, and the day, resource or stated diagnosis concerned.
 func truthKey(f *synth.Fact) string {
-	switch f.Detail {
-	case synth.DefMissingProgressNote:
+	switch {
+	case f.Detail == synth.DefMissingProgressNote:
 		return f.Detail + "|" + f.Encounter + "|" + f.Date
-	case synth.DefMissingOperativeNote, synth.DefMissingConsent, synth.DefUnsigned, synth.DefMissingCosignature:
-		return f.Detail + "|" + f.Encounter + "|" + f.Resource
+	case encounterKinds[f.Detail]:
+		return f.Detail + "|" + f.Encounter
+	case f.Detail == synth.DefDxNotCoded:
+		return f.Detail + "|" + f.Encounter + "|" + f.Resource + "|" + f.Text
 	}
-	return f.Detail + "|" + f.Encounter
+	return f.Detail + "|" + f.Encounter + "|" + f.Resource
 }
 
 func foundKey(d *chart.Deficiency) string {
-	switch d.Kind {
-	case chart.KindMissingProgressNote:
+	switch {
+	case d.Kind == chart.KindMissingProgressNote:
 		return d.Kind + "|" + d.Encounter + "|" + d.Date
-	case chart.KindMissingOperativeNote, chart.KindMissingConsent, chart.KindUnsigned, chart.KindMissingCosignature:
-		return d.Kind + "|" + d.Encounter + "|" + d.Focus
+	case encounterKinds[d.Kind]:
+		return d.Kind + "|" + d.Encounter
+	case d.Kind == chart.KindDxNotCoded:
+		return d.Kind + "|" + d.Encounter + "|" + d.Focus + "|" + d.Key[strings.LastIndexByte(d.Key, '|')+1:]
 	}
-	return d.Kind + "|" + d.Encounter
+	return d.Kind + "|" + d.Encounter + "|" + d.Focus
 }
 
 // score compares what was found with the ground truth, per kind, and
@@ -108,11 +122,16 @@ func pct(a, b int) string {
 	return fmt.Sprintf("%5.1f%%", 100*float64(a)/float64(b))
 }
 
-// TestEvaluateFindsInjectedDeficiencies runs the default rules in memory
-// over a generated hospital: every injected deficiency is found, and
-// nothing else (the generator meets every other rule).
+// TestEvaluateFindsInjectedDeficiencies runs the default rules in memory,
+// with the code sets judging codes by the date of service, over a
+// generated hospital: every injected deficiency of every kind is found,
+// and nothing else (the generator meets every other rule).
 func TestEvaluateFindsInjectedDeficiencies(t *testing.T) {
 	c := generate(t, 3000, 11)
+	codes, err := codeset.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	rs := chart.DefaultRules()
 	ix := chart.NewIndex(rs)
 	for i := range c.Types {
@@ -120,7 +139,24 @@ func TestEvaluateFindsInjectedDeficiencies(t *testing.T) {
 	}
 	var found []*chart.Deficiency
 	for _, ref := range ix.Encounters() {
-		found = append(found, ix.Evaluate(rs, ref, synthAsOf, nil)...)
+		found = append(found, ix.Evaluate(rs, ref, synthAsOf, codes)...)
 	}
 	score(t, c.Facts, found)
+	// Every kind the generator injects is in this sample, so each is
+	// scored: a kind with no case would pass without testing anything.
+	seen := map[string]bool{}
+	for _, f := range c.Facts {
+		if f.Kind == synth.FactDeficiency {
+			seen[f.Detail] = true
+		}
+	}
+	for _, k := range []string{synth.DefMissingDischargeSummary, synth.DefLateDischargeSummary, synth.DefMissingHP, synth.DefLateHP,
+		synth.DefMissingProgressNote, synth.DefMissingOperativeNote, synth.DefMissingConsent, synth.DefUnsigned, synth.DefMissingCosignature,
+		synth.DefLateOperativeNote, synth.DefLateConsent, synth.DefMissingAttending, synth.DefMissingAdmitSource, synth.DefMissingDisposition,
+		synth.DefDatesOutOfOrder, synth.DefImplausibleValue, synth.DefCodeSexConflict, synth.DefCodeAgeConflict, synth.DefCodeInvalidForDate,
+		synth.DefDxNotDocumented, synth.DefDxNotCoded, synth.DefUnsignedAmendment} {
+		if !seen[k] {
+			t.Errorf("no %s injected in the sample", k)
+		}
+	}
 }
