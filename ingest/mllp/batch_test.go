@@ -226,3 +226,51 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("%d stays finished, want %d", got, conns*patients)
 	}
 }
+
+// TestConcurrentResends sends every message on two connections at once, as
+// a sender that resends on a new connection before the first answer
+// arrives — the second copy naming the patient by another identifier (a
+// corrected resend under the same control id): each control id is stored
+// once (its receipt has one version) and both copies are answered AA.
+func TestConcurrentResends(t *testing.T) {
+	st := newStore(t)
+	srv, addr := start(t, st, nil)
+	const patients = 5
+	order := feedOrder(patients, patients)
+	var wg sync.WaitGroup
+	for c := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := dial(t, addr)
+			go func() {
+				for _, pk := range order {
+					msg := stay("R", pk[0], pk[1])
+					if c == 1 {
+						msg = []byte(strings.ReplaceAll(string(msg), "|R-M", "|Q-M"))
+					}
+					cl.send(msg)
+				}
+			}()
+			for range order {
+				if a := cl.ack(); a.MustGet("MSA-1") != "AA" {
+					t.Errorf("%s: %s %s", a.MustGet("MSA-2"), a.MustGet("MSA-1"), a.MustGet("ERR-8"))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	n := int64(len(order))
+	if srv.Accepted.Load() != n || srv.Duplicates.Load() != n {
+		t.Errorf("accepted %d, duplicates %d; want %d each", srv.Accepted.Load(), srv.Duplicates.Load(), n)
+	}
+	receipts := count(t, st, "Basic", "code=urn:custodian:feed|hl7v2-message&_count=100")
+	if len(receipts) != len(order) {
+		t.Errorf("%d receipts, want %d", len(receipts), len(order))
+	}
+	for _, r := range receipts {
+		if r.VersionID != 1 {
+			t.Errorf("receipt %s has version %d: the control id was applied twice", r.ID, r.VersionID)
+		}
+	}
+}
