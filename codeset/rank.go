@@ -89,11 +89,12 @@ func (ix *searchIndex) plan(words []string) []position {
 func (ix *searchIndex) search(text string, on Date, keep func(*Concept) bool) []Hit {
 	s := ix.scratch.Get().(*scratch)
 	defer ix.scratch.Put(s)
-	var terms map[string]string
+	var words []string
 	if ix.cs.id == ICD10PCS {
-		terms = procedureTerms
+		words = expandProcedure(text)
+	} else {
+		words = expandQuery(text, nil)
 	}
-	words := expandQuery(text, terms)
 	ix.score(s, ix.plan(words), on)
 	// An abbreviation that is also a word of the classification ("stroke"
 	// in heat stroke) is tried as written too.

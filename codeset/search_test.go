@@ -66,7 +66,7 @@ func TestSearchClinical(t *testing.T) {
 		{codeset.ICD10PCS, "laparoscopic hysterectomy", "0UT94ZZ"},
 		{codeset.ICD10PCS, "total knee replacement right", "0SRC0JZ"},
 		{codeset.ICD10PCS, "c-section", "10D00Z1"},
-		{codeset.ICD10PCS, "intubation", "0BH13EZ"},
+		{codeset.ICD10PCS, "intubation", "0BH17EZ"},
 		{codeset.ICD10PCS, "blood transfusion", "30233N1"},
 		{codeset.ICD10PCS, "lumbar puncture", "009U3ZX"},
 		{codeset.ICD10PCS, "chest tube", "0W9930Z"},

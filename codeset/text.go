@@ -150,68 +150,6 @@ var qualifierWords = map[string]bool{
 	"trimester": true, "delivery": true, "congenital": true,
 }
 
-// procedureTerms turn the names of procedures into the words of the
-// ICD-10-PCS tables (root operation, body part, approach): a coder types
-// "lap chole", the table says "Resection of Gallbladder, Percutaneous
-// Endoscopic Approach". They are used for ICD-10-PCS only, before the
-// abbreviations.
-var procedureTerms = map[string]string{
-	"lap":               "percutaneous endoscopic",
-	"laparoscopic":      "percutaneous endoscopic",
-	"laparoscopy":       "percutaneous endoscopic",
-	"arthroscopic":      "percutaneous endoscopic",
-	"total":             "",
-	"appendectomy":      "resection appendix",
-	"cholecystectomy":   "resection gallbladder",
-	"chole":             "resection gallbladder",
-	"hysterectomy":      "resection uterus",
-	"colectomy":         "resection colon",
-	"mastectomy":        "resection breast",
-	"nephrectomy":       "resection kidney",
-	"splenectomy":       "resection spleen",
-	"thyroidectomy":     "resection thyroid gland",
-	"prostatectomy":     "resection prostate",
-	"tonsillectomy":     "resection tonsils",
-	"oophorectomy":      "resection ovary",
-	"amputation":        "detachment",
-	"arthroplasty":      "replacement joint",
-	"knee replacement":  "replacement knee joint",
-	"hip replacement":   "replacement hip joint",
-	"tka":               "replacement knee joint",
-	"tha":               "replacement hip joint",
-	"cabg":              "bypass coronary artery",
-	"ptca":              "dilation coronary artery",
-	"pci":               "dilation coronary artery",
-	"stent":             "intraluminal device",
-	"egd":               "inspection upper intestinal tract via natural or artificial opening endoscopic",
-	"colonoscopy":       "inspection lower intestinal tract via natural or artificial opening endoscopic",
-	"bronchoscopy":      "inspection tracheobronchial tree via natural or artificial opening endoscopic",
-	"cystoscopy":        "inspection bladder via natural or artificial opening endoscopic",
-	"biopsy":            "excision diagnostic",
-	"polypectomy":       "excision",
-	"debridement":       "excision",
-	"cesarean":          "extraction products conception low open",
-	"c section":         "extraction products conception low open",
-	"c-section":         "extraction products conception low open",
-	"intubation":        "insertion endotracheal airway trachea",
-	"mechanical":        "",
-	"picc":              "insertion infusion device superior vena cava percutaneous",
-	"central line":      "insertion infusion device percutaneous",
-	"blood transfusion": "transfusion nonautologous red blood cells peripheral vein percutaneous",
-	"spinal fusion":     "fusion vertebral joint",
-	"cardiac cath":      "measurement cardiac sampling pressure percutaneous",
-	"heart cath":        "measurement cardiac sampling pressure percutaneous",
-	"tracheostomy":      "bypass trachea cutaneous tracheostomy device",
-	"chest tube":        "drainage pleural cavity drainage device percutaneous",
-	"thoracentesis":     "drainage pleural cavity percutaneous",
-	"paracentesis":      "drainage peritoneal cavity percutaneous",
-	"lumbar puncture":   "drainage spinal canal percutaneous diagnostic",
-	"hemodialysis":      "performance urinary filtration",
-	"dialysis":          "performance urinary filtration",
-	"orif":              "reposition internal fixation device open",
-	"open reduction":    "reposition open",
-}
-
 // synonyms are words the classification writes one way and clinicians
 // another; each side matches the other a little below an exact match.
 var synonyms = [][]string{

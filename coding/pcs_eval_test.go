@@ -65,8 +65,9 @@ func TestPCSFromOperativeNotes(t *testing.T) {
 	if lines < 40 {
 		t.Fatalf("only %d lines", lines)
 	}
-	// Floors a little under what was measured.
-	if recall < 0 || precision < 0 {
+	// Floors a little under what was measured (recall 0.933, precision
+	// 0.955; before this set was written, 0.467 and 0.467).
+	if recall < 0.9 || precision < 0.9 {
 		t.Errorf("recall %.3f or precision %.3f under its floor", recall, precision)
 	}
 }

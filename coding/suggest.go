@@ -125,8 +125,14 @@ const minScore = 0.6
 const minListScore = 0.2
 
 // maxPhraseWords bounds the words searched as one phrase; longer pieces
-// are split first (long text never matches a title as a whole).
-const maxPhraseWords = 12
+// are split first (long text never matches a title as a whole). A
+// procedure line is longer: it names the operation, the body part, the
+// approach and the device ("insertion of a tunneled dialysis catheter
+// with the tip in the right atrium").
+const (
+	maxPhraseWords    = 12
+	maxProcedureWords = 24
+)
 
 // Suggest returns ranked code suggestions for a note's text: ICD-10-CM
 // diagnoses (the principal one first, for inpatients) and ICD-10-PCS
@@ -208,6 +214,7 @@ func (r *run) note() {
 		}
 		if system == s.pcs {
 			r.phrase(toks, 0, system, sg, base, poaN)
+			r.procedureParts(toks, sg, base)
 			continue
 		}
 		chs = chunks(toks, base, chs[:0])
@@ -261,6 +268,61 @@ func beforePlan(toks []token) []token {
 		}
 	}
 	return toks
+}
+
+// procedureParts finds the other procedures of a line that names more
+// than one ("left heart catheterization with coronary angiography"): each
+// part after "with", "and" or a comma is searched alone, and kept when it
+// names a procedure of another root operation or section than the line as
+// a whole (a part that only names the device or the body part of the
+// whole, "with a drug-eluting stent", finds the same operation and is
+// left).
+func (r *run) procedureParts(toks []token, sg segment, a Assertion) {
+	pcs := r.s.pcs
+	search := func(ts []token) (*codeset.Concept, float64) {
+		for len(ts) > 0 && isFiller(ts[0]) {
+			ts = ts[1:]
+		}
+		if len(ts) < 2 || !hasWord(ts) {
+			return nil, 0
+		}
+		q := r.text[ts[0].start:ts[len(ts)-1].end]
+		if len(q) > codeset.MaxQuery {
+			return nil, 0
+		}
+		res, err := pcs.Search(q, codeset.SearchOptions{Date: r.opt.Date, Billable: true, Limit: 8})
+		if err != nil || len(res.Hits) == 0 {
+			return nil, 0
+		}
+		return rerank(res.Hits, ts, false, true)
+	}
+	root := func(c *codeset.Concept) string { return c.Code()[:1] + c.Code()[2:3] }
+	seen := map[string]bool{}
+	if whole, _ := search(toks); whole != nil {
+		seen[root(whole)] = true
+	}
+	s := 0
+	for i := 0; i <= len(toks); i++ {
+		if i < len(toks) && !(toks[i].comma || toks[i].word == "with" || toks[i].word == "and" || toks[i].word == "plus") {
+			continue
+		}
+		part := toks[s:i]
+		s = i + 1
+		if len(part) == len(toks) {
+			return
+		}
+		if len(part) == 0 || !codeset.NamesOperation(r.text[part[0].start:part[len(part)-1].end]) {
+			continue
+		}
+		c, sc := search(part)
+		if c == nil || sc < minScore || seen[root(c)] {
+			continue
+		}
+		seen[root(c)] = true
+		start, end := part[0].start, part[len(part)-1].end
+		r.add(c, math.Min(sc, 1.05)*sectionWeight[sg.section], Evidence{Document: r.doc, note: r.noteIndex, Start: start, End: end,
+			Text: r.text[start:end], Section: sg.section, Assertion: a}, false)
+	}
 }
 
 // run is the state of one Suggest call.
@@ -325,7 +387,11 @@ func (r *run) phraseAt(toks []token, level int, tried bool, system *codeset.Code
 	if len(toks) == 0 || !hasWord(toks) {
 		return
 	}
-	if len(toks) <= maxPhraseWords && !tried {
+	limit := maxPhraseWords
+	if system == r.s.pcs {
+		limit = maxProcedureWords
+	}
+	if len(toks) <= limit && !tried {
 		if r.match(toks, system, sg, a, poaN) {
 			return
 		}
@@ -391,7 +457,7 @@ func (r *run) match(toks []token, system *codeset.CodeSystem, sg segment, a Asse
 	if err != nil || len(res.Hits) == 0 {
 		return false
 	}
-	best, score := rerank(res.Hits, toks, a == History || a == Family)
+	best, score := rerank(res.Hits, toks, a == History || a == Family, system == r.s.pcs)
 	if score < minScore && (!sg.item || score < minListScore) {
 		return false
 	}
@@ -500,7 +566,7 @@ func isTobacco(toks []token) bool {
 // fit text that names heart failure), defaults and history, and returns
 // the best. history says the phrase is asserted as (personal or family)
 // history.
-func rerank(hits []codeset.Hit, toks []token, history bool) (*codeset.Concept, float64) {
+func rerank(hits []codeset.Hit, toks []token, history, procedure bool) (*codeset.Concept, float64) {
 	has := func(w string) bool {
 		for _, t := range toks {
 			if t.word == w {
@@ -523,6 +589,9 @@ func rerank(hits []codeset.Hit, toks []token, history bool) (*codeset.Concept, f
 		title := strings.ToLower(h.Concept.Title())
 		sc := h.Score
 		for _, side := range [...]string{"right", "left", "bilateral"} {
+			if procedure {
+				break // the procedure query words sides itself ("right and left" is bilateral; a right atrium is no side)
+			}
 			inTitle := strings.Contains(title, side)
 			switch {
 			case has(side) && inTitle:
