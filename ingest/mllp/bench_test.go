@@ -22,11 +22,11 @@ import (
 func BenchmarkThroughput(b *testing.B) {
 	st := newStore(b)
 	st.NoAudit = os.Getenv("MLLP_BENCH_NOAUDIT") != "" // to see what auditing the reads costs
-	_, addr := start(b, st, nil)
+	_, addr := start(b, st, benchTweak)
 	const conns = 16
 	per := (b.N + conns - 1) / conns
 	b.ResetTimer()
-	t0 := time.Now()
+	cpu0, t0 := cpuTime(), time.Now()
 	var wg sync.WaitGroup
 	for c := range conns {
 		wg.Add(1)
@@ -55,7 +55,19 @@ func BenchmarkThroughput(b *testing.B) {
 		}()
 	}
 	wg.Wait()
-	b.ReportMetric(float64(per*conns)/time.Since(t0).Seconds(), "msg/s")
+	elapsed, cpu := time.Since(t0), cpuTime()-cpu0
+	b.ReportMetric(float64(per*conns)/elapsed.Seconds(), "msg/s")
+	b.ReportMetric(cpu.Seconds()/float64(per*conns)*1000, "cpu-s/1k-msg")
+	b.ReportMetric(loadAverage(), "load1")
+}
+
+// benchTweak sets the server up as MLLP_BENCH_ALONE asks: set, each
+// message is stored in a transaction of its own, as before group commit,
+// to compare.
+func benchTweak(s *mllp.Server) {
+	if os.Getenv("MLLP_BENCH_ALONE") != "" {
+		s.Handler = alone{s.Handler}
+	}
 }
 
 // BenchmarkMix streams the realistic mix (see mix_test.go: ADT A01, A08
@@ -86,13 +98,7 @@ func BenchmarkMix(b *testing.B) {
 
 func benchMix(b *testing.B, senders int, lockstep bool) {
 	st := newStore(b)
-	_, addr := start(b, st, func(s *mllp.Server) {
-		if os.Getenv("MLLP_BENCH_ALONE") != "" {
-			// Each message in a transaction of its own, as before group
-			// commit, to compare.
-			s.Handler = alone{s.Handler}
-		}
-	})
+	_, addr := start(b, st, benchTweak)
 	patients := max(1, (b.N+senders*stayMessages-1)/(senders*stayMessages))
 	order := feedOrder(patients, 20)
 	frames := make([][][]byte, senders)
