@@ -37,6 +37,7 @@
 //	DIR/AllergyIntolerance.ndjson
 //	DIR/Consent.ndjson            informed consent before each operation
 //	DIR/DocumentReference.ndjson  notes, text/plain base64 in content.attachment.data
+//	DIR/Claim.ndjson              the institutional claim of each coded stay (POA)
 //	DIR/ground-truth.ndjson       one Fact per line
 //
 // With gzip every name ends in .gz. References are literal "Type/id"
@@ -50,9 +51,20 @@
 // # Conventions
 //
 //   - Medical record numbers: Patient.identifier with type MR and system
-//     SystemMRN (https://custodian.example/fhir/mrn); SSNs (999-xx-xxxx,
-//     never issued) under http://hl7.org/fhir/sid/us-ssn; phone numbers in
-//     the unassigned 555 area code.
+//     SystemMRN (https://custodian.example/fhir/mrn); SSNs under
+//     http://hl7.org/fhir/sid/us-ssn in areas 900–999 (never issued as
+//     SSNs), one per person, unique up to 98,990,100 people (see
+//     identity.go); phone numbers in the unassigned 555 area code; e-mail
+//     addresses at the reserved example.com/.net/.org, about a third
+//     unrelated to the name.
+//   - Households: some people live with another patient (spouse, parent
+//     or child) at the same address and home phone; they are
+//     FactNotDuplicate traps like twins. Overlays: a few visits are filed
+//     under another person's record (FactOverlay).
+//   - Config.PatientsOnly writes only the Patient resources (without
+//     generalPractitioner and managingOrganization, so the file stands
+//     alone) and the identity facts, for master patient index tests at
+//     scale.
 //   - Dates are in the hospital's local time, UTC-05:00. Config.End is the
 //     data's "as of" date: every inpatient stay ends at least 10 days
 //     before it, so that its notes are in.
@@ -68,7 +80,21 @@
 //     and discharge days; an operative or procedure note and a prior
 //     consent for every surgical Procedure (category 387713003); a
 //     discharge (or death) summary signed within 30 days of discharge;
-//     every note signed, and a resident's co-signed by an attending.
+//     every note signed, and a resident's co-signed by an attending; an
+//     operative note within 24 h of the procedure's end; required
+//     encounter data (attending, admission source, discharge disposition);
+//     dates in order; plausible vital signs; codes consistent with sex and
+//     age and valid on the date of service; a signed discharge summary
+//     that states every coded diagnosis and no uncoded one from chart
+//     review's query terms. An amendment is a new DocumentReference whose
+//     relatesTo replaces the original, which is marked superseded.
+//   - Sensitive records carry meta.security labels: alcohol and opioid
+//     use disorder diagnoses ETH and R, the substance use treatment
+//     program's notes also 42CFRPart2, HIV diagnoses HIV and R,
+//     psychotherapy notes PSYTHPN and R (v3 ActCode, v3 Confidentiality).
+//   - Cancers on the problem list are staged (AJCC stage group):
+//     Condition.stage.summary (SNOMED CT) citing an Observation with LOINC
+//     21908-9.
 //   - Encounter diagnoses follow ICD-10-CM conventions: the principal (or
 //     first-listed) diagnosis is the encounter's first Condition;
 //     hypertension with heart failure or CKD is coded I11.0 / I12.9 /
@@ -88,7 +114,10 @@
 // registrations (with how the second differs), look-alike different
 // people (twins, junior/senior, namesakes), chart deficiencies,
 // readmissions within 30 days (planned or not), deaths, identifiers
-// planted in notes, and the expected coding (principal diagnosis,
-// secondary diagnoses with present-on-admission, procedures) of every
-// inpatient stay. Claims are not generated: coders make them.
+// planted in notes, the expected coding (principal diagnosis, secondary
+// diagnoses with present-on-admission, procedures) of every inpatient
+// stay, overlays, transfers in and out and discharges against advice,
+// sensitive resources, and cancer stages. Every stay whose discharge
+// summary is on file has a Claim with that coding (ids "<patient
+// id>-clm<n>", never the coder's own).
 package synth
