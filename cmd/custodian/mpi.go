@@ -2,13 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -17,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +34,7 @@ const mpiUsage = `Usage:
   custodian mpi dedupe --in FILE --out PAIRS.csv [flags]
   custodian mpi link --left A --right B --out PAIRS.csv [flags]
   custodian mpi bench --in Patient.ndjson --truth ground-truth.ndjson
+  custodian mpi match-bench --url http://HOST:PORT --client-id ID --client-secret S --in Patient.ndjson --truth ground-truth.ndjson
 
 Finds records of the same person (the master patient index's matching).
 dedupe compares the records of one file with each other, link those of
@@ -47,7 +53,10 @@ below the review threshold, with --threshold).
 
 bench deduplicates generated registrations (custodian generate) and
 scores the result against the generator's ground truth: time, peak
-memory, precision, recall and F1.
+memory, precision, recall and F1. match-bench times Patient/$match over
+HTTP against a server holding the generated Patients: each request is a
+duplicate's second registration, answered right when the first comes
+first.
 
 Flags:
 `
@@ -73,6 +82,8 @@ func (c *MPICommand) Run(ctx context.Context, args []string) error {
 		return c.match(ctx, args[0], args[1:])
 	case "bench":
 		return c.bench(ctx, args[1:])
+	case "match-bench":
+		return c.matchBench(ctx, args[1:])
 	}
 	fmt.Fprint(c.Stderr, mpiUsage)
 	return fmt.Errorf("mpi: unknown subcommand %q", args[0])
@@ -378,7 +389,11 @@ func (c *MPICommand) bench(ctx context.Context, args []string) error {
 				fpAuto++
 			}
 		}
-		if kind, ok := traps[k]; ok {
+		kind, ok := traps[k]
+		if !ok && !dups[k] {
+			kind, ok = "stranger", true // different people the generator did not make alike
+		}
+		if ok {
 			if trapClass[kind] == nil {
 				trapClass[kind] = map[mpi.Class]int{}
 			}
@@ -418,7 +433,26 @@ func (c *MPICommand) bench(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.Stdout, "automatic links    precision %.4f recall %.4f F1 %.4f (%d links of different people)\n", p, r, f, fpAuto)
 	p, r, f = prf(tpAll, fpAll)
 	fmt.Fprintf(c.Stdout, "link or review     precision %.4f recall %.4f F1 %.4f\n", p, r, f)
-	for _, kind := range []string{synth.TrapTwin, synth.TrapJuniorSenior, synth.TrapNamesake} {
+	// The review queue: its pairs against the duplicates left for a
+	// person to find (those not linked automatically).
+	tpRev, fpRev := tpAll-tpAuto, fpAll-fpAuto
+	left := len(dups) - tpAuto
+	rp := float64(tpRev) / float64(max(tpRev+fpRev, 1))
+	rr := float64(tpRev) / float64(max(left, 1))
+	rf := 0.0
+	if rp+rr > 0 {
+		rf = 2 * rp * rr / (rp + rr)
+	}
+	fmt.Fprintf(c.Stdout, "review queue       %d pairs (%d duplicates of the %d not linked automatically): precision %.4f recall %.4f F1 %.4f\n",
+		tpRev+fpRev, tpRev, left, rp, rr, rf)
+	kinds := []string{"stranger"}
+	for kind := range trapClass {
+		if kind != "stranger" {
+			kinds = append(kinds, kind)
+		}
+	}
+	slices.Sort(kinds[1:])
+	for _, kind := range kinds {
 		cl := trapClass[kind]
 		fmt.Fprintf(c.Stdout, "look-alike %-14s link %d, review %d\n", kind, cl[mpi.AutoLink], cl[mpi.Review])
 	}
@@ -439,10 +473,8 @@ func (c *MPICommand) benchIndex(ctx context.Context, recs []mpi.Record, model *m
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	ix := mpi.NewIndex(model)
-	for i := range recs {
-		if err := ix.Put(recs[i]); err != nil {
-			return err
-		}
+	if _, err := ix.AddAll(ctx, recs, 0); err != nil {
+		return err
 	}
 	build := time.Since(start)
 	runtime.GC()
@@ -565,4 +597,195 @@ func cpuTime() string {
 		return "unknown"
 	}
 	return (time.Duration(ut+st) * 10 * time.Millisecond).String()
+}
+
+// matchBench times Patient/$match over HTTP against a running server:
+// each query is the second registration of a known duplicate (with its
+// id, so the server leaves that record itself out), and a query is
+// answered right when the other registration comes first.
+func (c *MPICommand) matchBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("mpi match-bench", flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	fs.Usage = func() {
+		fmt.Fprint(c.Stderr, mpiUsage)
+		fs.PrintDefaults()
+	}
+	base := fs.String("url", "", "the server's address (http://HOST:PORT)")
+	id := fs.String("client-id", "", "an API client allowed to read Patients (custodian client add)")
+	secret := fs.String("client-secret", "", "its secret")
+	in := fs.String("in", "", "the Patient NDJSON the server holds (custodian generate)")
+	truthPath := fs.String("truth", "", "the generator's ground-truth.ndjson")
+	n := fs.Int("queries", 2000, "how many $match requests")
+	conc := fs.Int("concurrency", 1, "requests in flight at once")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *base == "" || *id == "" || *in == "" || *truthPath == "" || *n < 1 || *conc < 1 {
+		fs.Usage()
+		return custodian.Errorf(custodian.EINVALID, "mpi match-bench: --url, --client-id, --client-secret, --in and --truth are required")
+	}
+	// The queries: second registrations of duplicates, and their firsts.
+	other := map[string]string{}
+	tf, err := os.Open(*truthPath)
+	if err != nil {
+		return err
+	}
+	err = synth.ReadFacts(bufio.NewReader(tf), func(f *synth.Fact) error {
+		if f.Kind == synth.FactDuplicate && len(other) < *n {
+			other[strings.TrimPrefix(f.Other, "Patient/")] = strings.TrimPrefix(f.Patient, "Patient/")
+		}
+		return nil
+	})
+	tf.Close()
+	if err != nil {
+		return err
+	}
+	queries, err := patientLines(*in, other)
+	if err != nil {
+		return err
+	}
+	token, err := clientToken(ctx, *base, *id, *secret)
+	if err != nil {
+		return err
+	}
+	type result struct {
+		d     time.Duration
+		right bool
+		err   error
+	}
+	results := make([]result, len(queries))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: time.Minute}
+	start := time.Now()
+	for range *conc {
+		wg.Go(func() {
+			for i := range next {
+				q := queries[i]
+				t0 := time.Now()
+				top, err := postMatch(ctx, client, *base, token, q.body)
+				results[i] = result{time.Since(t0), top == other[q.id], err}
+			}
+		})
+	}
+	for i := range queries {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	wall := time.Since(start)
+	lat := make([]time.Duration, 0, len(results))
+	right := 0
+	for _, r := range results {
+		if r.err != nil {
+			return r.err
+		}
+		lat = append(lat, r.d)
+		if r.right {
+			right++
+		}
+	}
+	if len(lat) == 0 {
+		return custodian.Errorf(custodian.EINVALID, "mpi match-bench: none of the duplicates' records is in %s", *in)
+	}
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))].Round(10 * time.Microsecond)
+	}
+	fmt.Fprintf(c.Stdout, "Patient/$match     %d requests, %d at a time, in %s: p50 %s, p95 %s, p99 %s, max %s\n",
+		len(lat), *conc, wall.Round(time.Millisecond), pct(0.5), pct(0.95), pct(0.99), lat[len(lat)-1].Round(10*time.Microsecond))
+	fmt.Fprintf(c.Stdout, "right first match  %d of %d (%.4f)\n", right, len(lat), float64(right)/float64(len(lat)))
+	return nil
+}
+
+type patientLine struct {
+	id   string
+	body []byte
+}
+
+// patientLines returns the lines of the NDJSON file at path whose id is a
+// key of want.
+func patientLines(path string, want map[string]string) ([]patientLine, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(bufio.NewReaderSize(f, 1<<20))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	var out []patientLine
+	for sc.Scan() {
+		var head struct{ ID string }
+		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if _, ok := want[head.ID]; ok {
+			out = append(out, patientLine{head.ID, bytes.Clone(sc.Bytes())})
+		}
+	}
+	return out, sc.Err()
+}
+
+// clientToken gets an access token with the client credentials grant.
+func clientToken(ctx context.Context, base, id, secret string) (string, error) {
+	form := url.Values{"grant_type": {"client_credentials"}}
+	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(base, "/")+"/oauth/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.SetBasicAuth(id, secret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+		return "", fmt.Errorf("mpi match-bench: no token from %s (HTTP %d): %v", base, resp.StatusCode, err)
+	}
+	return tok.AccessToken, nil
+}
+
+// postMatch sends one $match and returns the id of the first match ("" if
+// none).
+func postMatch(ctx context.Context, client *http.Client, base, token string, patient []byte) (string, error) {
+	var body bytes.Buffer
+	body.WriteString(`{"resourceType":"Parameters","parameter":[{"name":"resource","resource":`)
+	body.Write(patient)
+	body.WriteString(`},{"name":"count","valueInteger":5}]}`)
+	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(base, "/")+"/fhir/Patient/$match", &body)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/fhir+json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("mpi match-bench: $match answered HTTP %d: %.300s", resp.StatusCode, b)
+	}
+	var bundle struct {
+		Entry []struct {
+			Resource struct{ ResourceType, ID string }
+		}
+	}
+	if err := json.Unmarshal(b, &bundle); err != nil {
+		return "", err
+	}
+	for _, e := range bundle.Entry {
+		if e.Resource.ResourceType == "Patient" {
+			return e.Resource.ID, nil
+		}
+	}
+	return "", nil
 }

@@ -1,18 +1,23 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/fhirapi"
 	"github.com/custodian-him/custodian/mpi/identity"
 	"github.com/custodian-him/custodian/store"
+	"github.com/custodian-him/custodian/synth"
 )
 
 // PatientCommand runs the master patient index's work on the record.
@@ -31,9 +36,10 @@ const patientUsage = `Usage: custodian patient SUBCOMMAND [--data DIR|--db URL] 
         changed since)
   not-duplicate --task ID [--note TEXT]
         close a duplicate-candidate Task: the two are different people
-  queue
+  queue [--truth ground-truth.ndjson]
         score every Patient against the index and queue the new
-        duplicate candidates
+        duplicate candidates; with the generator's ground truth, score
+        the whole queue (precision, recall, F1; look-alikes in it)
   report [--format text|json]
         duplicate rate, queue age, merges and unmerges per month
 `
@@ -55,6 +61,7 @@ func (c *PatientCommand) Run(ctx context.Context, args []string) error {
 	task := fs.String("task", "", "unmerge, not-duplicate: the Task id")
 	note := fs.String("note", "", "not-duplicate: why")
 	format := fs.String("format", "text", "report: text or json")
+	truth := fs.String("truth", "", "queue: the generator's ground-truth.ndjson, to score the queue against")
 	switch sub {
 	case "merge", "unmerge", "not-duplicate", "queue", "report":
 	default:
@@ -108,10 +115,12 @@ func (c *PatientCommand) Run(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(c.Stdout, "Task/%s closed: different people\n", *task)
 	case "queue":
+		start := time.Now()
 		ix, err := fhirapi.BuildMatchIndex(ctx, a.store)
 		if err != nil {
 			return err
 		}
+		loaded := time.Since(start)
 		svc.Index = ix
 		if err := eachPatientID(ctx, a.store, func(id string) { svc.Enqueue(id) }); err != nil {
 			return err
@@ -120,7 +129,11 @@ func (c *PatientCommand) Run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.Stdout, "%d patients scored; %d new duplicate candidates\n", s.Patients, s.Candidates)
+		fmt.Fprintf(c.Stdout, "%d patients scored; %d new duplicate candidates (index loaded in %s, %s in all)\n", s.Patients, s.Candidates,
+			loaded.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+		if *truth != "" {
+			return c.scoreQueue(ctx, svc, *truth)
+		}
 	case "report":
 		rep, err := svc.Report(ctx)
 		if err != nil {
@@ -149,6 +162,87 @@ func (c *PatientCommand) Run(ctx context.Context, args []string) error {
 		for _, m := range list {
 			fmt.Fprintf(c.Stdout, "  %-8s %7d %9d\n", m, rep.Merges[m], rep.Unmerges[m])
 		}
+	}
+	return nil
+}
+
+// scoreQueue compares the duplicate-candidate queue with the generator's
+// ground truth: pairs of the same person found, pairs of different people
+// queued (by look-alike kind), and the pairs "link" would have merged.
+func (c *PatientCommand) scoreQueue(ctx context.Context, svc *identity.Service, truthPath string) error {
+	f, err := os.Open(truthPath)
+	if err != nil {
+		return err
+	}
+	dups := map[[2]string]bool{}
+	traps := map[[2]string]string{}
+	err = synth.ReadFacts(bufio.NewReader(f), func(x *synth.Fact) error {
+		k := benchKey(strings.TrimPrefix(x.Patient, "Patient/"), strings.TrimPrefix(x.Other, "Patient/"))
+		switch x.Kind {
+		case synth.FactDuplicate:
+			dups[k] = true
+		case synth.FactNotDuplicate:
+			traps[k] = x.Detail
+		}
+		return nil
+	})
+	f.Close()
+	if err != nil {
+		return err
+	}
+	cands, err := svc.Candidates(ctx)
+	if err != nil {
+		return err
+	}
+	var tp, fp, tpLink, fpLink int
+	kinds := map[string][2]int{} // look-alike kind → review, link
+	seen := map[[2]string]bool{}
+	for _, x := range cands {
+		k := benchKey(x.Patient, x.Other)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		link := x.Class == "link"
+		if dups[k] {
+			tp++
+			if link {
+				tpLink++
+			}
+			continue
+		}
+		fp++
+		kind := traps[k]
+		if kind == "" {
+			kind = "stranger"
+		}
+		n := kinds[kind]
+		if link {
+			fpLink++
+			n[1]++
+		} else {
+			n[0]++
+		}
+		kinds[kind] = n
+	}
+	prf := func(tp, fp int) string {
+		p := float64(tp) / float64(max(tp+fp, 1))
+		r := float64(tp) / float64(max(len(dups), 1))
+		f := 0.0
+		if p+r > 0 {
+			f = 2 * p * r / (p + r)
+		}
+		return fmt.Sprintf("precision %.4f recall %.4f F1 %.4f", p, r, f)
+	}
+	fmt.Fprintf(c.Stdout, "queue              %d pairs, %d of %d duplicate pairs: %s\n", tp+fp, tp, len(dups), prf(tp, fp))
+	fmt.Fprintf(c.Stdout, "urgent (link)      %d pairs, %d of different people: %s\n", tpLink+fpLink, fpLink, prf(tpLink, fpLink))
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(c.Stdout, "look-alike %-14s review %d, link %d\n", k, kinds[k][0], kinds[k][1])
 	}
 	return nil
 }

@@ -164,7 +164,7 @@ func TestA40(t *testing.T) {
 
 func TestReport(t *testing.T) {
 	h := load(t, 0)
-	h.create(t, "Patient", patient("Katherine", "Okafor", "1984-03-17", "female", ""))
+	a := h.create(t, "Patient", patient("Katherine", "Okafor", "1984-03-17", "female", ""))
 	b := h.create(t, "Patient", patient("Kathrine", "Okafor", "1984-03-17", "female", ""))
 	elsewhere := strings.NewReplacer("12 Orchard Lane", "4 Harbour Road", "Springfield", "Dover", "62704", "19901", "217-555-0143", "302-555-0199")
 	h.create(t, "Patient", []byte(elsewhere.Replace(string(patient("Marcus", "Lindqvist", "1950-11-02", "male", "")))))
@@ -179,6 +179,14 @@ func TestReport(t *testing.T) {
 	}
 	if rep.Patients != 4 || rep.OpenCandidates != 1 || rep.DuplicateRate != 0.25 || len(rep.Merges) != 0 {
 		t.Fatalf("report before the merge %+v", rep)
+	}
+	cands, err := h.svc.Candidates(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cands) != 1 || !cands[0].Open || cands[0].Class == "" || cands[0].Task == "" ||
+		!(cands[0].Patient == a && cands[0].Other == b || cands[0].Patient == b && cands[0].Other == a) {
+		t.Fatalf("candidates %+v, want the pair %s, %s", cands, a, b)
 	}
 	c := h.tasks(t, identity.CodeCandidate)
 	focus := id(c[0]["focus"].(map[string]any)["reference"].(string))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/custodian-him/custodian/store"
@@ -113,4 +114,49 @@ func (s *Service) eachTask(ctx context.Context, fn func(map[string]any)) error {
 		}
 		q.Cursor = page.Next
 	}
+}
+
+// Candidate is one pair of the duplicate-candidate queue.
+type Candidate struct {
+	Task string // the Task's id
+	// Patient is the patient scored (the Task's focus), Other the one it
+	// may be the same person as (ids, without "Patient/").
+	Patient, Other string
+	// Class is "link" (urgent: the model would have linked the pair) or
+	// "review"; Open is false once someone decided.
+	Class string
+	Open  bool
+}
+
+// Candidates lists every duplicate-candidate Task, open or decided, as
+// the actor of ctx (who must be allowed to search Task): for reading the
+// queue as a whole, such as scoring it against known duplicates.
+func (s *Service) Candidates(ctx context.Context) ([]Candidate, error) {
+	var out []Candidate
+	err := s.eachTask(ctx, func(t map[string]any) {
+		if taskCode(t) != CodeCandidate {
+			return
+		}
+		c := Candidate{Open: t["status"] != "completed" && t["status"] != "cancelled"}
+		c.Task, _ = t["id"].(string)
+		if f, ok := t["focus"].(map[string]any); ok {
+			ref, _ := f["reference"].(string)
+			c.Patient = strings.TrimPrefix(ref, "Patient/")
+		}
+		for _, in := range asList(t["input"]) {
+			in, _ := in.(map[string]any)
+			typ, _ := in["type"].(map[string]any)
+			switch typ["text"] {
+			case "other-patient":
+				if r, ok := in["valueReference"].(map[string]any); ok {
+					ref, _ := r["reference"].(string)
+					c.Other = strings.TrimPrefix(ref, "Patient/")
+				}
+			case "class":
+				c.Class, _ = in["valueString"].(string)
+			}
+		}
+		out = append(out, c)
+	})
+	return out, err
 }
