@@ -191,6 +191,9 @@ var placementWords = map[string]bool{"placement": true, "placed": true, "inserti
 var venousSites = map[string]bool{"jugular": true, "subclavian": true, "basilic": true, "cephalic": true, "brachial": true,
 	"femoral": true, "internal": true, "external": true, "vein": true, "venous": true, "tip": true}
 
+// centralLineWords name a central venous catheter.
+var centralLineWords = map[string]bool{"picc": true, "central": true, "cvc": true, "catheter": true, "line": true, "port": true}
+
 // expandProcedure rewrites a procedure as the PCS tables word it.
 func expandProcedure(q string) []string {
 	raw := strings.Fields(strings.ToLower(q))
@@ -227,7 +230,7 @@ func expandProcedure(q string) []string {
 		}
 	}
 	// A central line's body part is where its tip is.
-	if slices.Contains(words, "infusion") {
+	if slices.Contains(words, "infusion") && has(said, centralLineWords) {
 		kept := words[:0:0]
 		for _, w := range words {
 			if !venousSites[w] && w != "ultrasound" && w != "guided" && w != "tunneled" && w != "lumen" && w != "triple" && w != "double" {
@@ -243,10 +246,13 @@ func expandProcedure(q string) []string {
 	if slices.Contains(words, "supplement") {
 		words = slices.DeleteFunc(words, func(w string) bool { return w == "repair" })
 	}
-	// "Right and left" is bilateral.
-	if slices.Contains(words, "right") && slices.Contains(words, "left") {
-		words = slices.DeleteFunc(words, func(w string) bool { return w == "right" || w == "left" })
-		words = append(words, "bilateral")
+	// "Right and left" is bilateral (a title that says "Right and Left"
+	// still matches both words).
+	for i := 0; i+2 < len(said); i++ {
+		if said[i+1] == "and" && (said[i] == "right" && said[i+2] == "left" || said[i] == "left" && said[i+2] == "right") {
+			words = append(words, "bilateral")
+			break
+		}
 	}
 	// An echocardiogram looks at both sides of the heart unless the note
 	// says one.
@@ -279,7 +285,7 @@ func expandProcedure(q string) []string {
 			}
 		}
 	}
-	if !has(words, approachWords) {
+	if !has(words, approachWords) && !slices.ContainsFunc(said, func(w string) bool { return strings.HasPrefix(w, "appro") }) {
 		for _, w := range said {
 			if a, ok := procedureApproach[w]; ok {
 				words = append(words, strings.Fields(a)...)

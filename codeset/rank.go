@@ -322,7 +322,12 @@ func (ix *searchIndex) defaults(s *scratch, hits []Hit, on Date) []Hit {
 		found := false
 		for j := range hits {
 			if hits[j].Concept == d {
-				hits[j].Score, hits[j].Matched, hits[j].How = score, h.Matched, "default"
+				// A default already raised by a better header keeps its
+				// score ("cholelithiasis": K80 leads to K80.20 before the
+				// inclusion term under K80.2 does, lower).
+				if hits[j].Score < score {
+					hits[j].Score, hits[j].Matched, hits[j].How = score, h.Matched, "default"
+				}
 				found = true
 				break
 			}

@@ -60,6 +60,22 @@ func TestSearchClinical(t *testing.T) {
 		{codeset.ICD10CM, "e11.9", "E11.9"},
 		{codeset.ICD10CM, " E11.9 ", "E11.9"},
 		{codeset.ICD10CM, "T36.01A", "T36.0X1A"},
+		{codeset.ICD10CM, "stroke", "I63.9"},
+		{codeset.ICD10CM, "ischemic stroke", "I63.9"},
+		{codeset.ICD10CM, "acute ischemic stroke", "I63.9"},
+		{codeset.ICD10CM, "hemorrhagic stroke", "I61.9"},
+		{codeset.ICD10CM, "history of stroke", "Z86.73"}, // the patient's own, not Z82.3
+		{codeset.ICD10CM, "family history of stroke", "Z82.3"},
+		{codeset.ICD10CM, "left MCA stroke", "I63.512"}, // the mechanism is not stated
+		{codeset.ICD10CM, "CAP", "J18.9"},
+		{codeset.ICD10CM, "community acquired pneumonia", "J18.9"},
+		{codeset.ICD10CM, "community-acquired pneumonia", "J18.9"},
+		{codeset.ICD10CM, "VAP", "J95.851"},
+		{codeset.ICD10CM, "calculous cholecystitis", "K80.10"}, // cholecystitis with cholelithiasis NOS
+		{codeset.ICD10CM, "acute calculous cholecystitis", "K80.00"},
+		{codeset.ICD10CM, "cholelithiasis", "K80.20"}, // the header's default, not the header
+		{codeset.ICD10CM, "gallstones", "K80.20"},
+		{codeset.ICD10CM, "knee cap fracture", "S82.009A"},
 		{codeset.ICD10PCS, "laparoscopic appendectomy", "0DTJ4ZZ"},
 		{codeset.ICD10PCS, "colonoscopy", "0DJD8ZZ"},
 		{codeset.ICD10PCS, "lap chole", "0FT44ZZ"},
