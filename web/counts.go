@@ -40,6 +40,8 @@ type Counts struct {
 	days     map[int64]*[2]int64
 	seededAt time.Time
 	seedErr  error
+	// uncounted are the days before start the seed could not count.
+	uncounted []time.Time
 }
 
 // NewCounts returns empty counts that take writes from now on.
@@ -93,42 +95,47 @@ func (c *Counts) Seed(ctx context.Context, records Records) error {
 		}
 	}
 	slices.Sort(labels)
-	type seeded struct{ all, sensitive int64 }
-	got := make([]seeded, dashboardDays)
-	err := parallel(dashboardDays, func(i int) error {
+	// One search at a time, newest day first: without an index on
+	// lastUpdated each reads the resources table, and a day the store
+	// gives up on (ETIMEOUT) is left uncounted rather than failing all.
+	for i := dashboardDays - 1; i >= 0; i-- {
 		from := first.AddDate(0, 0, i)
 		to := from.AddDate(0, 0, 1)
 		if c.start.Before(to) {
 			to = c.start
 		}
 		if !from.Before(to) {
-			return nil
+			continue
 		}
 		vals := func() url.Values {
 			return url.Values{"_type": {strings.Join(receivedTypes, ",")},
 				"_lastUpdated": {"ge" + from.Format(time.RFC3339Nano), "lt" + to.UTC().Format(time.RFC3339Nano)}}
 		}
-		var err error
-		if got[i].all, err = count(ctx, records, vals()); err != nil {
-			return err
+		all, err := count(ctx, records, vals())
+		var sensitive int64
+		if err == nil {
+			v := vals()
+			v.Set("_security", strings.Join(labels, ","))
+			sensitive, err = count(ctx, records, v)
 		}
-		v := vals()
-		v.Set("_security", strings.Join(labels, ","))
-		got[i].sensitive, err = count(ctx, records, v)
-		return err
-	})
+		c.mu.Lock()
+		switch {
+		case custodian.ErrorCode(err) == custodian.ETIMEOUT:
+			c.uncounted = append(c.uncounted, from)
+		case err != nil:
+			c.seedErr = err
+			c.mu.Unlock()
+			return err
+		default:
+			d := c.day(unixDay(from))
+			d[0] += all
+			d[1] += all - sensitive
+		}
+		c.mu.Unlock()
+	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err != nil {
-		c.seedErr = err
-		return err
-	}
-	for i, g := range got {
-		d := c.day(unixDay(first.AddDate(0, 0, i)))
-		d[0] += g.all
-		d[1] += g.all - g.sensitive
-	}
 	c.seededAt, c.seedErr = time.Now(), nil
+	c.mu.Unlock()
 	return nil
 }
 
@@ -149,20 +156,32 @@ func count(ctx context.Context, records Records, vals url.Values) (int64, error)
 
 // receivedPerDay returns the dashboardDays days up to today, with or
 // without the sensitive records; ok is false until Seed has finished.
-func (c *Counts) receivedPerDay(today time.Time, sensitive bool) (Chart, bool, error) {
+// note names the days (before start) that could not be counted.
+func (c *Counts) receivedPerDay(today time.Time, sensitive bool) (ch Chart, ok bool, note string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.seedErr != nil {
-		return Chart{}, false, c.seedErr
+		return Chart{}, false, "", c.seedErr
 	}
 	if c.seededAt.IsZero() {
-		return Chart{}, false, nil
+		return Chart{}, false, "", nil
+	}
+	var days []string
+	for _, d := range c.uncounted {
+		if !d.Before(today.AddDate(0, 0, -(dashboardDays - 1))) {
+			days = append(days, d.Format("01-02"))
+		}
+	}
+	if len(days) > 0 {
+		slices.Sort(days)
+		note = "Records received before " + c.start.UTC().Format("2006-01-02 15:04") + " UTC on " + strings.Join(days, ", ") +
+			" could not be counted (the store took too long: it has no index on lastUpdated); those days show only what arrived since."
 	}
 	k := 1
 	if sensitive {
 		k = 0
 	}
-	ch := Chart{ID: "received", Title: "Records received per day, last 14 days (UTC)", Unit: "records"}
+	ch = Chart{ID: "received", Title: "Records received per day, last 14 days (UTC)", Unit: "records"}
 	for i := range dashboardDays {
 		day := today.AddDate(0, 0, i-(dashboardDays-1))
 		var n int64
@@ -172,7 +191,7 @@ func (c *Counts) receivedPerDay(today time.Time, sensitive bool) (Chart, bool, e
 		ch.Points = append(ch.Points, Point{Label: day.Format("01-02"), Value: float64(n), When: day})
 	}
 	barChart(&ch)
-	return ch, true, nil
+	return ch, true, note, nil
 }
 
 // encountersByClass returns the encounters by class from Encounters; ok

@@ -38,7 +38,9 @@ type dashboardData struct {
 	CountedAt time.Time
 	// Kept is set when the counts are kept current as records arrive
 	// (Handler.Counts) rather than counted every few minutes.
-	Kept       bool
+	Kept bool
+	// CountsNote says what the kept counts could not count.
+	CountsNote string
 	Received   Chart
 	Classes    Chart
 	Alerts     []Chart
@@ -116,10 +118,11 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) error {
 // Counts has no Encounters source.
 func (h *Handler) keptCounts(ctx context.Context, a *custodian.Actor, today time.Time, d *dashboardData) error {
 	sees := h.SeesSensitive(a)
-	rec, okR, err := h.Counts.receivedPerDay(today, sees)
+	rec, okR, note, err := h.Counts.receivedPerDay(today, sees)
 	if err != nil {
 		return err
 	}
+	d.CountsNote = note
 	var cls Chart
 	okC := false
 	if h.Counts.Encounters != nil {
