@@ -149,25 +149,47 @@ func TestSearchPagingLinks(t *testing.T) {
 		all = append(all, id)
 		// Values out of id order, some repeated, to exercise the sort keys' ties.
 		c.do("PUT", "/fhir/Observation/"+id, obsBody(id, (i*7)%11)).must(t, http.StatusCreated)
+		if i%6 == 0 { // some without a date, which sort last either way
+			id := fmt.Sprintf("u%03d", i)
+			all = append(all, id)
+			c.do("PUT", "/fhir/Observation/"+id, strings.Replace(obsBody(id, i), fmt.Sprintf(`"effectiveDateTime":"2024-01-%02d",`, 1+i%28), "", 1)).must(t, http.StatusCreated)
+		}
+	}
+	// ids of a search, every page, through the general sort (a driving
+	// code clause makes the matches be gathered first).
+	general := func(query string) func() []string {
+		return func() []string {
+			pages, _ := walk(t, c, query+"&code=8867-4", "next")
+			return slices.Concat(pages...)
+		}
 	}
 	for _, tc := range []struct {
 		query string
 		want  func() []string
 	}{
 		{"/fhir/Observation?status=final&_count=5", func() []string { return all }},
+		{"/fhir/Observation?_sort=-value-quantity,_id&_count=4&status=final", nil},
 		{"/fhir/Observation?_sort=-value-quantity,_id&_count=4", func() []string {
 			out := slices.Clone(all)
 			slices.SortStableFunc(out, func(a, b string) int {
-				ia, _ := strconv.Atoi(a[1:])
-				ib, _ := strconv.Atoi(b[1:])
-				if va, vb := (ia*7)%11, (ib*7)%11; va != vb {
+				value := func(id string) int {
+					i, _ := strconv.Atoi(id[1:])
+					if id[0] == 'u' {
+						return i
+					}
+					return (i * 7) % 11
+				}
+				if va, vb := value(a), value(b); va != vb {
 					return vb - va
 				}
 				return strings.Compare(a, b)
 			})
 			return out
 		}},
-		{"/fhir/Observation?_sort=date&_count=6", nil},
+		// By walking the date index, the same order as the general sort.
+		{"/fhir/Observation?_sort=date&_count=6", general("/fhir/Observation?_sort=date&_count=6")},
+		{"/fhir/Observation?_sort=-date&_count=4", general("/fhir/Observation?_sort=-date&_count=4")},
+		{"/fhir/Observation?_sort=-date&_count=1", general("/fhir/Observation?_sort=-date&_count=7")},
 	} {
 		t.Run(tc.query, func(t *testing.T) {
 			first := c.do("GET", tc.query, "").must(t, http.StatusOK)

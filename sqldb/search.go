@@ -31,6 +31,18 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 	var args []any
 	where, args = visibilitySQL(q.Visible, where, args)
 	drive := drivingClause(q.Clauses)
+	if drive >= 0 && q.Clauses[drive].Has != nil && len(q.Sort) == 0 {
+		// A reverse chain that many resources meet (patients with a
+		// common diagnosis) finds a page sooner by checking candidates in
+		// row-id order than by gathering every referrer first.
+		broad, err := b.broad(q.Clauses[drive])
+		if err != nil {
+			return "", nil, err
+		}
+		if broad {
+			drive = -1
+		}
+	}
 	// An index clause's parameter numbers imply the type, and the type
 	// condition would tempt the planner to scan every resource of it.
 	if len(q.Types) > 0 && (drive < 0 || !impliesType(q.Clauses[drive])) {
@@ -66,6 +78,32 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 		args = append(args, a...)
 	}
 	return strings.Join(where, " AND "), args, nil
+}
+
+// broadProbe is how many referring resources a _has clause may match and
+// still drive its search.
+const broadProbe = 1000
+
+// broad reports whether at least broadProbe resources meet a _has
+// clause's inner condition, counting no further than that.
+func (b *sqlBuilder) broad(cl store.Clause) (bool, error) {
+	h := b.alias("h")
+	inner, args, err := b.clause(h, []string{cl.HasType}, *cl.Has, true)
+	if err != nil {
+		return false, err
+	}
+	if driveRank(*cl.Has) == 0 || !impliesType(*cl.Has) {
+		inner += " AND " + h + ".type = ?"
+		args = append(args, cl.HasType)
+	}
+	countStatement(b.c.ctx)
+	var n int
+	err = b.c.queryRow(`SELECT count(*) FROM (SELECT 1 FROM resources `+h+` WHERE `+h+`.deleted = 0 AND `+inner+` LIMIT ?) t`,
+		append(args, broadProbe)...).Scan(&n)
+	if err != nil {
+		return false, translate(err)
+	}
+	return n >= broadProbe, nil
 }
 
 // drivingClause picks the clause that should drive the query (its matches are
@@ -569,7 +607,12 @@ func (b *sqlBuilder) sortKey(types []string, k store.SortKey) (string, []any, er
 		agg = "MAX"
 	}
 	switch k.Kind {
-	case store.KindDate, store.KindNumber, store.KindQuantity:
+	case store.KindDate:
+		// Dates sort by when each value starts: the earliest start first,
+		// or the latest first for -date (so the one order is the other
+		// reversed, and the (pid, low) index can give either).
+		col = "low"
+	case store.KindNumber, store.KindQuantity:
 		col = "low"
 		if k.Desc {
 			col = "high"
@@ -629,6 +672,8 @@ func datePredicate(v store.ClauseValue, lowCol, highCol string) (string, []any) 
 		d := max((ph-pl)/10, 86_400_000)
 		return "(" + lowCol + " <= ? AND " + highCol + " >= ?)", []any{ph + d, pl - d}
 	default: // eq
-		return within, []any{pl, ph}
+		// low <= ph follows from the others; it bounds the index range
+		// on (pid, low, …), which would otherwise run to the last value.
+		return "(" + lowCol + " >= ? AND " + lowCol + " <= ? AND " + highCol + " <= ?)", []any{pl, ph, ph}
 	}
 }

@@ -11,7 +11,7 @@ const includeChunk = 400
 
 // Include implements store.IncludeReader: one query per type of the
 // resources in from (and per chunk of 400 of them), never one per resource.
-func (c *conn) Include(_ context.Context, q *store.Query, inc store.Include, from []*store.Resource) ([]*store.Resource, error) {
+func (c *conn) Include(ctx context.Context, q *store.Query, inc store.Include, from []*store.Resource) ([]*store.Resource, error) {
 	byType := map[string][]any{}
 	var order []string
 	for _, r := range from {
@@ -55,6 +55,7 @@ func (c *conn) Include(_ context.Context, q *store.Query, inc store.Include, fro
 				}
 			}
 			where, args = visibilitySQL(q.Visible, where, args)
+			countStatement(ctx)
 			rows, err := c.query(query+joinAnd(where), args...)
 			if err != nil {
 				return nil, translate(err)

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"slices"
@@ -29,7 +30,7 @@ func (c *conn) Search(ctx context.Context, q *store.Query) (*store.SearchPage, e
 // _sort a cursor carries the sort key values and the rid of a row
 // ("s…" after it, "p…" before it; keyset paging on (keys…, rid)).
 // store.LastCursor asks for the last page.
-func (c *conn) SearchPaged(_ context.Context, q *store.Query) (*store.SearchPage, string, error) {
+func (c *conn) SearchPaged(ctx context.Context, q *store.Query) (*store.SearchPage, string, error) {
 	if err := c.flushIndex(); err != nil { // a search in a write sees its rows
 		return nil, "", err
 	}
@@ -40,6 +41,7 @@ func (c *conn) SearchPaged(_ context.Context, q *store.Query) (*store.SearchPage
 	}
 	page := &store.SearchPage{Total: -1}
 	if q.CountTotal {
+		countStatement(ctx)
 		if page.Total, err = c.countMatches(q, cond, args); err != nil {
 			return nil, "", err
 		}
@@ -47,6 +49,7 @@ func (c *conn) SearchPaged(_ context.Context, q *store.Query) (*store.SearchPage
 	if q.Count == 0 {
 		return page, "", nil
 	}
+	countStatement(ctx)
 	if len(q.Sort) > 0 {
 		return c.sortedSearch(b, q, cond, args, page)
 	}
@@ -128,29 +131,73 @@ func (c *conn) SearchPaged(_ context.Context, q *store.Query) (*store.SearchPage
 // subquery, and the page continues after (or, going back, ends before) the
 // cursor's (keys…, rid).
 func (c *conn) sortedSearch(b *sqlBuilder, q *store.Query, cond string, args []any, page *store.SearchPage) (*store.SearchPage, string, error) {
+	last := q.Cursor == store.LastCursor
+	back := last || strings.HasPrefix(q.Cursor, "p")
+	var vals []any
+	if q.Cursor != "" && !last {
+		var err error
+		if vals, err = decodeSortCursor(q.Cursor, q.Sort); err != nil {
+			return nil, "", err
+		}
+	}
+	var keys [][]any
+	var err error
+	if pid, ok := b.walkable(q); ok {
+		page.Resources, keys, err = c.walkSorted(q, pid, cond, args, back, vals)
+	} else {
+		page.Resources, keys, err = c.sortedRows(b, q, cond, args, back, vals)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	more := len(keys) > q.Count
+	if more {
+		page.Resources, keys = page.Resources[:q.Count], keys[:q.Count]
+	}
+	var prev string
+	if back {
+		slices.Reverse(page.Resources)
+		slices.Reverse(keys)
+		if more {
+			prev = encodeSortCursor("p", keys[0])
+		}
+		if !last && len(keys) > 0 {
+			page.Next = encodeSortCursor("s", keys[len(keys)-1])
+		}
+		return page, prev, nil
+	}
+	if more {
+		page.Next = encodeSortCursor("s", keys[len(keys)-1])
+	}
+	if q.Cursor != "" && len(keys) > 0 {
+		// (An empty page after a cursor, everything after it deleted,
+		// has no previous link: the first page is the way back.)
+		prev = encodeSortCursor("p", keys[0])
+	}
+	return page, prev, nil
+}
+
+// sortedRows computes the sort keys of every match in a subquery and
+// returns up to q.Count+1 rows after (or, going back, before) the cursor
+// values vals, in the query's direction, with their keys and rid.
+func (c *conn) sortedRows(b *sqlBuilder, q *store.Query, cond string, args []any, back bool, vals []any) ([]*store.Resource, [][]any, error) {
 	var cols []string
 	var keyArgs []any
 	for i, k := range q.Sort {
 		e, a, err := b.sortKey(q.Types, k)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 		cols = append(cols, e+" AS s"+strconv.Itoa(i))
 		keyArgs = append(keyArgs, a...)
 	}
 	inner := `SELECT r.rid AS rid, ` + strings.Join(cols, ", ") + ` FROM resources r WHERE ` + cond
 	all := append(keyArgs, args...)
-	last := q.Cursor == store.LastCursor
-	back := last || strings.HasPrefix(q.Cursor, "p")
 	// desc reports whether key i (len(q.Sort) is the rid) runs downwards
 	// in this query: going back, every direction turns round.
 	desc := func(i int) bool { return (i < len(q.Sort) && q.Sort[i].Desc) != back }
 	var where string
-	if q.Cursor != "" && !last {
-		vals, err := decodeSortCursor(q.Cursor, q.Sort)
-		if err != nil {
-			return nil, "", err
-		}
+	if vals != nil {
 		// (s0, s1, …, rid) after vals in the mixed directions of the keys.
 		var ors []string
 		for i := 0; i <= len(q.Sort); i++ {
@@ -190,54 +237,35 @@ func (c *conn) sortedSearch(b *sqlBuilder, q *store.Query, cond string, args []a
 		FROM (`+inner+`) t JOIN resources r ON r.rid = t.rid JOIN versions v ON v.rid = r.rid AND v.version = r.version`+
 		where+` ORDER BY `+strings.Join(order, ", ")+` LIMIT ?`, all...)
 	if err != nil {
-		return nil, "", translate(err)
+		return nil, nil, translate(err)
 	}
 	defer rows.Close()
+	return scanSorted(rows, len(q.Sort))
+}
+
+// scanSorted reads rows of versionColumns, rid and n sort keys.
+func scanSorted(rows *sql.Rows, n int) ([]*store.Resource, [][]any, error) {
+	defer rows.Close()
+	var out []*store.Resource
 	var keys [][]any // each row's sort keys and rid
 	for rows.Next() {
 		var rid int64
-		k := make([]any, len(q.Sort))
+		k := make([]any, n)
 		dest := []any{&rid}
 		for i := range k {
 			dest = append(dest, &k[i])
 		}
 		r, err := scanVersion(rows, dest...)
 		if err != nil {
-			return nil, "", translate(err)
+			return nil, nil, translate(err)
 		}
-		page.Resources = append(page.Resources, r)
+		out = append(out, r)
 		keys = append(keys, append(k, rid))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", translate(err)
+		return nil, nil, translate(err)
 	}
-	more := len(keys) > q.Count
-	if more {
-		page.Resources, keys = page.Resources[:q.Count], keys[:q.Count]
-	}
-	var prev string
-	if back {
-		slices.Reverse(page.Resources)
-		slices.Reverse(keys)
-		if more {
-			prev = encodeSortCursor("p", keys[0])
-		}
-		switch {
-		case last:
-		case len(keys) > 0:
-			page.Next = encodeSortCursor("s", keys[len(keys)-1])
-		}
-		return page, prev, nil
-	}
-	if more {
-		page.Next = encodeSortCursor("s", keys[len(keys)-1])
-	}
-	if q.Cursor != "" && len(keys) > 0 {
-		// (An empty page after a cursor, everything after it deleted,
-		// has no previous link: the first page is the way back.)
-		prev = encodeSortCursor("p", keys[0])
-	}
-	return page, prev, nil
+	return out, keys, nil
 }
 
 // encodeSortCursor writes a row's sort key values and rid as a cursor
