@@ -25,6 +25,10 @@ type Dialect struct {
 	// AutoPrepare is set when the driver prepares and caches statements by
 	// itself (pgx does, per connection), so sqldb does not prepare any.
 	AutoPrepare bool
+	// LastInsertID is set when an INSERT's sql.Result gives the new row's
+	// id (SQLite): a resource is created with an Exec, cheaper than a query
+	// with RETURNING.
+	LastInsertID bool
 	// DDL translates a schema statement written for SQLite into this
 	// engine's; nil leaves statements as they are.
 	DDL func(stmt string) string

@@ -113,12 +113,9 @@ func (c *conn) PutPacked(_ context.Context, r *store.Resource, packed []byte, in
 	ts := r.LastUpdated.UnixMilli()
 	var rid int64
 	if r.VersionID == 1 {
-		err := c.queryRow(`INSERT INTO resources (type, id, version, ts, deleted, compartment, sensitive) VALUES (?, ?, 1, ?, ?, ?, ?)
-			ON CONFLICT (type, id) DO NOTHING RETURNING rid`, r.Type, r.ID, ts, deleted, r.Compartment, sensitive).Scan(&rid)
-		if errors.Is(err, sql.ErrNoRows) {
-			return custodian.Errorf(custodian.ECONFLICT, "%s/%s was created by another write at the same time", r.Type, r.ID)
-		} else if err != nil {
-			return translate(err)
+		var err error
+		if rid, err = c.insertResource(r.Type, r.ID, ts, deleted, r.Compartment, sensitive); err != nil {
+			return err
 		}
 	} else {
 		err := c.queryRow(`UPDATE resources SET version = ?, ts = ?, deleted = ?, compartment = ?, sensitive = ?
@@ -144,6 +141,36 @@ func (c *conn) PutPacked(_ context.Context, r *store.Resource, packed []byte, in
 		return err
 	}
 	return c.writeIndex(r.Type, rid, index)
+}
+
+const insertResource = `INSERT INTO resources (type, id, version, ts, deleted, compartment, sensitive) VALUES (?, ?, 1, ?, ?, ?, ?)
+	ON CONFLICT (type, id) DO NOTHING`
+
+// insertResource adds the resources row of a new resource and returns its
+// rid; ECONFLICT if the resource exists.
+func (c *conn) insertResource(typ, id string, ts int64, deleted int, compartment string, sensitive int) (int64, error) {
+	exists := func() error {
+		return custodian.Errorf(custodian.ECONFLICT, "%s/%s was created by another write at the same time", typ, id)
+	}
+	if !c.db.dialect.LastInsertID {
+		var rid int64
+		err := c.queryRow(insertResource+` RETURNING rid`, typ, id, ts, deleted, compartment, sensitive).Scan(&rid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, exists()
+		}
+		return rid, translate(err)
+	}
+	res, err := c.exec(insertResource, typ, id, ts, deleted, compartment, sensitive)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, translate(err)
+	} else if n == 0 {
+		return 0, exists()
+	}
+	rid, err := res.LastInsertId()
+	return rid, translate(err)
 }
 
 var indexTables = []string{"idx_token", "idx_reference", "idx_date", "idx_string", "idx_uri", "idx_number", "idx_quantity", "idx_composite"}
