@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -148,13 +147,6 @@ func benchMix(b *testing.B, senders int, lockstep bool) {
 	b.ReportMetric(n/elapsed.Seconds(), "msg/s")
 	b.ReportMetric(cpu.Seconds()/n*1000, "cpu-s/1k-msg")
 	b.ReportMetric(loadAverage(), "load1")
-}
-
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadAverage is the one-minute load average (0 where /proc has none).

@@ -7,10 +7,13 @@
 // A connection may send messages without waiting for each answer
 // (pipelining); the answers come back in the order of the messages.
 // Messages about one patient are stored in the order they arrived, across
-// all connections; messages about different patients are stored
-// concurrently, so the database commits many in one group. When MaxInFlight
-// messages are being stored the server stops reading, and TCP pushes back
-// on the senders: nothing is dropped.
+// all connections, and so are copies of one message (same sender and
+// control id); the others are stored concurrently. With a BatchHandler
+// (StoreHandler is one) the messages ready at the same moment, from every
+// connection, are stored together in one transaction and one commit
+// (group commit, see group.go). When MaxInFlight messages are being stored
+// the server stops reading, and TCP pushes back on the senders: nothing is
+// dropped.
 package mllp
 
 import (
