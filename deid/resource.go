@@ -3,6 +3,8 @@ package deid
 import (
 	"encoding/base64"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custodian-him/custodian/store"
@@ -35,6 +37,48 @@ type Rules struct {
 	// label (store.SensitiveLabels: psychotherapy, substance use under 42
 	// CFR Part 2, HIV, …). References to them from other resources stay.
 	ExcludeSensitive bool
+
+	// clean remembers short strings (code displays, mostly) the scrubber
+	// left as they were: with the same rules, names and method they are
+	// left again, whatever the patient, so they are not scrubbed twice.
+	// A string with a date or a name in it is never remembered.
+	clean     sync.Map
+	cleanSize atomic.Int64
+}
+
+// maxClean bounds the remembered strings and their length.
+const (
+	maxClean    = 200_000
+	maxCleanLen = 160
+)
+
+// scrubShort scrubs a short string that is not prose (a Coding.display,
+// an alias), remembering those that come out unchanged.
+func (w *walker) scrubShort(v string) string {
+	if len(v) > maxCleanLen {
+		return w.scrub.Scrub(v, w.shift, w.counts)
+	}
+	if _, ok := w.Rules.clean.Load(v); ok {
+		return v
+	}
+	before := len(w.counts)
+	total := 0
+	for _, n := range w.counts {
+		total += n
+	}
+	out := w.scrub.Scrub(v, w.shift, w.counts)
+	if out == v && len(w.counts) == before {
+		after := 0
+		for _, n := range w.counts {
+			after += n
+		}
+		if after == total && w.Rules.cleanSize.Load() < maxClean {
+			if _, loaded := w.Rules.clean.LoadOrStore(v, struct{}{}); !loaded {
+				w.Rules.cleanSize.Add(1)
+			}
+		}
+	}
+	return out
 }
 
 // Resource de-identifies resource typ/id of the compartment of patient
@@ -144,7 +188,7 @@ func (w *walker) object(obj map[string]any, top bool) {
 				delete(obj, k)
 				w.counts["reference-display"]++
 			} else if d, ok := v.(string); ok {
-				obj[k] = w.scrub.Scrub(d, w.shift, w.counts) // Coding.display
+				obj[k] = w.scrubShort(d) // Coding.display
 			}
 			continue
 		case "identifier", "valueIdentifier":
@@ -216,7 +260,7 @@ func (w *walker) str(k, v string) string {
 	if structural[k] {
 		return v
 	}
-	return w.scrub.Scrub(v, w.shift, w.counts)
+	return w.scrubShort(v)
 }
 
 // reference rewrites a reference to the pseudonymous id of its target.
