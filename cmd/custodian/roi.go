@@ -38,8 +38,9 @@ accounting of disclosures.
             [--legal-authority TEXT] [--identity-verified HOW] [--received DATE]
             [--from DATE] [--to DATE] [--categories C,…]
                          log a request (due in 30 days)
-  list [--open] [--status S] [--patient ID] [--format text|json]
-                         the queue, oldest due date first, with aging
+  list [--open] [--overdue] [--status S] [--patient ID] [--count N] [--cursor C] [--format text|json]
+                         the queue, oldest due date first, with aging, a page at a time
+                         (N requests, 50 by default; the next page's cursor is printed)
   review ID [--types T,…] [--from DATE] [--to DATE] [--categories C,…]
                          start work; optionally narrow the selection
   extend ID --reason TEXT   take the one 30-day extension
@@ -80,7 +81,9 @@ func (c *ROICommand) Run(ctx context.Context, args []string) error {
 		patient, recipient, signed, expires, types, categories, purposes, from, to     *string
 		kind, requester, address, purpose, purposeText, basis, authorization, received *string
 		legal, identity, status, format, reason, method, out, bundle                   *string
-		open, breakGlass                                                               *bool
+		open, breakGlass, overdue                                                      *bool
+		count                                                                          *int
+		cursor                                                                         *string
 		exportRecipients                                                               listFlag
 	}{
 		patient: fs.String("patient", "", "patient id"), recipient: fs.String("recipient", "", "who receives the records"),
@@ -97,6 +100,8 @@ func (c *ROICommand) Run(ctx context.Context, args []string) error {
 		reason: fs.String("reason", "", "reason"), method: fs.String("method", "", "delivery method: mail, email, portal, fax, pickup, secure-link"),
 		out: fs.String("out", "", "write the PDF here"), bundle: fs.String("bundle", "", "write the FHIR Bundle here"),
 		open: fs.Bool("open", false, "only open requests"), breakGlass: fs.Bool("break-glass", false, "list break-the-glass access too"),
+		overdue: fs.Bool("overdue", false, "only open requests past their due date"),
+		count:   fs.Int("count", 50, "requests per page"), cursor: fs.String("cursor", "", "continue from a previous page"),
 	}
 	fs.Var(&f.exportRecipients, "export-recipient", "CLIENT=NAME: PURPOSE: Bulk Data exports by this API client are disclosures (repeatable)")
 	rest := args[1:]
@@ -181,11 +186,24 @@ func (c *ROICommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "request %s logged as Task/%s, due %s\n", r.Number, r.ID, r.Due.Format(time.DateOnly))
 		return nil
 	case "list":
-		rs, err := svc.List(ctx, roi.Filter{Status: roi.Status(*f.status), Open: *f.open, Patient: *f.patient})
+		p, err := svc.Page(ctx, roi.PageQuery{Filter: roi.Filter{Status: roi.Status(*f.status), Open: *f.open, Patient: *f.patient},
+			Overdue: *f.overdue, Count: *f.count, Cursor: *f.cursor, Total: true})
 		if err != nil {
 			return err
 		}
-		return c.printList(rs, *f.format)
+		if err := c.printList(p.Requests, *f.format); err != nil {
+			return err
+		}
+		if *f.format != "json" {
+			fmt.Fprintf(c.Stdout, "%d of %d request(s)", len(p.Requests), p.Total)
+			if p.Next != "" {
+				fmt.Fprintf(c.Stdout, "; next page: --cursor %s", p.Next)
+			}
+			fmt.Fprintln(c.Stdout)
+		} else if p.Next != "" {
+			fmt.Fprintf(c.Stderr, "next page: --cursor %s\n", p.Next)
+		}
+		return nil
 	case "review":
 		var sel *roi.Selection
 		if *f.types != "" || *f.categories != "" || !from.IsZero() || !to.IsZero() {
