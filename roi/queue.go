@@ -1,6 +1,7 @@
 package roi
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -320,3 +321,32 @@ func (st *stream) pop() *Request {
 
 // exhausted reports whether nothing is left after what was shown.
 func (st *stream) exhausted() bool { return st.done }
+
+// MarkExtended adds the ExtendedCode coding to requests extended before
+// the queue searched by it (their Task has the extension's input but not
+// the coding), so Page puts them in due-date order. It reads every
+// request once and rewrites only those; it returns how many.
+func (s *Service) MarkExtended(ctx context.Context) (int, error) {
+	rs, err := s.List(ctx, Filter{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range rs {
+		if r.ExtensionReason == "" {
+			continue
+		}
+		res, err := s.Store.Read(ctx, "Task", r.ID)
+		if err != nil {
+			return n, err
+		}
+		if bytes.Contains(res.Body, []byte(ExtendedSystem)) {
+			continue
+		}
+		if _, err := s.write(ctx, r, r.Version); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

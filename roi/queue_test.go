@@ -3,6 +3,7 @@ package roi_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +154,56 @@ func TestQueuePages(t *testing.T) {
 	}
 	if _, err := e.svc.Page(specialist(), roi.PageQuery{Cursor: "not-a-cursor"}); code(err) != custodian.EINVALID {
 		t.Errorf("bad cursor: %v", err)
+	}
+}
+
+// TestMarkExtended: a request extended before the queue searched by its
+// businessStatus coding (written here without it) is found in the
+// extended stream, in due-date order, once MarkExtended has run.
+func TestMarkExtended(t *testing.T) {
+	e := newEnv(t)
+	e.loadRequests(60)
+	r := e.attorneyRequest(e.authorize(nil).ID, func(r *roi.Request) { r.Received = day("2026-02-20") })
+	x, err := e.svc.Extend(specialist(), r.ID, "records off site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The Task as an older version wrote it: the extension input, no coding.
+	old, err := e.st.Read(system(), "Task", r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(string(old.Body), `{"code":"extended","system":"`+roi.ExtendedSystem+`"}`, ``, 1)
+	body = strings.Replace(body, `,]`, `]`, 1)
+	if body == string(old.Body) {
+		t.Fatalf("the fixture did not find the coding in %s", old.Body)
+	}
+	if _, err := e.st.Update(system(), "Task", r.ID, []byte(body), store.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	inOrder := func() bool {
+		p, err := e.svc.Page(specialist(), roi.PageQuery{Filter: roi.Filter{Open: true}, Count: roi.MaxPageSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < len(p.Requests); i++ {
+			if p.Requests[i].Due.Before(p.Requests[i-1].Due) {
+				return false
+			}
+		}
+		return true
+	}
+	if inOrder() {
+		t.Fatalf("the queue is in order with an unmarked extended request due %s; the test shows nothing", x.Due)
+	}
+	n, err := e.svc.MarkExtended(specialist())
+	if err != nil || n != 1 {
+		t.Fatalf("marked %d: %v", n, err)
+	}
+	if !inOrder() {
+		t.Error("the queue is out of due-date order after MarkExtended")
+	}
+	if n, _ := e.svc.MarkExtended(specialist()); n != 0 {
+		t.Errorf("a second run marked %d", n)
 	}
 }

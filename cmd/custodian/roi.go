@@ -41,6 +41,8 @@ accounting of disclosures.
   list [--open] [--overdue] [--status S] [--patient ID] [--count N] [--cursor C] [--format text|json]
                          the queue, oldest due date first, with aging, a page at a time
                          (N requests, 50 by default; the next page's cursor is printed)
+  mark-extended          once, after upgrading: mark requests extended by an older
+                         version so the queue orders them by their due date
   review ID [--types T,…] [--from DATE] [--to DATE] [--categories C,…]
                          start work; optionally narrow the selection
   extend ID --reason TEXT   take the one 30-day extension
@@ -203,6 +205,13 @@ func (c *ROICommand) Run(ctx context.Context, args []string) error {
 		} else if p.Next != "" {
 			fmt.Fprintf(c.Stderr, "next page: --cursor %s\n", p.Next)
 		}
+		return nil
+	case "mark-extended":
+		n, err := svc.MarkExtended(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "%d extended request(s) marked for the queue's due-date order\n", n)
 		return nil
 	case "review":
 		var sel *roi.Selection
