@@ -340,6 +340,7 @@ func testSafeHarbor(t *testing.T, f *fixture) {
 		t.Errorf("%d leaks of %d known identifiers", leaks, len(ids))
 	}
 	checkPlantedKept(t, out, testKey(t).Pseudonym)
+	checkOldDates(t, out, testKey(t).Pseudonym)
 
 	// Every reference resolves inside the export.
 	have := map[string]bool{}

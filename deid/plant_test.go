@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -103,7 +104,14 @@ func plantEverywhere(t testing.TB, types []string, ids []string, bodies [][]byte
 				map[string]any{"valueString": text},
 				map[string]any{"valueCoding": map[string]any{"system": "urn:local", "code": "x", "display": name}},
 			}}}}
-		for _, r := range []map[string]any{obs, doc, loc, qr} {
+		// A contained person born over 89 years ago, and an event dated
+		// then: the dates would show an age over 89 even cut to the year.
+		old := map[string]any{"resourceType": "Condition", "id": fmt.Sprintf("plant-old-%d", i),
+			"subject": map[string]any{"reference": "Patient/" + pid}, "onsetDateTime": "1931-06-01",
+			"code":      map[string]any{"text": "Poliomyelitis in childhood"},
+			"contained": []any{map[string]any{"resourceType": "RelatedPerson", "id": "mother", "patient": map[string]any{"reference": "Patient/" + pid}, "birthDate": "1929-03-04"}},
+			"asserter":  map[string]any{"reference": "#mother"}}
+		for _, r := range []map[string]any{obs, doc, loc, qr, old} {
 			b, err := json.Marshal(r)
 			if err != nil {
 				t.Fatal(err)
@@ -161,4 +169,29 @@ func checkPlantedKept(t *testing.T, out map[string][]outRes, pseudonym func(typ,
 		return
 	}
 	t.Error("no planted Observation in the output")
+}
+
+// checkOldDates checks that dates over 89 years back are gone from the
+// planted Conditions, contained persons included.
+func checkOldDates(t *testing.T, out map[string][]outRes, pseudonym func(typ, id string) string) {
+	t.Helper()
+	seen := 0
+	for i := range 400 {
+		r := findOut(out["Condition"], pseudonym("Condition", fmt.Sprintf("plant-old-%d", i)))
+		if r == nil {
+			continue
+		}
+		seen++
+		for _, y := range []string{"1931", "1929"} {
+			if strings.Contains(r.text, y) {
+				t.Errorf("a date in %s shows an age over 89: %s", y, r.text)
+			}
+		}
+		if !strings.Contains(r.text, "90+") {
+			t.Errorf("the contained person is not marked 90+: %s", r.text)
+		}
+	}
+	if seen == 0 {
+		t.Error("no planted old Condition in the output")
+	}
 }

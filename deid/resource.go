@@ -168,6 +168,12 @@ func (w *walker) object(obj map[string]any, top bool) {
 	if isAttachment {
 		w.attachment(obj)
 	}
+	if !top {
+		switch obj["resourceType"] {
+		case "Patient", "RelatedPerson", "Person", "Practitioner":
+			w.birthDate(obj) // a contained person
+		}
+	}
 	for k, v := range obj {
 		switch k {
 		case "resourceType", "meta":
@@ -226,6 +232,11 @@ func (w *walker) object(obj map[string]any, top bool) {
 		}
 		switch x := v.(type) {
 		case string:
+			if w.tooOld(k, x) {
+				delete(obj, k)
+				w.counts["date-over-89-removed"]++
+				continue
+			}
 			obj[k] = w.str(k, x)
 		case map[string]any:
 			if strings.HasSuffix(k, "Age") {
@@ -243,6 +254,18 @@ func (w *walker) object(obj map[string]any, top bool) {
 			}
 		}
 	}
+}
+
+// tooOld reports whether the string of key k is a date (a date, dateTime
+// or instant of a month or day) more than 89 years before the export: its
+// year alone, or moved by a shift, would still show an age over 89
+// (164.514(b)(2)(i)(C): "all elements of dates (including year)
+// indicative of such age"), so Safe Harbor removes it.
+func (w *walker) tooOld(k, s string) bool {
+	if w.Limited || freeText[k] || notDates[k] || len(s) < 7 || s[4] != '-' || !digits(s[:4]) || !digits(s[5:7]) {
+		return false
+	}
+	return atoi(s[:4]) <= w.Now.Year()-90
 }
 
 // str de-identifies the string value of key k: prose is scrubbed, a date
