@@ -89,9 +89,15 @@ func (m *matchAPI) match(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	matches, err := m.ix.MatchRecord(r.Context(), rec, 0, 0)
+	all, err := m.ix.MatchRecord(r.Context(), rec, 0, 0)
 	if err != nil {
 		return err
+	}
+	matches := all[:0]
+	for _, x := range all {
+		if x.Class != mpi.NonMatch { // plainly a different person
+			matches = append(matches, x)
+		}
 	}
 	var note string
 	if onlyCertain {

@@ -16,7 +16,8 @@
 //     no key (block.go);
 //   - each candidate pair gets a comparison vector, one agreement level per
 //     field: Jaro-Winkler and Damerau-Levenshtein for names, transposed and
-//     partial dates, a fuzzy token set for addresses (compare.go);
+//     partial dates, a fuzzy token set for addresses, middle names
+//     (fields.go);
 //   - the m and u probabilities of every level are estimated without
 //     labels: u from value frequencies and random pairs, m and the share of
 //     matches by expectation maximisation over the candidate pairs; an
@@ -25,8 +26,15 @@
 //   - a pair's match probability puts it in one of three classes: link
 //     (automatic), review (a person decides) or non-match. An automatic
 //     link also needs no conflict on what tells two look-alike people
-//     apart (birth date, sex, SSN, given name, generational suffix):
-//     twins, a junior and senior, or namesakes go to review at most.
+//     apart (birth date, sex, SSN, first and middle name, generational
+//     suffix): twins, a junior and senior, or namesakes go to review at
+//     most. An SSN no third record has, with the same first name and
+//     birth date, outweighs a married name or a move; a short first name
+//     one keying error from a rare spelling is a typo, not a second
+//     person. A pair whose first names differ outright and whose sex or
+//     birth generation differs too, with no SSN agreeing (a spouse, a
+//     parent and child), is a non-match however much of the household
+//     it shares.
 //
 // The same Model and comparison serve batch deduplication (Dedupe, Link)
 // and the live Index (Put, Remove, Match one record against everyone).

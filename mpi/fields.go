@@ -16,6 +16,7 @@ const (
 	fLocality
 	fPhone
 	fSSN
+	fMiddle
 	numFields
 )
 
@@ -33,6 +34,7 @@ var fieldInfo = [numFields]struct {
 	fLocality: {"locality", []string{"postcode-and-city", "postcode", "city", "state", "different"}},
 	fPhone:    {"phone", []string{"same", "one-typo", "different"}},
 	fSSN:      {"ssn", []string{"same", "one-typo", "different"}},
+	fMiddle:   {"middle-name", []string{"exact", "one-typo", "initial", "different"}},
 }
 
 // Email is used for blocking, not as evidence: families share an address,
@@ -94,6 +96,9 @@ func compare(a, b *entry) vector {
 	if l := cmpPhone(a.phones, b.phones); l >= 0 {
 		v.set(fPhone, l)
 	}
+	if l := cmpMiddle(a.middle, b.middle); l >= 0 {
+		v.set(fMiddle, l)
+	}
 	if a.ssn != "" && b.ssn != "" {
 		switch {
 		case a.ssn == b.ssn:
@@ -140,6 +145,23 @@ func cmpGiven(a, b *entry) int {
 		return 3 // registered under the middle name
 	}
 	return 4
+}
+
+// cmpMiddle compares first middle names: the same, one keying error
+// apart, an initial that agrees with the other's first letter, or
+// different (-1 when one side has none).
+func cmpMiddle(a, b string) int {
+	switch {
+	case a == "" || b == "":
+		return -1
+	case a == b && len(a) > 1:
+		return 0
+	case len(a) > 1 && len(b) > 1 && (withinOneEdit(a, b) || JaroWinkler(a, b) >= 0.92):
+		return 1
+	case a[0] == b[0] && (len(a) == 1 || len(b) == 1):
+		return 2
+	}
+	return 3
 }
 
 func cmpFamily(a, b string) int {

@@ -12,7 +12,7 @@ type Class int
 
 // The three outcomes of Fellegi-Sunter matching.
 const (
-	NonMatch Class = iota // below the review threshold
+	NonMatch Class = iota // below the review threshold, or plainly different people
 	Review                // a person decides (also: a likely match with conflicting evidence)
 	AutoLink              // the same person, linked automatically
 )
@@ -57,6 +57,7 @@ type Model struct {
 	logU0Fam   float64
 	logM0Given float64
 	logM0Fam   float64
+	logU0Mid   float64
 }
 
 // Default thresholds (match probabilities).
@@ -83,6 +84,7 @@ func (m *Model) prepare() {
 	m.priorOdds = math.Log2(m.Lambda / (1 - m.Lambda))
 	m.logU0Given, m.logM0Given = math.Log2(m.Fields[fGiven].U[0]), math.Log2(m.Fields[fGiven].M[0])
 	m.logU0Fam, m.logM0Fam = math.Log2(m.Fields[fFamily].U[0]), math.Log2(m.Fields[fFamily].M[0])
+	m.logU0Mid = math.Log2(m.Fields[fMiddle].U[0])
 }
 
 // patternWeight is the sum of the level weights of v, without the prior
@@ -97,17 +99,24 @@ func (m *Model) patternWeight(v vector) float64 {
 	return w
 }
 
-// population counts the values of the term-frequency adjusted fields.
+// population counts the values of the term-frequency adjusted fields,
+// and of SSNs (an identifier two people share is weak evidence).
 type population struct {
-	given, family map[string]int32
-	nGiven, nFam  int
+	given, family, middle, ssn map[string]int32
+	nGiven, nFam, nMiddle      int
 }
 
 func newPopulation() *population {
-	return &population{given: map[string]int32{}, family: map[string]int32{}}
+	return &population{given: map[string]int32{}, family: map[string]int32{}, middle: map[string]int32{}, ssn: map[string]int32{}}
 }
 
 func (p *population) add(e *entry, delta int32) {
+	if e.ssn != "" {
+		p.ssn[e.ssn] += delta
+		if p.ssn[e.ssn] <= 0 {
+			delete(p.ssn, e.ssn)
+		}
+	}
 	if e.first != "" {
 		p.given[e.first] += delta
 		p.nGiven += int(delta)
@@ -115,6 +124,10 @@ func (p *population) add(e *entry, delta int32) {
 	if e.family != "" {
 		p.family[e.family] += delta
 		p.nFam += int(delta)
+	}
+	if len(e.middle) > 1 {
+		p.middle[e.middle] += delta
+		p.nMiddle += int(delta)
 	}
 }
 
@@ -153,6 +166,11 @@ func (m *Model) tfAdjust(v vector, a *entry, p *population) float64 {
 			adj += m.logU0Fam - math.Log2(t)
 		}
 	}
+	if v.level(fMiddle) == 0 && a.middle != "" {
+		if t := tf(p.middle, p.nMiddle, a.middle); t > 0 {
+			adj += m.logU0Mid - math.Log2(t)
+		}
+	}
 	return adj
 }
 
@@ -161,18 +179,26 @@ func (m *Model) tfAdjust(v vector, a *entry, p *population) float64 {
 // senior, namesakes who share an address go to review at most.
 //
 // Hard conflicts: a different sex or SSN, a birth date more than a year
-// away and not one typo from the other, a
-// first name that is neither the same, a nickname, one typo away nor
-// alike, different generational suffixes. Soft conflicts, which an
-// agreeing SSN together with the same phone or street outweighs (an SSN
-// alone is shared by chance, by mistake or within families more often
-// than its rarity suggests): a birth date only partly the same or within
-// a year, a
-// first name that is only alike (or an initial, or the other's middle
-// name), middle names that differ by more than one typo, a family name
-// more than one typo away (a marriage, or another person with the same
-// first name and birthday) with neither SSN nor phone agreeing.
-func conflict(v vector, a, b *entry) bool {
+// away and not one typo from the other, a first name that is neither the
+// same, a nickname, one typo away nor alike, different generational
+// suffixes. Soft conflicts, which an agreeing SSN together with the same
+// phone or street outweighs (an SSN alone is shared by chance, by mistake
+// or within families more often than its rarity suggests): a birth date
+// only partly the same or within a year, a first name that is only alike
+// (or an initial, or the other's middle name), middle names that differ
+// by more than one typo, a family name more than one typo away (a
+// marriage, or another person with the same first name and birthday)
+// with neither SSN nor phone agreeing.
+//
+// Two exceptions, both judged against the population p. An SSN that no
+// third record has, agreeing with the same first name (or a nickname or
+// one typo) and birth date (or one keying error), outweighs the soft
+// conflicts: a married name with a new address is still one person,
+// and two people who share an identifier by mistake do not also share a
+// first name and birthday. And a short first name one keying error from
+// the other (Ivy and Iby) is a typo, not a second person, when one of the
+// two spellings is rare (twoNames decides).
+func conflict(v vector, a, b *entry, p *population) bool {
 	birth, given := v.level(fBirth), v.level(fGiven)
 	// Birth dates in different years a generation apart (a junior and a
 	// senior) are a hard conflict; within a year of each other (two
@@ -187,7 +213,13 @@ func conflict(v vector, a, b *entry) bool {
 	if v.level(fSSN) == 0 && (v.level(fPhone) == 0 || v.level(fStreet) == 0) {
 		return false
 	}
-	if birth >= 2 && birth != null || given == 3 {
+	if v.level(fSSN) == 0 && p != nil && p.ssn[a.ssn] <= 2 && given <= 2 && birth <= 1 {
+		return false
+	}
+	if birth >= 2 && birth != null {
+		return true
+	}
+	if given == 3 && !typoName(a, b, p) {
 		return true
 	}
 	if a.middle != "" && b.middle != "" && a.middle[0] != b.middle[0] {
@@ -202,6 +234,23 @@ func conflict(v vector, a, b *entry) bool {
 	return false
 }
 
+// typoName reports first names at least two letters long, one keying
+// error apart, of which one spelling is rare in p: a mistyped name (Raj
+// and Rj, Mia and Mai), where two names both in common use (Ava and Eva)
+// may be two people.
+func typoName(a, b *entry, p *population) bool {
+	if p == nil || p.nGiven < minTFPopulation || min(len(a.first), len(b.first)) < 2 || !withinOneEdit(a.first, b.first) {
+		return false
+	}
+	return !commonName(a.first, p) || !commonName(b.first, p)
+}
+
+// commonName reports whether first is a name of its own in p rather than
+// a misspelling (see nameShare).
+func commonName(first string, p *population) bool {
+	return p.given[first] >= int32(max(5, p.nGiven/nameShare))
+}
+
 // A spelling counts as a name of its own rather than a typo when at
 // least one in nameShare records has it (and at least 5 do): mistyped
 // names are each rare, real names are not.
@@ -214,26 +263,24 @@ func twoNames(v vector, a, b *entry, p *population) bool {
 	if v.level(fGiven) != 2 || v.level(fSSN) == 0 || p == nil || p.nGiven < minTFPopulation {
 		return false
 	}
-	min := int32(max(5, p.nGiven/nameShare))
-	return p.given[a.first] >= min && p.given[b.first] >= min
+	return commonName(a.first, p) && commonName(b.first, p)
 }
 
 // uncorroboratedFactor is how much surer the model must be to link a pair
-// automatically when nothing but demographics agree (no SSN, phone or
-// address, or middle name): names, sex and birth date are what namesakes
-// born on the same day share, and in a large index there are such pairs.
+// automatically when nothing but demographics agree (no SSN, phone,
+// address or email): names, sex and birth date are what namesakes born on
+// the same day share, and in a large index there are such pairs. A middle
+// name is demographics too (weighed in the score by how common it is): a
+// handful of middle names are shared by a large part of the population.
 const uncorroboratedFactor = 256
 
-// corroborated reports whether an identifier, a phone, the address, an
-// email address or a middle name agrees. (Email is no evidence of its own
+// corroborated reports whether an identifier, a phone, the address or an
+// email address agrees. (Email is no evidence of its own
 // — a family shares one, and one made of a name is shared by namesakes —
 // but two namesakes born on the same day who also share an email address
 // are rare.)
 func corroborated(v vector, a, b *entry) bool {
 	if v.level(fSSN) == 0 || v.level(fPhone) == 0 || (a.email != "" && a.email == b.email) {
-		return true
-	}
-	if len(a.middle) > 1 && len(b.middle) > 1 && withinOneEdit(a.middle, b.middle) {
 		return true
 	}
 	street, number := v.level(fStreet), v.level(fNumber)
@@ -252,13 +299,30 @@ func (m *Model) score(v vector, a, b *entry, p *population) (weight, prob float6
 // classify turns a probability into a class.
 func (m *Model) classify(prob float64, v vector, a, b *entry, p *population) Class {
 	switch {
-	case prob >= m.LinkThreshold && !conflict(v, a, b) && !twoNames(v, a, b, p) &&
+	case prob >= m.LinkThreshold && !conflict(v, a, b, p) && !twoNames(v, a, b, p) &&
 		(corroborated(v, a, b) || prob >= 1-(1-m.LinkThreshold)/uncorroboratedFactor):
 		return AutoLink
-	case prob >= m.ReviewThreshold:
+	case prob >= m.ReviewThreshold && !plainlyDifferent(v, a, b):
 		return Review
 	}
 	return NonMatch
+}
+
+// plainlyDifferent reports a pair whose first names differ outright
+// (not a nickname, typo, initial or alike), whose sex differs or whose
+// birth dates are more than a year apart, and whose SSNs do not agree: a spouse, or a parent and
+// child, however much else (address, phone, family name) the household
+// shares. Such a pair is no candidate at all. Other conflicts are mixed
+// evidence that a person decides: twins (another first name, and often
+// another SSN, but one birth date, address and family name), a junior
+// and a senior (one name, births decades apart), a keying error in the
+// sex or the SSN.
+func plainlyDifferent(v vector, a, b *entry) bool {
+	if ssn := v.level(fSSN); v.level(fGiven) != 4 || ssn == 0 || ssn == 1 {
+		return false // an agreeing SSN makes the rest keying errors to look at
+	}
+	farBirth := v.level(fBirth) == 3 && (a.year-b.year > 1 || b.year-a.year > 1)
+	return farBirth || v.level(fSex) == 1
 }
 
 // exactKey is the value whose equality makes level 0 of field f, for
@@ -287,6 +351,10 @@ func exactKeys(f int, e *entry, out []string) []string {
 		return append(out, e.phones...)
 	case fSSN:
 		return append(out, e.ssn)
+	case fMiddle:
+		if len(e.middle) > 1 {
+			return append(out, e.middle)
+		}
 	}
 	return out
 }
@@ -406,10 +474,10 @@ func exactU(es []entry, f int) float64 {
 // maxDifferent caps m of the "different" level of the fields that tell
 // people apart. It is the one piece of prior knowledge the fit uses (no
 // labels): one person's records rarely carry two plainly different
-// birth dates, sexes, SSNs or first names. Without it EM may take a
+// birth dates, sexes, SSNs, first or middle names. Without it EM may take a
 // cluster of look-alike different people (twins, a household) for the
 // matches, since they agree on everything else.
-var maxDifferent = map[int]float64{fGiven: 0.05, fBirth: 0.05, fSex: 0.02, fSSN: 0.02}
+var maxDifferent = map[int]float64{fGiven: 0.05, fBirth: 0.05, fSex: 0.02, fSSN: 0.02, fMiddle: 0.05}
 
 // fitEM estimates m and the match share lambda by expectation
 // maximisation over the comparison vectors of the candidate pairs (with
@@ -545,5 +613,6 @@ func DefaultModel() *Model {
 	m[fLocality], u[fLocality] = []float64{0.8, 0.03, 0.03, 0.1, 0.04}, []float64{0.005, 0.005, 0.1, 0.8, 0.09}
 	m[fPhone], u[fPhone] = []float64{0.75, 0.01, 0.24}, []float64{0.00001, 0.0001, 0.99989}
 	m[fSSN], u[fSSN] = []float64{0.97, 0.01, 0.02}, []float64{0.00001, 0.0001, 0.99989}
+	m[fMiddle], u[fMiddle] = []float64{0.85, 0.05, 0.05, 0.05}, []float64{0.02, 0.005, 0.02, 0.955}
 	return newModel(m, u, 1e-6)
 }

@@ -360,3 +360,54 @@ func TestIndexAddAll(t *testing.T) {
 		t.Errorf("AddAll without id: %v, want EINVALID", err)
 	}
 }
+
+// TestHouseholdsAreNotCandidates checks that people who only share a
+// household (a spouse: other sex and first name; a parent: other first
+// name, born a generation apart) are neither linked nor queued, while
+// twins and a junior, whose evidence is mixed, still go to review.
+func TestHouseholdsAreNotCandidates(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ix := mpi.NewIndex(mpi.DefaultModel())
+	for _, r := range people() {
+		if err := ix.Put(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	home := mpi.Record{Family: "Chen", Address1: "9 Maple Drive", City: "Delaware", Postcode: "43015", State: "OH", Phones: []string{"555-777-1212"}}
+	with := func(given, sex, birth, ssn string) mpi.Record {
+		r := home
+		r.Given, r.Sex, r.BirthDate, r.SSN = given, sex, birth, ssn
+		return r
+	}
+	cases := []struct {
+		name  string
+		query mpi.Record
+		want  mpi.Class // the best class among the matches for record 3
+	}{
+		{"spouse", with("Grace", "female", "1991-02-11", "999-55-7788"), mpi.NonMatch},
+		{"spouse without SSN", with("Grace", "female", "1990-07-21", ""), mpi.NonMatch},
+		{"spouse with an alike name", with("Mei", "female", "1991-02-11", ""), mpi.Review},
+		{"parent", with("Jian", "male", "1962-04-02", ""), mpi.NonMatch},
+		{"twin without SSN", with("Lei", "male", "1990-07-21", ""), mpi.Review},
+		{"twin of the other sex", with("Lin", "female", "1990-07-21", ""), mpi.NonMatch},
+		{"same SSN, sex mistyped", with("Wei", "female", "1990-07-21", "999-55-1200"), mpi.Review},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ix.MatchRecord(ctx, c.query, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			best := mpi.NonMatch
+			for _, m := range got {
+				if m.ID == "3" && m.Class > best {
+					best = m.Class
+				}
+			}
+			if best != c.want {
+				t.Errorf("class %v, want %v (matches %+v)", best, c.want, got)
+			}
+		})
+	}
+}

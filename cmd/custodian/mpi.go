@@ -369,6 +369,9 @@ func (c *MPICommand) bench(ctx context.Context, args []string) error {
 	found := map[[2]string]bool{}
 	for _, p := range res.Pairs {
 		k := benchKey(p.A, p.B)
+		if p.Class == mpi.NonMatch {
+			continue // plainly different people: neither linked nor queued
+		}
 		found[k] = true
 		if dups[k] && p.Class != mpi.AutoLink && shownReview < *show {
 			shownReview++
