@@ -13,7 +13,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -53,6 +56,11 @@ type benchWeb struct {
 	only      *regexp.Regexp
 	loadLimit time.Duration
 	settle    time.Duration
+	// searchLoad times a second read of the measures' record through
+	// measure.SearchSource after the pages.
+	searchLoad bool
+	// profiles is the directory CPU profiles of each page go to.
+	profiles string
 	// period is the measures' period (from/to), chosen to hold data.
 	period url.Values
 	// skipped names the pages that could not be timed, with why.
@@ -84,6 +92,8 @@ func runBenchWeb(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	only := fs.String("pages", "", "only the pages whose name matches this regular expression")
 	fs.DurationVar(&b.loadLimit, "load-limit", time.Hour, "how long to wait for the measures' record to be read at start")
 	fs.DurationVar(&b.settle, "settle", 0, "how long to let the background work of a start (duplicate scoring, case finding) run before timing")
+	fs.BoolVar(&b.searchLoad, "search-load", false, "after the pages, read the measures' record again type by type (measure.SearchSource) and time it")
+	fs.StringVar(&b.profiles, "cpuprofile", "", "directory to write a CPU profile of each page's views to (cpu-<page>.pprof)")
 	period := fs.String("period", "2024-10-01/2025-09-30", "the measure pages' period, FROM/TO (the last year custodian generate writes by default)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -150,8 +160,8 @@ func (b *benchWeb) run(ctx context.Context) error {
 		return ctx.Err()
 	case <-time.After(b.settle):
 	}
-	fmt.Fprintf(b.out, "start-up: store opened %s, chart review index %s, measures' record read %s (from the start)\n",
-		opened.Round(time.Millisecond), reviewed.Round(time.Millisecond), loaded.Round(time.Millisecond))
+	fmt.Fprintf(b.out, "start-up: store opened %s, chart review index %s, measures' record read %s (from the start); record %v\n",
+		opened.Round(time.Millisecond), reviewed.Round(time.Millisecond), loaded.Round(time.Millisecond), a.record.Counts())
 	seed, err := wirePending(ctx, a)
 	if err != nil {
 		return err
@@ -171,7 +181,26 @@ func (b *benchWeb) run(ctx context.Context) error {
 	go srv.Serve(ln)
 	defer srv.Close()
 	b.base = "http://" + ln.Addr().String()
-	return b.pages(ctx)
+	if err := b.pages(ctx); err != nil {
+		return err
+	}
+	if !b.searchLoad {
+		return nil
+	}
+	// What serve reads at start, read again as SearchSource reads it
+	// (type by type, kept Observations only), to compare.
+	rec := measure.NewRecord()
+	for _, d := range a.registries.Definitions {
+		for _, l := range d.Criteria.Labs {
+			rec.KeepObservations(l.Code)
+		}
+	}
+	t := time.Now()
+	if err := rec.Load(ctx, measure.SearchSource{Backend: a.db, Parse: a.store.ParseQuery}); err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "measures' record read type by type (measure.SearchSource): %s; %v\n", time.Since(t).Round(time.Millisecond), rec.Counts())
+	return nil
 }
 
 // webClient is a signed-in browser of the bench.
@@ -272,6 +301,17 @@ func (b *benchWeb) time(p webPage) (string, error) {
 	}
 	var times []time.Duration
 	var body string
+	if b.profiles != "" {
+		f, err := os.Create(filepath.Join(b.profiles, "cpu-"+p.name+".pprof"))
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return "", err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for i := range b.n + 1 {
 		status, bd, err := p.c.do(p.method, p.path, p.form)
 		if err != nil {

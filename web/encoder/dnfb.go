@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/coding"
 )
 
@@ -20,6 +22,7 @@ type row struct {
 	AgeDays                     int
 	Status                      string
 	discharged                  time.Time
+	patient                     string // "Patient/id"
 }
 
 // encounterFacts are the parts of an Encounter the pages show.
@@ -111,12 +114,20 @@ func personName(body []byte) string {
 }
 
 // details reads the finished inpatient encounters with their patients and
-// attendings, in one search (with includes) rather than a read per row.
-// Pages of 300 keep a page's patients and practitioners under the store's
-// bound on included resources (store.MaxIncluded).
-func (p *pages) details(ctx context.Context) (enc map[string]encounterFacts, names map[string]string, err error) {
+// attendings, in one search (with includes) rather than a read per row:
+// those named by ids, or every one when ids is nil (to sort the whole
+// queue by a name). Pages of 300 keep a page's patients and practitioners
+// under the store's bound on included resources (store.MaxIncluded).
+func (p *pages) details(ctx context.Context, ids []string) (enc map[string]encounterFacts, names map[string]string, err error) {
 	enc, names = map[string]encounterFacts{}, map[string]string{}
-	qu, err := p.q.Store.ParseQueryString("Encounter", "class=IMP&status=finished&_include=Encounter:subject&_include=Encounter:participant&_count=300")
+	criteria := "class=IMP&status=finished"
+	if ids != nil {
+		if len(ids) == 0 {
+			return enc, names, nil
+		}
+		criteria = "_id=" + strings.Join(ids, ",")
+	}
+	qu, err := p.q.Store.ParseQueryString("Encounter", criteria+"&_include=Encounter:subject&_include=Encounter:participant&_count=300")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -146,6 +157,10 @@ type dnfbView struct {
 	Columns []column
 	Buckets []coding.AgeBucket
 	Drafts  int
+	// Page and Pages number the pages of dnfbPage rows; Prev and Next
+	// link to the neighbours ("" for none).
+	Page, Pages int
+	Prev, Next  string
 }
 
 // column is a sortable column heading.
@@ -163,35 +178,68 @@ var sortKeys = []struct{ key, label string }{
 // dnfb is the coder's queue: discharged encounters not final coded.
 func (p *pages) dnfb(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	q := r.URL.Query()
+	page := 1
+	if s := q.Get("page"); s != "" {
+		var err error
+		if page, err = strconv.Atoi(s); err != nil || page < 1 {
+			return custodian.Errorf(custodian.EINVALID, "The page %q is not a page number.", s)
+		}
+	}
 	list, err := p.q.DNFB(ctx)
 	if err != nil {
 		return err
 	}
-	v := &dnfbView{Total: len(list), Buckets: coding.AgeBuckets(list), Sort: r.URL.Query().Get("sort"), Desc: r.URL.Query().Get("dir") == "desc"}
+	v := &dnfbView{Total: len(list), Buckets: coding.AgeBuckets(list), Sort: q.Get("sort"), Desc: q.Get("dir") == "desc", Page: page}
 	if !slices.ContainsFunc(sortKeys, func(k struct{ key, label string }) bool { return k.key == v.Sort }) {
 		v.Sort, v.Desc = "age", true
 	}
-	var enc map[string]encounterFacts
-	var names map[string]string
-	if len(list) > 0 {
-		if enc, names, err = p.details(ctx); err != nil {
-			return err
-		}
-	}
+	rows := make([]row, 0, len(list))
 	for _, it := range list {
-		id := strings.TrimPrefix(it.Encounter, "Encounter/")
-		f := enc[id]
-		rw := row{ID: id, Patient: names[it.Patient], Service: f.Service, Attending: names[f.Attending],
+		rw := row{ID: strings.TrimPrefix(it.Encounter, "Encounter/"), patient: it.Patient,
 			Admitted: day(it.Admitted), Discharged: day(it.Discharged), AgeDays: it.AgeDays, Status: it.Status, discharged: it.Discharged}
-		if rw.Patient == "" {
-			rw.Patient = "(no name)"
-		}
 		if it.Status == coding.StatusDraft {
 			v.Drafts++
 		}
-		v.Rows = append(v.Rows, rw)
+		rows = append(rows, rw)
 	}
-	sortRows(v.Rows, v.Sort, v.Desc)
+	// Names, services and attendings are read for the rows shown only,
+	// unless the queue is sorted by one of them.
+	byName := v.Sort == "patient" || v.Sort == "service" || v.Sort == "attending"
+	if byName && len(rows) > 0 {
+		enc, names, err := p.details(ctx, nil)
+		if err != nil {
+			return err
+		}
+		fill(rows, enc, names)
+	}
+	sortRows(rows, v.Sort, v.Desc)
+	v.Pages = max(1, (len(rows)+dnfbPage-1)/dnfbPage)
+	if page > v.Pages {
+		return custodian.Errorf(custodian.ENOTFOUND, "There is no page %d (the queue has %d).", page, v.Pages)
+	}
+	v.Rows = rows[(page-1)*dnfbPage : min(len(rows), page*dnfbPage)]
+	if !byName && len(v.Rows) > 0 {
+		ids := make([]string, len(v.Rows))
+		for i, rw := range v.Rows {
+			ids[i] = rw.ID
+		}
+		enc, names, err := p.details(ctx, ids)
+		if err != nil {
+			return err
+		}
+		fill(v.Rows, enc, names)
+	}
+	sortQuery := "sort=" + v.Sort
+	if v.Desc {
+		sortQuery += "&dir=desc"
+	}
+	if page > 1 {
+		v.Prev = PathDNFB + "?" + sortQuery + "&page=" + strconv.Itoa(page-1)
+	}
+	if page < v.Pages {
+		v.Next = PathDNFB + "?" + sortQuery + "&page=" + strconv.Itoa(page+1)
+	}
 	for _, k := range sortKeys {
 		c := column{Key: k.key, Label: k.label, Numeric: k.key == "age", Href: PathDNFB + "?sort=" + k.key}
 		if k.key == v.Sort {
@@ -205,6 +253,20 @@ func (p *pages) dnfb(w http.ResponseWriter, r *http.Request) error {
 		v.Columns = append(v.Columns, c)
 	}
 	return p.render(w, r, "Coding queue (DNFB)", "dnfb", v)
+}
+
+// dnfbPage is how many encounters a page of the queue lists.
+const dnfbPage = 100
+
+// fill puts each row's patient name, service and attending in.
+func fill(rows []row, enc map[string]encounterFacts, names map[string]string) {
+	for i := range rows {
+		f := enc[rows[i].ID]
+		rows[i].Service, rows[i].Attending = f.Service, names[f.Attending]
+		if rows[i].Patient = names[rows[i].patient]; rows[i].Patient == "" {
+			rows[i].Patient = "(no name)"
+		}
+	}
 }
 
 func day(t time.Time) string {

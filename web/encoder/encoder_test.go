@@ -43,6 +43,10 @@ func TestRoles(t *testing.T) {
 		{enc, access.RolePrivacyOfficer, 403},
 		{"/coding/encounters/no-such-stay", access.RoleCoder, 404},
 		{"/coding/nothing-here", access.RoleCoder, 404},
+		{"/coding/?sort=patient", access.RoleCoder, 200},
+		{"/coding/?page=0", access.RoleCoder, 400},
+		{"/coding/?page=x", access.RoleCoder, 400},
+		{"/coding/?page=2", access.RoleCoder, 404}, // fewer than a page of stays
 	} {
 		if rec := e.get(tc.path, tc.role); rec.Code != tc.want {
 			t.Errorf("GET %s as %s: %d, want %d", tc.path, tc.role, rec.Code, tc.want)
@@ -128,6 +132,9 @@ func TestDNFBPage(t *testing.T) {
 	}
 	if len(days) != len(list) || !slices.IsSorted(days) {
 		t.Errorf("default order by age, oldest first: %v", days)
+	}
+	if strings.Contains(rec.Body.String(), "(no name)") {
+		t.Error("the default page lists a stay without its patient's name (read for the rows shown)")
 	}
 	if rec := e.get("/coding/?sort=age&dir=asc", access.RoleCoder); !strings.Contains(rec.Body.String(), `aria-sort="ascending"`) {
 		t.Error("ascending sort not marked")
