@@ -31,16 +31,10 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 	var args []any
 	where, args = visibilitySQL(q.Visible, where, args)
 	drive := drivingClause(q.Clauses)
-	if drive >= 0 && q.Clauses[drive].Has != nil && len(q.Sort) == 0 {
-		// A reverse chain that many resources meet (patients with a
-		// common diagnosis) finds a page sooner by checking candidates in
-		// row-id order than by gathering every referrer first.
-		broad, err := b.broad(q.Clauses[drive])
-		if err != nil {
+	if drive >= 0 && len(q.Sort) == 0 && q.Compartment == nil {
+		var err error
+		if drive, err = b.reconsider(q, drive); err != nil {
 			return "", nil, err
-		}
-		if broad {
-			drive = -1
 		}
 	}
 	// An index clause's parameter numbers imply the type, and the type
@@ -80,30 +74,109 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 	return strings.Join(where, " AND "), args, nil
 }
 
-// broadProbe is how many referring resources a _has clause may match and
-// still drive its search.
-const broadProbe = 1000
+// A clause that matches many resources finds a page (in row-id order)
+// sooner by checking candidates in that order than by gathering all its
+// matches first: patients with a common diagnosis, conditions under a
+// broad code. reconsider counts a driving clause's matches from its index
+// alone, no further than a probe, and gives up driving when they are
+// dense enough among the searched types' row ids.
+const (
+	// hasProbe and hasScan: a _has whose inner clause matches at least
+	// hasProbe referrers does not drive when the resources they refer to
+	// promise a page within hasScan candidates (checking one reads its
+	// referrers).
+	hasProbe = 1000
+	hasScan  = 2000
+	// denseProbe and denseScan: a clause with at least denseProbe
+	// matches does not drive when a page is expected within denseScan
+	// candidates.
+	denseProbe = 5000
+	denseScan  = 20000
+)
 
-// broad reports whether at least broadProbe resources meet a _has
-// clause's inner condition, counting no further than that.
-func (b *sqlBuilder) broad(cl store.Clause) (bool, error) {
-	h := b.alias("h")
-	inner, args, err := b.clause(h, []string{cl.HasType}, *cl.Has, true)
-	if err != nil {
-		return false, err
+// reconsider returns the clause to drive q: drive, or -1 for none.
+func (b *sqlBuilder) reconsider(q *store.Query, drive int) (int, error) {
+	cl := q.Clauses[drive]
+	if cl.Has != nil {
+		return b.reconsiderHas(q, drive)
 	}
-	if driveRank(*cl.Has) == 0 || !impliesType(*cl.Has) {
-		inner += " AND " + h + ".type = ?"
-		args = append(args, cl.HasType)
+	n, ok, err := b.probe(q.Types, cl, denseProbe)
+	if err != nil || !ok || n < denseProbe {
+		return drive, err
+	}
+	lo, hi, err := b.c.ridSpan(q.Types)
+	if err != nil {
+		return drive, err
+	}
+	if float64(q.Count+1)*float64(hi-lo+1)/float64(n) <= denseScan {
+		return -1, nil
+	}
+	return drive, nil
+}
+
+// reconsiderHas is reconsider for a _has: from the first hasProbe
+// referrers it counts the distinct resources they refer to, whose share of
+// the searched types' row ids says how soon checking candidates finds a
+// page.
+func (b *sqlBuilder) reconsiderHas(q *store.Query, drive int) (int, error) {
+	cl := q.Clauses[drive]
+	sub, args, ok, err := b.probeSQL([]string{cl.HasType}, *cl.Has)
+	pids := b.pids([]string{cl.HasType}, cl.HasParam)
+	if err != nil || !ok || len(pids) == 0 {
+		return drive, err
 	}
 	countStatement(b.c.ctx)
-	var n int
-	err = b.c.queryRow(`SELECT count(*) FROM (SELECT 1 FROM resources `+h+` WHERE `+h+`.deleted = 0 AND `+inner+` LIMIT ?) t`,
-		append(args, broadProbe)...).Scan(&n)
+	var n, targets int
+	err = b.c.queryRow(`SELECT count(*), count(DISTINCT x.ref_id) FROM (`+sub+` LIMIT ?) t CROSS JOIN idx_reference x
+		WHERE x.rid = t.rid AND x.pid IN (`+placeholders(len(pids))+`)`, append(append(args, hasProbe), pids...)...).Scan(&n, &targets)
 	if err != nil {
-		return false, translate(err)
+		return drive, translate(err)
 	}
-	return n >= broadProbe, nil
+	if n < hasProbe || targets == 0 {
+		return drive, nil
+	}
+	lo, hi, err := b.c.ridSpan(q.Types)
+	if err != nil {
+		return drive, err
+	}
+	if float64(q.Count+1)*float64(hi-lo+1)/float64(targets) <= hasScan {
+		return -1, nil
+	}
+	return drive, nil
+}
+
+// probe counts up to limit index rows that match a plain clause (no chain
+// or _has) on types, scanning its index table alone; ok is false for a
+// clause of another shape.
+func (b *sqlBuilder) probe(types []string, cl store.Clause, limit int) (n int, ok bool, err error) {
+	sub, args, ok, err := b.probeSQL(types, cl)
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	countStatement(b.c.ctx)
+	err = b.c.queryRow(`SELECT count(*) FROM (`+sub+` LIMIT ?) t`, append(args, limit)...).Scan(&n)
+	if err != nil {
+		return 0, false, translate(err)
+	}
+	return n, true, nil
+}
+
+// probeSQL is the query of the rids (column rid) whose index rows meet a
+// plain clause, reading its index table alone; ok is false for a clause
+// of another shape.
+func (b *sqlBuilder) probeSQL(types []string, cl store.Clause) (string, []any, bool, error) {
+	if cl.Chain != nil || cl.Has != nil || driveRank(cl) == 0 || !impliesType(cl) || cl.Param == "_text" {
+		return "", nil, false, nil
+	}
+	w, args, err := b.clause("h", types, cl, true)
+	if err != nil {
+		return "", nil, false, err
+	}
+	sub, found := strings.CutPrefix(w, "h.rid IN (")
+	if !found || !strings.HasSuffix(sub, ")") || strings.Contains(sub, "h.") {
+		return "", nil, false, nil
+	}
+	return strings.TrimSuffix(sub, ")"), args, true, nil
 }
 
 // drivingClause picks the clause that should drive the query (its matches are
@@ -266,7 +339,7 @@ func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause, drive
 	var posArgs, negArgs []any
 	var negEach [][]any
 	for _, v := range cl.Values {
-		w, a, negate, err := valuePredicate(cl, v)
+		w, a, negate, err := valuePredicate(cl, v, drive)
 		if err != nil {
 			return "", nil, err
 		}
@@ -317,7 +390,10 @@ func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause, drive
 
 // valuePredicate is the condition on an index row for one value; negate
 // says the resource must have no row that meets it.
-func valuePredicate(cl store.Clause, v store.ClauseValue) (string, []any, bool, error) {
+//
+// drive says the predicate selects rows by value (alias.rid IN …); otherwise
+// it checks one resource's rows (EXISTS … WHERE rid = …).
+func valuePredicate(cl store.Clause, v store.ClauseValue, drive bool) (string, []any, bool, error) {
 	switch cl.Modifier {
 	case "text":
 		return "(value >= ? AND value < ?)", []any{v.Text, v.Text + "\U0010FFFF"}, false, nil
@@ -325,7 +401,14 @@ func valuePredicate(cl store.Clause, v store.ClauseValue) (string, []any, bool, 
 		w, a := tokenPredicate(v, "system", "code")
 		return w, a, false, nil
 	case "in", "not-in":
-		w, a := codesPredicate(v.Codes)
+		codeCol := "code"
+		if !drive && len(v.Codes) > 8 {
+			// Checking one resource, its few rows are read and each code
+			// looked up in the list; used as an index, a long list would
+			// be one b-tree probe per code per resource.
+			codeCol = "code || ''"
+		}
+		w, a := codesPredicate(v.Codes, codeCol)
 		return w, a, cl.Modifier == "not-in", nil
 	}
 	switch cl.Kind {
@@ -402,7 +485,7 @@ func tokenPredicate(v store.ClauseValue, sysCol, codeCol string) (string, []any)
 }
 
 // codesPredicate matches any of a value set's codes, grouped by system.
-func codesPredicate(codes [][2]string) (string, []any) {
+func codesPredicate(codes [][2]string, codeCol string) (string, []any) {
 	if len(codes) == 0 {
 		return "1 = 0", nil
 	}
@@ -418,7 +501,7 @@ func codesPredicate(codes [][2]string) (string, []any) {
 	var args []any
 	for _, sys := range order {
 		cs := bySys[sys]
-		ors = append(ors, "(system = ? AND code IN ("+placeholders(len(cs))+"))")
+		ors = append(ors, "(system = ? AND "+codeCol+" IN ("+placeholders(len(cs))+"))")
 		args = append(append(args, sys), cs...)
 	}
 	return "(" + strings.Join(ors, " OR ") + ")", args

@@ -126,6 +126,9 @@ func (b *searchBench) run(ctx context.Context) error {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%.1f\t%s\t\n", q.name, len(r.lat),
 			ms(r.pct(50)), ms(r.pct(95)), ms(r.pct(99)), ms(r.pct(100)), r.matches, r.included, r.statements)
 		fmt.Fprintf(b.log, "%s: p95 %.2f ms\n", q.name, ms(r.pct(95)))
+		for _, s := range r.slowest {
+			fmt.Fprintf(b.log, "  over 50 ms: %s\n", s)
+		}
 	}
 	return tw.Flush()
 }
@@ -320,6 +323,7 @@ func (b *searchBench) queries(ctx context.Context) ([]benchQuery, error) {
 // benchTimes is what timing one query gave.
 type benchTimes struct {
 	lat                []time.Duration
+	slowest            []string // the slowest URLs, with their times
 	matches, included  float64
 	statements         string
 	minStmts, maxStmts int64
@@ -350,6 +354,9 @@ func (b *searchBench) time(ctx context.Context, q benchQuery) (*benchTimes, erro
 			continue
 		}
 		r.lat = append(r.lat, took)
+		if took > 50*time.Millisecond && len(r.slowest) < 5 {
+			r.slowest = append(r.slowest, fmt.Sprintf("%.1f ms %s", ms(took), u))
+		}
 		matches += m
 		included += inc
 		st := b.statements.Load()

@@ -1,0 +1,112 @@
+package search_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/fhir"
+	"github.com/custodian-him/custodian/sqldb"
+	"github.com/custodian-him/custodian/sqldb/sqldbtest"
+	"github.com/custodian-him/custodian/store"
+)
+
+// TestBroadClausesDoNotDrive: clauses that match many resources (a common
+// code; a _has over many referrers) are checked per candidate instead of
+// gathering their matches first; the pages must be the same either way,
+// and cost a fixed number of statements.
+func TestBroadClausesDoNotDrive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 7,800 resources")
+	}
+	reg := registry(t)
+	ctx := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "plan", Kind: "system"})
+	db := sqldbtest.Open(t)
+	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, fhir.R4(), reg)
+	var batch []map[string]any
+	var male, withCondition, speaking []string
+	for i := range 6500 {
+		id := fmt.Sprintf("p%04d", i)
+		g := "male"
+		if i%5 == 0 {
+			g = "female"
+		} else {
+			male = append(male, id)
+		}
+		pt := map[string]any{"resourceType": "Patient", "id": id, "gender": g}
+		if i%3 == 0 {
+			pt["communication"] = []any{map[string]any{"language": map[string]any{"coding": []any{map[string]any{"system": "urn:ietf:bcp:47", "code": "en-US"}}}}}
+			if g == "male" {
+				speaking = append(speaking, id)
+			}
+		}
+		batch = append(batch, pt)
+		if i%5 == 1 && len(withCondition) < 600 {
+			withCondition = append(withCondition, id)
+			for j := range 2 {
+				batch = append(batch, map[string]any{"resourceType": "Condition", "id": fmt.Sprintf("c%04d-%d", i, j),
+					"subject": map[string]any{"reference": "Patient/" + id},
+					"code":    map[string]any{"coding": []any{map[string]any{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I10"}}}})
+			}
+		}
+	}
+	for start := 0; start < len(batch); start += 2000 {
+		res, err := st.PutBatch(ctx, batch[start:min(start+2000, len(batch))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		query      string
+		want       []string
+		statements int64 // per page: the probe and the page
+	}{
+		{"gender=male&_count=700", male, 2},
+		{"_has:Condition:patient:code=http://hl7.org/fhir/sid/icd-10-cm|I10&_count=40", withCondition, 2},
+		// A long list of codes checked per candidate.
+		{"gender=male&language:in=http://hl7.org/fhir/ValueSet/languages&_count=700", speaking, 2},
+		{"gender=female&_count=700", nil, 2}, // under the probe: drives
+	} {
+		q, err := st.ParseQueryString("Patient", tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for page := 0; page < 100; page++ {
+			cctx, n := sqldb.CountSearchStatements(ctx)
+			p, err := st.Search(cctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.Load() != tc.statements {
+				t.Errorf("%s: %d statements for a page, want %d", tc.query, n.Load(), tc.statements)
+			}
+			for _, r := range p.Resources {
+				got = append(got, r.ID)
+			}
+			if p.Next == "" {
+				break
+			}
+			q.Cursor = p.Next
+		}
+		if tc.want == nil {
+			tc.want = []string{}
+			for i := 0; i < 6500; i += 5 {
+				tc.want = append(tc.want, fmt.Sprintf("p%04d", i))
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %d resources, want %d", tc.query, len(got), len(tc.want))
+		}
+	}
+}
