@@ -61,23 +61,22 @@ func (w *walker) scrubShort(v string) string {
 	if _, ok := w.Rules.clean.Load(v); ok {
 		return v
 	}
-	before := len(w.counts)
-	total := 0
-	for _, n := range w.counts {
-		total += n
+	if w.tmp == nil {
+		w.tmp = map[string]int{}
 	}
-	out := w.scrub.Scrub(v, w.shift, w.counts)
-	if out == v && len(w.counts) == before {
-		after := 0
-		for _, n := range w.counts {
-			after += n
-		}
-		if after == total && w.Rules.cleanSize.Load() < maxClean {
+	out := w.scrub.Scrub(v, w.shift, w.tmp)
+	if len(w.tmp) == 0 {
+		if out == v && w.Rules.cleanSize.Load() < maxClean {
 			if _, loaded := w.Rules.clean.LoadOrStore(v, struct{}{}); !loaded {
 				w.Rules.cleanSize.Add(1)
 			}
 		}
+		return out
 	}
+	for k, n := range w.tmp {
+		w.counts[k] += n
+	}
+	clear(w.tmp)
 	return out
 }
 
@@ -132,6 +131,7 @@ func (ru *Rules) Resource(typ, id, patient string, body []byte, counts map[strin
 type walker struct {
 	*Rules
 	counts map[string]int
+	tmp    map[string]int // scrubShort's counts of one string
 	shift  int
 	scrub  *Scrubber
 }
