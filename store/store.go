@@ -127,14 +127,58 @@ func (s *Store) Create(ctx context.Context, typ string, body []byte, opt WriteOp
 	if err != nil {
 		return nil, err
 	}
+	var first *firstVersion
+	if opt.IfNoneExist == "" {
+		// Nothing in the store decides what is written: make it ready here,
+		// outside the single writer.
+		if first, err = s.prepareFirst(ctx, typ, id, MethodCreate, res, index); err != nil {
+			return nil, err
+		}
+	}
 	var out *Outcome
 	err = s.commit(ctx, e, func(tx Tx) error {
 		var err error
-		out, err = s.create(ctx, tx, typ, res, opt.IfNoneExist, id, index)
+		if first != nil {
+			out, err = first.put(ctx, tx)
+		} else {
+			out, err = s.create(ctx, tx, typ, res, opt.IfNoneExist, id, index)
+		}
 		touched(e, out)
 		return err
 	})
 	return out, err
+}
+
+// firstVersion is a new resource's first version made ready before the
+// write: stamped, encoded, indexed and packed in the caller's goroutine, so
+// the single writer only stores it. Its lastUpdated is the time it was
+// made ready, a moment before the commit (as with any write, the commit
+// follows the stamp).
+type firstVersion struct {
+	r      *Resource
+	packed []byte // the backend's stored form of r.Body, or nil
+	index  []IndexEntry
+}
+
+// prepareFirst makes res ready as version 1 of typ/id.
+func (s *Store) prepareFirst(ctx context.Context, typ, id string, m Method, res map[string]any, index []IndexEntry) (*firstVersion, error) {
+	ts := s.now()
+	stamp(res, id, 1, ts)
+	body, err := Encode(res)
+	if err != nil {
+		return nil, err
+	}
+	r := &Resource{Type: typ, ID: id, VersionID: 1, LastUpdated: ts, Method: m, Author: s.actorID(ctx), Body: body,
+		Compartment: compartment(typ, res, index), Sensitive: isSensitive(res)}
+	return &firstVersion{r: r, packed: s.pack(body), index: index}, nil
+}
+
+// put stores f in tx; ECONFLICT if the resource exists already.
+func (f *firstVersion) put(ctx context.Context, tx Tx) (*Outcome, error) {
+	if err := putPacked(ctx, tx, f.r, f.packed, f.index); err != nil {
+		return nil, err
+	}
+	return &Outcome{Resource: f.r, Created: true}, nil
 }
 
 // create writes res (already parsed and validated) as a new resource in tx.

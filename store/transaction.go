@@ -73,6 +73,9 @@ type planned struct {
 	// index holds the index entries computed before the transaction, when
 	// the resource's identity and references were already final.
 	index []IndexEntry
+	// first is a plain create made ready before the transaction, when its
+	// references were already final.
+	first *firstVersion
 }
 
 func entryError(i int, err error) error {
@@ -155,7 +158,7 @@ func (s *Store) planTransaction(ctx context.Context, entries []Entry) ([]*planne
 			seen["fullUrl "+e.FullURL] = i
 		}
 	}
-	s.prepareOutside(plan)
+	s.prepareOutside(ctx, plan)
 	return plan, nil
 }
 
@@ -176,7 +179,7 @@ func interactionOf(m Method) string {
 // references to them and to explicit ids, and indexing the resources whose
 // references are then final. Conditional identities are left to the
 // transaction, and so are the resources that refer to them.
-func (s *Store) prepareOutside(plan []*planned) {
+func (s *Store) prepareOutside(ctx context.Context, plan []*planned) {
 	refs := map[string]string{}
 	pending := map[string]bool{}
 	for _, p := range plan {
@@ -201,6 +204,9 @@ func (s *Store) prepareOutside(plan []*planned) {
 			p.Resource["id"] = p.id
 			if index, err := s.index(p.typ, p.Resource); err == nil {
 				p.index = index
+				if p.Method == MethodCreate && p.IfNoneExist == "" {
+					p.first, _ = s.prepareFirst(ctx, p.typ, p.id, MethodCreate, p.Resource, index)
+				}
 			}
 		}
 	}
@@ -329,6 +335,9 @@ func (s *Store) runEntry(ctx context.Context, tx Tx, p *planned) (*Outcome, erro
 		}
 		return s.delete(ctx, tx, p.typ, p.id, p.IfMatch)
 	case MethodCreate:
+		if p.first != nil {
+			return p.first.put(ctx, tx)
+		}
 		return s.create(ctx, tx, p.typ, p.Resource, "", p.id, p.index)
 	case MethodUpdate:
 		p.Resource["id"] = p.id
