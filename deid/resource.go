@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/custodian-him/custodian/roi"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -35,8 +36,14 @@ type Rules struct {
 	Now time.Time
 	// ExcludeSensitive leaves out resources with a sensitive security
 	// label (store.SensitiveLabels: psychotherapy, substance use under 42
-	// CFR Part 2, HIV, …). References to them from other resources stay.
+	// CFR Part 2, HIV, …) and those without a label that fall in one of
+	// Categories by their codes, document type or name (roi.Sensitive: a
+	// diagnosis of opioid dependence, an HIV viral load). References to
+	// them from other resources stay.
 	ExcludeSensitive bool
+	// Categories are the site's sensitive categories
+	// (roi.DefaultCategories when nil).
+	Categories []roi.Category
 
 	// clean remembers short strings (code displays, mostly) the scrubber
 	// left as they were: with the same rules, names and method they are
@@ -95,7 +102,7 @@ func (ru *Rules) Resource(typ, id, patient string, body []byte, counts map[strin
 	}
 	w := &walker{Rules: ru, counts: counts, shift: ru.Key.Shift(patient),
 		scrub: &Scrubber{Names: ru.Names, Limited: ru.Limited, Shift: ru.Shift, Now: ru.Now}}
-	if ru.ExcludeSensitive && sensitive(m) {
+	if ru.ExcludeSensitive && ru.sensitive(m) {
 		counts["sensitive-left-out"]++
 		return nil, nil
 	}
@@ -564,8 +571,25 @@ func (w *walker) attachment(a map[string]any) {
 	delete(a, "hash")
 }
 
-// sensitive reports whether a resource carries a sensitive security label.
-func sensitive(m map[string]any) bool {
+// sensitive reports whether a resource carries a sensitive security
+// label or falls in one of the site's sensitive categories.
+func (ru *Rules) sensitive(m map[string]any) bool {
+	if labelled(m) {
+		return true
+	}
+	cats := ru.Categories
+	if cats == nil {
+		cats = defaultCategories
+	}
+	in, uncovered := roi.Sensitive(m, cats)
+	return len(in) > 0 || uncovered
+}
+
+// defaultCategories is roi.DefaultCategories, made once; never changed.
+var defaultCategories = roi.DefaultCategories()
+
+// labelled reports whether a resource carries a sensitive security label.
+func labelled(m map[string]any) bool {
 	meta, _ := m["meta"].(map[string]any)
 	labels, _ := meta["security"].([]any)
 	for _, l := range labels {

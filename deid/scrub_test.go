@@ -128,13 +128,28 @@ func TestKey(t *testing.T) {
 
 func TestExcludeSensitive(t *testing.T) {
 	k, _ := deid.NewKey([]byte("0123456789abcdef0123"))
-	body := []byte(`{"resourceType":"Observation","id":"x","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"ETH"}]},"status":"final","code":{"text":"x"}}`)
-	for _, exclude := range []bool{false, true} {
-		counts := map[string]int{}
-		ru := &deid.Rules{Key: k, ExcludeSensitive: exclude, Now: time.Now()}
-		out, err := ru.Resource("Observation", "x", "", body, counts)
-		if err != nil || (out == nil) != exclude || (counts["sensitive-left-out"] == 1) != exclude {
-			t.Errorf("exclude %t: %s %v %v", exclude, out, err, counts)
+	cases := []struct {
+		name      string
+		body      string
+		sensitive bool
+	}{
+		{"labelled", `{"resourceType":"Observation","id":"x","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"ETH"}]},"status":"final","code":{"text":"x"}}`, true},
+		{"unlabelled opioid dependence", `{"resourceType":"Condition","id":"x","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"F11.20"}]}}`, true},
+		{"unlabelled HIV viral load", `{"resourceType":"Observation","id":"x","status":"final","code":{"text":"HIV 1 RNA viral load"}}`, true},
+		{"unlabelled psychotherapy note", `{"resourceType":"DocumentReference","id":"x","status":"current","type":{"text":"Psychotherapy note"},"content":[{"attachment":{"contentType":"text/plain"}}]}`, true},
+		{"tobacco is not Part 2", `{"resourceType":"Condition","id":"x","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"F17.210"}]}}`, false},
+		{"ordinary", `{"resourceType":"Condition","id":"x","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"J18.9"}]}}`, false},
+	}
+	for _, c := range cases {
+		for _, exclude := range []bool{false, true} {
+			counts := map[string]int{}
+			ru := &deid.Rules{Key: k, ExcludeSensitive: exclude, Now: time.Now()}
+			typ := strings.Split(strings.Split(c.body, `"resourceType":"`)[1], `"`)[0]
+			out, err := ru.Resource(typ, "x", "", []byte(c.body), counts)
+			left := exclude && c.sensitive
+			if err != nil || (out == nil) != left || (counts["sensitive-left-out"] == 1) != left {
+				t.Errorf("%s, exclude %t: %s %v %v", c.name, exclude, out, err, counts)
+			}
 		}
 	}
 }

@@ -399,3 +399,13 @@ func (s *Service) category(code string) *Category {
 	}
 	return nil
 }
+
+// Sensitive returns the categories of cats a record falls in by what it
+// carries itself (labels, codes, document type, how it is named) — not by
+// the records it points to, which need the patient's chart (the packet
+// uses those too) — and whether it carries a sensitive label none of cats
+// covers. Other packages that leave sensitive records out (de-identified
+// exports) use it with the site's categories.
+func Sensitive(res map[string]any, cats []Category) (in []string, uncovered bool) {
+	return categoriesOf(res, cats)
+}

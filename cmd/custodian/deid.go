@@ -48,7 +48,7 @@ func (c *DeidCommand) Run(ctx context.Context, args []string) error {
 	since := fs.String("since", "", "only resources changed after this instant (RFC 3339) or day (YYYY-MM-DD)")
 	dua := fs.String("dua", "", "data-use agreement of a limited data set: a Contract or Consent in the store (Contract/ID, Consent/ID or ID)")
 	zip3File := fs.String("zip3-file", "", "list of restricted three-digit ZIP areas, one a line (default: the HHS list from the 2000 Census)")
-	excludeSensitive := fs.Bool("exclude-sensitive", false, "leave out resources with a sensitive security label (psychotherapy, substance use, HIV, …)")
+	excludeSensitive := fs.Bool("exclude-sensitive", false, "leave out sensitive resources (psychotherapy, substance use, HIV, …): by security label, and unlabelled ones by their codes, document type or name")
 	workers := fs.Int("workers", 0, "goroutines de-identifying (default: the number of CPUs)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return custodian.Wrap(custodian.EINVALID, err, "bad flags")
