@@ -72,7 +72,7 @@ var (
 	rePhone     = anchored(`(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}\b`)
 	reStreet    = anchored(`\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy)\b\.?(?:,?\s+(?:Apt|Suite|Unit|#)\.?\s*[A-Za-z0-9-]+)?`)
 	reDateISO   = anchored(`(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b`)
-	reDateNum   = anchored(`(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b`)
+	reDateNum   = anchored(`(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b|(\d{1,2})-(\d{1,2})-(\d{4}|\d{2})\b`)
 	reDateDMY   = anchored(`(?i)(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})\b`)
 	reAge       = anchored(`(?i)(9\d|1[0-4]\d)(\s*-?\s*(?:years?\b|yrs?\b|y/o\b|yo\b|y\.\s?o\.?))`)
 	reDecade    = anchored(`(?:9|1[0-4])0'?s\b`)
@@ -140,6 +140,9 @@ var numberRules = []rule{
 		return s.date(atoi(sm[1]), atoi(sm[2]), atoi(sm[3]), "2006-01-02", shift)
 	}},
 	{reDateNum, "text-date", func(s *Scrubber, sm []string, shift int) (string, bool) {
+		if sm[1] == "" { // written with hyphens
+			sm = []string{sm[0], sm[4], sm[5], sm[6]}
+		}
 		if len(sm[3]) == 2 {
 			if s.Limited && !s.Shift {
 				return "", false

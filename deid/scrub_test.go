@@ -56,6 +56,8 @@ func TestScrub(t *testing.T) {
 		{"month and day", sh, "follow up on Jan 5", "follow up on [DATE]", "text-date"},
 		{"two-digit year", sh, "on 3/4/24", "on [DATE]", "text-date"},
 		{"not a date", sh, "BP 120/80, pain 7/10", "BP 120/80, pain 7/10", ""},
+		{"date with hyphens", sh, "seen 03-14-2024 and 3-14-23", "seen 2024 and [DATE]", "text-date"},
+		{"phone and ssn with hyphens kept apart", sh, "call 555-201-3344, SSN 999-12-3456", "call [PHONE], SSN [ID]", "text-phone"},
 		{"month and day in numbers", sh, "seen 3/14 in clinic", "seen [DATE] in clinic", "text-date"},
 		{"month and day, two-digit year", sh, "seen 3/14/23 in clinic", "seen [DATE] in clinic", "text-date"},
 		{"month and day in words", sh, "surgery March 14 went well", "surgery [DATE] went well", "text-date"},
