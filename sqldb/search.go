@@ -81,12 +81,11 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 // alone, no further than a probe, and gives up driving when they are
 // dense enough among the searched types' row ids.
 const (
-	// hasProbe and hasScan: a _has whose inner clause matches at least
-	// hasProbe referrers does not drive when the resources they refer to
-	// promise a page within hasScan candidates (checking one reads its
-	// referrers).
+	// hasProbe and hasCount: a _has whose inner clause matches at least
+	// hasProbe referrers may not drive (reconsiderHas); its referrers are
+	// counted up to hasCount.
 	hasProbe = 1000
-	hasScan  = 2000
+	hasCount = 50000
 	// denseProbe and denseScan: a clause with at least denseProbe
 	// matches does not drive when a page is expected within denseScan
 	// candidates.
@@ -114,32 +113,43 @@ func (b *sqlBuilder) reconsider(q *store.Query, drive int) (int, error) {
 	return drive, nil
 }
 
-// reconsiderHas is reconsider for a _has: from the first hasProbe
-// referrers it counts the distinct resources they refer to, whose share of
-// the searched types' row ids says how soon checking candidates finds a
-// page.
+// reconsiderHas is reconsider for a _has. It weighs gathering every
+// referrer (about three lookups each) against checking candidates in
+// row-id order (reading each one's referrers): the referrers are counted
+// from the index (up to hasCount), the distinct resources the first
+// hasProbe of them refer to give the share of the searched types that
+// match, and the types' row-id spans the referrers per candidate.
 func (b *sqlBuilder) reconsiderHas(q *store.Query, drive int) (int, error) {
 	cl := q.Clauses[drive]
-	sub, args, ok, err := b.probeSQL([]string{cl.HasType}, *cl.Has)
 	pids := b.pids([]string{cl.HasType}, cl.HasParam)
-	if err != nil || !ok || len(pids) == 0 {
+	n, ok, err := b.probe([]string{cl.HasType}, *cl.Has, hasCount)
+	if err != nil || !ok || n < hasProbe || len(pids) == 0 {
+		return drive, err
+	}
+	sub, args, _, err := b.probeSQL([]string{cl.HasType}, *cl.Has)
+	if err != nil {
 		return drive, err
 	}
 	countStatement(b.c.ctx)
-	var n, targets int
+	var refs, targets int
 	err = b.c.queryRow(`SELECT count(*), count(DISTINCT x.ref_id) FROM (`+sub+` LIMIT ?) t CROSS JOIN idx_reference x
-		WHERE x.rid = t.rid AND x.pid IN (`+placeholders(len(pids))+`)`, append(append(args, hasProbe), pids...)...).Scan(&n, &targets)
-	if err != nil {
+		WHERE x.rid = t.rid AND x.pid IN (`+placeholders(len(pids))+`)`, append(append(args, hasProbe), pids...)...).Scan(&refs, &targets)
+	if err != nil || refs == 0 || targets == 0 {
 		return drive, translate(err)
-	}
-	if n < hasProbe || targets == 0 {
-		return drive, nil
 	}
 	lo, hi, err := b.c.ridSpan(q.Types)
 	if err != nil {
 		return drive, err
 	}
-	if float64(q.Count+1)*float64(hi-lo+1)/float64(targets) <= hasScan {
+	hlo, hhi, err := b.c.ridSpan([]string{cl.HasType})
+	if err != nil {
+		return drive, err
+	}
+	span, hspan := float64(hi-lo+1), float64(hhi-hlo+1)
+	matching := min(span, float64(targets)*float64(n)/float64(refs))
+	perCandidate := max(1, hspan/span)
+	scan := float64(q.Count+1) * span / matching * perCandidate
+	if scan < 3*float64(n) {
 		return -1, nil
 	}
 	return drive, nil

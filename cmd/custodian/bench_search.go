@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -114,7 +115,7 @@ func (b *searchBench) run(ctx context.Context) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "query\tn\tp50 ms\tp95 ms\tp99 ms\tmax ms\tmatches\tincluded\tstatements\t")
+	fmt.Fprintln(tw, "query\tn\tp50 ms\tp95 ms\tp99 ms\tmax ms\tCPU ms/req\tmatches\tincluded\tstatements\t")
 	for _, q := range queries {
 		if b.only != "" && !strings.Contains(q.name, b.only) {
 			continue
@@ -123,8 +124,8 @@ func (b *searchBench) run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("bench search: %s: %w", q.name, err)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%.1f\t%s\t\n", q.name, len(r.lat),
-			ms(r.pct(50)), ms(r.pct(95)), ms(r.pct(99)), ms(r.pct(100)), r.matches, r.included, r.statements)
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%.1f\t%s\t\n", q.name, len(r.lat),
+			ms(r.pct(50)), ms(r.pct(95)), ms(r.pct(99)), ms(r.pct(100)), ms(r.cpu), r.matches, r.included, r.statements)
 		fmt.Fprintf(b.log, "%s: p95 %.2f ms\n", q.name, ms(r.pct(95)))
 		for _, s := range r.slowest {
 			fmt.Fprintf(b.log, "  over 50 ms: %s\n", s)
@@ -327,6 +328,10 @@ type benchTimes struct {
 	matches, included  float64
 	statements         string
 	minStmts, maxStmts int64
+	// cpu is the process's CPU time (user and system, client and server,
+	// which share it) per timed request: what a request costs whatever
+	// else the machine runs.
+	cpu time.Duration
 }
 
 func (r *benchTimes) pct(p float64) time.Duration {
@@ -342,7 +347,11 @@ func (r *benchTimes) pct(p float64) time.Duration {
 func (b *searchBench) time(ctx context.Context, q benchQuery) (*benchTimes, error) {
 	r := &benchTimes{minStmts: 1 << 62}
 	var matches, included int
+	var cpu0 time.Duration
 	for i := range b.warm + b.n {
+		if i == b.warm {
+			cpu0 = processCPU()
+		}
 		u := q.urls[i%len(q.urls)]
 		start := time.Now()
 		m, inc, err := b.get(ctx, u)
@@ -362,6 +371,7 @@ func (b *searchBench) time(ctx context.Context, q benchQuery) (*benchTimes, erro
 		st := b.statements.Load()
 		r.minStmts, r.maxStmts = min(r.minStmts, st), max(r.maxStmts, st)
 	}
+	r.cpu = (processCPU() - cpu0) / time.Duration(b.n)
 	r.matches = float64(matches) / float64(b.n)
 	r.included = float64(included) / float64(b.n)
 	r.statements = fmt.Sprint(r.minStmts)
@@ -369,6 +379,15 @@ func (b *searchBench) time(ctx context.Context, q benchQuery) (*benchTimes, erro
 		r.statements += fmt.Sprintf("–%d", r.maxStmts)
 	}
 	return r, nil
+}
+
+// processCPU is the CPU time the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // get runs one search and counts its matches and included resources.

@@ -69,10 +69,11 @@ func TestBroadClausesDoNotDrive(t *testing.T) {
 	for _, tc := range []struct {
 		query      string
 		want       []string
-		statements int64 // per page: the probe and the page
+		statements int64 // per page: the probes and the page
 	}{
 		{"gender=male&_count=700", male, 2},
-		{"_has:Condition:patient:code=http://hl7.org/fhir/sid/icd-10-cm|I10&_count=40", withCondition, 2},
+		// The referrers counted, their targets counted, the page.
+		{"_has:Condition:patient:code=http://hl7.org/fhir/sid/icd-10-cm|I10&_count=40", withCondition, 3},
 		// A long list of codes checked per candidate.
 		{"gender=male&language:in=http://hl7.org/fhir/ValueSet/languages&_count=700", speaking, 2},
 		{"gender=female&_count=700", nil, 2}, // under the probe: drives
