@@ -136,6 +136,8 @@ var procedureTerms = map[string]string{
 	"echo":                       "ultrasonography heart",
 	"tee":                        "ultrasonography heart transesophageal",
 	"pacemaker":                  "pacemaker",
+	"leads":                      "insertion pacemaker lead",
+	"lead":                       "insertion pacemaker lead",
 	"dual chamber":               "dual chamber",
 	"fluoroscopic":               "",
 	"diagnostic":                 "diagnostic",
@@ -164,7 +166,7 @@ var procedureApproach = map[string]string{
 	"thoracentesis": "percutaneous", "paracentesis": "percutaneous", "puncture": "percutaneous",
 	"transfusion": "percutaneous", "chest": "percutaneous", "arthroplasty": "open", "replacement": "open",
 	"tracheostomy": "open", "debridement": "open", "excisional": "open", "hysterectomy": "open", "abdominal": "open",
-	"port": "percutaneous", "pacemaker": "open",
+	"port": "percutaneous", "pacemaker": "open", "leads": "percutaneous", "lead": "percutaneous",
 }
 
 // approachWords are the words of the approaches (the fifth character).
@@ -254,6 +256,12 @@ func expandProcedure(q string) []string {
 			break
 		}
 	}
+	// A pacemaker's generator goes under the skin of the chest unless the
+	// note says otherwise; its leads are named apart.
+	if (slices.Contains(words, "pacemaker") || slices.Contains(words, "defibrillator")) && !slices.Contains(words, "lead") &&
+		!slices.Contains(words, "abdomen") && !slices.Contains(words, "abdominal") {
+		words = append(words, "chest", "subcutaneous", "tissue", "fascia")
+	}
 	// An echocardiogram looks at both sides of the heart unless the note
 	// says one.
 	if slices.Contains(words, "ultrasonography") && slices.Contains(words, "heart") && !slices.Contains(words, "right") && !slices.Contains(words, "left") {
@@ -337,5 +345,7 @@ func ventilationHours(words, said []string) []string {
 // rather than only a device or a body part ("placement of a stent", "tip
 // in the superior vena cava").
 func NamesOperation(text string) bool {
-	return slices.ContainsFunc(expandQuery(text, procedureTerms), func(w string) bool { return rootOperations[w] })
+	return slices.ContainsFunc(expandQuery(text, procedureTerms), func(w string) bool {
+		return rootOperations[w] || w == "implantation" || w == "implanted" // a device implanted is its own operation
+	})
 }

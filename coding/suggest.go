@@ -273,8 +273,8 @@ func beforePlan(toks []token) []token {
 // procedureParts finds the other procedures of a line that names more
 // than one ("left heart catheterization with coronary angiography"): each
 // part after "with", "and" or a comma is searched alone, and kept when it
-// names a procedure of another root operation or section than the line as
-// a whole (a part that only names the device or the body part of the
+// names a procedure of another section, body system or root operation
+// than the line as a whole and the parts before it (a part that only names the device or the body part of the
 // whole, "with a drug-eluting stent", finds the same operation and is
 // left).
 func (r *run) procedureParts(toks []token, sg segment, a Assertion) {
@@ -296,7 +296,7 @@ func (r *run) procedureParts(toks []token, sg segment, a Assertion) {
 		}
 		return rerank(res.Hits, ts, false, true)
 	}
-	root := func(c *codeset.Concept) string { return c.Code()[:1] + c.Code()[2:3] }
+	root := func(c *codeset.Concept) string { return c.Code()[:3] } // section, body system, root operation
 	seen := map[string]bool{}
 	if whole, _ := search(toks); whole != nil {
 		seen[root(whole)] = true
