@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/fhir"
@@ -73,9 +74,30 @@ func (h *Handler) searchCompartment(w http.ResponseWriter, r *http.Request) erro
 	return h.doSearch(w, r, typ, cp)
 }
 
+// textOnly refuses parameter names and values that are not text: a NUL
+// character, or bytes that are not UTF-8 (which a database may refuse, and
+// no stored value holds).
+func textOnly(vals url.Values) error {
+	bad := func(s string) bool { return !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 }
+	for k, vs := range vals {
+		if bad(k) {
+			return custodian.Errorf(custodian.EINVALID, "a search parameter name is not valid text: it holds a NUL character or bytes that are not UTF-8")
+		}
+		for _, v := range vs {
+			if bad(v) {
+				return custodian.Errorf(custodian.EINVALID, "the value of %s is not valid text: it holds a NUL character or bytes that are not UTF-8", k)
+			}
+		}
+	}
+	return nil
+}
+
 func (h *Handler) doSearch(w http.ResponseWriter, r *http.Request, typ string, cp *store.Compartment) error {
 	vals, err := h.searchParams(w, r)
 	if err != nil {
+		return err
+	}
+	if err := textOnly(vals); err != nil {
 		return err
 	}
 	q, ignored, err := h.Store.ParseQuery(typ, vals, strict(r))

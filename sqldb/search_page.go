@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/store"
@@ -37,6 +38,9 @@ func (c *conn) SearchPaged(ctx context.Context, q *store.Query) (*store.SearchPa
 	b := &sqlBuilder{c: c}
 	cond, args, err := b.where(q)
 	if err != nil {
+		return nil, "", err
+	}
+	if err := checkText(args); err != nil {
 		return nil, "", err
 	}
 	page := &store.SearchPage{Total: -1}
@@ -125,6 +129,18 @@ func (c *conn) SearchPaged(ctx context.Context, q *store.Query) (*store.SearchPa
 		prev = "b" + strconv.FormatInt(first, 10)
 	}
 	return page, prev, nil
+}
+
+// checkText refuses search values that are not text an engine can
+// compare: PostgreSQL rejects a NUL character and bytes that are not UTF-8
+// (SQLite would compare them, and find nothing).
+func checkText(args []any) error {
+	for _, a := range args {
+		if s, ok := a.(string); ok && (!utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0) {
+			return custodian.Errorf(custodian.EINVALID, "a search value is not valid text: it holds a NUL character or bytes that are not UTF-8")
+		}
+	}
+	return nil
 }
 
 // sortedSearch runs a search with _sort: the keys are computed in a
