@@ -111,3 +111,59 @@ func TestBroadClausesDoNotDrive(t *testing.T) {
 		}
 	}
 }
+
+// TestIncludesCostFixedStatements: a page with three _includes costs the
+// same number of statements for 10 matches as for 100 (no query per
+// resource).
+func TestIncludesCostFixedStatements(t *testing.T) {
+	reg := registry(t)
+	ctx := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "plan", Kind: "system"})
+	db := sqldbtest.Open(t)
+	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, fhir.R4(), reg)
+	var batch []map[string]any
+	for i := range 120 {
+		p, pr, c := fmt.Sprintf("p%d", i%40), fmt.Sprintf("pr%d", i%7), fmt.Sprintf("c%d", i)
+		batch = append(batch,
+			map[string]any{"resourceType": "Condition", "id": c, "subject": map[string]any{"reference": "Patient/" + p}},
+			map[string]any{"resourceType": "Encounter", "id": fmt.Sprintf("e%d", i), "status": "finished",
+				"class":       map[string]any{"code": "AMB"},
+				"subject":     map[string]any{"reference": "Patient/" + p},
+				"participant": []any{map[string]any{"individual": map[string]any{"reference": "Practitioner/" + pr}}},
+				"diagnosis":   []any{map[string]any{"condition": map[string]any{"reference": "Condition/" + c}}}})
+		if i < 40 {
+			batch = append(batch, map[string]any{"resourceType": "Patient", "id": p})
+		}
+		if i < 7 {
+			batch = append(batch, map[string]any{"resourceType": "Practitioner", "id": pr})
+		}
+	}
+	if _, err := st.PutBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	var counts []int64
+	for _, n := range []int{10, 100} {
+		q, err := st.ParseQueryString("Encounter", fmt.Sprintf("status=finished&_count=%d&_include=Encounter:patient&_include=Encounter:participant&_include=Encounter:diagnosis", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cctx, stmts := sqldb.CountSearchStatements(ctx)
+		res, err := st.SearchWithIncludes(cctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Resources) != n {
+			t.Fatalf("%d matches, want %d", len(res.Resources), n)
+		}
+		patients, practitioners, conditions := min(n, 40), min(n, 7), n
+		if got, want := len(res.Included), patients+practitioners+conditions; got != want {
+			t.Errorf("_count=%d: %d included, want %d", n, got, want)
+		}
+		counts = append(counts, stmts.Load())
+	}
+	if counts[0] != counts[1] || counts[0] > 5 {
+		t.Errorf("statements for 10 and 100 matches: %v, want the same, at most 5", counts)
+	}
+}
