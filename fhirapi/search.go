@@ -150,7 +150,10 @@ func (h *Handler) doSearch(w http.ResponseWriter, r *http.Request, typ string, c
 		if page.Next != "" {
 			links = append(links, [2]string{"next", at(page.Next)})
 		}
-		links = append(links, [2]string{"last", at(store.LastCursor)})
+		if len(q.Sort) == 0 {
+			// (Sorted, the last page can cost a pass over every match.)
+			links = append(links, [2]string{"last", at(store.LastCursor)})
+		}
 	}
 	bw := newBundle("searchset", page.Total, links)
 	base := h.base(r)

@@ -196,7 +196,7 @@ func TestSearchPagingLinks(t *testing.T) {
 			if link(first, "previous") != "" {
 				t.Error("the first page has a previous link")
 			}
-			if link(first, "first") == "" || link(first, "last") == "" {
+			if link(first, "first") == "" || (link(first, "last") == "") != strings.Contains(tc.query, "_sort") {
 				t.Errorf("links: %s", first.str("link"))
 			}
 			forward, end := walk(t, c, tc.query, "next")
@@ -212,8 +212,10 @@ func TestSearchPagingLinks(t *testing.T) {
 			if !slices.EqualFunc(back, forward, slices.Equal) {
 				t.Errorf("back %v, forward %v", back, forward)
 			}
-			// last: the final page's worth, in the same order.
-			lastPage := c.do("GET", link(first, "last"), "").must(t, http.StatusOK)
+			// last: the final page's worth, in the same order (asked for
+			// directly where the links do not offer it).
+			lastURI := tc.query + "&_cursor=last"
+			lastPage := c.do("GET", lastURI, "").must(t, http.StatusOK)
 			var got []string
 			for _, ref := range refs(lastPage, "match") {
 				got = append(got, strings.TrimPrefix(ref, "Observation/"))
@@ -226,7 +228,7 @@ func TestSearchPagingLinks(t *testing.T) {
 				t.Error("the last page has a next link")
 			}
 			// From the last page back to the start covers everything once.
-			fromLast, _ := walk(t, c, link(first, "last"), "previous")
+			fromLast, _ := walk(t, c, lastURI, "previous")
 			if all := slices.Concat(fromLast...); len(all) != len(flat) {
 				t.Errorf("back from the last page %d resources, want %d", len(all), len(flat))
 			}
