@@ -97,7 +97,9 @@ func TestCustomSearchParameter(t *testing.T) {
 	strict := []string{"Prefer", "handling=strict"}
 	c.do("PUT", "/fhir/Patient/p1", patientWithEyes("p1", "blue")).must(t, http.StatusCreated)
 	c.do("PUT", "/fhir/Patient/p2", patientWithEyes("p2", "green")).must(t, http.StatusCreated)
-	c.do("PUT", "/fhir/SearchParameter/eye-colour", eyeColour).must(t, http.StatusCreated)
+	// POSTed: the server gives it an id.
+	sp := c.do("POST", "/fhir/SearchParameter", strings.Replace(eyeColour, `"id":"eye-colour",`, "", 1)).must(t, http.StatusCreated)
+	spID := sp.str("id")
 	find := func(query string) []string {
 		t.Helper()
 		r := c.do("GET", "/fhir/"+query, "", strict...).must(t, http.StatusOK)
@@ -134,7 +136,8 @@ func TestCustomSearchParameter(t *testing.T) {
 		t.Errorf("eye-colour=green: %v, want %v", got, want)
 	}
 	// A new version (a different expression) is pending until reindexed.
-	c.do("PUT", "/fhir/SearchParameter/eye-colour", strings.Replace(eyeColour, "eye-colour')", "eye-color')", 1)).must(t, http.StatusOK)
+	v2 := strings.NewReplacer("eye-colour')", "eye-color')", `"id":"eye-colour"`, `"id":"`+spID+`"`).Replace(eyeColour)
+	c.do("PUT", "/fhir/SearchParameter/"+spID, v2).must(t, http.StatusOK)
 	waitFor(t, func() bool {
 		return c.do("GET", "/fhir/Patient?eye-colour=blue", "", strict...).status == http.StatusBadRequest
 	})
