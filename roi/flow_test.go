@@ -9,9 +9,9 @@ import (
 )
 
 // TestReleaseEndToEnd walks one request through: authorization, request,
-// a selection checked against the authorization when the specialist
-// reviews it (not only at release), the packet of what was selected, the
-// delivery, an exact regeneration, and the accounting; then a second
+// selections checked against the authorization (Check, then Release),
+// the packet of what was selected, the delivery, an exact regeneration,
+// and the accounting; then a second
 // request under the same authorization, revoked after review, and a third
 // once it has expired, are both blocked.
 func TestReleaseEndToEnd(t *testing.T) {
@@ -20,7 +20,9 @@ func TestReleaseEndToEnd(t *testing.T) {
 	a := e.authorize(nil)
 	r := e.attorneyRequest(a.ID, nil)
 
-	// Selections the authorization does not cover are refused at review.
+	// Selections the authorization does not cover: Check says why, and
+	// the release is refused with the same reason, the request left as it
+	// was.
 	bad := []struct {
 		name string
 		sel  roi.Selection
@@ -31,18 +33,28 @@ func TestReleaseEndToEnd(t *testing.T) {
 		{"category", roi.Selection{From: day("2025-01-01"), To: day("2025-12-31"), Types: []string{"DocumentReference"}, Categories: []string{roi.SubstanceUse}}, "does not name substance use"},
 	}
 	for _, b := range bad {
-		_, err := e.svc.Review(specialist(), r.ID, &b.sel)
-		if code(err) != custodian.EFORBIDDEN || !strings.Contains(custodian.ErrorMessage(err), b.says) {
-			t.Errorf("review with a selection beyond the authorization (%s): %v, want EFORBIDDEN saying %q", b.name, err, b.says)
+		if _, err := e.svc.Review(specialist(), r.ID, &b.sel); err != nil {
+			t.Fatalf("review (%s): %v", b.name, err)
 		}
-	}
-	if got, _ := e.svc.Get(specialist(), r.ID); got.Status != roi.Requested || len(got.Types) != 3 {
-		t.Fatalf("a refused review changed the request: %+v", got)
+		err := e.svc.Check(specialist(), r.ID)
+		if code(err) != custodian.EFORBIDDEN || !strings.Contains(custodian.ErrorMessage(err), b.says) {
+			t.Errorf("check of a selection beyond the authorization (%s): %v, want EFORBIDDEN saying %q", b.name, err, b.says)
+		}
+		_, _, err = e.svc.Release(specialist(), r.ID, roi.Delivery{Method: "mail"})
+		if code(err) != custodian.EFORBIDDEN || !strings.Contains(custodian.ErrorMessage(err), b.says) {
+			t.Errorf("release of a selection beyond the authorization (%s): %v", b.name, err)
+		}
+		if got, _ := e.svc.Get(specialist(), r.ID); got.Status != roi.InReview || got.Release != nil {
+			t.Fatalf("a refused release changed the request: %+v", got)
+		}
 	}
 	// The minimum necessary: notes from June on.
 	rv, err := e.svc.Review(specialist(), r.ID, &roi.Selection{From: day("2025-06-01"), To: day("2025-12-31"), Types: []string{"DocumentReference"}})
 	if err != nil || rv.Status != roi.InReview {
 		t.Fatalf("review: %v %+v", err, rv)
+	}
+	if err := e.svc.Check(specialist(), r.ID); err != nil {
+		t.Fatalf("check of a selection inside the authorization: %v", err)
 	}
 	rel, p, err := e.svc.Release(specialist(), r.ID, roi.Delivery{Method: "secure-link", Recipient: "records@bakerlowe.example"})
 	if err != nil {

@@ -218,18 +218,28 @@ func (s *Service) Review(ctx context.Context, id string, sel *Selection) (*Reque
 				return custodian.Errorf(custodian.EINVALID, "%q is not a sensitive category this site knows", cat)
 			}
 		}
-		// The selection is validated against the legal basis and the
-		// authorization now, so the specialist learns at once what it does
-		// not cover (Release checks again: an authorization may lapse or be
-		// revoked in between).
-		c.Received, c.Basis = received, basis
-		if _, err := s.basisCheck(ctx, &c); err != nil {
-			return err
-		}
 		r.From, r.To, r.Types, r.Categories = c.From, c.To, c.Types, c.Categories
 		r.Received, r.Basis = received, basis
 		return nil
 	})
+}
+
+// Check says whether request id could be released now: nil, or the
+// error Release would fail with (EFORBIDDEN with the reason: a selection
+// beyond the authorization, a category the legal basis does not reach, an
+// authorization expired or revoked). A review may set a selection the
+// authorization does not cover yet (a new one may be on its way); Check
+// tells the specialist before the release does.
+func (s *Service) Check(ctx context.Context, id string) error {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !r.Status.Open() {
+		return custodian.Errorf(custodian.ECONFLICT, "request %s is already %s", r.Number, r.Status)
+	}
+	_, err = s.basisCheck(ctx, r)
+	return err
 }
 
 // Extend takes the one 30-day extension of request id, for reason (which

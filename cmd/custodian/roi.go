@@ -45,6 +45,7 @@ accounting of disclosures.
                          version so the queue orders them by their due date
   review ID [--types T,…] [--from DATE] [--to DATE] [--categories C,…]
                          start work; optionally narrow the selection
+  check ID               say whether the request could be released now, and if not why
   extend ID --reason TEXT   take the one 30-day extension
   deny ID --reason TEXT | cancel ID --reason TEXT
   release ID --method M [--recipient NAME] [--out FILE.pdf] [--bundle FILE.json]
@@ -117,7 +118,7 @@ func (c *ROICommand) Run(ctx context.Context, args []string) error {
 	if id == "" && fs.NArg() > 0 {
 		id = fs.Arg(0)
 	}
-	needID := map[string]bool{"revoke": true, "review": true, "extend": true, "deny": true, "cancel": true, "release": true, "regenerate": true}
+	needID := map[string]bool{"check": true, "revoke": true, "review": true, "extend": true, "deny": true, "cancel": true, "release": true, "regenerate": true}
 	if needID[sub] && id == "" {
 		return custodian.Errorf(custodian.EINVALID, "roi %s: give the id", sub)
 	}
@@ -205,6 +206,12 @@ func (c *ROICommand) Run(ctx context.Context, args []string) error {
 		} else if p.Next != "" {
 			fmt.Fprintf(c.Stderr, "next page: --cursor %s\n", p.Next)
 		}
+		return nil
+	case "check":
+		if err := svc.Check(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "request Task/%s can be released as selected\n", id)
 		return nil
 	case "mark-extended":
 		n, err := svc.MarkExtended(ctx)
