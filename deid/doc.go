@@ -20,13 +20,23 @@
 //   - dates keep only their year, or with date shifting move by a keyed,
 //     per-patient number of days (so intervals inside one patient's record
 //     are kept); a birth date that shows an age over 89 is removed and
-//     the patient marked as aged 90 or over;
+//     the person (contained ones too) marked as aged 90 or over, and any
+//     other date more than 89 years back is removed, its year alone
+//     showing such an age;
 //   - free text (narratives, notes kept as text attachments, annotations,
-//     CodeableConcept.text, valueString, descriptions) is scrubbed of
-//     names (every name of a patient, relative or practitioner in the
-//     record, and titled names), dates, street addresses, ZIP codes, phone
-//     numbers, SSNs, record numbers and other long numbers, emails, URLs
-//     and IP addresses, and ages over 89 become "90+";
+//     CodeableConcept.text, Coding.display, valueString, descriptions,
+//     titles, and every other string that is not a code, URI or other
+//     machine value) is scrubbed of names (every name of a patient,
+//     relative or practitioner in the record, and titled names), dates in
+//     the forms people write them (2024-03-14, 3/14/2024, 3/14/24,
+//     03-14-2024, 3/14, March 14, 14 Mar, March 2024), street addresses,
+//     ZIP codes, phone numbers, SSNs, record numbers and other long
+//     numbers, emails, URLs and IP addresses, and ages over 89 (92-year-old,
+//     92 y.o., 92yo, aged 92, in her 90s, ninety-two years) become "90+";
+//     a reference's display, and a display with no code, are removed;
+//   - with ExcludeSensitive, resources labelled sensitive, and unlabelled
+//     ones in the site's sensitive categories by their codes, document
+//     type or name (roi.Sensitive), are left out;
 //   - attachment content that is not text (images may show faces or
 //     burned-in text) and Binary resources are dropped and counted.
 //
