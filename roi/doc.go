@@ -36,6 +36,16 @@
 //     exact versions released, so Regenerate rebuilds the same bytes
 //     however the records have changed since.
 //
+// # The queue
+//
+// Page reads the queue a page at a time in due-date order: the store
+// searches and sorts the requests (status, patient, due before a date),
+// and only the page's requests are decoded. A request is due 30 days
+// after it arrived, 60 once extended, so the queue is two searches sorted
+// by the date received (extended requests carry a second businessStatus
+// coding, ExtendedSystem) merged here. Counts gives the dashboard's
+// figures by count-only searches.
+//
 // # Minimum necessary and sensitive records
 //
 // The packet is gathered by a system actor (which the store shows
