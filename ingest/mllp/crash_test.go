@@ -157,6 +157,16 @@ func TestKill9(t *testing.T) {
 		}
 		if len(res.Resources) != 1 {
 			missing++
+			continue
+		}
+		// What the message maps to committed with its receipt: the visit
+		// (control id Kc-i admits visit KVc-i).
+		q, _ = st.ParseQueryString("Encounter", "identifier=KV"+strings.TrimPrefix(id, "K"))
+		if res, err = st.SearchWithIncludes(actx, q); err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Resources) != 1 {
+			t.Errorf("message %s is acknowledged and kept, but its visit is not in the database", id)
 		}
 	}
 	if missing > 0 {
