@@ -328,8 +328,17 @@ func references(res map[string]any) []string {
 	walk = func(v any, depth int) {
 		switch v := v.(type) {
 		case map[string]any:
-			if ref, ok := v["reference"].(string); ok && (strings.HasPrefix(ref, "Encounter/") || strings.HasPrefix(ref, "Condition/")) {
-				out = append(out, ref)
+			if ref, ok := v["reference"].(string); ok {
+				// Relative, versioned or absolute: "Encounter/1",
+				// "Encounter/1/_history/2", "https://…/fhir/Encounter/1".
+				if i := strings.Index(ref, "/_history/"); i >= 0 {
+					ref = ref[:i]
+				}
+				for _, typ := range []string{"Encounter/", "Condition/"} {
+					if i := strings.LastIndex(ref, typ); i >= 0 && (i == 0 || ref[i-1] == '/') {
+						out = append(out, ref[i:])
+					}
+				}
 			}
 			if depth < 2 {
 				for _, x := range v {

@@ -50,7 +50,9 @@ func TestUnlabelledSensitiveRecords(t *testing.T) {
 		{"substance use: note written in a treatment encounter", roi.SubstanceUse, func(e *env) []string {
 			id := e.create("enc", enc("F11.20"))
 			e.create("note", typedNote("http://loinc.org", "11506-3", "Progress note", "Counselling session. MARKER-SUD-NOTE.", id))
-			return []string{"MARKER-SUD-NOTE"}
+			// The same encounter named by a versioned reference.
+			e.create("note2", typedNote("http://loinc.org", "11506-3", "Progress note", "Group session. MARKER-SUD-VERSIONED.", id+"/_history/1"))
+			return []string{"MARKER-SUD-NOTE", "MARKER-SUD-VERSIONED"}
 		}},
 		{"substance use: diagnosis code and an encounter naming it", roi.SubstanceUse, func(e *env) []string {
 			c := e.create("dx", cond("F10.20", "Alcohol dependence", "MARKER-SUD-DX"))
