@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/roi"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -54,8 +55,11 @@ type Export struct {
 	Types []string
 	// Since keeps only resources changed after it (zero for all).
 	Since time.Time
-	// ExcludeSensitive leaves out resources with sensitive security labels.
+	// ExcludeSensitive leaves out sensitive resources: those with sensitive
+	// security labels, and unlabelled ones in Categories (the site's;
+	// roi.DefaultCategories when nil) by their codes, type or name.
 	ExcludeSensitive bool
+	Categories       []roi.Category
 	// Workers is how many goroutines de-identify (GOMAXPROCS when 0);
 	// PageSize and PageMem bound a page read from the store.
 	Workers  int
@@ -164,7 +168,7 @@ func (x *Export) run(ctx context.Context, rep *Report, started time.Time) error 
 		zip3 = DefaultRestrictedZIP3()
 	}
 	rules := &Rules{Limited: x.Method == Limited, Shift: x.DateShift, Key: x.Key, ZIP3: zip3, Names: Names{}, Now: started,
-		ExcludeSensitive: x.ExcludeSensitive}
+		ExcludeSensitive: x.ExcludeSensitive, Categories: x.Categories}
 	cpu0 := cpuTime()
 	for _, typ := range nameTypes {
 		if err := x.names(ctx, typ, rules.Names); err != nil {

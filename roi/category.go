@@ -2,11 +2,14 @@ package roi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -14,7 +17,10 @@ import (
 const ActCodeSystem = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
 // Coding is a code in a system.
-type Coding struct{ System, Code string }
+type Coding struct {
+	System string `json:"system"`
+	Code   string `json:"code"`
+}
 
 // Category is a sensitive category of records that a release leaves out
 // unless its legal ground names it. A record is in the category when
@@ -34,16 +40,64 @@ type Coding struct{ System, Code string }
 // So a record needs no label to be recognised; the site's configuration
 // says which categories exist and what marks them.
 type Category struct {
-	Code, Name string
+	Code string `json:"code"`
+	Name string `json:"name"`
 	// Regulation is the rule that protects it, for the cover letter.
-	Regulation    string
-	Labels        []Coding
-	Codes         []Coding
-	DocumentTypes []Coding
-	Words         []string
+	Regulation    string   `json:"regulation"`
+	Labels        []Coding `json:"labels,omitempty"`
+	Codes         []Coding `json:"codes,omitempty"`
+	DocumentTypes []Coding `json:"documentTypes,omitempty"`
+	Words         []string `json:"words,omitempty"`
 	// NotForIndividual marks categories the right of access does not reach
 	// (psychotherapy notes, 164.524(a)(1)(i)).
-	NotForIndividual bool
+	NotForIndividual bool `json:"notForIndividual,omitempty"`
+}
+
+// ReadCategories reads a site's sensitive categories: a JSON array of
+// Category (the form `custodian roi categories` prints the defaults in).
+// Every category needs a code (letters, digits and hyphens), a name and
+// the rule that protects it, and some way to be recognised; codes are
+// unique, and every coding has a system and a code.
+func ReadCategories(r io.Reader) ([]Category, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var cats []Category
+	if err := dec.Decode(&cats); err != nil {
+		return nil, custodian.Errorf(custodian.EINVALID, "the sensitive categories are not a JSON array of categories: %v", err)
+	}
+	if len(cats) == 0 {
+		return nil, custodian.Errorf(custodian.EINVALID, "the sensitive categories file names no category")
+	}
+	seen := map[string]bool{}
+	for i, c := range cats {
+		where := fmt.Sprintf("category %d (%q)", i+1, c.Code)
+		if c.Code == "" || strings.Trim(c.Code, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			return nil, custodian.Errorf(custodian.EINVALID, "%s: the code must be lower-case letters, digits and hyphens", where)
+		}
+		if seen[c.Code] {
+			return nil, custodian.Errorf(custodian.EINVALID, "%s: the code is used twice", where)
+		}
+		seen[c.Code] = true
+		if strings.TrimSpace(c.Name) == "" || strings.TrimSpace(c.Regulation) == "" {
+			return nil, custodian.Errorf(custodian.EINVALID, "%s: a category needs its name and the rule that protects it", where)
+		}
+		if len(c.Labels)+len(c.Codes)+len(c.DocumentTypes)+len(c.Words) == 0 {
+			return nil, custodian.Errorf(custodian.EINVALID, "%s: give the labels, codes, document types or words that mark its records", where)
+		}
+		for _, list := range [][]Coding{c.Labels, c.Codes, c.DocumentTypes} {
+			for _, cd := range list {
+				if cd.System == "" || cd.Code == "" {
+					return nil, custodian.Errorf(custodian.EINVALID, "%s: every coding needs a system and a code", where)
+				}
+			}
+		}
+		for _, w := range c.Words {
+			if strings.TrimSpace(w) == "" {
+				return nil, custodian.Errorf(custodian.EINVALID, "%s: an empty word would match everything", where)
+			}
+		}
+	}
+	return cats, nil
 }
 
 // Category codes of DefaultCategories.

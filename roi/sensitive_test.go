@@ -1,9 +1,13 @@
 package roi_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/roi"
 )
 
@@ -134,5 +138,34 @@ func TestUnlabelledSensitiveRecords(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReadCategories: the defaults written as JSON read back the same; a
+// site's file with mistakes is refused with the reason.
+func TestReadCategories(t *testing.T) {
+	b, err := json.Marshal(roi.DefaultCategories())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cats, err := roi.ReadCategories(bytes.NewReader(b))
+	if err != nil || !reflect.DeepEqual(cats, roi.DefaultCategories()) {
+		t.Fatalf("the defaults do not read back: %v", err)
+	}
+	for _, c := range []struct{ name, json, says string }{
+		{"not JSON", `{`, "not a JSON array"},
+		{"empty", `[]`, "names no category"},
+		{"unknown field", `[{"code":"x","name":"X","regulation":"law","words":["x"],"colour":"red"}]`, "not a JSON array"},
+		{"bad code", `[{"code":"Sub Use","name":"X","regulation":"law","words":["x"]}]`, "lower-case letters"},
+		{"twice", `[{"code":"x","name":"X","regulation":"law","words":["x"]},{"code":"x","name":"Y","regulation":"law","words":["y"]}]`, "used twice"},
+		{"no name", `[{"code":"x","regulation":"law","words":["x"]}]`, "needs its name"},
+		{"nothing marks it", `[{"code":"x","name":"X","regulation":"law"}]`, "mark its records"},
+		{"coding without system", `[{"code":"x","name":"X","regulation":"law","codes":[{"code":"F50"}]}]`, "system and a code"},
+		{"empty word", `[{"code":"x","name":"X","regulation":"law","words":[" "]}]`, "match everything"},
+	} {
+		_, err := roi.ReadCategories(strings.NewReader(c.json))
+		if code(err) != custodian.EINVALID || !strings.Contains(custodian.ErrorMessage(err), c.says) {
+			t.Errorf("%s: %v, want EINVALID saying %q", c.name, err, c.says)
+		}
 	}
 }

@@ -53,8 +53,12 @@ func (c *DeidCommand) Run(ctx context.Context, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return custodian.Wrap(custodian.EINVALID, err, "bad flags")
 	}
+	cats, err := siteCategories()
+	if err != nil {
+		return err
+	}
 	x := deid.Export{Method: deid.Method(*method), DateShift: *shift, Out: *out, DUA: *dua, Workers: *workers,
-		ExcludeSensitive: *excludeSensitive}
+		ExcludeSensitive: *excludeSensitive, Categories: cats}
 	if x.Method != deid.SafeHarbor && x.Method != deid.Limited {
 		return custodian.Errorf(custodian.EINVALID, "--method must be safe-harbor or limited")
 	}
@@ -93,7 +97,6 @@ func (c *DeidCommand) Run(ctx context.Context, args []string) error {
 	if x.Method == deid.Limited && x.DUA == "" {
 		return custodian.Errorf(custodian.EINVALID, "a limited data set needs --dua naming its data-use agreement (a Contract or Consent)")
 	}
-	var err error
 	if *keyFile != "" {
 		if x.Key, err = deid.ReadKeyFile(*keyFile); err != nil {
 			return err

@@ -45,6 +45,8 @@ accounting of disclosures.
                          version so the queue orders them by their due date
   review ID [--types T,…] [--from DATE] [--to DATE] [--categories C,…]
                          start work; optionally narrow the selection
+  categories             print the site's sensitive categories as JSON (the defaults, or the
+                         file CUSTODIAN_ROI_CATEGORIES names: a starting point for that file)
   check ID               say whether the request could be released now, and if not why
   extend ID --reason TEXT   take the one 30-day extension
   deny ID --reason TEXT | cancel ID --reason TEXT
@@ -60,8 +62,28 @@ Kinds: patient, personal-representative, attorney, insurer, provider, agency, co
 Purposes (v3 PurposeOfUse): TREAT HPAYMT HOPERAT PATRQT FAMRQT PWATRNY HLEGAL COVERAGE PUBHLTH HRESCH HSYSADMN LEGAL.
 Record types: DocumentReference Observation DiagnosticReport Condition Encounter MedicationRequest
 Procedure AllergyIntolerance Immunization. Categories: substance-use psychotherapy-notes mental-health
-hiv genetic reproductive-health domestic-violence restricted. Dates are YYYY-MM-DD.
+hiv genetic reproductive-health domestic-violence restricted, or those of the JSON file
+CUSTODIAN_ROI_CATEGORIES names (also used by deid export --exclude-sensitive). Dates are YYYY-MM-DD.
 `
+
+// siteCategories reads the site's sensitive categories from the JSON file
+// CUSTODIAN_ROI_CATEGORIES names; nil (the defaults) when it is not set.
+func siteCategories() ([]roi.Category, error) {
+	path := os.Getenv("CUSTODIAN_ROI_CATEGORIES")
+	if path == "" {
+		return nil, nil
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, custodian.Wrap(custodian.EINVALID, err, "CUSTODIAN_ROI_CATEGORIES")
+	}
+	defer fh.Close()
+	cats, err := roi.ReadCategories(fh)
+	if err != nil {
+		return nil, custodian.Wrap(custodian.EINVALID, err, "CUSTODIAN_ROI_CATEGORIES %s", path)
+	}
+	return cats, nil
+}
 
 // listFlag collects a repeatable flag.
 type listFlag []string
@@ -146,7 +168,11 @@ func (c *ROICommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc := &roi.Service{Store: a.store, Blobs: blobs, Organization: os.Getenv("CUSTODIAN_ORGANIZATION")}
+	cats, err := siteCategories()
+	if err != nil {
+		return err
+	}
+	svc := &roi.Service{Store: a.store, Blobs: blobs, Organization: os.Getenv("CUSTODIAN_ORGANIZATION"), Categories: cats}
 	svc.Disclosures.BreakGlass = *f.breakGlass
 	for _, x := range f.exportRecipients {
 		client, who, ok := strings.Cut(x, "=")
@@ -207,6 +233,13 @@ func (c *ROICommand) Run(ctx context.Context, args []string) error {
 			fmt.Fprintf(c.Stderr, "next page: --cursor %s\n", p.Next)
 		}
 		return nil
+	case "categories":
+		enc := json.NewEncoder(c.Stdout)
+		enc.SetIndent("", "  ")
+		if cats == nil {
+			cats = roi.DefaultCategories()
+		}
+		return enc.Encode(cats)
 	case "check":
 		if err := svc.Check(ctx, id); err != nil {
 			return err
