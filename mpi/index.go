@@ -80,47 +80,76 @@ func (ix *Index) AddAll(ctx context.Context, recs []Record, workers int) (int, e
 	if err != nil {
 		return 0, err
 	}
-	// Keys per chunk of records: keys[c] holds the keys of chunk c's
-	// records one after another, ends[i] where record i's keys end.
-	keys := make([][]uint64, (len(es)+parallelChunk-1)/parallelChunk)
-	ends := make([]int32, len(es))
+	// Every (key, record) of the batch, sorted by key on all workers, so
+	// that each key goes into the maps once: adding records one at a
+	// time moves a key shared by several from single to multi, and the
+	// deletions leave the map slow to search.
+	refs := make([][]keyRef, (len(es)+parallelChunk-1)/parallelChunk)
 	err = parallel(ctx, len(es), workers, func(lo, hi int) {
-		ks := make([]uint64, 0, (hi-lo)*16)
+		var ks []uint64
+		out := make([]keyRef, 0, (hi-lo)*16)
 		for i := lo; i < hi; i++ {
-			ks = blockKeys(&es[i], ks)
-			ends[i] = int32(len(ks))
+			ks = blockKeys(&es[i], ks[:0])
+			for _, k := range ks {
+				out = append(out, keyRef{k, int32(i)})
+			}
 		}
-		keys[lo/parallelChunk] = ks
+		refs[lo/parallelChunk] = out
 	})
 	if err != nil {
+		return 0, err
+	}
+	sorted := partition(refs, 256, func(r keyRef) int { return int(r.key >> 56) })
+	refs = nil
+	if err := eachBucket(ctx, &sorted, workers, func(i int) {
+		slices.SortFunc(sorted.bucket(i), func(a, b keyRef) int {
+			if c := cmp.Compare(a.key, b.key); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.rec, b.rec)
+		})
+	}); err != nil {
 		return 0, err
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if len(ix.byID) == 0 && len(ix.free) == 0 {
 		// An empty index: size the maps once instead of growing them.
-		nk := 0
-		for _, ks := range keys {
-			nk += len(ks)
-		}
 		ix.byID = make(map[string]int32, len(es))
-		ix.single = make(map[uint64]int32, nk)
 		ix.entries = slices.Grow(ix.entries, len(es))
 		ix.live = slices.Grow(ix.live, len(es))
 	}
+	// Each record of the batch gets its place (-1: its id is indexed).
+	slot := make([]int32, len(es))
 	added := 0
 	for i := range es {
 		if _, ok := ix.byID[es[i].id]; ok {
+			slot[i] = -1
 			continue
 		}
-		c, start := i/parallelChunk, int32(0)
-		if i%parallelChunk > 0 {
-			start = ends[i-1]
-		}
-		ix.insertLocked(es[i], keys[c][start:ends[i]])
+		slot[i] = ix.insertLocked(es[i], nil)
 		added++
 	}
+	var group []int32
+	for lo := 0; lo < len(sorted.vals); {
+		k := sorted.vals[lo].key
+		group = group[:0]
+		hi := lo
+		for ; hi < len(sorted.vals) && sorted.vals[hi].key == k; hi++ {
+			if j := slot[sorted.vals[hi].rec]; j >= 0 && (len(group) == 0 || group[len(group)-1] != j) {
+				group = append(group, j)
+			}
+		}
+		lo = hi
+		ix.addKeys(k, group)
+	}
 	return added, nil
+}
+
+// keyRef is a blocking key of the record at position rec of a batch.
+type keyRef struct {
+	key uint64
+	rec int32
 }
 
 // Len is the number of records in the index.
@@ -155,8 +184,8 @@ func (ix *Index) put(r Record, replace bool) (bool, error) {
 	return true, nil
 }
 
-// insertLocked stores e with its blocking keys.
-func (ix *Index) insertLocked(e entry, keys []uint64) {
+// insertLocked stores e with its blocking keys and returns its place.
+func (ix *Index) insertLocked(e entry, keys []uint64) int32 {
 	var i int32
 	if n := len(ix.free); n > 0 {
 		i = ix.free[n-1]
@@ -172,6 +201,29 @@ func (ix *Index) insertLocked(e entry, keys []uint64) {
 	for _, k := range keys {
 		ix.addKey(k, i)
 	}
+	return i
+}
+
+// addKeys files the records at places is (ascending, none indexed under
+// k yet) under key k.
+func (ix *Index) addKeys(k uint64, is []int32) {
+	switch {
+	case len(is) == 0:
+		return
+	case len(is) == 1:
+		ix.addKey(k, is[0])
+		return
+	}
+	if b, ok := ix.multi[k]; ok {
+		ix.multi[k] = append(b, is...)
+		return
+	}
+	b := make([]int32, 0, len(is)+1)
+	if j, ok := ix.single[k]; ok {
+		delete(ix.single, k)
+		b = append(b, j)
+	}
+	ix.multi[k] = append(b, is...)
 }
 
 func (ix *Index) addKey(k uint64, i int32) {

@@ -12,19 +12,24 @@ import (
 // that preserves order (every integer of bucket i is below every integer
 // of bucket i+1), then the buckets are sorted on all workers at once.
 
-// partitioned is xs scattered into nb ordered buckets: bucket i is
+// buckets is values scattered into nb ordered buckets: bucket i is
 // vals[bounds[i]:bounds[i+1]].
-type partitioned struct {
-	vals   []uint64
+type buckets[T any] struct {
+	vals   []T
 	bounds []int
 }
 
-func (p *partitioned) bucket(i int) []uint64 { return p.vals[p.bounds[i]:p.bounds[i+1]] }
+func (p *buckets[T]) bucket(i int) []T { return p.vals[p.bounds[i]:p.bounds[i+1]] }
+
+func (p *buckets[T]) len() int { return len(p.bounds) - 1 }
+
+// partitioned is packed integers in buckets.
+type partitioned = buckets[uint64]
 
 // partition scatters the integers of parts into nb buckets by bucketOf,
 // which must be monotonic (x <= y implies bucketOf(x) <= bucketOf(y))
 // and return a value in [0, nb). The result has its own backing array.
-func partition(parts [][]uint64, nb int, bucketOf func(uint64) int) partitioned {
+func partition[T any](parts [][]T, nb int, bucketOf func(T) int) buckets[T] {
 	counts := make([]int, nb+1)
 	for _, xs := range parts {
 		for _, x := range xs {
@@ -35,7 +40,7 @@ func partition(parts [][]uint64, nb int, bucketOf func(uint64) int) partitioned 
 		counts[i] += counts[i-1]
 	}
 	bounds := slices.Clone(counts)
-	out := make([]uint64, counts[nb])
+	out := make([]T, counts[nb])
 	for _, xs := range parts {
 		for _, x := range xs {
 			b := bucketOf(x)
@@ -43,13 +48,13 @@ func partition(parts [][]uint64, nb int, bucketOf func(uint64) int) partitioned 
 			counts[b]++
 		}
 	}
-	return partitioned{vals: out, bounds: bounds}
+	return buckets[T]{vals: out, bounds: bounds}
 }
 
 // eachBucket calls fn for every bucket index on workers goroutines, the
 // largest buckets first so that one big bucket does not finish last.
-func eachBucket(ctx context.Context, p *partitioned, workers int, fn func(i int)) error {
-	nb := len(p.bounds) - 1
+func eachBucket[T any](ctx context.Context, p *buckets[T], workers int, fn func(i int)) error {
+	nb := p.len()
 	order := make([]int, nb)
 	for i := range order {
 		order[i] = i
