@@ -130,6 +130,24 @@ func (ix *Index) AddAll(ctx context.Context, recs []Record, workers int) (int, e
 		slot[i] = ix.insertLocked(es[i], nil)
 		added++
 	}
+	// Into an index with no keys yet, keys go in without looking for
+	// them first (one map operation a key: at a million records the maps
+	// are far larger than the caches, and each lookup is a memory miss).
+	fresh := len(ix.single) == 0 && len(ix.multi) == 0
+	if fresh {
+		ones := 0
+		for lo := 0; lo < len(sorted.vals); {
+			hi := lo + 1
+			for hi < len(sorted.vals) && sorted.vals[hi].key == sorted.vals[lo].key {
+				hi++
+			}
+			if hi-lo == 1 {
+				ones++
+			}
+			lo = hi
+		}
+		ix.single = make(map[uint64]int32, ones)
+	}
 	var group []int32
 	for lo := 0; lo < len(sorted.vals); {
 		k := sorted.vals[lo].key
@@ -141,7 +159,14 @@ func (ix *Index) AddAll(ctx context.Context, recs []Record, workers int) (int, e
 			}
 		}
 		lo = hi
-		ix.addKeys(k, group)
+		switch {
+		case !fresh:
+			ix.addKeys(k, group)
+		case len(group) == 1:
+			ix.single[k] = group[0]
+		case len(group) > 1:
+			ix.multi[k] = slices.Clone(group)
+		}
 	}
 	return added, nil
 }
