@@ -76,6 +76,16 @@ type planned struct {
 	// first is a plain create made ready before the transaction, when its
 	// references were already final.
 	first *firstVersion
+	// outside are the conditional references of the resource resolved
+	// before the transaction (resolveOutside); the transaction checks them.
+	outside []outsideRef
+}
+
+// outsideRef is a conditional reference resolved before the transaction:
+// where it was, what it said and what it became.
+type outsideRef struct {
+	m       map[string]any
+	ref, to string
 }
 
 func entryError(i int, err error) error {
@@ -196,20 +206,185 @@ func (s *Store) prepareOutside(ctx context.Context, plan []*planned) {
 			refs[p.FullURL] = p.typ + "/" + p.id
 		}
 	}
+	var waiting []*planned // plain creates waiting for conditional references only
+	conds := map[string]string{}
 	for _, p := range plan {
 		if p.Resource == nil || p.id == "" {
 			continue
 		}
 		if rewriteKnown(p.Resource, refs, pending) {
-			p.Resource["id"] = p.id
-			if index, err := s.index(p.typ, p.Resource); err == nil {
-				p.index = index
-				if p.Method == MethodCreate && p.IfNoneExist == "" {
-					p.first, _ = s.prepareFirst(ctx, p.typ, p.id, MethodCreate, p.Resource, index)
+			s.prepareEntry(ctx, p)
+		} else if p.Method == MethodCreate && p.IfNoneExist == "" && conditionalOnly(p.Resource, pending, conds) {
+			waiting = append(waiting, p)
+		}
+	}
+	if len(waiting) > 0 {
+		s.resolveOutside(ctx, waiting, conds)
+	}
+}
+
+// prepareEntry indexes the resource of p, whose references are final, and
+// makes a plain create ready to store.
+func (s *Store) prepareEntry(ctx context.Context, p *planned) {
+	p.Resource["id"] = p.id
+	if index, err := s.index(p.typ, p.Resource); err == nil {
+		p.index = index
+		if p.Method == MethodCreate && p.IfNoneExist == "" {
+			p.first, _ = s.prepareFirst(ctx, p.typ, p.id, MethodCreate, p.Resource, index)
+		}
+	}
+}
+
+// conditionalOnly reports whether the references of v that are not final
+// are all conditional ("Type?criteria"), adding those to conds.
+func conditionalOnly(v any, pending map[string]bool, conds map[string]string) bool {
+	ok := true
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if ref, isRef := e.(string); isRef && k == "reference" {
+				if pending[ref] || strings.HasPrefix(ref, "urn:") {
+					ok = false
+				} else if typ, _, cond := strings.Cut(ref, "?"); cond && !strings.Contains(typ, "/") {
+					conds[ref] = ""
 				}
+				continue
+			}
+			ok = conditionalOnly(e, pending, conds) && ok
+		}
+	case []any:
+		for _, e := range v {
+			ok = conditionalOnly(e, pending, conds) && ok
+		}
+	}
+	return ok
+}
+
+// resolveOutside resolves the conditional references conds in a read
+// before the transaction and, for each create of waiting whose conditional
+// references all match exactly one resource, rewrites them and prepares
+// the create like those with final references: the single writer then
+// only checks that each reference still resolves the same (checkOutside).
+// A reference that matches no resource or several is left to the
+// transaction, which reports it.
+func (s *Store) resolveOutside(ctx context.Context, waiting []*planned, conds map[string]string) {
+	err := s.backend.Read(ctx, func(rd Reader) error {
+		for ref := range conds {
+			typ, criteria, _ := strings.Cut(ref, "?")
+			q, err := s.ParseQueryString(typ, criteria)
+			if err != nil || len(q.Clauses) == 0 {
+				continue
+			}
+			q.Count = 2
+			page, err := rd.Search(ctx, q)
+			if err != nil {
+				return err
+			}
+			if len(page.Resources) == 1 {
+				conds[ref] = page.Resources[0].Ref()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return // the transaction resolves them itself
+	}
+	for _, p := range waiting {
+		if !allResolved(p.Resource, conds) {
+			continue
+		}
+		rewriteOutside(p.Resource, conds, &p.outside)
+		s.prepareEntry(ctx, p)
+	}
+}
+
+// allResolved reports whether every conditional reference in v is in conds
+// with a target.
+func allResolved(v any, conds map[string]string) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if ref, isRef := e.(string); isRef && k == "reference" {
+				if to, cond := conds[ref]; cond && to == "" {
+					return false
+				}
+				continue
+			}
+			if !allResolved(e, conds) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if !allResolved(e, conds) {
+				return false
 			}
 		}
 	}
+	return true
+}
+
+// rewriteOutside rewrites the conditional references of v to their
+// targets in conds, noting each in done so the rewrite can be undone.
+func rewriteOutside(v any, conds map[string]string, done *[]outsideRef) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if ref, isRef := e.(string); isRef && k == "reference" {
+				if to := conds[ref]; to != "" {
+					v[k] = to
+					*done = append(*done, outsideRef{m: v, ref: ref, to: to})
+				}
+				continue
+			}
+			rewriteOutside(e, conds, done)
+		}
+	case []any:
+		for _, e := range v {
+			rewriteOutside(e, conds, done)
+		}
+	}
+}
+
+// checkOutside checks, in the transaction, that the conditional references
+// resolved before it still resolve the same, adding them to resolved. If
+// one does not, every such rewrite is undone and the entries go the way of
+// those left to the transaction.
+func (s *Store) checkOutside(ctx context.Context, tx Tx, plan []*planned, resolved map[string]string) error {
+	checked := map[string]bool{}
+	same := true
+	for _, p := range plan {
+		for _, o := range p.outside {
+			if checked[o.ref] || !same {
+				continue
+			}
+			checked[o.ref] = true
+			typ, criteria, _ := strings.Cut(o.ref, "?")
+			found, err := s.match(ctx, tx, typ, criteria, false)
+			if err != nil {
+				return err
+			}
+			if len(found) != 1 || found[0].Ref() != o.to {
+				same = false
+			}
+		}
+	}
+	for _, p := range plan {
+		if len(p.outside) == 0 {
+			continue
+		}
+		if same {
+			for _, o := range p.outside {
+				resolved[o.ref] = o.to
+			}
+			continue
+		}
+		for _, o := range p.outside {
+			o.m["reference"] = o.ref
+		}
+		p.outside, p.index, p.first = nil, nil, nil
+	}
+	return nil
 }
 
 // rewriteKnown rewrites references to fullUrls in refs and reports whether
@@ -304,6 +479,9 @@ func (s *Store) runTransaction(ctx context.Context, tx Tx, plan []*planned, outs
 	// Bundles repeat the same conditional references (Synthea names each
 	// practitioner and organisation in most entries): resolve each once.
 	resolved := map[string]string{}
+	if err := s.checkOutside(ctx, tx, plan, resolved); err != nil {
+		return err
+	}
 	for i, p := range plan {
 		if p.Resource == nil || p.index != nil {
 			continue
