@@ -37,8 +37,8 @@ func TestConditionalReferenceResolvedBefore(t *testing.T) {
 	tests := []struct {
 		name     string
 		between  func(t *testing.T, st *store.Store, first string) // nil: nothing changes
-		wantCode string                                             // "" for success
-		wantNew  bool                                               // the reference goes to a practitioner made in between
+		wantCode string                                            // "" for success
+		wantNew  bool                                              // the reference goes to a practitioner made in between
 	}{
 		{name: "nothing changes"},
 		{name: "a second match appears", wantCode: custodian.EPRECONDITION,
