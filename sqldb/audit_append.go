@@ -32,6 +32,12 @@ type auditItem struct {
 	ts   int64        // the entry's time, unix ms
 	keys []string     // entryKeys(e)
 	done chan error
+
+	// Where a journal holds the entry: bytes [off, end) of file seg. A
+	// skip item stands for bytes whose write failed.
+	seg      *segment
+	off, end int64
+	skip     bool
 }
 
 func newAuditItem(e *audit.Entry) *auditItem {
@@ -57,6 +63,12 @@ func (db *DB) AppendAudit(ctx context.Context, e *audit.Entry, durable bool) err
 		return db.Write(ctx, func(tx store.Tx) error { return tx.Audit(ctx, e) })
 	}
 	it := newAuditItem(e)
+	if j := db.journal; j != nil && j.write(it) == nil {
+		return nil
+	}
+	// No journal, or it failed (the failure is kept and logged once): the
+	// entry commits through the writer, in a block with those of other
+	// callers waiting.
 	it.done = make(chan error, 1)
 	q := &db.auditq
 	q.mu.Lock()
@@ -73,7 +85,7 @@ func (db *DB) AppendAudit(ctx context.Context, e *audit.Entry, durable bool) err
 	return db.leadAudit(ctx, it)
 }
 
-// leadAudit keeps what is waiting as one batch, then hands the lead to the
+// leadAudit commits what is waiting as one block, then hands the lead to the
 // oldest caller that arrived meanwhile, if any. The leader's own entry is
 // always the first waiting (a caller leads only when it arrived to an
 // empty queue, or was the oldest waiting when handed the lead), so it is
@@ -89,18 +101,13 @@ func (db *DB) leadAudit(ctx context.Context, own *auditItem) error {
 		q.pending = nil
 	}
 	q.mu.Unlock()
-	var err error
-	if j := db.journal; j == nil || j.append(batch) != nil {
-		// No journal, or it failed (the failure is kept and logged once):
-		// the batch commits through the writer.
-		err = db.Record(context.WithoutCancel(ctx), func(tx store.Tx) error {
-			c, ok := tx.(*conn)
-			if !ok {
-				return errors.New("sqldb: audit block outside an sqldb transaction")
-			}
-			return c.appendBlock(batch)
-		})
-	}
+	err := db.Record(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		c, ok := tx.(*conn)
+		if !ok {
+			return errors.New("sqldb: audit block outside an sqldb transaction")
+		}
+		return c.appendBlock(batch)
+	})
 	for _, it := range batch {
 		if it != own {
 			it.done <- err

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,67 +23,93 @@ import (
 )
 
 // The audit journal (SQLite only) keeps the entries of reads on their way
-// into the chain. A read's entry is written to an append-only file next to
-// the database (one pwrite shared by the reads arriving together) and the
-// read is answered; a goroutine appends what the journal holds to the
-// chain every few milliseconds, in blocks, in one durable write, and
-// records in the same transaction how far the file has been taken in
-// (table audit_journal). A reader thus never waits for a database commit,
-// which on the one SQLite writer cost most of a read's time.
+// into the chain. A read's entry is written to a journal file next to the
+// database — copied into the file's pages mapped in memory where the
+// system allows (no system call), else written with pwrite — at an offset
+// reserved for it, so no read waits for another, and the read is
+// answered. A goroutine appends what the journal holds to the chain
+// within journalEvery (at once when FindAudit or Verify asks), in blocks,
+// in one durable write, and records in the same transaction how far each
+// file has been taken in (table audit_journal). A reader thus never waits for a database commit, which
+// on the one SQLite writer cost most of a read's time. A journal is a
+// series of files (segments) of bounded size; one that is full and wholly
+// in the chain is deleted.
 //
 // What survives:
 //   - a crash of the process (kill -9) after a read was answered: its
-//     entry is in the file (in the kernel's cache if not yet on disk); the
-//     next process to open the database appends every entry of a journal
-//     whose owner is gone that the chain does not have yet, then deletes
-//     the file. Owners hold an exclusive lock on their file, so a live
-//     server's journal is never taken;
+//     entry is in the file (in the kernel's page cache, which outlives
+//     the process, if not yet on disk); the next process to open the
+//     database appends every entry of a journal whose owner is gone that
+//     the chain does not have yet, then deletes the file. Owners hold an
+//     exclusive lock on their files, so a live server's journal is never
+//     taken;
 //   - a power failure: every entry already appended to the chain (each
-//     append is a durable commit, a few milliseconds after the read), and
-//     whatever of the file the kernel had written; the entries of the
-//     reads answered in the last few milliseconds may be lost, as with an
-//     unsynchronised commit.
+//     append is a durable commit, within journalEvery of the read), and
+//     whatever of the files the kernel had written back; the entries of
+//     the reads answered in the last journalEvery (200 ms) may be lost,
+//     as with an unsynchronised commit (PostgreSQL's
+//     synchronous_commit=off risks up to three times its 200 ms
+//     wal_writer_delay).
 
 const (
-	journalMagic  = "CUSTODIAN AUDIT JOURNAL1" // 24 bytes, then an 8-byte generation
+	journalMagic  = "CUSTODIAN AUDIT JOURNAL2" // 24 bytes, then an 8-byte generation
 	journalHeader = len(journalMagic) + 8
-	// journalRotate is the size past which a fully appended journal starts
-	// again from its header.
-	journalRotate = 64 << 20
+	// recordMark begins every record, so that reading a file back can
+	// find the next record after bytes that do not make one.
+	recordMark = 0xA5
+	// recordHead is the mark, the tail's length and its CRC-32C.
+	recordHead = 1 + 4 + 4
+	// segmentSize bounds a journal file.
+	segmentSize = 32 << 20
 	// journalEvery is how long entries wait in the journal, at most, when
-	// nobody asks for them (FindAudit, Verify and Close do).
-	journalEvery = 5 * time.Millisecond
+	// nobody asks for them (FindAudit, Verify and Close do). Every append
+	// is a commit, and on SQLite every commit makes each reading
+	// connection drop its page cache at its next read: appending every 5
+	// ms cost reads about twice as much as every 200 ms.
+	journalEvery = 200 * time.Millisecond
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// auditJournal is one process's journal file.
+// auditJournal is one process's journal.
 type auditJournal struct {
-	db   *DB
-	name string // the file's base name, its key in audit_journal
-	f    *os.File
+	db  *DB
+	dir string
 
 	mu       sync.Mutex
-	gen      int64        // the file's generation (its header)
-	size     int64        // bytes in the file
+	cur      *segment     // the file being written
+	old      []*segment   // earlier files not yet wholly in the chain
 	queue    []*auditItem // written and not yet in the chain
 	written  int64        // entries written, ever
 	appended int64        // entries appended to the chain, ever
-	err      error        // a failed write: the journal is no longer used
+	err      error        // a failed write: the journal takes no more entries
 	failed   error        // the last append to the chain failed (it is retried)
 	closed   bool
 	moved    *sync.Cond // signalled when appended grows
 
-	wake    chan struct{}
+	wake    chan struct{} // an entry was written
+	urgent  chan struct{} // someone waits for the entries (sync)
 	stop    chan struct{}
 	stopped chan struct{}
+}
+
+// segment is one journal file.
+type segment struct {
+	seq     int64 // its place in the journal
+	name    string
+	f       *os.File
+	gen     int64
+	mem     []byte // the file mapped in memory; nil: written with pwrite
+	size    int64  // bytes written or reserved
+	writing int    // writes under way
+	mark    int64  // in the chain up to this byte
 }
 
 // openAuditJournal takes in the journals left by processes that ended
 // without closing the database, then starts this process's journal. It
 // does nothing for engines other than SQLite, for a database without a
 // file, or where files cannot be locked; a journal that cannot start
-// leaves reads' entries to commit through the writer, as before.
+// leaves reads' entries to commit through the writer.
 func (db *DB) openAuditJournal() {
 	if db.dialect.Name != "sqlite" || !canLockFiles {
 		return
@@ -100,8 +128,10 @@ func (db *DB) openAuditJournal() {
 	if err := db.recoverJournals(ctx, dir); err != nil {
 		slog.Error("sqldb: audit journals left by an ended process could not be appended to the chain", "err", err)
 	}
-	j, err := newAuditJournal(db, dir)
-	if err != nil {
+	j := &auditJournal{db: db, dir: dir, wake: make(chan struct{}, 1), urgent: make(chan struct{}, 1),
+		stop: make(chan struct{}), stopped: make(chan struct{})}
+	j.moved = sync.NewCond(&j.mu)
+	if j.cur, err = newSegment(dir, 1); err != nil {
 		slog.Error("sqldb: no audit journal; reads' audit entries commit through the writer", "err", err)
 		return
 	}
@@ -109,7 +139,8 @@ func (db *DB) openAuditJournal() {
 	go j.run()
 }
 
-func newAuditJournal(db *DB, dir string) (*auditJournal, error) {
+// newSegment creates, locks, sizes and maps a new journal file.
+func newSegment(dir string, seq int64) (*segment, error) {
 	var id [8]byte
 	rand.Read(id[:])
 	name := fmt.Sprintf("audit-journal-%x.log", id)
@@ -117,71 +148,93 @@ func newAuditJournal(db *DB, dir string) (*auditJournal, error) {
 	if err != nil {
 		return nil, err
 	}
+	s := &segment{seq: seq, name: name, f: f}
+	fail := func(err error) (*segment, error) {
+		s.unmap()
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
 	if err := lockFile(f); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, err
+		return fail(err)
 	}
-	j := &auditJournal{db: db, name: name, f: f, wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
-	j.moved = sync.NewCond(&j.mu)
-	if err := j.restart(); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, err
-	}
-	return j, nil
-}
-
-// restart empties the file and writes a header with a new generation.
-// The caller holds mu (or owns j alone).
-func (j *auditJournal) restart() error {
 	var gen [8]byte
 	rand.Read(gen[:])
-	if err := j.f.Truncate(0); err != nil {
-		return err
+	s.gen = int64(binary.BigEndian.Uint64(gen[:]))
+	if s.mem, err = mapFile(f, segmentSize); err != nil {
+		return fail(err)
 	}
 	hdr := append([]byte(journalMagic), gen[:]...)
-	if _, err := j.f.WriteAt(hdr, 0); err != nil {
-		return err
+	if s.mem != nil {
+		copy(s.mem, hdr)
+	} else if _, err := f.WriteAt(hdr, 0); err != nil {
+		return fail(err)
 	}
-	j.gen, j.size = int64(binary.BigEndian.Uint64(gen[:])), int64(len(hdr))
-	return nil
+	s.size, s.mark = int64(len(hdr)), int64(len(hdr))
+	return s, nil
 }
 
-// frame appends the record of one entry: its length, its CRC-32C, its
-// canonical tail.
-func frame(dst, tail []byte) []byte {
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(tail)))
-	dst = binary.BigEndian.AppendUint32(dst, crc32.Checksum(tail, crcTable))
-	return append(dst, tail...)
+func (s *segment) unmap() {
+	if s.mem != nil {
+		unmapFile(s.mem)
+		s.mem = nil
+	}
 }
 
-// append writes batch to the file in one write. An error is kept: from
-// then on the journal is not used (what it holds is still appended).
-func (j *auditJournal) append(batch []*auditItem) error {
-	size := 0
-	for _, it := range batch {
-		size += 8 + len(it.tail)
-	}
-	buf := make([]byte, 0, size)
-	for _, it := range batch {
-		buf = frame(buf, it.tail)
-	}
+// write writes the record of it to the journal and queues it for the
+// chain. An error is kept: from then on the journal takes no entries
+// (what it holds is still appended).
+func (j *auditJournal) write(it *auditItem) error {
+	n := int64(recordHead + len(it.tail))
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	if j.err != nil {
+		j.mu.Unlock()
 		return j.err
 	}
-	if _, err := j.f.WriteAt(buf, j.size); err != nil {
-		// A partial record at the end is ignored when the file is read
-		// back (its length or checksum does not hold).
-		j.err = err
-		slog.Error("sqldb: the audit journal cannot be written; reads' audit entries commit through the writer", "err", err)
+	s := j.cur
+	if s.size+n > segmentSize {
+		next, err := newSegment(j.dir, s.seq+1)
+		if err != nil {
+			j.fail(err)
+			j.mu.Unlock()
+			return err
+		}
+		j.old = append(j.old, s)
+		j.cur, s = next, next
+		if s.size+n > segmentSize {
+			err := errors.New("sqldb: an audit entry larger than a journal file")
+			j.mu.Unlock()
+			return err
+		}
+	}
+	it.seg, it.off, it.end = s, s.size, s.size+n
+	s.size = it.end
+	s.writing++
+	j.mu.Unlock()
+
+	var err error
+	if s.mem != nil {
+		rec := s.mem[it.off:it.end]
+		rec[0] = recordMark
+		binary.BigEndian.PutUint32(rec[1:], uint32(len(it.tail)))
+		binary.BigEndian.PutUint32(rec[5:], crc32.Checksum(it.tail, crcTable))
+		copy(rec[recordHead:], it.tail)
+	} else {
+		_, err = s.f.WriteAt(frame(make([]byte, 0, n), it.tail), it.off)
+	}
+
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	s.writing--
+	if err != nil {
+		// The bytes are skipped when the chain takes the file in; read
+		// back after a crash they do not make a record.
+		j.fail(err)
+		j.queue = append(j.queue, &auditItem{seg: s, off: it.off, end: it.end, skip: true})
 		return err
 	}
-	j.size += int64(len(buf))
-	j.queue = append(j.queue, batch...)
-	j.written += int64(len(batch))
+	j.queue = append(j.queue, it)
+	j.written++
 	select {
 	case j.wake <- struct{}{}:
 	default:
@@ -189,25 +242,48 @@ func (j *auditJournal) append(batch []*auditItem) error {
 	return nil
 }
 
-// run appends what the journal holds to the chain, at most every
-// journalEvery unless asked, until stopped.
+// fail keeps the first write error. The caller holds mu.
+func (j *auditJournal) fail(err error) {
+	if j.err == nil {
+		slog.Error("sqldb: the audit journal cannot be written; reads' audit entries commit through the writer", "err", err)
+		j.err = err
+	}
+}
+
+// frame appends the record of one entry: its mark, length, CRC-32C, tail.
+func frame(dst, tail []byte) []byte {
+	dst = append(dst, recordMark)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(tail)))
+	dst = binary.BigEndian.AppendUint32(dst, crc32.Checksum(tail, crcTable))
+	return append(dst, tail...)
+}
+
+// run appends what the journal holds to the chain, journalEvery after
+// the first entry waiting arrived, or at once when someone waits for it,
+// until stopped.
 func (j *auditJournal) run() {
 	defer close(j.stopped)
 	for {
 		select {
 		case <-j.wake:
+			select {
+			case <-time.After(journalEvery):
+			case <-j.urgent:
+			case <-j.stop:
+				j.drain()
+				return
+			}
+		case <-j.urgent:
 		case <-j.stop:
 			j.drain()
 			return
 		}
 		if err := j.appendToChain(); err != nil {
 			slog.Error("sqldb: audit entries could not be appended from the journal; retrying", "err", err)
-		}
-		select {
-		case <-time.After(journalEvery):
-		case <-j.stop:
-			j.drain()
-			return
+			select {
+			case j.wake <- struct{}{}:
+			default:
+			}
 		}
 	}
 }
@@ -222,42 +298,94 @@ func (j *auditJournal) drain() {
 	}
 }
 
-// appendToChain appends the queued entries to the chain in one durable
-// write that also records how far the file is taken in.
+// appendToChain appends, for each file, the queued entries that continue
+// it from its mark without a gap (a write under way may leave one, for
+// microseconds), in file order, in one durable write that also moves the
+// marks, so after a crash exactly the entries past them are taken in
+// again. A file no longer written whose entries are all in the chain is
+// then deleted.
 func (j *auditJournal) appendToChain() error {
 	j.mu.Lock()
-	batch, gen, end := j.queue, j.gen, j.size
-	j.queue = nil
+	slices.SortFunc(j.queue, func(a, b *auditItem) int {
+		return cmp.Or(cmp.Compare(a.seg.seq, b.seg.seq), cmp.Compare(a.off, b.off))
+	})
+	var run, rest []*auditItem
+	marks := map[*segment]int64{}
+	for _, it := range j.queue {
+		end, ok := marks[it.seg]
+		if !ok {
+			end = it.seg.mark
+		}
+		if it.off != end {
+			rest = append(rest, it)
+			continue
+		}
+		marks[it.seg] = it.end
+		run = append(run, it)
+	}
+	j.queue = rest
+	var done []*segment // wholly in the chain once this commits
+	for _, s := range j.old {
+		end, ok := marks[s]
+		if !ok {
+			end = s.mark
+		}
+		if s.writing == 0 && end == s.size {
+			done = append(done, s)
+		}
+	}
 	j.mu.Unlock()
-	if len(batch) == 0 {
+	if len(run) == 0 && len(done) == 0 {
 		return nil
+	}
+	batch := make([]*auditItem, 0, len(run))
+	for _, it := range run {
+		if !it.skip {
+			batch = append(batch, it)
+		}
 	}
 	err := j.db.Write(context.Background(), func(tx store.Tx) error {
 		c := tx.(*conn)
 		if err := c.appendBlock(batch); err != nil {
 			return err
 		}
-		return c.journalAt(j.name, gen, end)
+		for s, end := range marks {
+			if !slices.Contains(done, s) {
+				if err := c.journalAt(s.name, s.gen, end); err != nil {
+					return err
+				}
+			}
+		}
+		for _, s := range done {
+			if _, err := c.exec(`DELETE FROM audit_journal WHERE name = ?`, s.name); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	defer j.moved.Broadcast()
 	j.failed = err
 	if err != nil {
-		j.queue = append(batch, j.queue...)
+		j.queue = append(run, j.queue...)
 		return err
 	}
+	for s, end := range marks {
+		s.mark = end
+	}
 	j.appended += int64(len(batch))
-	if len(j.queue) == 0 && j.size > journalRotate && j.err == nil {
-		if err := j.restart(); err != nil {
-			j.err = err
-		}
+	for _, s := range done {
+		s.unmap()
+		os.Remove(s.f.Name())
+		s.f.Close()
+		j.old = slices.DeleteFunc(j.old, func(o *segment) bool { return o == s })
 	}
 	return nil
 }
 
-// journalAt records in the transaction that journal name, generation gen,
-// is in the chain up to byte end.
+// journalAt records in the transaction that journal file name, generation
+// gen, is in the chain up to byte end.
 func (c *conn) journalAt(name string, gen, end int64) error {
 	_, err := c.exec(`INSERT INTO audit_journal (name, generation, ingested) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET generation = excluded.generation, ingested = excluded.ingested`, name, gen, end)
@@ -272,7 +400,7 @@ func (j *auditJournal) sync(ctx context.Context) error {
 	target := j.written
 	for j.appended < target && !j.closed {
 		select {
-		case j.wake <- struct{}{}:
+		case j.urgent <- struct{}{}:
 		default:
 		}
 		if err := ctx.Err(); err != nil {
@@ -286,22 +414,26 @@ func (j *auditJournal) sync(ctx context.Context) error {
 	return nil
 }
 
-// close appends what is left and removes the file.
+// close appends what is left and removes the files.
 func (j *auditJournal) close() error {
 	close(j.stop)
 	<-j.stopped
 	j.mu.Lock()
-	left := len(j.queue)
+	defer j.mu.Unlock()
 	j.closed = true
 	j.moved.Broadcast()
-	j.mu.Unlock()
-	if left > 0 {
+	if left := len(j.queue); left > 0 {
 		// Kept for the next process to take in.
-		return errors.Join(fmt.Errorf("sqldb: %d audit entries left in the journal %s", left, j.name), j.f.Close())
+		return fmt.Errorf("sqldb: %d audit entries left in the journal", left)
 	}
-	_, err := j.db.writeDB.Exec(`DELETE FROM audit_journal WHERE name = ?`, j.name)
-	os.Remove(j.f.Name())
-	return errors.Join(err, j.f.Close())
+	var errs []error
+	for _, s := range append(j.old, j.cur) {
+		_, err := j.db.writeDB.Exec(`DELETE FROM audit_journal WHERE name = ?`, s.name)
+		s.unmap()
+		os.Remove(s.f.Name())
+		errs = append(errs, err, s.f.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // syncAudit makes the entries of reads answered so far part of the chain.
@@ -320,8 +452,8 @@ func (db *DB) closeAuditJournal() error {
 	return db.journal.close()
 }
 
-// recoverJournals appends to the chain the entries of every journal in dir
-// whose owner has ended, then deletes the journal.
+// recoverJournals appends to the chain the entries of every journal file
+// in dir whose owner has ended, then deletes the file.
 func (db *DB) recoverJournals(ctx context.Context, dir string) error {
 	names, err := filepath.Glob(filepath.Join(dir, "audit-journal-*.log"))
 	if err != nil {
@@ -355,10 +487,7 @@ func (db *DB) recoverJournal(ctx context.Context, path string) error {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	items, err := journalItems(data, gen, done)
-	if err != nil {
-		return err
-	}
+	items := journalItems(data, gen, done)
 	err = db.Write(ctx, func(tx store.Tx) error {
 		c := tx.(*conn)
 		if err := c.appendBlock(items); err != nil {
@@ -375,33 +504,41 @@ func (db *DB) recoverJournal(ctx context.Context, path string) error {
 
 // journalItems reads the entries of a journal file that are not yet in
 // the chain: all of them if the chain has taken in another generation of
-// the file, else those from byte done on. Reading stops at the first
-// record whose length or checksum does not hold (a write cut short).
-func journalItems(data []byte, gen, done int64) ([]*auditItem, error) {
+// the file, else those from byte done on. Bytes that do not make a record
+// (space never written, a write that failed or was under way when the
+// process died) are skipped to the next record mark.
+func journalItems(data []byte, gen, done int64) []*auditItem {
 	if len(data) < journalHeader || !bytes.HasPrefix(data, []byte(journalMagic)) {
-		return nil, nil // cut short before its header was written
+		return nil // cut short before its header was written
 	}
-	off := int64(journalHeader)
-	if int64(binary.BigEndian.Uint64(data[len(journalMagic):journalHeader])) == gen && done > off {
-		off = done
+	off := journalHeader
+	if int64(binary.BigEndian.Uint64(data[len(journalMagic):journalHeader])) == gen && done > int64(off) && done <= int64(len(data)) {
+		off = int(done)
 	}
 	var items []*auditItem
-	for off+8 <= int64(len(data)) {
-		n := int64(binary.BigEndian.Uint32(data[off:]))
-		sum := binary.BigEndian.Uint32(data[off+4:])
-		if off+8+n > int64(len(data)) {
-			break
+	for off+recordHead <= len(data) {
+		if data[off] != recordMark {
+			i := bytes.IndexByte(data[off:], recordMark)
+			if i < 0 {
+				break
+			}
+			off += i
+			continue
 		}
-		tail := data[off+8 : off+8+n]
-		if crc32.Checksum(tail, crcTable) != sum {
-			break
+		n := int(binary.BigEndian.Uint32(data[off+1:]))
+		sum := binary.BigEndian.Uint32(data[off+5:])
+		if n == 0 || off+recordHead+n > len(data) || crc32.Checksum(data[off+recordHead:off+recordHead+n], crcTable) != sum {
+			off++
+			continue
 		}
+		tail := data[off+recordHead : off+recordHead+n]
 		e, err := audit.Parse(audit.AppendWithSeq(nil, 0, tail))
 		if err != nil {
-			return nil, fmt.Errorf("entry at byte %d: %w", off, err)
+			off++
+			continue
 		}
 		items = append(items, &auditItem{tail: tail, ts: e.Time.UnixMilli(), keys: entryKeys(e)})
-		off += 8 + n
+		off += recordHead + n
 	}
-	return items, nil
+	return items
 }
