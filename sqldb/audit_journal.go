@@ -59,8 +59,6 @@ const (
 	recordMark = 0xA5
 	// recordHead is the mark, the tail's length and its CRC-32C.
 	recordHead = 1 + 4 + 4
-	// segmentSize bounds a journal file.
-	segmentSize = 32 << 20
 	// journalEvery is how long entries wait in the journal, at most, when
 	// nobody asks for them (FindAudit, Verify and Close do). Every append
 	// is a commit, and on SQLite every commit makes each reading
@@ -70,6 +68,9 @@ const (
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// segmentSize bounds a journal file (tests make it small).
+var segmentSize int64 = 32 << 20
 
 // auditJournal is one process's journal.
 type auditJournal struct {
@@ -161,7 +162,7 @@ func newSegment(dir string, seq int64) (*segment, error) {
 	var gen [8]byte
 	rand.Read(gen[:])
 	s.gen = int64(binary.BigEndian.Uint64(gen[:]))
-	if s.mem, err = mapFile(f, segmentSize); err != nil {
+	if s.mem, err = mapFile(f, int(segmentSize)); err != nil {
 		return fail(err)
 	}
 	hdr := append([]byte(journalMagic), gen[:]...)

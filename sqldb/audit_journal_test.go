@@ -15,6 +15,7 @@ import (
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/audit"
+	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/sqldb/sqlite"
 )
@@ -164,4 +165,64 @@ func killChild(t *testing.T, dir string) {
 	}
 	wg.Wait()
 	time.Sleep(time.Minute) // the parent kills us
+}
+
+// TestAuditJournalMovesToNextFile reads enough, with small journal files,
+// that the journal moves through several files while reads go on: every
+// entry reaches the chain once, in a chain that holds, and the files
+// already appended are deleted.
+func TestAuditJournalMovesToNextFile(t *testing.T) {
+	if sqldbtest.Engine() != "sqlite" {
+		t.Skip("the audit journal is SQLite's")
+	}
+	defer sqldb.SetJournalSegmentSize(16 << 10)()
+	dir := t.TempDir()
+	db, err := sqlite.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, st := withStore(t, db)
+	ctx := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "reader", Kind: "user", Roles: []string{"clinician"}})
+	const readers, each = 8, 150
+	var wg sync.WaitGroup
+	for g := range readers {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := st.Read(ctx, "Patient", fmt.Sprintf("m%d-%d", g, i)); custodian.ErrorCode(err) != custodian.ENOTFOUND {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n, ok := sqldb.JournalFiles(db); n < 10 || !ok {
+		t.Fatalf("the journal began %d files and takes entries: %v", n, ok)
+	}
+	entries, err := db.FindAudit(context.Background(), audit.Filter{Actor: "reader", Limit: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		seen[e.Resources[0]] = true
+	}
+	if len(entries) != readers*each || len(seen) != readers*each {
+		t.Fatalf("%d entries for %d distinct reads, want %d", len(entries), len(seen), readers*each)
+	}
+	res, err := audit.Verify(context.Background(), db)
+	if err != nil || !res.OK {
+		t.Fatalf("verify: %+v %v", res, err)
+	}
+	// 1,200 entries of about 300 bytes fill more than 20 files of 16 kB;
+	// those wholly appended are gone.
+	files, _ := filepath.Glob(filepath.Join(dir, "audit-journal-*.log"))
+	if len(files) > 2 {
+		t.Fatalf("%d journal files left", len(files))
+	}
+	var rows int
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM audit_journal`).Scan(&rows); err != nil || rows > 2 {
+		t.Fatalf("%d journal rows left (%v)", rows, err)
+	}
 }
