@@ -45,6 +45,10 @@ func (s *Store) Transaction(ctx context.Context, entries []Entry) ([]*Outcome, e
 	}
 	outs := make([]*Outcome, len(entries))
 	err = s.commit(ctx, e, func(tx Tx) error {
+		// The backend may run this again after rolling it back (a group
+		// commit rerun, a deadlock retry): nothing of an earlier run counts.
+		clear(outs)
+		e.Resources, e.Patients = e.Resources[:0], e.Patients[:0]
 		if err := s.runTransaction(ctx, tx, plan, outs); err != nil {
 			return err
 		}
@@ -445,7 +449,11 @@ func (s *Store) runTransaction(ctx context.Context, tx Tx, plan []*planned, outs
 			}
 			switch len(found) {
 			case 0:
-				p.id = s.NewID()
+				// A rerun keeps the id of the first run: other entries'
+				// references were already rewritten to it.
+				if p.id == "" {
+					p.id = s.NewID()
+				}
 			case 1:
 				p.id = found[0].ID
 				outs[i] = &Outcome{Resource: found[0]}
