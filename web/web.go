@@ -117,6 +117,9 @@ type Card struct {
 	Slot  string
 	Title string
 	Body  template.HTML
+	// AsOf is when the card's figures were made, when they were kept
+	// (KeepCards); zero for figures made for this view.
+	AsOf time.Time
 }
 
 //go:embed template/*.html

@@ -33,7 +33,7 @@ func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
 		return out, nil
 	}
 	now := p.q.Now()
-	list, err := p.q.DNFB(ctx)
+	list, _, err := p.queue.Get(ctx)
 	if err != nil {
 		return nil, err
 	}

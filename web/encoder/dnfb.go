@@ -161,6 +161,8 @@ type dnfbView struct {
 	// link to the neighbours ("" for none).
 	Page, Pages int
 	Prev, Next  string
+	// AsOf is when the queue was read (it is kept a minute).
+	AsOf time.Time
 }
 
 // column is a sortable column heading.
@@ -186,11 +188,11 @@ func (p *pages) dnfb(w http.ResponseWriter, r *http.Request) error {
 			return custodian.Errorf(custodian.EINVALID, "The page %q is not a page number.", s)
 		}
 	}
-	list, err := p.q.DNFB(ctx)
+	list, at, err := p.queue.Get(ctx)
 	if err != nil {
 		return err
 	}
-	v := &dnfbView{Total: len(list), Buckets: coding.AgeBuckets(list), Sort: q.Get("sort"), Desc: q.Get("dir") == "desc", Page: page}
+	v := &dnfbView{Total: len(list), Buckets: coding.AgeBuckets(list), Sort: q.Get("sort"), Desc: q.Get("dir") == "desc", Page: page, AsOf: at}
 	if !slices.ContainsFunc(sortKeys, func(k struct{ key, label string }) bool { return k.key == v.Sort }) {
 		v.Sort, v.Desc = "age", true
 	}

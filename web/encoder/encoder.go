@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/access"
@@ -42,12 +43,22 @@ var roles = []string{access.RoleCoder, access.RoleHIMDirector}
 // Module returns the DNFB queue, the coding workspace and the dashboard
 // cards for wb, over the coding queue q (its store, checker and grouper),
 // the suggester s and the code sets set.
-func Module(wb *web.Handler, q *coding.Queue, s *coding.Suggester, set *codeset.Set) web.Module {
-	p := &pages{wb: wb, q: q, s: s, set: set}
+func Module(wb *web.Handler, q *coding.Queue, s *coding.Suggester, set *codeset.Set, opts ...Option) web.Module {
+	p := &pages{wb: wb, q: q, s: s, set: set, keep: time.Minute}
+	for _, o := range opts {
+		o(p)
+	}
+	// The queue reads every inpatient stay and claim, so it is kept a
+	// minute per user (as the dashboard cards are), and dropped whenever a
+	// stay is saved or coded here.
+	p.queue = &web.Kept[[]coding.DNFBItem]{TTL: p.keep, Make: q.DNFB}
 	m := http.NewServeMux()
 	m.HandleFunc("GET "+PathDNFB+"{$}", p.fn(p.dnfb))
 	m.HandleFunc("GET "+PathEncounter+"{id}", p.fn(p.workspace))
-	m.HandleFunc("POST "+PathEncounter+"{id}", p.fn(p.workspacePost))
+	m.HandleFunc("POST "+PathEncounter+"{id}", p.fn(func(w http.ResponseWriter, r *http.Request) error {
+		defer p.queue.Forget()
+		return p.workspacePost(w, r)
+	}))
 	m.HandleFunc(PathDNFB, p.fn(func(http.ResponseWriter, *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "There is no such page.")
 	}))
@@ -61,7 +72,7 @@ func Module(wb *web.Handler, q *coding.Queue, s *coding.Suggester, set *codeset.
 		},
 		Prefix:  PathDNFB,
 		Handler: m,
-		Cards:   p.cards,
+		Cards:   web.KeepCards(p.keep, p.cards),
 	}
 }
 
@@ -70,7 +81,17 @@ type pages struct {
 	q   *coding.Queue
 	s   *coding.Suggester
 	set *codeset.Set
+	// queue is the DNFB list, kept per user for keep.
+	queue *web.Kept[[]coding.DNFBItem]
+	keep  time.Duration
 }
+
+// Option adjusts the module.
+type Option func(*pages)
+
+// KeepFor sets how long the DNFB queue and the dashboard cards are kept
+// per user (a minute by default; 0 reads them for every view).
+func KeepFor(d time.Duration) Option { return func(p *pages) { p.keep = d } }
 
 // allowed refuses actors without a coding role.
 func allowed(a *custodian.Actor) error {
@@ -106,6 +127,7 @@ var tmpl = template.Must(template.New("encoder").Funcs(template.FuncMap{
 	"f4":   func(v float64) string { return fmt.Sprintf("%.4f", v) },
 	"join": strings.Join,
 	"add1": func(i int) int { return i + 1 },
+	"ts":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" },
 }).ParseFS(templateFiles, "template/*.html"))
 
 func (p *pages) render(w http.ResponseWriter, r *http.Request, title, name string, data any) error {

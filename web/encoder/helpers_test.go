@@ -132,7 +132,7 @@ func newEnv(t testing.TB, patients int) *env {
 		}
 	}
 	e.wb = &web.Handler{Records: st, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Now: func() time.Time { return asOf }}
-	e.wb.Modules = append(e.wb.Modules, encoder.Module(e.wb, e.q, s, set))
+	e.wb.Modules = append(e.wb.Modules, encoder.Module(e.wb, e.q, s, set, encoder.KeepFor(0)))
 	auth := &httpauth.Handler{Service: acc, Home: "/"}
 	e.srv = httptest.NewServer(auth.Wrap(e.wb))
 	t.Cleanup(e.srv.Close)
