@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/sqldb"
+	"github.com/custodian-him/custodian/sqldb/postgres"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
 )
@@ -431,5 +433,53 @@ func TestSensitiveRecordsAndBreakTheGlass(t *testing.T) {
 	st.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
 	if _, err := st.Read(coder, "Condition", psy.Resource.ID); custodian.ErrorCode(err) != custodian.ENOTFOUND {
 		t.Fatalf("after the grant expired: %v", err)
+	}
+}
+
+// TestAuditChainAcrossNodes runs three nodes on one PostgreSQL database,
+// each writing and reading at once: their entries make one chain that
+// holds, with every entry in it once.
+func TestAuditChainAcrossNodes(t *testing.T) {
+	if sqldbtest.Engine() != "postgres" {
+		t.Skip("several nodes share a database on PostgreSQL only")
+	}
+	u := sqldbtest.URL(t)
+	var stores []*store.Store
+	var dbs []*sqldb.DB
+	for range 3 {
+		db, err := postgres.Open(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		_, st := withStore(t, db)
+		dbs, stores = append(dbs, db), append(stores, st)
+	}
+	const each = 40
+	var wg sync.WaitGroup
+	for n, st := range stores {
+		for g := range 4 {
+			wg.Go(func() {
+				ctx := as(fmt.Sprintf("node%d", n), "clinician")
+				for i := range each {
+					if g == 0 {
+						if _, err := st.Create(ctx, "Patient", []byte(`{"resourceType":"Patient"}`), store.WriteOptions{}); err != nil {
+							t.Error(err)
+							return
+						}
+						continue
+					}
+					if _, err := st.Read(ctx, "Patient", fmt.Sprintf("n%d-%d-%d", n, g, i)); custodian.ErrorCode(err) != custodian.ENOTFOUND {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	res, err := audit.Verify(context.Background(), dbs[0])
+	if want := int64(3 * 4 * each); err != nil || !res.OK || res.Entries != want {
+		t.Fatalf("verify = %+v %v, want %d entries intact", res, err, want)
 	}
 }
