@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -46,6 +47,7 @@ type searchBench struct {
 	n, warm   int
 	seed      uint64
 	only      string
+	profile   string
 
 	app  *app
 	base string
@@ -67,6 +69,7 @@ func runBenchSearch(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.IntVar(&b.warm, "warm", 20, "untimed requests per query first")
 	fs.Uint64Var(&b.seed, "seed", 1, "random seed for the values searched for")
 	fs.StringVar(&b.only, "queries", "", "only the queries whose name contains this")
+	fs.StringVar(&b.profile, "cpuprofile", "", "write a CPU profile of the timed requests to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -113,6 +116,17 @@ func (b *searchBench) run(ctx context.Context) error {
 	queries, err := b.queries(ctx)
 	if err != nil {
 		return err
+	}
+	if b.profile != "" {
+		f, err := os.Create(b.profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "query\tn\tp50 ms\tp95 ms\tp99 ms\tmax ms\tCPU ms/req\tmatches\tincluded\tstatements\t")
