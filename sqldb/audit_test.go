@@ -370,6 +370,30 @@ func TestReadsAreAuditedWithPatients(t *testing.T) {
 	if len(bob) != 4 || bob[0].Action != "search" || bob[0].Outcome != "forbidden" || bob[1].Outcome != "not_found" {
 		t.Fatalf("bob's entries: %+v", bob)
 	}
+	// The outcome filters (the dashboard's refusals and failed sign-ins).
+	filters := []struct {
+		f    audit.Filter
+		want string
+	}{
+		{audit.Filter{Failed: true}, "bob:search:forbidden bob:read:not_found"},
+		{audit.Filter{Outcome: custodian.EFORBIDDEN}, "bob:search:forbidden"},
+		{audit.Filter{Outcome: "success", Actor: "bob", Action: audit.ActionRead}, "bob:read:success"},
+		{audit.Filter{Failed: true, Action: audit.ActionRead}, "bob:read:not_found"},
+		{audit.Filter{Outcome: "success", Limit: 2}, "ida:search:success ida:search:success"},
+	}
+	for _, c := range filters {
+		got, err := st.FindAudit(as("ida", "auditor"), c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for _, e := range got {
+			s = append(s, e.Actor+":"+e.Action+":"+e.Outcome)
+		}
+		if strings.Join(s, " ") != c.want {
+			t.Errorf("FindAudit(%+v) = %v, want %s", c.f, s, c.want)
+		}
+	}
 }
 
 func TestSensitiveRecordsAndBreakTheGlass(t *testing.T) {
@@ -481,5 +505,21 @@ func TestAuditChainAcrossNodes(t *testing.T) {
 	res, err := audit.Verify(context.Background(), dbs[0])
 	if want := int64(3 * 4 * each); err != nil || !res.OK || res.Entries != want {
 		t.Fatalf("verify = %+v %v, want %d entries intact", res, err, want)
+	}
+}
+
+func TestBulkReadIsAuditedOnce(t *testing.T) {
+	_, st := open(t)
+	sys := custodian.NewContextWithActor(context.Background(), custodian.SystemActor())
+	if err := st.RecordBulkRead(sys, "Patient", "master patient index"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.FindAudit(as("ida", "auditor"), audit.Filter{Actor: "custodian"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Action != audit.ActionSearch || got[0].Query != "Patient (bulk read: master patient index)" ||
+		got[0].Purpose != "HOPERAT" || got[0].Outcome != "success" {
+		t.Fatalf("bulk read entries: %+v", got)
 	}
 }

@@ -26,6 +26,8 @@ const auditUsage = `Usage:
   custodian audit report --patient ID [--data DIR]    who accessed a patient's record, when and why
   custodian audit report --actor NAME [--data DIR]    what one user or client did
   custodian audit report --break-glass [--data DIR]   break-the-glass accesses, for the privacy officer
+  custodian audit report --failed [--data DIR]        refused and failed requests and sign-ins
+  (report also takes --outcome CODE, --action NAME, --since YYYY-MM-DD and --limit N, combined with the above)
 `
 
 // Run dispatches the audit subcommands.
@@ -41,6 +43,9 @@ func (c *AuditCommand) Run(ctx context.Context, args []string) error {
 	patient := fs.String("patient", "", "patient id (report)")
 	actor := fs.String("actor", "", "user or client id (report)")
 	glass := fs.Bool("break-glass", false, "only break-the-glass entries (report)")
+	failed := fs.Bool("failed", false, "only entries whose outcome is not success (report)")
+	outcome := fs.String("outcome", "", "only entries with this outcome, e.g. forbidden (report)")
+	action := fs.String("action", "", "only entries of this action, e.g. read, signin (report)")
 	since := fs.String("since", "", "only entries from this date (YYYY-MM-DD)")
 	limit := fs.Int("limit", 200, "at most this many entries (report)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -67,7 +72,7 @@ func (c *AuditCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "audit trail intact: %d entries verified in %s (%.0f entries/s)\n", res.Entries, el.Round(time.Millisecond), float64(res.Entries)/el.Seconds())
 		return nil
 	case "report":
-		f := audit.Filter{Patient: *patient, Actor: *actor, BreakGlass: *glass, Limit: *limit}
+		f := audit.Filter{Patient: *patient, Actor: *actor, BreakGlass: *glass, Failed: *failed, Outcome: *outcome, Action: *action, Limit: *limit}
 		if *since != "" {
 			t, err := time.Parse("2006-01-02", *since)
 			if err != nil {
