@@ -31,12 +31,17 @@ import (
 	"github.com/custodian-him/custodian"
 )
 
-const benchUsage = `Usage: custodian bench store [flags]
+const benchUsage = `Usage: custodian bench store|search|web [flags]
 
-Measures the record store's speed targets on the embedded database
-(durable: synchronous=FULL): single creates and transaction Bundles over
-HTTP, in-process loading, reads by id over HTTP, and storage per resource.
-Run it from the root of the source tree (for the resource templates).
+  store   the record store's speed targets on the embedded database
+          (durable: synchronous=FULL): single creates and transaction
+          Bundles over HTTP, in-process loading, reads by id over HTTP, and
+          storage per resource. Run it from the root of the source tree (for
+          the resource templates).
+  search  FHIR search latency over HTTP at ~N stored resources
+          (--data DIR [--resources N]; builds the store when it is empty).
+  web     the server time of every workbench page per role over a loaded
+          store (--data DIR).
 
 `
 
@@ -47,12 +52,20 @@ type BenchCommand struct {
 
 // Run dispatches to the benchmark named by args[0].
 func (c *BenchCommand) Run(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "search":
+			return runBenchSearch(ctx, args[1:], c.Stdout, c.Stderr)
+		case "web":
+			return runBenchWeb(ctx, args[1:], c.Stdout, c.Stderr)
+		}
+	}
 	if len(args) == 0 || args[0] != "store" {
 		fmt.Fprint(c.Stderr, benchUsage)
 		if len(args) == 0 {
 			return flag.ErrHelp
 		}
-		return fmt.Errorf("unknown benchmark %q (there is: store)", args[0])
+		return fmt.Errorf("unknown benchmark %q (there is: store, search, web)", args[0])
 	}
 	b := &storeBench{out: c.Stdout, log: c.Stderr}
 	if err := b.parseFlags(args[1:], c.Stderr); err != nil {

@@ -181,6 +181,8 @@ type app struct {
 	roi *roi.Service
 	// web is the HIM workbench; modules add their pages to it.
 	web *web.Handler
+	// params follows the stored SearchParameters that reindex activates.
+	params *search.Follower
 }
 
 // openDB opens the PostgreSQL database at dbURL, or the embedded one in
@@ -207,7 +209,19 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 		db.Close()
 		return nil, err
 	}
+	// Posted SearchParameters: indexed at every write once known, searchable
+	// once `custodian reindex` has activated them.
+	_, problems, err := reg.LoadCustom(ctx, db, false)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, p := range problems {
+		logger.Warn("search parameter not used", "error", p)
+	}
+	params := &search.Follower{Registry: reg, Source: db, Logger: logger}
 	st := store.New(db, defs, reg)
+	st.Watchers = append(st.Watchers, params.Watcher())
 	st.AuditLog = db
 	st.Guard = access.Guard{} // the role table, scopes and sensitive records, for the API, pages and commands alike
 	codes, err := codeset.Load()
@@ -302,7 +316,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	wb.Modules = append(wb.Modules, outcomes.Module(outcomes.Config{Web: wb, Record: record, Registry: registries, Patients: st,
 		SeesSensitive: func(ctx context.Context) bool { return st.Guard.SeesSensitive(custodian.ActorFromContext(ctx)) }}))
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
-		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, matches: matches, identity: ident, record: record, registries: registries, web: wb}, nil
+		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, matches: matches, identity: ident, record: record, registries: registries, web: wb, params: params}, nil
 }
 
 // capabilityParams lists, for the CapabilityStatement, the parameters of a
@@ -408,6 +422,8 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 		}
 	})
 	wg.Go(func() { a.exporter.Run(work, time.Second) })
+	// Activations by a reindex run in another process (or on another node).
+	wg.Go(func() { a.params.Run(work, 10*time.Second) })
 	wg.Go(func() { a.codes.Warm() })
 	wg.Go(func() {
 		if err := a.record.Load(work, measure.BackendSource{Backend: a.db}); err != nil {
