@@ -417,6 +417,19 @@ func (j *auditJournal) sync(ctx context.Context) error {
 
 // close appends what is left and removes the files.
 func (j *auditJournal) close() error {
+	// Take no more entries (reads now commit theirs through the writer,
+	// until it closes too), and let the writes under way finish before
+	// the files are unmapped.
+	j.mu.Lock()
+	if j.err == nil {
+		j.err = errJournalClosed
+	}
+	for j.writing() > 0 {
+		j.mu.Unlock()
+		time.Sleep(time.Millisecond)
+		j.mu.Lock()
+	}
+	j.mu.Unlock()
 	close(j.stop)
 	<-j.stopped
 	j.mu.Lock()
@@ -435,6 +448,17 @@ func (j *auditJournal) close() error {
 		errs = append(errs, err, s.f.Close())
 	}
 	return errors.Join(errs...)
+}
+
+var errJournalClosed = errors.New("sqldb: the audit journal is closed")
+
+// writing counts the writes under way in every file. The caller holds mu.
+func (j *auditJournal) writing() int {
+	n := j.cur.writing
+	for _, s := range j.old {
+		n += s.writing
+	}
+	return n
 }
 
 // syncAudit makes the entries of reads answered so far part of the chain.
