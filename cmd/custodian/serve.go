@@ -243,6 +243,11 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	binaries := &fhirapi.Binaries{Store: st, Blobs: blobs}
 	// CUSTODIAN_ORGANIZATION names the releasing organisation on ROI packets.
 	roiSvc := &roi.Service{Store: st, Blobs: blobs, Organization: os.Getenv("CUSTODIAN_ORGANIZATION")}
+	// CUSTODIAN_ROI_CATEGORIES names the site's sensitive categories (JSON).
+	if roiSvc.Categories, err = siteCategories(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	var ops []fhirapi.Operation
 	ops = append(ops, fhirapi.TerminologyOperations(codes)...)
 	ops = append(ops, fhirapi.DRGOperations(grouper)...)
