@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/roi"
@@ -38,8 +37,12 @@ type queueView struct {
 	Prev, Next string
 }
 
-// pageSize is how many requests one page of the queue shows.
-const pageSize = 100
+// pageSize is how many requests one page of the queue shows; maxBack is
+// how many pages back the links remember.
+const (
+	pageSize = 100
+	maxBack  = 200
+)
 
 var statusOptions = []option{
 	{"open", "open (requested or in review)"},
@@ -62,15 +65,20 @@ func (p *pages) queue(w http.ResponseWriter, r *http.Request) error {
 	if !slices.ContainsFunc(statusOptions, func(o option) bool { return o.Value == v.Status }) {
 		return custodian.Errorf(custodian.EINVALID, "There is no request status %q.", v.Status)
 	}
-	pg := 1
-	if s := q.Get("page"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return custodian.Errorf(custodian.EINVALID, "The page must be a number from 1.")
-		}
-		pg = n
+	// Pages are read a page at a time: the link to the next page carries
+	// its cursor, and every earlier page's cursor ("back") for the way back.
+	back := q["back"]
+	if len(back) > maxBack {
+		return custodian.Errorf(custodian.EINVALID, "The queue goes back at most %d pages.", maxBack)
 	}
-	v.Page = pg
+	cursor := q.Get("cursor")
+	if cursor == "" && len(back) > 0 {
+		return custodian.Errorf(custodian.EINVALID, "A page after the first needs its cursor.")
+	}
+	v.Page = 1
+	if cursor != "" {
+		v.Page = len(back) + 2
+	}
 	var f roi.Filter
 	switch v.Status {
 	case "open":
@@ -79,37 +87,46 @@ func (p *pages) queue(w http.ResponseWriter, r *http.Request) error {
 	default:
 		f.Status = roi.Status(v.Status)
 	}
-	reqs, err := p.svc.List(r.Context(), f)
+	page, err := p.svc.Page(r.Context(), roi.PageQuery{Filter: f, Overdue: v.Overdue, Count: pageSize, Cursor: cursor, Total: true})
 	if err != nil {
 		return err
 	}
+	v.Total = page.Total
 	now := p.now()
 	var ids []string
-	for _, rq := range reqs {
-		if v.Overdue && !rq.Overdue(now) {
-			continue
-		}
-		v.Total++
-		if v.Total <= (pg-1)*pageSize || v.Total > pg*pageSize {
-			continue
-		}
+	for _, rq := range page.Requests {
 		row := queueRow{Request: rq, Age: rq.Age(now), DaysLeft: rq.DaysLeft(now), Overdue: rq.Overdue(now)}
 		row.DueSoon = rq.Status.Open() && !row.Overdue && row.DaysLeft <= soonDays
 		v.Rows = append(v.Rows, row)
 		ids = append(ids, rq.Patient)
 	}
-	link := func(n int) string {
-		u := url.Values{"status": {v.Status}, "page": {strconv.Itoa(n)}}
+	link := func(cursor string, back []string) string {
+		u := url.Values{"status": {v.Status}}
+		if cursor != "" {
+			u.Set("cursor", cursor)
+		}
+		if len(back) > 0 {
+			u["back"] = back
+		}
 		if v.Overdue {
 			u.Set("overdue", "1")
 		}
 		return PathQueue + "?" + u.Encode()
 	}
-	if pg > 1 {
-		v.Prev = link(pg - 1)
+	if len(back) > 0 {
+		// back holds the cursors of the pages before this one; the first
+		// page's is "" and is not carried.
+		prev := back[len(back)-1]
+		v.Prev = link(prev, back[:len(back)-1])
+	} else if cursor != "" {
+		v.Prev = link("", nil)
 	}
-	if v.Total > pg*pageSize {
-		v.Next = link(pg + 1)
+	if page.Next != "" {
+		var next []string
+		if cursor != "" {
+			next = append(slices.Clone(back), cursor)
+		}
+		v.Next = link(page.Next, next)
 	}
 	names, err := p.names(r.Context(), ids)
 	if err != nil {
@@ -127,20 +144,11 @@ func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
 	if allow(ctx, workRoles) != nil {
 		return nil, nil
 	}
-	reqs, err := p.svc.List(ctx, roi.Filter{Open: true})
+	c, err := p.svc.Counts(ctx, soonDays)
 	if err != nil {
 		return nil, err
 	}
-	now := p.now()
-	v := struct{ Open, Late, Soon int }{Open: len(reqs)}
-	for _, rq := range reqs {
-		switch {
-		case rq.Overdue(now):
-			v.Late++
-		case rq.DaysLeft(now) <= soonDays:
-			v.Soon++
-		}
-	}
+	v := struct{ Open, Late, Soon int }{Open: c.Open, Late: c.Overdue, Soon: c.DueSoon}
 	var b bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&b, "card", v); err != nil {
 		return nil, custodian.Errorf(custodian.EINTERNAL, "release card: %v", err)

@@ -1,6 +1,7 @@
 package release_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -370,20 +371,54 @@ func TestQueue(t *testing.T) {
 func TestQueuePages(t *testing.T) {
 	e := newEnv(t)
 	a := e.authorize(nil)
-	for range 101 {
+	for range 201 {
 		e.submit(a.ID, nil)
 	}
 	body := e.serve("GET", "/roi/queue", nil, access.RoleROISpecialist).Body.String()
-	if n := strings.Count(body, `href="/roi/requests/`); n != 100 || !strings.Contains(body, "101 requests; page 1 shows 100") ||
-		!strings.Contains(body, `href="/roi/queue?page=2&amp;status=open" rel="next"`) {
-		t.Errorf("page 1 lists %d requests:\n%s", n, body)
+	next := regexp.MustCompile(`href="(/roi/queue\?[^"]*)" rel="next"`).FindStringSubmatch(body)
+	if n := strings.Count(body, `href="/roi/requests/`); n != 100 || !strings.Contains(body, "201 requests; page 1 shows 100") || next == nil {
+		t.Fatalf("page 1 lists %d requests:\n%s", n, body)
 	}
-	body = e.serve("GET", "/roi/queue?page=2&status=open", nil, access.RoleROISpecialist).Body.String()
-	if n := strings.Count(body, `href="/roi/requests/`); n != 1 || !strings.Contains(body, `rel="prev"`) || strings.Contains(body, `rel="next"`) {
-		t.Errorf("page 2 lists %d requests", n)
+	seen := map[string]bool{}
+	collect := func(body string) {
+		for _, m := range regexp.MustCompile(`href="/roi/requests/([^"/]+)"`).FindAllStringSubmatch(body, -1) {
+			if seen[m[1]] {
+				t.Errorf("request %s listed twice", m[1])
+			}
+			seen[m[1]] = true
+		}
 	}
-	if rec := e.serve("GET", "/roi/queue?page=0", nil, access.RoleROISpecialist); rec.Code != 400 {
-		t.Errorf("page 0: %d", rec.Code)
+	collect(body)
+	page2 := html.UnescapeString(next[1])
+	body = e.serve("GET", page2, nil, access.RoleROISpecialist).Body.String()
+	collect(body)
+	next = regexp.MustCompile(`href="(/roi/queue\?[^"]*)" rel="next"`).FindStringSubmatch(body)
+	if n := strings.Count(body, `href="/roi/requests/`); n != 100 || !strings.Contains(body, "page 2 shows 100") || next == nil {
+		t.Fatalf("page 2 lists %d requests:\n%s", n, body)
+	}
+	body = e.serve("GET", html.UnescapeString(next[1]), nil, access.RoleROISpecialist).Body.String()
+	collect(body)
+	prev := regexp.MustCompile(`href="(/roi/queue\?[^"]*)" rel="prev"`).FindStringSubmatch(body)
+	if n := strings.Count(body, `href="/roi/requests/`); n != 1 || !strings.Contains(body, "page 3 shows 1") || prev == nil || strings.Contains(body, `rel="next"`) {
+		t.Errorf("page 3 lists %d requests", n)
+	}
+	if len(seen) != 201 {
+		t.Errorf("three pages listed %d distinct requests, want 201", len(seen))
+	}
+	// Back from page 3 is page 2 again, and back from it the first page.
+	if got := html.UnescapeString(prev[1]); got != page2 {
+		t.Errorf("back from page 3 goes to %s, want %s", got, page2)
+	}
+	body = e.serve("GET", page2, nil, access.RoleROISpecialist).Body.String()
+	prev = regexp.MustCompile(`href="(/roi/queue\?[^"]*)" rel="prev"`).FindStringSubmatch(body)
+	if prev == nil || html.UnescapeString(prev[1]) != "/roi/queue?status=open" {
+		t.Errorf("back from page 2: %v", prev)
+	}
+	if rec := e.serve("GET", "/roi/queue?back=x", nil, access.RoleROISpecialist); rec.Code != 400 {
+		t.Errorf("back without a cursor: %d", rec.Code)
+	}
+	if rec := e.serve("GET", "/roi/queue?cursor=%21%21", nil, access.RoleROISpecialist); rec.Code != 400 {
+		t.Errorf("a broken cursor: %d", rec.Code)
 	}
 }
 
