@@ -14,7 +14,9 @@ import (
 // result younger than Stale is still answered while a fresh one is
 // evaluated in the background, so a record that changes all day (a live
 // feed) does not make every view evaluate; an older one is evaluated again
-// before answering.
+// before answering. Results with patient lists (Options.Lists) are never
+// answered once the record has changed: a list must hold what its counts
+// say, now.
 //
 // Evaluations for one patient (Options.Subject) are not kept: they are
 // quick.
@@ -81,7 +83,7 @@ func (c *Cache) Evaluate(ctx context.Context, def *Definition, period Period, op
 			case e.err != nil:
 				e = nil // evaluate again
 			case e.gen == gen:
-			case stale > 0 && now.Sub(e.res.AsOf) < stale:
+			case stale > 0 && !opt.Lists && now.Sub(e.res.AsOf) < stale:
 				if !e.refreshing {
 					e.refreshing = true
 					go c.refresh(key, def, period, opt)

@@ -127,21 +127,3 @@ func TestEncounterClasses(t *testing.T) {
 		t.Error("counts while the record is being read")
 	}
 }
-
-// TestSearchSourceReadsWhatAScanReads: reading type by type (and only the
-// kept Observations) builds the same record as reading every resource.
-func TestSearchSourceReadsWhatAScanReads(t *testing.T) {
-	f := getFixture(t)
-	want, got := f.loaded.Counts(), f.searched.Counts()
-	if len(want) != len(got) {
-		t.Fatalf("counts %v, want %v", got, want)
-	}
-	for k, n := range want {
-		if got[k] != n {
-			t.Errorf("%s: %d, want %d", k, got[k], n)
-		}
-	}
-	if want["Observation"] == 0 || want["Encounter"] == 0 {
-		t.Errorf("the fixture has no observations or encounters kept: %v", want)
-	}
-}

@@ -34,9 +34,7 @@ type fixture struct {
 	st      *store.Store
 	watched *measure.Record
 	loaded  *measure.Record
-	// searched is loaded type by type through search (SearchSource).
-	searched *measure.Record
-	claims   map[string]bool // encounter ids with a claim
+	claims  map[string]bool // encounter ids with a claim
 }
 
 var (
@@ -139,10 +137,6 @@ func buildFixture(t *testing.T) (*fixture, error) {
 	t.Logf("stored %d resources in %s", len(batch), time.Since(start))
 	f.loaded = measure.NewRecord()
 	if err := f.loaded.Load(ctx, measure.BackendSource{Backend: db, Batch: 700}); err != nil {
-		return nil, err
-	}
-	f.searched = measure.NewRecord()
-	if err := f.searched.Load(ctx, measure.SearchSource{Backend: db, Parse: f.st.ParseQuery, Batch: 300}); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -178,14 +178,7 @@ func (r *Record) Load(ctx context.Context, src Source) (err error) {
 	go func() {
 		defer close(rawc)
 		buf := make([]raw, 0, batch)
-		scan := src.Scan
-		if ss, ok := src.(SearchSource); ok {
-			codes := r.keep.Load().keptCodes()
-			scan = func(ctx context.Context, types []string, fn func(typ, id string, version int64, body []byte) error) error {
-				return ss.scanKept(ctx, types, codes, fn)
-			}
-		}
-		err := scan(ctx, Types, func(typ, id string, version int64, body []byte) error {
+		err := src.Scan(ctx, Types, func(typ, id string, version int64, body []byte) error {
 			if !projected(typ) {
 				return nil
 			}

@@ -101,7 +101,7 @@ func TestBuiltinsAgreeWithIndependentComputation(t *testing.T) {
 			}
 			from, to, _ := strings.Cut(ps, "/")
 			want := reference(x, def.ID, from, to)
-			for name, rec := range map[string]*measure.Record{"watched": f.watched, "loaded": f.loaded, "searched": f.searched} {
+			for name, rec := range map[string]*measure.Record{"watched": f.watched, "loaded": f.loaded} {
 				res, err := measure.Evaluate(ctx, rec, def, period, measure.Options{Lists: true})
 				if err != nil {
 					t.Fatal(err)

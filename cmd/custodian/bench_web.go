@@ -56,9 +56,6 @@ type benchWeb struct {
 	only      *regexp.Regexp
 	loadLimit time.Duration
 	settle    time.Duration
-	// searchLoad times a second read of the measures' record through
-	// measure.SearchSource after the pages.
-	searchLoad bool
 	// profiles is the directory CPU profiles of each page go to.
 	profiles string
 	// period is the measures' period (from/to), chosen to hold data.
@@ -92,7 +89,6 @@ func runBenchWeb(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	only := fs.String("pages", "", "only the pages whose name matches this regular expression")
 	fs.DurationVar(&b.loadLimit, "load-limit", time.Hour, "how long to wait for the measures' record to be read at start")
 	fs.DurationVar(&b.settle, "settle", 0, "how long to let the background work of a start (duplicate scoring, case finding) run before timing")
-	fs.BoolVar(&b.searchLoad, "search-load", false, "after the pages, read the measures' record again type by type (measure.SearchSource) and time it")
 	fs.StringVar(&b.profiles, "cpuprofile", "", "directory to write a CPU profile of each page's views to (cpu-<page>.pprof)")
 	period := fs.String("period", "2024-10-01/2025-09-30", "the measure pages' period, FROM/TO (the last year custodian generate writes by default)")
 	if err := fs.Parse(args); err != nil {
@@ -181,26 +177,7 @@ func (b *benchWeb) run(ctx context.Context) error {
 	go srv.Serve(ln)
 	defer srv.Close()
 	b.base = "http://" + ln.Addr().String()
-	if err := b.pages(ctx); err != nil {
-		return err
-	}
-	if !b.searchLoad {
-		return nil
-	}
-	// What serve reads at start, read again as SearchSource reads it
-	// (type by type, kept Observations only), to compare.
-	rec := measure.NewRecord()
-	for _, d := range a.registries.Definitions {
-		for _, l := range d.Criteria.Labs {
-			rec.KeepObservations(l.Code)
-		}
-	}
-	t := time.Now()
-	if err := rec.Load(ctx, measure.SearchSource{Backend: a.db, Parse: a.store.ParseQuery}); err != nil {
-		return err
-	}
-	fmt.Fprintf(b.out, "measures' record read type by type (measure.SearchSource): %s; %v\n", time.Since(t).Round(time.Millisecond), rec.Counts())
-	return nil
+	return b.pages(ctx)
 }
 
 // webClient is a signed-in browser of the bench.
