@@ -31,9 +31,24 @@ func (s *Service) Abstracts(registry, status string, today time.Time) ([]*Abstra
 	if err != nil {
 		return nil, err
 	}
+	return s.abstracts(d, cases, today)
+}
+
+// AbstractsOf returns the forms of the given cases of registry (from
+// Cases, e.g. one page of them), filled as of today: a list shows a page
+// without filling the forms of every case.
+func (s *Service) AbstractsOf(registry string, cases []*Case, today time.Time) ([]*Abstract, error) {
+	d, err := s.Definition(registry)
+	if err != nil {
+		return nil, err
+	}
+	return s.abstracts(d, cases, today)
+}
+
+func (s *Service) abstracts(d *Definition, cases []*Case, today time.Time) ([]*Abstract, error) {
 	day := measure.ParseDay(today.Format("2006-01-02"))
 	var out []*Abstract
-	err = s.Record.View(func(v *measure.View) error {
+	err := s.Record.View(func(v *measure.View) error {
 		for _, c := range cases {
 			a := &Abstract{Case: c, Values: map[string]string{}}
 			if p := v.Patient(c.Patient); p != nil {

@@ -311,6 +311,25 @@ func TestDecisionsFollowUpAndExport(t *testing.T) {
 		t.Fatalf("only %d diabetes candidates", len(cands))
 	}
 	a, b, c := cands[0].Patient, cands[1].Patient, cands[2].Patient
+	// The forms of a page of cases are those of the whole list.
+	today := time.Now()
+	all, err := f.svc.Abstracts("diabetes", registry.Candidate, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := f.svc.AbstractsOf("diabetes", cands[1:3], today)
+	if err != nil || len(page) != 2 {
+		t.Fatalf("AbstractsOf: %d, %v", len(page), err)
+	}
+	for i, got := range page {
+		want := all[i+1]
+		if got.Patient != want.Patient || got.LastContact != want.LastContact || fmt.Sprint(got.Values) != fmt.Sprint(want.Values) || len(got.Evidence) != len(want.Evidence) {
+			t.Errorf("AbstractsOf %s: %+v, want %+v", got.Patient, got, want)
+		}
+	}
+	if _, err := f.svc.AbstractsOf("no-such", cands[:1], today); custodian.ErrorCode(err) != custodian.ENOTFOUND {
+		t.Errorf("an unknown registry: %v", err)
+	}
 	ctx := registrar()
 	if _, err := f.svc.Decide(ctx, "diabetes", a, true, "", map[string]string{"footExam": "yes"}); err != nil {
 		t.Fatal(err)

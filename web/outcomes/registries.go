@@ -159,11 +159,13 @@ func (p *pages) registryPage(w http.ResponseWriter, r *http.Request) error {
 	v.Chart = countChart("incidence", d.Title+": new cases by "+map[bool]string{false: "month", true: "year"}[byYear]+" of first evidence (accepted and candidates)", labels, counts)
 
 	names := newNamer(p.Patients)
-	cands, err := p.Registry.Abstracts(d.ID, registry.Candidate, now)
+	// The cases are sorted and paged first, and only the page's forms
+	// filled from the record.
+	cands, err := p.Registry.Cases(d.ID, registry.Candidate)
 	if err != nil {
 		return err
 	}
-	slices.SortStableFunc(cands, func(a, b *registry.Abstract) int { return cmp.Compare(a.Found, b.Found) })
+	slices.SortStableFunc(cands, func(a, b *registry.Case) int { return cmp.Compare(a.Found, b.Found) })
 	v.Pages = max(1, (len(cands)+pageSize-1)/pageSize)
 	if page > v.Pages {
 		return custodian.Errorf(custodian.ENOTFOUND, "There is no page %d (the list has %d).", page, v.Pages)
@@ -174,7 +176,11 @@ func (p *pages) registryPage(w http.ResponseWriter, r *http.Request) error {
 	if page < v.Pages {
 		v.Next = PathRegistries + d.ID + "?page=" + strconv.Itoa(page+1)
 	}
-	for _, a := range cands[(page-1)*pageSize : min(len(cands), page*pageSize)] {
+	shown, err := p.Registry.AbstractsOf(d.ID, cands[(page-1)*pageSize:min(len(cands), page*pageSize)], now)
+	if err != nil {
+		return err
+	}
+	for _, a := range shown {
 		v.CandidateList = append(v.CandidateList, caseOf(ctx, names, a))
 	}
 	od, err := p.Registry.Overdue(d.ID, now)
