@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/custodian-him/custodian/chart"
 	"github.com/custodian-him/custodian/web/internal/webtest"
 )
 
@@ -61,14 +62,32 @@ func TestBrowser(t *testing.T) {
 	run(t, ctx, "queue", chromedp.WaitVisible(chromedp.CSS(`#deficiencies`)))
 	capture(t, ctx, "review-queue")
 
-	// Only the unsigned notes, chosen from the list and submitted.
+	// Only one kind of deficiency about a note (the first the generated
+	// sample has), chosen from the list and submitted.
+	kind := ""
+	kinds := map[string]bool{}
+	for _, it := range e.rv.Queue(chart.QueueFilter{}) {
+		kinds[it.Kind] = true
+		if kind == "" && strings.HasPrefix(it.Focus, "DocumentReference/") {
+			kind = it.Kind
+		}
+	}
+	if kind == "" || len(kinds) < 2 {
+		t.Fatalf("the sample needs a deficiency about a note and another kind: %v", kinds)
+	}
 	run(t, ctx, "filter",
-		chromedp.SetValue(chromedp.CSS(`#f-kind`), "unsigned"),
+		chromedp.SetValue(chromedp.CSS(`#f-kind`), kind),
 		chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
-		chromedp.WaitReady(chromedp.CSS(`#f-kind option[value="unsigned"][selected]`)))
+		chromedp.WaitReady(chromedp.CSS(`#f-kind option[value="`+kind+`"][selected]`)))
 	filtered := value(t, ctx, "location", chromedp.Location())
-	if got := textOf(t, ctx, "#deficiencies tbody"); strings.Contains(got, "missing-cosignature") || !strings.Contains(got, "unsigned") {
-		t.Errorf("the filtered queue lists:\n%s", got)
+	got := textOf(t, ctx, "#deficiencies tbody")
+	if !strings.Contains(got, kind) {
+		t.Errorf("the queue filtered to %s lists:\n%s", kind, got)
+	}
+	for other := range kinds {
+		if other != kind && !strings.Contains(kind, other) && strings.Contains(got, other) {
+			t.Errorf("the queue filtered to %s lists %s:\n%s", kind, other, got)
+		}
 	}
 
 	// The deficiency's note, then its chart.

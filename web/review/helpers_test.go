@@ -40,8 +40,9 @@ type env struct {
 	wb  *web.Handler
 	srv *httptest.Server
 	sys context.Context
-	// stripped is the stay whose admission source was removed.
-	stripped string
+	// stripped is the stay whose admission source was removed; unsigned
+	// the note whose signature was.
+	stripped, unsigned string
 }
 
 func newEnv(t testing.TB, patients int) *env {
@@ -79,6 +80,14 @@ func newEnv(t testing.TB, patients int) *env {
 				delete(hosp, "admitSource")
 				e.stripped = "Encounter/" + col.IDs[i]
 			}
+		}
+		// One signed note of that stay loses its signature: a
+		// deficiency about a note, whatever else the sample holds.
+		if col.Types[i] == "DocumentReference" && e.unsigned == "" && m["authenticator"] != nil && m["docStatus"] == "final" &&
+			e.stripped != "" && strings.Contains(string(b), `"`+e.stripped+`"`) {
+			delete(m, "authenticator")
+			m["docStatus"] = "preliminary"
+			e.unsigned = "DocumentReference/" + col.IDs[i]
 		}
 		batch = append(batch, m)
 	}
