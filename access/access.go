@@ -188,6 +188,9 @@ type Service struct {
 	keysLoaded time.Time
 	throttle   map[string]*addrCount
 	clients    map[string]clientEntry
+	// verified remembers tokens whose signature, issuer and audience were
+	// checked, by verifiedKey.
+	verified map[[32]byte]tokenClaims
 }
 
 // NewService returns a Service over st with the default policy: 15 minute
