@@ -49,7 +49,7 @@ func TestAuditCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE audit_log SET body = replace(body, 'TREAT', 'ETREAT') WHERE seq = 2`); err != nil {
+	if _, err := db.Exec(`UPDATE audit_block SET body = replace(body, 'TREAT', 'ETREAT') WHERE first_seq = 2`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
