@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/custodian-him/custodian/audit"
 )
 
 // TestServedOperations: the operations other packages provide are wired
@@ -178,6 +180,22 @@ func TestServedOperations(t *testing.T) {
 			t.Fatalf("$evaluate-measure: %d %.300s", s, b)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// The services' whole-record reads at start are in the audit trail.
+	entries, err := a.store.FindAudit(systemCtx(), audit.Filter{Action: audit.ActionSearch, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulk := map[string]bool{}
+	for _, e := range entries {
+		if strings.Contains(e.Query, "(bulk read: ") {
+			bulk[e.Query] = true
+		}
+	}
+	for _, want := range []string{"Patient (bulk read: master patient index)", "Encounter (bulk read: quality measures and registries)"} {
+		if !bulk[want] {
+			t.Errorf("no audit entry %q among %v", want, bulk)
+		}
 	}
 	tok.AccessToken = ""
 	if s, _, _ := do("GET", "/fhir/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=E11.9", "", ""); s != 401 {

@@ -412,6 +412,12 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 	work, cancel := context.WithCancel(custodian.NewContextWithActor(ctx, custodian.SystemActor()))
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		// Whole-record reads by Custodian's own services are in the trail
+		// once per start, not once per page.
+		if err := a.store.RecordBulkRead(work, "Patient", "master patient index"); err != nil {
+			logger.Error("the master patient index could not be loaded", "error", err)
+			return
+		}
 		n, err := fhirapi.LoadMatchIndex(work, a.store, a.matches)
 		if err != nil {
 			if work.Err() == nil {
@@ -431,6 +437,12 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 	wg.Go(func() { a.params.Run(work, 10*time.Second) })
 	wg.Go(func() { a.codes.Warm() })
 	wg.Go(func() {
+		for _, typ := range measure.Types {
+			if err := a.store.RecordBulkRead(work, typ, "quality measures and registries"); err != nil {
+				logger.Error("reading the record for measures failed", "error", err)
+				return
+			}
+		}
 		if err := a.record.Load(work, measure.BackendSource{Backend: a.db}); err != nil {
 			if work.Err() == nil {
 				logger.Error("reading the record for measures failed", "error", err)
