@@ -293,20 +293,17 @@ func classChart(counts []int64) Chart {
 }
 
 // auditAlerts fills the alert trends: break-the-glass, failed sign-ins and
-// refused requests per day. The trail filters by action and flag but not
-// by outcome, so failures are picked from the newest auditScan entries of
-// each kind; the note says when that window did not reach back the whole
-// period.
+// refused requests per day, from the newest auditScan entries of each kind;
+// the note says when that many did not reach back the whole period.
 func (h *Handler) auditAlerts(ctx context.Context, today time.Time, d *dashboardData) error {
 	since := today.AddDate(0, 0, -(dashboardDays - 1))
 	kinds := []struct {
 		id, title string
 		filter    audit.Filter
-		keep      func(*audit.Entry) bool
 	}{
-		{"glass", "Break-the-glass per day", audit.Filter{BreakGlass: true, Action: audit.ActionBreakGlass}, func(*audit.Entry) bool { return true }},
-		{"signin", "Failed sign-ins per day", audit.Filter{Action: audit.ActionSignIn}, func(e *audit.Entry) bool { return e.Outcome != "success" }},
-		{"refused", "Refused requests per day", audit.Filter{}, func(e *audit.Entry) bool { return e.Outcome == custodian.EFORBIDDEN }},
+		{"glass", "Break-the-glass per day", audit.Filter{BreakGlass: true, Action: audit.ActionBreakGlass}},
+		{"signin", "Failed sign-ins per day", audit.Filter{Action: audit.ActionSignIn, Failed: true}},
+		{"refused", "Refused requests per day", audit.Filter{Outcome: custodian.EFORBIDDEN}},
 	}
 	var short []string
 	for _, k := range kinds {
@@ -318,9 +315,6 @@ func (h *Handler) auditAlerts(ctx context.Context, today time.Time, d *dashboard
 		}
 		perDay := make([]float64, dashboardDays)
 		for _, e := range entries {
-			if !k.keep(e) {
-				continue
-			}
 			i := int(e.Time.UTC().Truncate(24*time.Hour).Sub(since) / (24 * time.Hour))
 			if i >= 0 && i < dashboardDays {
 				perDay[i]++

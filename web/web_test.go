@@ -191,6 +191,13 @@ func TestPagesAndAuthorization(t *testing.T) {
 		if _, body := cody.get("/patients"); strings.Contains(body, `href="/audit"`) {
 			t.Error("a coder is offered the audit log in the navigation")
 		}
+		// The refusals, found by the trail's outcome filter.
+		for _, outcome := range []string{"forbidden", "failure"} {
+			_, body := e.signIn("paula").postCSRF("/audit", url.Values{"outcome": {outcome}})
+			if !strings.Contains(body, "<td>cody<br>") || strings.Contains(body, "<td>success</td>") {
+				t.Errorf("the audit log filtered to %s:\n%s", outcome, body)
+			}
+		}
 		audrey := e.signIn("audrey")
 		if resp, _ := audrey.get("/"); resp.Header.Get("Location") != "/audit" {
 			t.Errorf("an auditor lands on %q", resp.Header.Get("Location"))
