@@ -278,7 +278,7 @@ func (b *searchBench) queries(ctx context.Context) ([]benchQuery, error) {
 	qs := []benchQuery{{name: "patient-name-birthdate"}, {name: "observation-patient-code-date"},
 		{name: "encounter-date-include-patient"}, {name: "condition-code-below"}, {name: "observation-chain-patient-identifier"},
 		{name: "patient-has-condition-code"}, {name: "observation-sort-date-desc"},
-		{name: "encounter-page10-3-includes"}, {name: "encounter-page100-3-includes"}}
+		{name: "encounter-page10-3-includes"}, {name: "encounter-page100-3-includes"}, {name: "patient-everything"}, {name: "patient-everything-1000"}}
 	add := func(i int, u string) { qs[i].urls = append(qs[i].urls, u) }
 	v := url.Values{}
 	enc := func(kv ...string) string {
@@ -289,6 +289,10 @@ func (b *searchBench) queries(ctx context.Context) ([]benchQuery, error) {
 		return v.Encode()
 	}
 	for _, p := range pats {
+		if id := get(p, "id"); id != "" {
+			add(9, "Patient/"+id+"/$everything")              // the first page, at the server's default size (20)
+			add(10, "Patient/"+id+"/$everything?_count=1000") // a median record whole, in one page
+		}
 		if f, bd := get(p, "name.0.family"), get(p, "birthDate"); f != "" && bd != "" {
 			add(0, "Patient?"+enc("name", f, "birthdate", bd))
 		}
