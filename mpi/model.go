@@ -302,10 +302,22 @@ func (m *Model) classify(prob float64, v vector, a, b *entry, p *population) Cla
 	case prob >= m.LinkThreshold && !conflict(v, a, b, p) && !twoNames(v, a, b, p) &&
 		(corroborated(v, a, b) || prob >= 1-(1-m.LinkThreshold)/uncorroboratedFactor):
 		return AutoLink
-	case prob >= m.ReviewThreshold && !plainlyDifferent(v, a, b):
+	case prob >= m.ReviewThreshold && !plainlyDifferent(v, a, b) && !(prob < m.LinkThreshold && conflict(v, a, b, p) && uncorroborated(v, a, b)):
 		return Review
 	}
 	return NonMatch
+}
+
+// uncorroborated reports a pair on which nothing but demographics agree
+// (corroborated fails, and no SSN agrees even with a typo). With a
+// conflict as well — the same first name and birthday but another family
+// name and home, the same name but another birth date — and a probability
+// short of the link threshold, such a pair is what chance makes in a
+// large index (at a million records, tens of thousands of such pairs
+// against a few dozen duplicates) and no candidate for review.
+func uncorroborated(v vector, a, b *entry) bool {
+	ssn := v.level(fSSN)
+	return ssn != 0 && ssn != 1 && !corroborated(v, a, b)
 }
 
 // plainlyDifferent reports a pair whose first names differ outright
