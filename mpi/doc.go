@@ -34,7 +34,9 @@
 //     person. A pair whose first names differ outright and whose sex or
 //     birth generation differs too, with no SSN agreeing (a spouse, a
 //     parent and child), is a non-match however much of the household
-//     it shares.
+//     it shares; so is a pair short of the link threshold with a conflict
+//     on which nothing but demographics agree (chance look-alikes, which
+//     a large index holds by the thousand).
 //
 // The same Model and comparison serve batch deduplication (Dedupe, Link)
 // and the live Index (Put, Remove, Match one record against everyone).
