@@ -139,6 +139,14 @@ func (c *Counts) Seed(ctx context.Context, records Records) error {
 	return nil
 }
 
+// Seeded returns when Seed finished (zero until it has) and the error that
+// stopped it, if one did.
+func (c *Counts) Seeded() (time.Time, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seededAt, c.seedErr
+}
+
 // count runs a counting search of vals through records.
 func count(ctx context.Context, records Records, vals url.Values) (int64, error) {
 	vals.Set("_summary", "count")

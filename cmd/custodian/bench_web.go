@@ -29,7 +29,6 @@ import (
 	"github.com/custodian-him/custodian/ingest/mllp"
 	"github.com/custodian-him/custodian/measure"
 	"github.com/custodian-him/custodian/store"
-	"github.com/custodian-him/custodian/web"
 	"github.com/custodian-him/custodian/web/feeds"
 )
 
@@ -158,11 +157,22 @@ func (b *benchWeb) run(ctx context.Context) error {
 	}
 	fmt.Fprintf(b.out, "start-up: store opened %s, chart review index %s, measures' record read %s (from the start); record %v\n",
 		opened.Round(time.Millisecond), reviewed.Round(time.Millisecond), loaded.Round(time.Millisecond), a.record.Counts())
-	seed, err := wirePending(ctx, a)
-	if err != nil {
-		return err
+	// The dashboard's counts are seeded in the background by startWork.
+	for {
+		at, err := a.web.Counts.Seeded()
+		if err != nil {
+			return fmt.Errorf("bench web: seeding the dashboard counts: %w", err)
+		}
+		if !at.IsZero() {
+			fmt.Fprintf(b.out, "dashboard counts seeded %s after the start\n", at.Sub(start).Round(time.Millisecond))
+			break
+		}
+		select {
+		case <-wait.Done():
+			return fmt.Errorf("bench web: the dashboard counts were not seeded within %s", b.loadLimit)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	fmt.Fprintf(b.out, "dashboard counts seeded in %s\n", seed.Round(time.Millisecond))
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -524,17 +534,4 @@ func (b *benchWeb) print() error {
 		return errors.New("bench web: pages failed: " + strings.Join(failed, ", "))
 	}
 	return nil
-}
-
-// wirePending adds what serve.go is to wire next (the lead's to move
-// there): the dashboard's kept counts, with their watcher, and their seed
-// (waited for here, so the pages are timed as they are once it is done).
-func wirePending(ctx context.Context, a *app) (time.Duration, error) {
-	counts := web.NewCounts(time.Now())
-	counts.Encounters = a.record.EncounterClasses
-	a.web.Counts = counts
-	a.store.Watchers = append(a.store.Watchers, counts.Watcher())
-	t := time.Now()
-	err := counts.Seed(custodian.NewContextWithActor(ctx, custodian.SystemActor()), a.store)
-	return time.Since(t), err
 }

@@ -33,6 +33,8 @@ Usage:
   custodian serve [--addr HOST:PORT] [--data DIR]   run the server (FHIR API at /fhir)
   custodian import [--data DIR] PATH...             load NDJSON, Bundles and directories of them
   custodian bench store [--resources N]             measure the record store's speed
+  custodian bench search --data DIR [--resources N] FHIR search latency at ~N stored resources
+  custodian bench web --data DIR [--n N]            time every workbench page per role
   custodian generate --patients N --out DIR         write a synthetic hospital as NDJSON
   custodian user add|list|disable|passwd …          manage the people who sign in
   custodian client add|list|disable …               manage API clients (OAuth2 client credentials)

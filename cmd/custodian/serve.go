@@ -275,6 +275,9 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	// read when serving starts (startWork); until then they answer 503.
 	record := measure.NewRecord()
 	record.MarkLoading()
+	// Evaluated measures are kept until the record changes (shared by the
+	// API and the workbench).
+	measureCache := &measure.Cache{Record: record}
 	regDefs, err := registry.Builtins()
 	if err != nil {
 		db.Close()
@@ -286,7 +289,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 		}
 	}
 	registries := &registry.Service{Record: record, Store: st, Definitions: regDefs}
-	ops = append(ops, fhirapi.MeasureOperations(&fhirapi.Measures{Definitions: measure.Builtins(), Record: record, Store: st,
+	ops = append(ops, fhirapi.MeasureOperations(&fhirapi.Measures{Definitions: measure.Builtins(), Record: record, Store: st, Cache: measureCache,
 		SeesSensitive: func(ctx context.Context) bool { return st.Guard.SeesSensitive(custodian.ActorFromContext(ctx)) }})...)
 	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger, Operations: ops}
 	acc := access.NewService(sqldb.NewAccessStore(db))
@@ -314,11 +317,18 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 			RolesClaim: os.Getenv("CUSTODIAN_OIDC_ROLES_CLAIM"), UserClaim: os.Getenv("CUSTODIAN_OIDC_USER_CLAIM")}
 	}
 	wb := &web.Handler{Records: st, Logger: logger}
+	// The dashboard's counts: records received per day kept by a watcher
+	// (seeded at start, startWork), encounters by class from the measures'
+	// record.
+	counts := web.NewCounts(time.Now())
+	counts.Encounters = record.EncounterClasses
+	wb.Counts = counts
+	st.Watchers = append(st.Watchers, counts.Watcher())
 	wb.Modules = append(wb.Modules, webcodes.Module(codes, grouper, wb))
 	wb.Modules = append(wb.Modules, release.Module(roiSvc, wb))
 	wb.Modules = append(wb.Modules, encoder.Module(wb, queue, suggester, codes))
 	wb.Modules = append(wb.Modules, duplicates.Module(ident, wb))
-	wb.Modules = append(wb.Modules, outcomes.Module(outcomes.Config{Web: wb, Record: record, Registry: registries, Patients: st,
+	wb.Modules = append(wb.Modules, outcomes.Module(outcomes.Config{Web: wb, Record: record, Registry: registries, Patients: st, Cache: measureCache,
 		SeesSensitive: func(ctx context.Context) bool { return st.Guard.SeesSensitive(custodian.ActorFromContext(ctx)) }}))
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
 		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, matches: matches, identity: ident, record: record, registries: registries, web: wb, params: params}, nil
@@ -433,6 +443,13 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 		}
 	})
 	wg.Go(func() { a.exporter.Run(work, time.Second) })
+	if a.web.Counts != nil {
+		wg.Go(func() {
+			if err := a.web.Counts.Seed(work, a.store); err != nil && work.Err() == nil {
+				logger.Error("counting the record for the dashboard failed", "error", err)
+			}
+		})
+	}
 	// Activations by a reindex run in another process (or on another node).
 	wg.Go(func() { a.params.Run(work, 10*time.Second) })
 	wg.Go(func() { a.codes.Warm() })
