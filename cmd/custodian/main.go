@@ -43,7 +43,7 @@ Usage:
   custodian code search|lookup|validate|suggest …   ICD-10-CM / ICD-10-PCS: find, explain, check; suggest codes from a note
   custodian coding queue|productivity …             the DNFB list (discharged, not final coded) and coder productivity
   custodian drg group|weights …                     MS-DRG grouping of claims (TSV or JSON)
-  custodian mpi dedupe|link|bench …                 find duplicate patients in files (master patient index)
+  custodian mpi dedupe|link|bench|match-bench …     find duplicate patients in files (master patient index)
   custodian patient merge|unmerge|not-duplicate|queue|report …   merges, the duplicate queue, reports
   custodian measure list|show|run …                 quality and outcome measures (FHIR MeasureReport or TSV)
   custodian registry list|find|cases|decide|followup|export …   clinical registries (cancer, diabetes, stroke, …)
