@@ -57,7 +57,13 @@ func (s *Store) PutBatch(ctx context.Context, resources []map[string]any) ([]Bat
 // one of them, one by one so the one at fault is isolated. It returns an
 // error only for failures that are no resource's fault.
 func (s *Store) writeItems(ctx context.Context, items []*batchItem, results []BatchResult) error {
-	err := s.writeBatch(ctx, items, results)
+	// New resources go through the backend's bulk path if it has one
+	// (bulkcopy.go); the rest, or all when it has none, are written here.
+	items, err := s.copyItems(ctx, items, results)
+	if err != nil || len(items) == 0 {
+		return err
+	}
+	err = s.writeBatch(ctx, items, results)
 	if err == nil {
 		return nil
 	}
