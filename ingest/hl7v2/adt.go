@@ -57,10 +57,14 @@ func (b *builder) adt(res *Result) error {
 	for _, s := range b.msg.All("IN1") {
 		b.coverage(s)
 	}
-	if b.encounter != nil && len(b.conditions) > 0 {
+	switch {
+	case b.encounter != nil && len(b.conditions) > 0:
 		// The encounter's diagnoses point at the Conditions just written.
 		i := b.byKey["Encounter|"+b.visit.System+"|"+b.visit.Value]
 		b.entries[i].Resource["diagnosis"] = b.conditions
+	case b.encounter != nil && len(b.msg.All("DG1")) == 0:
+		// No DG1: nothing said about the diagnoses, which stay.
+		b.keepStored(b.encounter, "diagnosis")
 	}
 	return nil
 }
@@ -82,6 +86,10 @@ func (b *builder) patientFromPID() error {
 	}
 	b.mrn = mrn
 	b.patient = b.registrationWrite("Patient", mrn, p)
+	if b.msg.Segment("PD1") == nil {
+		// No PD1: nothing said about the primary care provider.
+		b.keepStored(b.patient, "generalPractitioner")
+	}
 	return nil
 }
 
@@ -261,6 +269,10 @@ func (b *builder) encounterFromPV1() {
 	}
 	b.visit = visit
 	b.encounter = b.registrationWrite("Encounter", visit, e)
+	if b.msg.Segment("PV2") == nil {
+		// No PV2: nothing said about the reason for the visit.
+		b.keepStored(b.encounter, "reasonCode")
+	}
 }
 
 // location writes the Location a PL (pointOfCare^room^bed^facility^…)

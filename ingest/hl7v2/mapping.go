@@ -33,6 +33,33 @@ type Result struct {
 	// IdentityChange is set for A40 (merge) and A47 (identifier change):
 	// work for the master patient index, not for the transaction.
 	IdentityChange *IdentityChange
+	// Keep names, by entry URL, the elements of a resource the message
+	// says nothing about because the segments they come from are absent:
+	// an ADT^A08 without DG1 segments says nothing about the visit's
+	// diagnoses, which in HL7 v2's snapshot mode means they stay as they
+	// are (only a segment with every field "" deletes them). Whoever
+	// stores the result copies these elements from the stored resource
+	// into the entry first (KeepFrom); otherwise the update would drop
+	// them and write a version that changes nothing the message said.
+	Keep map[string][]string
+}
+
+// KeepFrom copies into the entry with URL url the elements Keep names for
+// it that stored (the current version of that resource, decoded) has. The
+// elements are whole: a kept list is stored's list, not a merge.
+func (r *Result) KeepFrom(url string, stored map[string]any) {
+	for _, e := range r.Entries {
+		if e.URL != url || e.Resource == nil {
+			continue
+		}
+		for _, name := range r.Keep[url] {
+			if v, ok := stored[name]; ok {
+				if _, set := e.Resource[name]; !set {
+					e.Resource[name] = v
+				}
+			}
+		}
+	}
 }
 
 // IdentityChange is a patient merge or identifier change announced by the
@@ -138,6 +165,12 @@ func (mp *Mapper) Map(m *Message) (*Result, error) {
 		return nil, err
 	}
 	res.Entries = b.entries
+	for i, names := range b.keep {
+		if res.Keep == nil {
+			res.Keep = map[string][]string{}
+		}
+		res.Keep[b.entries[i].URL] = names
+	}
 	return res, nil
 }
 
@@ -155,6 +188,28 @@ type builder struct {
 	encounter  obj // reference to the encounter, when there is one
 	visit      Identifier
 	conditions []any // Encounter.diagnosis
+	// keep lists, by entry index, the elements the message says nothing
+	// about (Result.Keep).
+	keep map[int][]string
+}
+
+// keepStored notes that the update of the entry whose reference is r
+// leaves element name as stored: the message has no segment for it. Only
+// updates (registration messages) need it; a create-if-absent writes
+// nothing over a stored resource.
+func (b *builder) keepStored(r obj, name string) {
+	full, _ := r["reference"].(string)
+	for i, e := range b.entries {
+		if e.FullURL == full && e.Method == store.MethodUpdate {
+			if b.keep == nil {
+				b.keep = map[int][]string{}
+			}
+			if !slices.Contains(b.keep[i], name) {
+				b.keep[i] = append(b.keep[i], name)
+			}
+			return
+		}
+	}
 }
 
 // upsert adds a conditional update of res keyed on id and returns a

@@ -163,43 +163,24 @@ func query(system, value string) string {
 // Handle maps and stores m. A message whose control id (from the same
 // sending application and facility) was stored before is ErrDuplicate and
 // is not applied again: a late resend must not undo what came after it.
-//
-// Once the transaction reports success, the receipt is read back before
-// Handle returns (an unaudited existence check): if it is not there, the
-// message is stored again, and after storeAttempts an EINTERNAL error
-// (answered AR, so the sender resends) is returned rather than nil. A
-// message is acknowledged only once it is seen in the store.
 func (h *StoreHandler) Handle(ctx context.Context, m *hl7v2.Message, raw []byte) error {
 	ctx = h.withActor(ctx)
 	hd := m.Header()
 	// The receipt's id is derived from the message's identity, so finding
 	// a resend is a read by id, not a search.
-	rid := []string{receiptID(messageID(hd))}
-	for attempt := 0; ; attempt++ {
-		seen, err := h.received(ctx, rid)
-		switch {
-		case err != nil:
-			return err
-		case seen[0] && attempt == 0:
-			return ErrDuplicate
-		case seen[0]:
-			return nil
-		case attempt == storeAttempts:
-			return custodian.Errorf(custodian.EINTERNAL, "the message's transaction reported success %d times but the message is not in the store", attempt)
-		}
-		r, err := h.Mapper.Map(m)
-		if err != nil {
-			return err
-		}
-		if err := h.store(ctx, hd, r, raw); err != nil {
-			return err
-		}
+	seen, err := h.received(ctx, []string{receiptID(messageID(hd))})
+	switch {
+	case err != nil:
+		return err
+	case seen[0]:
+		return ErrDuplicate
 	}
+	r, err := h.Mapper.Map(m)
+	if err != nil {
+		return err
+	}
+	return h.store(ctx, hd, r, raw)
 }
-
-// storeAttempts bounds how often Handle stores a message whose receipt is
-// not found after a successful transaction.
-const storeAttempts = 3
 
 func (h *StoreHandler) withActor(ctx context.Context) context.Context {
 	if h.Actor != nil {
@@ -257,6 +238,9 @@ func (h *StoreHandler) store(ctx context.Context, hd hl7v2.Header, r *hl7v2.Resu
 	if err := h.supersede(ctx, r.Replaces()); err != nil {
 		return err
 	}
+	if err := h.keepStored(ctx, r); err != nil {
+		return err
+	}
 	entries := h.useKnown(append(r.Entries, h.receipt(hd, r, raw)))
 	outs, err := h.Store.Transaction(ctx, entries)
 	if err != nil {
@@ -286,6 +270,39 @@ func (h *StoreHandler) receipt(hd hl7v2.Header, r *hl7v2.Result, raw []byte) sto
 		}
 	}
 	return store.Entry{Method: store.MethodUpdate, URL: "Basic/" + rid, Resource: receipt}
+}
+
+// keepStored copies into the updates of r the elements the message says
+// nothing about (hl7v2.Result.Keep) from the resources they update, read
+// before the transaction. The read is not repeated inside it: the feed
+// stores one patient's messages one after another, so only another writer
+// could change those elements in between, and the message, applied first,
+// would not have touched them either.
+func (h *StoreHandler) keepStored(ctx context.Context, r *hl7v2.Result) error {
+	for url := range r.Keep {
+		typ, criteria, ok := strings.Cut(url, "?")
+		if !ok {
+			continue
+		}
+		q, err := h.Store.ParseQueryString(typ, criteria)
+		if err != nil {
+			return err
+		}
+		q.Count = 2
+		found, err := h.Store.SearchWithIncludes(ctx, q)
+		if err != nil {
+			return err
+		}
+		if len(found.Resources) != 1 {
+			continue // none: a create; several: the transaction refuses the update
+		}
+		stored, err := store.Decode(found.Resources[0].Body)
+		if err != nil {
+			return err
+		}
+		r.KeepFrom(url, stored)
+	}
+	return nil
 }
 
 // supersede marks the documents a replacement (MDM T09/T10) replaces as
