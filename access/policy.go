@@ -17,9 +17,6 @@ var (
 	auditTypes = set("AuditEvent")
 	// identityTypes are Custodian's own users and clients.
 	identityTypes = set(TypeUser, TypeClient)
-	// registrationTypes are what patient registration records.
-	registrationTypes = set("Patient", "RelatedPerson", "Person", "Coverage", "Account", "Encounter",
-		"EpisodeOfCare", "Appointment")
 	// directoryTypes describe the organisation rather than patients.
 	directoryTypes = set("Organization", "Location", "Practitioner", "PractitionerRole", "HealthcareService", "Endpoint")
 	// himTypes carry HIM work (see ARCHITECTURE.md: merges are Patient.link,
@@ -43,12 +40,19 @@ const readSearch = PermRead | PermSearch
 // with two roles may do what either may. Nothing here allows writing the
 // audit trail, and only the administrator manages users and clients.
 //
+// The registrar is the HIM department's disease (tumour, diabetes,
+// stroke …) registrar: it abstracts cases from the clinical record, so it
+// reads like the record analyst, and its decisions, follow-ups and
+// exports are Tasks, Lists and Groups. It does not register patients:
+// demographics arrive from the registration feeds and are corrected by the
+// HIM director (merges, the master patient index).
+//
 //	role             reads                              writes (create+update; delete where noted)
 //	him-director     clinical                           Patient (merge via link), HIM work types (+delete Task, List, Group)
 //	coder            clinical                           Claim, Task
 //	record-analyst   clinical                           Task, List
 //	roi-specialist   clinical                           Consent, Task
-//	registrar        registration and directory types   registration types
+//	registrar        clinical                           Task, List, Group (registry decisions, follow-up, exports)
 //	privacy-officer  clinical, AuditEvent               Consent, Task
 //	clinician        clinical                           clinical types except HIM work types (no delete)
 //	auditor          AuditEvent only                    —
@@ -73,8 +77,8 @@ var roleRules = map[string][]rule{
 		{types: set("Consent", "Task"), perm: PermCreate | PermUpdate},
 	},
 	RoleRegistrar: {
-		{types: union(registrationTypes, directoryTypes), perm: readSearch},
-		{types: registrationTypes, perm: PermCreate | PermUpdate},
+		{clinical: true, perm: readSearch},
+		{types: set("Task", "List", "Group"), perm: PermCreate | PermUpdate},
 	},
 	RolePrivacyOfficer: {
 		{clinical: true, perm: readSearch},
@@ -183,17 +187,6 @@ func set(types ...string) map[string]bool {
 	m := make(map[string]bool, len(types))
 	for _, t := range types {
 		m[t] = true
-	}
-	return m
-}
-
-func union(a, b map[string]bool) map[string]bool {
-	m := make(map[string]bool, len(a)+len(b))
-	for k := range a {
-		m[k] = true
-	}
-	for k := range b {
-		m[k] = true
 	}
 	return m
 }

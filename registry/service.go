@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/measure"
 	"github.com/custodian-him/custodian/store"
 )
@@ -59,6 +60,12 @@ type Service struct {
 	Definitions []*Definition
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// Deciders are the user roles that may decide cases and record
+	// follow-ups (the registrar and the HIM director if nil). The role
+	// table must also let the user update Tasks; the system actor (the
+	// command line) and API clients are held to the role table and their
+	// scopes alone.
+	Deciders []string
 
 	mu     sync.Mutex
 	loaded bool
@@ -329,13 +336,40 @@ func (s *Service) Counts(registry string) map[string]int {
 	return out
 }
 
+// DefaultDeciders are the roles that decide registry cases unless a
+// Service names others.
+var DefaultDeciders = []string{access.RoleRegistrar, access.RoleHIMDirector}
+
+// mayDecide refuses a user without one of the deciding roles
+// (EFORBIDDEN); the store checks the rest when the Task is written.
+func (s *Service) mayDecide(ctx context.Context) error {
+	a := custodian.ActorFromContext(ctx)
+	if a == nil {
+		return custodian.Errorf(custodian.EUNAUTHORIZED, "Authentication is required.")
+	}
+	if a.Kind != access.KindUser {
+		return nil
+	}
+	roles := s.Deciders
+	if roles == nil {
+		roles = DefaultDeciders
+	}
+	if slices.ContainsFunc(a.Roles, func(r string) bool { return slices.Contains(roles, r) }) {
+		return nil
+	}
+	return custodian.Errorf(custodian.EFORBIDDEN, "Only a registrar or the HIM director decides registry cases.")
+}
+
 // Decide records a registrar's decision on a case: accept (with the
 // registrar's fields of the form, which may be completed later by
 // deciding again) or reject (with a reason). ENOTFOUND if there is no such
 // case; EINVALID for a field the form does not have to the registrar, or
 // a rejection without a reason; EPRECONDITION if the case changed
-// meanwhile.
+// meanwhile; EFORBIDDEN for a user who is not one of the Deciders.
 func (s *Service) Decide(ctx context.Context, registry, patient string, accept bool, reason string, fields map[string]string) (*Case, error) {
+	if err := s.mayDecide(ctx); err != nil {
+		return nil, err
+	}
 	d, err := s.Definition(registry)
 	if err != nil {
 		return nil, err
@@ -368,8 +402,11 @@ func (s *Service) Decide(ctx context.Context, registry, patient string, accept b
 
 // RecordFollowUp records a follow-up contact with an accepted case on day
 // (YYYY-MM-DD). EUNPROCESSABLE if the case is not accepted; EINVALID for
-// a bad date.
+// a bad date; EFORBIDDEN for a user who is not one of the Deciders.
 func (s *Service) RecordFollowUp(ctx context.Context, registry, patient, day string) (*Case, error) {
+	if err := s.mayDecide(ctx); err != nil {
+		return nil, err
+	}
 	d, err := s.Definition(registry)
 	if err != nil {
 		return nil, err

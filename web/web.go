@@ -357,7 +357,7 @@ var landing = []struct{ role, path string }{
 	{access.RoleCoder, "/patients"},
 	{access.RoleRecordAnalyst, "/patients"},
 	{access.RoleROISpecialist, "/patients"},
-	{access.RoleRegistrar, "/patients"},
+	{access.RoleRegistrar, "/outcomes/registries/"}, // the registry work queue (web/outcomes)
 	{access.RoleClinician, "/patients"},
 	{access.RoleAdministrator, "/account"},
 }

@@ -129,3 +129,57 @@ func TestBrowser(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestBrowserRegistrar: the registrar signs in and lands on the
+// registries (the registry work queue), opens one, accepts a candidate
+// and rejects another with a reason; both leave the candidates and are
+// kept as the registrar's decisions.
+func TestBrowserRegistrar(t *testing.T) {
+	e := newEnv(t, 120)
+	ctx := webtest.Tab(t)
+	do(t, ctx, "sign in as the registrar and land on the registries",
+		chromedp.Navigate(e.srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "rita"),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.registries`)))
+	if loc := get(t, ctx, "url", chromedp.Location()); !strings.HasSuffix(loc, "/outcomes/registries/") {
+		t.Fatalf("the registrar landed on %s", loc)
+	}
+	snap(t, ctx, "outcomes-registrar-landing")
+	do(t, ctx, "open the diabetes registry", chromedp.Click(chromedp.CSS(`a[href="/outcomes/registries/diabetes"]`)), chromedp.WaitVisible(chromedp.ID("candidates")))
+	before := get(t, ctx, "candidates", chromedp.Text(chromedp.ID("candidates")))
+	rows := `document.querySelectorAll('table.candidates tr[data-patient]')`
+	first := get(t, ctx, "first candidate", chromedp.Evaluate[string](rows+`[0].dataset.patient`))
+	second := get(t, ctx, "second candidate", chromedp.Evaluate[string](rows+`[1].dataset.patient`))
+	submit(t, ctx, "accept", chromedp.Click(chromedp.CSS(`tr[data-patient="`+first+`"] button[value=accept]`)))
+	do(t, ctx, "accepted", chromedp.WaitVisible(chromedp.ID("message")))
+	do(t, ctx, "give a reason", chromedp.SendKeys(chromedp.ID("reason-"+second), "gestational diabetes only"))
+	submit(t, ctx, "reject", chromedp.Click(chromedp.CSS(`tr[data-patient="`+second+`"] button[value=reject]`)))
+	do(t, ctx, "rejected", chromedp.WaitVisible(chromedp.ID("message")))
+	if got := get(t, ctx, "message", chromedp.Text(chromedp.ID("message"))); !strings.Contains(got, "rejected") {
+		t.Errorf("the message after rejecting: %q", got)
+	}
+	if got := get(t, ctx, "accepted count", chromedp.Text(chromedp.ID("accepted"))); got != "1" {
+		t.Errorf("accepted: %s, want 1", got)
+	}
+	if got := get(t, ctx, "rejected count", chromedp.Text(chromedp.ID("rejected"))); got != "1" {
+		t.Errorf("rejected: %s, want 1", got)
+	}
+	if n, _ := strconv.Atoi(before); get(t, ctx, "candidates", chromedp.Text(chromedp.ID("candidates"))) != itoa(n-2) {
+		t.Errorf("the candidates did not fall from %s by 2", before)
+	}
+	snap(t, ctx, "outcomes-registrar-decided")
+	all, _ := e.reg.Cases("diabetes", "")
+	decided := map[string]*registry.Case{}
+	for _, c := range all {
+		decided[c.Patient] = c
+	}
+	if c := decided[first]; c.Status != registry.Accepted || c.DecidedBy != "rita" {
+		t.Errorf("the acceptance was kept as %+v", c)
+	}
+	if c := decided[second]; c.Status != registry.Rejected || c.DecidedBy != "rita" || c.Reason != "gestational diabetes only" {
+		t.Errorf("the rejection was kept as %+v", c)
+	}
+}

@@ -78,13 +78,16 @@ type Config struct {
 	// Allowed is the role table (access.Allowed if nil).
 	Allowed func(actor *custodian.Actor, typ, interaction string) error
 	// MeasureRoles and RegistryRoles are the roles offered the measure
-	// and registry pages (the HIM director if nil). Every page also
-	// checks the role table itself: reading needs Patient, Encounter and
-	// Condition searches; a registry's decisions need Task update. Under
-	// access/policy.go the registrar role is patient registration (no
-	// clinical reads, no Task writes), so it is not offered them by
-	// default, and adding it here alone would not let it in.
+	// and registry pages (the HIM director and the registrar if nil).
+	// Every page also checks the role table itself: reading needs
+	// Patient, Encounter and Condition searches, so offering a role here
+	// alone does not let it in.
 	MeasureRoles, RegistryRoles []string
+	// DecideRoles are the roles that accept and reject cases and record
+	// follow-ups on the registry pages (the registry service's Deciders,
+	// by default the registrar and the HIM director, if nil); they also
+	// need Task update in the role table.
+	DecideRoles []string
 	// CardMeasures are the measures whose rates the dashboard cards show
 	// (30-day readmission, in-hospital mortality and length of stay if nil).
 	CardMeasures []string
@@ -106,10 +109,16 @@ func Module(c Config) web.Module {
 		p.Allowed = access.Allowed
 	}
 	if p.MeasureRoles == nil {
-		p.MeasureRoles = []string{access.RoleHIMDirector}
+		p.MeasureRoles = []string{access.RoleHIMDirector, access.RoleRegistrar}
 	}
 	if p.RegistryRoles == nil {
-		p.RegistryRoles = []string{access.RoleHIMDirector}
+		p.RegistryRoles = []string{access.RoleHIMDirector, access.RoleRegistrar}
+	}
+	if p.DecideRoles == nil {
+		p.DecideRoles = registry.DefaultDeciders
+		if c.Registry != nil && c.Registry.Deciders != nil {
+			p.DecideRoles = c.Registry.Deciders
+		}
 	}
 	if p.CardMeasures == nil {
 		p.CardMeasures = []string{"readmission-30day", "mortality-inpatient", "length-of-stay"}

@@ -42,9 +42,9 @@ func TestRoles(t *testing.T) {
 		want  int
 	}{
 		{"director", []string{access.RoleHIMDirector}, http.StatusOK},
-		// registrar is patient registration in access/policy.go: no
-		// clinical reads, no Task writes.
-		{"registrar", []string{access.RoleRegistrar}, http.StatusForbidden},
+		// The registrar is the disease registrar: the registries are its
+		// work, the measures its neighbours.
+		{"registrar", []string{access.RoleRegistrar}, http.StatusOK},
 		{"clinician", []string{access.RoleClinician}, http.StatusForbidden},
 		{"privacy officer", []string{access.RolePrivacyOfficer}, http.StatusForbidden},
 		{"coder", []string{access.RoleCoder}, http.StatusForbidden},
@@ -56,25 +56,48 @@ func TestRoles(t *testing.T) {
 			}
 		}
 	}
-	// Offering a role the pages does not get it past the role table.
+	// Offering a role the pages does not get it past the role table (the
+	// auditor reads no clinical record); a coder offered the registry
+	// pages reads them but does not decide cases, which stays with the
+	// registrar and the director.
 	wb := &web.Handler{Records: e.st, Now: func() time.Time { return asOf }}
 	wb.Modules = append(wb.Modules, outcomes.Module(outcomes.Config{Web: wb, Record: e.rec, Registry: e.reg, Patients: e.st,
-		RegistryRoles: []string{access.RoleRegistrar, access.RoleHIMDirector}, MeasureRoles: []string{access.RoleClinician}}))
+		RegistryRoles: []string{access.RoleAuditor, access.RoleCoder, access.RoleHIMDirector}, MeasureRoles: []string{access.RoleClinician}}))
+	cands, err := e.reg.Cases("diabetes", registry.Candidate)
+	if err != nil || len(cands) == 0 {
+		t.Fatalf("diabetes candidates: %v, %d", err, len(cands))
+	}
+	decide := url.Values{"patient": {cands[0].Patient}, "action": {"accept"}}.Encode()
 	for _, tc := range []struct {
-		path, role string
-		want       int
+		method, path, role string
+		want               int
 	}{
-		{"/outcomes/registries/diabetes", access.RoleRegistrar, http.StatusForbidden},
-		{"/outcomes/registries/diabetes", access.RoleHIMDirector, http.StatusOK},
-		{"/outcomes/measures/", access.RoleClinician, http.StatusOK},
-		{"/outcomes/measures/", access.RoleHIMDirector, http.StatusForbidden},
+		{"GET", "/outcomes/registries/diabetes", access.RoleAuditor, http.StatusForbidden},
+		{"GET", "/outcomes/registries/diabetes", access.RoleHIMDirector, http.StatusOK},
+		{"GET", "/outcomes/registries/diabetes", access.RoleCoder, http.StatusOK},
+		{"GET", "/outcomes/registries/diabetes", access.RoleRegistrar, http.StatusForbidden},
+		{"POST", "/outcomes/registries/diabetes/decide", access.RoleCoder, http.StatusForbidden},
+		{"GET", "/outcomes/measures/", access.RoleClinician, http.StatusOK},
+		{"GET", "/outcomes/measures/", access.RoleHIMDirector, http.StatusForbidden},
 	} {
-		req := httptest.NewRequest("GET", tc.path, nil).WithContext(as("tester", tc.role))
-		rec := httptest.NewRecorder()
-		wb.ServeHTTP(rec, req)
-		if rec.Code != tc.want {
-			t.Errorf("configured roles: %s GET %s: %d, want %d", tc.role, tc.path, rec.Code, tc.want)
+		var req *http.Request
+		if tc.method == "POST" {
+			req = httptest.NewRequest("POST", tc.path, strings.NewReader(decide))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		} else {
+			req = httptest.NewRequest("GET", tc.path, nil)
 		}
+		rec := httptest.NewRecorder()
+		wb.ServeHTTP(rec, req.WithContext(as("tester", tc.role)))
+		if rec.Code != tc.want {
+			t.Errorf("configured roles: %s %s %s: %d, want %d", tc.role, tc.method, tc.path, rec.Code, tc.want)
+		}
+		if tc.role == access.RoleCoder && tc.method == "GET" && strings.Contains(rec.Body.String(), `value="accept"`) {
+			t.Errorf("the coder is offered the accept button")
+		}
+	}
+	if got, _ := e.reg.Cases("diabetes", registry.Accepted); len(got) != 0 {
+		t.Errorf("a refused decision accepted %d cases", len(got))
 	}
 	// While the record is read at start the pages say so (503) and the
 	// dashboard card waits.
@@ -282,8 +305,8 @@ func TestDecisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cands) < 2 {
-		t.Fatalf("the generated hospital has %d diabetes candidates; the test needs 2", len(cands))
+	if len(cands) < 5 {
+		t.Fatalf("the generated hospital has %d diabetes candidates; the test needs 5", len(cands))
 	}
 	c := e.signIn(t, "dana")
 	resp, body := c.get(t, "/outcomes/registries/diabetes")
@@ -370,11 +393,54 @@ func TestDecisions(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &b); resp.StatusCode != http.StatusOK || err != nil || b.ResourceType != "Bundle" || len(b.Entry) != 2 || b.Entry[0].Resource["resourceType"] != "Group" {
 		t.Errorf("FHIR export: %d %v %+v", resp.StatusCode, err, b)
 	}
-	// The registrar of access/policy.go (registration) may not decide.
+	// The registrar lands on the registries, and accepts and rejects
+	// cases and records a follow-up as the director does.
 	r := e.signIn(t, "rita")
-	if resp, _ := r.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[2].Patient}, "action": {"accept"}, "csrf_token": {token}}); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("registrar's decision: %d, want 403", resp.StatusCode)
+	if resp, _ := r.get(t, "/"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/outcomes/registries/" {
+		t.Fatalf("the registrar's landing page: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	if body := mustGet(t, r, "/outcomes/registries/"); !strings.Contains(body, `href="/outcomes/registries/diabetes"`) {
+		t.Fatal("the registrar's registries page lists no diabetes registry")
+	}
+	_, body = r.get(t, "/outcomes/registries/diabetes")
+	rtoken := csrf(t, body)
+	if !strings.Contains(body, `data-patient="`+cands[2].Patient+`"`) || !strings.Contains(body, `value="accept"`) {
+		t.Fatalf("the registrar is not offered the candidate %s", cands[2].Patient)
+	}
+	if resp, _ := r.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[2].Patient}, "action": {"accept"}, "csrf_token": {rtoken}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("registrar's acceptance: %d, want 303", resp.StatusCode)
+	}
+	if resp, _ := r.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[3].Patient}, "action": {"reject"}, "reason": {"history of diabetes only"}, "csrf_token": {rtoken}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("registrar's rejection: %d, want 303", resp.StatusCode)
+	}
+	if resp, _ := r.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[2].Patient}, "action": {"follow-up"}, "csrf_token": {rtoken}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("registrar's follow-up: %d, want 303", resp.StatusCode)
+	}
+	byPatient := map[string]*registry.Case{}
+	all, _ := e.reg.Cases("diabetes", "")
+	for _, c := range all {
+		byPatient[c.Patient] = c
+	}
+	if c := byPatient[cands[2].Patient]; c == nil || c.Status != registry.Accepted || c.DecidedBy != "rita" || len(c.FollowUps) != 1 {
+		t.Errorf("the registrar's acceptance was kept as %+v", c)
+	}
+	if c := byPatient[cands[3].Patient]; c == nil || c.Status != registry.Rejected || c.DecidedBy != "rita" || c.Reason != "history of diabetes only" {
+		t.Errorf("the registrar's rejection was kept as %+v", c)
+	}
+	// The clinician may not decide.
+	cl := e.signIn(t, "carl")
+	if resp, _ := cl.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[4].Patient}, "action": {"accept"}, "csrf_token": {csrf(t, mustGet(t, cl, "/patients"))}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("clinician's decision: %d, want 403", resp.StatusCode)
+	}
+}
+
+func mustGet(t *testing.T, c *client, path string) string {
+	t.Helper()
+	resp, body := c.get(t, path)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, resp.StatusCode)
+	}
+	return body
 }
 
 // TestCards checks the dashboard's outcomes cards against Evaluate and

@@ -108,7 +108,7 @@ func (p *pages) registryPage(w http.ResponseWriter, r *http.Request) error {
 	now := p.Now()
 	c := p.Registry.Counts(d.ID)
 	v := registryView{registryRow: registryRow{Def: d, Candidates: c[registry.Candidate], Accepted: c[registry.Accepted], Reject: c[registry.Rejected]},
-		CanDecide: p.may(ctx, p.RegistryRoles, registryDecide...) == nil, Page: page, Today: now.UTC().Format(time.DateOnly), CSRF: httpauth.CSRFField(r)}
+		CanDecide: p.may(ctx, p.DecideRoles, registryDecide...) == nil, Page: page, Today: now.UTC().Format(time.DateOnly), CSRF: httpauth.CSRFField(r)}
 	switch r.URL.Query().Get("done") {
 	case "accepted":
 		v.Message = "The case was accepted."
@@ -254,7 +254,7 @@ func (p *pages) abstractPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	a := all[i]
 	v := abstractView{Def: d, Patient: pid, Name: newNamer(p.Patients).name(ctx, pid), Case: a, Evidence: a.Evidence,
-		CanDecide: p.may(ctx, p.RegistryRoles, registryDecide...) == nil, CSRF: httpauth.CSRFField(r)}
+		CanDecide: p.may(ctx, p.DecideRoles, registryDecide...) == nil, CSRF: httpauth.CSRFField(r)}
 	if r.URL.Query().Get("done") == "saved" {
 		v.Message = "The form was saved."
 	}
@@ -269,7 +269,7 @@ func (p *pages) abstractPage(w http.ResponseWriter, r *http.Request) error {
 // again.
 func (p *pages) decide(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := p.may(ctx, p.RegistryRoles, registryDecide...); err != nil {
+	if err := p.may(ctx, p.DecideRoles, registryDecide...); err != nil {
 		return err
 	}
 	d, err := p.Registry.Definition(r.PathValue("id"))
