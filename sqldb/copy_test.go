@@ -1,0 +1,330 @@
+package sqldb_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/fhir"
+	"github.com/custodian-him/custodian/fhir/search"
+	"github.com/custodian-him/custodian/ingest"
+	"github.com/custodian-him/custodian/sqldb"
+	"github.com/custodian-him/custodian/sqldb/sqldbtest"
+	"github.com/custodian-him/custodian/store"
+	"github.com/custodian-him/custodian/synth"
+)
+
+// copying is the database as a store backend, counting the resources its
+// bulk path stored.
+type copying struct {
+	*sqldb.DB
+	copied *atomic.Int64
+}
+
+func (c copying) CopyNew(ctx context.Context, items []store.CopyItem, fn func(store.Tx, []int) error) ([]int, error) {
+	skipped, err := c.DB.CopyNew(ctx, items, func(tx store.Tx, stored []int) error {
+		if err := fn(tx, stored); err != nil {
+			return err
+		}
+		c.copied.Add(int64(len(stored)))
+		return nil
+	})
+	return skipped, err
+}
+
+// ordinary is the database without its bulk path: every write takes the
+// ordinary one.
+type ordinary struct{ *sqldb.DB }
+
+func (ordinary) CopyNew(context.Context, []store.CopyItem, func(store.Tx, []int) error) ([]int, error) {
+	return nil, errors.ErrUnsupported
+}
+
+var copyReg = sync.OnceValues(func() (*search.Registry, error) { return search.NewR4(fhir.R4()) })
+
+// copyStore is a store for import tests over db through backend b.
+func copyStore(t *testing.T, db *sqldb.DB, b store.Backend) *store.Store {
+	t.Helper()
+	reg, err := copyReg()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RegisterParams(context.Background(), reg.Indexed()); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(b, fhir.R4(), reg)
+	st.AuditLog = db
+	return st
+}
+
+// generated writes a small synthetic hospital's NDJSON into a new
+// directory and returns it.
+func generated(t *testing.T, patients int) string {
+	t.Helper()
+	dir := t.TempDir()
+	w, err := synth.NewDirWriter(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.Generate(context.Background(), synth.Config{Patients: patients, Seed: 3}, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func system() context.Context {
+	return custodian.NewContextWithActor(context.Background(), custodian.SystemActor())
+}
+
+func importInto(t *testing.T, st ingest.Store, opt ingest.Options, paths ...string) (*ingest.Summary, []ingest.ReportRecord, error) {
+	t.Helper()
+	var rep bytes.Buffer
+	opt.Report = &rep
+	if opt.BatchSize == 0 {
+		opt.BatchSize = 64
+	}
+	if opt.Workers == 0 {
+		opt.Workers = 2
+	}
+	im := &ingest.Importer{Store: st, Options: opt}
+	sum, err := im.Run(system(), paths)
+	var recs []ingest.ReportRecord
+	for _, l := range bytes.Split(bytes.TrimSpace(rep.Bytes()), []byte("\n")) {
+		if len(l) == 0 {
+			continue
+		}
+		var r ingest.ReportRecord
+		if jerr := json.Unmarshal(l, &r); jerr != nil {
+			t.Fatalf("report line %q: %v", l, jerr)
+		}
+		recs = append(recs, r)
+	}
+	return sum, recs, err
+}
+
+// copyTables are the tables an import writes, each with the columns that
+// do not depend on when or in which order it ran, keyed by type and id.
+var copyTables = map[string]string{
+	"resources":     `SELECT r.type, r.id, r.version, r.deleted, r.compartment, r.sensitive FROM resources r`,
+	"versions":      `SELECT r.type, r.id, v.version, v.type, v.method, v.author, v.body IS NULL FROM versions v JOIN resources r ON r.rid = v.rid`,
+	"idx_token":     `SELECT r.type, r.id, p.code, x.system, x.code FROM idx_token x JOIN resources r ON r.rid = x.rid JOIN search_params p ON p.pid = x.pid`,
+	"idx_reference": `SELECT r.type, r.id, p.code, x.ref_type, x.ref_id FROM idx_reference x JOIN resources r ON r.rid = x.rid JOIN search_params p ON p.pid = x.pid`,
+	"idx_date":      `SELECT r.type, r.id, p.code, x.low, x.high FROM idx_date x JOIN resources r ON r.rid = x.rid JOIN search_params p ON p.pid = x.pid`,
+	"idx_string":    `SELECT r.type, r.id, p.code, x.value, x.exact FROM idx_string x JOIN resources r ON r.rid = x.rid JOIN search_params p ON p.pid = x.pid`,
+	"idx_uri":       `SELECT r.type, r.id, p.code, x.value FROM idx_uri x JOIN resources r ON r.rid = x.rid JOIN search_params p ON p.pid = x.pid`,
+	"idx_number":    `SELECT r.type, r.id, p.code, x.low, x.high FROM idx_number x JOIN resources r ON r.rid = x.rid JOIN search_params p ON p.pid = x.pid`,
+	"idx_quantity":  `SELECT r.type, r.id, p.code, x.system, x.code, x.unit, x.low, x.high, x.ccode, x.clow, x.chigh FROM idx_quantity x JOIN resources r ON r.rid = x.rid JOIN search_params p ON p.pid = x.pid`,
+	"idx_composite": `SELECT r.type, r.id, p.code, x.system1, x.code1, x.system2, x.code2, x.low2, x.high2 FROM idx_composite x JOIN resources r ON r.rid = x.rid JOIN search_params p ON p.pid = x.pid`,
+}
+
+// tableRows returns every row of query as text, sorted.
+func tableRows(t *testing.T, db *sqldb.DB, query string) []string {
+	t.Helper()
+	rows, err := db.SQL().Query(query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteByte('|')
+			}
+			if bs, ok := v.([]byte); ok {
+				v = string(bs)
+			}
+			fmt.Fprint(&b, v)
+		}
+		out = append(out, b.String())
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// withoutTime is a stored body without meta.lastUpdated, which says when
+// it was loaded.
+func withoutTime(t *testing.T, body []byte) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	if meta, ok := m["meta"].(map[string]any); ok {
+		delete(meta, "lastUpdated")
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// history returns every version in the store, oldest first, as
+// "Type/id/version body".
+func history(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	var out []string
+	f := store.HistoryFilter{Count: 1000}
+	for {
+		page, err := st.History(system(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range page.Versions {
+			out = append(out, fmt.Sprintf("%s/%d %s", v.Ref(), v.VersionID, withoutTime(t, v.Body)))
+		}
+		if page.Next == 0 {
+			break
+		}
+		f.Before = page.Next
+	}
+	slices.Sort(out)
+	return out
+}
+
+// searchIDs returns the ids a search finds, every page of it, sorted.
+func searchIDs(t *testing.T, st *store.Store, typ, criteria string) []string {
+	t.Helper()
+	q, err := st.ParseQueryString(typ, criteria)
+	if err != nil {
+		t.Fatalf("%s?%s: %v", typ, criteria, err)
+	}
+	var ids []string
+	for {
+		page, err := st.Search(system(), q)
+		if err != nil {
+			t.Fatalf("%s?%s: %v", typ, criteria, err)
+		}
+		for _, r := range page.Resources {
+			ids = append(ids, r.ID)
+		}
+		if page.Next == "" {
+			break
+		}
+		q.Cursor = page.Next
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestCopyImportMatchesOrdinaryPath imports the same generated data through
+// the bulk path and through the ordinary one, into two databases of the
+// engine under test, and finds the same rows, history and search results.
+// On PostgreSQL every resource must have gone through COPY; on SQLite,
+// which has no bulk path, none.
+func TestCopyImportMatchesOrdinaryPath(t *testing.T) {
+	dir := generated(t, 8)
+	bulkDB, plainDB := sqldbtest.Open(t), sqldbtest.Open(t)
+	copied := &atomic.Int64{}
+	bulk := copyStore(t, bulkDB, copying{bulkDB, copied})
+	plain := copyStore(t, plainDB, ordinary{plainDB})
+
+	sumBulk, recs, err := importInto(t, bulk, ingest.Options{StateDir: t.TempDir()}, dir)
+	if err != nil || len(recs) > 0 {
+		t.Fatalf("bulk import: %v, report %+v", err, recs)
+	}
+	sumPlain, recs, err := importInto(t, plain, ingest.Options{StateDir: t.TempDir()}, dir)
+	if err != nil || len(recs) > 0 {
+		t.Fatalf("ordinary import: %v, report %+v", err, recs)
+	}
+	if sumBulk.Loaded < 500 || sumBulk.Created != sumPlain.Created || sumBulk.Loaded != sumPlain.Loaded {
+		t.Fatalf("loaded %d (%d created) in bulk, %d (%d created) the ordinary way", sumBulk.Loaded, sumBulk.Created, sumPlain.Loaded, sumPlain.Created)
+	}
+	// Batches smaller than the bulk path's minimum (the ends of small
+	// files) take the ordinary one.
+	if got := copied.Load(); sqldbtest.Engine() == "postgres" && got < sumBulk.Created*9/10 {
+		t.Errorf("%d of %d resources went through the bulk path", got, sumBulk.Created)
+	} else if sqldbtest.Engine() != "postgres" && got != 0 {
+		t.Errorf("%d resources went through a bulk path on %s", got, sqldbtest.Engine())
+	}
+	if sumBulk.Dangling != sumPlain.Dangling || sumBulk.References != sumPlain.References {
+		t.Errorf("references: bulk %d checked, %d dangling; ordinary %d, %d", sumBulk.References, sumBulk.Dangling, sumPlain.References, sumPlain.Dangling)
+	}
+
+	for table, q := range copyTables {
+		if diff := cmp.Diff(tableRows(t, plainDB, q), tableRows(t, bulkDB, q)); diff != "" {
+			t.Errorf("%s rows differ (-ordinary +bulk):\n%s", table, diff)
+		}
+	}
+	if diff := cmp.Diff(history(t, plain), history(t, bulk)); diff != "" {
+		t.Errorf("history differs (-ordinary +bulk):\n%s", diff)
+	}
+	searches := [][2]string{
+		{"Patient", "gender=female"},
+		{"Patient", "birthdate=lt1960"},
+		{"Encounter", "date=ge2020-01-01&class=IMP"},
+		{"Condition", "code=http://hl7.org/fhir/sid/icd-10-cm|E11.9"},
+		{"Observation", "code=http://loinc.org|4548-4&value-quantity=gt7"},
+		{"Observation", "category=vital-signs&date=ge2022"},
+		{"MedicationRequest", "status=active"},
+		{"Patient", "_has:Condition:patient:code=I10"},
+		{"Claim", "_count=7"},
+	}
+	found := 0
+	for _, s := range searches {
+		p, b := searchIDs(t, plain, s[0], s[1]), searchIDs(t, bulk, s[0], s[1])
+		found += len(b)
+		if diff := cmp.Diff(p, b); diff != "" {
+			t.Errorf("%s?%s differs (-ordinary +bulk):\n%s", s[0], s[1], diff)
+		}
+	}
+	if found == 0 {
+		t.Error("the searches found nothing in either store: they compare nothing")
+	}
+	// Read back by id, the bodies are the same but for the time.
+	for _, ref := range []string{firstRef(t, dir, "Patient"), firstRef(t, dir, "Observation")} {
+		typ, id, _ := strings.Cut(ref, "/")
+		a, err := plain.Read(system(), typ, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := bulk.Read(system(), typ, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if withoutTime(t, a.Body) != withoutTime(t, b.Body) || a.VersionID != 1 || b.VersionID != 1 {
+			t.Errorf("%s: read back differently", ref)
+		}
+	}
+}
+
+// firstRef returns "Type/id" of the first resource in dir's Type.ndjson.
+func firstRef(t *testing.T, dir, typ string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, typ+".ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	var r struct{ ID string }
+	if err := json.Unmarshal(line, &r); err != nil {
+		t.Fatal(err)
+	}
+	return typ + "/" + r.ID
+}
