@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -93,6 +94,11 @@ func system() context.Context {
 
 func importInto(t *testing.T, st ingest.Store, opt ingest.Options, paths ...string) (*ingest.Summary, []ingest.ReportRecord, error) {
 	t.Helper()
+	return importCtx(t, system(), st, opt, paths...)
+}
+
+func importCtx(t *testing.T, ctx context.Context, st ingest.Store, opt ingest.Options, paths ...string) (*ingest.Summary, []ingest.ReportRecord, error) {
+	t.Helper()
 	var rep bytes.Buffer
 	opt.Report = &rep
 	if opt.BatchSize == 0 {
@@ -102,7 +108,7 @@ func importInto(t *testing.T, st ingest.Store, opt ingest.Options, paths ...stri
 		opt.Workers = 2
 	}
 	im := &ingest.Importer{Store: st, Options: opt}
-	sum, err := im.Run(system(), paths)
+	sum, err := im.Run(ctx, paths)
 	var recs []ingest.ReportRecord
 	for _, l := range bytes.Split(bytes.TrimSpace(rep.Bytes()), []byte("\n")) {
 		if len(l) == 0 {
@@ -327,4 +333,200 @@ func firstRef(t *testing.T, dir, typ string) string {
 		t.Fatal(err)
 	}
 	return typ + "/" + r.ID
+}
+
+// countRows returns the number of rows of table.
+func countRows(t *testing.T, db *sqldb.DB, table string) int {
+	t.Helper()
+	var n int
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// ndjsonLines counts the records of the NDJSON files in dir.
+func ndjsonLines(t *testing.T, dir string) int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.ndjson"))
+	n := 0
+	for _, f := range files {
+		if strings.HasPrefix(filepath.Base(f), "ground-truth") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += bytes.Count(b, []byte("\n"))
+	}
+	return n
+}
+
+// TestCopyImportResume interrupts a bulk import, runs it again to resume,
+// then again with its checkpoints lost (batches stored but not
+// checkpointed are met again), and finds every resource stored once, as
+// its first version; a resource whose content changed in between gets a
+// second version.
+func TestCopyImportResume(t *testing.T) {
+	dir := generated(t, 6)
+	total := ndjsonLines(t, dir)
+	db := sqldbtest.Open(t)
+	copied := &atomic.Int64{}
+	st := copyStore(t, db, copying{db, copied})
+	state := t.TempDir()
+
+	// Interrupted once a few batches are in.
+	ctx, cancel := context.WithCancel(system())
+	defer cancel()
+	stop := ingest.Options{StateDir: state, BatchSize: 40, ProgressEvery: time.Millisecond, Progress: func(p ingest.Progress) {
+		if p.Loaded >= 150 {
+			cancel()
+		}
+	}}
+	first, _, err := importCtx(t, ctx, st, stop, dir)
+	if err == nil {
+		t.Fatalf("the interrupted import reported no error: %+v", first)
+	}
+	if first.Loaded == 0 || first.Loaded >= int64(total) {
+		t.Fatalf("the interrupted import loaded %d of %d: not a partial run", first.Loaded, total)
+	}
+	second, recs, err := importInto(t, st, ingest.Options{StateDir: state, BatchSize: 40}, dir)
+	if err != nil || len(recs) > 0 {
+		t.Fatalf("resumed import: %v, report %+v", err, recs)
+	}
+	if got := first.Created + second.Created; got > int64(total) || first.Created+second.Loaded < int64(total) {
+		t.Errorf("created %d + %d, loaded %d on resuming, of %d resources", first.Created, second.Created, second.Loaded, total)
+	}
+	for _, table := range []string{"resources", "versions"} {
+		if n := countRows(t, db, table); n != total {
+			t.Errorf("%d rows in %s after resuming, want %d", n, table, total)
+		}
+	}
+
+	// The checkpoints lost: everything is met again, and nothing changes
+	// but the one resource edited meanwhile.
+	if err := os.RemoveAll(state); err != nil {
+		t.Fatal(err)
+	}
+	ref := firstRef(t, dir, "Patient")
+	editFirstLine(t, filepath.Join(dir, "Patient.ndjson"), `"gender":`, `"language":"en","gender":`)
+	third, recs, err := importInto(t, st, ingest.Options{StateDir: state, BatchSize: 40}, dir)
+	if err != nil || len(recs) > 0 {
+		t.Fatalf("import again: %v, report %+v", err, recs)
+	}
+	if third.Created != 0 || third.Updated != 1 || third.Unchanged != int64(total-1) {
+		t.Errorf("import again: %d created, %d updated, %d unchanged; want 0, 1, %d", third.Created, third.Updated, third.Unchanged, total-1)
+	}
+	if n := countRows(t, db, "resources"); n != total {
+		t.Errorf("%d resources, want %d", n, total)
+	}
+	if n := countRows(t, db, "versions"); n != total+1 {
+		t.Errorf("%d versions, want %d", n, total+1)
+	}
+	typ, id, _ := strings.Cut(ref, "/")
+	if r, err := st.Read(system(), typ, id); err != nil || r.VersionID != 2 || !bytes.Contains(r.Body, []byte(`"language":"en"`)) {
+		t.Errorf("%s after its edit: %v, %+v", ref, err, r)
+	}
+	if sqldbtest.Engine() == "postgres" && copied.Load() == 0 {
+		t.Error("nothing went through the bulk path")
+	}
+}
+
+// editFirstLine replaces old by new in the first line of the file.
+func editFirstLine(t *testing.T, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, rest, _ := bytes.Cut(b, []byte("\n"))
+	if !bytes.Contains(line, []byte(old)) {
+		t.Fatalf("%s: the first line has no %s", path, old)
+	}
+	line = bytes.Replace(line, []byte(old), []byte(new), 1)
+	if err := os.WriteFile(path, append(append(line, '\n'), rest...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCopyImportBadLinesAndExisting loads a file with bad lines, a
+// resource that exists already with other content, and a resource given
+// twice: the bad lines are reported with their numbers and the rest load,
+// the existing resource and the repeated one as new versions.
+func TestCopyImportBadLinesAndExisting(t *testing.T) {
+	dir := generated(t, 3)
+	src, err := os.ReadFile(filepath.Join(dir, "Observation.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := bytes.Split(bytes.TrimSpace(src), []byte("\n"))[:60]
+	db := sqldbtest.Open(t)
+	copied := &atomic.Int64{}
+	st := copyStore(t, db, copying{db, copied})
+
+	// Line 3's resource is stored already, with another status.
+	var existing map[string]any
+	if err := json.Unmarshal(obs[2], &existing); err != nil {
+		t.Fatal(err)
+	}
+	existing["status"] = "preliminary"
+	if res, err := st.PutBatch(system(), []map[string]any{existing}); err != nil || res[0].Err != nil {
+		t.Fatalf("store the existing resource: %v %+v", err, res)
+	}
+	existingRef := existing["resourceType"].(string) + "/" + existing["id"].(string)
+
+	lines := slices.Clone(obs)
+	bad := map[int64]string{5: `{"resourceType":"Observation","id":"broken",`, 12: `{"resourceType":"Observation","id":"nocode","status":"final"}`,
+		20: `{"resourceType":"NoSuchType","id":"x1"}`}
+	for _, no := range []int64{5, 12, 20} {
+		lines = slices.Insert(lines, int(no-1), []byte(bad[no]))
+	}
+	// The last line repeats line 30's resource with another status.
+	var again map[string]any
+	if err := json.Unmarshal(lines[29], &again); err != nil {
+		t.Fatal(err)
+	}
+	again["status"] = "amended"
+	b, _ := json.Marshal(again)
+	lines = append(lines, b)
+	repeatedRef := again["resourceType"].(string) + "/" + again["id"].(string)
+	path := filepath.Join(t.TempDir(), "obs.ndjson")
+	if err := os.WriteFile(path, append(bytes.Join(lines, []byte("\n")), '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	sum, recs, err := importInto(t, st, ingest.Options{BatchSize: 100}, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rejected []int64
+	for _, r := range recs {
+		if r.Reference == "" {
+			rejected = append(rejected, r.Line)
+			if r.File != path {
+				t.Errorf("line %d reported in %q", r.Line, r.File)
+			}
+		}
+	}
+	slices.Sort(rejected)
+	if diff := cmp.Diff([]int64{5, 12, 20}, rejected); diff != "" {
+		t.Errorf("lines rejected (-want +got):\n%s", diff)
+	}
+	if sum.Rejected != 3 || sum.Created != 59 || sum.Updated != 2 {
+		t.Errorf("%d rejected, %d created, %d updated; want 3, 59, 2", sum.Rejected, sum.Created, sum.Updated)
+	}
+	for ref, status := range map[string]string{existingRef: `"status":"final"`, repeatedRef: `"status":"amended"`} {
+		typ, id, _ := strings.Cut(ref, "/")
+		r, err := st.Read(system(), typ, id)
+		if err != nil || r.VersionID != 2 || !bytes.Contains(r.Body, []byte(status)) {
+			t.Errorf("%s: %v, version %d, want version 2 with %s", ref, err, r.VersionID, status)
+		}
+	}
+	if n := countRows(t, db, "versions"); n != 62 {
+		t.Errorf("%d versions, want 62 (60 resources, 2 of them twice)", n)
+	}
+	if sqldbtest.Engine() == "postgres" && copied.Load() != 59 {
+		t.Errorf("%d resources through the bulk path, want 59 (the 60 less the existing one; the repeat is an update)", copied.Load())
+	}
 }
