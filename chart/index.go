@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -22,7 +23,8 @@ type Index struct {
 	procs      map[string]*Proc
 	consents   map[string]*Consent
 	conds      map[string]*Diagnosis
-	obs        map[string]*Result
+	// obs holds, by Observation, its results outside a plausible range.
+	obs map[string][]*Result
 	// byProc links notes (context.related) and consents (provision.data)
 	// to the Procedure they name, wherever that Procedure is.
 	notesByProc    map[string]map[string]*Note
@@ -33,10 +35,15 @@ type Index struct {
 	// (relatesTo.code "replaces"), superseded notes included, so that an
 	// amendment's deficiencies are those of the note it amends.
 	replaces map[string]string
-	// checked are the result codes (system|code) worth keeping;
-	// surgical the procedure categories that are surgery; keepText the
-	// note types whose text the consistency checks read.
-	checked, surgical, keepText map[string]bool
+	// ranges are the plausible ranges of every rule by result code
+	// (system|code), and codeTexts those codes' text; surgical the
+	// procedure categories that are surgery; keepText the note types
+	// whose text the consistency checks read.
+	ranges             map[string][]ValueRange
+	codeTexts          [][]byte
+	surgical, keepText map[string]bool
+	// key is the rules' indexKey.
+	key string
 }
 
 type roleRec struct {
@@ -124,21 +131,23 @@ type Diagnosis struct {
 	refuted                      bool
 }
 
-// Result is a checked quantity result.
+// Result is a quantity result outside a plausible range.
 type Result struct {
 	Ref, Encounter, Code, Unit string
 	Value                      float64
+	key                        string // Ref, and the component's suffix
 }
 
-// NewIndex returns an empty index that keeps the results rs checks.
+// NewIndex returns an empty index that keeps what the rules of rs read;
+// of results, only those outside a plausible range of rs.
 func NewIndex(rs *RuleSet) *Index {
 	ix := &Index{
 		encounters: map[string]*Encounter{}, patients: map[string]*Patient{}, roles: map[string][]string{},
 		roleOf: map[string]roleRec{}, notes: map[string]*Note{}, procs: map[string]*Proc{},
-		consents: map[string]*Consent{}, conds: map[string]*Diagnosis{}, obs: map[string]*Result{},
+		consents: map[string]*Consent{}, conds: map[string]*Diagnosis{}, obs: map[string][]*Result{},
 		notesByProc: map[string]map[string]*Note{}, consentsByProc: map[string]map[string]*Consent{},
-		byPatient: map[string]map[string]*Encounter{}, checked: map[string]bool{}, replaces: map[string]string{},
-		surgical: map[string]bool{}, keepText: map[string]bool{},
+		byPatient: map[string]map[string]*Encounter{}, ranges: map[string][]ValueRange{}, replaces: map[string]string{},
+		surgical: map[string]bool{}, keepText: map[string]bool{}, key: rs.indexKey(),
 	}
 	for _, c := range rs.SurgicalCategories {
 		ix.surgical[c] = true
@@ -146,9 +155,14 @@ func NewIndex(rs *RuleSet) *Index {
 	for _, t := range rs.Documents[docDischarge] {
 		ix.keepText[t] = true
 	}
+	texts := map[string]bool{}
 	for _, r := range rs.Rules {
 		for _, v := range r.Ranges {
-			ix.checked[v.Code] = true
+			ix.ranges[v.Code] = append(ix.ranges[v.Code], v)
+			if _, code, ok := strings.Cut(v.Code, "|"); ok && !texts[code] {
+				texts[code] = true
+				ix.codeTexts = append(ix.codeTexts, []byte(code))
+			}
 		}
 	}
 	return ix
@@ -173,44 +187,78 @@ func (ix *Index) enc(ref string) *Encounter {
 // encounters whose evaluation it may change. all is true when every
 // encounter may be affected (a practitioner's role changed).
 func (ix *Index) Add(typ, id string, body []byte) (affected []string, all bool) {
-	ref := typ + "/" + id
+	return ix.apply(typ, typ+"/"+id, ix.decode(typ, body))
+}
+
+// decode reads what the index keeps of one version of a resource of typ
+// (body nil for a delete). It only reads the index's settings, so any
+// number of goroutines may decode at once; apply then files the result.
+func (ix *Index) decode(typ string, body []byte) any {
+	if body == nil {
+		return nil
+	}
 	switch typ {
 	case "Encounter":
-		return ix.addEncounter(ref, body), false
+		return decodeEncounter(body)
 	case "DocumentReference":
-		return ix.addNote(ref, body), false
+		return ix.decodeNote(body)
 	case "Procedure":
-		return ix.addProc(ref, body), false
+		return ix.decodeProc(body)
 	case "Consent":
-		return ix.addConsent(ref, body), false
+		return decodeConsent(body)
 	case "Condition":
-		return ix.addCondition(ref, body), false
+		return decodeCondition(body)
 	case "Observation":
-		return ix.addObs(ref, body), false
+		return ix.decodeObs(body)
 	case "Patient":
-		return ix.addPatient(ref, body), false
+		return decodePatient(body)
 	case "PractitionerRole":
-		ix.addRole(ref, body)
+		return decodeRole(body)
+	}
+	return nil
+}
+
+// apply files what decode read of ref (nil: the resource is gone or not
+// kept) in place of what the index held for it.
+func (ix *Index) apply(typ, ref string, v any) (affected []string, all bool) {
+	switch typ {
+	case "Encounter":
+		d, _ := v.(*Encounter)
+		return ix.putEncounter(ref, d), false
+	case "DocumentReference":
+		d, _ := v.(*noteRec)
+		return ix.putNote(ref, d), false
+	case "Procedure":
+		d, _ := v.(*Proc)
+		return ix.putProc(ref, d), false
+	case "Consent":
+		d, _ := v.(*Consent)
+		return ix.putConsent(ref, d), false
+	case "Condition":
+		d, _ := v.(*Diagnosis)
+		return ix.putCondition(ref, d), false
+	case "Observation":
+		d, _ := v.([]*Result)
+		return ix.putObs(ref, d), false
+	case "Patient":
+		d, _ := v.(*Patient)
+		return ix.putPatient(ref, d), false
+	case "PractitionerRole":
+		d, _ := v.(*roleRec)
+		ix.putRole(ref, d)
 		return nil, true
 	}
 	return nil, false
 }
 
-func (ix *Index) addEncounter(ref string, body []byte) []string {
-	old := ix.encounters[ref]
+// decodeEncounter reads an encounter; nil when it is unreadable, entered
+// in error or cancelled.
+func decodeEncounter(body []byte) *Encounter {
 	var j encounterJSON
-	if body == nil || json.Unmarshal(body, &j) != nil || j.Status == "entered-in-error" || j.Status == "cancelled" {
-		if old != nil {
-			delete(ix.byPatient[old.Patient], ref)
-			delete(ix.encounters, ref)
-		}
-		return []string{ref}
+	if json.Unmarshal(body, &j) != nil || j.Status == "entered-in-error" || j.Status == "cancelled" {
+		return nil
 	}
-	e := ix.enc(ref)
-	if e.Patient != j.Subject.Reference {
-		delete(ix.byPatient[e.Patient], ref)
-	}
-	e.Patient, e.Class, e.Status = j.Subject.Reference, j.Class.Code, j.Status
+	e := &Encounter{Patient: j.Subject.Reference, Class: j.Class.Code, Status: j.Status}
 	e.Start, e.startOK = parseTime(j.Period.Start, nil)
 	e.End, _ = parseTime(j.Period.End, nil)
 	if j.Status != "finished" && j.Period.End == "" {
@@ -220,7 +268,6 @@ func (ix *Index) addEncounter(ref string, body []byte) []string {
 	if e.startOK {
 		e.Zone = e.Start.Location()
 	}
-	e.Attending, e.Service = "", ""
 	for _, p := range j.Participant {
 		for _, t := range p.Type {
 			if t.has("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "ATND") && e.Attending == "" {
@@ -234,11 +281,29 @@ func (ix *Index) addEncounter(ref string, body []byte) []string {
 			e.Service = st.Coding[0].Code
 		}
 	}
-	e.AdmitSource, e.Disposition = false, false
 	if h := j.Hospitalization; h != nil {
 		e.AdmitSource = h.AdmitSource != nil && (len(h.AdmitSource.Coding) > 0 || h.AdmitSource.Text != "")
 		e.Disposition = h.DischargeDisposition != nil && (len(h.DischargeDisposition.Coding) > 0 || h.DischargeDisposition.Text != "")
 	}
+	return e
+}
+
+func (ix *Index) putEncounter(ref string, d *Encounter) []string {
+	old := ix.encounters[ref]
+	if d == nil {
+		if old != nil {
+			delete(ix.byPatient[old.Patient], ref)
+			delete(ix.encounters, ref)
+		}
+		return []string{ref}
+	}
+	e := ix.enc(ref)
+	if e.Patient != d.Patient {
+		delete(ix.byPatient[e.Patient], ref)
+	}
+	notes, procs, conds, obs := e.notes, e.procs, e.conds, e.obs
+	*e = *d
+	e.Ref, e.notes, e.procs, e.conds, e.obs = ref, notes, procs, conds, obs
 	if e.Patient != "" {
 		m := ix.byPatient[e.Patient]
 		if m == nil {
@@ -257,33 +322,29 @@ func typeKey(c *concept) string {
 	return c.Coding[0].System + "|" + c.Coding[0].Code
 }
 
-func (ix *Index) addNote(ref string, body []byte) []string {
-	var affected []string
-	if old := ix.notes[ref]; old != nil {
-		affected = append(affected, old.Encounter)
-		affected = append(affected, ix.procEncounters(old.Related)...)
-		if e := ix.encounters[old.Encounter]; e != nil {
-			delete(e.notes, ref)
-		}
-		for _, p := range old.Related {
-			delete(ix.notesByProc[p], ref)
-		}
-		delete(ix.notes, ref)
-	}
+// noteRec is what decodeNote reads: the note this one replaces (kept even
+// for a note entered in error or superseded) and the note itself, nil when
+// it no longer counts.
+type noteRec struct {
+	replaces string
+	note     *Note
+}
+
+func (ix *Index) decodeNote(body []byte) *noteRec {
 	var j docJSON
-	delete(ix.replaces, ref)
-	if body == nil || json.Unmarshal(body, &j) != nil {
-		return affected
+	if json.Unmarshal(body, &j) != nil {
+		return nil
 	}
+	rec := &noteRec{}
 	for _, r := range j.RelatesTo {
-		if r.Code == "replaces" && strings.HasPrefix(r.Target.Reference, "DocumentReference/") && r.Target.Reference != ref {
-			ix.replaces[ref] = r.Target.Reference
+		if r.Code == "replaces" && strings.HasPrefix(r.Target.Reference, "DocumentReference/") && r.Target.Reference != "DocumentReference/"+j.ID {
+			rec.replaces = r.Target.Reference
 		}
 	}
 	if j.Status == "entered-in-error" || j.Status == "superseded" {
-		return affected
+		return rec
 	}
-	n := &Note{Ref: ref, Type: typeKey(j.Type), Preliminary: j.DocStatus == "preliminary" || j.DocStatus == "entered-in-error", Replaces: ix.replaces[ref]}
+	n := &Note{Type: typeKey(j.Type), Preliminary: j.DocStatus == "preliminary" || j.DocStatus == "entered-in-error", Replaces: rec.replaces}
 	for _, a := range j.Author {
 		n.Authors = append(n.Authors, a.Reference)
 	}
@@ -310,11 +371,38 @@ func (ix *Index) addNote(ref string, body []byte) []string {
 			}
 		}
 	}
-	if ix.keepText[n.Type] {
-		if len(j.Content) > 0 {
-			n.Text = decodeText(j.Content[0].Attachment.ContentType, j.Content[0].Attachment.Data)
-		}
+	if ix.keepText[n.Type] && len(j.Content) > 0 {
+		n.Text = decodeText(j.Content[0].Attachment.ContentType, j.Content[0].Attachment.Data)
 	}
+	rec.note = n
+	return rec
+}
+
+func (ix *Index) putNote(ref string, rec *noteRec) []string {
+	var affected []string
+	if old := ix.notes[ref]; old != nil {
+		affected = append(affected, old.Encounter)
+		affected = append(affected, ix.procEncounters(old.Related)...)
+		if e := ix.encounters[old.Encounter]; e != nil {
+			delete(e.notes, ref)
+		}
+		for _, p := range old.Related {
+			delete(ix.notesByProc[p], ref)
+		}
+		delete(ix.notes, ref)
+	}
+	delete(ix.replaces, ref)
+	if rec == nil {
+		return affected
+	}
+	if rec.replaces != "" && rec.replaces != ref {
+		ix.replaces[ref] = rec.replaces
+	}
+	n := rec.note
+	if n == nil {
+		return affected
+	}
+	n.Ref, n.Replaces = ref, ix.replaces[ref]
 	ix.notes[ref] = n
 	if n.Encounter != "" {
 		ix.enc(n.Encounter).notes[ref] = n
@@ -341,20 +429,12 @@ func (ix *Index) procEncounters(procs []string) []string {
 	return out
 }
 
-func (ix *Index) addProc(ref string, body []byte) []string {
-	var affected []string
-	if old := ix.procs[ref]; old != nil {
-		affected = append(affected, old.Encounter)
-		if e := ix.encounters[old.Encounter]; e != nil {
-			delete(e.procs, ref)
-		}
-		delete(ix.procs, ref)
-	}
+func (ix *Index) decodeProc(body []byte) *Proc {
 	var j procJSON
-	if body == nil || json.Unmarshal(body, &j) != nil || j.Status == "entered-in-error" || j.Status == "not-done" {
-		return affected
+	if json.Unmarshal(body, &j) != nil || j.Status == "entered-in-error" || j.Status == "not-done" {
+		return nil
 	}
-	p := &Proc{Ref: ref, Encounter: j.Encounter.Reference}
+	p := &Proc{Encounter: j.Encounter.Reference}
 	if j.Code != nil && len(j.Code.Coding) > 0 {
 		p.System, p.Code = j.Code.Coding[0].System, j.Code.Coding[0].Code
 	}
@@ -372,6 +452,22 @@ func (ix *Index) addProc(ref string, body []byte) []string {
 	if len(j.Performer) > 0 {
 		p.Performer = j.Performer[0].Actor.Reference
 	}
+	return p
+}
+
+func (ix *Index) putProc(ref string, p *Proc) []string {
+	var affected []string
+	if old := ix.procs[ref]; old != nil {
+		affected = append(affected, old.Encounter)
+		if e := ix.encounters[old.Encounter]; e != nil {
+			delete(e.procs, ref)
+		}
+		delete(ix.procs, ref)
+	}
+	if p == nil {
+		return affected
+	}
+	p.Ref = ref
 	ix.procs[ref] = p
 	if p.Encounter != "" {
 		ix.enc(p.Encounter).procs[ref] = p
@@ -380,25 +476,17 @@ func (ix *Index) addProc(ref string, body []byte) []string {
 	return affected
 }
 
-func (ix *Index) addConsent(ref string, body []byte) []string {
-	var affected []string
-	if old := ix.consents[ref]; old != nil {
-		affected = append(affected, ix.procEncounters(old.Procs)...)
-		for _, p := range old.Procs {
-			delete(ix.consentsByProc[p], ref)
-		}
-		delete(ix.consents, ref)
-	}
+func decodeConsent(body []byte) *Consent {
 	var j consentJSON
-	if body == nil || json.Unmarshal(body, &j) != nil {
-		return affected
+	if json.Unmarshal(body, &j) != nil {
+		return nil
 	}
 	switch j.Status {
 	case "active", "inactive":
 	default:
-		return affected // draft, proposed, rejected, entered-in-error
+		return nil // draft, proposed, rejected, entered-in-error
 	}
-	c := &Consent{Ref: ref, usable: true}
+	c := &Consent{usable: true}
 	c.At, _ = parseTime(j.DateTime, nil)
 	if j.Provision != nil {
 		for _, d := range j.Provision.Data {
@@ -407,6 +495,22 @@ func (ix *Index) addConsent(ref string, body []byte) []string {
 			}
 		}
 	}
+	return c
+}
+
+func (ix *Index) putConsent(ref string, c *Consent) []string {
+	var affected []string
+	if old := ix.consents[ref]; old != nil {
+		affected = append(affected, ix.procEncounters(old.Procs)...)
+		for _, p := range old.Procs {
+			delete(ix.consentsByProc[p], ref)
+		}
+		delete(ix.consents, ref)
+	}
+	if c == nil {
+		return affected
+	}
+	c.Ref = ref
 	ix.consents[ref] = c
 	for _, p := range c.Procs {
 		m := ix.consentsByProc[p]
@@ -419,23 +523,15 @@ func (ix *Index) addConsent(ref string, body []byte) []string {
 	return append(affected, ix.procEncounters(c.Procs)...)
 }
 
-func (ix *Index) addCondition(ref string, body []byte) []string {
-	var affected []string
-	if old := ix.conds[ref]; old != nil {
-		affected = append(affected, old.Encounter)
-		if e := ix.encounters[old.Encounter]; e != nil {
-			delete(e.conds, ref)
-		}
-		delete(ix.conds, ref)
-	}
+func decodeCondition(body []byte) *Diagnosis {
 	var j conditionJSON
-	if body == nil || json.Unmarshal(body, &j) != nil || j.Encounter.Reference == "" || j.Code == nil {
-		return affected
+	if json.Unmarshal(body, &j) != nil || j.Encounter.Reference == "" || j.Code == nil {
+		return nil
 	}
 	if j.VerificationStatus.has("", "entered-in-error") || j.VerificationStatus.has("", "refuted") {
-		return affected
+		return nil
 	}
-	d := &Diagnosis{Ref: ref, Encounter: j.Encounter.Reference}
+	d := &Diagnosis{Encounter: j.Encounter.Reference}
 	if len(j.Code.Coding) > 0 {
 		d.System, d.Code = j.Code.Coding[0].System, j.Code.Coding[0].Code
 	}
@@ -447,44 +543,60 @@ func (ix *Index) addCondition(ref string, body []byte) []string {
 			d.Texts = append(d.Texts, c.Display)
 		}
 	}
+	return d
+}
+
+func (ix *Index) putCondition(ref string, d *Diagnosis) []string {
+	var affected []string
+	if old := ix.conds[ref]; old != nil {
+		affected = append(affected, old.Encounter)
+		if e := ix.encounters[old.Encounter]; e != nil {
+			delete(e.conds, ref)
+		}
+		delete(ix.conds, ref)
+	}
+	if d == nil {
+		return affected
+	}
+	d.Ref = ref
 	ix.conds[ref] = d
 	ix.enc(d.Encounter).conds[ref] = d
 	return append(affected, d.Encounter)
 }
 
-func (ix *Index) addObs(ref string, body []byte) []string {
-	var affected []string
-	if old := ix.obs[ref]; old != nil {
-		affected = append(affected, old.Encounter)
-		if e := ix.encounters[old.Encounter]; e != nil {
-			delete(e.obs, ref)
-		}
-		delete(ix.obs, ref)
-	}
-	if body == nil || len(ix.checked) == 0 {
-		return affected
+// decodeObs returns the results of an observation (its value and each
+// component's) that fall outside a plausible range of the rules: only
+// those can raise a deficiency, so only those are kept. A body that names
+// none of the checked codes is not decoded at all.
+func (ix *Index) decodeObs(body []byte) []*Result {
+	if len(ix.ranges) == 0 || !ix.mayHoldChecked(body) {
+		return nil
 	}
 	var j obsJSON
 	if json.Unmarshal(body, &j) != nil || j.Encounter.Reference == "" || j.Status == "entered-in-error" || j.Status == "cancelled" {
-		return affected
+		return nil
 	}
+	var out []*Result
 	add := func(sub string, c concept, q *quantity) {
 		if q == nil || q.Value == nil {
 			return
 		}
 		for _, cd := range c.Coding {
 			key := cd.System + "|" + cd.Code
-			if !ix.checked[key] {
+			ranges, ok := ix.ranges[key]
+			if !ok {
 				continue
 			}
 			v, err := q.Value.Float64()
 			if err != nil {
 				return
 			}
-			r := &Result{Ref: ref, Encounter: j.Encounter.Reference, Code: key, Unit: q.Code, Value: v}
-			ix.obs[ref+sub] = r
-			ix.enc(r.Encounter).obs[ref+sub] = r
-			affected = append(affected, r.Encounter)
+			for _, rg := range ranges {
+				if rg.Unit == q.Code && (v < rg.Min || v > rg.Max) {
+					out = append(out, &Result{Ref: sub, Encounter: j.Encounter.Reference, Code: key, Unit: q.Code, Value: v})
+					return
+				}
+			}
 			return
 		}
 	}
@@ -492,17 +604,60 @@ func (ix *Index) addObs(ref string, body []byte) []string {
 	for i, c := range j.Component {
 		add("#"+string(rune('a'+i)), c.Code, c.ValueQuantity)
 	}
+	return out
+}
+
+// mayHoldChecked says whether body contains the code of some checked
+// result. Stored bodies are compact JSON in which letters, digits, '-' and
+// '.' are never escaped, so a body without any of the codes' text holds
+// none of them.
+func (ix *Index) mayHoldChecked(body []byte) bool {
+	for _, c := range ix.codeTexts {
+		if bytes.Contains(body, c) {
+			return true
+		}
+	}
+	return false
+}
+
+func (ix *Index) putObs(ref string, rs []*Result) []string {
+	var affected []string
+	for _, old := range ix.obs[ref] {
+		affected = append(affected, old.Encounter)
+		if e := ix.encounters[old.Encounter]; e != nil {
+			delete(e.obs, old.key)
+		}
+	}
+	delete(ix.obs, ref)
+	if len(rs) == 0 {
+		return affected
+	}
+	for _, r := range rs {
+		r.key = ref + r.Ref // decodeObs leaves the component's suffix in Ref
+		r.Ref = ref
+		ix.enc(r.Encounter).obs[r.key] = r
+		affected = append(affected, r.Encounter)
+	}
+	ix.obs[ref] = rs
 	return affected
 }
 
-func (ix *Index) addPatient(ref string, body []byte) []string {
+func decodePatient(body []byte) *Patient {
 	var j patientJSON
-	if body == nil || json.Unmarshal(body, &j) != nil {
+	if json.Unmarshal(body, &j) != nil {
+		return nil
+	}
+	p := &Patient{Gender: j.Gender}
+	p.Birth, p.hasBirth = parseTime(j.BirthDate, nil)
+	p.Deceased, p.hasDead = parseTime(j.Deceased, nil)
+	return p
+}
+
+func (ix *Index) putPatient(ref string, p *Patient) []string {
+	if p == nil {
 		delete(ix.patients, ref)
 	} else {
-		p := &Patient{Ref: ref, Gender: j.Gender}
-		p.Birth, p.hasBirth = parseTime(j.BirthDate, nil)
-		p.Deceased, p.hasDead = parseTime(j.Deceased, nil)
+		p.Ref = ref
 		ix.patients[ref] = p
 	}
 	var out []string
@@ -512,7 +667,23 @@ func (ix *Index) addPatient(ref string, body []byte) []string {
 	return out
 }
 
-func (ix *Index) addRole(ref string, body []byte) {
+// decodeRole reads a practitioner's role; nil when it is unreadable or
+// inactive.
+func decodeRole(body []byte) *roleRec {
+	var j roleJSON
+	if json.Unmarshal(body, &j) != nil || (j.Active != nil && !*j.Active) {
+		return nil
+	}
+	rec := &roleRec{practitioner: j.Practitioner.Reference}
+	for _, c := range j.Code {
+		for _, cd := range c.Coding {
+			rec.codes = append(rec.codes, cd.Code)
+		}
+	}
+	return rec
+}
+
+func (ix *Index) putRole(ref string, rec *roleRec) {
 	if old, ok := ix.roleOf[ref]; ok {
 		delete(ix.roleOf, ref)
 		ix.roles[old.practitioner] = nil
@@ -522,17 +693,10 @@ func (ix *Index) addRole(ref string, body []byte) {
 			}
 		}
 	}
-	var j roleJSON
-	if body == nil || json.Unmarshal(body, &j) != nil || (j.Active != nil && !*j.Active) {
+	if rec == nil {
 		return
 	}
-	rec := roleRec{practitioner: j.Practitioner.Reference}
-	for _, c := range j.Code {
-		for _, cd := range c.Coding {
-			rec.codes = append(rec.codes, cd.Code)
-		}
-	}
-	ix.roleOf[ref] = rec
+	ix.roleOf[ref] = *rec
 	ix.roles[rec.practitioner] = append(ix.roles[rec.practitioner], rec.codes...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -35,16 +36,25 @@ type Reviewer struct {
 	Delay  time.Duration
 	Logger *slog.Logger
 
-	mu      sync.Mutex
-	rules   *RuleSet
-	ix      *Index
-	tasks   map[string]*taskRec            // by key
-	byEnc   map[string]map[string]*taskRec // encounter → key → task
-	dirty   map[string]bool
-	all     bool
-	wake    chan struct{}
-	loaded  bool
-	pending bool
+	mu     sync.Mutex
+	rules  *RuleSet
+	ix     *Index
+	tasks  map[string]*taskRec            // by key
+	byEnc  map[string]map[string]*taskRec // encounter → key → task
+	dirty  map[string]bool
+	all    bool
+	wake   chan struct{}
+	loaded bool
+	// loading is set from MarkLoading or the start of Load to its end:
+	// the watcher keeps writes in backlog, and done is closed at the end.
+	// failed is why the first Load failed; reload asks Run to read the
+	// index again (the rules changed what it keeps).
+	loading, reload bool
+	backlog         []*store.Resource
+	done            chan struct{}
+	failed          error
+	// loadMu lets one Load run at a time.
+	loadMu sync.Mutex
 }
 
 // NewReviewer returns a reviewer over st with the default rules; Load
@@ -68,37 +78,128 @@ func (rv *Reviewer) Rules() *RuleSet {
 	return rv.rules
 }
 
+// MarkLoading tells the reviewer a Load is coming (serve calls it before
+// it starts serving and loads in the background): until that Load ends,
+// the writes the watcher sees are kept and applied once the index is read,
+// evaluations (Sync, Review, ReviewDays) wait for it, and Ready is false.
+func (rv *Reviewer) MarkLoading() {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	rv.startLoading()
+}
+
+// startLoading holds writes back from here on; rv.mu is held.
+func (rv *Reviewer) startLoading() {
+	if !rv.loading {
+		rv.loading, rv.backlog, rv.done = true, nil, make(chan struct{})
+	}
+}
+
+// Ready says whether the index has been read: the queues and reports are
+// empty until then.
+func (rv *Reviewer) Ready() bool {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return rv.loaded
+}
+
+// Err is why the index could not be read (nil when it was, or is being
+// read).
+func (rv *Reviewer) Err() error {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return rv.failed
+}
+
+// wait returns once no Load is in progress (or ctx ends), with the error
+// of a first Load that failed.
+func (rv *Reviewer) wait(ctx context.Context) error {
+	rv.mu.Lock()
+	done, failed := rv.done, rv.failed
+	rv.mu.Unlock()
+	if done != nil {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		rv.mu.Lock()
+		failed = rv.failed
+		rv.mu.Unlock()
+	}
+	return failed
+}
+
 // Load reads the active rule set (the Library RulesLibraryID, or the
 // defaults when there is none), indexes every resource the rules read and
-// the Tasks already written. Call it once, before the watcher is used.
+// the Tasks already written. Writes that arrive meanwhile are applied once
+// the reading is done, so Load may run while the store is written and the
+// watcher registered. Reading the record is recorded in the audit trail
+// once per type (store.RecordBulkRead), not once per page.
 func (rv *Reviewer) Load(ctx context.Context) error {
+	rv.loadMu.Lock()
+	defer rv.loadMu.Unlock()
 	ctx = system(ctx)
+	rv.mu.Lock()
+	rv.startLoading()
+	rv.reload = false
+	rv.mu.Unlock()
+	rs, ix, tasks, byEnc, err := rv.read(ctx)
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	switch {
+	case err == nil:
+		rv.rules, rv.ix, rv.tasks, rv.byEnc, rv.loaded, rv.failed = rs, ix, tasks, byEnc, true, nil
+	case !rv.loaded:
+		rv.failed = err // evaluating a partial record would raise false deficiencies
+	}
+	backlog := rv.backlog
+	rv.loading, rv.backlog = false, nil
+	close(rv.done)
+	rv.done = nil
+	if rv.failed == nil {
+		rv.applyLocked(backlog)
+	}
+	if len(rv.dirty) > 0 || rv.all {
+		select {
+		case rv.wake <- struct{}{}:
+		default:
+		}
+	}
+	return err
+}
+
+// read reads the rules, the index and the Tasks from the store.
+func (rv *Reviewer) read(ctx context.Context) (*RuleSet, *Index, map[string]*taskRec, map[string]map[string]*taskRec, error) {
 	rs, err := rv.storedRules(ctx)
 	if err != nil {
-		return err
+		return nil, nil, nil, nil, err
 	}
 	ix := NewIndex(rs)
 	for _, typ := range Types {
-		err := rv.scan(ctx, typ, func(r *store.Resource) { ix.Add(r.Type, r.ID, r.Body) })
+		err := rv.scan(ctx, typ, func(r *store.Resource) any { return ix.decode(r.Type, r.Body) },
+			func(r *store.Resource, v any) { ix.apply(r.Type, r.Type+"/"+r.ID, v) })
 		if err != nil {
-			return err
+			return nil, nil, nil, nil, err
 		}
 	}
 	tasks := map[string]*taskRec{}
 	byEnc := map[string]map[string]*taskRec{}
-	err = rv.scan(ctx, "Task", func(r *store.Resource) {
+	err = rv.scan(ctx, "Task", func(r *store.Resource) any {
 		if t, ok := fromTask(r.Body); ok {
+			return t
+		}
+		return nil
+	}, func(_ *store.Resource, v any) {
+		if t, ok := v.(*taskRec); ok && t != nil {
 			tasks[t.D.Key] = t
 			addTask(byEnc, t)
 		}
 	})
 	if err != nil {
-		return err
+		return nil, nil, nil, nil, err
 	}
-	rv.mu.Lock()
-	rv.rules, rv.ix, rv.tasks, rv.byEnc, rv.loaded = rs, ix, tasks, byEnc, true
-	rv.mu.Unlock()
-	return nil
+	return rs, ix, tasks, byEnc, nil
 }
 
 func addTask(byEnc map[string]map[string]*taskRec, t *taskRec) {
@@ -122,16 +223,102 @@ func (rv *Reviewer) storedRules(ctx context.Context) (*RuleSet, error) {
 	return RulesFromLibrary(r.Body)
 }
 
-// scan calls fn for every current resource of typ, a page at a time.
-func (rv *Reviewer) scan(ctx context.Context, typ string, fn func(*store.Resource)) error {
+// bulkReader is a Store that reads a whole type a page at a time without
+// an audit entry per page (*store.Store): the read is recorded once.
+type bulkReader interface {
+	ParseQueryString(typ, criteria string) (*store.Query, error)
+	ExportPage(ctx context.Context, q *store.Query, f store.ExportFilter) ([]*store.Resource, int64, error)
+	RecordBulkRead(ctx context.Context, typ, why string) error
+}
+
+// scan decodes every current resource of typ on every core and applies
+// what was decoded, one resource at a time, in this goroutine.
+func (rv *Reviewer) scan(ctx context.Context, typ string, decode func(*store.Resource) any, apply func(*store.Resource, any)) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	pages := make(chan []*store.Resource, 2)
+	type decoded struct {
+		rs []*store.Resource
+		vs []any
+	}
+	out := make(chan decoded, 2)
+	var readErr error
+	go func() {
+		defer close(pages)
+		readErr = rv.pages(ctx, typ, func(rs []*store.Resource) error {
+			select {
+			case pages <- rs:
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		})
+		if readErr != nil {
+			cancel(readErr)
+		}
+	}()
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for rs := range pages {
+				vs := make([]any, len(rs))
+				for i, r := range rs {
+					vs[i] = decode(r)
+				}
+				out <- decoded{rs, vs}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(out) }()
+	for d := range out {
+		for i, r := range d.rs {
+			apply(r, d.vs[i])
+		}
+	}
+	if readErr != nil {
+		return readErr
+	}
+	return ctx.Err()
+}
+
+// pages reads every current resource of typ as the system and hands it to
+// fn a page at a time.
+func (rv *Reviewer) pages(ctx context.Context, typ string, fn func([]*store.Resource) error) error {
+	if br, ok := rv.Store.(bulkReader); ok {
+		q, err := br.ParseQueryString(typ, "")
+		if err != nil {
+			return err
+		}
+		if err := br.RecordBulkRead(ctx, typ, "chart review"); err != nil {
+			return err
+		}
+		var after int64
+		for {
+			rs, next, err := br.ExportPage(ctx, q, store.ExportFilter{After: after, Limit: 1000, MaxBytes: 8 << 20})
+			if err != nil {
+				return err
+			}
+			if len(rs) > 0 {
+				if err := fn(rs); err != nil {
+					return err
+				}
+			}
+			if next == 0 {
+				return nil
+			}
+			after = next
+		}
+	}
 	cursor := ""
 	for {
 		p, err := rv.Store.Search(ctx, &store.Query{Types: []string{typ}, Count: 1000, Cursor: cursor, Text: "chart review: " + typ})
 		if err != nil {
 			return err
 		}
-		for _, r := range p.Resources {
-			fn(r)
+		if len(p.Resources) > 0 {
+			if err := fn(p.Resources); err != nil {
+				return err
+			}
 		}
 		if p.Next == "" {
 			return nil
@@ -159,7 +346,8 @@ func (rv *Reviewer) SetRules(ctx context.Context, rs *RuleSet) error {
 
 // Watcher returns the store.Watcher that keeps the index current and
 // queues the encounters each write affects for evaluation (Run or Sync
-// evaluates them and writes the Tasks). It does no I/O.
+// evaluates them and writes the Tasks). It does no I/O. While a Load is in
+// progress it keeps the writes for Load to apply.
 func (rv *Reviewer) Watcher() store.Watcher {
 	return func(ctx context.Context, versions []*store.Resource) {
 		relevant := false
@@ -173,31 +361,56 @@ func (rv *Reviewer) Watcher() store.Watcher {
 			return
 		}
 		rv.mu.Lock()
-		for _, v := range versions {
-			if v.Type == "Library" && v.ID == RulesLibraryID && !v.Deleted {
-				if rs, err := RulesFromLibrary(v.Body); err == nil {
-					rv.rules, rv.all = rs, true
-				}
-				continue
-			}
-			body := v.Body
-			if v.Deleted {
-				body = nil
-			}
-			affected, all := rv.ix.Add(v.Type, v.ID, body)
-			rv.all = rv.all || all
-			for _, e := range affected {
-				if e != "" {
-					rv.dirty[e] = true
+		if rv.loading {
+			for _, v := range versions {
+				if v.Type != "Task" {
+					rv.backlog = append(rv.backlog, v)
 				}
 			}
+			rv.mu.Unlock()
+			return
 		}
-		queued := len(rv.dirty) > 0 || rv.all
+		if rv.failed != nil {
+			rv.mu.Unlock()
+			return
+		}
+		rv.applyLocked(versions)
+		queued := len(rv.dirty) > 0 || rv.all || rv.reload
 		rv.mu.Unlock()
 		if queued {
 			select {
 			case rv.wake <- struct{}{}:
 			default:
+			}
+		}
+	}
+}
+
+// applyLocked files written versions in the index and queues the
+// encounters they affect; rv.mu is held.
+func (rv *Reviewer) applyLocked(versions []*store.Resource) {
+	for _, v := range versions {
+		if v.Type == "Task" {
+			continue
+		}
+		if v.Type == "Library" && v.ID == RulesLibraryID && !v.Deleted {
+			if rs, err := RulesFromLibrary(v.Body); err == nil {
+				// New ranges, surgical categories or summary types change
+				// what the index keeps: it is read again (Sync does it).
+				rv.reload = rv.reload || rs.indexKey() != rv.ix.key
+				rv.rules, rv.all = rs, true
+			}
+			continue
+		}
+		body := v.Body
+		if v.Deleted {
+			body = nil
+		}
+		affected, all := rv.ix.Add(v.Type, v.ID, body)
+		rv.all = rv.all || all
+		for _, e := range affected {
+			if e != "" {
+				rv.dirty[e] = true
 			}
 		}
 	}
@@ -241,8 +454,20 @@ type Summary struct {
 }
 
 // Sync evaluates the encounters queued by the watcher and writes their
-// Tasks now.
+// Tasks now. When new rules changed what the index keeps, it reads the
+// record again first.
 func (rv *Reviewer) Sync(ctx context.Context) (*Summary, error) {
+	if err := rv.wait(ctx); err != nil {
+		return nil, err
+	}
+	rv.mu.Lock()
+	reload := rv.reload
+	rv.mu.Unlock()
+	if reload {
+		if err := rv.Load(ctx); err != nil {
+			return nil, err
+		}
+	}
 	rv.mu.Lock()
 	var refs []string
 	if rv.all {
@@ -266,6 +491,9 @@ func (rv *Reviewer) Sync(ctx context.Context) (*Summary, error) {
 // Review evaluates every encounter that ended in [from, to) (and those
 // still in progress that began before to) and writes their Tasks.
 func (rv *Reviewer) Review(ctx context.Context, from, to time.Time) (*Summary, error) {
+	if err := rv.wait(ctx); err != nil {
+		return nil, err
+	}
 	rv.mu.Lock()
 	var refs []string
 	for ref, e := range rv.ix.encounters {
@@ -282,6 +510,9 @@ func (rv *Reviewer) Review(ctx context.Context, from, to time.Time) (*Summary, e
 // from to to (inclusive, YYYY-MM-DD) in the hospital's time zone (the
 // rule set's, or each admission's own offset), and those in progress.
 func (rv *Reviewer) ReviewDays(ctx context.Context, from, to string) (*Summary, error) {
+	if err := rv.wait(ctx); err != nil {
+		return nil, err
+	}
 	rv.mu.Lock()
 	var refs []string
 	for ref, e := range rv.ix.encounters {

@@ -226,6 +226,18 @@ func (rs *RuleSet) Rule(id string) *Rule {
 	return nil
 }
 
+// indexKey sums up what of the rules decides what an Index keeps: the
+// plausible ranges, the surgical categories and the discharge summary
+// types. Two rule sets with the same key need the same index.
+func (rs *RuleSet) indexKey() string {
+	var ranges []ValueRange
+	for _, r := range rs.Rules {
+		ranges = append(ranges, r.Ranges...)
+	}
+	b, _ := json.Marshal([]any{ranges, rs.SurgicalCategories, rs.Documents[docDischarge]})
+	return string(b)
+}
+
 // JSON returns the rule set as indented JSON, the form a site edits.
 func (rs *RuleSet) JSON() []byte {
 	b, _ := json.MarshalIndent(rs, "", "  ")

@@ -42,6 +42,27 @@ type Reviewer interface {
 	Rules() *chart.RuleSet
 }
 
+// preparing is a Reviewer that reads the record in the background
+// (*chart.Reviewer): until it is ready the pages say so instead of
+// showing an empty queue.
+type preparing interface {
+	Ready() bool
+	Err() error
+}
+
+// notReady returns the error the pages show while the reviewer is not
+// ready, nil once it is.
+func (p *pages) notReady() error {
+	pr, ok := p.rv.(preparing)
+	if !ok || pr.Ready() {
+		return nil
+	}
+	if pr.Err() != nil {
+		return custodian.Errorf(custodian.EUNAVAILABLE, "Chart review could not read the record; the server's log says why.")
+	}
+	return custodian.Errorf(custodian.EUNAVAILABLE, "Chart review is still reading the record after the server started; try again in a minute.")
+}
+
 // Paths of the pages.
 const (
 	PathQueue     = "/review/queue"
@@ -101,6 +122,9 @@ func (p *pages) now() time.Time {
 func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		err := allow(r.Context(), roles)
+		if err == nil {
+			err = p.notReady()
+		}
 		if err == nil {
 			err = f(w, r)
 		}
@@ -603,6 +627,10 @@ func zone(s string) *time.Location {
 func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
 	if allow(ctx, analystRoles) != nil {
 		return nil, nil
+	}
+	if err := p.notReady(); err != nil {
+		return []web.Card{{Slot: "delinquent", Title: "Chart completion", Body: template.HTML(`<p class="muted">` +
+			template.HTMLEscapeString(custodian.ErrorMessage(err)) + `</p>`)}}, nil
 	}
 	items := p.rv.Queue(chart.QueueFilter{})
 	var b bytes.Buffer
