@@ -44,6 +44,9 @@ type Queue struct {
 	Grouper *drg.Grouper
 	// Now is the clock (tests set it).
 	Now func() time.Time
+	// List, when set, is the DNFB kept in memory (seeded at start, kept by
+	// its watcher); without it DNFB reads every stay and Claim per call.
+	List *DNFBList
 }
 
 // NewQueue returns a queue over st with the code sets of set and grouper g.
@@ -68,8 +71,18 @@ type DNFBItem struct {
 
 // DNFB lists the discharged, not final coded inpatient encounters, oldest
 // discharge first: finished inpatient (IMP) encounters with a discharge
-// date and no final coding Claim.
+// date and no final coding Claim. With a kept List it answers from
+// memory (EUNAVAILABLE until the list has been seeded).
 func (q *Queue) DNFB(ctx context.Context) ([]DNFBItem, error) {
+	if q.List != nil {
+		return q.List.items(ctx, q)
+	}
+	return q.scanDNFB(ctx)
+}
+
+// scanDNFB is DNFB read from the store: every coding Claim and finished
+// inpatient stay the actor may see.
+func (q *Queue) scanDNFB(ctx context.Context) ([]DNFBItem, error) {
 	claims := map[string]string{} // encounter id -> Claim status
 	if err := q.each(ctx, "Claim", "_count=1000", func(r *store.Resource) error {
 		if !strings.HasPrefix(r.ID, claimPrefix) {
