@@ -1,6 +1,7 @@
 package hl7v2_test
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -75,5 +76,24 @@ func TestKeepWhatTheMessageDoesNotSay(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIdentifierQuery checks the search token of an identifier: commas
+// escaped for FHIR, then the whole URL-encoded.
+func TestIdentifierQuery(t *testing.T) {
+	tests := []struct {
+		id   hl7v2.Identifier
+		want string
+	}{
+		{hl7v2.Identifier{System: "urn:x", Value: "A1"}, "urn:x|A1"},
+		{hl7v2.Identifier{System: "urn:x,y", Value: "1,2"}, `urn:x\,y|1\,2`},
+		{hl7v2.Identifier{System: "urn:x", Value: "a&b+c%d e"}, "urn:x|a&b+c%d e"},
+	}
+	for _, tt := range tests {
+		got, err := url.QueryUnescape(tt.id.Query())
+		if err != nil || got != tt.want {
+			t.Errorf("%v.Query() unescapes to %q (%v), want %q", tt.id, got, err, tt.want)
+		}
 	}
 }

@@ -310,8 +310,15 @@ type Identifier struct {
 // system|value with commas escaped for FHIR search and the whole
 // URL-encoded, so values holding "&", "+" or "%" survive.
 func (id Identifier) Query() string {
-	esc := strings.NewReplacer(`,`, `\,`)
-	return url.QueryEscape(esc.Replace(id.System) + "|" + esc.Replace(id.Value))
+	return url.QueryEscape(escapeComma(id.System) + "|" + escapeComma(id.Value))
+}
+
+// escapeComma escapes the commas of a search value (FHIR's "\,").
+func escapeComma(s string) string {
+	if !strings.Contains(s, ",") {
+		return s
+	}
+	return strings.ReplaceAll(s, ",", `\,`)
 }
 
 func (id Identifier) fhir() obj { return obj{"system": id.System, "value": id.Value} }

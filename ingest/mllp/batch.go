@@ -56,9 +56,10 @@ func (h *StoreHandler) HandleBatch(ctx context.Context, msgs []Inbound) []error 
 		return errs
 	}
 	var (
-		plain []*batched
-		alone []int // stored one by one, after the transactions
-		rid   = map[string]bool{}
+		plain   []*batched
+		results []*hl7v2.Result // of plain, in order
+		alone   []int           // stored one by one, after the transactions
+		rid     = map[string]bool{}
 	)
 	for i, in := range msgs {
 		switch {
@@ -81,12 +82,17 @@ func (h *StoreHandler) HandleBatch(ctx context.Context, msgs []Inbound) []error 
 			alone = append(alone, i)
 			continue
 		}
-		if err := h.keepStored(ctx, r); err != nil {
-			errs[i] = err
-			continue
-		}
 		b := &batched{i: i, entries: h.useKnown(append(r.Entries, h.receipt(in.Message.Header(), r, in.Raw)))}
 		plain = append(plain, b)
+		results = append(results, r)
+	}
+	// The entries share their resources with the results, so what is
+	// kept from the stored resources reaches them.
+	if err := h.keepStored(ctx, results...); err != nil {
+		for _, b := range plain {
+			errs[b.i] = err
+		}
+		plain = nil
 	}
 	for len(plain) > 0 {
 		var round []*batched

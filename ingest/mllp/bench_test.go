@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ import (
 func BenchmarkThroughput(b *testing.B) {
 	st := newStore(b)
 	st.NoAudit = os.Getenv("MLLP_BENCH_NOAUDIT") != "" // to see what auditing the reads costs
-	_, addr := start(b, st, benchTweak)
+	srv, addr := start(b, st, benchTweak)
 	const conns = 16
 	per := (b.N + conns - 1) / conns
 	b.ResetTimer()
@@ -58,14 +59,29 @@ func BenchmarkThroughput(b *testing.B) {
 	b.ReportMetric(float64(per*conns)/elapsed.Seconds(), "msg/s")
 	b.ReportMetric(cpu.Seconds()/float64(per*conns)*1000, "cpu-s/1k-msg")
 	b.ReportMetric(loadAverage(), "load1")
+	reportBatches(b, srv)
 }
 
-// benchTweak sets the server up as MLLP_BENCH_ALONE asks: set, each
-// message is stored in a transaction of its own, as before group commit,
-// to compare.
+// benchTweak sets the server up as the environment asks, to compare:
+// MLLP_BENCH_ALONE set stores each message in a transaction of its own,
+// as before group commit; MLLP_BENCH_COMMITTERS and MLLP_BENCH_MAXBATCH
+// set Server.Committers and Server.MaxBatch.
 func benchTweak(s *mllp.Server) {
 	if os.Getenv("MLLP_BENCH_ALONE") != "" {
 		s.Handler = alone{s.Handler}
+	}
+	if n, err := strconv.Atoi(os.Getenv("MLLP_BENCH_COMMITTERS")); err == nil {
+		s.Committers = n
+	}
+	if n, err := strconv.Atoi(os.Getenv("MLLP_BENCH_MAXBATCH")); err == nil {
+		s.MaxBatch = n
+	}
+}
+
+// reportBatches adds the mean messages per group commit to b's metrics.
+func reportBatches(b *testing.B, s *mllp.Server) {
+	if n := s.Batches.Load(); n > 0 {
+		b.ReportMetric(float64(s.Batched.Load())/float64(n), "msg/commit")
 	}
 }
 
@@ -97,7 +113,7 @@ func BenchmarkMix(b *testing.B) {
 
 func benchMix(b *testing.B, senders int, lockstep bool) {
 	st := newStore(b)
-	_, addr := start(b, st, benchTweak)
+	srv, addr := start(b, st, benchTweak)
 	patients := max(1, (b.N+senders*stayMessages-1)/(senders*stayMessages))
 	order := feedOrder(patients, 20)
 	frames := make([][][]byte, senders)
@@ -147,6 +163,7 @@ func benchMix(b *testing.B, senders int, lockstep bool) {
 	b.ReportMetric(n/elapsed.Seconds(), "msg/s")
 	b.ReportMetric(cpu.Seconds()/n*1000, "cpu-s/1k-msg")
 	b.ReportMetric(loadAverage(), "load1")
+	reportBatches(b, srv)
 }
 
 // loadAverage is the one-minute load average (0 where /proc has none).

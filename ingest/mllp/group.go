@@ -72,6 +72,8 @@ func (s *Server) commitLoop(bh BatchHandler, jobs <-chan *job) {
 				break gather
 			}
 		}
+		s.Batches.Add(1)
+		s.Batched.Add(int64(len(ins)))
 		errs := bh.HandleBatch(batch[0].ctx, ins)
 		for i, j := range batch {
 			j.done <- errs[i]

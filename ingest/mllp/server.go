@@ -111,6 +111,9 @@ type Server struct {
 
 	// Counts since the start, for a feeds page.
 	Accepted, Errors, Rejected, Duplicates atomic.Int64
+	// Batches counts the group commits (HandleBatch calls) and Batched
+	// the messages they carried: Batched/Batches is the mean batch.
+	Batches, Batched atomic.Int64
 }
 
 func (s *Server) defaults() {

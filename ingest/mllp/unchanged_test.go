@@ -74,3 +74,43 @@ func TestUpdatesThatChangeNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchKeepsDiagnoses stores eight stays in batches, each batch one
+// step of every stay: the visits end with their admitting diagnosis and
+// two versions (admission, discharge), the patients with two (admission,
+// the demographics update).
+func TestBatchKeepsDiagnoses(t *testing.T) {
+	const patients = 8
+	st := newStore(t)
+	h := handler(st)
+	ctx := context.Background()
+	for k := range stayMessages {
+		var batch []mllp.Inbound
+		for p := range patients {
+			batch = append(batch, inbound(t, stay("K", p, k)))
+		}
+		for i, err := range h.HandleBatch(ctx, batch) {
+			if err != nil {
+				t.Fatalf("step %d, message %d: %v", k, i, err)
+			}
+		}
+	}
+	encs := count(t, st, "Encounter", "_count=100")
+	if len(encs) != patients {
+		t.Fatalf("%d encounters, want %d", len(encs), patients)
+	}
+	for _, e := range encs {
+		enc, err := store.Decode(e.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dx, _ := enc["diagnosis"].([]any); len(dx) != 1 || e.VersionID != 2 || enc["status"] != "finished" {
+			t.Errorf("Encounter/%s at version %d, %v, with %d diagnoses; want version 2, finished, 1", e.ID, e.VersionID, enc["status"], len(dx))
+		}
+	}
+	for _, p := range count(t, st, "Patient", "_count=100") {
+		if p.VersionID != 2 {
+			t.Errorf("Patient/%s at version %d, want 2", p.ID, p.VersionID)
+		}
+	}
+}
