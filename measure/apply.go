@@ -95,10 +95,7 @@ func (r *Record) applyEncounter(c change) {
 	// Encounter.diagnosis in rank order where ranks are given; the
 	// written order otherwise (a stable sort keeps it among equals).
 	dx := slices.Clone(j.Diagnosis)
-	slices.SortStableFunc(dx, func(a, b struct {
-		Condition reference `json:"condition"`
-		Rank      int       `json:"rank"`
-	}) int {
+	slices.SortStableFunc(dx, func(a, b encounterDx) int {
 		return rankKey(a.Rank) - rankKey(b.Rank)
 	})
 	e.DxRefs = e.DxRefs[:0]
@@ -226,12 +223,7 @@ func (r *Record) applyClaim(c change) {
 	}
 	cl := &Claim{ID: c.id, version: c.version}
 	dx := slices.Clone(j.Diagnosis)
-	slices.SortStableFunc(dx, func(a, b struct {
-		Sequence    int       `json:"sequence"`
-		Code        concept   `json:"diagnosisCodeableConcept"`
-		Type        []concept `json:"type"`
-		OnAdmission concept   `json:"onAdmission"`
-	}) int {
+	slices.SortStableFunc(dx, func(a, b claimDx) int {
 		if d := principalFirst(a.Type) - principalFirst(b.Type); d != 0 {
 			return d
 		}

@@ -75,7 +75,7 @@ func (r *Record) Put(typ, id string, version int64, body []byte) error {
 	}
 	r.mu.Lock()
 	r.applyPending()
-	r.apply(c)
+	r.applyTracked(c)
 	r.mu.Unlock()
 	return nil
 }
@@ -84,7 +84,7 @@ func (r *Record) Put(typ, id string, version int64, body []byte) error {
 func (r *Record) Delete(typ, id string, version int64) {
 	r.mu.Lock()
 	r.applyPending()
-	r.apply(change{typ: typ, id: id, version: version, deleted: true})
+	r.applyTracked(change{typ: typ, id: id, version: version, deleted: true})
 	r.mu.Unlock()
 }
 
@@ -139,7 +139,7 @@ func (r *Record) applyPending() {
 	r.pending = nil
 	r.pend.Unlock()
 	for _, c := range cs {
-		r.apply(c)
+		r.applyTracked(c)
 	}
 }
 
@@ -160,6 +160,12 @@ type Source interface {
 // keep refusing (EUNAVAILABLE) rather than count a partial record; a
 // later Load that succeeds clears it.
 func (r *Record) Load(ctx context.Context, src Source) (err error) {
+	return r.load(ctx, src, nil)
+}
+
+// load is Load, giving each parsed batch also to sink when there is one
+// (a Projection saving the facts as it reads them).
+func (r *Record) load(ctx context.Context, src Source, sink func([]change) error) (err error) {
 	r.loading.Store(true)
 	defer func() {
 		if err == nil {
@@ -212,6 +218,11 @@ func (r *Record) Load(ctx context.Context, src Source) (err error) {
 						continue
 					}
 					cs = append(cs, c)
+				}
+				if sink != nil {
+					if err := sink(cs); err != nil {
+						cancel(err)
+					}
 				}
 				r.mu.Lock()
 				for _, c := range cs {
@@ -281,113 +292,117 @@ func (s BackendSource) Scan(ctx context.Context, types []string, fn func(typ, id
 	}
 }
 
-// The JSON shapes read: only the elements used.
+// The JSON shapes read: only the elements used. Marshalled again they are
+// the facts a Projection saves (empty elements left out), and read back
+// the same way a body is.
 type (
 	metaJSON struct {
-		Security []coding `json:"security"`
+		Security []coding `json:"security,omitempty"`
 	}
 	coding struct {
-		System  string `json:"system"`
-		Code    string `json:"code"`
-		Display string `json:"display"`
+		System  string `json:"system,omitempty"`
+		Code    string `json:"code,omitempty"`
+		Display string `json:"display,omitempty"`
 	}
 	concept struct {
-		Coding []coding `json:"coding"`
-		Text   string   `json:"text"`
+		Coding []coding `json:"coding,omitempty"`
+		Text   string   `json:"text,omitempty"`
 	}
 	reference struct {
-		Reference string `json:"reference"`
+		Reference string `json:"reference,omitempty"`
 	}
 	period struct {
-		Start string `json:"start"`
-		End   string `json:"end"`
+		Start string `json:"start,omitempty"`
+		End   string `json:"end,omitempty"`
 	}
 	quantity struct {
-		Value *json.Number `json:"value"`
-		Unit  string       `json:"unit"`
-		Code  string       `json:"code"`
+		Value *json.Number `json:"value,omitempty"`
+		Unit  string       `json:"unit,omitempty"`
+		Code  string       `json:"code,omitempty"`
 	}
 	patientJSON struct {
-		Meta             metaJSON `json:"meta"`
-		Gender           string   `json:"gender"`
-		BirthDate        string   `json:"birthDate"`
-		DeceasedBoolean  *bool    `json:"deceasedBoolean"`
-		DeceasedDateTime string   `json:"deceasedDateTime"`
-		Active           *bool    `json:"active"`
+		Meta             metaJSON `json:"meta,omitzero"`
+		Gender           string   `json:"gender,omitempty"`
+		BirthDate        string   `json:"birthDate,omitempty"`
+		DeceasedBoolean  *bool    `json:"deceasedBoolean,omitempty"`
+		DeceasedDateTime string   `json:"deceasedDateTime,omitempty"`
+		Active           *bool    `json:"active,omitempty"`
 	}
 	encounterJSON struct {
-		Meta            metaJSON  `json:"meta"`
-		Status          string    `json:"status"`
-		Class           coding    `json:"class"`
-		Period          period    `json:"period"`
-		Subject         reference `json:"subject"`
-		Priority        concept   `json:"priority"`
-		ServiceType     concept   `json:"serviceType"`
+		Meta            metaJSON  `json:"meta,omitzero"`
+		Status          string    `json:"status,omitempty"`
+		Class           coding    `json:"class,omitzero"`
+		Period          period    `json:"period,omitzero"`
+		Subject         reference `json:"subject,omitzero"`
+		Priority        concept   `json:"priority,omitzero"`
+		ServiceType     concept   `json:"serviceType,omitzero"`
 		Hospitalization struct {
-			DischargeDisposition concept `json:"dischargeDisposition"`
-			AdmitSource          concept `json:"admitSource"`
-		} `json:"hospitalization"`
+			DischargeDisposition concept `json:"dischargeDisposition,omitzero"`
+			AdmitSource          concept `json:"admitSource,omitzero"`
+		} `json:"hospitalization,omitzero"`
 		Participant []struct {
-			Type       []concept `json:"type"`
-			Individual reference `json:"individual"`
-		} `json:"participant"`
-		Diagnosis []struct {
-			Condition reference `json:"condition"`
-			Rank      int       `json:"rank"`
-		} `json:"diagnosis"`
+			Type       []concept `json:"type,omitempty"`
+			Individual reference `json:"individual,omitzero"`
+		} `json:"participant,omitempty"`
+		Diagnosis []encounterDx `json:"diagnosis,omitempty"`
+	}
+	encounterDx struct {
+		Condition reference `json:"condition,omitzero"`
+		Rank      int       `json:"rank,omitempty"`
 	}
 	conditionJSON struct {
-		Meta               metaJSON  `json:"meta"`
-		Subject            reference `json:"subject"`
-		Encounter          reference `json:"encounter"`
-		Code               concept   `json:"code"`
-		Category           []concept `json:"category"`
-		VerificationStatus concept   `json:"verificationStatus"`
-		OnsetDateTime      string    `json:"onsetDateTime"`
-		OnsetPeriod        period    `json:"onsetPeriod"`
-		RecordedDate       string    `json:"recordedDate"`
+		Meta               metaJSON  `json:"meta,omitzero"`
+		Subject            reference `json:"subject,omitzero"`
+		Encounter          reference `json:"encounter,omitzero"`
+		Code               concept   `json:"code,omitzero"`
+		Category           []concept `json:"category,omitempty"`
+		VerificationStatus concept   `json:"verificationStatus,omitzero"`
+		OnsetDateTime      string    `json:"onsetDateTime,omitempty"`
+		OnsetPeriod        period    `json:"onsetPeriod,omitzero"`
+		RecordedDate       string    `json:"recordedDate,omitempty"`
 		Stage              []struct {
-			Summary concept `json:"summary"`
-		} `json:"stage"`
+			Summary concept `json:"summary,omitzero"`
+		} `json:"stage,omitempty"`
 	}
 	procedureJSON struct {
-		Meta              metaJSON  `json:"meta"`
-		Status            string    `json:"status"`
-		Subject           reference `json:"subject"`
-		Encounter         reference `json:"encounter"`
-		Code              concept   `json:"code"`
-		PerformedDateTime string    `json:"performedDateTime"`
-		PerformedPeriod   period    `json:"performedPeriod"`
+		Meta              metaJSON  `json:"meta,omitzero"`
+		Status            string    `json:"status,omitempty"`
+		Subject           reference `json:"subject,omitzero"`
+		Encounter         reference `json:"encounter,omitzero"`
+		Code              concept   `json:"code,omitzero"`
+		PerformedDateTime string    `json:"performedDateTime,omitempty"`
+		PerformedPeriod   period    `json:"performedPeriod,omitzero"`
 	}
 	claimJSON struct {
-		Status    string    `json:"status"`
-		Patient   reference `json:"patient"`
-		Diagnosis []struct {
-			Sequence    int       `json:"sequence"`
-			Code        concept   `json:"diagnosisCodeableConcept"`
-			Type        []concept `json:"type"`
-			OnAdmission concept   `json:"onAdmission"`
-		} `json:"diagnosis"`
+		Status    string    `json:"status,omitempty"`
+		Patient   reference `json:"patient,omitzero"`
+		Diagnosis []claimDx `json:"diagnosis,omitempty"`
 		Procedure []struct {
-			Sequence int     `json:"sequence"`
-			Code     concept `json:"procedureCodeableConcept"`
-		} `json:"procedure"`
+			Sequence int     `json:"sequence,omitempty"`
+			Code     concept `json:"procedureCodeableConcept,omitzero"`
+		} `json:"procedure,omitempty"`
 		Item []struct {
-			Encounter []reference `json:"encounter"`
-		} `json:"item"`
+			Encounter []reference `json:"encounter,omitempty"`
+		} `json:"item,omitempty"`
+	}
+	claimDx struct {
+		Sequence    int       `json:"sequence,omitempty"`
+		Code        concept   `json:"diagnosisCodeableConcept,omitzero"`
+		Type        []concept `json:"type,omitempty"`
+		OnAdmission concept   `json:"onAdmission,omitzero"`
 	}
 	observationJSON struct {
-		Meta              metaJSON  `json:"meta"`
-		Status            string    `json:"status"`
-		Subject           reference `json:"subject"`
-		Code              concept   `json:"code"`
-		EffectiveDateTime string    `json:"effectiveDateTime"`
-		EffectivePeriod   period    `json:"effectivePeriod"`
-		ValueQuantity     quantity  `json:"valueQuantity"`
+		Meta              metaJSON  `json:"meta,omitzero"`
+		Status            string    `json:"status,omitempty"`
+		Subject           reference `json:"subject,omitzero"`
+		Code              concept   `json:"code,omitzero"`
+		EffectiveDateTime string    `json:"effectiveDateTime,omitempty"`
+		EffectivePeriod   period    `json:"effectivePeriod,omitzero"`
+		ValueQuantity     quantity  `json:"valueQuantity,omitzero"`
 		Component         []struct {
-			Code          concept  `json:"code"`
-			ValueQuantity quantity `json:"valueQuantity"`
-		} `json:"component"`
+			Code          concept  `json:"code,omitzero"`
+			ValueQuantity quantity `json:"valueQuantity,omitzero"`
+		} `json:"component,omitempty"`
 	}
 )
 

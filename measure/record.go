@@ -45,6 +45,10 @@ type Record struct {
 	pend     sync.Mutex
 	pending  []change
 	intern   map[string]string
+	// changed is, while a Projection keeps the record, the newest change
+	// of each resource since the projection last saved (nil otherwise);
+	// guarded by mu.
+	changed map[factKey]tracked
 }
 
 // NewRecord returns an empty record.

@@ -1,0 +1,587 @@
+package measure
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Facts is where a Projection keeps the record's facts between starts:
+// for each projected resource, its version and the elements the record
+// reads of it (the parsed shape marshalled again, a tenth of the body or
+// less), with the position in the store's change feed they reflect. The
+// SQL database beside the store implements it (package measure/factdb).
+type Facts interface {
+	// Source streams the saved facts (as typ, id, version, fact).
+	Source
+	// Saved returns the saved state; ok is false when nothing was saved.
+	Saved(ctx context.Context) (state SavedState, ok bool, err error)
+	// Save stores facts (a Fact without Data removes the resource's)
+	// unless the stored one has a newer version, then state if it is not
+	// nil. It may use several transactions, the state's last, so a save
+	// cut short leaves the previous state, from which a start replays
+	// enough.
+	Save(ctx context.Context, facts []Fact, state *SavedState) error
+	// Clear removes every fact and the state.
+	Clear(ctx context.Context) error
+	// Newest returns the store's newest change position.
+	Newest(ctx context.Context) (int64, error)
+	// Changes calls fn, in change order, for every version of types
+	// written after the position after (whether the version is a
+	// delete), and returns the newest position it saw.
+	Changes(ctx context.Context, after int64, types []string, fn func(typ, id string, version int64, deleted bool) error) (int64, error)
+	// Versions calls fn with the body of each version asked for (nil for
+	// a delete); versions that no longer exist are skipped.
+	Versions(ctx context.Context, want []Fact, fn func(typ, id string, version int64, body []byte) error) error
+}
+
+// Fact is one resource's saved projection.
+type Fact struct {
+	Type, ID string
+	Version  int64
+	// Data is the fact; nil when the record keeps nothing of the
+	// resource (deleted, or an observation of a code not kept).
+	Data []byte
+}
+
+// SavedState says what the saved facts reflect.
+type SavedState struct {
+	// Position: every change up to it had been taken in when saved.
+	Position int64
+	// Replay is where a start reads the change feed from: an earlier
+	// position (at least Margin older), so a write committed out of
+	// position order (PostgreSQL hands out positions before commit) or
+	// committed but not yet told to the watcher is not lost.
+	Replay int64
+	// Format identifies the facts' shape and the observation codes kept;
+	// facts of another format are not used (the record is read whole).
+	Format string
+	Saved  time.Time
+}
+
+// Projection keeps a Record's projection in Facts, so a start reads the
+// saved facts and the changes written since instead of the whole record
+// (Load), and saves what changed every Interval, or sooner when many
+// resources changed, and once more when it stops (Run).
+//
+// The record's watcher still keeps it current between saves; each save
+// also reads the change feed since the last save for versions the watcher
+// was not told of (written by another process or node) and takes them in.
+type Projection struct {
+	Record *Record
+	Facts  Facts
+	// Source is the whole record, read at a first start or when the saved
+	// facts are of another format (BackendSource over the store).
+	Source Source
+	// Interval between saves (5 minutes if 0); MaxChanged saves sooner
+	// (20,000 changed resources if 0).
+	Interval   time.Duration
+	MaxChanged int
+	// Margin is how long a write may take from being given its position
+	// to being committed (2 minutes if 0); see SavedState.Replay.
+	Margin time.Duration
+	// Logger reports loads and saves (none if nil).
+	Logger *slog.Logger
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+	// ReadOnly loads without writing: from the saved facts when they are
+	// of the record's format, else from Source, saving nothing (for a
+	// command that reads measures beside a running server). Save refuses.
+	ReadOnly bool
+
+	mu    sync.Mutex // one save at a time
+	marks []mark
+	last  time.Time
+}
+
+// mark is a change position and when every change up to it had been
+// taken in.
+type mark struct {
+	at  time.Time
+	pos int64
+}
+
+// LoadStats says how a Load went.
+type LoadStats struct {
+	// Saved is set when the saved facts were read; otherwise the whole
+	// record was (and its facts saved).
+	Saved bool
+	// Facts is how many facts (or resources) were read; Replayed how many
+	// changed resources were read from the change feed after them.
+	Facts, Replayed int
+	// Position is the change position the record reflects.
+	Position int64
+}
+
+type factKey struct{ typ, id string }
+
+// tracked is a change waiting to be saved; write is false for an
+// observation the record never kept (nothing to save or remove).
+type tracked struct {
+	c     change
+	write bool
+}
+
+func (p *Projection) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Projection) margin() time.Duration {
+	if p.Margin > 0 {
+		return p.Margin
+	}
+	return 2 * time.Minute
+}
+
+func (p *Projection) log(msg string, args ...any) {
+	if p.Logger != nil {
+		p.Logger.Info(msg, args...)
+	}
+}
+
+// Format is the facts' format for r: a digest of the shapes parsed and
+// the observation codes kept, so that changing either (a new release, a
+// registry's new laboratory criterion) reads the whole record once more.
+func (r *Record) Format() string {
+	h := sha256.New()
+	for _, v := range []any{patientJSON{}, encounterJSON{}, conditionJSON{}, procedureJSON{}, claimJSON{}, observationJSON{}} {
+		writeShape(h, reflect.TypeOf(v))
+	}
+	codes := make([]string, 0, len(r.keep.Load().codes))
+	for c := range r.keep.Load().codes {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	fmt.Fprintf(h, "keep:%s", strings.Join(codes, ","))
+	return "facts-1-" + hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+func writeShape(w interface{ Write([]byte) (int, error) }, t reflect.Type) {
+	switch t.Kind() {
+	case reflect.Struct:
+		fmt.Fprintf(w, "{")
+		for i := range t.NumField() {
+			f := t.Field(i)
+			fmt.Fprintf(w, "%s %q ", f.Name, f.Tag)
+			writeShape(w, f.Type)
+			fmt.Fprintf(w, ";")
+		}
+		fmt.Fprintf(w, "}")
+	case reflect.Slice, reflect.Pointer:
+		fmt.Fprintf(w, "%s ", t.Kind())
+		writeShape(w, t.Elem())
+	default:
+		fmt.Fprintf(w, "%s", t)
+	}
+}
+
+// Load fills the record: from the saved facts and the changes written
+// since, when there are facts of the record's format; otherwise from the
+// whole record (Source), saving its facts as it goes. Register the
+// record's Watcher on the store first, so nothing written meanwhile is
+// missed. Until Load ends, evaluations answer EUNAVAILABLE.
+func (p *Projection) Load(ctx context.Context) (LoadStats, error) {
+	r := p.Record
+	r.MarkLoading()
+	r.mu.Lock()
+	if r.changed == nil && !p.ReadOnly {
+		r.changed = map[factKey]tracked{}
+	}
+	r.mu.Unlock()
+	format := r.Format()
+	st, ok, err := p.Facts.Saved(ctx)
+	if err != nil {
+		return LoadStats{}, err
+	}
+	start := p.now()
+	var stats LoadStats
+	switch {
+	case ok && st.Format == format:
+		stats, err = p.loadSaved(ctx, st)
+	case p.ReadOnly:
+		n := 0
+		err = r.load(ctx, countingSource{Source: p.Source, n: &n}, nil)
+		stats.Facts = n
+	default:
+		stats, err = p.loadWhole(ctx, format)
+	}
+	if err != nil {
+		return stats, err
+	}
+	r.loading.Store(false)
+	p.log("measures' record read", "saved", stats.Saved, "facts", stats.Facts, "replayed", stats.Replayed,
+		"position", stats.Position, "seconds", p.now().Sub(start).Seconds())
+	return stats, nil
+}
+
+// loadSaved reads the facts, then the changes since st.Replay.
+func (p *Projection) loadSaved(ctx context.Context, st SavedState) (LoadStats, error) {
+	n := 0
+	counted := countingSource{Source: p.Facts, n: &n}
+	if err := p.Record.load(ctx, counted, nil); err != nil {
+		return LoadStats{}, err
+	}
+	pos, replayed, err := p.catchUp(ctx, st.Replay)
+	if err != nil {
+		return LoadStats{}, err
+	}
+	p.mu.Lock()
+	p.marks = []mark{{at: st.Saved.Add(-p.margin()), pos: st.Replay}, {at: st.Saved, pos: st.Position}, {at: p.now(), pos: pos}}
+	p.last = p.now()
+	p.mu.Unlock()
+	return LoadStats{Saved: true, Facts: n, Replayed: replayed, Position: pos}, nil
+}
+
+// loadWhole reads the whole record, writing its facts as it goes, and
+// saves the state: the position read before the scan began.
+func (p *Projection) loadWhole(ctx context.Context, format string) (LoadStats, error) {
+	if err := p.Facts.Clear(ctx); err != nil {
+		return LoadStats{}, err
+	}
+	pos, err := p.Facts.Newest(ctx)
+	if err != nil {
+		return LoadStats{}, err
+	}
+	at := p.now()
+	facts := make(chan []Fact, 4)
+	saved := make(chan error, 1)
+	go func() {
+		var err error
+		for fs := range facts {
+			if err == nil {
+				err = p.Facts.Save(ctx, fs, nil)
+			}
+		}
+		saved <- err
+	}()
+	n := 0
+	var nmu sync.Mutex
+	sink := func(cs []change) error {
+		fs := make([]Fact, 0, len(cs))
+		for _, c := range cs {
+			if c.v == nil || c.deleted {
+				continue // the facts were cleared: nothing to remove
+			}
+			f, err := factOf(c)
+			if err != nil {
+				return err
+			}
+			fs = append(fs, f)
+		}
+		nmu.Lock()
+		n += len(cs)
+		nmu.Unlock()
+		select {
+		case facts <- fs:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	lerr := p.Record.load(ctx, p.Source, sink)
+	close(facts)
+	serr := <-saved
+	if err := errors.Join(lerr, serr); err != nil {
+		return LoadStats{}, err
+	}
+	st := &SavedState{Position: pos, Replay: pos, Format: format, Saved: at}
+	if err := p.Facts.Save(ctx, nil, st); err != nil {
+		return LoadStats{}, err
+	}
+	p.mu.Lock()
+	p.marks = []mark{{at: at, pos: pos}}
+	p.last = p.now()
+	p.mu.Unlock()
+	return LoadStats{Facts: n, Position: pos}, nil
+}
+
+// countingSource counts what a Source gives.
+type countingSource struct {
+	Source
+	n *int
+}
+
+func (s countingSource) Scan(ctx context.Context, types []string, fn func(typ, id string, version int64, body []byte) error) error {
+	return s.Source.Scan(ctx, types, func(typ, id string, version int64, body []byte) error {
+		*s.n++
+		return fn(typ, id, version, body)
+	})
+}
+
+func factOf(c change) (Fact, error) {
+	f := Fact{Type: c.typ, ID: c.id, Version: c.version}
+	if c.v == nil || c.deleted {
+		return f, nil
+	}
+	b, err := json.Marshal(c.v)
+	if err != nil {
+		return f, fmt.Errorf("measure: the fact of %s/%s: %w", c.typ, c.id, err)
+	}
+	f.Data = b
+	return f, nil
+}
+
+// catchUp takes in the versions written after the position after that
+// the record does not hold yet (deletes as they are, others read), and
+// returns the newest position seen and how many it took in.
+func (p *Projection) catchUp(ctx context.Context, after int64) (int64, int, error) {
+	r := p.Record
+	type latest struct {
+		version int64
+		deleted bool
+	}
+	want := map[factKey]latest{}
+	taken := 0
+	flush := func() error {
+		var fetch []Fact
+		r.mu.Lock()
+		r.applyPending()
+		for k, l := range want {
+			if r.held(k.typ, k.id) >= l.version {
+				continue
+			}
+			if l.deleted {
+				r.applyTracked(change{typ: k.typ, id: k.id, version: l.version, deleted: true})
+				taken++
+				continue
+			}
+			fetch = append(fetch, Fact{Type: k.typ, ID: k.id, Version: l.version})
+		}
+		r.mu.Unlock()
+		clear(want)
+		slices.SortFunc(fetch, func(a, b Fact) int { return strings.Compare(a.Type+"/"+a.ID, b.Type+"/"+b.ID) })
+		for i := 0; i < len(fetch); i += 500 {
+			var cs []change
+			err := p.Facts.Versions(ctx, fetch[i:min(i+500, len(fetch))], func(typ, id string, version int64, body []byte) error {
+				if body == nil {
+					cs = append(cs, change{typ: typ, id: id, version: version, deleted: true})
+					return nil
+				}
+				c, err := r.parse(typ, id, version, body)
+				if err != nil {
+					return fmt.Errorf("measure: %s/%s: %w", typ, id, err)
+				}
+				cs = append(cs, c)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			r.mu.Lock()
+			for _, c := range cs {
+				r.applyTracked(c)
+			}
+			r.mu.Unlock()
+			taken += len(cs)
+		}
+		return nil
+	}
+	newest, err := p.Facts.Changes(ctx, after, Types, func(typ, id string, version int64, deleted bool) error {
+		k := factKey{typ, id}
+		if l, ok := want[k]; !ok || version > l.version {
+			want[k] = latest{version, deleted}
+		}
+		if len(want) >= 50000 {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, taken, err
+	}
+	if err := flush(); err != nil {
+		return 0, taken, err
+	}
+	return max(newest, after), taken, nil
+}
+
+// Save takes in what the change feed has that the record lacks, then
+// saves the facts of every resource changed since the last save and the
+// position they reflect. A save that fails keeps its changes for the next.
+func (p *Projection) Save(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ReadOnly {
+		return errors.New("measure: a read-only projection saves nothing")
+	}
+	if p.marks == nil {
+		return errors.New("measure: the projection was not loaded")
+	}
+	r := p.Record
+	now := p.now()
+	newest, err := p.Facts.Newest(ctx)
+	if err != nil {
+		return err
+	}
+	// Replay from the newest position at least a margin old.
+	from := p.marks[0]
+	for _, m := range p.marks {
+		if !m.at.After(now.Add(-p.margin())) {
+			from = m
+		}
+	}
+	if _, _, err := p.catchUp(ctx, from.pos); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.applyPending()
+	changed := r.changed
+	r.changed = map[factKey]tracked{}
+	r.mu.Unlock()
+	facts := make([]Fact, 0, len(changed))
+	for _, t := range changed {
+		if !t.write {
+			continue
+		}
+		f, err := factOf(t.c)
+		if err != nil {
+			p.restore(changed)
+			return err
+		}
+		facts = append(facts, f)
+	}
+	st := &SavedState{Position: newest, Replay: from.pos, Format: r.Format(), Saved: now}
+	if err := p.Facts.Save(ctx, facts, st); err != nil {
+		p.restore(changed)
+		return err
+	}
+	// Keep the marks a later save may replay from.
+	p.marks = append(p.marks, mark{at: now, pos: newest})
+	keep := 0
+	for i, m := range p.marks {
+		if !m.at.After(now.Add(-p.margin())) {
+			keep = i
+		}
+	}
+	p.marks = p.marks[keep:]
+	p.last = now
+	p.log("measures' facts saved", "facts", len(facts), "position", newest)
+	return nil
+}
+
+// restore gives changes back to the record after a failed save (newer
+// ones that arrived meanwhile win).
+func (p *Projection) restore(changes map[factKey]tracked) {
+	r := p.Record
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, t := range changes {
+		if cur, ok := r.changed[k]; !ok || cur.c.version < t.c.version {
+			r.changed[k] = t
+		}
+	}
+}
+
+// Changed returns how many resources changed since the last save.
+func (p *Projection) Changed() int {
+	p.Record.mu.RLock()
+	defer p.Record.mu.RUnlock()
+	return len(p.Record.changed)
+}
+
+// Run saves every Interval (sooner once MaxChanged resources changed)
+// until ctx ends, then once more (within 30 s). Errors go to onError.
+func (p *Projection) Run(ctx context.Context, onError func(error)) {
+	interval := p.Interval
+	if interval <= 0 {
+		interval = 5 * time.Minute
+	}
+	maxChanged := p.MaxChanged
+	if maxChanged <= 0 {
+		maxChanged = 20000
+	}
+	tick := time.NewTicker(min(interval, 10*time.Second))
+	defer tick.Stop()
+	report := func(err error) {
+		if err != nil && onError != nil {
+			onError(err)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			report(p.Save(final))
+			cancel()
+			return
+		case <-tick.C:
+			p.mu.Lock()
+			due := p.now().Sub(p.last) >= interval
+			p.mu.Unlock()
+			if due || p.Changed() >= maxChanged {
+				report(p.Save(ctx))
+			}
+		}
+	}
+}
+
+// applyTracked applies c and, while a Projection keeps the record,
+// remembers it for the next save; r.mu must be held for writing.
+func (r *Record) applyTracked(c change) {
+	if r.changed == nil {
+		r.apply(c)
+		return
+	}
+	write := true
+	if c.typ == "Observation" && c.v == nil && !c.deleted {
+		// An observation of a code not kept: there is a fact to remove
+		// only if an earlier version was kept.
+		write = r.obs[c.id] != nil
+	}
+	r.apply(c)
+	k := factKey{c.typ, c.id}
+	if old, ok := r.changed[k]; ok && old.c.version > c.version {
+		return
+	} else if ok && old.write {
+		write = true
+	}
+	r.changed[k] = tracked{c: c, write: write}
+}
+
+// held returns the version of typ/id the record holds or has been given
+// (0 when none); r.mu must be held.
+func (r *Record) held(typ, id string) int64 {
+	var v int64
+	if t, ok := r.changed[factKey{typ, id}]; ok {
+		v = t.c.version
+	}
+	switch typ {
+	case "Patient":
+		if p := r.patients[id]; p != nil {
+			v = max(v, p.version)
+		}
+	case "Encounter":
+		if e := r.encounters[id]; e != nil {
+			v = max(v, e.version)
+		}
+	case "Condition":
+		if c := r.conditions[id]; c != nil {
+			v = max(v, c.version)
+		}
+	case "Procedure":
+		if pr := r.procedures[id]; pr != nil {
+			v = max(v, pr.version)
+		}
+	case "Claim":
+		if cl := r.claims[id]; cl != nil {
+			v = max(v, cl.version)
+		}
+	case "Observation":
+		if o := r.obs[id]; o != nil {
+			v = max(v, o.version)
+		}
+	}
+	return v
+}

@@ -1,0 +1,357 @@
+package measure_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/fhir"
+	"github.com/custodian-him/custodian/fhir/search"
+	"github.com/custodian-him/custodian/measure"
+	"github.com/custodian-him/custodian/measure/factdb"
+	"github.com/custodian-him/custodian/sqldb"
+	"github.com/custodian-him/custodian/sqldb/sqldbtest"
+	"github.com/custodian-him/custodian/store"
+	"github.com/custodian-him/custodian/synth"
+)
+
+// restartEnv is a generated hospital in a real store (either engine)
+// whose measures' record is kept by a Projection across "restarts": a
+// new Record and Projection over the same database.
+type restartEnv struct {
+	t   *testing.T
+	ctx context.Context
+	db  *sqldb.DB
+	st  *store.Store
+}
+
+func newRestartEnv(t *testing.T, patients int) *restartEnv {
+	t.Helper()
+	ctx := custodian.NewContextWithActor(context.Background(), custodian.SystemActor())
+	var col synth.Collector
+	if _, err := synth.Generate(ctx, synth.Config{Patients: patients, Seed: 33}, &col); err != nil {
+		t.Fatal(err)
+	}
+	var batch []map[string]any
+	others := 0
+	for i, typ := range col.Types {
+		if !keep(typ, col.Bodies[i], &others) {
+			continue
+		}
+		res, err := store.Decode(col.Bodies[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, res)
+	}
+	for _, fact := range col.Facts {
+		if fact.Kind == synth.FactCoding {
+			batch = append(batch, claimFor(fact))
+		}
+	}
+	db := sqldbtest.Open(t)
+	reg, err := search.NewR4(fhir.R4())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, fhir.R4(), reg)
+	st.Guard, st.AuditLog = allowAll{}, db
+	e := &restartEnv{t: t, ctx: ctx, db: db, st: st}
+	e.put(batch)
+	return e
+}
+
+func (e *restartEnv) put(batch []map[string]any) {
+	e.t.Helper()
+	for i := 0; i < len(batch); i += 2000 {
+		results, err := e.st.PutBatch(e.ctx, batch[i:min(i+2000, len(batch))])
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				e.t.Fatal(r.Err)
+			}
+		}
+	}
+}
+
+// start is a process start: a new record watching the store, filled by a
+// Projection over the database's facts.
+func (e *restartEnv) start(keep ...string) (*measure.Record, *measure.Projection, measure.LoadStats) {
+	e.t.Helper()
+	rec := measure.NewRecord()
+	rec.KeepObservations(keep...)
+	e.st.Watchers = []store.Watcher{rec.Watcher()}
+	// No margin: a start replays only what came after the last save, so
+	// the facts saved must be complete by themselves.
+	p := &measure.Projection{Record: rec, Facts: factdb.New(e.db), Source: measure.BackendSource{Backend: e.db, Batch: 500}, Margin: time.Nanosecond}
+	stats, err := p.Load(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rec, p, stats
+}
+
+// stop is a process ending: the record no longer watches.
+func (e *restartEnv) stop() { e.st.Watchers = nil }
+
+// current reads the current resources of a type as maps.
+func (e *restartEnv) current(typ string) []map[string]any {
+	e.t.Helper()
+	q, err := e.st.ParseQueryString(typ, "_count=1000")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []map[string]any
+	for {
+		page, err := e.st.Search(e.ctx, q)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, r := range page.Resources {
+			m, err := store.Decode(r.Body)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			out = append(out, m)
+		}
+		if page.Next == "" {
+			return out
+		}
+		q.Cursor = page.Next
+	}
+}
+
+// results evaluates every built-in over every test period, as text that
+// names every case of every population and every stratum's counts.
+func results(t *testing.T, rec *measure.Record) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, def := range measure.Builtins() {
+		for _, ps := range periods {
+			period, _ := measure.ParsePeriod(ps)
+			res, err := measure.Evaluate(context.Background(), rec, def, period, measure.Options{Lists: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for _, pop := range res.Populations {
+				fmt.Fprintf(&b, "%s=%d %v\n", pop.Code, pop.Count, keys(pop.Cases))
+			}
+			for _, s := range res.Strata {
+				for _, v := range s.Strata {
+					fmt.Fprintf(&b, "%s:%s", s.Code, v.Value)
+					for _, pop := range v.Populations {
+						fmt.Fprintf(&b, " %s=%d", pop.Code, pop.Count)
+					}
+					b.WriteString("\n")
+				}
+			}
+			fmt.Fprintf(&b, "observed %d %v score %v %v", res.Observed.Count, res.Observed.Sum, res.Score, res.HasScore)
+			out[def.ID+" "+ps] = b.String()
+		}
+	}
+	return out
+}
+
+// fresh is the record read whole from the store, as a first start does.
+func (e *restartEnv) fresh(keep ...string) *measure.Record {
+	e.t.Helper()
+	rec := measure.NewRecord()
+	rec.KeepObservations(keep...)
+	if err := rec.Load(e.ctx, measure.BackendSource{Backend: e.db, Batch: 500}); err != nil {
+		e.t.Fatal(err)
+	}
+	return rec
+}
+
+func sameResults(t *testing.T, what string, want, got map[string]string) {
+	t.Helper()
+	ids := make([]string, 0, len(want))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if want[id] != got[id] {
+			t.Errorf("%s: %s differs from a from-scratch build:\nwant %s\ngot  %s", what, id, want[id], got[id])
+		}
+	}
+}
+
+// changeRecords writes a change of every kind the record projects:
+// deaths, discharges to hospice, deleted and new diagnoses, an HbA1c
+// raised, an observation recoded to a code not kept, a claim withdrawn,
+// and a new patient with an inpatient stay.
+func (e *restartEnv) changeRecords(tag string, n int) {
+	e.t.Helper()
+	var batch []map[string]any
+	pats := e.current("Patient")
+	for _, p := range pats[:n] {
+		p["deceasedDateTime"] = "2024-05-0" + fmt.Sprint(1+len(batch)%9)
+		batch = append(batch, p)
+	}
+	var stays []map[string]any
+	for _, enc := range e.current("Encounter") {
+		if str(enc, "class", "code") == "IMP" && len(stays) < n {
+			stays = append(stays, enc)
+		}
+	}
+	for _, enc := range stays {
+		enc["hospitalization"] = map[string]any{"dischargeDisposition": map[string]any{"coding": []any{map[string]any{
+			"system": "http://terminology.hl7.org/CodeSystem/discharge-disposition", "code": "exp"}}}}
+		batch = append(batch, enc)
+	}
+	var changedObs, recoded int
+	for _, o := range e.current("Observation") {
+		body, _ := json.Marshal(o)
+		switch {
+		case strings.Contains(string(body), `"4548-4"`) && changedObs < n:
+			o["valueQuantity"] = map[string]any{"value": json.Number("11.2"), "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"}
+			batch = append(batch, o)
+			changedObs++
+		case strings.Contains(string(body), `"85354-9"`) && recoded < 2:
+			o["code"] = map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "8867-4"}}}
+			delete(o, "component")
+			o["valueQuantity"] = map[string]any{"value": json.Number("70"), "unit": "/min"}
+			batch = append(batch, o)
+			recoded++
+		}
+	}
+	pid := "restart-" + tag
+	batch = append(batch,
+		map[string]any{"resourceType": "Patient", "id": pid, "gender": "female", "birthDate": "1950-03-04"},
+		map[string]any{"resourceType": "Encounter", "id": pid + "-stay", "status": "finished",
+			"class":     map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+			"subject":   map[string]any{"reference": "Patient/" + pid},
+			"period":    map[string]any{"start": "2024-02-01T08:00:00Z", "end": "2024-02-06T10:00:00Z"},
+			"diagnosis": []any{map[string]any{"condition": map[string]any{"reference": "Condition/" + pid + "-dx"}, "rank": json.Number("1")}}},
+		map[string]any{"resourceType": "Condition", "id": pid + "-dx",
+			"subject":   map[string]any{"reference": "Patient/" + pid},
+			"encounter": map[string]any{"reference": "Encounter/" + pid + "-stay"},
+			"code":      map[string]any{"coding": []any{map[string]any{"system": measure.SystemICD10CM, "code": "I50.9"}}}},
+	)
+	for i, m := range batch {
+		b, _ := json.Marshal(m)
+		if batch[i], _ = store.Decode(b); batch[i] == nil {
+			e.t.Fatalf("cannot re-read %s", b)
+		}
+	}
+	e.put(batch)
+	for _, c := range e.current("Condition")[:n] {
+		if _, err := e.st.Delete(e.ctx, "Condition", c["id"].(string), store.WriteOptions{}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	for _, c := range e.current("Claim")[:min(n, 3)] {
+		if _, err := e.st.Delete(e.ctx, "Claim", c["id"].(string), store.WriteOptions{}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// TestProjectionAcrossRestarts builds the record, stops, changes the
+// record while stopped, starts again from the saved facts, and compares
+// every built-in measure with a from-scratch build; then the same after a
+// stop without a save (a crash), after writes the watcher was not told
+// of, and after the observation codes kept change.
+func TestProjectionAcrossRestarts(t *testing.T) {
+	e := newRestartEnv(t, 150)
+
+	rec1, p1, stats := e.start()
+	if stats.Saved || stats.Facts == 0 {
+		t.Fatalf("a first start reads the whole record: %+v", stats)
+	}
+	sameResults(t, "first start", results(t, e.fresh()), results(t, rec1))
+	// Changes while running reach the facts through the watcher.
+	e.changeRecords("running", 4)
+	if p1.Changed() == 0 {
+		t.Fatal("the watcher's changes are not waiting for the save")
+	}
+	if err := p1.Save(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := results(t, rec1)
+	e.stop()
+
+	// Changed while stopped.
+	e.changeRecords("stopped", 5)
+	want := results(t, e.fresh())
+	if fmt.Sprint(want) == fmt.Sprint(before) {
+		t.Fatal("the changes made while stopped change no measure: the test would prove nothing")
+	}
+	rec2, p2, stats := e.start()
+	if !stats.Saved || stats.Replayed == 0 {
+		t.Fatalf("the second start did not read the saved facts and replay the changes: %+v", stats)
+	}
+	sameResults(t, "restart after changes while stopped", want, results(t, rec2))
+	if fmt.Sprint(rec2.Counts()) != fmt.Sprint(e.fresh().Counts()) {
+		t.Errorf("counts %v, from scratch %v", rec2.Counts(), e.fresh().Counts())
+	}
+	// The second start's measures also agree with the independent
+	// computation over the stored resources.
+	raw := map[string][]map[string]any{}
+	for _, typ := range measure.Types {
+		raw[typ] = e.current(typ)
+	}
+	x := newRefIndex(raw)
+	for _, def := range measure.Builtins() {
+		for _, ps := range periods {
+			period, _ := measure.ParsePeriod(ps)
+			from, to, _ := strings.Cut(ps, "/")
+			res, err := measure.Evaluate(e.ctx, rec2, def, period, measure.Options{Lists: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := reference(x, def.ID, from, to)
+			for _, pop := range res.Populations {
+				if w, g := refKeys(ref, pop.Code), keys(pop.Cases); !slices.Equal(w, g) {
+					t.Errorf("restarted %s %s %s: want %d, got %d: %s", def.ID, ps, pop.Code, len(w), len(g), diff(w, g))
+				}
+			}
+		}
+	}
+
+	// Writes the watcher is not told of (another process or node) are
+	// taken in by the next save.
+	e.stop()
+	e.changeRecords("elsewhere", 2)
+	e.st.Watchers = []store.Watcher{rec2.Watcher()}
+	if err := p2.Save(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	sameResults(t, "a save after writes by another process", results(t, e.fresh()), results(t, rec2))
+
+	// A crash: changes the watcher took in but no save wrote.
+	e.changeRecords("crash", 3)
+	e.stop()
+	rec3, _, stats := e.start()
+	if !stats.Saved {
+		t.Fatalf("the start after a crash did not read the saved facts: %+v", stats)
+	}
+	sameResults(t, "restart after a crash", results(t, e.fresh()), results(t, rec3))
+	e.stop()
+
+	// Another set of kept observation codes is another format: the whole
+	// record is read again, and its facts replace the old.
+	rec4, _, stats := e.start("2345-7")
+	if stats.Saved {
+		t.Fatalf("facts of another format were used: %+v", stats)
+	}
+	sameResults(t, "a changed format", results(t, e.fresh("2345-7")), results(t, rec4))
+	e.stop()
+	rec5, _, stats := e.start("2345-7")
+	if !stats.Saved {
+		t.Fatalf("the facts written for the new format were not used: %+v", stats)
+	}
+	sameResults(t, "the new format's facts", results(t, e.fresh("2345-7")), results(t, rec5))
+}
