@@ -122,58 +122,30 @@ func runBenchWeb(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func (b *benchWeb) run(ctx context.Context) error {
 	logger := slog.New(slog.NewTextHandler(b.log, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	start := time.Now()
+	var steps []startStep
+	step := func(name string) {
+		steps = append(steps, startStep{name, time.Since(start), processCPU()})
+	}
 	a, err := openApp(ctx, b.data, b.db, logger)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	b.app = a
-	opened := time.Since(start)
+	step("store opened")
 	stopWork, err := a.startWork(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer stopWork()
-	reviewed := time.Since(start)
+	step("serving (startWork returned)")
 	// As serve does without an MLLP listener: the feeds page shows what
 	// was received.
 	feed := custodian.SystemActor()
 	a.web.Modules = append(a.web.Modules, feeds.Module(feeds.Feed{Store: a.store,
 		Handler: &mllp.StoreHandler{Store: a.store, Mapper: hl7v2.NewMapper(hl7v2.DefaultTables()), Actor: feed, Identity: a.identity}, Actor: feed}, a.web))
-	wait, cancel := context.WithTimeout(ctx, b.loadLimit)
-	defer cancel()
-	for a.record.Loading() {
-		select {
-		case <-wait.Done():
-			return fmt.Errorf("bench web: the measures' record was not read within %s", b.loadLimit)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	loaded := time.Since(start)
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(b.settle):
-	}
-	fmt.Fprintf(b.out, "start-up: store opened %s, chart review index %s, measures' record read %s (from the start); record %v\n",
-		opened.Round(time.Millisecond), reviewed.Round(time.Millisecond), loaded.Round(time.Millisecond), a.record.Counts())
-	// The dashboard's counts are seeded in the background by startWork.
-	for {
-		at, err := a.web.Counts.Seeded()
-		if err != nil {
-			return fmt.Errorf("bench web: seeding the dashboard counts: %w", err)
-		}
-		if !at.IsZero() {
-			fmt.Fprintf(b.out, "dashboard counts seeded %s after the start\n", at.Sub(start).Round(time.Millisecond))
-			break
-		}
-		select {
-		case <-wait.Done():
-			return fmt.Errorf("bench web: the dashboard counts were not seeded within %s", b.loadLimit)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-
+	// Serving starts here, as in serve: what startWork left to the
+	// background is timed by asking its pages until they answer.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -187,7 +159,65 @@ func (b *benchWeb) run(ctx context.Context) error {
 	go srv.Serve(ln)
 	defer srv.Close()
 	b.base = "http://" + ln.Addr().String()
-	return b.pages(ctx)
+	roles := map[string]*webClient{}
+	for _, role := range []string{access.RoleHIMDirector, access.RoleRecordAnalyst, access.RoleCoder, access.RolePrivacyOfficer, access.RoleROISpecialist} {
+		c, err := b.signIn(ctx, role)
+		if err != nil {
+			return err
+		}
+		roles[role] = c
+	}
+	wait, cancel := context.WithTimeout(ctx, b.loadLimit)
+	defer cancel()
+	ready := map[string]func() (bool, error){
+		"chart review index ready (review pages answer)": func() (bool, error) {
+			st, _, err := roles[access.RoleRecordAnalyst].do("GET", "/review/queue", nil)
+			return st == http.StatusOK, err
+		},
+		"DNFB ready (coding queue answers)": func() (bool, error) {
+			st, _, err := roles[access.RoleCoder].do("GET", "/coding/", nil)
+			return st == http.StatusOK, err
+		},
+		"measures' record read": func() (bool, error) { return !a.record.Loading(), nil },
+		"dashboard counts seeded": func() (bool, error) {
+			at, err := a.web.Counts.Seeded()
+			return !at.IsZero(), err
+		},
+	}
+	for len(ready) > 0 {
+		for name, f := range ready {
+			ok, err := f()
+			if err != nil {
+				return fmt.Errorf("bench web: waiting for %s: %w", name, err)
+			}
+			if ok {
+				step(name)
+				delete(ready, name)
+			}
+		}
+		select {
+		case <-wait.Done():
+			return fmt.Errorf("bench web: start-up not done within %s", b.loadLimit)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(b.settle):
+	}
+	fmt.Fprintf(b.out, "start-up (wall time and process CPU time from the start):\n")
+	for _, s := range steps {
+		fmt.Fprintf(b.out, "  %-50s %10s  CPU %s\n", s.name, s.wall.Round(time.Millisecond), s.cpu.Round(10*time.Millisecond))
+	}
+	fmt.Fprintf(b.out, "record %v\n", a.record.Counts())
+	return b.pages(ctx, roles)
+}
+
+// startStep is one milestone of the start-up.
+type startStep struct {
+	name      string
+	wall, cpu time.Duration
 }
 
 // webClient is a signed-in browser of the bench.
@@ -395,15 +425,7 @@ func firstLink(body, prefix string) string {
 	return ""
 }
 
-func (b *benchWeb) pages(ctx context.Context) error {
-	roles := map[string]*webClient{}
-	for _, role := range []string{access.RoleHIMDirector, access.RoleRecordAnalyst, access.RoleCoder, access.RolePrivacyOfficer, access.RoleROISpecialist} {
-		c, err := b.signIn(ctx, role)
-		if err != nil {
-			return err
-		}
-		roles[role] = c
-	}
+func (b *benchWeb) pages(ctx context.Context, roles map[string]*webClient) error {
 	dir, ana, coder, priv, roi := roles[access.RoleHIMDirector], roles[access.RoleRecordAnalyst], roles[access.RoleCoder], roles[access.RolePrivacyOfficer], roles[access.RoleROISpecialist]
 	s, err := b.pickPatients(ctx)
 	if err != nil {

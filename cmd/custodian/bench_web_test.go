@@ -22,6 +22,11 @@ func TestBenchWeb(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench web: %v\n%s\n%s", err, out.String(), errOut.String())
 	}
+	for _, step := range []string{"serving", "chart review index ready", "DNFB ready", "measures' record read", "dashboard counts seeded"} {
+		if !strings.Contains(out.String(), step) {
+			t.Errorf("the start-up does not say when %s:\n%s", step, out.String())
+		}
+	}
 	for _, page := range []string{"dashboard", "search-name", "search-mrn", "chart-median", "chart-largest", "document",
 		"dnfb-queue", "coding-workspace", "deficiency-queue", "delinquency-report", "duplicates-queue", "audit-log",
 		"access-report", "measures", "measure-patients", "registries", "registry", "feeds", "roi-queue"} {
