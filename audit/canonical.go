@@ -26,6 +26,12 @@ func CanonicalTail(e *Entry) []byte {
 	return appendAfterSeq(make([]byte, 0, 256), e)
 }
 
+// AppendTail appends CanonicalTail(e) to dst, for a caller with a buffer
+// of its own.
+func AppendTail(dst []byte, e *Entry) []byte {
+	return appendAfterSeq(dst, e)
+}
+
 // AppendWithSeq appends the canonical bytes of an entry at position seq
 // whose tail (CanonicalTail) is tail.
 func AppendWithSeq(dst []byte, seq int64, tail []byte) []byte {

@@ -44,7 +44,7 @@ func (c *conn) appendOneBlock(items []*auditItem) error {
 	}
 	body := make([]byte, 0, size)
 	hashes := make([]byte, 0, sha256.Size*(len(items)-1))
-	keys := make(map[string]struct{}, 2*len(items)+4)
+	keys := newKeySet(len(items))
 	seq, prev := c.chainSeq, c.chainHash
 	var sum [sha256.Size]byte
 	h := sha256.New()
@@ -62,17 +62,21 @@ func (c *conn) appendOneBlock(items []*auditItem) error {
 			hashes = append(hashes, prev...)
 		}
 		tsMin, tsMax = min(tsMin, it.ts), max(tsMax, it.ts)
-		for _, k := range it.keys {
-			keys[k] = struct{}{}
+		if it.e != nil {
+			forKeys(it.e, keys.add)
+		} else {
+			for _, k := range it.keys {
+				keys.add(k, "")
+			}
 		}
 	}
 	first := c.chainSeq + 1
 	last := append([]byte(nil), prev...)
 	if _, err := c.exec(`INSERT INTO audit_block (first_seq, last_seq, ts_min, ts_max, hash, hashes, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		first, seq, tsMin, tsMax, last, hashes, body); err != nil {
+		first, seq, tsMin, tsMax, last, hashes, packBlock(body, len(items))); err != nil {
 		return err
 	}
-	if err := c.insertKeys(first, keys); err != nil {
+	if err := c.insertKeys(first, keys.m); err != nil {
 		return err
 	}
 	for i, it := range items {
@@ -121,22 +125,42 @@ const (
 	keyBreakGlass = "g"
 )
 
-// entryKeys returns the key rows e belongs under.
-func entryKeys(e *audit.Entry) []string {
-	keys := make([]string, 0, len(e.Patients)+5)
+// forKeys calls add(prefix, value) for each key row e belongs under; the
+// key is prefix+value.
+func forKeys(e *audit.Entry, add func(prefix, value string)) {
 	for _, p := range e.Patients {
 		if p != "" {
-			keys = append(keys, keyPatient+p)
+			add(keyPatient, p)
 		}
 	}
-	keys = append(keys, keyActor+e.Actor, keyAction+e.Action)
+	add(keyActor, e.Actor)
+	add(keyAction, e.Action)
 	if e.Outcome != "success" {
-		keys = append(keys, keyOutcome+e.Outcome, keyFailed)
+		add(keyOutcome, e.Outcome)
+		add(keyFailed, "")
 	}
 	if e.BreakGlass {
-		keys = append(keys, keyBreakGlass)
+		add(keyBreakGlass, "")
 	}
-	return keys
+}
+
+// keySet gathers the distinct key rows of a block, making a string only
+// for a key not seen before (a block of a thousand reads by one user has
+// one actor key, not a thousand).
+type keySet struct {
+	m   map[string]struct{}
+	buf []byte
+}
+
+func newKeySet(entries int) *keySet {
+	return &keySet{m: make(map[string]struct{}, min(2*entries, 256)+4)}
+}
+
+func (k *keySet) add(prefix, value string) {
+	k.buf = append(append(k.buf[:0], prefix...), value...)
+	if _, ok := k.m[string(k.buf)]; !ok {
+		k.m[string(k.buf)] = struct{}{}
+	}
 }
 
 // keyChunks are the row counts of the multi-row key inserts: a block's

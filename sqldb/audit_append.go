@@ -22,15 +22,21 @@ type auditQueue struct {
 	mu      sync.Mutex
 	pending []*auditItem
 	busy    bool // a leader is committing
+
+	// table is where blocks wait for the chain on PostgreSQL
+	// (audit_pending.go); nil: blocks commit into the chain at once.
+	table *pendingTable
 }
 
 // auditItem is one entry waiting to be appended, with what appending it
 // needs computed beforehand (by the caller, in parallel with others).
 type auditItem struct {
-	e    *audit.Entry // nil for an entry replayed from a journal
-	tail []byte       // audit.CanonicalTail(e)
-	ts   int64        // the entry's time, unix ms
-	keys []string     // entryKeys(e)
+	// e is the entry, which gets its Seq when appended; nil for an entry
+	// taken from audit_pending, whose key rows are then in keys.
+	e    *audit.Entry
+	tail []byte // audit.CanonicalTail(e)
+	ts   int64  // the entry's time, unix ms
+	keys []string
 	done chan error
 
 	// Where a journal holds the entry: bytes [off, end) of file seg. A
@@ -41,7 +47,7 @@ type auditItem struct {
 }
 
 func newAuditItem(e *audit.Entry) *auditItem {
-	return &auditItem{e: e, tail: audit.CanonicalTail(e), ts: e.Time.UnixMilli(), keys: entryKeys(e)}
+	return &auditItem{e: e, tail: audit.CanonicalTail(e), ts: e.Time.UnixMilli()}
 }
 
 // errLead tells a waiting caller that it is to lead the next block.
@@ -56,6 +62,9 @@ var errLead = errors.New("sqldb: lead the next audit block")
 //     written to the journal file, from which it is appended to the chain
 //     a few milliseconds later (or when the database is next opened, after
 //     a crash);
+//   - otherwise, on PostgreSQL (audit_pending.go), once the row of
+//     audit_pending holding it has committed, from which it is appended
+//     to the chain a few milliseconds later, by this node or another;
 //   - otherwise once it has committed in a Record commit (see Record for
 //     what survives what), with its Seq.
 func (db *DB) AppendAudit(ctx context.Context, e *audit.Entry, durable bool) error {
@@ -101,13 +110,20 @@ func (db *DB) leadAudit(ctx context.Context, own *auditItem) error {
 		q.pending = nil
 	}
 	q.mu.Unlock()
-	err := db.Record(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		c, ok := tx.(*conn)
-		if !ok {
-			return errors.New("sqldb: audit block outside an sqldb transaction")
-		}
-		return c.appendBlock(batch)
-	})
+	ctx = context.WithoutCancel(ctx)
+	err := errTableClosed
+	if q.table != nil {
+		err = q.table.insert(ctx, batch)
+	}
+	if err == errTableClosed {
+		err = db.Record(ctx, func(tx store.Tx) error {
+			c, ok := tx.(*conn)
+			if !ok {
+				return errors.New("sqldb: audit block outside an sqldb transaction")
+			}
+			return c.appendBlock(batch)
+		})
+	}
 	for _, it := range batch {
 		if it != own {
 			it.done <- err

@@ -1,5 +1,7 @@
 package sqldb
 
+import "github.com/custodian-him/custodian/audit"
+
 // SetJournalSegmentSize makes new audit journal files n bytes long, for
 // tests of a journal that moves to its next file; it returns what restores
 // the size.
@@ -19,4 +21,28 @@ func JournalFiles(db *DB) (int64, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.cur.seq, j.err == nil
+}
+
+// EncodePending returns the audit_pending row a node writes for entries.
+func EncodePending(entries []*audit.Entry) []byte {
+	items := make([]*auditItem, len(entries))
+	for i, e := range entries {
+		items[i] = newAuditItem(e)
+	}
+	return encodePending(items)
+}
+
+// DecodePending returns the entries an audit_pending row holds.
+func DecodePending(body []byte) ([]*audit.Entry, error) {
+	items, err := decodePending(body)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*audit.Entry, len(items))
+	for i, it := range items {
+		if out[i], err = audit.Parse(audit.AppendWithSeq(nil, 0, it.tail)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

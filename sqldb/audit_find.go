@@ -142,9 +142,13 @@ func (db *DB) blockPage(ctx context.Context, f audit.Filter, cursor, low int64) 
 	var bodies [][]byte
 	var first int64
 	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&first, &body); err != nil {
+		var stored []byte
+		if err := rows.Scan(&first, &stored); err != nil {
 			return nil, 0, translate(err)
+		}
+		body, err := unpackBlock(stored, nil)
+		if err != nil {
+			return nil, 0, err
 		}
 		bodies = append(bodies, body)
 	}

@@ -112,6 +112,10 @@ type segment struct {
 // file, or where files cannot be locked; a journal that cannot start
 // leaves reads' entries to commit through the writer.
 func (db *DB) openAuditJournal() {
+	if db.dialect.Name == "postgres" {
+		db.openPending() // the journal's counterpart there
+		return
+	}
 	if db.dialect.Name != "sqlite" || !canLockFiles {
 		return
 	}
@@ -461,16 +465,21 @@ func (j *auditJournal) writing() int {
 	return n
 }
 
-// syncAudit makes the entries of reads answered so far part of the chain.
+// syncAudit makes the entries of reads answered so far part of the chain
+// (on PostgreSQL, those of every node).
 func (db *DB) syncAudit(ctx context.Context) error {
 	if db.journal == nil {
-		return nil
+		return db.syncPending(ctx)
 	}
 	return db.journal.sync(ctx)
 }
 
-// closeAuditJournal stops the journal, appending what it holds.
+// closeAuditJournal stops the journal (or audit_pending's goroutine),
+// appending what it holds.
 func (db *DB) closeAuditJournal() error {
+	if t := db.auditq.table; t != nil {
+		return t.close(context.Background())
+	}
 	if db.journal == nil {
 		return nil
 	}
@@ -562,7 +571,7 @@ func journalItems(data []byte, gen, done int64) []*auditItem {
 			off++
 			continue
 		}
-		items = append(items, &auditItem{tail: tail, ts: e.Time.UnixMilli(), keys: entryKeys(e)})
+		items = append(items, &auditItem{e: e, tail: tail, ts: e.Time.UnixMilli()})
 		off += recordHead + n
 	}
 	return items

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/fhir"
@@ -61,7 +63,11 @@ type block struct {
 	first  int64
 	lines  [][]byte // the entries' canonical bytes
 	hashes [][]byte // the chain hash after each line
+	packed bool     // stored compressed (zstd)
 }
+
+// zstdMagic begins a compressed block body.
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 
 // readBlocks reads every audit block, under the store.
 func readBlocks(t *testing.T, db *sqldb.DB) []*block {
@@ -78,6 +84,11 @@ func readBlocks(t *testing.T, db *sqldb.DB) []*block {
 		if err := rows.Scan(&b.first, &last, &hashes, &body); err != nil {
 			t.Fatal(err)
 		}
+		if b.packed = bytes.HasPrefix(body, zstdMagic); b.packed {
+			if body, err = zstdDec.DecodeAll(body, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
 		b.lines = bytes.Split(bytes.TrimSuffix(body, []byte("\n")), []byte("\n"))
 		for len(hashes) >= 32 {
 			b.hashes, hashes = append(b.hashes, hashes[:32]), hashes[32:]
@@ -88,12 +99,18 @@ func readBlocks(t *testing.T, db *sqldb.DB) []*block {
 	return out
 }
 
+var zstdDec, _ = zstd.NewReader(nil)
+var zstdEnc, _ = zstd.NewWriter(nil)
+
 // writeBlock replaces the block that starts at b.first (inserting it if
 // there is none) with b, under the store, as someone with access to the
-// database file could.
+// database file could (compressing it again if it was).
 func writeBlock(t *testing.T, db *sqldb.DB, b *block) {
 	t.Helper()
 	body := append(bytes.Join(b.lines, []byte("\n")), '\n')
+	if b.packed {
+		body = zstdEnc.EncodeAll(body, nil)
+	}
 	hashes := []byte{}
 	for _, h := range b.hashes[:len(b.hashes)-1] {
 		hashes = append(hashes, h...)
@@ -204,6 +221,23 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 			b.hashes[i], b.hashes[i+1] = b.hashes[i+1], b.hashes[i]
 			writeBlock(t, db, b)
 		}, 13},
+		{"damaged compressed block", func(t *testing.T, db *sqldb.DB, bs []*block) {
+			q := `UPDATE audit_block SET body = ? WHERE first_seq = ?`
+			if sqldbtest.Engine() == "postgres" {
+				q = `UPDATE audit_block SET body = $1 WHERE first_seq = $2`
+			}
+			var stored []byte
+			if err := db.Raw().QueryRow(strings.NewReplacer("= ?", "= $1").Replace(`SELECT body FROM audit_block WHERE first_seq = ?`), 7).Scan(&stored); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(stored, zstdMagic) {
+				t.Fatal("a block of 8 entries is stored plain")
+			}
+			// Cut short, so that it no longer decompresses.
+			if _, err := db.Raw().Exec(q, stored[:len(stored)/2], 7); err != nil {
+				t.Fatal(err)
+			}
+		}, 7},
 		{"renumbered", func(t *testing.T, db *sqldb.DB, bs []*block) {
 			b, i := blockOf(t, bs, 4)
 			b.lines[i] = bytes.Replace(b.lines[i], []byte(`"seq":4,`), []byte(`"seq":5,`), 1)
