@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"time"
 
@@ -59,6 +60,7 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 	strict := fs.Bool("strict", false, "exit non-zero if any record was rejected")
 	quiet := fs.Bool("quiet", false, "no progress output, only the summary")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the import to this file")
+	tracefile := fs.String("trace", "", "write an execution trace of the import to this file (go tool trace: where goroutines run, wait and block)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -114,6 +116,17 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *tracefile != "" {
+		tf, err := os.Create(*tracefile)
+		if err != nil {
+			return err
+		}
+		defer tf.Close()
+		if err := trace.Start(tf); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	ctx = custodian.NewContextWithActor(ctx, cliActor())
 	sum, runErr := im.Run(ctx, fs.Args())
