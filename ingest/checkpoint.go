@@ -40,6 +40,10 @@ type fileState struct {
 type stateStore struct {
 	dir     string
 	restart bool
+	// sync makes the batches committed so far durable (they are written
+	// without waiting for the disk); a file's checkpoint is saved only
+	// after it, so it never claims more than a power failure leaves.
+	sync func() error
 }
 
 func (s *stateStore) file(path string) string {
@@ -169,13 +173,25 @@ func (t *tracker) maybeSave() error {
 	if t.total >= 0 && t.next == t.total && !t.st.Done {
 		t.st.Done = true
 		t.dirty = false
-		return t.s.save(t.st)
+		return t.syncAndSave()
 	}
 	if t.dirty && time.Since(t.lastSaved) >= saveEvery {
 		t.dirty, t.lastSaved = false, time.Now()
-		return t.s.save(t.st)
+		return t.syncAndSave()
 	}
 	return nil
+}
+
+// syncAndSave makes what is committed durable, then saves the checkpoint.
+// The tracker's lock is held, so batches ending meanwhile wait: the
+// checkpoint saved is at most what the sync covered.
+func (t *tracker) syncAndSave() error {
+	if t.s.sync != nil {
+		if err := t.s.sync(); err != nil {
+			return fmt.Errorf("ingest: sync: %w", err)
+		}
+	}
+	return t.s.save(t.st)
 }
 
 // flush saves what is committed, if not saved yet.
@@ -186,5 +202,5 @@ func (t *tracker) flush() error {
 		return nil
 	}
 	t.dirty = false
-	return t.s.save(t.st)
+	return t.syncAndSave()
 }

@@ -16,9 +16,12 @@ import (
 
 // Store is what an import needs of the record store. *store.Store has it.
 type Store interface {
-	// PutBatch writes resources as updates to their ids (creates when they
-	// have none), reporting each one's outcome or error.
-	PutBatch(ctx context.Context, resources []map[string]any) ([]store.BatchResult, error)
+	// PutBatchUnsynced writes resources as updates to their ids (creates
+	// when they have none), reporting each one's outcome or error; the
+	// commit may reach the disk only at the next Sync.
+	PutBatchUnsynced(ctx context.Context, resources []map[string]any) ([]store.BatchResult, error)
+	// Sync makes every write committed so far durable.
+	Sync(ctx context.Context) error
 	// Transaction performs entries as one unit.
 	Transaction(ctx context.Context, entries []store.Entry) ([]*store.Outcome, error)
 	// Missing returns the references ("Type/id") whose target does not exist.
@@ -142,7 +145,7 @@ func (im *Importer) Run(ctx context.Context, paths []string) (*Summary, error) {
 	im.defaults()
 	im.report = &reporter{w: im.Report}
 	im.refs = newRefTracker()
-	im.states = &stateStore{dir: im.StateDir, restart: im.Restart}
+	im.states = &stateStore{dir: im.StateDir, restart: im.Restart, sync: func() error { return im.Store.Sync(context.WithoutCancel(ctx)) }}
 	phases, notFHIR, err := discover(paths)
 	if err != nil {
 		return nil, err
@@ -159,6 +162,9 @@ func (im *Importer) Run(ctx context.Context, paths []string) (*Summary, error) {
 		if err = im.runPhase(ctx, ph, sum); err != nil {
 			break
 		}
+	}
+	if serr := im.Store.Sync(context.WithoutCancel(ctx)); serr != nil && err == nil {
+		err = fmt.Errorf("ingest: sync: %w", serr)
 	}
 	if err == nil {
 		err = im.checkReferences(ctx, sum)

@@ -412,11 +412,11 @@ type cancelling struct {
 	cancel context.CancelFunc
 }
 
-func (c *cancelling) PutBatch(ctx context.Context, rs []map[string]any) ([]store.BatchResult, error) {
+func (c *cancelling) PutBatchUnsynced(ctx context.Context, rs []map[string]any) ([]store.BatchResult, error) {
 	if c.calls.Add(1) > c.after {
 		c.cancel()
 	}
-	return c.Store.PutBatch(ctx, rs)
+	return c.Store.PutBatchUnsynced(ctx, rs)
 }
 
 func TestResume(t *testing.T) {
@@ -540,5 +540,94 @@ func TestBesideAServer(t *testing.T) {
 	}
 	if n := server.count(t, "resources"); n != 2200 {
 		t.Errorf("%d resources, want 2200", n)
+	}
+}
+
+// syncWatch wraps a store and remembers how many resources had been
+// written (unsynced) when Sync was last called.
+type syncWatch struct {
+	ingest.Store
+	written, synced atomic.Int64
+	after           int32
+	calls           atomic.Int32
+	cancel          context.CancelFunc
+}
+
+func (s *syncWatch) PutBatchUnsynced(ctx context.Context, rs []map[string]any) ([]store.BatchResult, error) {
+	if s.calls.Add(1) > s.after && s.cancel != nil {
+		s.cancel()
+	}
+	res, err := s.Store.PutBatchUnsynced(ctx, rs)
+	for _, r := range res {
+		if r.Outcome != nil {
+			s.written.Add(1)
+		}
+	}
+	return res, err
+}
+
+func (s *syncWatch) Sync(ctx context.Context) error {
+	w := s.written.Load()
+	if err := s.Store.Sync(ctx); err != nil {
+		return err
+	}
+	for {
+		old := s.synced.Load()
+		if w <= old || s.synced.CompareAndSwap(old, w) {
+			return nil
+		}
+	}
+}
+
+// TestCheckpointFollowsSync checks that batches are written without
+// waiting for the disk and that a file's checkpoint never claims more
+// lines than the last Sync covered, whether the import ends or is
+// interrupted.
+func TestCheckpointFollowsSync(t *testing.T) {
+	const n = 2000
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(patient(fmt.Sprintf("p%d", i)) + "\n")
+	}
+	for _, interrupt := range []bool{true, false} {
+		t.Run(fmt.Sprintf("interrupted=%v", interrupt), func(t *testing.T) {
+			e := newEnv(t, t.TempDir())
+			path := writeFile(t, filepath.Join(t.TempDir(), "p.ndjson"), []byte(b.String()))
+			ctx, cancel := context.WithCancel(e.ctx)
+			defer cancel()
+			w := &syncWatch{Store: e.st, after: 1 << 30}
+			if interrupt {
+				w.after, w.cancel = 6, cancel
+			}
+			im := &ingest.Importer{Store: w, Options: ingest.Options{BatchSize: 100, Workers: 2, StateDir: ingest.StateDir(e.dir)}}
+			_, err := im.Run(ctx, []string{path})
+			if interrupt != (err != nil) {
+				t.Fatalf("interrupted %v: err = %v", interrupt, err)
+			}
+			files, _ := filepath.Glob(filepath.Join(ingest.StateDir(e.dir), "*.json"))
+			if len(files) != 1 {
+				t.Fatalf("checkpoint files %v, want one", files)
+			}
+			raw, err := os.ReadFile(files[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st struct {
+				Line int64 `json:"line"`
+				Done bool  `json:"done"`
+			}
+			if err := json.Unmarshal(raw, &st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Line == 0 {
+				t.Fatalf("checkpoint %s claims nothing", raw)
+			}
+			if synced := w.synced.Load(); st.Line > synced {
+				t.Errorf("checkpoint at line %d, but only %d resources were synced before it", st.Line, synced)
+			}
+			if !interrupt && (!st.Done || w.synced.Load() != n) {
+				t.Errorf("finished import: checkpoint %s, %d synced; want done and %d", raw, w.synced.Load(), n)
+			}
+		})
 	}
 }

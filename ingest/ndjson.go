@@ -188,7 +188,7 @@ func (im *Importer) put(ctx context.Context, src *source, resources []map[string
 		keys[i][0], _ = res["resourceType"].(string)
 		keys[i][1], _ = res["id"].(string)
 	}
-	results, err := im.Store.PutBatch(ctx, resources)
+	results, err := im.Store.PutBatchUnsynced(ctx, resources)
 	if err != nil && len(results) != len(resources) {
 		return err
 	}

@@ -202,6 +202,22 @@ func (db *DB) Record(ctx context.Context, fn func(store.Tx) error) error {
 	return db.write(ctx, fn, true)
 }
 
+// Sync implements store.Syncer: when it returns, every write committed
+// before it was called is on disk, Record's too.
+func (db *DB) Sync(ctx context.Context) error {
+	switch {
+	case db.dialect.Sync != nil:
+		return translate(db.dialect.Sync(ctx))
+	case db.dialect.Name == "postgres":
+		// A transaction with a transaction id commits synchronously, and
+		// its commit record is flushed with every WAL record before it,
+		// the asynchronous commits' among them.
+		_, err := db.writeDB.ExecContext(ctx, "SELECT txid_current()")
+		return translate(err)
+	}
+	return nil
+}
+
 func (db *DB) write(ctx context.Context, fn func(store.Tx) error, light bool) error {
 	if !db.dialect.GroupCommit {
 		return db.writeAlone(ctx, fn, light)

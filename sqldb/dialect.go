@@ -22,6 +22,9 @@ type Dialect struct {
 	// Relax, for group-commit engines, makes the next commit on db skip
 	// waiting for the disk and returns what restores full durability.
 	Relax func(ctx context.Context, db *sql.DB) (restore func())
+	// Sync makes every commit so far durable, those that skipped waiting
+	// for the disk (Relax) among them; nil: see DB.Sync.
+	Sync func(ctx context.Context) error
 	// AutoPrepare is set when the driver prepares and caches statements by
 	// itself (pgx does, per connection), so sqldb does not prepare any.
 	AutoPrepare bool

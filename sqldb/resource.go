@@ -92,7 +92,7 @@ func (c *conn) Lock(_ context.Context, key string) error {
 
 // Put implements store.Tx.
 func (c *conn) Put(ctx context.Context, r *store.Resource, index []store.IndexEntry) error {
-	return c.PutPacked(ctx, r, nil, index)
+	return c.PutPacked(ctx, r, nil, nil, index)
 }
 
 // PackBody implements store.BodyPacker: the body as the versions table
@@ -100,8 +100,9 @@ func (c *conn) Put(ctx context.Context, r *store.Resource, index []store.IndexEn
 func (db *DB) PackBody(body []byte) []byte { return db.codec.pack(body) }
 
 // PutPacked implements store.PackedTx: Put with the body already packed
-// by PackBody (packed nil: packed here).
-func (c *conn) PutPacked(_ context.Context, r *store.Resource, packed []byte, index []store.IndexEntry) error {
+// by PackBody (packed nil: packed here) and the index rows made by
+// PackIndex (rows nil: made here from index).
+func (c *conn) PutPacked(_ context.Context, r *store.Resource, packed []byte, rows any, index []store.IndexEntry) error {
 	deleted := 0
 	if r.Deleted {
 		deleted = 1
@@ -139,6 +140,9 @@ func (c *conn) PutPacked(_ context.Context, r *store.Resource, packed []byte, in
 	if _, err := c.exec(`INSERT INTO versions (rid, version, type, ts, method, author, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		rid, r.VersionID, r.Type, ts, string(r.Method), r.Author, body); err != nil {
 		return err
+	}
+	if ir, ok := rows.(*indexRows); ok && ir != nil && ir.typ == r.Type {
+		return c.addIndexRows(rid, ir)
 	}
 	return c.writeIndex(r.Type, rid, index)
 }
@@ -216,46 +220,135 @@ type pendingRows struct {
 // large statements: fewer statements to run, and on a client/server engine
 // fewer round trips.
 func (c *conn) writeIndex(typ string, rid int64, index []store.IndexEntry) error {
+	ir, err := c.db.indexRows(typ, index)
+	if err != nil {
+		return err
+	}
+	return c.addIndexRows(rid, ir)
+}
+
+// indexRows are the index rows of one resource, made before its write
+// (PackIndex) or in it (writeIndex): per table, the rows' values, each row
+// starting with the resource's rid, which is known only once the resources
+// row is in and is filled in then (addIndexRows).
+type indexRows struct {
+	typ   string
+	kinds []kindRows
+}
+
+type kindRows struct {
+	kind store.ParamKind
+	rows int
+	args []any // rows × the table's columns; each row's first is the rid
+}
+
+// kindOrder is the order in which indexRows lists the tables.
+var kindOrder = []store.ParamKind{store.KindToken, store.KindReference, store.KindDate, store.KindString,
+	store.KindURI, store.KindNumber, store.KindQuantity, store.KindComposite}
+
+// PackIndex implements store.IndexPacker: the rows of index with their
+// parameter numbers resolved and their values laid out, so that the single
+// writer only fills in the rid and inserts them. It returns nil if a
+// parameter is not registered, leaving the write to report it.
+func (db *DB) PackIndex(typ string, index []store.IndexEntry) any {
+	ir, err := db.indexRows(typ, index)
+	if err != nil {
+		return nil
+	}
+	return ir
+}
+
+// indexRows makes the rows of index, entries of a resource of type typ.
+func (db *DB) indexRows(typ string, index []store.IndexEntry) (*indexRows, error) {
 	index = dropRepeated(typ, index)
+	ir := &indexRows{typ: typ}
 	if len(index) == 0 {
+		return ir, nil
+	}
+	var counts [numIndexTables]int
+	for _, e := range index {
+		if k, ok := kindSlot[e.Kind]; ok {
+			counts[k]++
+		}
+	}
+	var byKind [numIndexTables]*kindRows
+	for k, n := range counts {
+		if n > 0 {
+			kind := kindOrder[k]
+			ir.kinds = append(ir.kinds, kindRows{kind: kind, args: make([]any, 0, n*indexInserts[kind].cols)})
+		}
+	}
+	for i := range ir.kinds {
+		byKind[kindSlot[ir.kinds[i].kind]] = &ir.kinds[i]
+	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	for _, e := range index {
+		k, ok := kindSlot[e.Kind]
+		if !ok {
+			continue // kinds without a table yet
+		}
+		pid, ok := db.params[paramKey{typ, e.Param}]
+		if !ok {
+			return nil, custodian.Errorf(custodian.EINTERNAL, "search parameter %s.%s is not registered", typ, e.Param)
+		}
+		kr := byKind[k]
+		kr.rows++
+		switch e.Kind {
+		case store.KindToken:
+			kr.args = append(kr.args, nil, pid, e.System, e.Code)
+		case store.KindReference:
+			kr.args = append(kr.args, nil, pid, e.RefType, e.RefID)
+		case store.KindDate:
+			kr.args = append(kr.args, nil, pid, e.Low, e.High)
+		case store.KindString:
+			kr.args = append(kr.args, nil, pid, e.Text, e.Code)
+		case store.KindURI:
+			kr.args = append(kr.args, nil, pid, e.Text)
+		case store.KindNumber:
+			kr.args = append(kr.args, nil, pid, e.NumLow, e.NumHigh)
+		case store.KindQuantity:
+			kr.args = append(kr.args, nil, pid, e.System, e.Code, e.Text, e.NumLow, e.NumHigh, e.CanonCode, e.CanonLow, e.CanonHigh)
+		case store.KindComposite:
+			kr.args = append(kr.args, nil, pid, e.System, e.Code, e.System2, e.Code2, e.NumLow, e.NumHigh)
+		}
+	}
+	return ir, nil
+}
+
+// numIndexTables is the number of index tables (kindOrder).
+const numIndexTables = 8
+
+// kindSlot numbers the kinds that have a table, in kindOrder.
+var kindSlot = map[store.ParamKind]int{
+	store.KindToken: 0, store.KindReference: 1, store.KindDate: 2, store.KindString: 3,
+	store.KindURI: 4, store.KindNumber: 5, store.KindQuantity: 6, store.KindComposite: 7,
+}
+
+// addIndexRows adds ir as the rows of resource rid to the rows waiting in
+// the transaction. ir itself is left as it was (a write may run again).
+func (c *conn) addIndexRows(rid int64, ir *indexRows) error {
+	if len(ir.kinds) == 0 {
 		return nil
 	}
 	if c.pending == nil {
 		c.pending = map[store.ParamKind]*pendingRows{}
 	}
-	for _, e := range index {
-		pid, ok := c.db.pid(typ, e.Param)
-		if !ok {
-			return custodian.Errorf(custodian.EINTERNAL, "search parameter %s.%s is not registered", typ, e.Param)
-		}
-		if _, ok := indexInserts[e.Kind]; !ok {
-			continue // kinds without a table yet
-		}
-		in := c.pending[e.Kind]
+	r := any(rid) // boxed once for every row
+	for _, kr := range ir.kinds {
+		in := c.pending[kr.kind]
 		if in == nil {
 			in = &pendingRows{}
-			c.pending[e.Kind] = in
+			c.pending[kr.kind] = in
 		}
-		in.rows++
-		c.npending++
-		switch e.Kind {
-		case store.KindToken:
-			in.args = append(in.args, rid, pid, e.System, e.Code)
-		case store.KindReference:
-			in.args = append(in.args, rid, pid, e.RefType, e.RefID)
-		case store.KindDate:
-			in.args = append(in.args, rid, pid, e.Low, e.High)
-		case store.KindString:
-			in.args = append(in.args, rid, pid, e.Text, e.Code)
-		case store.KindURI:
-			in.args = append(in.args, rid, pid, e.Text)
-		case store.KindNumber:
-			in.args = append(in.args, rid, pid, e.NumLow, e.NumHigh)
-		case store.KindQuantity:
-			in.args = append(in.args, rid, pid, e.System, e.Code, e.Text, e.NumLow, e.NumHigh, e.CanonCode, e.CanonLow, e.CanonHigh)
-		case store.KindComposite:
-			in.args = append(in.args, rid, pid, e.System, e.Code, e.System2, e.Code2, e.NumLow, e.NumHigh)
+		cols := indexInserts[kr.kind].cols
+		start := len(in.args)
+		in.args = append(in.args, kr.args...)
+		for k := 0; k < kr.rows; k++ {
+			in.args[start+k*cols] = r
 		}
+		in.rows += kr.rows
+		c.npending += kr.rows
 	}
 	if c.npending >= maxPendingRows {
 		return c.flushIndex()

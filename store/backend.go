@@ -15,9 +15,11 @@ type Backend interface {
 	// and Write returns that error. Write may group the work of several
 	// concurrent callers into one database commit.
 	Write(ctx context.Context, fn func(Tx) error) error
-	// Record is Write for audit records alone (of reads and refusals): the
-	// commit may skip waiting for the disk, so it survives a crash of the
-	// process at once and a power failure from the next durable commit on.
+	// Record is Write whose commit may skip waiting for the disk, so it
+	// survives a crash of the process at once and a power failure from the
+	// next durable commit (or Syncer.Sync) on: for audit records of reads
+	// and refusals, and for bulk loads that can redo their last batches
+	// (PutBatchUnsynced).
 	Record(ctx context.Context, fn func(Tx) error) error
 	// Read runs fn against a consistent snapshot.
 	Read(ctx context.Context, fn func(Reader) error) error
@@ -69,11 +71,23 @@ type BodyPacker interface {
 	PackBody(body []byte) []byte
 }
 
+// IndexPacker is a Backend that can turn a resource's index entries into
+// its own rows outside a write (resolving parameter numbers, laying out the
+// rows' values), for the same reason as BodyPacker.
+type IndexPacker interface {
+	// PackIndex returns the rows of index, entries of a resource of type
+	// typ, in a form only the backend's PackedTx reads; nil when they can
+	// only be made inside the write (which then reports any problem).
+	PackIndex(typ string, index []IndexEntry) any
+}
+
 // PackedTx is a Tx that takes a body already packed by its backend's
-// PackBody.
+// PackBody and index rows already made by its PackIndex.
 type PackedTx interface {
-	// PutPacked is Put with packed, the stored form of r.Body.
-	PutPacked(ctx context.Context, r *Resource, packed []byte, index []IndexEntry) error
+	// PutPacked is Put with packed, the stored form of r.Body (nil: packed
+	// here), and rows, the rows of index from PackIndex (nil: made here
+	// from index).
+	PutPacked(ctx context.Context, r *Resource, packed []byte, rows any, index []IndexEntry) error
 }
 
 // pack returns body in the backend's stored form, or nil when the backend
@@ -85,19 +99,29 @@ func (s *Store) pack(body []byte) []byte {
 	return nil
 }
 
-// putPacked is tx.Put with the stored form of r.Body made beforehand (by
-// pack) when there is one and the Tx takes it.
-func putPacked(ctx context.Context, tx Tx, r *Resource, packed []byte, index []IndexEntry) error {
+// packIndex returns the backend's rows for index, or nil when the backend
+// makes them in the write.
+func (s *Store) packIndex(typ string, index []IndexEntry) any {
+	if p, ok := s.backend.(IndexPacker); ok {
+		return p.PackIndex(typ, index)
+	}
+	return nil
+}
+
+// putPacked is tx.Put with the stored form of r.Body and the index rows
+// made beforehand (by pack and packIndex) when there are some and the Tx
+// takes them.
+func putPacked(ctx context.Context, tx Tx, r *Resource, packed []byte, rows any, index []IndexEntry) error {
 	inner := tx
 	wt, watched := tx.(*watchTx)
 	if watched {
 		inner = wt.Tx
 	}
 	pt, ok := inner.(PackedTx)
-	if !ok || packed == nil {
+	if !ok || (packed == nil && rows == nil) {
 		return tx.Put(ctx, r, index)
 	}
-	if err := pt.PutPacked(ctx, r, packed, index); err != nil {
+	if err := pt.PutPacked(ctx, r, packed, rows, index); err != nil {
 		return err
 	}
 	if watched {

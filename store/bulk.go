@@ -35,6 +35,34 @@ type BatchResult struct {
 // References are stored as written: PutBatch resolves neither fullUrls nor
 // conditional references (that is what Transaction is for).
 func (s *Store) PutBatch(ctx context.Context, resources []map[string]any) ([]BatchResult, error) {
+	return s.putBatch(ctx, resources, false)
+}
+
+// PutBatchUnsynced is PutBatch for bulk loads that can redo their last
+// batches: its commit does not wait for the disk. What it writes survives
+// a crash of the process at once, and a power failure once Sync (or any
+// later durable write) has returned; a loader records how far it got only
+// after a Sync.
+func (s *Store) PutBatchUnsynced(ctx context.Context, resources []map[string]any) ([]BatchResult, error) {
+	return s.putBatch(ctx, resources, true)
+}
+
+// Syncer is a Backend whose writes may commit without waiting for the disk
+// (Record); Sync makes every write committed so far durable.
+type Syncer interface {
+	Sync(ctx context.Context) error
+}
+
+// Sync makes every write committed so far durable, PutBatchUnsynced's
+// among them. Backends whose every commit is durable need nothing.
+func (s *Store) Sync(ctx context.Context) error {
+	if sy, ok := s.backend.(Syncer); ok {
+		return sy.Sync(ctx)
+	}
+	return nil
+}
+
+func (s *Store) putBatch(ctx context.Context, resources []map[string]any, unsynced bool) ([]BatchResult, error) {
 	results := make([]BatchResult, len(resources))
 	items := make([]*batchItem, 0, len(resources))
 	allowed := map[string]error{}
@@ -50,20 +78,20 @@ func (s *Store) PutBatch(ctx context.Context, resources []map[string]any) ([]Bat
 	if len(items) == 0 {
 		return results, nil
 	}
-	return results, s.writeItems(ctx, items, results)
+	return results, s.writeItems(ctx, items, results, unsynced)
 }
 
 // writeItems writes items in one backend write or, if that fails because of
 // one of them, one by one so the one at fault is isolated. It returns an
 // error only for failures that are no resource's fault.
-func (s *Store) writeItems(ctx context.Context, items []*batchItem, results []BatchResult) error {
+func (s *Store) writeItems(ctx context.Context, items []*batchItem, results []BatchResult, unsynced bool) error {
 	// New resources go through the backend's bulk path if it has one
 	// (bulkcopy.go); the rest, or all when it has none, are written here.
 	items, err := s.copyItems(ctx, items, results)
 	if err != nil || len(items) == 0 {
 		return err
 	}
-	err = s.writeBatch(ctx, items, results)
+	err = s.writeBatch(ctx, items, results, unsynced)
 	if err == nil {
 		return nil
 	}
@@ -78,7 +106,7 @@ func (s *Store) writeItems(ctx context.Context, items []*batchItem, results []Ba
 	// harmless (stamp overwrites).
 	written := 0
 	for _, it := range items {
-		if err := s.writeBatch(ctx, []*batchItem{it}, results); err != nil {
+		if err := s.writeBatch(ctx, []*batchItem{it}, results, unsynced); err != nil {
 			if notTheData(ctx, err) {
 				return err
 			}
@@ -127,6 +155,7 @@ type batchItem struct {
 	// resources of a load are new.
 	first  *Resource
 	packed []byte
+	rows   any // the backend's rows for index (packIndex), or nil
 }
 
 // prepareItem authorises, validates and indexes res outside the write.
@@ -178,14 +207,16 @@ func (s *Store) prepareItem(ctx context.Context, res map[string]any, allowed map
 	it.first = &Resource{Type: typ, ID: it.id, VersionID: 1, LastUpdated: ts, Method: m, Author: s.actorID(ctx), Body: body,
 		Compartment: compartment(typ, res, it.index), Sensitive: isSensitive(res)}
 	it.packed = s.pack(body)
+	it.rows = s.packIndex(typ, it.index)
 	return it, nil
 }
 
 // writeBatch writes items in one backend write with one audit entry, and
-// fills their results. It fails as a whole or not at all.
-// The backend may run fn more than once (again after a rollback), so fn
-// starts afresh each time.
-func (s *Store) writeBatch(ctx context.Context, items []*batchItem, results []BatchResult) error {
+// fills their results. It fails as a whole or not at all. An unsynced write
+// goes through the backend's Record, whose commit does not wait for the
+// disk. The backend may run fn more than once (again after a rollback), so
+// fn starts afresh each time.
+func (s *Store) writeBatch(ctx context.Context, items []*batchItem, results []BatchResult, unsynced bool) error {
 	outs := make([]*Outcome, len(items))
 	e := s.entry(ctx, audit.ActionUpdate)
 	write, wt := s.watching(func(tx Tx) error {
@@ -212,7 +243,11 @@ func (s *Store) writeBatch(ctx context.Context, items []*batchItem, results []Ba
 		}
 		return tx.Audit(ctx, e)
 	})
-	if err := s.backend.Write(ctx, write); err != nil {
+	run := s.backend.Write
+	if unsynced {
+		run = s.backend.Record
+	}
+	if err := run(ctx, write); err != nil {
 		return err
 	}
 	s.notify(ctx, wt)
@@ -228,7 +263,7 @@ func (s *Store) writeBatch(ctx context.Context, items []*batchItem, results []Ba
 // version 1 fails with ECONFLICT, writing nothing, when the resource
 // exists.
 func (s *Store) putItem(ctx context.Context, tx Tx, it *batchItem) (*Outcome, error) {
-	err := putPacked(ctx, tx, it.first, it.packed, it.index)
+	err := putPacked(ctx, tx, it.first, it.packed, it.rows, it.index)
 	if err == nil {
 		return &Outcome{Resource: it.first, Created: true}, nil
 	} else if custodian.ErrorCode(err) != custodian.ECONFLICT {

@@ -157,6 +157,7 @@ func (s *Store) Create(ctx context.Context, typ string, body []byte, opt WriteOp
 type firstVersion struct {
 	r      *Resource
 	packed []byte // the backend's stored form of r.Body, or nil
+	rows   any    // the backend's rows for index, or nil
 	index  []IndexEntry
 }
 
@@ -170,12 +171,12 @@ func (s *Store) prepareFirst(ctx context.Context, typ, id string, m Method, res 
 	}
 	r := &Resource{Type: typ, ID: id, VersionID: 1, LastUpdated: ts, Method: m, Author: s.actorID(ctx), Body: body,
 		Compartment: compartment(typ, res, index), Sensitive: isSensitive(res)}
-	return &firstVersion{r: r, packed: s.pack(body), index: index}, nil
+	return &firstVersion{r: r, packed: s.pack(body), rows: s.packIndex(typ, index), index: index}, nil
 }
 
 // put stores f in tx; ECONFLICT if the resource exists already.
 func (f *firstVersion) put(ctx context.Context, tx Tx) (*Outcome, error) {
-	if err := putPacked(ctx, tx, f.r, f.packed, f.index); err != nil {
+	if err := putPacked(ctx, tx, f.r, f.packed, f.rows, f.index); err != nil {
 		return nil, err
 	}
 	return &Outcome{Resource: f.r, Created: true}, nil

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -92,5 +93,29 @@ func Open(ctx context.Context, dir string) (*sqldb.DB, error) {
 	}
 	readDB.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
 	readDB.SetMaxIdleConns(max(4, 2*runtime.NumCPU()))
-	return sqldb.New(writeDB, readDB, Dialect()), nil
+	d := Dialect()
+	d.Sync = func(context.Context) error { return syncFiles(path+"-wal", path) }
+	return sqldb.New(writeDB, readDB, d), nil
+}
+
+// syncFiles flushes the files at paths to the disk: the WAL and the
+// database file, so that commits made with synchronous=NORMAL (relax) are
+// durable. fsync flushes a file's written pages whichever descriptor wrote
+// them. A file that does not exist has nothing to flush (SQLite removes the
+// WAL only after copying it into the database and syncing that).
+func syncFiles(paths ...string) error {
+	for _, p := range paths {
+		f, err := os.OpenFile(p, os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("sqlite: sync: %w", err)
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("sqlite: sync: %w", err)
+		}
+	}
+	return nil
 }
