@@ -133,6 +133,9 @@ type TypeCount struct {
 // Live is the listener's counts since it started.
 type Live struct {
 	Accepted, Errors, Rejected, Duplicates int64
+	// PerCommit is the mean messages stored per group commit (0 before
+	// the first).
+	PerCommit float64
 }
 
 // DeadLetter is a dead letter as the page lists it.
@@ -162,7 +165,10 @@ func (p *page) show(w http.ResponseWriter, r *http.Request) error {
 func (p *page) render(w http.ResponseWriter, r *http.Request, replayed *mllp.ReplayResult) error {
 	v := &view{Replayed: replayed, CSRF: httpauth.CSRFField(r)}
 	if s := p.f.Server; s != nil {
-		v.Live = &Live{s.Accepted.Load(), s.Errors.Load(), s.Rejected.Load(), s.Duplicates.Load()}
+		v.Live = &Live{Accepted: s.Accepted.Load(), Errors: s.Errors.Load(), Rejected: s.Rejected.Load(), Duplicates: s.Duplicates.Load()}
+		if n := s.Batches.Load(); n > 0 {
+			v.Live.PerCommit = float64(s.Batched.Load()) / float64(n)
+		}
 		if n := v.Live.Accepted + v.Live.Errors + v.Live.Rejected + v.Live.Duplicates; n > 0 {
 			v.LiveRate = float64(v.Live.Errors+v.Live.Rejected) / float64(n)
 		}

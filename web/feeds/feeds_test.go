@@ -87,6 +87,8 @@ func newEnv(t *testing.T) *env {
 		}
 		if err == nil {
 			e.live.Accepted.Add(1)
+			e.live.Batches.Add(1)
+			e.live.Batched.Add(2) // as if each commit had carried two messages
 			continue
 		}
 		if i < 4 {
@@ -159,6 +161,7 @@ func TestFeeds(t *testing.T) {
 			`<td class="code">ORM^O01</td>`, // counted as other, listed as a dead letter
 			`<th scope="row" class="code">other</th><td class="n">0</td><td class="n">1</td>`,
 			"master patient index", `id="replay"`, "<dt>Accepted (AA)</dt><dd>4</dd>", "<dt>Duplicates</dt><dd>2</dd>",
+			`<span id="per-commit">2.0</span> messages stored per commit`,
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the page lacks %s", want)
