@@ -38,12 +38,6 @@ type auditItem struct {
 	ts   int64  // the entry's time, unix ms
 	keys []string
 	done chan error
-
-	// Where a journal holds the entry: bytes [off, end) of file seg. A
-	// skip item stands for bytes whose write failed.
-	seg      *segment
-	off, end int64
-	skip     bool
 }
 
 func newAuditItem(e *audit.Entry) *auditItem {
@@ -71,10 +65,10 @@ func (db *DB) AppendAudit(ctx context.Context, e *audit.Entry, durable bool) err
 	if durable {
 		return db.Write(ctx, func(tx store.Tx) error { return tx.Audit(ctx, e) })
 	}
-	it := newAuditItem(e)
-	if j := db.journal; j != nil && j.write(it) == nil {
+	if j := db.journal; j != nil && j.write(e) == nil {
 		return nil
 	}
+	it := newAuditItem(e)
 	// No journal, or it failed (the failure is kept and logged once): the
 	// entry commits through the writer, in a block with those of other
 	// callers waiting.

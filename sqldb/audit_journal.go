@@ -80,7 +80,7 @@ type auditJournal struct {
 	mu       sync.Mutex
 	cur      *segment     // the file being written
 	old      []*segment   // earlier files not yet wholly in the chain
-	queue    []*auditItem // written and not yet in the chain
+	queue    []journalRec // written and not yet in the chain
 	written  int64        // entries written, ever
 	appended int64        // entries appended to the chain, ever
 	err      error        // a failed write: the journal takes no more entries
@@ -186,11 +186,27 @@ func (s *segment) unmap() {
 	}
 }
 
-// write writes the record of it to the journal and queues it for the
+// journalRec is an entry the journal holds: bytes [off, end) of file seg.
+type journalRec struct {
+	e        *audit.Entry // nil: bytes whose write failed, skipped
+	tail     []byte       // the entry's canonical tail (in the mapped file, or a copy)
+	seg      *segment
+	segSeq   int64 // seg.seq, for sorting without following seg
+	off, end int64
+}
+
+// maxStackTail is the size of the buffer an entry's tail is encoded into
+// before it is copied into the journal: an entry longer than that (a long
+// query) gets a buffer of its own.
+const maxStackTail = 512
+
+// write writes the record of e to the journal and queues it for the
 // chain. An error is kept: from then on the journal takes no entries
 // (what it holds is still appended).
-func (j *auditJournal) write(it *auditItem) error {
-	n := int64(recordHead + len(it.tail))
+func (j *auditJournal) write(e *audit.Entry) error {
+	var buf [maxStackTail]byte
+	tail := audit.AppendTail(buf[:0], e)
+	n := int64(recordHead + len(tail))
 	j.mu.Lock()
 	if j.err != nil {
 		j.mu.Unlock()
@@ -212,20 +228,25 @@ func (j *auditJournal) write(it *auditItem) error {
 			return err
 		}
 	}
-	it.seg, it.off, it.end = s, s.size, s.size+n
-	s.size = it.end
+	r := journalRec{e: e, seg: s, segSeq: s.seq, off: s.size, end: s.size + n}
+	s.size = r.end
 	s.writing++
 	j.mu.Unlock()
 
 	var err error
 	if s.mem != nil {
-		rec := s.mem[it.off:it.end]
+		// The mapping stays until every record of the file is in the
+		// chain, so the record serves as the tail. (The checksum is
+		// taken of the copy: buf then stays on the stack.)
+		rec := s.mem[r.off:r.end]
+		copy(rec[recordHead:], tail)
+		r.tail = rec[recordHead:]
 		rec[0] = recordMark
-		binary.BigEndian.PutUint32(rec[1:], uint32(len(it.tail)))
-		binary.BigEndian.PutUint32(rec[5:], crc32.Checksum(it.tail, crcTable))
-		copy(rec[recordHead:], it.tail)
+		binary.BigEndian.PutUint32(rec[1:], uint32(len(tail)))
+		binary.BigEndian.PutUint32(rec[5:], crc32.Checksum(r.tail, crcTable))
 	} else {
-		_, err = s.f.WriteAt(frame(make([]byte, 0, n), it.tail), it.off)
+		r.tail = bytes.Clone(tail)
+		_, err = s.f.WriteAt(frame(make([]byte, 0, n), r.tail), r.off)
 	}
 
 	j.mu.Lock()
@@ -235,10 +256,11 @@ func (j *auditJournal) write(it *auditItem) error {
 		// The bytes are skipped when the chain takes the file in; read
 		// back after a crash they do not make a record.
 		j.fail(err)
-		j.queue = append(j.queue, &auditItem{seg: s, off: it.off, end: it.end, skip: true})
+		r.e, r.tail = nil, nil
+		j.queue = append(j.queue, r)
 		return err
 	}
-	j.queue = append(j.queue, it)
+	j.queue = append(j.queue, r)
 	j.written++
 	select {
 	case j.wake <- struct{}{}:
@@ -311,10 +333,10 @@ func (j *auditJournal) drain() {
 // then deleted.
 func (j *auditJournal) appendToChain() error {
 	j.mu.Lock()
-	slices.SortFunc(j.queue, func(a, b *auditItem) int {
-		return cmp.Or(cmp.Compare(a.seg.seq, b.seg.seq), cmp.Compare(a.off, b.off))
+	slices.SortFunc(j.queue, func(a, b journalRec) int {
+		return cmp.Or(cmp.Compare(a.segSeq, b.segSeq), cmp.Compare(a.off, b.off))
 	})
-	var run, rest []*auditItem
+	var run, rest []journalRec
 	marks := map[*segment]int64{}
 	for _, it := range j.queue {
 		end, ok := marks[it.seg]
@@ -343,11 +365,16 @@ func (j *auditJournal) appendToChain() error {
 	if len(run) == 0 && len(done) == 0 {
 		return nil
 	}
-	batch := make([]*auditItem, 0, len(run))
-	for _, it := range run {
-		if !it.skip {
-			batch = append(batch, it)
+	// One allocation for the items, not one each.
+	items := make([]auditItem, 0, len(run))
+	for _, r := range run {
+		if r.e != nil {
+			items = append(items, auditItem{e: r.e, tail: r.tail, ts: r.e.Time.UnixMilli()})
 		}
+	}
+	batch := make([]*auditItem, len(items))
+	for i := range items {
+		batch[i] = &items[i]
 	}
 	err := j.db.Write(context.Background(), func(tx store.Tx) error {
 		c := tx.(*conn)
