@@ -7,7 +7,7 @@ import (
 	"github.com/custodian-him/custodian/ingest/hl7v2"
 )
 
-// FuzzParse checks that no input makes Parse, Map, Get or Ack panic, and
+// FuzzParse checks that no input makes Parse, Map, KeepFrom, Get or Ack panic, and
 // that what parses keeps its header through an acknowledgement. The seeds
 // are the sample messages and a few broken ones; `go test -fuzz FuzzParse`
 // explores from them.
@@ -29,7 +29,16 @@ func FuzzParse(f *testing.F) {
 			for _, p := range []string{"MSH-9.2", "PID-3(1).4.2", "OBX(3)-5", "TXA-22.15"} {
 				m.MustGet(p)
 			}
-			_, err = mp.Map(m)
+			var r *hl7v2.Result
+			if r, err = mp.Map(m); err == nil {
+				for u, names := range r.Keep {
+					stored := map[string]any{}
+					for _, n := range names {
+						stored[n] = []any{"x"}
+					}
+					r.KeepFrom(u, stored)
+				}
+			}
 			if m.Header().ControlID != h.ControlID {
 				t.Fatalf("HeaderOf control id %q, Parse %q", h.ControlID, m.Header().ControlID)
 			}
