@@ -37,6 +37,8 @@ type DB struct {
 	auditq    auditQueue    // audit entries of reads waiting for their block (audit_append.go)
 	journal   *auditJournal // reads' audit entries on their way into the chain; nil without (audit_journal.go)
 
+	closers []func() error // CloseWith
+
 	writes  chan *writeReq
 	done    chan struct{} // closed by Close: stop taking writes
 	stopped chan struct{} // closed when the writer goroutine has ended
@@ -90,6 +92,11 @@ func (db *DB) SQL() *sql.DB { return db.readDB }
 // the service path uses it.
 func (db *DB) Raw() *sql.DB { return db.writeDB }
 
+// CloseWith has Close call f (in the order added) once the writes have
+// ended, before the connections close: for background work of an engine
+// on the same database.
+func (db *DB) CloseWith(f func() error) { db.closers = append(db.closers, f) }
+
 // Close waits for queued writes and closes the connections.
 func (db *DB) Close() error {
 	jerr := db.closeAuditJournal()
@@ -106,6 +113,9 @@ func (db *DB) Close() error {
 	db.bg.Wait()
 	for _, st := range db.readStmts {
 		st.Close()
+	}
+	for _, f := range db.closers {
+		jerr = errors.Join(jerr, f())
 	}
 	err := errors.Join(jerr, db.writeDB.Close())
 	if db.readDB != db.writeDB {

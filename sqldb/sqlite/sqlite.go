@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/custodian-him/custodian/sqldb"
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
@@ -65,14 +67,12 @@ func Open(ctx context.Context, dir string) (*sqldb.DB, error) {
 	// busy_timeout comes first so the other pragmas wait rather than fail.
 	// synchronous=FULL makes every commit durable (group commit keeps that
 	// affordable); foreign keys catch a version without its resource.
-	// The writer copies the WAL into the database once it holds 8,192 pages
-	// (32 MiB) rather than SQLite's 1,000: a bulk write fills 1,000 pages
-	// at every commit, and pages written again by the next commits (the
-	// ends of tables, index pages) are then copied once, not each time;
-	// the writer's time in checkpoints halves on an import.
+	// The WAL is copied into the database by a checkpointer of its own
+	// (checkpointer); the writer does it only when the WAL reaches 32,768
+	// pages (128 MiB), if the checkpointer falls behind.
 	pragmas := url.Values{"_pragma": {
 		"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)",
-		"temp_store(MEMORY)", "cache_size(-65536)", "wal_autocheckpoint(8192)",
+		"temp_store(MEMORY)", "cache_size(-65536)", "wal_autocheckpoint(32768)",
 	}}
 	dsn := "file:" + path + "?" + pragmas.Encode()
 	writeDB, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
@@ -95,7 +95,67 @@ func Open(ctx context.Context, dir string) (*sqldb.DB, error) {
 	readDB.SetMaxIdleConns(max(4, 2*runtime.NumCPU()))
 	d := Dialect()
 	d.Sync = func(context.Context) error { return syncFiles(path+"-wal", path) }
-	return sqldb.New(writeDB, readDB, d), nil
+	db := sqldb.New(writeDB, readDB, d)
+	cp, err := startCheckpointer(dsn, checkpointEvery)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.CloseWith(cp.stop)
+	return db, nil
+}
+
+// checkpointEvery is how often the checkpointer copies the WAL into the
+// database file: about 32 MiB of WAL at the writer's fastest (an import),
+// so a page written again by the commits of that second is copied once.
+const checkpointEvery = time.Second
+
+// checkpointer copies committed pages from the WAL into the database file
+// on a connection of its own, in the background. Otherwise SQLite does it
+// in the connection whose commit takes the WAL past wal_autocheckpoint:
+// the single writer, which then stops writing for the copy and its two
+// fsyncs. A PASSIVE checkpoint waits for no one: it copies what no reader
+// still needs and leaves the rest for the next round; once all is copied,
+// the writer starts the WAL again from its beginning.
+type checkpointer struct {
+	db   *sql.DB
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func startCheckpointer(dsn string, every time.Duration) (*checkpointer, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	cp := &checkpointer{db: db, done: make(chan struct{})}
+	cp.wg.Add(1)
+	go func() {
+		defer cp.wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-cp.done:
+				return
+			case <-t.C:
+				// An error (the disk, a busy lock) leaves the work to the
+				// next round or to the writer's own checkpoint.
+				var busy, frames, copied int
+				db.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+			}
+		}
+	}()
+	return cp, nil
+}
+
+func (cp *checkpointer) stop() error {
+	close(cp.done)
+	cp.wg.Wait()
+	return cp.db.Close()
 }
 
 // syncFiles flushes the files at paths to the disk: the WAL and the
