@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -114,16 +115,25 @@ func (rv *Reviewer) Delinquency(from, to time.Time, loc *time.Location) []*Month
 	if len(months) == 0 {
 		return nil
 	}
+	// The month of t: the first whose end is after it (instants compared,
+	// so no time zone conversion per encounter).
 	idx := func(t time.Time) int {
-		t = t.In(loc)
-		i := (t.Year()-first.Year())*12 + int(t.Month()) - int(first.Month())
-		if t.Before(first) || i >= len(months) {
+		if t.Before(first) {
+			return -1
+		}
+		i, _ := slices.BinarySearchFunc(ends, t, func(end, t time.Time) int {
+			if end.After(t) {
+				return 1
+			}
+			return -1
+		})
+		if i >= len(months) {
 			return -1
 		}
 		return i
 	}
 	for _, e := range rv.ix.encounters {
-		if e.Discharged() && e.Class == "IMP" {
+		if e.Class == "IMP" && e.Discharged() {
 			if i := idx(e.End); i >= 0 {
 				months[i].Discharges++
 			}
