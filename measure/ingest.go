@@ -160,18 +160,19 @@ type Source interface {
 // keep refusing (EUNAVAILABLE) rather than count a partial record; a
 // later Load that succeeds clears it.
 func (r *Record) Load(ctx context.Context, src Source) (err error) {
-	return r.load(ctx, src, nil)
-}
-
-// load is Load, giving each parsed batch also to sink when there is one
-// (a Projection saving the facts as it reads them).
-func (r *Record) load(ctx context.Context, src Source, sink func([]change) error) (err error) {
 	r.loading.Store(true)
 	defer func() {
 		if err == nil {
 			r.loading.Store(false)
 		}
 	}()
+	return r.load(ctx, src, nil)
+}
+
+// load is Load without marking the record as loading, giving each parsed
+// batch also to sink when there is one (a Projection saving the facts as
+// it reads them).
+func (r *Record) load(ctx context.Context, src Source, sink func([]change) error) error {
 	type raw struct {
 		typ, id string
 		version int64

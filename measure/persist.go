@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -165,7 +164,7 @@ func (r *Record) Format() string {
 	}
 	slices.Sort(codes)
 	fmt.Fprintf(h, "keep:%s", strings.Join(codes, ","))
-	return "facts-1-" + hex.EncodeToString(h.Sum(nil)[:12])
+	return fmt.Sprintf("facts-%d-%s", factsVersion, hex.EncodeToString(h.Sum(nil)[:12]))
 }
 
 func writeShape(w interface{ Write([]byte) (int, error) }, t reflect.Type) {
@@ -318,19 +317,6 @@ func (s countingSource) Scan(ctx context.Context, types []string, fn func(typ, i
 		*s.n++
 		return fn(typ, id, version, body)
 	})
-}
-
-func factOf(c change) (Fact, error) {
-	f := Fact{Type: c.typ, ID: c.id, Version: c.version}
-	if c.v == nil || c.deleted {
-		return f, nil
-	}
-	b, err := json.Marshal(c.v)
-	if err != nil {
-		return f, fmt.Errorf("measure: the fact of %s/%s: %w", c.typ, c.id, err)
-	}
-	f.Data = b
-	return f, nil
 }
 
 // catchUp takes in the versions written after the position after that

@@ -272,6 +272,14 @@ func TestProjectionAcrossRestarts(t *testing.T) {
 		t.Fatalf("a first start reads the whole record: %+v", stats)
 	}
 	sameResults(t, "first start", results(t, e.fresh()), results(t, rec1))
+	sameRecords(t, "first start", e.fresh(), rec1)
+	ex := exercised(rec1)
+	for _, k := range []string{"sensitive", "attending", "service", "disposition", "claim with POA", "stage", "problem list", "blood pressure"} {
+		if ex[k] == 0 {
+			t.Errorf("the generated hospital has no %s: the restarts do not test it", k)
+		}
+	}
+	t.Logf("exercised: %v", ex)
 	// Changes while running reach the facts through the watcher.
 	e.changeRecords("running", 4)
 	if p1.Changed() == 0 {
@@ -294,6 +302,10 @@ func TestProjectionAcrossRestarts(t *testing.T) {
 		t.Fatalf("the second start did not read the saved facts and replay the changes: %+v", stats)
 	}
 	sameResults(t, "restart after changes while stopped", want, results(t, rec2))
+	sameRecords(t, "restart after changes while stopped", e.fresh(), rec2)
+	if rec2.Loading() {
+		t.Error("the record is still marked as loading after the start")
+	}
 	if fmt.Sprint(rec2.Counts()) != fmt.Sprint(e.fresh().Counts()) {
 		t.Errorf("counts %v, from scratch %v", rec2.Counts(), e.fresh().Counts())
 	}
@@ -339,6 +351,7 @@ func TestProjectionAcrossRestarts(t *testing.T) {
 		t.Fatalf("the start after a crash did not read the saved facts: %+v", stats)
 	}
 	sameResults(t, "restart after a crash", results(t, e.fresh()), results(t, rec3))
+	sameRecords(t, "restart after a crash", e.fresh(), rec3)
 	e.stop()
 
 	// Another set of kept observation codes is another format: the whole
@@ -354,4 +367,112 @@ func TestProjectionAcrossRestarts(t *testing.T) {
 		t.Fatalf("the facts written for the new format were not used: %+v", stats)
 	}
 	sameResults(t, "the new format's facts", results(t, e.fresh("2345-7")), results(t, rec5))
+	sameRecords(t, "the new format's facts", e.fresh("2345-7"), rec5)
+}
+
+// dump writes every patient's projected record, entry by entry, in a
+// fixed order.
+func dump(rec *measure.Record) map[string]string {
+	out := map[string]string{}
+	rec.View(func(v *measure.View) error {
+		v.Patients(func(p *measure.Patient) bool {
+			var b strings.Builder
+			fmt.Fprintf(&b, "%s %v %s %v %v %v %v\n", p.ID, p.Birth, p.Sex, p.Death, p.Died, p.Active, p.Sensitive)
+			var lines []string
+			for _, e := range p.Encounters {
+				var dx, pr []string
+				for _, c := range e.DxRefs {
+					dx = append(dx, fmt.Sprintf("%s/%v", c.ID, c.Known))
+				}
+				for _, x := range e.Procedures {
+					pr = append(pr, x.ID)
+				}
+				slices.Sort(pr)
+				cl := ""
+				if e.Claim != nil {
+					cl = fmt.Sprintf("%s %v %v", e.Claim.ID, e.Claim.Diagnoses, e.Claim.Procedures)
+				}
+				lines = append(lines, fmt.Sprintf("E %s %v %s %s %v %v %d %d %s %s %s %s %s %v %v %v [%s]", e.ID, e.Known, e.Class, e.Status, e.Start, e.End, e.StartAt, e.EndAt,
+					e.Disposition, e.Priority, e.AdmitSource, e.Service, e.Attending, e.Sensitive, dx, pr, cl))
+			}
+			for _, c := range p.Conditions {
+				enc := ""
+				if c.Encounter != nil {
+					enc = c.Encounter.ID
+				}
+				lines = append(lines, fmt.Sprintf("C %s %v %s %s %s %v %v %q %v", c.ID, c.Known, enc, c.System, c.Code, c.Onset, c.Problem, c.Stage, c.Sensitive))
+			}
+			for _, x := range p.Procedures {
+				lines = append(lines, fmt.Sprintf("P %s %s %s %v %v", x.ID, x.System, x.Code, x.Date, x.Sensitive))
+			}
+			for _, o := range p.Obs {
+				lines = append(lines, fmt.Sprintf("O %s %s %v %d %v %v %v %v %v %s", o.ID, o.Code, o.Date, o.At, o.Value, o.Diastolic, o.HasValue, o.HasDiastol, o.Sensitive, o.Unit))
+			}
+			slices.Sort(lines)
+			b.WriteString(strings.Join(lines, "\n"))
+			out[p.ID] = b.String()
+			return true
+		})
+		return nil
+	})
+	return out
+}
+
+// sameRecords compares two records patient by patient.
+func sameRecords(t *testing.T, what string, want, got *measure.Record) {
+	t.Helper()
+	w, g := dump(want), dump(got)
+	if len(w) != len(g) {
+		t.Errorf("%s: %d patients, a from-scratch build has %d", what, len(g), len(w))
+	}
+	bad := 0
+	for id, s := range w {
+		if g[id] != s && bad < 3 {
+			bad++
+			t.Errorf("%s: patient %s differs from a from-scratch build:\nwant %s\ngot  %s", what, id, s, g[id])
+		}
+	}
+}
+
+// exercised counts, in a record, the elements the saved facts trim
+// around, so the restart test is known to cover them.
+func exercised(rec *measure.Record) map[string]int {
+	n := map[string]int{}
+	rec.View(func(v *measure.View) error {
+		v.Patients(func(p *measure.Patient) bool {
+			if p.Restricted() {
+				n["sensitive"]++
+			}
+			for _, e := range p.Encounters {
+				if e.Attending != "" {
+					n["attending"]++
+				}
+				if e.Service != "" {
+					n["service"]++
+				}
+				if e.Disposition != "" {
+					n["disposition"]++
+				}
+				if e.Claim != nil && len(e.Claim.Diagnoses) > 0 && e.Claim.Diagnoses[0].POA != "" {
+					n["claim with POA"]++
+				}
+			}
+			for _, c := range p.Conditions {
+				if c.Stage != "" {
+					n["stage"]++
+				}
+				if c.Problem {
+					n["problem list"]++
+				}
+			}
+			for _, o := range p.Obs {
+				if o.HasDiastol {
+					n["blood pressure"]++
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	return n
 }
