@@ -42,7 +42,7 @@ import (
 
 // CopyNew implements store.BulkCopier: on PostgreSQL, with COPY; other
 // engines return errors.ErrUnsupported.
-func (db *DB) CopyNew(ctx context.Context, items []store.CopyItem, fn func(store.Tx, []int) error) ([]int, error) {
+func (db *DB) CopyNew(ctx context.Context, items []store.CopyItem, unsynced bool, fn func(store.Tx, []int) error) ([]int, error) {
 	if db.dialect.Name != "postgres" || db.readDB == db.writeDB {
 		return nil, errors.ErrUnsupported
 	}
@@ -56,6 +56,13 @@ func (db *DB) CopyNew(ctx context.Context, items []store.CopyItem, fn func(store
 		return nil, translate(err)
 	}
 	defer tx.Rollback()
+	if unsynced {
+		// As Record's commits: durable at the next synchronous commit
+		// (Sync).
+		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return nil, translate(err)
+		}
+	}
 	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
 	fresh, skipped, err := c.newItems(items)
 	if err != nil {
@@ -200,9 +207,16 @@ func (c *conn) copyRows(items []store.CopyItem, fresh []int, rids []int64) (copy
 		}
 		res.vals = append(res.vals, rid, r.Type, r.ID, int64(1), ts, deleted, r.Compartment, sensitive)
 		ver.vals = append(ver.vals, rid, int64(1), r.Type, ts, string(r.Method), r.Author, body)
-		// writeIndex makes the rows the ordinary path would insert; they
-		// are taken from the transaction's pending rows into the COPY.
-		if err := c.writeIndex(r.Type, rid, it.Index); err != nil {
+		// The rows the ordinary path would insert, made beforehand
+		// (PackIndex) or here, are taken from the transaction's pending
+		// rows into the COPY.
+		var err error
+		if ir, ok := it.Rows.(*indexRows); ok && ir != nil && ir.typ == r.Type {
+			err = c.addIndexRows(rid, ir)
+		} else {
+			err = c.writeIndex(r.Type, rid, it.Index)
+		}
+		if err != nil {
 			return nil, err
 		}
 		for kind, p := range c.pending {

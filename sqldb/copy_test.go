@@ -34,8 +34,8 @@ type copying struct {
 	copied *atomic.Int64
 }
 
-func (c copying) CopyNew(ctx context.Context, items []store.CopyItem, fn func(store.Tx, []int) error) ([]int, error) {
-	skipped, err := c.DB.CopyNew(ctx, items, func(tx store.Tx, stored []int) error {
+func (c copying) CopyNew(ctx context.Context, items []store.CopyItem, unsynced bool, fn func(store.Tx, []int) error) ([]int, error) {
+	skipped, err := c.DB.CopyNew(ctx, items, unsynced, func(tx store.Tx, stored []int) error {
 		if err := fn(tx, stored); err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func (c copying) CopyNew(ctx context.Context, items []store.CopyItem, fn func(st
 // ordinary one.
 type ordinary struct{ *sqldb.DB }
 
-func (ordinary) CopyNew(context.Context, []store.CopyItem, func(store.Tx, []int) error) ([]int, error) {
+func (ordinary) CopyNew(context.Context, []store.CopyItem, bool, func(store.Tx, []int) error) ([]int, error) {
 	return nil, errors.ErrUnsupported
 }
 

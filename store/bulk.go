@@ -87,7 +87,7 @@ func (s *Store) putBatch(ctx context.Context, resources []map[string]any, unsync
 func (s *Store) writeItems(ctx context.Context, items []*batchItem, results []BatchResult, unsynced bool) error {
 	// New resources go through the backend's bulk path if it has one
 	// (bulkcopy.go); the rest, or all when it has none, are written here.
-	items, err := s.copyItems(ctx, items, results)
+	items, err := s.copyItems(ctx, items, results, unsynced)
 	if err != nil || len(items) == 0 {
 		return err
 	}

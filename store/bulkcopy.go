@@ -20,20 +20,26 @@ type BulkCopier interface {
 	// stored, and may write there (the audit entry); if it fails, nothing
 	// is kept and CopyNew returns its error.
 	//
+	// With unsynced the commit need not wait for the disk, as a
+	// PutBatchUnsynced write's (Syncer.Sync makes it durable).
+	//
 	// It returns an error matching errors.ErrUnsupported, having done
 	// nothing, when the engine has no bulk path. Any other error means
 	// nothing was stored (ETIMEOUT and EUNAVAILABLE: the database is at
 	// fault, not the items; anything else: the ordinary path may isolate
 	// the item at fault).
-	CopyNew(ctx context.Context, items []CopyItem, fn func(tx Tx, stored []int) error) (skipped []int, err error)
+	CopyNew(ctx context.Context, items []CopyItem, unsynced bool, fn func(tx Tx, stored []int) error) (skipped []int, err error)
 }
 
 // CopyItem is one new resource for BulkCopier.CopyNew: its first
 // version, stamped, with its body in the backend's stored form (Packed,
-// from PackBody; nil to have CopyNew pack it) and its index entries.
+// from PackBody; nil to have CopyNew pack it), its index entries, and
+// their rows in the backend's form (Rows, from PackIndex; nil to have
+// CopyNew make them from Index).
 type CopyItem struct {
 	Resource *Resource
 	Packed   []byte
+	Rows     any
 	Index    []IndexEntry
 }
 
@@ -47,18 +53,18 @@ const minCopy = 8
 // exists already (an update, or no change), or all of them when the bulk
 // path is missing or failed because of the data. The error is for failures
 // that are no resource's fault.
-func (s *Store) copyItems(ctx context.Context, items []*batchItem, results []BatchResult) ([]*batchItem, error) {
+func (s *Store) copyItems(ctx context.Context, items []*batchItem, results []BatchResult, unsynced bool) ([]*batchItem, error) {
 	bc, ok := s.backend.(BulkCopier)
 	if !ok || len(items) < minCopy {
 		return items, nil
 	}
 	copies := make([]CopyItem, len(items))
 	for k, it := range items {
-		copies[k] = CopyItem{Resource: it.first, Packed: it.packed, Index: it.index}
+		copies[k] = CopyItem{Resource: it.first, Packed: it.packed, Rows: it.rows, Index: it.index}
 	}
 	e := s.entry(ctx, audit.ActionUpdate)
 	var written []*Resource
-	skipped, err := bc.CopyNew(ctx, copies, func(tx Tx, stored []int) error {
+	skipped, err := bc.CopyNew(ctx, copies, unsynced, func(tx Tx, stored []int) error {
 		e.Resources, e.Patients, written = e.Resources[:0], e.Patients[:0], written[:0]
 		for _, k := range stored {
 			r := items[k].first
