@@ -274,104 +274,40 @@ func (h *StoreHandler) receipt(hd hl7v2.Header, r *hl7v2.Result, raw []byte) sto
 
 // keepStored copies into the updates of rs the elements their messages
 // say nothing about (hl7v2.Result.Keep) from the resources they update,
-// read before the transaction: one search per resource type, for every
-// result at once. The read is not repeated inside the transaction: the
-// feed stores one patient's messages one after another, so only another
-// writer could change those elements in between, and the message, applied
-// first, would not have touched them either.
+// read before the transaction with one search per update (a search for
+// several identifiers at once reads the whole identifier index in SQLite:
+// 50 µs per identifier with 300 visits stored, 330 µs with 3,000). The
+// read is not repeated inside the transaction: the feed stores one
+// patient's messages one after another, so only another writer could
+// change those elements in between, and the message, applied first, would
+// not have touched them either.
 func (h *StoreHandler) keepStored(ctx context.Context, rs ...*hl7v2.Result) error {
-	type want struct {
-		r   *hl7v2.Result
-		url string
-		id  hl7v2.Identifier
-	}
-	byType := map[string][]want{}
-	var types []string
 	for _, r := range rs {
 		for u := range r.Keep {
-			typ, id, ok := identifierCriteria(u)
+			typ, criteria, ok := strings.Cut(u, "?")
 			if !ok {
 				continue
 			}
-			if byType[typ] == nil {
-				types = append(types, typ)
-			}
-			byType[typ] = append(byType[typ], want{r, u, id})
-		}
-	}
-	for _, typ := range types {
-		ws := byType[typ]
-		values := make([]string, len(ws))
-		for i, w := range ws {
-			values[i] = w.id.Query()
-		}
-		q, err := h.Store.ParseQueryString(typ, "identifier="+strings.Join(values, ","))
-		if err != nil {
-			return err
-		}
-		q.Count = 2*len(ws) + 1
-		found, err := h.Store.SearchWithIncludes(ctx, q)
-		if err != nil {
-			return err
-		}
-		stored := make([]map[string]any, 0, len(found.Resources))
-		for _, f := range found.Resources {
-			res, err := store.Decode(f.Body)
+			q, err := h.Store.ParseQueryString(typ, criteria)
 			if err != nil {
 				return err
 			}
-			stored = append(stored, res)
-		}
-		for _, w := range ws {
-			var match map[string]any
-			n := 0
-			for _, res := range stored {
-				if hasIdentifier(res, w.id) {
-					match, n = res, n+1
-				}
+			q.Count = 2
+			found, err := h.Store.SearchWithIncludes(ctx, q)
+			if err != nil {
+				return err
 			}
-			// None: a create. Several: the transaction refuses the update.
-			if n == 1 {
-				w.r.KeepFrom(w.url, match)
+			if len(found.Resources) != 1 {
+				continue // none: a create; several: the transaction refuses the update
 			}
+			stored, err := store.Decode(found.Resources[0].Body)
+			if err != nil {
+				return err
+			}
+			r.KeepFrom(u, stored)
 		}
 	}
 	return nil
-}
-
-// identifierCriteria takes apart an entry URL "Type?identifier=system|value"
-// (as hl7v2.Identifier.Query writes it).
-func identifierCriteria(entryURL string) (typ string, id hl7v2.Identifier, ok bool) {
-	typ, criteria, ok := strings.Cut(entryURL, "?identifier=")
-	if !ok || strings.ContainsAny(criteria, "&") {
-		return "", id, false
-	}
-	token, err := url.QueryUnescape(criteria)
-	if err != nil {
-		return "", id, false
-	}
-	for i := 0; i < len(token); i++ {
-		switch token[i] {
-		case '\\':
-			i++
-		case '|':
-			unescape := strings.NewReplacer(`\,`, `,`)
-			return typ, hl7v2.Identifier{System: unescape.Replace(token[:i]), Value: unescape.Replace(token[i+1:])}, true
-		}
-	}
-	return "", id, false
-}
-
-// hasIdentifier reports whether res carries the identifier id.
-func hasIdentifier(res map[string]any, id hl7v2.Identifier) bool {
-	ids, _ := res["identifier"].([]any)
-	for _, x := range ids {
-		m, _ := x.(map[string]any)
-		if m["system"] == id.System && m["value"] == id.Value {
-			return true
-		}
-	}
-	return false
 }
 
 // supersede marks the documents a replacement (MDM T09/T10) replaces as

@@ -2,6 +2,7 @@ package mllp_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,17 +26,19 @@ func TestUpdatesThatChangeNothing(t *testing.T) {
 		// The same content under another control id (MSH-10).
 		return []byte(strings.Replace(string(raw), "|X-000007-"+k+"|", "|X-000007-"+k+"-again|", 1))
 	}
-	steps := []struct {
+	type step struct {
 		name               string
 		raw                []byte
 		patient, encounter int64
 		diagnoses          int
 		status             string
-	}{
+	}
+	steps := []step{
 		{"admission with a diagnosis (A01)", stay("X", p, 0), 1, 1, 1, "in-progress"},
 		{"demographics update without DG1 (A08)", stay("X", p, 3), 2, 1, 1, "in-progress"},
 		{"the same update again under another control id", resend(stay("X", p, 3), "3"), 2, 1, 1, "in-progress"},
 		{"a result (ORU^R01)", stay("X", p, 1), 2, 1, 1, "in-progress"},
+		{"the result again under another control id", resend(stay("X", p, 1), "1"), 2, 1, 1, "in-progress"},
 		{"a note (MDM^T02)", stay("X", p, 4), 2, 1, 1, "in-progress"},
 		{"discharge without DG1 (A03)", stay("X", p, 5), 2, 2, 1, "finished"},
 		{"the discharge again under another control id", resend(stay("X", p, 5), "5"), 2, 2, 1, "finished"},
@@ -71,6 +74,21 @@ func TestUpdatesThatChangeNothing(t *testing.T) {
 		}
 		if conds := count(t, st, "Condition", "_count=10"); len(conds) != 1 || conds[0].VersionID != 1 {
 			t.Errorf("%s: %d conditions (want 1, at version 1)", s.name, len(conds))
+		}
+		// The result's report and six observations, written once.
+		for typ, want := range map[string]int{"DiagnosticReport": 1, "Observation": 6} {
+			if i := slices.IndexFunc(steps, func(x step) bool { return x.name == s.name }); i < 3 {
+				want = 0
+			}
+			got := count(t, st, typ, "_count=20")
+			if len(got) != want {
+				t.Errorf("%s: %d %s, want %d", s.name, len(got), typ, want)
+			}
+			for _, r := range got {
+				if r.VersionID != 1 || !strings.Contains(string(r.Body), `"reference":"Patient/`+pats[0].ID+`"`) {
+					t.Errorf("%s: %s/%s at version %d, or not about Patient/%s: %s", s.name, typ, r.ID, r.VersionID, pats[0].ID, r.Body)
+				}
+			}
 		}
 	}
 }
