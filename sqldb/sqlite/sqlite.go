@@ -94,7 +94,7 @@ func Open(ctx context.Context, dir string) (*sqldb.DB, error) {
 	readDB.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
 	readDB.SetMaxIdleConns(max(4, 2*runtime.NumCPU()))
 	d := Dialect()
-	d.Sync = func(context.Context) error { return syncFiles(path+"-wal", path) }
+	d.Sync = func(context.Context) error { return syncFile(path + "-wal") }
 	db := sqldb.New(writeDB, readDB, d)
 	cp, err := startCheckpointer(dsn, checkpointEvery)
 	if err != nil {
@@ -158,24 +158,26 @@ func (cp *checkpointer) stop() error {
 	return cp.db.Close()
 }
 
-// syncFiles flushes the files at paths to the disk: the WAL and the
-// database file, so that commits made with synchronous=NORMAL (relax) are
-// durable. fsync flushes a file's written pages whichever descriptor wrote
-// them. A file that does not exist has nothing to flush (SQLite removes the
-// WAL only after copying it into the database and syncing that).
-func syncFiles(paths ...string) error {
-	for _, p := range paths {
-		f, err := os.OpenFile(p, os.O_RDWR, 0)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		} else if err != nil {
-			return fmt.Errorf("sqlite: sync: %w", err)
-		}
-		err = f.Sync()
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("sqlite: sync: %w", err)
-		}
+// syncFile flushes the file at path, the WAL, to the disk, so that the
+// commits made with synchronous=NORMAL (relax) are durable, as a commit with
+// synchronous=FULL is. fsync flushes a file's written pages whichever
+// descriptor wrote them; the file is opened each time because another
+// process may remove and create it again. The database file needs no
+// flush: pages reach it only through checkpoints, which flush it before the
+// WAL's copies may be overwritten. A WAL that does not exist has nothing
+// to flush (SQLite removes it after copying it into the database and
+// flushing that).
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("sqlite: sync: %w", err)
+	}
+	err = f.Sync()
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("sqlite: sync: %w", err)
 	}
 	return nil
 }
