@@ -125,9 +125,11 @@ func runBenchWeb(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func (b *benchWeb) run(ctx context.Context) error {
 	logger := slog.New(slog.NewTextHandler(b.log, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	start := time.Now()
-	var steps []startStep
+	// Each step is printed as it is reached, so a long start is followed
+	// while it runs.
+	fmt.Fprintf(b.out, "start-up (wall time and process CPU time from the start):\n")
 	step := func(name string) {
-		steps = append(steps, startStep{name, time.Since(start), processCPU()})
+		fmt.Fprintf(b.out, "  %-50s %10s  CPU %s\n", name, time.Since(start).Round(time.Millisecond), processCPU().Round(10*time.Millisecond))
 	}
 	a, err := openApp(ctx, b.data, b.db, logger)
 	if err != nil {
@@ -209,18 +211,8 @@ func (b *benchWeb) run(ctx context.Context) error {
 		return ctx.Err()
 	case <-time.After(b.settle):
 	}
-	fmt.Fprintf(b.out, "start-up (wall time and process CPU time from the start):\n")
-	for _, s := range steps {
-		fmt.Fprintf(b.out, "  %-50s %10s  CPU %s\n", s.name, s.wall.Round(time.Millisecond), s.cpu.Round(10*time.Millisecond))
-	}
 	fmt.Fprintf(b.out, "record %v\n", a.record.Counts())
 	return b.pages(ctx, roles)
-}
-
-// startStep is one milestone of the start-up.
-type startStep struct {
-	name      string
-	wall, cpu time.Duration
 }
 
 // webClient is a signed-in browser of the bench.
