@@ -339,13 +339,15 @@ func sameMeasures(ctx context.Context, want, got *measure.Record, period measure
 }
 
 // changeConditions writes n Conditions again with another onset date, as
-// the command line's actor, as a feed might while the server is stopped.
+// the command line's actor, as a feed might while the server is stopped,
+// and returns how many versions it added.
 func changeConditions(ctx context.Context, a *app, n int) (int, error) {
 	q, err := a.store.ParseQueryString("Condition", "_count="+strconv.Itoa(min(n, 1000)))
 	if err != nil {
 		return 0, err
 	}
 	done := 0
+	seed := int(time.Now().UnixNano() / 1e6)
 	for done < n {
 		page, err := a.store.Search(ctx, q)
 		if err != nil {
@@ -357,8 +359,16 @@ func changeConditions(ctx context.Context, a *app, n int) (int, error) {
 			if err != nil {
 				return done, err
 			}
-			m["recordedDate"] = "2025-01-0" + strconv.Itoa(1+len(batch)%9)
-			delete(m, "onsetDateTime")
+			// A new onset date on every run (an unchanged body would add
+			// no version).
+			for {
+				seed++
+				onset := fmt.Sprintf("2025-%02d-%02d", 1+seed%12, 1+(seed/12)%28)
+				if m["onsetDateTime"] != onset {
+					m["onsetDateTime"] = onset
+					break
+				}
+			}
 			batch = append(batch, m)
 			if done+len(batch) == n {
 				break
