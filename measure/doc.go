@@ -13,6 +13,18 @@
 // streaming pass over the store (Record.Load) and kept current by a
 // store.Watcher (Record.Watcher).
 //
+// # Starting without reading the whole record
+//
+// A Projection keeps the record's facts in the database (Facts; package
+// measure/factdb implements it on both engines): each projected
+// resource's version and the elements the record reads of it, with the
+// store's change position they reflect. A start reads the facts and then
+// only the versions written after that position (by this process before
+// a crash, by another process, or while stopped); the whole record is
+// read once, at a first start or when the facts' format changes (the
+// parsed shapes, or the observation codes kept). The projection saves
+// what changed every few minutes and when serving stops.
+//
 // # A CQL engine
 //
 // Criterion is the seam. A CQL/ELM engine plugs in by compiling a
