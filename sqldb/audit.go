@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -181,6 +182,8 @@ func (c *conn) insertKeys(block int64, keys map[string]struct{}) error {
 	for k := range keys {
 		list = append(list, k)
 	}
+	slices.Sort(list) // in index order: each insert lands next to the last
+
 	args := make([]any, 0, 2*keyChunks[0])
 	for _, n := range keyChunks {
 		for len(list) >= n {
