@@ -18,6 +18,11 @@ func placeholders(n int) string {
 type sqlBuilder struct {
 	c *conn
 	n int // aliases made so far
+	// whole says every match is wanted (an accurate _total), not a page:
+	// driving clauses are not reconsidered for a page's sake.
+	whole bool
+	// reconsidered is set when where gave up a driving clause.
+	reconsidered bool
 }
 
 func (b *sqlBuilder) alias(p string) string {
@@ -30,12 +35,14 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 	where := []string{"r.deleted = 0"}
 	var args []any
 	where, args = visibilitySQL(q.Visible, where, args)
-	drive := drivingClause(q.Clauses)
-	if drive >= 0 && len(q.Sort) == 0 && q.Compartment == nil {
+	drive, set := drivingClause(q.Clauses), -1
+	if drive >= 0 && len(q.Sort) == 0 && q.Compartment == nil && !b.whole {
 		var err error
-		if drive, err = b.reconsider(q, drive); err != nil {
+		first := drive
+		if drive, set, err = b.reconsider(q, drive); err != nil {
 			return "", nil, err
 		}
+		b.reconsidered = b.reconsidered || drive != first
 	}
 	// An index clause's parameter numbers imply the type, and the type
 	// condition would tempt the planner to scan every resource of it.
@@ -64,7 +71,14 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 		args = append(args, a...)
 	}
 	for i, cl := range q.Clauses {
-		w, a, err := b.clause("r", q.Types, cl, i == drive)
+		var w string
+		var a []any
+		var err error
+		if i == set {
+			w, a, err = b.hasSet("r", cl)
+		} else {
+			w, a, err = b.clause("r", q.Types, cl, i == drive)
+		}
 		if err != nil {
 			return "", nil, err
 		}
@@ -72,87 +86,6 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 		args = append(args, a...)
 	}
 	return strings.Join(where, " AND "), args, nil
-}
-
-// A clause that matches many resources finds a page (in row-id order)
-// sooner by checking candidates in that order than by gathering all its
-// matches first: patients with a common diagnosis, conditions under a
-// broad code. reconsider counts a driving clause's matches from its index
-// alone, no further than a probe, and gives up driving when they are
-// dense enough among the searched types' row ids.
-const (
-	// hasProbe and hasCount: a _has whose inner clause matches at least
-	// hasProbe referrers may not drive (reconsiderHas); its referrers are
-	// counted up to hasCount.
-	hasProbe = 1000
-	hasCount = 50000
-	// denseProbe and denseScan: a clause with at least denseProbe
-	// matches does not drive when a page is expected within denseScan
-	// candidates.
-	denseProbe = 5000
-	denseScan  = 20000
-)
-
-// reconsider returns the clause to drive q: drive, or -1 for none.
-func (b *sqlBuilder) reconsider(q *store.Query, drive int) (int, error) {
-	cl := q.Clauses[drive]
-	if cl.Has != nil {
-		return b.reconsiderHas(q, drive)
-	}
-	n, ok, err := b.probe(q.Types, cl, denseProbe)
-	if err != nil || !ok || n < denseProbe {
-		return drive, err
-	}
-	lo, hi, err := b.c.ridSpan(q.Types)
-	if err != nil {
-		return drive, err
-	}
-	if float64(q.Count+1)*float64(hi-lo+1)/float64(n) <= denseScan {
-		return -1, nil
-	}
-	return drive, nil
-}
-
-// reconsiderHas is reconsider for a _has. It weighs gathering every
-// referrer (about three lookups each) against checking candidates in
-// row-id order (reading each one's referrers): the referrers are counted
-// from the index (up to hasCount), the distinct resources the first
-// hasProbe of them refer to give the share of the searched types that
-// match, and the types' row-id spans the referrers per candidate.
-func (b *sqlBuilder) reconsiderHas(q *store.Query, drive int) (int, error) {
-	cl := q.Clauses[drive]
-	pids := b.pids([]string{cl.HasType}, cl.HasParam)
-	n, ok, err := b.probe([]string{cl.HasType}, *cl.Has, hasCount)
-	if err != nil || !ok || n < hasProbe || len(pids) == 0 {
-		return drive, err
-	}
-	sub, args, _, err := b.probeSQL([]string{cl.HasType}, *cl.Has)
-	if err != nil {
-		return drive, err
-	}
-	countStatement(b.c.ctx)
-	var refs, targets int
-	err = b.c.queryRow(`SELECT count(*), count(DISTINCT x.ref_id) FROM (`+sub+` LIMIT ?) t CROSS JOIN idx_reference x
-		WHERE x.rid = t.rid AND x.pid IN (`+placeholders(len(pids))+`)`, append(append(args, hasProbe), pids...)...).Scan(&refs, &targets)
-	if err != nil || refs == 0 || targets == 0 {
-		return drive, translate(err)
-	}
-	lo, hi, err := b.c.ridSpan(q.Types)
-	if err != nil {
-		return drive, err
-	}
-	hlo, hhi, err := b.c.ridSpan([]string{cl.HasType})
-	if err != nil {
-		return drive, err
-	}
-	span, hspan := float64(hi-lo+1), float64(hhi-hlo+1)
-	matching := min(span, float64(targets)*float64(n)/float64(refs))
-	perCandidate := max(1, hspan/span)
-	scan := float64(q.Count+1) * span / matching * perCandidate
-	if scan < 3*float64(n) {
-		return -1, nil
-	}
-	return drive, nil
 }
 
 // probe counts up to limit index rows that match a plain clause (no chain
@@ -649,37 +582,6 @@ func (b *sqlBuilder) chain(alias string, types []string, cl store.Clause, drive 
 	return "EXISTS (SELECT 1 FROM idx_reference " + x + " JOIN resources " + t + " ON " + t + ".type = " + x + ".ref_type AND " + t + ".id = " + x + ".ref_id WHERE " +
 		x + ".rid = " + alias + ".rid AND " + x + ".pid IN (" + placeholders(len(pids)) + ") AND " + t + ".deleted = 0 AND " + t + ".type IN (" +
 		placeholders(len(cl.ChainTypes)) + ") AND " + inner + ")", append(args, innerArgs...), nil
-}
-
-// has is a reverse chain: resources that a resource of HasType refers to
-// through HasParam, where that resource meets Has. Driving, it starts from
-// the referring resources that match.
-func (b *sqlBuilder) has(alias string, cl store.Clause, drive bool) (string, []any, error) {
-	pids := b.pids([]string{cl.HasType}, cl.HasParam)
-	if len(pids) == 0 {
-		return "1 = 0", nil, nil
-	}
-	x, t := b.alias("x"), b.alias("h")
-	inner, innerArgs, err := b.clause(t, []string{cl.HasType}, *cl.Has, drive)
-	if err != nil {
-		return "", nil, err
-	}
-	args := append(append([]any{}, pids...), innerArgs...)
-	if drive {
-		// Start from the referring resources that match.
-		p := b.alias("p")
-		w := alias + ".rid IN (SELECT " + p + ".rid FROM resources " + t + " CROSS JOIN idx_reference " + x + " CROSS JOIN resources " + p +
-			" WHERE " + x + ".rid = " + t + ".rid AND " + p + ".type = " + x + ".ref_type AND " + p + ".id = " + x + ".ref_id AND " +
-			x + ".pid IN (" + placeholders(len(pids)) + ") AND " + t + ".deleted = 0 AND " + inner
-		if driveRank(*cl.Has) == 0 || !impliesType(*cl.Has) {
-			w += " AND " + t + ".type = ?"
-			args = append(args, cl.HasType)
-		}
-		return w + ")", args, nil
-	}
-	return "EXISTS (SELECT 1 FROM idx_reference " + x + " JOIN resources " + t + " ON " + t + ".rid = " + x + ".rid WHERE " +
-		x + ".pid IN (" + placeholders(len(pids)) + ") AND " + x + ".ref_id = " + alias + ".id AND " + x + ".ref_type = " + alias +
-		".type AND " + t + ".deleted = 0 AND " + inner + ")", args, nil
 }
 
 // sortKey is the SQL expression of one _sort key for resources r. A

@@ -45,8 +45,19 @@ func (c *conn) SearchPaged(ctx context.Context, q *store.Query) (*store.SearchPa
 	}
 	page := &store.SearchPage{Total: -1}
 	if q.CountTotal {
+		countCond, countArgs := cond, args
+		if !q.Estimate && b.reconsidered {
+			// An accurate total reads every match: written without
+			// reconsidering the driving clause for a page's sake
+			// (gathering a _has's referrers beats walking every
+			// candidate).
+			cb := &sqlBuilder{c: c, whole: true}
+			if countCond, countArgs, err = cb.where(q); err != nil {
+				return nil, "", err
+			}
+		}
 		countStatement(ctx)
-		if page.Total, err = c.countMatches(q, cond, args); err != nil {
+		if page.Total, err = c.countMatches(q, countCond, countArgs); err != nil {
 			return nil, "", err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/internal/fhirexamples"
+	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/sqlite"
 	"github.com/custodian-him/custodian/store"
 )
@@ -48,6 +49,7 @@ func TestDifferential(t *testing.T) {
 	// The brute-force side: every current resource, indexed by the engine.
 	bf := newBrute(t, ctx, st, reg.EngineOnly())
 	queries := generate(bf, rand.New(rand.NewPCG(1, 2)))
+	queries = append(queries, hasQueries(bf)...)
 	kinds := map[string]int{}
 	failed := 0
 	for _, gq := range queries {
@@ -58,36 +60,55 @@ func TestDifferential(t *testing.T) {
 			failed++
 			continue
 		}
-		q.Count = store.MaxCount
-		var got []string
-		for {
-			page, err := st.Search(ctx, q)
-			if err != nil {
-				t.Errorf("%s?%s: %v", gq.typ, gq.text, err)
-				failed++
-				break
-			}
-			for _, r := range page.Resources {
-				got = append(got, r.ID)
-			}
-			if page.Next == "" {
-				break
-			}
-			q.Cursor = page.Next
-		}
 		want := bf.search(gq.typ, q)
-		slices.Sort(got)
 		slices.Sort(want)
-		if !slices.Equal(got, want) {
-			failed++
-			if failed <= 30 {
-				t.Errorf("%s?%s: engine %d %v, brute force %d %v", gq.typ, gq.text, len(got), clip(got), len(want), clip(want))
+		// A reverse chain is checked answered each way it can be (by
+		// cost, gathering, walking, walking against a set), in pages of
+		// fifty so that the paging of each is checked too.
+		plans := []sqldb.HasPlan{sqldb.HasByCost}
+		count := store.MaxCount
+		if strings.HasPrefix(gq.label, "_has") {
+			plans = append(plans, sqldb.HasGather, sqldb.HasWalk, sqldb.HasSet)
+			count = 50
+		}
+		for _, plan := range plans {
+			q.Count, q.Cursor = count, ""
+			got, err := searchAll(sqldb.WithHasPlan(ctx, plan), st, q)
+			if err != nil {
+				t.Errorf("%s?%s (plan %d): %v", gq.typ, gq.text, plan, err)
+				failed++
+				continue
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				failed++
+				if failed <= 30 {
+					t.Errorf("%s?%s (plan %d): engine %d %v, brute force %d %v", gq.typ, gq.text, plan, len(got), clip(got), len(want), clip(want))
+				}
 			}
 		}
 	}
 	t.Logf("%d queries (%d failed) in %v: %v", len(queries), failed, time.Since(start).Round(time.Millisecond), kinds)
 	if len(queries) < 1000 {
 		t.Errorf("only %d queries generated, want at least 1000", len(queries))
+	}
+}
+
+// searchAll reads every page of q.
+func searchAll(ctx context.Context, st *store.Store, q *store.Query) ([]string, error) {
+	var got []string
+	for {
+		page, err := st.Search(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Resources {
+			got = append(got, r.ID)
+		}
+		if page.Next == "" {
+			return got, nil
+		}
+		q.Cursor = page.Next
 	}
 }
 
