@@ -4,7 +4,26 @@ import (
 	"net/http"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/fhir/search"
 )
+
+// RegistryParams lists, for Handler.SearchParams, the parameters of a type
+// that can be searched at the moment of asking: the R4 ones whose values
+// are indexed, and the posted SearchParameters once custodian reindex has
+// activated them. A registry kept current by a search.Follower changes its
+// answer as SearchParameters are activated, changed (pending again until
+// the next reindex) or retired, so the CapabilityStatement follows.
+func RegistryParams(reg *search.Registry) func(typ string) []SearchParam {
+	return func(typ string) []SearchParam {
+		var out []SearchParam
+		for _, p := range reg.Params(typ) {
+			if _, ok := reg.Param(typ, p.Code); ok {
+				out = append(out, SearchParam{Name: p.Code, Type: string(p.Kind), Definition: p.URL})
+			}
+		}
+		return out
+	}
+}
 
 // capabilities serves the CapabilityStatement. It lists only what works.
 func (h *Handler) capabilities(w http.ResponseWriter, r *http.Request) error {

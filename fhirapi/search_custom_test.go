@@ -40,7 +40,7 @@ func customServer(t *testing.T) (*client, *sqldb.DB) {
 	f := &search.Follower{Registry: reg, Source: db}
 	st.Watchers = append(st.Watchers, f.Watcher())
 	go f.Run(ctx, 20*time.Millisecond)
-	h := (&fhirapi.Handler{Store: st, Types: fhir.R4().ResourceTypes(), MaxBody: 64 << 20}).Init()
+	h := (&fhirapi.Handler{Store: st, Types: fhir.R4().ResourceTypes(), SearchParams: fhirapi.RegistryParams(reg), MaxBody: 64 << 20}).Init()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(custodian.NewContextWithActor(r.Context(), testActor)))
 	}))
