@@ -530,3 +530,46 @@ func TestCopyImportBadLinesAndExisting(t *testing.T) {
 		t.Errorf("%d resources through the bulk path, want 59 (the 60 less the existing one; the repeat is an update)", copied.Load())
 	}
 }
+
+// TestCopyFallsBackOnBadData loads a batch in which one resource holds a
+// value the engine refuses (a NUL character in a string; PostgreSQL's text
+// cannot hold one): the COPY of the batch fails, and the ordinary path
+// stores the others and reports that one alone.
+func TestCopyFallsBackOnBadData(t *testing.T) {
+	db := sqldbtest.Open(t)
+	copied := &atomic.Int64{}
+	st := copyStore(t, db, copying{db, copied})
+	var batch []map[string]any
+	for i := range 12 {
+		family := fmt.Sprintf("Family%d", i)
+		if i == 7 {
+			family = "Nul\x00Family"
+		}
+		batch = append(batch, map[string]any{"resourceType": "Patient", "id": fmt.Sprintf("nul-%d", i),
+			"name": []any{map[string]any{"family": family}}})
+	}
+	res, err := st.PutBatch(system(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := 0
+	for i, r := range res {
+		if i != 7 && (r.Err != nil || r.Outcome == nil || !r.Outcome.Created) {
+			t.Errorf("resource %d: %v, %+v; want it created", i, r.Err, r.Outcome)
+		}
+		if r.Err == nil {
+			stored++
+		}
+	}
+	// SQLite keeps the NUL; where the engine refuses it, the resource
+	// alone is refused and the batch went the ordinary way.
+	if n := countRows(t, db, "resources"); n != stored {
+		t.Errorf("%d resources stored, %d reported stored", n, stored)
+	}
+	if res[7].Err != nil && (stored != 11 || copied.Load() != 0) {
+		t.Errorf("the refused resource: %d stored, %d through the bulk path; want 11 and 0", stored, copied.Load())
+	}
+	if sqldbtest.Engine() == "postgres" && res[7].Err == nil {
+		t.Error("PostgreSQL stored a NUL character")
+	}
+}
