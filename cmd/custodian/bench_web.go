@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -75,7 +76,9 @@ type webBenchRow struct {
 	first, p50, p95, mx time.Duration
 	// cpu is the process's CPU time per timed view (background work
 	// included), steadier than the wall time on a busy machine.
-	cpu           time.Duration
+	cpu time.Duration
+	// gcs is the garbage collections that ended during the timed views.
+	gcs           uint32
 	bytes, status int
 	err           string
 }
@@ -215,6 +218,13 @@ func (b *benchWeb) run(ctx context.Context) error {
 	return b.pages(ctx, roles)
 }
 
+// numGC is the number of garbage collections the process has finished.
+func numGC() uint32 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.NumGC
+}
+
 // webClient is a signed-in browser of the bench.
 type webClient struct {
 	b    *benchWeb
@@ -325,6 +335,7 @@ func (b *benchWeb) time(p webPage) (string, error) {
 		defer pprof.StopCPUProfile()
 	}
 	var cpu0 time.Duration
+	var gc0 uint32
 	for i := range b.n + 1 {
 		status, bd, err := p.c.do(p.method, p.path, p.form)
 		if err != nil {
@@ -339,7 +350,7 @@ func (b *benchWeb) time(p webPage) (string, error) {
 		}
 		if i == 0 {
 			row.first = d
-			cpu0 = processCPU()
+			cpu0, gc0 = processCPU(), numGC()
 			continue
 		}
 		times = append(times, d)
@@ -349,6 +360,7 @@ func (b *benchWeb) time(p webPage) (string, error) {
 	row.p95 = times[min(len(times)-1, (len(times)*95+99)/100-1)]
 	row.mx = times[len(times)-1]
 	row.cpu = (processCPU() - cpu0) / time.Duration(len(times))
+	row.gcs = numGC() - gc0
 	b.rows = append(b.rows, row)
 	return body, nil
 }
@@ -529,12 +541,12 @@ func (b *benchWeb) pages(ctx context.Context, roles map[string]*webClient) error
 
 func (b *benchWeb) print() error {
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "page\trole\tfirst ms\tp50 ms\tp95 ms\tmax ms\tCPU ms/view\tbytes\t≤100 ms (p95)\t")
+	fmt.Fprintln(tw, "page\trole\tfirst ms\tp50 ms\tp95 ms\tmax ms\tCPU ms/view\tGCs\tbytes\t≤100 ms (p95)\t")
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
 	var failed []string
 	for _, r := range b.rows {
 		if r.err != "" {
-			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\t\t%d\t%s\t\n", r.page, r.role, r.bytes, r.err)
+			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\t\t\t%d\t%s\t\n", r.page, r.role, r.bytes, r.err)
 			failed = append(failed, r.page)
 			continue
 		}
@@ -542,7 +554,7 @@ func (b *benchWeb) print() error {
 		if r.p95 > 100*time.Millisecond {
 			ok = "NO"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", r.page, r.role, ms(r.first), ms(r.p50), ms(r.p95), ms(r.mx), ms(r.cpu), r.bytes, ok)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", r.page, r.role, ms(r.first), ms(r.p50), ms(r.p95), ms(r.mx), ms(r.cpu), r.gcs, r.bytes, ok)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
