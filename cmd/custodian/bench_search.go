@@ -278,7 +278,8 @@ func (b *searchBench) queries(ctx context.Context) ([]benchQuery, error) {
 	qs := []benchQuery{{name: "patient-name-birthdate"}, {name: "observation-patient-code-date"},
 		{name: "encounter-date-include-patient"}, {name: "condition-code-below"}, {name: "observation-chain-patient-identifier"},
 		{name: "patient-has-condition-code"}, {name: "observation-sort-date-desc"},
-		{name: "encounter-page10-3-includes"}, {name: "encounter-page100-3-includes"}, {name: "patient-everything"}, {name: "patient-everything-1000"}}
+		{name: "encounter-page10-3-includes"}, {name: "encounter-page100-3-includes"}, {name: "patient-everything"}, {name: "patient-everything-1000"},
+		{name: "patient-has-common-code"}}
 	add := func(i int, u string) { qs[i].urls = append(qs[i].urls, u) }
 	v := url.Values{}
 	enc := func(kv ...string) string {
@@ -328,6 +329,15 @@ func (b *searchBench) queries(ctx context.Context) ([]benchQuery, error) {
 		}
 	}
 	add(6, "Observation?_sort=-date")
+	// The ten commonest Condition codes (E11.9, I10 and the like): the
+	// referrers are many, and a page of patients is found among the first.
+	common, err := b.commonCodes(ctx, "Condition", "code", 10)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range common {
+		add(11, "Patient?"+enc("_has:Condition:patient:code", c))
+	}
 	var out []benchQuery
 	for _, q := range qs {
 		if len(q.urls) == 0 {
@@ -337,6 +347,26 @@ func (b *searchBench) queries(ctx context.Context) ([]benchQuery, error) {
 		out = append(out, q)
 	}
 	return out, nil
+}
+
+// commonCodes returns the n commonest system|code values of the token
+// parameter code of typ, from its index rows.
+func (b *searchBench) commonCodes(ctx context.Context, typ, code string, n int) ([]string, error) {
+	rows, err := b.app.db.SQL().QueryContext(ctx, b.sql(`SELECT t.system, t.code FROM idx_token t JOIN search_params p ON p.pid = t.pid
+		WHERE p.type = ? AND p.code = ? GROUP BY t.system, t.code ORDER BY count(*) DESC, t.code LIMIT ?`), typ, code, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var sys, c string
+		if err := rows.Scan(&sys, &c); err != nil {
+			return nil, err
+		}
+		out = append(out, sys+"|"+c)
+	}
+	return out, rows.Err()
 }
 
 // benchTimes is what timing one query gave.
