@@ -313,12 +313,16 @@ func Parse(data []byte) (*Message, error) {
 		return nil, err
 	}
 	m := &Message{Delimiters: d}
-	for line := range bytes.SplitSeq(data, []byte{'\r'}) {
-		for part := range bytes.SplitSeq(line, []byte{'\n'}) {
-			if len(bytes.TrimSpace(part)) == 0 {
+	// One string for the whole message: segments and values are parts of
+	// it, not copies.
+	text := string(data)
+	m.Segments = make([]*Segment, 0, strings.Count(text, "\r")+strings.Count(text, "\n")+1)
+	for line := range strings.SplitSeq(text, "\r") {
+		for part := range strings.SplitSeq(line, "\n") {
+			if len(strings.TrimSpace(part)) == 0 {
 				continue
 			}
-			seg, err := m.parseSegment(string(part), len(m.Segments) == 0)
+			seg, err := m.parseSegment(part, len(m.Segments) == 0)
 			if err != nil {
 				return nil, err
 			}
@@ -371,23 +375,49 @@ func (m *Message) parseSegment(line string, first bool) (*Segment, error) {
 		}
 		return nil, problem(false, "100", "MSH", "a second MSH segment: one message at a time")
 	}
-	seg := &Segment{Name: name}
 	raw := strings.Split(line, string(d.Field))
+	seg := &Segment{Name: name, Fields: make([]Field, 0, len(raw)+1)}
+	// The plain values (a field of one value: most of them) share three
+	// arrays, one per level of Field, instead of three allocations each.
+	n := 2 // the name, and MSH-1
+	for _, f := range raw[1:] {
+		if f != "" {
+			n++
+		}
+	}
+	p := plainFields{subs: make([]string, 0, n), comps: make([][]string, 0, n), reps: make([][][]string, 0, n)}
 	if name == "MSH" {
 		// MSH-1 is the field separator itself; MSH-2 the encoding characters.
-		seg.Fields = append(seg.Fields, Field{{{name}}}, Field{{{string(d.Field)}}}, Field{{{raw[1]}}})
+		seg.Fields = append(seg.Fields, p.field(name), p.field(string(d.Field)), p.field(raw[1]))
 		if len(raw[1]) < 4 {
 			return nil, problem(true, "102", "MSH-2", "the encoding characters %q are fewer than four", raw[1])
 		}
 		raw = raw[2:]
 	} else {
-		seg.Fields = append(seg.Fields, Field{{{name}}})
+		seg.Fields = append(seg.Fields, p.field(name))
 		raw = raw[1:]
 	}
 	for _, f := range raw {
-		seg.Fields = append(seg.Fields, m.parseField(f))
+		seg.Fields = append(seg.Fields, m.parseField(f, &p))
 	}
 	return seg, nil
+}
+
+// plainFields hands out one-value Fields from shared arrays. Each Field
+// is capped at its one element, so appending to it (nobody does) would
+// copy rather than overwrite its neighbour.
+type plainFields struct {
+	subs  []string
+	comps [][]string
+	reps  [][][]string
+}
+
+func (p *plainFields) field(v string) Field {
+	i := len(p.subs)
+	p.subs = append(p.subs, v)
+	p.comps = append(p.comps, p.subs[i:i+1:i+1])
+	p.reps = append(p.reps, p.comps[i:i+1:i+1])
+	return Field(p.reps[i : i+1 : i+1])
 }
 
 func segmentName(s string) bool {
@@ -400,13 +430,13 @@ func segmentName(s string) bool {
 	return s[0] >= 'A' && s[0] <= 'Z'
 }
 
-func (m *Message) parseField(f string) Field {
+func (m *Message) parseField(f string, p *plainFields) Field {
 	if f == "" {
 		return nil
 	}
 	d := m.Delimiters
 	if strings.IndexByte(f, d.Repetition) < 0 && strings.IndexByte(f, d.Component) < 0 && strings.IndexByte(f, d.SubComponent) < 0 {
-		return Field{{{d.DecodeText(f)}}} // most fields are one plain value
+		return p.field(d.DecodeText(f)) // most fields are one plain value
 	}
 	reps := strings.Split(f, string(d.Repetition))
 	out := make(Field, len(reps))
