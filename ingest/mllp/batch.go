@@ -82,7 +82,7 @@ func (h *StoreHandler) HandleBatch(ctx context.Context, msgs []Inbound) []error 
 			alone = append(alone, i)
 			continue
 		}
-		b := &batched{i: i, entries: h.useKnown(append(r.Entries, h.receipt(in.Message.Header(), r, in.Raw)))}
+		b := &batched{i: i, entries: h.useKnown(append(r.Entries, h.receipt(in.Message.Header(), r, in.Raw))), keeps: len(r.Keep) > 0}
 		plain = append(plain, b)
 		results = append(results, r)
 	}
@@ -94,10 +94,26 @@ func (h *StoreHandler) HandleBatch(ctx context.Context, msgs []Inbound) []error 
 		}
 		plain = nil
 	}
-	for len(plain) > 0 {
+	for first := true; len(plain) > 0; first = false {
 		var round []*batched
 		round, plain = takeRound(plain)
-		h.storeRound(ctx, msgs, round, errs)
+		if !first {
+			// A later round writes what an earlier one wrote: what was
+			// kept from the stored resources may be out of date, so such
+			// messages are stored on their own, read again.
+			kept := round[:0]
+			for _, m := range round {
+				if m.keeps {
+					alone = append(alone, m.i)
+				} else {
+					kept = append(kept, m)
+				}
+			}
+			round = kept
+		}
+		if len(round) > 0 {
+			h.storeRound(ctx, msgs, round, errs)
+		}
 	}
 	for _, i := range alone {
 		errs[i] = h.Handle(ctx, msgs[i].Message, msgs[i].Raw)
@@ -109,6 +125,7 @@ func (h *StoreHandler) HandleBatch(ctx context.Context, msgs []Inbound) []error 
 type batched struct {
 	i       int
 	entries []store.Entry
+	keeps   bool // took elements from the stored resources (hl7v2.Result.Keep)
 }
 
 // takeRound chooses the messages of one transaction: in order, each one

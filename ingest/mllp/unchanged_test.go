@@ -132,3 +132,31 @@ func TestBatchKeepsDiagnoses(t *testing.T) {
 		}
 	}
 }
+
+// TestLaterRoundKeepsWhatTheFirstWrote gives one batch an admission with a
+// diagnosis and a demographics update without one, for the same visit:
+// the update waits for a later round, and keeps the diagnosis the
+// admission wrote in the first.
+func TestLaterRoundKeepsWhatTheFirstWrote(t *testing.T) {
+	st := newStore(t)
+	h := handler(st)
+	for i, err := range h.HandleBatch(context.Background(), []mllp.Inbound{inbound(t, stay("L", 3, 0)), inbound(t, stay("L", 3, 3))}) {
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	encs := count(t, st, "Encounter", "_count=10")
+	if len(encs) != 1 {
+		t.Fatalf("%d encounters, want 1", len(encs))
+	}
+	enc, err := store.Decode(encs[0].Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dx, _ := enc["diagnosis"].([]any); len(dx) != 1 {
+		t.Errorf("the visit lists %d diagnoses, want 1: %s", len(dx), encs[0].Body)
+	}
+	if pats := count(t, st, "Patient", "_count=10"); len(pats) != 1 || !strings.Contains(string(pats[0].Body), "(217)556") {
+		t.Errorf("the demographics update is missing")
+	}
+}
