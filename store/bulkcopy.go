@@ -43,8 +43,9 @@ type CopyItem struct {
 	Index    []IndexEntry
 }
 
-// minCopy is the smallest batch worth a bulk path: below it the ordinary
-// path, which shares its commit with other writes, costs no more.
+// minCopy is the smallest batch sent to a bulk path, which takes a
+// transaction and a connection of its own; smaller ones (the ends of small
+// files) share the ordinary path's group commit.
 const minCopy = 8
 
 // copyItems stores the items of a PutBatch whose resources are new through
