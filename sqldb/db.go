@@ -38,6 +38,9 @@ type DB struct {
 	journal   *auditJournal // reads' audit entries on their way into the chain; nil without (audit_journal.go)
 
 	closers []func() error // CloseWith
+	// carry is a write taken from writes but left for the next group
+	// (takeWaiting); the writer goroutine's alone.
+	carry *writeReq
 
 	writes  chan *writeReq
 	done    chan struct{} // closed by Close: stop taking writes
@@ -319,18 +322,28 @@ func (db *DB) writer() {
 	defer close(db.stopped)
 	for {
 		var first *writeReq
-		select {
-		case first = <-db.writes:
-		case <-db.done:
+		if db.carry != nil {
+			first, db.carry = db.carry, nil
+		} else {
+			select {
+			case first = <-db.writes:
+			case <-db.done:
+			}
+		}
+		if first == nil {
 			// Finish what is queued, then stop.
 			for {
-				select {
-				case r := <-db.writes:
-					db.commitGroup([]*writeReq{r})
-					db.prepareWanted()
-				default:
-					return
+				r := db.carry
+				db.carry = nil
+				if r == nil {
+					select {
+					case r = <-db.writes:
+					default:
+						return
+					}
 				}
+				db.commitGroup([]*writeReq{r})
+				db.prepareWanted()
 			}
 		}
 		group := []*writeReq{first}
@@ -360,17 +373,18 @@ func (db *DB) commitGroup(group []*writeReq) {
 		defer db.dialect.Relax(ctx, db.writeDB)()
 	}
 	// Most groups succeed whole, so run them without savepoints (each one
-	// makes SQLite journal the pages it touches again). If a write fails,
-	// its partial changes cannot be undone alone: roll back and run the
-	// group again with one savepoint per write.
-	errs, failed, err := db.runGroup(ctx, group, false)
+	// makes SQLite journal the pages it touches again), taking in the
+	// writes that arrive meanwhile. If a write fails, its partial changes
+	// cannot be undone alone: roll back and run the group (with what it
+	// took in) again with one savepoint per write.
+	errs, failed, err := db.runGroup(ctx, &group, false, light)
 	if err == nil && failed {
-		errs, _, err = db.runGroup(ctx, group, true)
+		errs, _, err = db.runGroup(ctx, &group, true, light)
 	}
 	for attempt := 1; attempt < maxAttempts && err != nil && lostRace(err); attempt++ {
 		// Another node's transaction won a deadlock: run the group again.
 		time.Sleep(time.Duration(attempt) * time.Duration(rand.IntN(5)+1) * time.Millisecond)
-		errs, _, err = db.runGroup(ctx, group, true)
+		errs, _, err = db.runGroup(ctx, &group, true, light)
 	}
 	for i, r := range group {
 		if err != nil {
@@ -384,14 +398,35 @@ func (db *DB) commitGroup(group []*writeReq) {
 // runGroup runs the writes of group in one transaction and commits it. With
 // savepoints each write that fails is undone alone; without, the first
 // failure rolls everything back and runGroup reports failed.
-func (db *DB) runGroup(ctx context.Context, group []*writeReq, savepoints bool) (errs []error, failed bool, err error) {
+//
+// Without savepoints (a group's first run), the writes that arrived while
+// the group ran join it before the commit (takeWaiting), up to maxGroup
+// and for a few rounds: callers that wait for a commit send their next
+// write as soon as it returns, so without this the writes of concurrent
+// callers split into groups that alternate, each with a commit of its own,
+// and a commit costs about as much as the pages it writes. The group is
+// extended in place, so a rerun runs the same writes.
+func (db *DB) runGroup(ctx context.Context, group *[]*writeReq, savepoints, light bool) (errs []error, failed bool, err error) {
 	tx, err := db.writeDB.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, false, err
 	}
-	errs = make([]error, len(group))
+	errs = make([]error, len(*group), maxGroup)
 	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, writer: true}
-	for i, r := range group {
+	for i, rounds := 0, 0; ; i++ {
+		if i == len(*group) {
+			if savepoints || rounds == joinRounds {
+				break
+			}
+			more := db.takeWaiting(light, maxGroup-len(*group))
+			if len(more) == 0 {
+				break
+			}
+			rounds++
+			*group = append(*group, more...)
+			errs = append(errs, make([]error, len(more))...)
+		}
+		r := (*group)[i]
 		if !savepoints {
 			if errs[i] = runWrite(r.fn, c); errs[i] != nil {
 				tx.Rollback()
@@ -418,6 +453,31 @@ func (db *DB) runGroup(ctx context.Context, group []*writeReq, savepoints bool) 
 		return nil, false, err
 	}
 	return errs, false, nil
+}
+
+// joinRounds bounds how often a running group takes in the writes that
+// arrived meanwhile, so its first callers are not kept waiting long.
+const joinRounds = 2
+
+// takeWaiting returns up to n writes waiting, without waiting for any. A
+// light group (one that commits without waiting for the disk) takes light
+// writes only: the first other write is kept for the next group
+// (db.carry). Only the writer goroutine calls it.
+func (db *DB) takeWaiting(light bool, n int) []*writeReq {
+	var more []*writeReq
+	for len(more) < n && db.carry == nil {
+		select {
+		case r := <-db.writes:
+			if light && !r.light {
+				db.carry = r
+				return more
+			}
+			more = append(more, r)
+		default:
+			return more
+		}
+	}
+	return more
 }
 
 // runWrite runs fn and inserts the index rows it held back; if either

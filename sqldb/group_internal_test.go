@@ -1,0 +1,104 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custodian-him/custodian/store"
+)
+
+// TestGroupTakesInWaitingWrites checks that writes arriving while a group
+// runs join it and commit with it, and that a light group (committed
+// without waiting for the disk) leaves a durable write for the next group.
+func TestGroupTakesInWaitingWrites(t *testing.T) {
+	ctx := context.Background()
+	dsn := "file:" + filepath.Join(t.TempDir(), "t.db") + "?_pragma=journal_mode(WAL)"
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetMaxOpenConns(1)
+	if _, err := w.Exec(`CREATE TABLE t (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	db := New(w, w, &Dialect{Name: "test", GroupCommit: true})
+	defer db.Close()
+
+	var mu sync.Mutex
+	txOf := map[int]*sql.Tx{} // kept, so no transaction's address is reused
+	started, release := make(chan struct{}), make(chan struct{})
+	fn := func(x int, block bool) func(store.Tx) error {
+		return func(tx store.Tx) error {
+			c := tx.(*conn)
+			mu.Lock()
+			txOf[x] = c.tx
+			mu.Unlock()
+			if block {
+				close(started)
+				<-release
+			}
+			_, err := c.tx.Exec(`INSERT INTO t VALUES (?)`, x)
+			return err
+		}
+	}
+	run := func(first func(context.Context, func(store.Tx) error) error, queued func(i int) (func(context.Context, func(store.Tx) error) error, int)) {
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := first(ctx, fn(0, true)); err != nil {
+				t.Error(err)
+			}
+		})
+		<-started
+		for i := 1; i <= 4; i++ {
+			write, x := queued(i)
+			wg.Go(func() {
+				if err := write(ctx, fn(x, false)); err != nil {
+					t.Error(err)
+				}
+			})
+			for deadline := time.Now().Add(5 * time.Second); len(db.writes) < i; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the writes did not queue")
+				}
+			}
+		}
+		close(release)
+		wg.Wait()
+	}
+
+	// Durable writes queued while a durable group runs join it.
+	run(db.Write, func(i int) (func(context.Context, func(store.Tx) error) error, int) { return db.Write, i })
+	for x := 1; x <= 4; x++ {
+		if txOf[x] != txOf[0] {
+			t.Errorf("write %d committed apart from the group it waited during", x)
+		}
+	}
+
+	// A light group takes the light write queued before the first durable
+	// one and leaves the rest to the next group.
+	started, release = make(chan struct{}), make(chan struct{})
+	clear(txOf)
+	run(db.Record, func(i int) (func(context.Context, func(store.Tx) error) error, int) {
+		if i == 1 || i == 3 {
+			return db.Record, i
+		}
+		return db.Write, i
+	})
+	if txOf[1] != txOf[0] {
+		t.Error("a light write did not join the light group it waited during")
+	}
+	if txOf[2] == txOf[0] {
+		t.Error("a durable write joined a light group")
+	}
+	if txOf[3] != txOf[2] || txOf[4] != txOf[2] {
+		t.Error("the writes after the durable one did not form the next group with it")
+	}
+	var n int
+	if err := w.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != 10 {
+		t.Errorf("%d rows stored (%v), want 10", n, err)
+	}
+}
