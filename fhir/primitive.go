@@ -79,6 +79,9 @@ func checkPrimitive(k primKind, v any) (code, msg string) {
 	if s == "" {
 		return "value", "empty string is not allowed"
 	}
+	if hasControl(s) {
+		return "value", "characters below U+0020 other than tab, carriage return and line feed are not allowed"
+	}
 	var valid bool
 	switch k {
 	case primString, primMarkdown:
@@ -188,6 +191,18 @@ var charClass = func() (t [256]uint8) {
 	t['.'] |= classID
 	return t
 }()
+
+// hasControl reports whether s holds a character below U+0020 other than
+// tab, carriage return and line feed, which no R4 primitive may contain
+// (PostgreSQL, for one, cannot store U+0000 in text).
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' && c != '\r' && c != '\n' {
+			return true
+		}
+	}
+	return false
+}
 
 func isSpace(c byte) bool { return charClass[c]&classSpace != 0 }
 
