@@ -69,7 +69,7 @@ const (
 	// hasSample is how many referrers the distinct-target sample reads;
 	// candidateSample how many candidates the referrers-per-candidate
 	// sample reads; hasCount bounds the referrers counted.
-	hasSample       = 256
+	hasSample       = 128
 	candidateSample = 32
 	hasCount        = 50000
 )

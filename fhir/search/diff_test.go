@@ -17,7 +17,7 @@ import (
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/internal/fhirexamples"
 	"github.com/custodian-him/custodian/sqldb"
-	"github.com/custodian-him/custodian/sqldb/sqlite"
+	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -32,11 +32,7 @@ func TestDifferential(t *testing.T) {
 	}
 	reg := registry(t)
 	ctx := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "diff", Kind: "system"})
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqldbtest.Open(t) // CUSTODIAN_TEST_ENGINE=postgres: the same on PostgreSQL
 	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
 		t.Fatal(err)
 	}
