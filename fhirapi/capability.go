@@ -8,14 +8,20 @@ import (
 )
 
 // RegistryParams lists, for Handler.SearchParams, the parameters of a type
-// that can be searched at the moment of asking: the R4 ones whose values
-// are indexed, and the posted SearchParameters once custodian reindex has
+// that can be searched at the moment of asking: _content (and _text for a
+// type with a narrative), the R4 ones whose values are indexed, and the
+// posted SearchParameters once custodian reindex has
 // activated them. A registry kept current by a search.Follower changes its
 // answer as SearchParameters are activated, changed (pending again until
 // the next reindex) or retired, so the CapabilityStatement follows.
 func RegistryParams(reg *search.Registry) func(typ string) []SearchParam {
 	return func(typ string) []SearchParam {
-		var out []SearchParam
+		// Full text: every string value of the resource, and the words of
+		// its narrative (store.Words, matched as prefixes).
+		out := []SearchParam{{Name: "_content", Type: "string", Definition: "http://hl7.org/fhir/SearchParameter/Resource-content"}}
+		if reg.HasNarrative(typ) {
+			out = append(out, SearchParam{Name: "_text", Type: "string", Definition: "http://hl7.org/fhir/SearchParameter/DomainResource-text"})
+		}
 		for _, p := range reg.Params(typ) {
 			if _, ok := reg.Param(typ, p.Code); ok {
 				out = append(out, SearchParam{Name: p.Code, Type: string(p.Kind), Definition: p.URL})

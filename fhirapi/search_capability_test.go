@@ -72,16 +72,20 @@ func TestCapabilityListsActiveParams(t *testing.T) {
 				t.Errorf("%s: %s listed as %v, want type %s and definition %s", typ, p.Code, e, p.Kind, p.URL)
 			}
 		}
-		// And _id and _lastUpdated.
-		if len(listed) != want+2 || listed["_id"] == nil || listed["_lastUpdated"] == nil {
-			t.Errorf("%s: %d parameters listed, want %d and _id, _lastUpdated", typ, len(listed), want)
+		// And _id, _lastUpdated, _content and _text.
+		if len(listed) != want+4 || listed["_id"] == nil || listed["_lastUpdated"] == nil || listed["_content"] == nil || listed["_text"] == nil {
+			t.Errorf("%s: %d parameters listed, want %d and _id, _lastUpdated, _content, _text", typ, len(listed), want)
 		}
 		if typ == "Patient" && !containsAny(incs, "Patient:general-practitioner") {
 			t.Errorf("Patient searchInclude %v lacks Patient:general-practitioner", incs)
 		}
 	}
-	if p, _ := capabilityParams(t, c, "Patient"); p["birthdate"]["type"] != "date" || p["gender"]["type"] != "token" {
-		t.Errorf("Patient birthdate %v, gender %v", p["birthdate"], p["gender"])
+	if p, _ := capabilityParams(t, c, "Patient"); p["birthdate"]["type"] != "date" || p["gender"]["type"] != "token" || p["_text"]["type"] != "string" {
+		t.Errorf("Patient birthdate %v, gender %v, _text %v", p["birthdate"], p["gender"], p["_text"])
+	}
+	// Binary has no narrative: _content, not _text.
+	if p, _ := capabilityParams(t, c, "Binary"); p["_text"] != nil || p["_content"] == nil {
+		t.Errorf("Binary lists _text %v, _content %v", p["_text"], p["_content"])
 	}
 	listed := func() map[string]any {
 		p, _ := capabilityParams(t, c, "Patient")

@@ -317,6 +317,10 @@ func branchType(br string) string {
 	return head
 }
 
+// HasNarrative reports whether typ has a narrative (it is a
+// DomainResource), whose words _text searches.
+func (r *Registry) HasNarrative(typ string) bool { return r.textTypes[typ] }
+
 // Lookup returns the parameter code of typ (a custom one even before it
 // is active).
 func (r *Registry) Lookup(typ, code string) (*Param, bool) {
