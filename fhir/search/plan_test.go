@@ -192,3 +192,60 @@ func TestIncludesCostFixedStatements(t *testing.T) {
 		t.Errorf("statements for 10 and 100 matches: %v, want the same, at most 5", counts)
 	}
 }
+
+// TestHasIgnoresDeletedAndChangedReferrers: a _has answered any way finds
+// targets only through the current version of a current referrer (the
+// plans read referrers from the index tables alone, which a delete or an
+// update clears).
+func TestHasIgnoresDeletedAndChangedReferrers(t *testing.T) {
+	reg := registry(t)
+	ctx := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "plan", Kind: "system"})
+	db := sqldbtest.Open(t)
+	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, fhir.R4(), reg)
+	cond := func(id, patient, code string) map[string]any {
+		return map[string]any{"resourceType": "Condition", "id": id, "subject": map[string]any{"reference": "Patient/" + patient},
+			"code": map[string]any{"coding": []any{map[string]any{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}}}}
+	}
+	batch := []map[string]any{
+		{"resourceType": "Patient", "id": "a"}, {"resourceType": "Patient", "id": "b"}, {"resourceType": "Patient", "id": "c"},
+		cond("ca", "a", "I10"), cond("cb", "b", "I10"), cond("cc", "c", "I10"),
+	}
+	if _, err := st.PutBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Delete(ctx, "Condition", "ca", store.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutBatch(ctx, []map[string]any{cond("cb", "b", "E11.9")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, plan := range []sqldb.HasPlan{sqldb.HasByCost, sqldb.HasGather, sqldb.HasWalk, sqldb.HasSet} {
+		for query, want := range map[string][]string{
+			"_has:Condition:patient:code=http://hl7.org/fhir/sid/icd-10-cm|I10":                 {"c"},
+			"_has:Condition:patient:code=http://hl7.org/fhir/sid/icd-10-cm|I10,E11.9":           {"b", "c"},
+			"_has:Condition:patient:code:not=http://hl7.org/fhir/sid/icd-10-cm|I10":             {"b"},
+			"_has:Condition:patient:code=E11.9&_has:Condition:patient:code=I10":                 {},
+			"_has:Condition:subject:_id=ca":                                                     {},
+			"_has:Condition:patient:code=http://hl7.org/fhir/sid/icd-10-cm|I10&_total=accurate": {"c"},
+		} {
+			q, err := st.ParseQueryString("Patient", query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Count = 2
+			got, err := searchAll(sqldb.WithHasPlan(ctx, plan), st, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == nil {
+				got = []string{}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("plan %d, %s: %v, want %v", plan, query, got, want)
+			}
+		}
+	}
+}
