@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/ingest/hl7v2"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -26,7 +27,7 @@ func (im *Importer) doBundle(ctx context.Context, src *source) error {
 	}
 	var doc map[string]any
 	if src.convert != nil {
-		doc, err = src.convert(body)
+		doc, err = src.convert(ctx, body, im.finder())
 	} else {
 		doc, err = store.Decode(body)
 	}
@@ -59,6 +60,16 @@ func (im *Importer) doBundle(ctx context.Context, src *source) error {
 		return err
 	}
 	return im.bundleDone(src)
+}
+
+// finder is how converters read the store (nil when it cannot search).
+func (im *Importer) finder() hl7v2.Finder {
+	if f, ok := im.Store.(interface {
+		FindOne(ctx context.Context, typ, criteria string) (map[string]any, error)
+	}); ok {
+		return f.FindOne
+	}
+	return nil
 }
 
 func (im *Importer) readWhole(src *source) ([]byte, error) {

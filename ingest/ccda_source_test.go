@@ -1,7 +1,10 @@
 package ingest_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,5 +56,70 @@ func TestImportCCDAAndHL7(t *testing.T) {
 	}
 	if again.Created != 0 || again.Updated != 0 || e.count(t, "versions") != versions {
 		t.Errorf("second import %+v, %d versions (was %d); want nothing new", again, e.count(t, "versions"), versions)
+	}
+}
+
+// TestImportHL7UpdateKeepsWhatItDoesNotSay imports an admission, then an
+// ADT^A08 of the same visit without DG1, PV2 and PD1 segments: in HL7 v2's
+// snapshot mode they say nothing, so the visit keeps its diagnoses and
+// reason and the patient their primary care provider, and since the rest
+// is the same, no new version is written.
+func TestImportHL7UpdateKeepsWhatItDoesNotSay(t *testing.T) {
+	gz, err := os.ReadFile("hl7v2/testdata/messages/ADT-A01-01.hl7.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a01, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a08 []string
+	segments := strings.FieldsFunc(string(a01), func(r rune) bool { return r == '\r' || r == '\n' })
+	for _, seg := range segments {
+		switch {
+		case strings.HasPrefix(seg, "MSH|"):
+			f := strings.Split(seg, "|")
+			f[8], f[9] = "ADT^A08^ADT_A01", "MSG00002"
+			seg = strings.Join(f, "|")
+		case strings.HasPrefix(seg, "EVN|"):
+			seg = "EVN|A08" + strings.TrimPrefix(seg, "EVN|A01")
+		case strings.HasPrefix(seg, "DG1|"), strings.HasPrefix(seg, "PV2|"), strings.HasPrefix(seg, "PD1|"):
+			continue
+		}
+		a08 = append(a08, seg)
+	}
+	e := newEnv(t, t.TempDir())
+	first := writeFile(t, filepath.Join(t.TempDir(), "a01.hl7"), a01)
+	second := writeFile(t, filepath.Join(t.TempDir(), "a08.hl7"), []byte(strings.Join(a08, "\r")+"\r"))
+	for _, f := range []string{first, second} {
+		if sum, report, err := e.run(t, ingest.Options{}, f); err != nil || sum.Rejected != 0 {
+			t.Fatalf("%s: %+v, %v, %v", filepath.Base(f), sum, report, err)
+		}
+	}
+	for _, c := range []struct{ typ, element string }{
+		{"Encounter", "diagnosis"}, {"Encounter", "reasonCode"}, {"Patient", "generalPractitioner"},
+	} {
+		q, err := e.st.ParseQueryString(c.typ, "_count=10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		found, err := e.st.SearchWithIncludes(e.ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found.Resources) != 1 {
+			t.Fatalf("%d %s resources, want 1", len(found.Resources), c.typ)
+		}
+		r := found.Resources[0]
+		if r.VersionID != 1 {
+			t.Errorf("%s is at version %d, want 1 (an A08 that changes nothing writes no version)", c.typ, r.VersionID)
+		}
+		if !strings.Contains(string(r.Body), `"`+c.element+`"`) {
+			t.Errorf("%s lost %s on the A08 without its segment", c.typ, c.element)
+		}
 	}
 }

@@ -38,7 +38,7 @@ type source struct {
 	retry atomic.Bool
 	// convert, for a file that is not FHIR JSON (C-CDA, HL7 v2), turns it
 	// into a transaction Bundle (ccda_source.go).
-	convert func([]byte) (map[string]any, error)
+	convert converter
 }
 
 // typeRank orders NDJSON files of a directory so that commonly referenced

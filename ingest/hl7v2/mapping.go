@@ -62,6 +62,32 @@ func (r *Result) KeepFrom(url string, stored map[string]any) {
 	}
 }
 
+// Finder returns the current version, decoded, of the one stored resource
+// of type typ matching criteria (a search query string), or nil when none
+// or several match.
+type Finder func(ctx context.Context, typ, criteria string) (map[string]any, error)
+
+// KeepStored reads, with find, the stored resource behind each entry Keep
+// names and copies the kept elements from it (KeepFrom). An entry whose
+// resource is not stored yet (a create) or is ambiguous (the transaction
+// refuses the update) keeps nothing.
+func (r *Result) KeepStored(ctx context.Context, find Finder) error {
+	for u := range r.Keep {
+		typ, criteria, ok := strings.Cut(u, "?")
+		if !ok {
+			continue
+		}
+		stored, err := find(ctx, typ, criteria)
+		if err != nil {
+			return err
+		}
+		if stored != nil {
+			r.KeepFrom(u, stored)
+		}
+	}
+	return nil
+}
+
 // IdentityChange is a patient merge or identifier change announced by the
 // registration system.
 type IdentityChange struct {

@@ -283,28 +283,8 @@ func (h *StoreHandler) receipt(hd hl7v2.Header, r *hl7v2.Result, raw []byte) sto
 // not have touched them either.
 func (h *StoreHandler) keepStored(ctx context.Context, rs ...*hl7v2.Result) error {
 	for _, r := range rs {
-		for u := range r.Keep {
-			typ, criteria, ok := strings.Cut(u, "?")
-			if !ok {
-				continue
-			}
-			q, err := h.Store.ParseQueryString(typ, criteria)
-			if err != nil {
-				return err
-			}
-			q.Count = 2
-			found, err := h.Store.SearchWithIncludes(ctx, q)
-			if err != nil {
-				return err
-			}
-			if len(found.Resources) != 1 {
-				continue // none: a create; several: the transaction refuses the update
-			}
-			stored, err := store.Decode(found.Resources[0].Body)
-			if err != nil {
-				return err
-			}
-			r.KeepFrom(u, stored)
+		if err := r.KeepStored(ctx, h.Store.FindOne); err != nil {
+			return err
 		}
 	}
 	return nil
