@@ -291,7 +291,7 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	registries := &registry.Service{Record: record, Store: st, Definitions: regDefs}
 	ops = append(ops, fhirapi.MeasureOperations(&fhirapi.Measures{Definitions: measure.Builtins(), Record: record, Store: st, Cache: measureCache,
 		SeesSensitive: func(ctx context.Context) bool { return st.Guard.SeesSensitive(custodian.ActorFromContext(ctx)) }})...)
-	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: capabilityParams(reg), Logger: logger, Operations: ops}
+	h := &fhirapi.Handler{Store: st, Types: defs.ResourceTypes(), SearchParams: fhirapi.RegistryParams(reg), Logger: logger, Operations: ops}
 	acc := access.NewService(sqldb.NewAccessStore(db))
 	acc.Logger = logger
 	acc.Audit = st                        // every sign-in and token request goes into the audit trail
@@ -332,20 +332,6 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 		SeesSensitive: func(ctx context.Context) bool { return st.Guard.SeesSensitive(custodian.ActorFromContext(ctx)) }}))
 	return &app{db: db, store: st, fhir: h.Init(), access: acc, auth: auth,
 		codes: codes, grouper: grouper, exporter: exporter, binaries: binaries, roi: roiSvc, suggester: suggester, queue: queue, matches: matches, identity: ident, record: record, registries: registries, web: wb, params: params}, nil
-}
-
-// capabilityParams lists, for the CapabilityStatement, the parameters of a
-// type that can be searched.
-func capabilityParams(reg *search.Registry) func(string) []fhirapi.SearchParam {
-	return func(typ string) []fhirapi.SearchParam {
-		var out []fhirapi.SearchParam
-		for _, p := range reg.Params(typ) {
-			if _, ok := reg.Param(typ, p.Code); ok {
-				out = append(out, fhirapi.SearchParam{Name: p.Code, Type: string(p.Kind), Definition: p.URL})
-			}
-		}
-		return out
-	}
 }
 
 // Handler is the whole HTTP surface.
