@@ -396,9 +396,8 @@ func quantities(typ string, v any, f func(store.IndexEntry)) {
 func quantityEntry(system, code, unit string, lo, hi float64) store.IndexEntry {
 	e := store.IndexEntry{System: system, Code: code, Text: unit, NumLow: lo, NumHigh: hi}
 	if system == ucum.System && code != "" {
-		if cl, cc, ok := ucum.Canonical(lo, code); ok {
-			ch, _, _ := ucum.Canonical(hi, code)
-			e.CanonCode, e.CanonLow, e.CanonHigh = cc, cl, ch
+		if f, cc, ok := ucum.Factor(code); ok {
+			e.CanonCode, e.CanonLow, e.CanonHigh = cc, lo*f, hi*f
 		}
 	}
 	return e

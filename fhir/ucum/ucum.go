@@ -101,12 +101,20 @@ func Parse(unit string) (factor *big.Rat, dim string, ok bool) {
 // Canonical converts value in unit to base units: 5 mg is 0.005 g, 1 h is
 // 3600 s. ok is false for a unit this package does not know.
 func Canonical(value float64, unit string) (float64, string, bool) {
+	f, dim, ok := Factor(unit)
+	return value * f, dim, ok
+}
+
+// Factor is what Canonical multiplies by for unit, and the base units'
+// dimension: parse a unit once to convert several values in it (a range's
+// low and high). ok is false for a unit this package does not know.
+func Factor(unit string) (float64, string, bool) {
 	f, dim, ok := Parse(unit)
 	if !ok {
 		return 0, "", false
 	}
 	ff, _ := f.Float64()
-	return value * ff, dim, true
+	return ff, dim, true
 }
 
 // dimension writes exponents as "g.m-3": bases sorted, exponent 1 left
