@@ -265,14 +265,13 @@ func (e *restartEnv) changeRecords(tag string, n int) {
 // stop without a save (a crash), after writes the watcher was not told
 // of, and after the observation codes kept change.
 func TestProjectionAcrossRestarts(t *testing.T) {
-	e := newRestartEnv(t, 150)
+	e := newRestartEnv(t, 120)
 
 	rec1, p1, stats := e.start()
 	if stats.Saved || stats.Facts == 0 {
 		t.Fatalf("a first start reads the whole record: %+v", stats)
 	}
-	sameResults(t, "first start", results(t, e.fresh()), results(t, rec1))
-	sameRecords(t, "first start", e.fresh(), rec1)
+	e.same(t, "first start", rec1)
 	ex := exercised(rec1)
 	for _, k := range []string{"sensitive", "attending", "service", "disposition", "claim with POA", "stage", "problem list", "blood pressure"} {
 		if ex[k] == 0 {
@@ -293,7 +292,8 @@ func TestProjectionAcrossRestarts(t *testing.T) {
 
 	// Changed while stopped.
 	e.changeRecords("stopped", 5)
-	want := results(t, e.fresh())
+	fresh := e.fresh()
+	want := results(t, fresh)
 	if fmt.Sprint(want) == fmt.Sprint(before) {
 		t.Fatal("the changes made while stopped change no measure: the test would prove nothing")
 	}
@@ -302,12 +302,12 @@ func TestProjectionAcrossRestarts(t *testing.T) {
 		t.Fatalf("the second start did not read the saved facts and replay the changes: %+v", stats)
 	}
 	sameResults(t, "restart after changes while stopped", want, results(t, rec2))
-	sameRecords(t, "restart after changes while stopped", e.fresh(), rec2)
+	sameRecords(t, "restart after changes while stopped", fresh, rec2)
 	if rec2.Loading() {
 		t.Error("the record is still marked as loading after the start")
 	}
-	if fmt.Sprint(rec2.Counts()) != fmt.Sprint(e.fresh().Counts()) {
-		t.Errorf("counts %v, from scratch %v", rec2.Counts(), e.fresh().Counts())
+	if fmt.Sprint(rec2.Counts()) != fmt.Sprint(fresh.Counts()) {
+		t.Errorf("counts %v, from scratch %v", rec2.Counts(), fresh.Counts())
 	}
 	// The second start's measures also agree with the independent
 	// computation over the stored resources.
@@ -341,7 +341,7 @@ func TestProjectionAcrossRestarts(t *testing.T) {
 	if err := p2.Save(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	sameResults(t, "a save after writes by another process", results(t, e.fresh()), results(t, rec2))
+	e.same(t, "a save after writes by another process", rec2)
 
 	// A crash: changes the watcher took in but no save wrote.
 	e.changeRecords("crash", 3)
@@ -350,8 +350,7 @@ func TestProjectionAcrossRestarts(t *testing.T) {
 	if !stats.Saved {
 		t.Fatalf("the start after a crash did not read the saved facts: %+v", stats)
 	}
-	sameResults(t, "restart after a crash", results(t, e.fresh()), results(t, rec3))
-	sameRecords(t, "restart after a crash", e.fresh(), rec3)
+	e.same(t, "restart after a crash", rec3)
 	e.stop()
 
 	// Another set of kept observation codes is another format: the whole
@@ -360,14 +359,13 @@ func TestProjectionAcrossRestarts(t *testing.T) {
 	if stats.Saved {
 		t.Fatalf("facts of another format were used: %+v", stats)
 	}
-	sameResults(t, "a changed format", results(t, e.fresh("2345-7")), results(t, rec4))
+	sameRecords(t, "a changed format", e.fresh("2345-7"), rec4)
 	e.stop()
 	rec5, _, stats := e.start("2345-7")
 	if !stats.Saved {
 		t.Fatalf("the facts written for the new format were not used: %+v", stats)
 	}
-	sameResults(t, "the new format's facts", results(t, e.fresh("2345-7")), results(t, rec5))
-	sameRecords(t, "the new format's facts", e.fresh("2345-7"), rec5)
+	e.same(t, "the new format's facts", rec5, "2345-7")
 }
 
 // dump writes every patient's projected record, entry by entry, in a
@@ -416,6 +414,15 @@ func dump(rec *measure.Record) map[string]string {
 		return nil
 	})
 	return out
+}
+
+// same compares got with a from-scratch build, patient by patient and
+// measure by measure.
+func (e *restartEnv) same(t *testing.T, what string, got *measure.Record, keep ...string) {
+	t.Helper()
+	fresh := e.fresh(keep...)
+	sameRecords(t, what, fresh, got)
+	sameResults(t, what, results(t, fresh), results(t, got))
 }
 
 // sameRecords compares two records patient by patient.
