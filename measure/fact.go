@@ -1,8 +1,6 @@
 package measure
 
 import (
-	"encoding/json"
-	"fmt"
 	"slices"
 )
 
@@ -10,14 +8,14 @@ import (
 // saved facts are small and quick to read back: displays, texts and code
 // systems apply never looks at are dropped, and only the parts of lists
 // it uses are kept (the attending participants, a problem-list category).
-// Read back, a fact parses into the same shape as a body and applies to
-// the same entry; the restart tests compare every measure with a
+// Read back (factcodec.go), a fact fills the same shape as a body parses
+// into and applies to the same entry; the restart tests compare every measure with a
 // from-scratch build. Changing what apply reads means changing the trim
 // below too, and factsVersion: the facts' Format follows the shapes by
 // itself, but not this.
 
 // factsVersion is part of the facts' Format.
-const factsVersion = 2
+const factsVersion = 3
 
 // factOf is the fact saved for a change: nil Data for a delete or a
 // version the record keeps nothing of.
@@ -26,11 +24,7 @@ func factOf(c change) (Fact, error) {
 	if c.v == nil || c.deleted {
 		return f, nil
 	}
-	b, err := json.Marshal(trimmed(c.v))
-	if err != nil {
-		return f, fmt.Errorf("measure: the fact of %s/%s: %w", c.typ, c.id, err)
-	}
-	f.Data = b
+	f.Data = encodeFact(trimmed(c.v))
 	return f, nil
 }
 

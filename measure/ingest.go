@@ -460,11 +460,19 @@ func (r *Record) parse(typ, id string, version int64, body []byte) (change, erro
 	case "Claim":
 		v = &claimJSON{}
 	case "Observation":
-		if !r.keep.Load().mentionsKeptCode(body) {
+		if len(body) > 0 && body[0] != factBinary && !r.keep.Load().mentionsKeptCode(body) {
 			return c, nil
 		}
 		v = &observationJSON{}
 	default:
+		return c, nil
+	}
+	if len(body) > 0 && body[0] == factBinary {
+		// A saved fact (Projection), not a body.
+		if err := decodeFact(body, v); err != nil {
+			return c, err
+		}
+		c.v = v
 		return c, nil
 	}
 	if err := json.Unmarshal(body, v); err != nil {
