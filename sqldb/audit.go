@@ -16,6 +16,10 @@ import (
 // Audit implements store.Tx: it appends e to the chained trail in this
 // transaction, as a block of its own, setting e.Seq.
 func (c *conn) Audit(_ context.Context, e *audit.Entry) error {
+	if c.holdAudit {
+		c.heldAudit = append(c.heldAudit, newAuditItem(e))
+		return nil
+	}
 	return c.appendBlock([]*auditItem{newAuditItem(e)})
 }
 

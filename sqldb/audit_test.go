@@ -557,3 +557,69 @@ func TestBulkReadIsAuditedOnce(t *testing.T) {
 		t.Fatalf("bulk read entries: %+v", got)
 	}
 }
+
+// TestGroupWritesShareABlock checks that the audit entries of the writes
+// a group commits are appended as one block in that commit, and that a
+// write that fails in a group leaves no entry behind.
+func TestGroupWritesShareABlock(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	entry := func(k int, action string) *audit.Entry {
+		return &audit.Entry{Time: now.Add(time.Duration(k) * time.Second), Action: action, Outcome: "success",
+			Actor: "ana", ActorKind: "user", Roles: []string{"clinician"},
+			Resources: []string{"Observation/" + strconv.Itoa(k)}, Patients: []string{"p1"}}
+	}
+	// One write recording five entries: one block.
+	if err := db.Write(ctx, func(tx store.Tx) error {
+		for k := range 5 {
+			if err := tx.Audit(ctx, entry(k, audit.ActionCreate)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if bs := readBlocks(t, db); len(bs) != 1 || len(bs[0].lines) != 5 {
+		t.Fatalf("%d blocks after one write of five entries, want one of five", len(bs))
+	}
+	// Concurrent writes, every fourth of which fails after recording.
+	var wg sync.WaitGroup
+	for k := 5; k < 45; k++ {
+		wg.Go(func() {
+			err := db.Write(ctx, func(tx store.Tx) error {
+				if err := tx.Audit(ctx, entry(k, audit.ActionUpdate)); err != nil {
+					return err
+				}
+				if k%4 == 0 {
+					return custodian.Errorf(custodian.ECONFLICT, "write %d fails", k)
+				}
+				return nil
+			})
+			if (err != nil) != (k%4 == 0) {
+				t.Errorf("write %d: %v", k, err)
+			}
+		})
+	}
+	wg.Wait()
+	all, err := db.FindAudit(ctx, audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[string]bool{}
+	for _, e := range all {
+		kept[e.Resources[0]] = true
+	}
+	for k := 5; k < 45; k++ {
+		if r := "Observation/" + strconv.Itoa(k); kept[r] == (k%4 == 0) {
+			t.Errorf("%s: in the trail %v, want %v", r, kept[r], k%4 != 0)
+		}
+	}
+	if len(all) != 5+30 {
+		t.Errorf("%d entries, want 35", len(all))
+	}
+	if res, err := audit.Verify(ctx, db); err != nil || !res.OK || res.Entries != 35 {
+		t.Fatalf("verify = %+v %v", res, err)
+	}
+}

@@ -412,7 +412,7 @@ func (db *DB) runGroup(ctx context.Context, group *[]*writeReq, savepoints, ligh
 		return nil, false, err
 	}
 	errs = make([]error, len(*group), maxGroup)
-	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, writer: true}
+	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, writer: true, holdAudit: true}
 	for i, rounds := 0, 0; ; i++ {
 		if i == len(*group) {
 			if savepoints || rounds == joinRounds {
@@ -438,16 +438,24 @@ func (db *DB) runGroup(ctx context.Context, group *[]*writeReq, savepoints, ligh
 			tx.Rollback()
 			return nil, false, err
 		}
+		held := len(c.heldAudit)
 		errs[i] = runWrite(r.fn, c)
 		release := "RELEASE w"
 		if errs[i] != nil {
 			release = "ROLLBACK TO w; RELEASE w"
-			c.chainKnown = false // what it appended to the audit chain is undone
+			c.heldAudit = c.heldAudit[:held] // its audit entries go with it
+			c.chainKnown = false             // what it appended to the audit chain is undone
 		}
 		if _, err := tx.ExecContext(ctx, release); err != nil {
 			tx.Rollback()
 			return nil, false, err
 		}
+	}
+	// The group's audit entries, one block, in the same transaction as
+	// the writes they record.
+	if err := c.appendBlock(c.heldAudit); err != nil {
+		tx.Rollback()
+		return nil, false, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, false, err

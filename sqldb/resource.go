@@ -27,8 +27,13 @@ type conn struct {
 
 	// The end of the audit chain as this transaction sees it (audit.go).
 	chainKnown bool
-	chainSeq   int64
-	chainHash  []byte
+	// holdAudit is set for a group's transaction: Audit keeps the entries
+	// in heldAudit, and the group appends them as one block just before it
+	// commits (one chain row and lock per group, not per write).
+	holdAudit bool
+	heldAudit []*auditItem
+	chainSeq  int64
+	chainHash []byte
 }
 
 func (c *conn) q(query string) string { return c.db.dialect.rebind(query) }
