@@ -44,6 +44,11 @@ type Index struct {
 	surgical, keepText map[string]bool
 	// key is the rules' indexKey.
 	key string
+	// discharges counts the discharged inpatient encounters by the
+	// quarter hour of their discharge (unix seconds / 900): every time
+	// zone's midnight falls on one, so a month's discharges are whole
+	// buckets whatever the zone of the report.
+	discharges map[int64]int
 }
 
 type roleRec struct {
@@ -148,6 +153,7 @@ func NewIndex(rs *RuleSet) *Index {
 		notesByProc: map[string]map[string]*Note{}, consentsByProc: map[string]map[string]*Consent{},
 		byPatient: map[string]map[string]*Encounter{}, ranges: map[string][]ValueRange{}, replaces: map[string]string{},
 		surgical: map[string]bool{}, keepText: map[string]bool{}, key: rs.indexKey(),
+		discharges: map[int64]int{},
 	}
 	for _, c := range rs.SurgicalCategories {
 		ix.surgical[c] = true
@@ -288,8 +294,31 @@ func decodeEncounter(body []byte) *Encounter {
 	return e
 }
 
+// quarterHour is the bucket of Index.discharges t falls in.
+func quarterHour(t time.Time) int64 {
+	s := t.Unix()
+	q := s / 900
+	if s%900 < 0 {
+		q--
+	}
+	return q
+}
+
+// countDischarge adds n to the count of e's discharge when e is a
+// discharged inpatient stay.
+func (ix *Index) countDischarge(e *Encounter, n int) {
+	if e == nil || e.Class != "IMP" || !e.Discharged() {
+		return
+	}
+	q := quarterHour(e.End)
+	if ix.discharges[q] += n; ix.discharges[q] == 0 {
+		delete(ix.discharges, q)
+	}
+}
+
 func (ix *Index) putEncounter(ref string, d *Encounter) []string {
 	old := ix.encounters[ref]
+	ix.countDischarge(old, -1)
 	if d == nil {
 		if old != nil {
 			delete(ix.byPatient[old.Patient], ref)
@@ -304,6 +333,7 @@ func (ix *Index) putEncounter(ref string, d *Encounter) []string {
 	notes, procs, conds, obs := e.notes, e.procs, e.conds, e.obs
 	*e = *d
 	e.Ref, e.notes, e.procs, e.conds, e.obs = ref, notes, procs, conds, obs
+	ix.countDischarge(e, 1)
 	if e.Patient != "" {
 		m := ix.byPatient[e.Patient]
 		if m == nil {

@@ -2,6 +2,7 @@ package chart_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -199,5 +200,51 @@ func TestRulesChangeReadsAgain(t *testing.T) {
 	}
 	if n := sum.ByKind[chart.KindImplausibleValue]; n != 1 {
 		t.Errorf("systolic 190 over a maximum of 180: %d implausible, want 1", n)
+	}
+}
+
+// TestDeliquencyDischargesKeptCurrent counts discharges by month in a zone
+// half an hour off UTC as stays are written, moved to another month,
+// turned into outpatient visits and deleted.
+func TestDeliquencyDischargesKeptCurrent(t *testing.T) {
+	st := openStore(t)
+	rv := chart.NewReviewer(st)
+	rv.Now = func() time.Time { return stayNow }
+	if err := rv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st.Watchers = append(st.Watchers, rv.Watcher())
+	stayAt := func(id, class, end string) string {
+		return `{"resourceType":"Encounter","id":"` + id + `","status":"finished","class":{"code":"` + class + `"},
+		 "subject":{"reference":"Patient/p1"},"period":{"start":"2025-01-01T00:00:00Z","end":"` + end + `"}}`
+	}
+	kolkata := time.FixedZone("+0530", 5*3600+1800)
+	counts := func() []int {
+		var out []int
+		for _, m := range rv.Delinquency(time.Date(2025, 1, 1, 0, 0, 0, 0, kolkata), time.Date(2025, 3, 31, 0, 0, 0, 0, kolkata), kolkata) {
+			out = append(out, m.Discharges)
+		}
+		return out
+	}
+	for _, step := range []struct {
+		name   string
+		bodies []string
+		want   []int
+	}{
+		// 18:29 UTC on 31 January is 23:59 in Kolkata; 18:30 is midnight.
+		{"written", []string{stayAt("a", "IMP", "2025-01-31T18:29:00Z"), stayAt("b", "IMP", "2025-01-31T18:30:00Z"), stayAt("c", "AMB", "2025-02-10T10:00:00Z")}, []int{1, 1, 0}},
+		{"moved", []string{stayAt("a", "IMP", "2025-03-02T10:00:00Z")}, []int{0, 1, 1}},
+		{"outpatient", []string{stayAt("b", "AMB", "2025-01-31T18:30:00Z"), stayAt("c", "IMP", "2025-02-10T10:00:00Z")}, []int{0, 1, 1}},
+	} {
+		writeAll(t, st, step.bodies...)
+		if got := counts(); !slices.Equal(got, step.want) {
+			t.Errorf("%s: discharges by month %v, want %v", step.name, got, step.want)
+		}
+	}
+	if _, err := st.Delete(sysCtx(), "Encounter", "a", store.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(); !slices.Equal(got, []int{0, 1, 0}) {
+		t.Errorf("deleted: discharges by month %v, want [0 1 0]", got)
 	}
 }

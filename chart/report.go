@@ -132,11 +132,9 @@ func (rv *Reviewer) Delinquency(from, to time.Time, loc *time.Location) []*Month
 		}
 		return i
 	}
-	for _, e := range rv.ix.encounters {
-		if e.Class == "IMP" && e.Discharged() {
-			if i := idx(e.End); i >= 0 {
-				months[i].Discharges++
-			}
+	for q, n := range rv.ix.discharges {
+		if i := idx(time.Unix(q*900, 0)); i >= 0 {
+			months[i].Discharges += n
 		}
 	}
 	delinquent := make([]map[string]bool, len(months))
