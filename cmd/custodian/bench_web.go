@@ -215,6 +215,12 @@ func (b *benchWeb) run(ctx context.Context) error {
 	case <-time.After(b.settle):
 	}
 	fmt.Fprintf(b.out, "record %v\n", a.record.Counts())
+	// Signed in again: a long start outlasts a session.
+	for role := range roles {
+		if roles[role], err = b.signIn(ctx, role); err != nil {
+			return err
+		}
+	}
 	return b.pages(ctx, roles)
 }
 
