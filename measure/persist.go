@@ -16,8 +16,9 @@ import (
 
 // Facts is where a Projection keeps the record's facts between starts:
 // for each projected resource, its version and the elements the record
-// reads of it (the parsed shape marshalled again, a tenth of the body or
-// less), with the position in the store's change feed they reflect. The
+// reads of it (the parsed shape trimmed and written compactly: fact.go,
+// factcodec.go), with the position in the store's change feed they
+// reflect. The
 // SQL database beside the store implements it (package measure/factdb).
 type Facts interface {
 	// Source streams the saved facts (as typ, id, version, fact).
