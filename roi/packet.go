@@ -177,6 +177,9 @@ func (s *Service) Release(ctx context.Context, id string, d Delivery) (*Request,
 	if err := s.Store.Allowed(ctx, "Task", "update"); err != nil {
 		return nil, nil, err
 	}
+	if err := s.mayRelease(ctx); err != nil {
+		return nil, nil, err
+	}
 	r, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, nil, err

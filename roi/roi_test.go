@@ -295,9 +295,11 @@ func TestReviewNarrowsTheSelection(t *testing.T) {
 	if rv.Status != roi.InReview || len(rv.Types) != 1 || !rv.Due.Equal(r.Due) {
 		t.Fatalf("after review: %+v", rv)
 	}
-	registrar := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "reg", Kind: "user", Roles: []string{"registrar"}})
-	if _, _, err := e.svc.Release(registrar, r.ID, roi.Delivery{Method: "mail"}); code(err) != custodian.EFORBIDDEN {
-		t.Errorf("a registrar releases records: %v, want EFORBIDDEN", err)
+	for _, role := range []string{"registrar", "coder", "record-analyst", "auditor"} {
+		other := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "u-" + role, Kind: "user", Roles: []string{role}})
+		if _, _, err := e.svc.Release(other, r.ID, roi.Delivery{Method: "mail"}); code(err) != custodian.EFORBIDDEN {
+			t.Errorf("a %s releases records: %v, want EFORBIDDEN", role, err)
+		}
 	}
 	_, p, err := e.svc.Release(specialist(), r.ID, roi.Delivery{Method: "secure-link"})
 	if err != nil {

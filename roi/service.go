@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/blob"
 	"github.com/custodian-him/custodian/store"
@@ -50,6 +51,35 @@ type Service struct {
 	Disclosures AccountingConfig
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Releasers are the user roles that may release records (the ROI
+	// specialist and the HIM director when nil). The role table must also
+	// let the user update Tasks; the system actor and API clients are held
+	// to the role table and their scopes alone.
+	Releasers []string
+}
+
+// DefaultReleasers are the roles that release records unless a Service
+// names others: a disclosure is the release-of-information desk's act.
+var DefaultReleasers = []string{access.RoleROISpecialist, access.RoleHIMDirector}
+
+// mayRelease refuses a user without one of the releasing roles
+// (EFORBIDDEN).
+func (s *Service) mayRelease(ctx context.Context) error {
+	a := custodian.ActorFromContext(ctx)
+	if a == nil {
+		return custodian.Errorf(custodian.EUNAUTHORIZED, "Authentication is required.")
+	}
+	if a.Kind != access.KindUser {
+		return nil
+	}
+	roles := s.Releasers
+	if roles == nil {
+		roles = DefaultReleasers
+	}
+	if slices.ContainsFunc(a.Roles, func(r string) bool { return slices.Contains(roles, r) }) {
+		return nil
+	}
+	return custodian.Errorf(custodian.EFORBIDDEN, "Only a release-of-information specialist or the HIM director releases records.")
 }
 
 func (s *Service) now() time.Time {
