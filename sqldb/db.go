@@ -91,8 +91,9 @@ func (db *DB) SQL() *sql.DB { return db.readDB }
 
 // Raw returns the connection pool used for writes, bypassing the store and
 // its audit trail. It is for tests that must reach under the store (to
-// tamper with the trail, say) and for administrative repair; nothing in
-// the service path uses it.
+// tamper with the trail, say), for administrative repair, and for derived
+// state that is not the record: the measures' saved facts (measure/factdb)
+// are written through it in short transactions between group commits.
 func (db *DB) Raw() *sql.DB { return db.writeDB }
 
 // CloseWith has Close call f (in the order added) once the writes have

@@ -30,6 +30,7 @@ import (
 	"github.com/custodian-him/custodian/ingest/hl7v2"
 	"github.com/custodian-him/custodian/ingest/mllp"
 	"github.com/custodian-him/custodian/measure"
+	"github.com/custodian-him/custodian/measure/factdb"
 	"github.com/custodian-him/custodian/mpi"
 	"github.com/custodian-him/custodian/mpi/identity"
 	"github.com/custodian-him/custodian/registry"
@@ -446,12 +447,19 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 				return
 			}
 		}
-		if err := a.record.Load(work, measure.BackendSource{Backend: a.db}); err != nil {
+		// The measures' record: the facts saved at the last stop and the
+		// changes written since (the whole record at a first start), saved
+		// again every 5 minutes and when serving stops.
+		proj := &measure.Projection{Record: a.record, Facts: factdb.New(a.db), Source: measure.BackendSource{Backend: a.db}, Logger: logger}
+		if _, err := proj.Load(work); err != nil {
 			if work.Err() == nil {
 				logger.Error("reading the record for measures failed", "error", err)
 			}
 			return
 		}
+		wg.Go(func() {
+			proj.Run(work, func(err error) { logger.Error("saving the measures' facts failed", "error", err) })
+		})
 		if err := measure.Install(work, a.store, measure.Builtins()); err != nil && work.Err() == nil {
 			logger.Error("storing the Measure resources failed", "error", err)
 		}
