@@ -144,6 +144,13 @@ func TestWorkbenchMounted(t *testing.T) {
 	if s, _, b := get("/codes/?q=pneumonia&system=icd10cm", in.SessionID); s != 200 || !strings.Contains(b, "J18.9") {
 		t.Errorf("code search page: %d", s)
 	}
+	// Until startWork has read the DNFB, its page says so.
+	if s, _, _ := get("/coding/", in.SessionID); s != http.StatusServiceUnavailable {
+		t.Errorf("DNFB page before the queue is read: %d, want 503", s)
+	}
+	if err := a.queue.List.Seed(systemCtx(), a.store); err != nil {
+		t.Fatal(err)
+	}
 	if s, _, b := get("/coding/", in.SessionID); s != 200 || !strings.Contains(b, "discharged, not final coded") {
 		t.Errorf("DNFB page: %d", s)
 	}

@@ -265,6 +265,9 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 		db.Close()
 		return nil, err
 	}
+	// The DNFB is kept in memory by a watcher, seeded in startWork.
+	queue.List = coding.NewDNFBList()
+	st.Watchers = append(st.Watchers, queue.List.Watcher())
 	ops = append(ops, fhirapi.CodingOperations(suggester, queue)...)
 	// The master patient index: filled from the store in the background
 	// when serving starts, and kept current by a watcher (startWork).
@@ -400,9 +403,10 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 	reviewer := chart.NewReviewer(a.store)
 	reviewer.Logger = logger
 	reviewer.Codes = a.codes // diagnosis and procedure codes valid for the date of service
-	if err := reviewer.Load(custodian.NewContextWithActor(ctx, custodian.SystemActor())); err != nil {
-		return nil, err
-	}
+	// The chart review index is read in the background (startWork's
+	// goroutines): until then the review pages answer 503, evaluations
+	// wait and the writes arriving meanwhile are kept for it.
+	reviewer.MarkLoading()
 	a.store.Watchers = append(a.store.Watchers, reviewer.Watcher())
 	a.web.Modules = append(a.web.Modules, review.Module(reviewer, a.web))
 	a.store.Watchers = append(a.store.Watchers, fhirapi.MatchWatcher(a.matches, logger), a.identity.Watcher(), a.record.Watcher(), a.registries.Watcher())
@@ -475,10 +479,23 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 		a.registries.Run(work, 5*time.Second, func(err error) { logger.Error("registry case finding failed", "error", err) })
 	})
 	wg.Go(func() {
+		if err := reviewer.Load(work); err != nil {
+			if work.Err() == nil {
+				logger.Error("the chart review index could not be read", "error", err)
+			}
+			return
+		}
 		if err := reviewer.Run(work); err != nil && work.Err() == nil {
 			logger.Error("chart review stopped", "error", err)
 		}
 	})
+	if a.queue.List != nil {
+		wg.Go(func() {
+			if err := a.queue.List.Seed(work, a.store); err != nil && work.Err() == nil {
+				logger.Error("reading the coding queue (DNFB) failed", "error", err)
+			}
+		})
+	}
 	wg.Go(func() {
 		daily := time.NewTicker(24 * time.Hour)
 		defer daily.Stop()
