@@ -229,11 +229,24 @@ func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause, drive
 	}
 	switch cl.Param {
 	case "_id":
-		var args []any
+		var ids []any
 		for _, v := range cl.Values {
-			args = append(args, v.Text)
+			ids = append(ids, v.Text)
 		}
-		return alias + ".id IN (" + placeholders(len(args)) + ")", args, nil
+		if len(types) == 0 {
+			return alias + ".id IN (" + placeholders(len(ids)) + ")", ids, nil
+		}
+		// Through the (type, id) index: written as alias.id IN (…), the
+		// planner walks every resource of the type in rid order (the page's
+		// order) and checks each id, which grows with the store (375 ms for
+		// 50 Encounters among 1.5M).
+		x := b.alias("x")
+		args := make([]any, 0, len(types)+len(ids))
+		for _, t := range types {
+			args = append(args, t)
+		}
+		args = append(args, ids...)
+		return alias + ".rid IN (SELECT " + x + ".rid FROM resources " + x + " WHERE " + x + ".type IN (" + placeholders(len(types)) + ") AND " + x + ".id IN (" + placeholders(len(ids)) + "))", args, nil
 	case "_text", "_content":
 		return b.text(alias, types, cl, drive)
 	case "_lastUpdated":
