@@ -416,7 +416,11 @@ func (db *DB) runGroup(ctx context.Context, group *[]*writeReq, savepoints, ligh
 	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, writer: true, holdAudit: true}
 	for i, rounds := 0, 0; ; i++ {
 		if i == len(*group) {
-			if savepoints || rounds == joinRounds {
+			// A light group commits without waiting for the disk: it has
+			// no fsync to share, and keeping it open for more writes only
+			// makes their callers wait (an import's workers then idle
+			// while the writer works: 11.4k → 7.3k resources/s).
+			if savepoints || light || rounds == joinRounds {
 				break
 			}
 			more := db.takeWaiting(light, maxGroup-len(*group))
