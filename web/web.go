@@ -237,7 +237,12 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	if status >= 500 {
+	switch {
+	case code == custodian.EUNAVAILABLE:
+		// A part still being read at start (chart review, the DNFB): an
+		// expected state, asked about again and again, not a failure.
+		h.Logger.Info("workbench page not ready", "method", r.Method, "pattern", r.Pattern)
+	case status >= 500:
 		// Never the path or the query: they can name a patient.
 		h.Logger.Error("workbench", "method", r.Method, "pattern", r.Pattern, "err", err)
 	}
