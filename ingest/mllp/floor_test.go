@@ -14,6 +14,7 @@ import (
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/ingest/hl7v2"
+	"github.com/custodian-him/custodian/ingest/mllp"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -88,7 +89,7 @@ func BenchmarkMixFloor(b *testing.B) {
 			}
 		}
 		for _, res := range out {
-			repoint(res, refs)
+			mllp.Repoint(res, refs)
 		}
 		return append(out, receipt), nil
 	}
@@ -150,24 +151,4 @@ func BenchmarkMixFloor(b *testing.B) {
 	b.ReportMetric(float64(created.Load())/n, "created/msg")
 	b.ReportMetric(float64(updated.Load())/n, "updated/msg")
 	b.ReportMetric(float64(unchanged.Load())/n, "unchanged/msg")
-}
-
-// repoint rewrites the references of v found in to.
-func repoint(v any, to map[string]string) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			if s, ok := x.(string); ok && k == "reference" {
-				if r, ok := to[s]; ok {
-					v[k] = r
-				}
-				continue
-			}
-			repoint(x, to)
-		}
-	case []any:
-		for _, x := range v {
-			repoint(x, to)
-		}
-	}
 }
