@@ -191,10 +191,19 @@ func set(types ...string) map[string]bool {
 	return m
 }
 
-// Guard applies this package's policy for the store (store.Guard): the
-// role table and scopes through Allowed, and who sees records that carry
-// sensitive labels without breaking the glass (SeesSensitive).
-type Guard struct{}
+// Guard applies this package's policy for the store (store.Guard and
+// store.WriteGuard): the role table and scopes through Allowed, who sees
+// records that carry sensitive labels without breaking the glass
+// (SeesSensitive), and which roles take the steps of the HIM workflows
+// whose items are FHIR resources (AllowWrite, see Workflow). The zero
+// Guard has the default workflows.
+type Guard struct {
+	// Workflows replace DefaultWorkflows when not nil. A site that changes
+	// a workflow's deciders changes them here and gives the module's
+	// service the same roles (registry.Service.Deciders,
+	// roi.Service.Releasers).
+	Workflows []Workflow
+}
 
 // Allow implements store.Guard with Allowed.
 func (Guard) Allow(actor *custodian.Actor, resourceType, interaction string) error {

@@ -61,10 +61,12 @@ type Service struct {
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 	// Deciders are the user roles that may decide cases and record
-	// follow-ups (the registrar and the HIM director if nil). The role
-	// table must also let the user update Tasks; the system actor (the
-	// command line) and API clients are held to the role table and their
-	// scopes alone.
+	// follow-ups (DefaultDeciders, the registrar and the HIM director, if
+	// nil). The role table must also let the user update Tasks. A site
+	// that changes them changes the registry-case workflow of the store's
+	// access.Guard the same way, since the store holds direct writes of
+	// the cases' Tasks to that. The system actor (the command line) may;
+	// an API client without user roles is held to its scopes alone.
 	Deciders []string
 
 	mu     sync.Mutex
@@ -337,27 +339,22 @@ func (s *Service) Counts(registry string) map[string]int {
 }
 
 // DefaultDeciders are the roles that decide registry cases unless a
-// Service names others.
-var DefaultDeciders = []string{access.RoleRegistrar, access.RoleHIMDirector}
+// Service names others: the deciders of access's registry-case workflow,
+// the same table the store holds every write of a case's Task to.
+var DefaultDeciders = access.DefaultDeciders(access.WorkflowRegistryCase)
 
-// mayDecide refuses a user without one of the deciding roles
-// (EFORBIDDEN); the store checks the rest when the Task is written.
+// mayDecide refuses an actor who may not decide cases (EFORBIDDEN;
+// EUNAUTHORIZED without an actor), by access.MayDecide: the system actor
+// may, a user or an API client with roles must hold one of the Deciders.
+// The store checks the role table and the workflow again when the Task is
+// written.
 func (s *Service) mayDecide(ctx context.Context) error {
-	a := custodian.ActorFromContext(ctx)
-	if a == nil {
-		return custodian.Errorf(custodian.EUNAUTHORIZED, "Authentication is required.")
-	}
-	if a.Kind != access.KindUser {
-		return nil
-	}
 	roles := s.Deciders
 	if roles == nil {
 		roles = DefaultDeciders
 	}
-	if slices.ContainsFunc(a.Roles, func(r string) bool { return slices.Contains(roles, r) }) {
-		return nil
-	}
-	return custodian.Errorf(custodian.EFORBIDDEN, "Only a registrar or the HIM director decides registry cases.")
+	w, _ := access.Guard{}.Workflow(access.WorkflowRegistryCase)
+	return access.MayDecide(custodian.ActorFromContext(ctx), roles, w.Refusal)
 }
 
 // Decide records a registrar's decision on a case: accept (with the

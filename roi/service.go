@@ -51,35 +51,32 @@ type Service struct {
 	Disclosures AccountingConfig
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// Releasers are the user roles that may release records (the ROI
-	// specialist and the HIM director when nil). The role table must also
-	// let the user update Tasks; the system actor and API clients are held
-	// to the role table and their scopes alone.
+	// Releasers are the user roles that may release records
+	// (DefaultReleasers, the ROI specialist and the HIM director, when
+	// nil). The role table must also let the user update Tasks. A site
+	// that changes them changes the release-of-information workflow of
+	// the store's access.Guard the same way, since the store holds direct
+	// writes of the requests' Tasks to that. The system actor may; an API
+	// client without user roles is held to its scopes alone.
 	Releasers []string
 }
 
 // DefaultReleasers are the roles that release records unless a Service
 // names others: a disclosure is the release-of-information desk's act.
-var DefaultReleasers = []string{access.RoleROISpecialist, access.RoleHIMDirector}
+// They are the deciders of access's release-of-information workflow, the
+// same table the store holds every write of a request's Task to.
+var DefaultReleasers = access.DefaultDeciders(access.WorkflowRelease)
 
-// mayRelease refuses a user without one of the releasing roles
-// (EFORBIDDEN).
+// mayRelease refuses an actor who may not release records (EFORBIDDEN;
+// EUNAUTHORIZED without an actor), by access.MayDecide: the system actor
+// may, a user or an API client with roles must hold one of the Releasers.
 func (s *Service) mayRelease(ctx context.Context) error {
-	a := custodian.ActorFromContext(ctx)
-	if a == nil {
-		return custodian.Errorf(custodian.EUNAUTHORIZED, "Authentication is required.")
-	}
-	if a.Kind != access.KindUser {
-		return nil
-	}
 	roles := s.Releasers
 	if roles == nil {
 		roles = DefaultReleasers
 	}
-	if slices.ContainsFunc(a.Roles, func(r string) bool { return slices.Contains(roles, r) }) {
-		return nil
-	}
-	return custodian.Errorf(custodian.EFORBIDDEN, "Only a release-of-information specialist or the HIM director releases records.")
+	return access.MayDecide(custodian.ActorFromContext(ctx), roles,
+		"Only a release-of-information specialist or the HIM director releases records.")
 }
 
 func (s *Service) now() time.Time {
