@@ -26,6 +26,11 @@ type auditQueue struct {
 	// table is where blocks wait for the chain on PostgreSQL
 	// (audit_pending.go); nil: blocks commit into the chain at once.
 	table *pendingTable
+
+	// sealer seals small blocks (audit_seal.go); sealMu keeps one seal at
+	// a time.
+	sealer *sealer
+	sealMu sync.Mutex
 }
 
 // auditItem is one entry waiting to be appended, with what appending it

@@ -1,6 +1,11 @@
 package sqldb
 
-import "github.com/custodian-him/custodian/audit"
+import (
+	"context"
+
+	"github.com/custodian-him/custodian/audit"
+	"github.com/custodian-him/custodian/store"
+)
 
 // SetJournalSegmentSize makes new audit journal files n bytes long, for
 // tests of a journal that moves to its next file; it returns what restores
@@ -46,3 +51,21 @@ func DecodePending(body []byte) ([]*audit.Entry, error) {
 	}
 	return out, nil
 }
+
+// AppendAuditBlocks appends entries to db's trail as one block each, all
+// in one transaction, as writers working one at a time leave them.
+func AppendAuditBlocks(db *DB, entries []*audit.Entry) error {
+	return db.Record(context.Background(), func(tx store.Tx) error {
+		c := tx.(*conn)
+		for _, e := range entries {
+			if err := c.appendBlock([]*auditItem{newAuditItem(e)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// StopSealer stops db's goroutine that seals small audit blocks, for
+// measuring a trail as it is before sealing.
+func StopSealer(db *DB) { db.stopSealer() }

@@ -93,7 +93,9 @@ func (db *DB) findBlocks(ctx context.Context, f audit.Filter, before int64, limi
 				} else {
 					line, body = body, nil
 				}
-				e, err := m.match(line, before)
+				// Below the cursor only: a block sealed since the last
+				// page may begin below it and hold entries already seen.
+				e, err := m.match(line, cursor)
 				if err != nil {
 					return nil, err
 				}
@@ -110,6 +112,12 @@ func (db *DB) findBlocks(ctx context.Context, f audit.Filter, before int64, limi
 	return out, nil
 }
 
+// blockHolding is the first position of the block that now holds the
+// entry at a position (the parameter): low is the first position of a
+// block when FindAudit begins, and a seal (audit_seal.go) may since have
+// merged that block into one that begins earlier.
+const blockHolding = `coalesce((SELECT max(first_seq) FROM audit_block WHERE first_seq <= ?), 0)`
+
 // blocksPerPage is how many blocks FindAudit reads per query: a query
 // without a limit would make PostgreSQL send every matching block.
 const blocksPerPage = 16
@@ -122,10 +130,10 @@ func (db *DB) blockPage(ctx context.Context, f audit.Filter, cursor, low int64) 
 	var args []any
 	if key := drivingKey(f); key != "" {
 		q = `SELECT b.first_seq, b.body FROM audit_key k JOIN audit_block b ON b.first_seq = k.block
-			WHERE k.key = ? AND k.block < ? AND k.block >= ?`
+			WHERE k.key = ? AND k.block < ? AND k.block >= ` + blockHolding
 		args = []any{key, cursor, low}
 	} else {
-		q = `SELECT b.first_seq, b.body FROM audit_block b WHERE b.first_seq < ? AND b.first_seq >= ?`
+		q = `SELECT b.first_seq, b.body FROM audit_block b WHERE b.first_seq < ? AND b.first_seq >= ` + blockHolding
 		args = []any{cursor, low}
 	}
 	if !f.Until.IsZero() {

@@ -112,6 +112,7 @@ type segment struct {
 // file, or where files cannot be locked; a journal that cannot start
 // leaves reads' entries to commit through the writer.
 func (db *DB) openAuditJournal() {
+	db.startSealer()
 	if db.dialect.Name == "postgres" {
 		db.openPending() // the journal's counterpart there
 		return
@@ -504,6 +505,7 @@ func (db *DB) syncAudit(ctx context.Context) error {
 // closeAuditJournal stops the journal (or audit_pending's goroutine),
 // appending what it holds.
 func (db *DB) closeAuditJournal() error {
+	db.stopSealer()
 	if t := db.auditq.table; t != nil {
 		return t.close(context.Background())
 	}
