@@ -35,16 +35,33 @@ type Reviewer struct {
 	// burst of writes to one record makes one evaluation (default 1s).
 	Delay  time.Duration
 	Logger *slog.Logger
+	// Facts, when set, keeps the index between starts (persist.go): Load
+	// reads the saved facts and the changes written since, and Run saves
+	// what changed every SaveInterval (5 minutes if 0), after SaveAfter
+	// changed resources (20,000 if 0) and when it stops. SaveMargin (2
+	// minutes if 0) is how long a write may take from being given its
+	// change position to being committed and told to the watcher.
+	Facts        Facts
+	SaveInterval time.Duration
+	SaveAfter    int
+	SaveMargin   time.Duration
 
-	mu     sync.Mutex
-	rules  *RuleSet
-	ix     *Index
-	tasks  map[string]*taskRec            // by key
-	byEnc  map[string]map[string]*taskRec // encounter → key → task
-	dirty  map[string]bool
-	all    bool
-	wake   chan struct{}
-	loaded bool
+	mu    sync.Mutex
+	rules *RuleSet
+	ix    *Index
+	tasks map[string]*taskRec            // by key
+	byEnc map[string]map[string]*taskRec // encounter → key → task
+	// taskKeys are the keys of the Tasks by id; tr the facts changed
+	// since the last save (nil without Facts); format the facts' format
+	// of the index; stats how the last Load went.
+	taskKeys map[string]string
+	tr       *tracker
+	format   string
+	stats    LoadStats
+	dirty    map[string]bool
+	all      bool
+	wake     chan struct{}
+	loaded   bool
 	// loading is set from MarkLoading or the start of Load to its end:
 	// the watcher keeps writes in backlog, and done is closed at the end.
 	// failed is why the first Load failed; reload asks Run to read the
@@ -53,8 +70,11 @@ type Reviewer struct {
 	backlog         []*store.Resource
 	done            chan struct{}
 	failed          error
-	// loadMu lets one Load run at a time.
-	loadMu sync.Mutex
+	// loadMu lets one Load or Save run at a time; it guards marks (the
+	// change positions a save may replay from) and lastSave.
+	loadMu   sync.Mutex
+	marks    []mark
+	lastSave time.Time
 }
 
 // NewReviewer returns a reviewer over st with the default rules; Load
@@ -62,8 +82,8 @@ type Reviewer struct {
 func NewReviewer(st Store) *Reviewer {
 	rs := DefaultRules()
 	return &Reviewer{Store: st, Now: time.Now, Delay: time.Second, rules: rs, ix: NewIndex(rs),
-		tasks: map[string]*taskRec{}, byEnc: map[string]map[string]*taskRec{}, dirty: map[string]bool{},
-		wake: make(chan struct{}, 1)}
+		tasks: map[string]*taskRec{}, byEnc: map[string]map[string]*taskRec{}, taskKeys: map[string]string{},
+		dirty: map[string]bool{}, wake: make(chan struct{}, 1), format: factsFormat(rs)}
 }
 
 // system returns ctx acting as Custodian itself.
@@ -136,6 +156,11 @@ func (rv *Reviewer) wait(ctx context.Context) error {
 // the reading is done, so Load may run while the store is written and the
 // watcher registered. Reading the record is recorded in the audit trail
 // once per type (store.RecordBulkRead), not once per page.
+//
+// With Facts, Load reads the facts saved by the last run and the changes
+// written after them instead, when they are of the index's format (the
+// same release and the same rules for what the index keeps); otherwise
+// it reads the whole record and saves its facts as it goes.
 func (rv *Reviewer) Load(ctx context.Context) error {
 	rv.loadMu.Lock()
 	defer rv.loadMu.Unlock()
@@ -144,12 +169,24 @@ func (rv *Reviewer) Load(ctx context.Context) error {
 	rv.startLoading()
 	rv.reload = false
 	rv.mu.Unlock()
-	rs, ix, tasks, byEnc, err := rv.read(ctx)
+	start := time.Now()
+	s, stats, err := rv.read(ctx)
+	stats.Elapsed = time.Since(start)
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
 	switch {
 	case err == nil:
-		rv.rules, rv.ix, rv.tasks, rv.byEnc, rv.loaded, rv.failed = rs, ix, tasks, byEnc, true, nil
+		rv.rules, rv.ix, rv.tasks, rv.byEnc, rv.loaded, rv.failed = s.rs, s.ix, s.tasks, s.byEnc, true, nil
+		rv.taskKeys, rv.tr, rv.format, rv.stats = s.taskKeys, s.tr, s.format, stats
+		for e := range s.dirty {
+			rv.dirty[e] = true
+		}
+		rv.all = rv.all || s.all
+		rv.marks, rv.lastSave = s.marks, time.Now()
+		if rv.Logger != nil {
+			rv.Logger.Info("chart review index read", "saved", stats.Saved, "facts", stats.Facts, "replayed", stats.Replayed,
+				"position", stats.Position, "seconds", stats.Elapsed.Seconds())
+		}
 	case !rv.loaded:
 		rv.failed = err // evaluating a partial record would raise false deficiencies
 	}
@@ -169,37 +206,100 @@ func (rv *Reviewer) Load(ctx context.Context) error {
 	return err
 }
 
-// read reads the rules, the index and the Tasks from the store.
-func (rv *Reviewer) read(ctx context.Context) (*RuleSet, *Index, map[string]*taskRec, map[string]map[string]*taskRec, error) {
+// read reads the rules, then the index and the Tasks: from the saved
+// facts and the changes since when there are facts of the index's format,
+// otherwise from the whole record.
+func (rv *Reviewer) read(ctx context.Context) (*state, LoadStats, error) {
 	rs, err := rv.storedRules(ctx)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, LoadStats{}, err
 	}
-	ix := NewIndex(rs)
-	for _, typ := range Types {
-		err := rv.scan(ctx, typ, func(r *store.Resource) any { return ix.decode(r.Type, r.Body) },
-			func(r *store.Resource, v any) { ix.apply(r.Type, r.Type+"/"+r.ID, v) })
+	if rv.Facts != nil {
+		s := newState(rs, true)
+		st, ok, err := rv.Facts.Saved(ctx)
 		if err != nil {
-			return nil, nil, nil, nil, err
+			return nil, LoadStats{}, err
+		}
+		if ok && st.Format == s.format {
+			stats, err := rv.readSaved(ctx, s, st)
+			if !errors.Is(err, errFact) {
+				return s, stats, err
+			}
+			if rv.Logger != nil {
+				rv.Logger.Error("the chart review facts are unreadable: reading the whole record", "error", err)
+			}
 		}
 	}
-	tasks := map[string]*taskRec{}
-	byEnc := map[string]map[string]*taskRec{}
-	err = rv.scan(ctx, "Task", func(r *store.Resource) any {
-		if t, ok := fromTask(r.Body); ok {
-			return t
+	s := newState(rs, rv.Facts != nil)
+	stats, err := rv.readWhole(ctx, s)
+	return s, stats, err
+}
+
+// readWhole reads every resource the index reads and every Task; with
+// Facts it replaces the saved facts with theirs as it goes, and saves the
+// state (the position read before the reading began) at the end.
+func (rv *Reviewer) readWhole(ctx context.Context, s *state) (LoadStats, error) {
+	var stats LoadStats
+	var saver *factSaver
+	var pos int64
+	if rv.Facts != nil {
+		if err := rv.Facts.Clear(ctx); err != nil {
+			return stats, err
 		}
-		return nil
-	}, func(_ *store.Resource, v any) {
-		if t, ok := v.(*taskRec); ok && t != nil {
-			tasks[t.D.Key] = t
-			addTask(byEnc, t)
+		var err error
+		if pos, err = rv.Facts.Newest(ctx); err != nil {
+			return stats, err
 		}
-	})
-	if err != nil {
-		return nil, nil, nil, nil, err
+		saver = rv.startSaver(ctx)
 	}
-	return rs, ix, tasks, byEnc, nil
+	at := time.Now()
+	type decoded struct {
+		v    any
+		data []byte
+	}
+	var batch []Fact
+	for _, typ := range factTypes {
+		err := rv.scan(ctx, typ, func(r *store.Resource) any {
+			v := s.decodeVersion(r.Type, r.Body)
+			if saver == nil {
+				return decoded{v: v}
+			}
+			return decoded{v, encodeFact(r.Type, v)}
+		}, func(r *store.Resource, x any) {
+			d := x.(decoded)
+			s.file(r.Type, r.ID, d.v)
+			stats.Facts++
+			if saver != nil && d.data != nil {
+				batch = append(batch, Fact{Type: r.Type, ID: r.ID, Version: r.VersionID, Data: d.data})
+				if len(batch) == 2000 {
+					saver.ch <- batch
+					batch = nil
+				}
+			}
+		})
+		if err != nil {
+			if saver != nil {
+				saver.finish()
+			}
+			return stats, err
+		}
+	}
+	s.dirty, s.all = map[string]bool{}, false
+	if saver == nil {
+		return stats, nil
+	}
+	if len(batch) > 0 {
+		saver.ch <- batch
+	}
+	if err := saver.finish(); err != nil {
+		return stats, err
+	}
+	if err := rv.Facts.Save(ctx, nil, &SavedState{Position: pos, Replay: pos, Format: s.format, Saved: at}); err != nil {
+		return stats, err
+	}
+	stats.Position = pos
+	s.marks = []mark{{at: at, pos: pos}}
+	return stats, nil
 }
 
 func addTask(byEnc map[string]map[string]*taskRec, t *taskRec) {
@@ -389,6 +489,8 @@ func (rv *Reviewer) Watcher() store.Watcher {
 // applyLocked files written versions in the index and queues the
 // encounters they affect; rv.mu is held.
 func (rv *Reviewer) applyLocked(versions []*store.Resource) {
+	s := rv.view()
+	now := time.Now()
 	for _, v := range versions {
 		if v.Type == "Task" {
 			continue
@@ -406,27 +508,40 @@ func (rv *Reviewer) applyLocked(versions []*store.Resource) {
 		if v.Deleted {
 			body = nil
 		}
-		affected, all := rv.ix.Add(v.Type, v.ID, body)
-		rv.all = rv.all || all
-		for _, e := range affected {
-			if e != "" {
-				rv.dirty[e] = true
-			}
-		}
+		s.take(v.Type, v.ID, v.VersionID, body, now)
 	}
+	rv.all = rv.all || s.all
 }
 
 // Run evaluates queued encounters and writes their Tasks until ctx ends,
 // waiting Delay after the first queued write to gather a burst.
+//
+// With Facts it also saves the facts (see the Facts field), and once more
+// when ctx ends.
 func (rv *Reviewer) Run(ctx context.Context) error {
+	var tick <-chan time.Time
+	if rv.Facts != nil {
+		t := time.NewTicker(min(rv.saveInterval(), 10*time.Second))
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
+			rv.finalSave(ctx)
 			return ctx.Err()
+		case <-tick:
+			if rv.saveDue() {
+				if err := rv.Save(ctx); err != nil && rv.Logger != nil && ctx.Err() == nil {
+					rv.Logger.Error("saving the chart review facts failed", "error", err)
+				}
+			}
+			continue
 		case <-rv.wake:
 		}
 		select {
 		case <-ctx.Done():
+			rv.finalSave(ctx)
 			return ctx.Err()
 		case <-time.After(rv.Delay):
 		}
@@ -614,13 +729,18 @@ func (rv *Reviewer) evaluate(ctx context.Context, refs []string) (*Summary, erro
 			return sum, err
 		}
 		rv.mu.Lock()
+		s := rv.view()
 		for j, c := range part {
 			if res[j].Err != nil {
 				errs = append(errs, res[j].Err)
 				continue
 			}
-			rv.tasks[c.rec.D.Key] = c.rec
-			addTask(rv.byEnc, c.rec)
+			s.putTask(c.rec.ID, c.rec)
+			// The fact saved is the Task as stored, as a start reads it.
+			if o := res[j].Outcome; rv.tr != nil && o != nil && o.Resource != nil && !o.Unchanged {
+				t, _ := fromTask(o.Resource.Body)
+				rv.tr.track("Task", o.Resource.ID, o.Resource.VersionID, encodeFact("Task", t), time.Now())
+			}
 		}
 		rv.mu.Unlock()
 	}

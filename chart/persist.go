@@ -1,0 +1,584 @@
+package chart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/custodian-him/custodian/store"
+)
+
+// Facts is where a Reviewer keeps its index between starts: for each
+// resource the index reads (and each chart Task), its version and what
+// the index keeps of it, written compactly (fact.go), with the position
+// in the store's change feed they reflect. Package chart/chartdb keeps
+// them in the SQL database beside the store.
+//
+// The guarantee a start relies on: every change written after the saved
+// state's Replay position is read again from the store, and a save moves
+// the state only after the facts it covers are written (in the same
+// transaction as the last of them). A crash between a write and the save
+// of its fact leaves the state before the write, so the next start reads
+// the write again; a crash in the middle of a save leaves the previous
+// state, and the facts already written are at least as new as it.
+type Facts interface {
+	// Saved returns the saved state; ok is false when nothing was saved.
+	Saved(ctx context.Context) (state SavedState, ok bool, err error)
+	// Scan calls fn with every saved fact.
+	Scan(ctx context.Context, fn func(f Fact) error) error
+	// Save stores facts (a Fact without Data removes the resource's)
+	// unless the stored one has a newer version, then state if it is not
+	// nil, in the same transaction as the last facts.
+	Save(ctx context.Context, facts []Fact, state *SavedState) error
+	// Clear removes every fact and the state.
+	Clear(ctx context.Context) error
+	// Newest returns the store's newest change position.
+	Newest(ctx context.Context) (int64, error)
+	// Changes calls fn, in change order, for every version of types
+	// written after the position after, and returns the newest position
+	// it saw.
+	Changes(ctx context.Context, after int64, types []string, fn func(typ, id string, version int64) error) (int64, error)
+	// Current calls fn with the current version of each resource named
+	// (Type and ID), Deleted set for a delete or a resource that does not
+	// exist.
+	Current(ctx context.Context, refs []Fact, fn func(r *store.Resource) error) error
+}
+
+// Fact is what the index keeps of one resource version.
+type Fact struct {
+	Type, ID string
+	Version  int64
+	// Data is the fact; nil when the index keeps nothing of the resource
+	// (deleted, or nothing a rule reads).
+	Data []byte
+}
+
+// SavedState says what the saved facts reflect.
+type SavedState struct {
+	// Position: every change up to it had been taken in when saved.
+	Position int64
+	// Replay is where a start reads the change feed from: a position at
+	// least SaveMargin older than the save, so that a write given its
+	// position before it committed (PostgreSQL) is not skipped.
+	Replay int64
+	// Format is factsFormat of the index's rules; facts of another format
+	// are not used (the record is read whole).
+	Format string
+	Saved  time.Time
+}
+
+// LoadStats says how the last Load read the index.
+type LoadStats struct {
+	// Saved is set when the saved facts were read; otherwise the whole
+	// record was (and, with Facts, its facts saved).
+	Saved bool
+	// Facts is how many facts (or resources) were read; Replayed how many
+	// changed resources were read after them.
+	Facts, Replayed int
+	// Position is the change position the index reflects (0 without
+	// Facts).
+	Position int64
+	Elapsed  time.Duration
+}
+
+// factTypes are the types whose facts are kept: the index's and Task.
+var factTypes = append(slices.Clone(Types), "Task")
+
+// mark is a change position and when every change up to it had been
+// taken in.
+type mark struct {
+	at  time.Time
+	pos int64
+}
+
+// tracker remembers, while Facts are kept, the facts changed since the
+// last save and the newest version of each resource taken in recently
+// (so a save reads again only what the watcher was not told of).
+type tracker struct {
+	changed map[string]Fact
+	seen    map[string]seenVersion
+}
+
+type seenVersion struct {
+	version int64
+	at      time.Time
+}
+
+func newTracker() *tracker {
+	return &tracker{changed: map[string]Fact{}, seen: map[string]seenVersion{}}
+}
+
+func (t *tracker) track(typ, id string, version int64, data []byte, now time.Time) {
+	if t == nil {
+		return
+	}
+	ref := typ + "/" + id
+	if old, ok := t.changed[ref]; ok && old.Version > version {
+		return
+	}
+	t.changed[ref] = Fact{Type: typ, ID: id, Version: version, Data: data}
+	if s := t.seen[ref]; s.version <= version {
+		t.seen[ref] = seenVersion{version, now}
+	}
+}
+
+// state is the reviewer's index and Tasks: the Reviewer's own (view), or
+// one being read by Load.
+type state struct {
+	rs       *RuleSet
+	ix       *Index
+	tasks    map[string]*taskRec            // by key
+	byEnc    map[string]map[string]*taskRec // encounter → key → task
+	taskKeys map[string]string              // Task id → key
+	tr       *tracker                       // nil when no Facts are kept
+	format   string
+	dirty    map[string]bool
+	all      bool
+	// marks are the change positions a save may replay from (Load's).
+	marks []mark
+}
+
+// workers is how many goroutines decode at once.
+func workers() int { return runtime.GOMAXPROCS(0) }
+
+func newState(rs *RuleSet, persist bool) *state {
+	s := &state{rs: rs, ix: NewIndex(rs), tasks: map[string]*taskRec{}, byEnc: map[string]map[string]*taskRec{},
+		taskKeys: map[string]string{}, format: factsFormat(rs), dirty: map[string]bool{}}
+	if persist {
+		s.tr = newTracker()
+	}
+	return s
+}
+
+// view is the reviewer's own state; rv.mu is held.
+func (rv *Reviewer) view() *state {
+	return &state{rs: rv.rules, ix: rv.ix, tasks: rv.tasks, byEnc: rv.byEnc, taskKeys: rv.taskKeys, tr: rv.tr,
+		format: rv.format, dirty: rv.dirty, all: rv.all}
+}
+
+// decodeVersion reads what the reviewer keeps of a version (body nil for
+// a delete): decode's result, or a chart Task's record.
+func (s *state) decodeVersion(typ string, body []byte) any {
+	if typ != "Task" {
+		return s.ix.decode(typ, body)
+	}
+	if body == nil {
+		return (*taskRec)(nil)
+	}
+	if t, ok := fromTask(body); ok {
+		return t
+	}
+	return (*taskRec)(nil)
+}
+
+// file puts what decodeVersion (or decodeFact) read of typ/id in place of
+// what the state held for it, and queues the encounters it affects.
+func (s *state) file(typ, id string, v any) {
+	if typ == "Task" {
+		t, _ := v.(*taskRec)
+		s.putTask(id, t)
+		return
+	}
+	affected, all := s.ix.apply(typ, typ+"/"+id, v)
+	s.all = s.all || all
+	for _, e := range affected {
+		if e != "" {
+			s.dirty[e] = true
+		}
+	}
+}
+
+// take files a version and remembers its fact for the next save.
+func (s *state) take(typ, id string, version int64, body []byte, now time.Time) {
+	v := s.decodeVersion(typ, body)
+	if s.tr != nil {
+		s.tr.track(typ, id, version, encodeFact(typ, v), now)
+	}
+	s.file(typ, id, v)
+}
+
+// putTask replaces what the state holds of the Task id with t (nil: it
+// is gone or not a chart Task).
+func (s *state) putTask(id string, t *taskRec) {
+	if key, ok := s.taskKeys[id]; ok {
+		delete(s.taskKeys, id)
+		if old := s.tasks[key]; old != nil && old.ID == id {
+			delete(s.tasks, key)
+			if m := s.byEnc[old.D.Encounter]; m != nil {
+				delete(m, key)
+				if len(m) == 0 {
+					delete(s.byEnc, old.D.Encounter)
+				}
+			}
+		}
+	}
+	if t == nil {
+		return
+	}
+	s.tasks[t.D.Key] = t
+	addTask(s.byEnc, t)
+	s.taskKeys[id] = t.D.Key
+}
+
+// readSaved fills s from the saved facts, then reads the changes written
+// after st.Replay. An unreadable fact is errFact (the caller reads the
+// whole record instead).
+func (rv *Reviewer) readSaved(ctx context.Context, s *state, st SavedState) (LoadStats, error) {
+	stats := LoadStats{Saved: true}
+	type row struct {
+		f Fact
+		v any
+	}
+	batches := make(chan []Fact, 4)
+	decoded := make(chan []row, 4)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var scanErr error
+	go func() {
+		defer close(batches)
+		var batch []Fact
+		scanErr = rv.Facts.Scan(ctx, func(f Fact) error {
+			batch = append(batch, f)
+			if len(batch) == 2000 {
+				select {
+				case batches <- batch:
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				}
+				batch = nil
+			}
+			return nil
+		})
+		if scanErr == nil && len(batch) > 0 {
+			batches <- batch
+		}
+		if scanErr != nil {
+			cancel(scanErr)
+		}
+	}()
+	var wg sync.WaitGroup
+	var bad error
+	var badOnce sync.Once
+	for range workers() {
+		wg.Go(func() {
+			for fs := range batches {
+				rows := make([]row, len(fs))
+				for i, f := range fs {
+					v, err := decodeFact(f.Type, f.Data)
+					if err != nil {
+						badOnce.Do(func() { bad = err; cancel(err) })
+					}
+					rows[i] = row{f, v}
+				}
+				select {
+				case decoded <- rows:
+				case <-ctx.Done():
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(decoded) }()
+	for rows := range decoded {
+		for _, r := range rows {
+			if r.v != nil {
+				s.file(r.f.Type, r.f.ID, r.v)
+			}
+		}
+		stats.Facts += len(rows)
+	}
+	if bad != nil {
+		return stats, bad
+	}
+	if scanErr != nil {
+		return stats, scanErr
+	}
+	if err := ctx.Err(); err != nil {
+		return stats, err
+	}
+	// Saved facts are evaluated already; only what the replay changes is.
+	s.dirty, s.all = map[string]bool{}, false
+	pos, n, err := rv.catchUp(ctx, s, st.Replay, false)
+	if err != nil {
+		return stats, err
+	}
+	stats.Replayed, stats.Position = n, pos
+	s.marks = []mark{{at: st.Saved.Add(-rv.margin()), pos: st.Replay}, {at: st.Saved, pos: st.Position}, {at: time.Now(), pos: pos}}
+	return stats, nil
+}
+
+// catchUp reads the versions of the chart's types written after the
+// position after that s has not taken in (the watcher was not told of
+// them: written while stopped, by another process, or not yet told),
+// reading each resource's current version. locked says s is the
+// reviewer's own state, so rv.mu is taken to file. It returns the newest
+// position seen and how many resources it read.
+func (rv *Reviewer) catchUp(ctx context.Context, s *state, after int64, locked bool) (int64, int, error) {
+	want := map[string]Fact{}
+	lock := func() {
+		if locked {
+			rv.mu.Lock()
+		}
+	}
+	unlock := func() {
+		if locked {
+			rv.mu.Unlock()
+		}
+	}
+	read := 0
+	flush := func() error {
+		refs := make([]Fact, 0, len(want))
+		lock()
+		for ref, f := range want {
+			if sv, ok := s.tr.seen[ref]; ok && sv.version >= f.Version {
+				continue
+			}
+			refs = append(refs, f)
+		}
+		unlock()
+		clear(want)
+		slices.SortFunc(refs, func(a, b Fact) int { return strings.Compare(a.Type+"/"+a.ID, b.Type+"/"+b.ID) })
+		for i := 0; i < len(refs); i += 500 {
+			var got []*store.Resource
+			err := rv.Facts.Current(ctx, refs[i:min(i+500, len(refs))], func(r *store.Resource) error {
+				got = append(got, r)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			vs := decodeAll(s, got)
+			now := time.Now()
+			lock()
+			for j, r := range got {
+				if sv, ok := s.tr.seen[r.Type+"/"+r.ID]; ok && sv.version >= r.VersionID {
+					continue // the watcher filed it (or a newer one) meanwhile
+				}
+				if s.tr != nil {
+					s.tr.track(r.Type, r.ID, r.VersionID, encodeFact(r.Type, vs[j]), now)
+				}
+				s.file(r.Type, r.ID, vs[j])
+			}
+			if locked {
+				rv.all = rv.all || s.all
+			}
+			unlock()
+			read += len(got)
+		}
+		return nil
+	}
+	newest, err := rv.Facts.Changes(ctx, after, factTypes, func(typ, id string, version int64) error {
+		ref := typ + "/" + id
+		if f, ok := want[ref]; !ok || version > f.Version {
+			want[ref] = Fact{Type: typ, ID: id, Version: version}
+		}
+		if len(want) >= 20000 {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, read, err
+	}
+	if err := flush(); err != nil {
+		return 0, read, err
+	}
+	return max(newest, after), read, nil
+}
+
+// decodeAll decodes versions on every core.
+func decodeAll(s *state, rs []*store.Resource) []any {
+	vs := make([]any, len(rs))
+	var wg sync.WaitGroup
+	n := workers()
+	for w := range n {
+		wg.Go(func() {
+			for i := w; i < len(rs); i += n {
+				var body []byte
+				if !rs[i].Deleted {
+					body = rs[i].Body
+				}
+				vs[i] = s.decodeVersion(rs[i].Type, body)
+			}
+		})
+	}
+	wg.Wait()
+	return vs
+}
+
+// factSaver writes facts in the background while the whole record is
+// read.
+type factSaver struct {
+	ch   chan []Fact
+	done chan error
+}
+
+func (rv *Reviewer) startSaver(ctx context.Context) *factSaver {
+	fs := &factSaver{ch: make(chan []Fact, 4), done: make(chan error, 1)}
+	go func() {
+		var err error
+		for facts := range fs.ch {
+			if err == nil {
+				err = rv.Facts.Save(ctx, facts, nil)
+			}
+		}
+		fs.done <- err
+	}()
+	return fs
+}
+
+func (fs *factSaver) finish() error {
+	close(fs.ch)
+	return <-fs.done
+}
+
+func (rv *Reviewer) margin() time.Duration {
+	if rv.SaveMargin > 0 {
+		return rv.SaveMargin
+	}
+	return 2 * time.Minute
+}
+
+// Save writes the facts of what changed since the last save and the
+// position they reflect, after taking in the changes in the store's feed
+// the watcher was not told of. Serve's Run saves every SaveInterval, after
+// SaveAfter changes and when it stops; Save is for tests and commands.
+func (rv *Reviewer) Save(ctx context.Context) error {
+	if rv.Facts == nil {
+		return errors.New("chart: no Facts to save to")
+	}
+	rv.loadMu.Lock()
+	defer rv.loadMu.Unlock()
+	rv.mu.Lock()
+	ready := rv.loaded && rv.tr != nil && rv.marks != nil
+	rv.mu.Unlock()
+	if !ready {
+		return errors.New("chart: the index was not read, so it is not saved")
+	}
+	now := time.Now()
+	newest, err := rv.Facts.Newest(ctx)
+	if err != nil {
+		return err
+	}
+	from := rv.marks[0]
+	for _, m := range rv.marks {
+		if !m.at.After(now.Add(-rv.margin())) {
+			from = m
+		}
+	}
+	rv.mu.Lock()
+	s := rv.view()
+	rv.mu.Unlock()
+	if _, _, err := rv.catchUp(ctx, s, from.pos, true); err != nil {
+		return err
+	}
+	rv.mu.Lock()
+	changed, format := rv.tr.changed, rv.format
+	rv.tr.changed = map[string]Fact{}
+	queued := len(rv.dirty) > 0 || rv.all
+	rv.mu.Unlock()
+	if queued {
+		select {
+		case rv.wake <- struct{}{}:
+		default:
+		}
+	}
+	facts := make([]Fact, 0, len(changed))
+	for _, f := range changed {
+		facts = append(facts, f)
+	}
+	st := &SavedState{Position: newest, Replay: from.pos, Format: format, Saved: now}
+	if err := rv.Facts.Save(ctx, facts, st); err != nil {
+		rv.mu.Lock()
+		for ref, f := range changed {
+			if cur, ok := rv.tr.changed[ref]; !ok || cur.Version < f.Version {
+				rv.tr.changed[ref] = f
+			}
+		}
+		rv.mu.Unlock()
+		return err
+	}
+	rv.marks = append(rv.marks, mark{at: now, pos: newest})
+	keep := 0
+	for i, m := range rv.marks {
+		if !m.at.After(now.Add(-rv.margin())) {
+			keep = i
+		}
+	}
+	rv.marks = rv.marks[keep:]
+	// What was seen before the oldest mark kept is before any position a
+	// later save reads the feed from.
+	rv.mu.Lock()
+	for ref, sv := range rv.tr.seen {
+		if sv.at.Before(rv.marks[0].at) {
+			delete(rv.tr.seen, ref)
+		}
+	}
+	rv.mu.Unlock()
+	rv.lastSave = now
+	if rv.Logger != nil {
+		rv.Logger.Info("chart review facts saved", "facts", len(facts), "position", newest)
+	}
+	return nil
+}
+
+// changedCount is how many facts changed since the last save.
+func (rv *Reviewer) changedCount() int {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	if rv.tr == nil {
+		return 0
+	}
+	return len(rv.tr.changed)
+}
+
+// saveDue says whether Run should save now.
+func (rv *Reviewer) saveDue() bool {
+	if rv.Facts == nil {
+		return false
+	}
+	every := rv.saveInterval()
+	after := rv.SaveAfter
+	if after <= 0 {
+		after = 20000
+	}
+	rv.loadMu.Lock()
+	last := rv.lastSave
+	rv.loadMu.Unlock()
+	n := rv.changedCount()
+	return n > 0 && (time.Since(last) >= every || n >= after)
+}
+
+func (rv *Reviewer) saveInterval() time.Duration {
+	if rv.SaveInterval > 0 {
+		return rv.SaveInterval
+	}
+	return 5 * time.Minute
+}
+
+// finalSave saves once more as Run stops (within 30 s).
+func (rv *Reviewer) finalSave(ctx context.Context) {
+	if rv.Facts == nil || !rv.Ready() {
+		return
+	}
+	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := rv.Save(final); err != nil && rv.Logger != nil {
+		rv.Logger.Error("saving the chart review facts failed", "error", err)
+	}
+}
+
+// LastLoad returns how the last Load read the index.
+func (rv *Reviewer) LastLoad() LoadStats {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return rv.stats
+}
+
+func (s LoadStats) String() string {
+	return fmt.Sprintf("saved=%v facts=%d replayed=%d position=%d in %s", s.Saved, s.Facts, s.Replayed, s.Position, s.Elapsed.Round(time.Millisecond))
+}
