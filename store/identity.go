@@ -1,0 +1,403 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
+)
+
+// Identity lookups. A conditional identity — the criteria of a
+// conditional update (Patient?identifier=sys|123) or of a create's
+// If-None-Exist — is in practice one identifier, and finding the resource
+// it names needs only that identifier's index rows and the resources row:
+// no search planning, no body. Resolving identities that way before a
+// write lets the write's resources be made ready outside the single
+// writer (TransactionResolved), which then only checks each identity
+// again, with the same cheap lookup.
+
+// IdentityReader is a Reader (in a write, a Tx) that finds the resources
+// meeting one plain search clause straight from its index.
+type IdentityReader interface {
+	// Identify returns the current, non-deleted resources of typ that
+	// meet cl, at most two (two already make an identity ambiguous),
+	// whatever their security labels, as a search of typ with cl alone
+	// finds them. The resources carry Type, ID, VersionID, LastUpdated and
+	// Compartment, and no Body.
+	Identify(ctx context.Context, typ string, cl Clause) ([]*Resource, error)
+}
+
+// identityClause returns the one clause of criteria when they are an
+// identity: a single token value without modifier (identifier=sys|123),
+// with nothing else that shapes a search. ok is false otherwise.
+func (s *Store) identityClause(typ, criteria string) (cl Clause, ok bool) {
+	q, err := s.ParseQueryString(typ, criteria)
+	if err != nil || len(q.Clauses) != 1 || q.Compartment != nil || len(q.Sort) > 0 || len(q.Includes) > 0 {
+		return Clause{}, false
+	}
+	cl = q.Clauses[0]
+	if cl.Kind != KindToken || cl.Modifier != "" || cl.Chain != nil || cl.Has != nil || len(cl.Values) != 1 ||
+		cl.Values[0].Code == "" || strings.HasPrefix(cl.Param, "_") {
+		return Clause{}, false
+	}
+	return cl, true
+}
+
+// identify finds the resources of typ meeting cl in rd, at most two:
+// from the index when rd can (IdentityReader), else through a search.
+func (s *Store) identify(ctx context.Context, rd Reader, typ string, cl Clause) ([]*Resource, error) {
+	inner := rd
+	if wt, ok := rd.(*watchTx); ok {
+		inner = wt.Tx
+	}
+	if ir, ok := inner.(IdentityReader); ok {
+		return ir.Identify(ctx, typ, cl)
+	}
+	page, err := rd.Search(ctx, &Query{Types: []string{typ}, Clauses: []Clause{cl}, Count: 2})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Resource, len(page.Resources))
+	for i, r := range page.Resources {
+		out[i] = &Resource{Type: r.Type, ID: r.ID, VersionID: r.VersionID, LastUpdated: r.LastUpdated, Compartment: r.Compartment}
+	}
+	return out, nil
+}
+
+// Identify returns the ids (with version and patient compartment, without
+// bodies) of the current resources of typ that criteria, an identity such
+// as "identifier=sys|123", name: none, one, or two when they are
+// ambiguous. It is for system actors only (EFORBIDDEN for any other) and
+// leaves no audit record, like Missing: it reveals which resource carries
+// an identifier, not what the resource says. Criteria that are not one
+// token value are EINVALID.
+func (s *Store) Identify(ctx context.Context, typ, criteria string) ([]*Resource, error) {
+	if a := custodian.ActorFromContext(ctx); a == nil || a.Kind != "system" {
+		return nil, custodian.Errorf(custodian.EFORBIDDEN, "identity lookups without an audit record are for the system actor only")
+	}
+	cl, ok := s.identityClause(typ, criteria)
+	if !ok {
+		return nil, custodian.Errorf(custodian.EINVALID, "%s?%s is not an identity (one token value, such as identifier=system|value)", typ, criteria)
+	}
+	var found []*Resource
+	err := s.backend.Read(ctx, func(rd Reader) error {
+		var err error
+		found, err = s.identify(ctx, rd, typ, cl)
+		return err
+	})
+	return found, err
+}
+
+// TransactionResolved performs entries as Transaction does, with their
+// conditional identities resolved before the write. Each conditional
+// update and each create's If-None-Exist whose criteria are an identity
+// (identifier=system|value) is looked up in one read beforehand, and its
+// entry rewritten: an update of the one resource found, a plain create
+// when there is none, nothing when a create-if-absent finds its resource
+// (references to it point there). An update of an explicit id that does
+// not exist yet becomes the resource's first version. The resources are
+// then indexed, encoded and compressed in the caller's goroutine like any
+// plain create, and the write only checks, under the lock a conditional
+// operation takes, that each identity still resolves as it did.
+//
+// If one does not (another writer created or changed a resource in
+// between), or the write fails in any way, nothing of it is kept and the
+// entries go through Transaction as they were given, which resolves them
+// inside the write and reports any error with its entry number: the
+// outcomes, errors and audit record are Transaction's. The entries'
+// resources are copied before they are rewritten, so that remains
+// possible. One difference: the outcome of a create-if-absent that found
+// its resource has the resource's Type, ID, VersionID, LastUpdated and
+// Compartment, but no Body.
+func (s *Store) TransactionResolved(ctx context.Context, entries []Entry) ([]*Outcome, error) {
+	rs, ok := s.resolveEntries(ctx, entries)
+	if !ok {
+		return s.Transaction(ctx, entries)
+	}
+	outs, ok := s.transactionResolved(ctx, entries, rs)
+	if !ok {
+		return s.Transaction(ctx, entries)
+	}
+	return outs, nil
+}
+
+// resolved is a transaction's entries with their identities resolved.
+type resolved struct {
+	entries []Entry // rewritten, resources copied
+	from    []int   // entries[k] stands for the given entry from[k]
+	fresh   []bool  // entries[k] is an update of an explicit id that does not exist
+	// found are the outcomes of the given creates-if-absent whose
+	// resource exists, by the given entry's number.
+	found  map[int]*Outcome
+	checks []identityCheck
+}
+
+// identityCheck is an identity resolved before the write, to check in it.
+type identityCheck struct {
+	typ, criteria string
+	cl            Clause
+	want          string // the id found; "" for none
+}
+
+func (c identityCheck) lockKey() string { return "cond:" + c.typ + "?" + c.criteria }
+
+// lookup is an entry's identity to look up before the write.
+type lookup struct {
+	i             int
+	typ, criteria string
+	cl            Clause
+	explicit      string // an update's explicit id (existence only)
+	found         []*Resource
+}
+
+// resolveEntries looks the identities of entries up and rewrites them;
+// ok is false when there is nothing to resolve or the read failed (the
+// entries then go through Transaction).
+func (s *Store) resolveEntries(ctx context.Context, entries []Entry) (*resolved, bool) {
+	var looks []*lookup
+	for i, e := range entries {
+		path, query, hasQuery := strings.Cut(e.URL, "?")
+		typ, id, hasID := strings.Cut(strings.Trim(path, "/"), "/")
+		switch {
+		case e.Method == MethodCreate && e.IfNoneExist != "" && !hasID && !hasQuery:
+			if cl, ok := s.identityClause(typ, e.IfNoneExist); ok {
+				looks = append(looks, &lookup{i: i, typ: typ, criteria: e.IfNoneExist, cl: cl})
+			}
+		case e.Method == MethodUpdate && hasQuery && !hasID && e.Resource != nil:
+			if cl, ok := s.identityClause(typ, query); ok {
+				looks = append(looks, &lookup{i: i, typ: typ, criteria: query, cl: cl})
+			}
+		case e.Method == MethodUpdate && hasID && !hasQuery && e.IfMatch == 0 && e.Resource != nil && ValidID(id) && !strings.Contains(id, "/"):
+			looks = append(looks, &lookup{i: i, typ: typ, explicit: id})
+		}
+	}
+	if len(looks) == 0 {
+		return nil, false
+	}
+	err := s.backend.Read(ctx, func(rd Reader) error {
+		for _, l := range looks {
+			if l.explicit != "" {
+				switch _, err := rd.Current(ctx, l.typ, l.explicit); {
+				case custodian.ErrorCode(err) == custodian.ENOTFOUND:
+				case err != nil:
+					return err
+				default:
+					l.found = []*Resource{{Type: l.typ, ID: l.explicit}}
+				}
+				continue
+			}
+			var err error
+			if l.found, err = s.identify(ctx, rd, l.typ, l.cl); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false
+	}
+	return s.rewriteResolved(ctx, entries, looks)
+}
+
+// rewriteResolved rewrites entries by what looks found (see
+// TransactionResolved); ok is false when nothing could be rewritten.
+func (s *Store) rewriteResolved(ctx context.Context, entries []Entry, looks []*lookup) (*resolved, bool) {
+	rs := &resolved{found: map[int]*Outcome{}}
+	byEntry := make(map[int]*lookup, len(looks))
+	for _, l := range looks {
+		byEntry[l.i] = l
+	}
+	to := map[string]string{} // fullUrls of the creates-if-absent found
+	rewritten := 0
+	for i, e := range entries {
+		l := byEntry[i]
+		w, fresh, drop := e, false, false
+		if l != nil {
+			bid, _ := e.Resource["id"].(string)
+			switch {
+			case l.explicit != "" && len(l.found) == 0:
+				fresh = true
+			case l.explicit != "":
+				l = nil // stored: an ordinary update
+			case e.Method == MethodCreate && len(l.found) == 1:
+				// Transaction authorises the create even when it finds.
+				if _, err := s.allow(ctx, l.typ, "create"); err != nil {
+					return nil, false
+				}
+				drop = true
+				rs.found[i] = &Outcome{Resource: l.found[0]}
+				if e.FullURL != "" {
+					to[e.FullURL] = l.found[0].Ref()
+				}
+			case e.Method == MethodCreate && len(l.found) == 0:
+				w = Entry{Method: MethodCreate, URL: l.typ, FullURL: e.FullURL, Resource: e.Resource}
+			case len(l.found) == 1 && (bid == "" || bid == l.found[0].ID):
+				w = Entry{Method: MethodUpdate, URL: l.typ + "/" + l.found[0].ID, FullURL: e.FullURL, Resource: e.Resource, IfMatch: e.IfMatch}
+			case len(l.found) == 0 && bid == "" && e.IfMatch == 0:
+				w = Entry{Method: MethodCreate, URL: l.typ, FullURL: e.FullURL, Resource: e.Resource}
+			default:
+				l = nil // ambiguous or odd: the write resolves it and reports
+			}
+		}
+		if l != nil {
+			rewritten++
+			if l.explicit == "" {
+				want := ""
+				if len(l.found) == 1 {
+					want = l.found[0].ID
+				}
+				rs.checks = append(rs.checks, identityCheck{typ: l.typ, criteria: l.criteria, cl: l.cl, want: want})
+			}
+		}
+		if drop {
+			continue
+		}
+		if w.Resource != nil {
+			w.Resource = copyTree(w.Resource).(map[string]any)
+			if w.Method == MethodUpdate && !strings.Contains(w.URL, "?") {
+				_, id, _ := strings.Cut(w.URL, "/")
+				w.Resource["id"] = id
+			}
+		}
+		rs.entries = append(rs.entries, w)
+		rs.from = append(rs.from, i)
+		rs.fresh = append(rs.fresh, fresh)
+	}
+	if rewritten == 0 {
+		return nil, false
+	}
+	if len(to) > 0 {
+		for _, e := range rs.entries {
+			pointAt(e.Resource, to)
+		}
+	}
+	// In one order for every transaction, so two never wait for each
+	// other's locks (PostgreSQL would end one as a deadlock).
+	slices.SortFunc(rs.checks, func(a, b identityCheck) int { return strings.Compare(a.lockKey(), b.lockKey()) })
+	return rs, true
+}
+
+// transactionResolved writes rs; ok is false when it wrote nothing and
+// given should go through Transaction instead (see TransactionResolved).
+func (s *Store) transactionResolved(ctx context.Context, given []Entry, rs *resolved) ([]*Outcome, bool) {
+	plan, err := s.planTransaction(ctx, rs.entries)
+	if err != nil {
+		return nil, false // Transaction reports it, with the given entry numbers
+	}
+	for k, p := range plan {
+		if rs.fresh[k] && p.index != nil {
+			// An update that creates: its first version made ready here,
+			// stored without reading (a Put of version 1 fails if the
+			// resource appeared since, and the write is done again by
+			// Transaction).
+			first, err := s.prepareFirst(ctx, p.typ, p.id, MethodUpdate, p.Resource, p.index)
+			if err != nil {
+				return nil, false
+			}
+			p.Method, p.first = MethodCreate, first
+		}
+	}
+	e := s.entry(ctx, audit.ActionTransaction)
+	outs := make([]*Outcome, len(given))
+	inner := make([]*Outcome, len(plan))
+	write, wt := s.watching(func(tx Tx) error {
+		// The backend may run this again after rolling it back: nothing
+		// of an earlier run counts.
+		clear(inner)
+		e.Resources, e.Patients = e.Resources[:0], e.Patients[:0]
+		if err := s.checkIdentities(ctx, tx, rs.checks); err != nil {
+			return err
+		}
+		if err := s.runTransaction(ctx, tx, plan, inner); err != nil {
+			return err
+		}
+		clear(outs)
+		for k, out := range inner {
+			outs[rs.from[k]] = out
+		}
+		for i, out := range rs.found {
+			outs[i] = out
+		}
+		for _, out := range outs {
+			if out != nil && out.Resource != nil {
+				r := out.Resource
+				e.Resources = append(e.Resources, r.Ref()+"/_history/"+strconv.FormatInt(r.VersionID, 10))
+				if r.Compartment != "" && !slices.Contains(e.Patients, r.Compartment) {
+					e.Patients = append(e.Patients, r.Compartment)
+				}
+			}
+		}
+		return tx.Audit(ctx, e)
+	})
+	if err := s.backend.Write(ctx, write); err != nil {
+		return nil, false
+	}
+	s.notify(ctx, wt)
+	return outs, true
+}
+
+// errIdentityMoved says an identity resolved before a write resolves
+// differently in it.
+var errIdentityMoved = errors.New("store: an identity resolved before the write changed")
+
+// checkIdentities checks in tx, under each identity's conditional lock,
+// that the identities resolve as they did before the write.
+func (s *Store) checkIdentities(ctx context.Context, tx Tx, checks []identityCheck) error {
+	for _, c := range checks {
+		if err := tx.Lock(ctx, c.lockKey()); err != nil {
+			return err
+		}
+		found, err := s.identify(ctx, tx, c.typ, c.cl)
+		if err != nil {
+			return err
+		}
+		if c.want == "" && len(found) != 0 || c.want != "" && (len(found) != 1 || found[0].ID != c.want) {
+			return errIdentityMoved
+		}
+	}
+	return nil
+}
+
+// pointAt rewrites, anywhere in v, a Reference.reference found in to.
+func pointAt(v any, to map[string]string) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if ref, ok := x.(string); ok && k == "reference" {
+				if r, ok := to[ref]; ok {
+					v[k] = r
+				}
+				continue
+			}
+			pointAt(x, to)
+		}
+	case []any:
+		for _, x := range v {
+			pointAt(x, to)
+		}
+	}
+}
+
+// copyTree copies a decoded JSON tree (maps and slices; the values in
+// them are immutable).
+func copyTree(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		c := make(map[string]any, len(v))
+		for k, x := range v {
+			c[k] = copyTree(x)
+		}
+		return c
+	case []any:
+		c := make([]any, len(v))
+		for i, x := range v {
+			c[i] = copyTree(x)
+		}
+		return c
+	}
+	return v
+}
