@@ -293,3 +293,36 @@ func deleteOne(t *testing.T, st *store.Store, typ, criteria string) {
 		}
 	}
 }
+
+// TestFindOne checks FindOne through the identity lookup: the one match,
+// none when two match, and a sensitive resource only for who may see it.
+func TestFindOne(t *testing.T) {
+	_, st := open(t)
+	a := create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"A1"},{"system":"urn:shared","value":"S"}]}`)
+	create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"B1"},{"system":"urn:shared","value":"S"}]}`)
+	v := create(t, st, "Patient", `{"resourceType":"Patient","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"CEL"}]},"identifier":[{"system":"urn:mrn","value":"V1"}]}`)
+	tests := []struct {
+		ctx      context.Context
+		criteria string
+		want     string // "" for nil
+	}{
+		{as("ana", "clinician"), "identifier=urn:mrn|A1", a},
+		{as("cal", "coder"), "identifier=urn:mrn|A1", a},
+		{as("ana", "clinician"), "identifier=urn:shared|S", ""},
+		{as("ana", "clinician"), "identifier=urn:mrn|Z9", ""},
+		{as("ana", "clinician"), "identifier=urn:mrn|V1", v},
+		{as("cal", "coder"), "identifier=urn:mrn|V1", ""},
+		{asFeed(), "identifier=urn:mrn|V1", v},
+		{as("ana", "clinician"), "identifier=urn:mrn|A1&gender=unknown", ""}, // not an identity: searched
+		{as("ana", "clinician"), "identifier=urn:mrn|A1&_id=" + a, a},
+	}
+	for _, tc := range tests {
+		got, err := st.FindOne(tc.ctx, "Patient", tc.criteria)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.criteria, err)
+		}
+		if id, _ := got["id"].(string); id != tc.want {
+			t.Errorf("%s as %s: found %q, want %q", tc.criteria, custodian.ActorFromContext(tc.ctx).ID, id, tc.want)
+		}
+	}
+}

@@ -1,13 +1,65 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"github.com/custodian-him/custodian/audit"
+)
 
 // FindOne returns the current version, decoded, of the one resource of
 // type typ that the search criteria (a query string such as
 // "identifier=sys|v") match, as the caller may see it; nil when none or
 // several match. It is how a writer that updates conditionally reads
 // what it is about to replace.
+//
+// Criteria that are an identity (one token value) are looked up straight
+// in the index (IdentityReader) and the one resource found read by id;
+// others go through a search. Either way the read is audited as the
+// search it is, and a resource the actor may not see is not found.
 func (s *Store) FindOne(ctx context.Context, typ, criteria string) (map[string]any, error) {
+	cl, ok := s.identityClause(typ, criteria)
+	if !ok {
+		return s.findOneSearch(ctx, typ, criteria)
+	}
+	e := s.entry(ctx, audit.ActionSearch)
+	e.Query = typ + "?" + criteria
+	a, err := s.allow(ctx, typ, "search")
+	if err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
+	var found *Resource
+	err = s.backend.Read(ctx, func(rd Reader) error {
+		ids, err := s.identify(ctx, rd, typ, cl)
+		if err != nil || len(ids) != 1 {
+			return err
+		}
+		r, err := rd.Current(ctx, typ, ids[0].ID)
+		if err != nil {
+			return err
+		}
+		vis, err := s.visibilityOf(ctx, rd, a)
+		if err != nil {
+			return err
+		}
+		if seen := s.filterVisible(vis, []*Resource{r}, e); len(seen) == 1 {
+			found = r
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail(ctx, e, err)
+	}
+	if err := s.record(ctx, e); err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, nil
+	}
+	return Decode(found.Body)
+}
+
+// findOneSearch is FindOne through a search, for any criteria.
+func (s *Store) findOneSearch(ctx context.Context, typ, criteria string) (map[string]any, error) {
 	q, err := s.ParseQueryString(typ, criteria)
 	if err != nil {
 		return nil, err

@@ -208,7 +208,7 @@ func (h *StoreHandler) storeRound(ctx context.Context, msgs []Inbound, round []*
 		kb, _ := identityKey(b)
 		return strings.Compare(ka, kb)
 	})
-	outs, err := h.Store.Transaction(ctx, entries)
+	outs, err := h.Store.TransactionResolved(ctx, entries)
 	switch {
 	case err == nil:
 		h.remember(entries, outs)

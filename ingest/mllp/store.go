@@ -242,7 +242,7 @@ func (h *StoreHandler) store(ctx context.Context, hd hl7v2.Header, r *hl7v2.Resu
 		return err
 	}
 	entries := h.useKnown(append(r.Entries, h.receipt(hd, r, raw)))
-	outs, err := h.Store.Transaction(ctx, entries)
+	outs, err := h.Store.TransactionResolved(ctx, entries)
 	if err != nil {
 		return err
 	}
