@@ -29,28 +29,28 @@ func res(t *testing.T, s string) map[string]any {
 // registry/task.go, roi/task.go, mpi/identity, chart/task.go), reduced to
 // what marks them.
 const (
-	regCandidate = `{"resourceType":"Task","status":"requested","businessStatus":{"text":"candidate"},
+	regCandidate = `{"resourceType":"Task","intent":"order","status":"requested","businessStatus":{"text":"candidate"},
 		"code":{"coding":[{"system":"https://custodian.example/fhir/registry/CodeSystem/task","code":"registry-case"}]},
 		"instantiatesUri":"https://custodian.example/fhir/registry/diabetes","for":{"reference":"Patient/p1"}}`
-	regAccepted = `{"resourceType":"Task","status":"completed","businessStatus":{"text":"accepted"},
+	regAccepted = `{"resourceType":"Task","intent":"order","status":"completed","businessStatus":{"text":"accepted"},
 		"code":{"coding":[{"system":"https://custodian.example/fhir/registry/CodeSystem/task","code":"registry-case"}]},
 		"instantiatesUri":"https://custodian.example/fhir/registry/diabetes","for":{"reference":"Patient/p1"}}`
 	// regDisguised is an accepted case without its code: the registry
 	// still reads it as a case by its instantiatesUri.
-	regDisguised = `{"resourceType":"Task","status":"completed","businessStatus":{"text":"accepted"},
+	regDisguised = `{"resourceType":"Task","intent":"order","status":"completed","businessStatus":{"text":"accepted"},
 		"instantiatesUri":"https://custodian.example/fhir/registry/diabetes","for":{"reference":"Patient/p1"}}`
-	plainTask   = `{"resourceType":"Task","status":"requested","intent":"order","description":"call the clinic"}`
-	plainDone   = `{"resourceType":"Task","status":"completed","intent":"order","description":"call the clinic"}`
-	roiOpen     = `{"resourceType":"Task","status":"requested","code":{"coding":[{"system":"https://custodian-him.org/fhir/CodeSystem/him-task","code":"release-of-information"}]},"businessStatus":{"coding":[{"system":"https://custodian-him.org/fhir/CodeSystem/roi-status","code":"requested"}]}}`
-	roiReleased = `{"resourceType":"Task","status":"completed","code":{"coding":[{"system":"https://custodian-him.org/fhir/CodeSystem/him-task","code":"release-of-information"}]},"businessStatus":{"coding":[{"system":"https://custodian-him.org/fhir/CodeSystem/roi-status","code":"fulfilled"}]}}`
+	plainTask   = `{"resourceType":"Task","intent":"order","status":"requested","intent":"order","description":"call the clinic"}`
+	plainDone   = `{"resourceType":"Task","intent":"order","status":"completed","intent":"order","description":"call the clinic"}`
+	roiOpen     = `{"resourceType":"Task","intent":"order","status":"requested","code":{"coding":[{"system":"https://custodian-him.org/fhir/CodeSystem/him-task","code":"release-of-information"}]},"businessStatus":{"coding":[{"system":"https://custodian-him.org/fhir/CodeSystem/roi-status","code":"requested"}]}}`
+	roiReleased = `{"resourceType":"Task","intent":"order","status":"completed","code":{"coding":[{"system":"https://custodian-him.org/fhir/CodeSystem/him-task","code":"release-of-information"}]},"businessStatus":{"coding":[{"system":"https://custodian-him.org/fhir/CodeSystem/roi-status","code":"fulfilled"}]}}`
 	// roiByNumber carries only the request number's identifier.
-	roiByNumber  = `{"resourceType":"Task","status":"completed","identifier":[{"system":"https://custodian-him.org/fhir/sid/roi-request","value":"ROI-1"}]}`
-	dupOpen      = `{"resourceType":"Task","status":"requested","code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"duplicate-candidate"}]},"identifier":[{"system":"https://custodian.example/fhir/mpi-pair","value":"a/b"}]}`
-	dupNotDup    = `{"resourceType":"Task","status":"completed","code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"duplicate-candidate"}]},"businessStatus":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"not-duplicate"}]}}`
-	dupMerged    = `{"resourceType":"Task","status":"completed","code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"duplicate-candidate"}]},"businessStatus":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"merged"}]}}`
-	mergeRecord  = `{"resourceType":"Task","status":"completed","code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"patient-merge"}]}}`
-	deficiency   = `{"resourceType":"Task","status":"requested","identifier":[{"system":"https://custodian.example/fhir/chart-deficiency","value":"k"}],"code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/chart-rule","code":"signed-dc"}]}}`
-	deficiencyOK = `{"resourceType":"Task","status":"completed","identifier":[{"system":"https://custodian.example/fhir/chart-deficiency","value":"k"}],"code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/chart-rule","code":"signed-dc"}]}}`
+	roiByNumber  = `{"resourceType":"Task","intent":"order","status":"completed","identifier":[{"system":"https://custodian-him.org/fhir/sid/roi-request","value":"ROI-1"}]}`
+	dupOpen      = `{"resourceType":"Task","intent":"order","status":"requested","code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"duplicate-candidate"}]},"identifier":[{"system":"https://custodian.example/fhir/mpi-pair","value":"a/b"}]}`
+	dupNotDup    = `{"resourceType":"Task","intent":"order","status":"completed","code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"duplicate-candidate"}]},"businessStatus":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"not-duplicate"}]}}`
+	dupMerged    = `{"resourceType":"Task","intent":"order","status":"completed","code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"duplicate-candidate"}]},"businessStatus":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"merged"}]}}`
+	mergeRecord  = `{"resourceType":"Task","intent":"order","status":"completed","code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/mpi","code":"patient-merge"}]}}`
+	deficiency   = `{"resourceType":"Task","intent":"order","status":"requested","identifier":[{"system":"https://custodian.example/fhir/chart-deficiency","value":"k"}],"code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/chart-rule","code":"signed-dc"}]}}`
+	deficiencyOK = `{"resourceType":"Task","intent":"order","status":"completed","identifier":[{"system":"https://custodian.example/fhir/chart-deficiency","value":"k"}],"code":{"coding":[{"system":"https://custodian.example/fhir/CodeSystem/chart-rule","code":"signed-dc"}]}}`
 	patient      = `{"resourceType":"Patient","name":[{"family":"Doe"}]}`
 	patientMoved = `{"resourceType":"Patient","name":[{"family":"Doe-Smith"}]}`
 	patientLink  = `{"resourceType":"Patient","name":[{"family":"Doe"}],"link":[{"other":{"reference":"Patient/2"},"type":"replaced-by"}]}`
