@@ -1,23 +1,35 @@
+//go:build unix
+
 package chart_test
 
 import (
 	"context"
 	"os"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/custodian-him/custodian/chart"
+	"github.com/custodian-him/custodian/chart/chartdb"
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
+	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/sqlite"
 	"github.com/custodian-him/custodian/store"
 )
 
-// BenchmarkLoadStore reads the chart index of an existing store (the data
-// directory CHART_LOAD_DATA, e.g. one made by custodian generate and
-// import): what serve does at start. One op is one whole load. Skipped
-// without the variable.
-func BenchmarkLoadStore(b *testing.B) {
+// cpuTime is the CPU time this process has used (user and system).
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// openLoadData opens the store in CHART_LOAD_DATA (skipping without it).
+func openLoadData(b *testing.B) (*sqldb.DB, *store.Store) {
 	dir := os.Getenv("CHART_LOAD_DATA")
 	if dir == "" {
 		b.Skip("CHART_LOAD_DATA is not set")
@@ -31,13 +43,57 @@ func BenchmarkLoadStore(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	b.Cleanup(func() { db.Close() })
 	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
 		b.Fatal(err)
 	}
 	st := store.New(db, fhir.R4(), reg)
 	st.AuditLog = db
+	return db, st
+}
+
+// BenchmarkLoadSaved is BenchmarkLoadStore with the index's facts kept in
+// the database (chart/chartdb), as serve reads it: "first" clears them, so
+// an op reads the whole record and saves its facts (a first start, or a
+// release with another facts format); "saved" reads the saved facts and
+// the changes since (every other start).
+func BenchmarkLoadSaved(b *testing.B) {
+	db, st := openLoadData(b)
+	facts := chartdb.New(db)
+	for _, mode := range []string{"first", "saved"} {
+		b.Run(mode, func(b *testing.B) {
+			var rv *chart.Reviewer
+			cpu := cpuTime(b)
+			for b.Loop() {
+				if mode == "first" {
+					if err := facts.Clear(context.Background()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				rv = chart.NewReviewer(st)
+				rv.Facts = facts
+				if err := rv.Load(sysCtx()); err != nil {
+					b.Fatal(err)
+				}
+				if rv.LastLoad().Saved != (mode == "saved") {
+					b.Fatalf("%s: %s", mode, rv.LastLoad())
+				}
+			}
+			b.ReportMetric((cpuTime(b)-cpu).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(rv.LastLoad().Facts), "facts")
+			b.ReportMetric(float64(len(rv.Tallies())), "owners")
+		})
+	}
+}
+
+// BenchmarkLoadStore reads the chart index of an existing store (the data
+// directory CHART_LOAD_DATA, e.g. one made by custodian generate and
+// import): what serve does at start. One op is one whole load. Skipped
+// without the variable.
+func BenchmarkLoadStore(b *testing.B) {
+	_, st := openLoadData(b)
 	var rv *chart.Reviewer
+	cpu := cpuTime(b)
 	for b.Loop() {
 		rv = chart.NewReviewer(st)
 		if err := rv.Load(sysCtx()); err != nil {
@@ -45,6 +101,7 @@ func BenchmarkLoadStore(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	b.ReportMetric((cpuTime(b)-cpu).Seconds()/float64(b.N), "cpu-s/op")
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
