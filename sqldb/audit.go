@@ -151,10 +151,14 @@ func forKeys(e *audit.Entry, add func(prefix, value string)) {
 
 // keySet gathers the distinct key rows of a block, making a string only
 // for a key not seen before (a block of a thousand reads by one user has
-// one actor key, not a thousand).
+// one actor key, not a thousand). The actor and action of an entry are
+// most often those of the entry before it: those are recognised without
+// looking in the map.
 type keySet struct {
-	m   map[string]struct{}
-	buf []byte
+	m    map[string]struct{}
+	buf  []byte
+	last [2]string // the last actor and action added
+	seen [2]bool
 }
 
 func newKeySet(entries int) *keySet {
@@ -162,6 +166,19 @@ func newKeySet(entries int) *keySet {
 }
 
 func (k *keySet) add(prefix, value string) {
+	i := -1
+	switch prefix {
+	case keyActor:
+		i = 0
+	case keyAction:
+		i = 1
+	}
+	if i >= 0 {
+		if k.seen[i] && k.last[i] == value {
+			return
+		}
+		k.last[i], k.seen[i] = value, true
+	}
 	k.buf = append(append(k.buf[:0], prefix...), value...)
 	if _, ok := k.m[string(k.buf)]; !ok {
 		k.m[string(k.buf)] = struct{}{}

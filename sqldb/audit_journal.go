@@ -81,6 +81,7 @@ type auditJournal struct {
 	cur      *segment     // the file being written
 	old      []*segment   // earlier files not yet wholly in the chain
 	queue    []journalRec // written and not yet in the chain
+	spare    []journalRec // space for the queue, kept between appends
 	written  int64        // entries written, ever
 	appended int64        // entries appended to the chain, ever
 	err      error        // a failed write: the journal takes no more entries
@@ -334,10 +335,14 @@ func (j *auditJournal) drain() {
 // then deleted.
 func (j *auditJournal) appendToChain() error {
 	j.mu.Lock()
-	slices.SortFunc(j.queue, func(a, b journalRec) int {
+	// Mostly in order already: records are queued as their writes end.
+	byPlace := func(a, b journalRec) int {
 		return cmp.Or(cmp.Compare(a.segSeq, b.segSeq), cmp.Compare(a.off, b.off))
-	})
-	var run, rest []journalRec
+	}
+	if !slices.IsSortedFunc(j.queue, byPlace) {
+		slices.SortFunc(j.queue, byPlace)
+	}
+	run, rest := j.spare[:0], []journalRec(nil)
 	marks := map[*segment]int64{}
 	for _, it := range j.queue {
 		end, ok := marks[it.seg]
@@ -351,7 +356,14 @@ func (j *auditJournal) appendToChain() error {
 		marks[it.seg] = it.end
 		run = append(run, it)
 	}
-	j.queue = rest
+	// The queue's space is kept for the next records (the run's for the
+	// queue after next), so that a busy journal does not grow a new queue
+	// every time.
+	if rest == nil {
+		clear(j.queue)
+		rest = j.queue[:0]
+	}
+	j.queue, j.spare = rest, nil
 	var done []*segment // wholly in the chain once this commits
 	for _, s := range j.old {
 		end, ok := marks[s]
@@ -404,6 +416,8 @@ func (j *auditJournal) appendToChain() error {
 		j.queue = append(run, j.queue...)
 		return err
 	}
+	clear(run) // the entries may go
+	j.spare = run[:0]
 	for s, end := range marks {
 		s.mark = end
 	}
