@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,8 +110,8 @@ func (s *Store) Identify(ctx context.Context, typ, criteria string) ([]*Resource
 // entries go through Transaction as they were given, which resolves them
 // inside the write and reports any error with its entry number: the
 // outcomes, errors and audit record are Transaction's. The entries'
-// resources are copied before they are rewritten, so that remains
-// possible. One difference: the outcome of a create-if-absent that found
+// resources are copied (as far as writing them changes them) before they
+// are rewritten, so that remains possible. One difference: the outcome of a create-if-absent that found
 // its resource has the resource's Type, ID, VersionID, LastUpdated and
 // Compartment, but no Body.
 func (s *Store) TransactionResolved(ctx context.Context, entries []Entry) ([]*Outcome, error) {
@@ -257,7 +258,7 @@ func (s *Store) rewriteResolved(ctx context.Context, entries []Entry, looks []*l
 			continue
 		}
 		if w.Resource != nil {
-			w.Resource = copyTree(w.Resource).(map[string]any)
+			w.Resource = copyWritable(w.Resource)
 			if w.Method == MethodUpdate && !strings.Contains(w.URL, "?") {
 				_, id, _ := strings.Cut(w.URL, "/")
 				w.Resource["id"] = id
@@ -382,22 +383,63 @@ func pointAt(v any, to map[string]string) {
 	}
 }
 
-// copyTree copies a decoded JSON tree (maps and slices; the values in
-// them are immutable).
-func copyTree(v any) any {
+// copyWritable copies of res what writing it changes — the resource
+// itself, its meta (stamped) and every object on the way to a
+// Reference.reference (rewritten) — and shares the rest.
+func copyWritable(res map[string]any) map[string]any {
+	c := make(map[string]any, len(res))
+	for k, v := range res {
+		if k == "meta" {
+			if m, ok := v.(map[string]any); ok {
+				v = maps.Clone(m)
+			}
+		} else if x, copied := copyToReferences(v); copied {
+			v = x
+		}
+		c[k] = v
+	}
+	return c
+}
+
+// copyToReferences returns a copy of v's objects and arrays that hold a
+// Reference.reference somewhere below, sharing the others; copied is
+// false when v holds none (and v is returned as it is).
+func copyToReferences(v any) (any, bool) {
 	switch v := v.(type) {
 	case map[string]any:
-		c := make(map[string]any, len(v))
+		var c map[string]any
 		for k, x := range v {
-			c[k] = copyTree(x)
+			if _, isRef := x.(string); isRef && k == "reference" {
+				if c == nil {
+					c = maps.Clone(v)
+				}
+				continue
+			}
+			if y, copied := copyToReferences(x); copied {
+				if c == nil {
+					c = maps.Clone(v)
+				}
+				c[k] = y
+			}
 		}
-		return c
+		if c == nil {
+			return v, false
+		}
+		return c, true
 	case []any:
-		c := make([]any, len(v))
+		var c []any
 		for i, x := range v {
-			c[i] = copyTree(x)
+			if y, copied := copyToReferences(x); copied {
+				if c == nil {
+					c = slices.Clone(v)
+				}
+				c[i] = y
+			}
 		}
-		return c
+		if c == nil {
+			return v, false
+		}
+		return c, true
 	}
-	return v
+	return v, false
 }
