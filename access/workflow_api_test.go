@@ -56,12 +56,13 @@ func openAPI(t *testing.T) *api {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := &custodian.Actor{ID: r.Header.Get("X-Test-User"), Kind: access.KindUser,
 			Roles: strings.Split(r.Header.Get("X-Test-Roles"), ","), Address: "127.0.0.1", PurposeOfUse: r.Header.Get("X-Test-Purpose")}
+		if sc := r.Header.Get("X-Test-Scopes"); sc != "" {
+			a.Kind, a.Scopes = access.KindClient, strings.Fields(sc)
+		}
 		h.ServeHTTP(w, r.WithContext(custodian.NewContextWithActor(r.Context(), a)))
 	}))
 	t.Cleanup(srv.Close)
-	a := &api{t: t, st: st, srv: srv}
-	a.requireWriteGuard()
-	return a
+	return &api{t: t, st: st, srv: srv}
 }
 
 // requireWriteGuard fails at once, saying why, when the store does not
@@ -175,6 +176,7 @@ func patchOf(old, new map[string]any) []byte {
 // nothing, and that the trail records the refusal.
 func TestWorkflowStepsThroughREST(t *testing.T) {
 	a := openAPI(t)
+	a.requireWriteGuard()
 	for si, s := range steps {
 		for _, role := range userRoles() {
 			user := "u-" + role
@@ -297,6 +299,7 @@ func forbiddenOutcome(m map[string]any) bool {
 // the trail with the actor.
 func TestRefusedTransactionWritesNothing(t *testing.T) {
 	a := openAPI(t)
+	a.requireWriteGuard()
 	a.seed("Task", "case", regCandidate)
 	plain := res(t, plainTask)
 	plain["identifier"] = []any{map[string]any{"system": "urn:test", "value": "side-effect"}}
@@ -336,6 +339,7 @@ func TestRefusedTransactionWritesNothing(t *testing.T) {
 // any other write, on the bulk path's size too.
 func TestBatchImportByAUserIsJudged(t *testing.T) {
 	a := openAPI(t)
+	a.requireWriteGuard()
 	var batch []map[string]any
 	for i := range 12 {
 		m := res(t, regAccepted)
@@ -375,6 +379,7 @@ func TestBatchImportByAUserIsJudged(t *testing.T) {
 // service is configured more loosely than the guard.
 func TestServicesHoldTheSameLine(t *testing.T) {
 	a := openAPI(t)
+	a.requireWriteGuard()
 	defs, err := registry.Builtins()
 	if err != nil {
 		t.Fatal(err)
