@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"runtime"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -47,7 +48,10 @@ func newBodyCodec() *bodyCodec {
 	if err != nil {
 		panic(err) // the embedded dictionary is part of the build
 	}
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+	// One encoder per core (up to 8, each holds about half a megabyte of
+	// tables): with one, every request compressing a body waited for it,
+	// and a Bundle's handlers queued behind each other there.
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(min(runtime.GOMAXPROCS(0), 8)),
 		zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false), zstd.WithEncoderDict(dict))
 	if err != nil {
 		panic(err) // only for invalid options or a bad dictionary

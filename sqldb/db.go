@@ -44,8 +44,13 @@ type DB struct {
 
 	writes  chan *writeReq
 	done    chan struct{} // closed by Close: stop taking writes
-	stopped chan struct{} // closed when the writer goroutine has ended
+	stopped chan struct{} // closed when the writer (and syncer) have ended
 	wg      sync.WaitGroup
+	// syncs carries committed durable groups from the writer to the
+	// syncer, which flushes them to the disk and only then answers their
+	// callers (pipelined commit); nil when the engine cannot (see
+	// pipelined).
+	syncs chan []*writeReq
 }
 
 type paramKey struct{ typ, code string }
@@ -53,6 +58,9 @@ type paramKey struct{ typ, code string }
 type writeReq struct {
 	fn   func(store.Tx) error
 	done chan error
+	// err is the write's outcome, kept while its group waits for the disk
+	// (syncer).
+	err error
 	// light marks a write of audit records only, which may commit without
 	// waiting for the disk (see Record).
 	light bool
@@ -75,8 +83,14 @@ func New(writeDB, readDB *sql.DB, d *Dialect) *DB {
 			db.wstmts = newStmtCache(writeDB, writerStmts)
 		}
 		db.writes = make(chan *writeReq, maxGroup)
+		var synced chan struct{}
+		if d.Relax != nil && d.Sync != nil {
+			db.syncs = make(chan []*writeReq, maxGroup)
+			synced = make(chan struct{})
+			go db.syncer(synced)
+		}
 		db.wg.Add(1)
-		go db.writer()
+		go db.writer(synced)
 	}
 	db.openAuditJournal()
 	return db
@@ -318,9 +332,14 @@ func (db *DB) writeOnce(ctx context.Context, fn func(store.Tx) error, light bool
 // writer is the one goroutine that writes, for group-commit engines. It
 // takes every write waiting, runs each inside a savepoint of one
 // transaction (so one failing write undoes only itself), and commits once.
-func (db *DB) writer() {
+// synced, if not nil, is closed by the syncer once it has answered every
+// group the writer handed it.
+func (db *DB) writer(synced chan struct{}) {
 	defer db.wg.Done()
 	defer close(db.stopped)
+	if db.syncs != nil {
+		defer func() { close(db.syncs); <-synced }()
+	}
 	for {
 		var first *writeReq
 		if db.carry != nil {
@@ -362,15 +381,60 @@ func (db *DB) writer() {
 	}
 }
 
+// syncer answers the callers of durable groups once their commit is on the
+// disk. The writer commits every group without waiting for the disk
+// (Dialect.Relax) and hands the durable ones here; the syncer flushes all
+// the groups handed over so far with one Dialect.Sync, which starts after
+// their commits, and then answers them. Meanwhile the writer runs the next
+// group instead of waiting for the flush. No caller hears of a durable
+// write before it is on the disk; a reader may see it a moment earlier, as
+// it would a write that was committed and then lost with the machine
+// before its caller heard back. Whatever a later write builds on it is
+// flushed with it or before it, since the log is written in order.
+func (db *DB) syncer(synced chan struct{}) {
+	defer close(synced)
+	for group := range db.syncs {
+		groups := [][]*writeReq{group}
+	more:
+		for {
+			select {
+			case g, ok := <-db.syncs:
+				if !ok {
+					break more
+				}
+				groups = append(groups, g)
+			default:
+				break more
+			}
+		}
+		err := db.dialect.Sync(context.Background())
+		if err != nil {
+			err = custodian.Wrap(custodian.EINTERNAL, err, "the write was committed but could not be flushed to the disk")
+		}
+		for _, g := range groups {
+			for _, r := range g {
+				if r.err != nil {
+					r.done <- r.err
+				} else {
+					r.done <- err
+				}
+			}
+		}
+	}
+}
+
 func (db *DB) commitGroup(group []*writeReq) {
 	ctx := context.Background()
 	light := true
 	for _, r := range group {
 		light = light && r.light
 	}
-	if light && db.dialect.Relax != nil {
-		// Only audit records of reads: commit without waiting for the disk;
-		// the next durable commit (or checkpoint) carries them there.
+	pipelined := db.syncs != nil
+	if (light || pipelined) && db.dialect.Relax != nil {
+		// Commit without waiting for the disk: a light group (audit
+		// records of reads) is carried there by the next durable commit or
+		// checkpoint; a durable group's callers hear back once the syncer
+		// has flushed it.
 		defer db.dialect.Relax(ctx, db.writeDB)()
 	}
 	// Most groups succeed whole, so run them without savepoints (each one
@@ -386,6 +450,13 @@ func (db *DB) commitGroup(group []*writeReq) {
 		// Another node's transaction won a deadlock: run the group again.
 		time.Sleep(time.Duration(attempt) * time.Duration(rand.IntN(5)+1) * time.Millisecond)
 		errs, _, err = db.runGroup(ctx, &group, true, light)
+	}
+	if err == nil && pipelined && !light {
+		for i, r := range group {
+			r.err = errs[i]
+		}
+		db.syncs <- group
+		return
 	}
 	for i, r := range group {
 		if err != nil {
