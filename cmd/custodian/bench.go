@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,6 +80,9 @@ type storeBench struct {
 	out, log io.Writer
 
 	dataDir, templates, profileDir string
+	// traceSteps and blockProfiles add an execution trace and block and
+	// mutex profiles of each step to profileDir.
+	traceSteps, blockProfiles bool
 	// dbURL, when set, runs the bench on PostgreSQL instead of SQLite.
 	dbURL                        string
 	keep                         bool
@@ -106,7 +110,7 @@ type storeBench struct {
 
 // benchRow is one line of the results table.
 type benchRow struct {
-	step, clients, ops, resources, seconds, rate, p50, p95, p99, errors, target string
+	step, clients, ops, resources, seconds, rate, cpu, p50, p95, p99, errors, target string
 }
 
 func (b *storeBench) parseFlags(args []string, stderr io.Writer) error {
@@ -124,7 +128,9 @@ func (b *storeBench) parseFlags(args []string, stderr io.Writer) error {
 	fs.IntVar(&b.loadWorkers, "load-workers", 8, "goroutines calling store.Transaction while loading")
 	fs.IntVar(&b.bundleSize, "bundle-size", 100, "resources per transaction Bundle")
 	fs.DurationVar(&b.duration, "duration", 10*time.Second, "how long each HTTP step runs")
-	fs.StringVar(&b.profileDir, "cpuprofile", "", "directory to write a CPU profile of each step to (cpu-<step>.pprof)")
+	fs.StringVar(&b.profileDir, "cpuprofile", "", "directory to write a CPU and an allocation profile of each step to (cpu-<step>.pprof, allocs-<step>.pprof)")
+	fs.BoolVar(&b.traceSteps, "trace", false, "with --cpuprofile: also write an execution trace of each step (trace-<step>.out)")
+	fs.BoolVar(&b.blockProfiles, "block", false, "with --cpuprofile: also write block and mutex profiles of each step (block-<step>.pprof, mutex-<step>.pprof)")
 	skip := fs.String("skip", "", "steps to leave out, comma-separated: create, bundle, load, read")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -328,7 +334,9 @@ func (b *storeBench) httpClient(ctx context.Context, base string, conns int) (*b
 	return c, nil
 }
 
-// profile starts a CPU profile for step if asked to, and returns its stop.
+// profile starts a CPU profile for step if asked to (and a trace, block
+// and mutex profiles if asked to), and returns its stop, which also writes
+// the allocations made during the step.
 func (b *storeBench) profile(step string) func() {
 	if b.profileDir == "" {
 		return func() {}
@@ -337,7 +345,8 @@ func (b *storeBench) profile(step string) func() {
 		b.logf("cpuprofile: %v", err)
 		return func() {}
 	}
-	f, err := os.Create(filepath.Join(b.profileDir, "cpu-"+step+".pprof"))
+	path := func(kind string) string { return filepath.Join(b.profileDir, kind+"-"+step+".pprof") }
+	f, err := os.Create(path("cpu"))
 	if err != nil {
 		b.logf("cpuprofile: %v", err)
 		return func() {}
@@ -347,7 +356,55 @@ func (b *storeBench) profile(step string) func() {
 		b.logf("cpuprofile: %v", err)
 		return func() {}
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }
+	var tf *os.File
+	if b.traceSteps {
+		if tf, err = os.Create(filepath.Join(b.profileDir, "trace-"+step+".out")); err == nil {
+			if err = trace.Start(tf); err != nil {
+				tf.Close()
+				tf = nil
+			}
+		}
+		if err != nil {
+			b.logf("trace: %v", err)
+		}
+	}
+	if b.blockProfiles {
+		runtime.SetBlockProfileRate(int(100 * time.Microsecond))
+		runtime.SetMutexProfileFraction(10)
+	}
+	// The allocation profile is cumulative: runtime.MemProfileRate samples
+	// since the start, so the step's share is the difference with this one.
+	allocsBefore := allocProfile()
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		if tf != nil {
+			trace.Stop()
+			tf.Close()
+		}
+		if b.blockProfiles {
+			for _, kind := range []string{"block", "mutex"} {
+				if pf, err := os.Create(path(kind)); err == nil {
+					pprof.Lookup(kind).WriteTo(pf, 0)
+					pf.Close()
+				}
+			}
+			runtime.SetBlockProfileRate(0)
+			runtime.SetMutexProfileFraction(0)
+		}
+		if err := os.WriteFile(path("allocs"), allocProfile(), 0o644); err != nil {
+			b.logf("allocation profile: %v", err)
+		}
+		os.WriteFile(path("allocs-before"), allocsBefore, 0o644)
+	}
+}
+
+// allocProfile returns the allocation profile so far (pprof format).
+func allocProfile() []byte {
+	var buf bytes.Buffer
+	runtime.GC() // the profile is as of the last collection
+	pprof.Lookup("allocs").WriteTo(&buf, 0)
+	return buf.Bytes()
 }
 
 // benchCreates posts single resources (one synthetic patient's worth at a
@@ -572,7 +629,7 @@ func (b *storeBench) add(step string, clients int, r *loadResult, rateIsResource
 		step: step, clients: strconv.Itoa(clients), ops: strconv.FormatInt(r.ops, 10),
 		resources: strconv.FormatInt(r.resources, 10), seconds: fmt.Sprintf("%.2f", r.elapsed.Seconds()),
 		// Rates are truncated, never rounded up.
-		rate: fmt.Sprintf("%.0f", math.Floor(rate)), p50: ms(r.percentile(50)), p95: ms(r.percentile(95)), p99: ms(r.percentile(99)),
+		rate: fmt.Sprintf("%.0f", math.Floor(rate)), cpu: fmt.Sprintf("%.3f", r.cpuPerResource()), p50: ms(r.percentile(50)), p95: ms(r.percentile(95)), p99: ms(r.percentile(99)),
 		errors: strconv.FormatInt(r.errors, 10), target: strings.TrimSpace(target + " " + verdict),
 	}
 	b.rows = append(b.rows, row)
@@ -686,12 +743,13 @@ func (b *storeBench) print(st *storage, before int64, took time.Duration) {
 	fmt.Fprintf(w, "%s, each HTTP step %s, total run %s\n", engine, b.duration, took.Round(time.Second))
 	fmt.Fprintf(w, "load average (1, 5, 15 min) at the start %s, at the end %s\n\n", b.loadAvg, loadAverage())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "step\tclients\tops\tresources\tseconds\tper second\tp50 ms\tp95 ms\tp99 ms\terrors\ttarget\t")
+	fmt.Fprintln(tw, "step\tclients\tops\tresources\tseconds\tper second\tCPU ms/res\tp50 ms\tp95 ms\tp99 ms\terrors\ttarget\t")
 	for _, r := range b.rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.step, r.clients, r.ops, r.resources, r.seconds, r.rate, r.p50, r.p95, r.p99, r.errors, r.target)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.step, r.clients, r.ops, r.resources, r.seconds, r.rate, r.cpu, r.p50, r.p95, r.p99, r.errors, r.target)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\n(per second: resources for writes, requests for reads; latency per request or transaction)")
+	fmt.Fprintln(w, "\n(per second: resources for writes, requests for reads; latency per request or transaction;")
+	fmt.Fprintln(w, " CPU ms/res: the whole process's CPU time, server and in-process clients, per resource or read)")
 
 	var idx int64
 	for _, n := range st.indexRows {

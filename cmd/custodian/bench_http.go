@@ -20,6 +20,17 @@ type loadResult struct {
 	firstErr  string
 	elapsed   time.Duration
 	latencies []time.Duration // of the successful operations
+	// cpu is the CPU time (user and system) of the whole process during the
+	// step: the server's, and the in-process clients' too.
+	cpu time.Duration
+}
+
+// cpuPerResource is the process's CPU time per resource in milliseconds.
+func (r *loadResult) cpuPerResource() float64 {
+	if r.resources == 0 {
+		return 0
+	}
+	return float64(r.cpu) / float64(time.Millisecond) / float64(r.resources)
 }
 
 func (r *loadResult) opsPerSec() float64 { return float64(r.ops) / r.elapsed.Seconds() }
@@ -50,6 +61,7 @@ func runLoad(ctx context.Context, clients int, d time.Duration, limit int64, fn 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
+	cpu := processCPU()
 	deadline := start.Add(d)
 	for w := range clients {
 		wg.Add(1)
@@ -89,6 +101,7 @@ func runLoad(ctx context.Context, clients int, d time.Duration, limit int64, fn 
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	res.cpu = processCPU() - cpu
 	return res
 }
 
