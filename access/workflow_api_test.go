@@ -33,12 +33,12 @@ var (
 // api is the FHIR API over a fresh database with the real guard; requests
 // act as the user named by X-Test-User with the roles of X-Test-Roles.
 type api struct {
-	t   *testing.T
+	t   testing.TB
 	st  *store.Store
 	srv *httptest.Server
 }
 
-func openAPI(t *testing.T) *api {
+func openAPI(t testing.TB) *api {
 	t.Helper()
 	searchOnce.Do(func() {
 		var err error

@@ -13,7 +13,7 @@ import (
 )
 
 // res decodes a JSON resource for the table below.
-func res(t *testing.T, s string) map[string]any {
+func res(t testing.TB, s string) map[string]any {
 	t.Helper()
 	if s == "" {
 		return nil
