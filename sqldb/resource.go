@@ -182,7 +182,7 @@ func (c *conn) insertResource(typ, id string, ts int64, deleted int, compartment
 	return rid, translate(err)
 }
 
-var indexTables = []string{"idx_token", "idx_reference", "idx_date", "idx_string", "idx_uri", "idx_number", "idx_quantity", "idx_composite"}
+var indexTables = []string{"idx_tok", "idx_reference", "idx_date", "idx_string", "idx_uri", "idx_number", "idx_quantity", "idx_composite"}
 
 func (c *conn) clearIndex(rid int64) error {
 	if err := c.flushIndex(); err != nil {
@@ -203,7 +203,7 @@ type indexTable struct {
 }
 
 var indexInserts = map[store.ParamKind]indexTable{
-	store.KindToken:     {`INSERT INTO idx_token (rid, pid, system, code) VALUES `, 4},
+	store.KindToken:     {`INSERT INTO idx_tok (rid, pid, sid, code) VALUES `, 4},
 	store.KindReference: {`INSERT INTO idx_reference (rid, pid, ref_type, ref_id) VALUES `, 4},
 	store.KindDate:      {`INSERT INTO idx_date (rid, pid, low, high) VALUES `, 4},
 	store.KindString:    {`INSERT INTO idx_string (rid, pid, value, exact) VALUES `, 4},
@@ -225,7 +225,7 @@ type pendingRows struct {
 // large statements: fewer statements to run, and on a client/server engine
 // fewer round trips.
 func (c *conn) writeIndex(typ string, rid int64, index []store.IndexEntry) error {
-	ir, err := c.db.indexRows(typ, index)
+	ir, err := c.db.indexRows(typ, index, c.numberSystems)
 	if err != nil {
 		return err
 	}
@@ -252,11 +252,12 @@ var kindOrder = []store.ParamKind{store.KindToken, store.KindReference, store.Ki
 	store.KindURI, store.KindNumber, store.KindQuantity, store.KindComposite}
 
 // PackIndex implements store.IndexPacker: the rows of index with their
-// parameter numbers resolved and their values laid out, so that the single
-// writer only fills in the rid and inserts them. It returns nil if a
-// parameter is not registered, leaving the write to report it.
+// parameter and token system numbers resolved and their values laid out,
+// so that the single writer only fills in the rid and inserts them. It
+// returns nil if a parameter is not registered or a token system not
+// numbered yet, leaving the write to report or number it.
 func (db *DB) PackIndex(typ string, index []store.IndexEntry) any {
-	ir, err := db.indexRows(typ, index)
+	ir, err := db.indexRows(typ, index, db.packSystems)
 	if err != nil {
 		return nil
 	}
@@ -264,11 +265,31 @@ func (db *DB) PackIndex(typ string, index []store.IndexEntry) any {
 }
 
 // indexRows makes the rows of index, entries of a resource of type typ.
-func (db *DB) indexRows(typ string, index []store.IndexEntry) (*indexRows, error) {
+// Token systems missing from the cache are numbered by number.
+func (db *DB) indexRows(typ string, index []store.IndexEntry, number func([]string) (map[string]int64, error)) (*indexRows, error) {
 	index = dropRepeated(typ, index)
+	ir, missing, err := db.layRows(typ, index, nil)
+	if err != nil || len(missing) == 0 {
+		return ir, err
+	}
+	extra, err := number(missing)
+	if err != nil {
+		return nil, err
+	}
+	ir, missing, err = db.layRows(typ, index, extra)
+	if err == nil && len(missing) > 0 {
+		err = errSystemLost(missing[0])
+	}
+	return ir, err
+}
+
+// layRows lays out the rows of index, taking token system numbers from the
+// cache or extra. It returns the systems found in neither (the rows are
+// then incomplete).
+func (db *DB) layRows(typ string, index []store.IndexEntry, extra map[string]int64) (*indexRows, []string, error) {
 	ir := &indexRows{typ: typ}
 	if len(index) == 0 {
-		return ir, nil
+		return ir, nil, nil
 	}
 	var counts [numIndexTables]int
 	for _, e := range index {
@@ -286,6 +307,7 @@ func (db *DB) indexRows(typ string, index []store.IndexEntry) (*indexRows, error
 	for i := range ir.kinds {
 		byKind[kindSlot[ir.kinds[i].kind]] = &ir.kinds[i]
 	}
+	var missing []string
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	for _, e := range index {
@@ -295,13 +317,19 @@ func (db *DB) indexRows(typ string, index []store.IndexEntry) (*indexRows, error
 		}
 		pid, ok := db.params[paramKey{typ, e.Param}]
 		if !ok {
-			return nil, custodian.Errorf(custodian.EINTERNAL, "search parameter %s.%s is not registered", typ, e.Param)
+			return nil, nil, custodian.Errorf(custodian.EINTERNAL, "search parameter %s.%s is not registered", typ, e.Param)
 		}
 		kr := byKind[k]
 		kr.rows++
 		switch e.Kind {
 		case store.KindToken:
-			kr.args = append(kr.args, nil, pid, e.System, e.Code)
+			sid, ok := db.cachedSystem(e.System)
+			if !ok {
+				if sid, ok = extra[e.System]; !ok {
+					missing = append(missing, e.System)
+				}
+			}
+			kr.args = append(kr.args, nil, pid, sid, e.Code)
 		case store.KindReference:
 			kr.args = append(kr.args, nil, pid, e.RefType, e.RefID)
 		case store.KindDate:
@@ -318,7 +346,7 @@ func (db *DB) indexRows(typ string, index []store.IndexEntry) (*indexRows, error
 			kr.args = append(kr.args, nil, pid, e.System, e.Code, e.System2, e.Code2, e.NumLow, e.NumHigh)
 		}
 	}
-	return ir, nil
+	return ir, missing, nil
 }
 
 // numIndexTables is the number of index tables (kindOrder).

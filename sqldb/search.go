@@ -209,7 +209,7 @@ func (b *sqlBuilder) pids(types []string, code string) []any {
 
 // kindTable is the index table of each kind.
 var kindTable = map[store.ParamKind]string{
-	store.KindToken: "idx_token", store.KindReference: "idx_reference", store.KindDate: "idx_date",
+	store.KindToken: "idx_tok", store.KindReference: "idx_reference", store.KindDate: "idx_date",
 	store.KindString: "idx_string", store.KindURI: "idx_uri", store.KindNumber: "idx_number",
 	store.KindQuantity: "idx_quantity", store.KindComposite: "idx_composite",
 }
@@ -265,7 +265,7 @@ func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause, drive
 	case cl.Modifier == "text":
 		table = "idx_string"
 	case cl.Modifier == "identifier":
-		table = "idx_token"
+		table = "idx_tok"
 	}
 	if table == "" {
 		return "", nil, custodian.Errorf(custodian.ENOTIMPLEMENTED, "search by %s parameters is not supported", cl.Kind)
@@ -295,7 +295,7 @@ func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause, drive
 	var posArgs, negArgs []any
 	var negEach [][]any
 	for _, v := range cl.Values {
-		w, a, negate, err := valuePredicate(cl, v, drive)
+		w, a, negate, err := valuePredicate(cl, v, drive, b.c.systemArg)
 		if err != nil {
 			return "", nil, err
 		}
@@ -349,12 +349,19 @@ func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause, drive
 //
 // drive says the predicate selects rows by value (alias.rid IN …); otherwise
 // it checks one resource's rows (EXISTS … WHERE rid = …).
-func valuePredicate(cl store.Clause, v store.ClauseValue, drive bool) (string, []any, bool, error) {
+//
+// idx_tok keeps a token's system as a number (token_system.go): sysArg
+// gives the value to bind for a system.
+func valuePredicate(cl store.Clause, v store.ClauseValue, drive bool, sysArg func(string) (any, error)) (string, []any, bool, error) {
 	switch cl.Modifier {
 	case "text":
 		return "(value >= ? AND value < ?)", []any{v.Text, v.Text + "\U0010FFFF"}, false, nil
 	case "identifier":
-		w, a := tokenPredicate(v, "system", "code")
+		sys, err := tokenSystemArg(v, sysArg)
+		if err != nil {
+			return "", nil, false, err
+		}
+		w, a := tokenPredicate(v, sys, "sid", "code")
 		return w, a, false, nil
 	case "in", "not-in":
 		codeCol := "code"
@@ -364,12 +371,19 @@ func valuePredicate(cl store.Clause, v store.ClauseValue, drive bool) (string, [
 			// be one b-tree probe per code per resource.
 			codeCol = "code || ''"
 		}
-		w, a := codesPredicate(v.Codes, codeCol)
+		w, a, err := codesPredicate(v.Codes, codeCol, sysArg)
+		if err != nil {
+			return "", nil, false, err
+		}
 		return w, a, cl.Modifier == "not-in", nil
 	}
 	switch cl.Kind {
 	case store.KindToken:
-		w, a := tokenPredicate(v, "system", "code")
+		sys, err := tokenSystemArg(v, sysArg)
+		if err != nil {
+			return "", nil, false, err
+		}
+		w, a := tokenPredicate(v, sys, "sid", "code")
 		return w, a, cl.Modifier == "not", nil
 	case store.KindReference:
 		if v.RefType != "" {
@@ -408,13 +422,13 @@ func valuePredicate(cl store.Clause, v store.ClauseValue, drive bool) (string, [
 		w, a, negate := quantityPredicate(v, "system", "code", "unit", "low", "high", "ccode", "clow", "chigh")
 		return w, a, negate, nil
 	case store.KindComposite:
-		w, a := tokenPredicate(v, "system1", "code1")
+		w, a := tokenPredicate(v, v.System, "system1", "code1")
 		s := v.Second
 		var w2 string
 		var a2 []any
 		switch cl.Components[1] {
 		case store.KindToken:
-			w2, a2 = tokenPredicate(*s, "system2", "code2")
+			w2, a2 = tokenPredicate(*s, s.System, "system2", "code2")
 		case store.KindQuantity:
 			w2, a2, _ = quantityPredicate(*s, "system2", "code2", "code2", "low2", "high2", "code2", "low2", "high2")
 		case store.KindDate:
@@ -429,21 +443,32 @@ func valuePredicate(cl store.Clause, v store.ClauseValue, drive bool) (string, [
 	return "", nil, false, custodian.Errorf(custodian.ENOTIMPLEMENTED, "search by %s parameters is not supported", cl.Kind)
 }
 
-func tokenPredicate(v store.ClauseValue, sysCol, codeCol string) (string, []any) {
+// tokenPredicate matches a token value; sys is what to bind for its
+// system in sysCol (the system, or its number).
+func tokenPredicate(v store.ClauseValue, sys any, sysCol, codeCol string) (string, []any) {
 	switch {
 	case v.AnySystem:
 		return codeCol + " = ?", []any{v.Code}
 	case v.Code == "":
-		return sysCol + " = ?", []any{v.System}
+		return sysCol + " = ?", []any{sys}
 	default:
-		return "(" + codeCol + " = ? AND " + sysCol + " = ?)", []any{v.Code, v.System}
+		return "(" + codeCol + " = ? AND " + sysCol + " = ?)", []any{v.Code, sys}
 	}
 }
 
-// codesPredicate matches any of a value set's codes, grouped by system.
-func codesPredicate(codes [][2]string, codeCol string) (string, []any) {
+// tokenSystemArg is the number to bind for v's system, if it has one.
+func tokenSystemArg(v store.ClauseValue, sysArg func(string) (any, error)) (any, error) {
+	if v.AnySystem {
+		return nil, nil
+	}
+	return sysArg(v.System)
+}
+
+// codesPredicate matches any of a value set's codes in idx_tok, grouped by
+// system (bound as sysArg gives it).
+func codesPredicate(codes [][2]string, codeCol string, sysArg func(string) (any, error)) (string, []any, error) {
 	if len(codes) == 0 {
-		return "1 = 0", nil
+		return "1 = 0", nil, nil
 	}
 	bySys := map[string][]any{}
 	var order []string
@@ -457,10 +482,14 @@ func codesPredicate(codes [][2]string, codeCol string) (string, []any) {
 	var args []any
 	for _, sys := range order {
 		cs := bySys[sys]
-		ors = append(ors, "(system = ? AND "+codeCol+" IN ("+placeholders(len(cs))+"))")
-		args = append(append(args, sys), cs...)
+		sid, err := sysArg(sys)
+		if err != nil {
+			return "", nil, err
+		}
+		ors = append(ors, "(sid = ? AND "+codeCol+" IN ("+placeholders(len(cs))+"))")
+		args = append(append(args, sid), cs...)
 	}
-	return "(" + strings.Join(ors, " OR ") + ")", args
+	return "(" + strings.Join(ors, " OR ") + ")", args, nil
 }
 
 // numPredicate compares a stored range [lowCol, highCol] with a search
