@@ -68,7 +68,7 @@ func BenchmarkAuditVerify(b *testing.B) {
 func BenchmarkAuditVerifyWrites(b *testing.B) {
 	const size, perTx = 1_000_000, 5_000
 	db, _ := openBench(b)
-	sqldb.StopSealer(db)
+	db.StopSealing()
 	ctx := context.Background()
 	now := time.Now()
 	es := make([]*audit.Entry, 0, perTx)

@@ -65,7 +65,3 @@ func AppendAuditBlocks(db *DB, entries []*audit.Entry) error {
 		return nil
 	})
 }
-
-// StopSealer stops db's goroutine that seals small audit blocks, for
-// measuring a trail as it is before sealing.
-func StopSealer(db *DB) { db.stopSealer() }

@@ -77,11 +77,18 @@ func (db *DB) startSealer() {
 	}()
 }
 
+// StopSealing stops the goroutine that seals small audit blocks, letting
+// a seal under way finish: for a command that only reads the trail
+// (custodian audit verify), which need not share the machine with it.
+// SealAudit still works.
+func (db *DB) StopSealing() { db.stopSealer() }
+
 // stopSealer stops the goroutine, letting a seal under way finish.
 func (db *DB) stopSealer() {
 	if s := db.auditq.sealer; s != nil {
 		s.cancel()
 		<-s.stopped
+		db.auditq.sealer = nil
 	}
 }
 
