@@ -83,6 +83,9 @@ type planned struct {
 	// outside are the conditional references of the resource resolved
 	// before the transaction (resolveOutside); the transaction checks them.
 	outside []outsideRef
+	// refs are the objects of the resource with a "reference" string
+	// (collectRefs), found in one walk before the transaction.
+	refs []map[string]any
 }
 
 // outsideRef is a conditional reference resolved before the transaction:
@@ -216,15 +219,39 @@ func (s *Store) prepareOutside(ctx context.Context, plan []*planned) {
 		if p.Resource == nil || p.id == "" {
 			continue
 		}
-		if rewriteKnown(p.Resource, refs, pending) {
+		p.refs = collectRefs(p.Resource, p.refs[:0])
+		if rewriteKnown(p.refs, refs, pending) {
 			s.prepareEntry(ctx, p)
-		} else if p.Method == MethodCreate && p.IfNoneExist == "" && conditionalOnly(p.Resource, pending, conds) {
+		} else if p.Method == MethodCreate && p.IfNoneExist == "" && conditionalOnly(p.refs, pending, conds) {
 			waiting = append(waiting, p)
 		}
 	}
 	if len(waiting) > 0 {
 		s.resolveOutside(ctx, waiting, conds)
 	}
+}
+
+// collectRefs appends to out every object in v with a "reference" member
+// that is a string, the Reference elements whose target a transaction may
+// rewrite.
+func collectRefs(v any, out []map[string]any) []map[string]any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if _, ok := e.(string); ok {
+				if k == "reference" {
+					out = append(out, v)
+				}
+				continue
+			}
+			out = collectRefs(e, out)
+		}
+	case []any:
+		for _, e := range v {
+			out = collectRefs(e, out)
+		}
+	}
+	return out
 }
 
 // prepareEntry indexes the resource of p, whose references are final, and
@@ -239,26 +266,16 @@ func (s *Store) prepareEntry(ctx context.Context, p *planned) {
 	}
 }
 
-// conditionalOnly reports whether the references of v that are not final
-// are all conditional ("Type?criteria"), adding those to conds.
-func conditionalOnly(v any, pending map[string]bool, conds map[string]string) bool {
+// conditionalOnly reports whether the references in refs that are not
+// final are all conditional ("Type?criteria"), adding those to conds.
+func conditionalOnly(refs []map[string]any, pending map[string]bool, conds map[string]string) bool {
 	ok := true
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if ref, isRef := e.(string); isRef && k == "reference" {
-				if pending[ref] || strings.HasPrefix(ref, "urn:") {
-					ok = false
-				} else if typ, _, cond := strings.Cut(ref, "?"); cond && !strings.Contains(typ, "/") {
-					conds[ref] = ""
-				}
-				continue
-			}
-			ok = conditionalOnly(e, pending, conds) && ok
-		}
-	case []any:
-		for _, e := range v {
-			ok = conditionalOnly(e, pending, conds) && ok
+	for _, m := range refs {
+		ref := m["reference"].(string)
+		if pending[ref] || strings.HasPrefix(ref, "urn:") {
+			ok = false
+		} else if typ, _, cond := strings.Cut(ref, "?"); cond && !strings.Contains(typ, "/") {
+			conds[ref] = ""
 		}
 	}
 	return ok
@@ -294,58 +311,33 @@ func (s *Store) resolveOutside(ctx context.Context, waiting []*planned, conds ma
 		return // the transaction resolves them itself
 	}
 	for _, p := range waiting {
-		if !allResolved(p.Resource, conds) {
+		if !allResolved(p.refs, conds) {
 			continue
 		}
-		rewriteOutside(p.Resource, conds, &p.outside)
+		rewriteOutside(p.refs, conds, &p.outside)
 		s.prepareEntry(ctx, p)
 	}
 }
 
-// allResolved reports whether every conditional reference in v is in conds
-// with a target.
-func allResolved(v any, conds map[string]string) bool {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if ref, isRef := e.(string); isRef && k == "reference" {
-				if to, cond := conds[ref]; cond && to == "" {
-					return false
-				}
-				continue
-			}
-			if !allResolved(e, conds) {
-				return false
-			}
-		}
-	case []any:
-		for _, e := range v {
-			if !allResolved(e, conds) {
-				return false
-			}
+// allResolved reports whether every conditional reference in refs is in
+// conds with a target.
+func allResolved(refs []map[string]any, conds map[string]string) bool {
+	for _, m := range refs {
+		if to, cond := conds[m["reference"].(string)]; cond && to == "" {
+			return false
 		}
 	}
 	return true
 }
 
-// rewriteOutside rewrites the conditional references of v to their
+// rewriteOutside rewrites the conditional references in refs to their
 // targets in conds, noting each in done so the rewrite can be undone.
-func rewriteOutside(v any, conds map[string]string, done *[]outsideRef) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if ref, isRef := e.(string); isRef && k == "reference" {
-				if to := conds[ref]; to != "" {
-					v[k] = to
-					*done = append(*done, outsideRef{m: v, ref: ref, to: to})
-				}
-				continue
-			}
-			rewriteOutside(e, conds, done)
-		}
-	case []any:
-		for _, e := range v {
-			rewriteOutside(e, conds, done)
+func rewriteOutside(refs []map[string]any, conds map[string]string, done *[]outsideRef) {
+	for _, m := range refs {
+		ref := m["reference"].(string)
+		if to := conds[ref]; to != "" {
+			m["reference"] = to
+			*done = append(*done, outsideRef{m: m, ref: ref, to: to})
 		}
 	}
 }
@@ -391,29 +383,19 @@ func (s *Store) checkOutside(ctx context.Context, tx Tx, plan []*planned, resolv
 	return nil
 }
 
-// rewriteKnown rewrites references to fullUrls in refs and reports whether
-// every reference is now final (none to a pending fullUrl, none
-// conditional).
-func rewriteKnown(v any, refs map[string]string, pending map[string]bool) bool {
+// rewriteKnown rewrites the references in refs to fullUrls in known and
+// reports whether every reference is now final (none to a pending fullUrl,
+// none conditional).
+func rewriteKnown(refs []map[string]any, known map[string]string, pending map[string]bool) bool {
 	final := true
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if ref, ok := e.(string); ok && k == "reference" {
-				if to, ok := refs[ref]; ok {
-					v[k] = to
-				} else if pending[ref] || strings.HasPrefix(ref, "urn:") ||
-					(strings.Contains(ref, "?") && !strings.Contains(strings.SplitN(ref, "?", 2)[0], "/")) {
-					// Resolved (or refused) inside the transaction.
-					final = false
-				}
-				continue
-			}
-			final = rewriteKnown(e, refs, pending) && final
-		}
-	case []any:
-		for _, e := range v {
-			final = rewriteKnown(e, refs, pending) && final
+	for _, m := range refs {
+		ref := m["reference"].(string)
+		if to, ok := known[ref]; ok {
+			m["reference"] = to
+		} else if pending[ref] || strings.HasPrefix(ref, "urn:") ||
+			(strings.Contains(ref, "?") && !strings.Contains(strings.SplitN(ref, "?", 2)[0], "/")) {
+			// Resolved (or refused) inside the transaction.
+			final = false
 		}
 	}
 	return final
