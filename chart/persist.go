@@ -230,6 +230,15 @@ func (s *state) putTask(id string, t *taskRec) {
 // whole record instead).
 func (rv *Reviewer) readSaved(ctx context.Context, s *state, st SavedState) (LoadStats, error) {
 	stats := LoadStats{Saved: true}
+	// The facts are the record, read in bulk: in the trail once per type,
+	// as a whole read is.
+	if br, ok := rv.Store.(bulkReader); ok {
+		for _, typ := range factTypes {
+			if err := br.RecordBulkRead(ctx, typ, "chart review"); err != nil {
+				return stats, err
+			}
+		}
+	}
 	type row struct {
 		f Fact
 		v any
