@@ -2,6 +2,7 @@ package sqldb_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 
 	"github.com/custodian-him/custodian"
@@ -61,6 +62,73 @@ func TestIdentify(t *testing.T) {
 		if _, err := st.Identify(asFeed(), "Patient", criteria); custodian.ErrorCode(err) != custodian.EINVALID {
 			t.Errorf("%s: %v, want EINVALID", criteria, err)
 		}
+	}
+}
+
+// TestIdentifyMany checks lookups answered together (cut into statements
+// of 32, 16, … parts), in a read and in a write, against one at a time.
+func TestIdentifyMany(t *testing.T) {
+	db, st := open(t)
+	ctx := context.Background()
+	var qs []store.IdentityQuery
+	var want []string // the id each lookup finds; "" none, "2" two
+	for i := range 45 {
+		v := strconv.Itoa(i)
+		switch i % 3 {
+		case 0:
+			want = append(want, create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"`+v+`"}]}`))
+		case 1:
+			want = append(want, "")
+		default:
+			create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"`+v+`"}]}`)
+			create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"`+v+`"}]}`)
+			want = append(want, "2")
+		}
+		cl, err := st.ParseQueryString("Patient", "identifier=urn:mrn|"+v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs = append(qs, store.IdentityQuery{Type: "Patient", Clause: cl.Clauses[0]})
+	}
+	check := func(where string, found [][]*store.Resource) {
+		t.Helper()
+		if len(found) != len(want) {
+			t.Fatalf("%s: %d answers for %d lookups", where, len(found), len(want))
+		}
+		for i, f := range found {
+			got := ""
+			switch {
+			case len(f) == 1:
+				got = f[0].ID
+			case len(f) > 1:
+				got = strconv.Itoa(len(f))
+			}
+			if got != want[i] {
+				t.Errorf("%s: lookup %d found %q, want %q", where, i, got, want[i])
+			}
+		}
+	}
+	err := db.Read(ctx, func(rd store.Reader) error {
+		found, err := rd.(store.IdentityReader).Identify(ctx, qs)
+		if err != nil {
+			return err
+		}
+		check("read", found)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Write(ctx, func(tx store.Tx) error {
+		found, err := tx.(store.IdentityReader).Identify(ctx, qs)
+		if err != nil {
+			return err
+		}
+		check("write", found)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -27,13 +27,13 @@ func (s *Store) FindOne(ctx context.Context, typ, criteria string) (map[string]a
 	if err != nil {
 		return nil, s.fail(ctx, e, err)
 	}
-	var found *Resource
+	var one *Resource
 	err = s.backend.Read(ctx, func(rd Reader) error {
-		ids, err := s.identify(ctx, rd, typ, cl)
-		if err != nil || len(ids) != 1 {
+		found, err := s.identify(ctx, rd, []IdentityQuery{{Type: typ, Clause: cl}})
+		if err != nil || len(found[0]) != 1 {
 			return err
 		}
-		r, err := rd.Current(ctx, typ, ids[0].ID)
+		r, err := rd.Current(ctx, typ, found[0][0].ID)
 		if err != nil {
 			return err
 		}
@@ -42,7 +42,7 @@ func (s *Store) FindOne(ctx context.Context, typ, criteria string) (map[string]a
 			return err
 		}
 		if seen := s.filterVisible(vis, []*Resource{r}, e); len(seen) == 1 {
-			found = r
+			one = r
 		}
 		return nil
 	})
@@ -52,10 +52,10 @@ func (s *Store) FindOne(ctx context.Context, typ, criteria string) (map[string]a
 	if err := s.record(ctx, e); err != nil {
 		return nil, err
 	}
-	if found == nil {
+	if one == nil {
 		return nil, nil
 	}
-	return Decode(found.Body)
+	return Decode(one.Body)
 }
 
 // findOneSearch is FindOne through a search, for any criteria.

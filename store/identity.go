@@ -24,12 +24,19 @@ import (
 // IdentityReader is a Reader (in a write, a Tx) that finds the resources
 // meeting one plain search clause straight from its index.
 type IdentityReader interface {
-	// Identify returns the current, non-deleted resources of typ that
-	// meet cl, at most two (two already make an identity ambiguous),
-	// whatever their security labels, as a search of typ with cl alone
-	// finds them. The resources carry Type, ID, VersionID, LastUpdated and
+	// Identify returns, for each lookup, the current, non-deleted
+	// resources of its type that meet its clause, at most two (two
+	// already make an identity ambiguous), whatever their security
+	// labels, as a search of the type with the clause alone finds them.
+	// The resources carry Type, ID, VersionID, LastUpdated and
 	// Compartment, and no Body.
-	Identify(ctx context.Context, typ string, cl Clause) ([]*Resource, error)
+	Identify(ctx context.Context, qs []IdentityQuery) ([][]*Resource, error)
+}
+
+// IdentityQuery is one lookup of IdentityReader.Identify.
+type IdentityQuery struct {
+	Type   string
+	Clause Clause
 }
 
 // identityClause returns the one clause of criteria when they are an
@@ -48,23 +55,25 @@ func (s *Store) identityClause(typ, criteria string) (cl Clause, ok bool) {
 	return cl, true
 }
 
-// identify finds the resources of typ meeting cl in rd, at most two:
-// from the index when rd can (IdentityReader), else through a search.
-func (s *Store) identify(ctx context.Context, rd Reader, typ string, cl Clause) ([]*Resource, error) {
+// identify answers the lookups qs in rd: from the index when rd can
+// (IdentityReader), else through a search each.
+func (s *Store) identify(ctx context.Context, rd Reader, qs []IdentityQuery) ([][]*Resource, error) {
 	inner := rd
 	if wt, ok := rd.(*watchTx); ok {
 		inner = wt.Tx
 	}
 	if ir, ok := inner.(IdentityReader); ok {
-		return ir.Identify(ctx, typ, cl)
+		return ir.Identify(ctx, qs)
 	}
-	page, err := rd.Search(ctx, &Query{Types: []string{typ}, Clauses: []Clause{cl}, Count: 2})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Resource, len(page.Resources))
-	for i, r := range page.Resources {
-		out[i] = &Resource{Type: r.Type, ID: r.ID, VersionID: r.VersionID, LastUpdated: r.LastUpdated, Compartment: r.Compartment}
+	out := make([][]*Resource, len(qs))
+	for i, q := range qs {
+		page, err := rd.Search(ctx, &Query{Types: []string{q.Type}, Clauses: []Clause{q.Clause}, Count: 2})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Resources {
+			out[i] = append(out[i], &Resource{Type: r.Type, ID: r.ID, VersionID: r.VersionID, LastUpdated: r.LastUpdated, Compartment: r.Compartment})
+		}
 	}
 	return out, nil
 }
@@ -84,13 +93,16 @@ func (s *Store) Identify(ctx context.Context, typ, criteria string) ([]*Resource
 	if !ok {
 		return nil, custodian.Errorf(custodian.EINVALID, "%s?%s is not an identity (one token value, such as identifier=system|value)", typ, criteria)
 	}
-	var found []*Resource
+	var found [][]*Resource
 	err := s.backend.Read(ctx, func(rd Reader) error {
 		var err error
-		found, err = s.identify(ctx, rd, typ, cl)
+		found, err = s.identify(ctx, rd, []IdentityQuery{{Type: typ, Clause: cl}})
 		return err
 	})
-	return found, err
+	if err != nil {
+		return nil, err
+	}
+	return found[0], nil
 }
 
 // TransactionResolved performs entries as Transaction does, with their
@@ -173,30 +185,28 @@ func (s *Store) resolveEntries(ctx context.Context, entries []Entry) (*resolved,
 				looks = append(looks, &lookup{i: i, typ: typ, criteria: query, cl: cl})
 			}
 		case e.Method == MethodUpdate && hasID && !hasQuery && e.IfMatch == 0 && e.Resource != nil && ValidID(id) && !strings.Contains(id, "/"):
-			looks = append(looks, &lookup{i: i, typ: typ, explicit: id})
+			// Whether it exists: a resource deleted is not found, and then
+			// its first version is refused (Put of version 1) and the
+			// update done again by Transaction.
+			looks = append(looks, &lookup{i: i, typ: typ, explicit: id,
+				cl: Clause{Param: "_id", Kind: KindToken, Values: []ClauseValue{{Text: id, Code: id}}}})
 		}
 	}
 	if len(looks) == 0 {
 		return nil, false
 	}
+	qs := make([]IdentityQuery, len(looks))
+	for i, l := range looks {
+		qs[i] = IdentityQuery{Type: l.typ, Clause: l.cl}
+	}
 	err := s.backend.Read(ctx, func(rd Reader) error {
-		for _, l := range looks {
-			if l.explicit != "" {
-				switch _, err := rd.Current(ctx, l.typ, l.explicit); {
-				case custodian.ErrorCode(err) == custodian.ENOTFOUND:
-				case err != nil:
-					return err
-				default:
-					l.found = []*Resource{{Type: l.typ, ID: l.explicit}}
-				}
-				continue
-			}
-			var err error
-			if l.found, err = s.identify(ctx, rd, l.typ, l.cl); err != nil {
-				return err
+		found, err := s.identify(ctx, rd, qs)
+		for i, l := range looks {
+			if err == nil {
+				l.found = found[i]
 			}
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, false
@@ -348,15 +358,23 @@ var errIdentityMoved = errors.New("store: an identity resolved before the write 
 // checkIdentities checks in tx, under each identity's conditional lock,
 // that the identities resolve as they did before the write.
 func (s *Store) checkIdentities(ctx context.Context, tx Tx, checks []identityCheck) error {
-	for _, c := range checks {
+	if len(checks) == 0 {
+		return nil
+	}
+	qs := make([]IdentityQuery, len(checks))
+	for i, c := range checks {
 		if err := tx.Lock(ctx, c.lockKey()); err != nil {
 			return err
 		}
-		found, err := s.identify(ctx, tx, c.typ, c.cl)
-		if err != nil {
-			return err
-		}
-		if c.want == "" && len(found) != 0 || c.want != "" && (len(found) != 1 || found[0].ID != c.want) {
+		qs[i] = IdentityQuery{Type: c.typ, Clause: c.cl}
+	}
+	found, err := s.identify(ctx, tx, qs)
+	if err != nil {
+		return err
+	}
+	for i, c := range checks {
+		f := found[i]
+		if c.want == "" && len(f) != 0 || c.want != "" && (len(f) != 1 || f[0].ID != c.want) {
 			return errIdentityMoved
 		}
 	}
