@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/custodian-him/custodian/store"
@@ -41,6 +42,10 @@ func newBundle(typ string, total int64, links [][2]string) *bundleWriter {
 	bw.b = append(bw.b, `,"entry":[`...)
 	return bw
 }
+
+// grow makes room for n more bytes, so that a Bundle whose size is known
+// roughly is not copied again and again as it grows.
+func (bw *bundleWriter) grow(n int) { bw.b = slices.Grow(bw.b, n) }
 
 // add appends an entry made of the given members; each value is raw JSON.
 func (bw *bundleWriter) add(members ...member) {

@@ -117,6 +117,13 @@ func (h *Handler) transaction(w http.ResponseWriter, r *http.Request, raw []any)
 		resp[i] = h.dispatchEntry(r, entries[i])
 	}
 	bw := newBundle("transaction-response", -1, nil)
+	size := 0
+	for _, m := range resp {
+		for _, mb := range m {
+			size += len(mb.name) + len(mb.raw) + 4
+		}
+	}
+	bw.grow(size + 4*len(resp))
 	for _, m := range resp {
 		bw.add(m...)
 	}

@@ -460,11 +460,12 @@ func (b *storeBench) benchBundles(ctx context.Context, base string) error {
 		if err != nil {
 			return err
 		}
+		bufs := make([]bytes.Buffer, clients)
 		stop := b.profile(fmt.Sprintf("bundle-%d", clients))
-		r := runLoad(ctx, clients, b.duration, 0, func(ctx context.Context, _ int, seq int64) (int, error) {
+		r := runLoad(ctx, clients, b.duration, 0, func(ctx context.Context, w int, seq int64) (int, error) {
 			// POST [base]/: "POST /fhir" without the slash is redirected to the
 			// CapabilityStatement by the app mux (see the report).
-			resp, err := c.do(ctx, http.MethodPost, "/", pool[seq%int64(len(pool))], http.StatusOK)
+			resp, err := c.doInto(ctx, &bufs[w], http.MethodPost, "/", pool[seq%int64(len(pool))], http.StatusOK)
 			if err != nil {
 				return 0, err
 			}

@@ -127,6 +127,13 @@ func (c *benchClient) close() { c.http.CloseIdleConnections() }
 
 // do sends a request and returns the response body if the status is want.
 func (c *benchClient) do(ctx context.Context, method, path string, body []byte, want int) ([]byte, error) {
+	return c.doInto(ctx, nil, method, path, body, want)
+}
+
+// doInto is do reading the response into buf (reset first; nil: a new
+// buffer), so that a worker reuses one buffer for its responses: the
+// clients run in the measured process, and their allocations count.
+func (c *benchClient) doInto(ctx context.Context, buf *bytes.Buffer, method, path string, body []byte, want int) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -147,10 +154,14 @@ func (c *benchClient) do(ctx context.Context, method, path string, body []byte, 
 		return nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
+	if buf == nil {
+		buf = &bytes.Buffer{}
+	}
+	buf.Reset()
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
 		return nil, err
 	}
+	b := buf.Bytes()
 	if resp.StatusCode != want {
 		if len(b) > 300 {
 			b = b[:300]
