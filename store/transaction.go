@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -290,22 +291,11 @@ func conditionalOnly(refs []map[string]any, pending map[string]bool, conds map[s
 // transaction, which reports it.
 func (s *Store) resolveOutside(ctx context.Context, waiting []*planned, conds map[string]string) {
 	err := s.backend.Read(ctx, func(rd Reader) error {
-		for ref := range conds {
-			typ, criteria, _ := strings.Cut(ref, "?")
-			q, err := s.ParseQueryString(typ, criteria)
-			if err != nil || len(q.Clauses) == 0 {
-				continue
-			}
-			q.Count = 2
-			page, err := rd.Search(ctx, q)
-			if err != nil {
-				return err
-			}
-			if len(page.Resources) == 1 {
-				conds[ref] = page.Resources[0].Ref()
-			}
+		found, err := s.resolveConds(ctx, rd, slices.Collect(maps.Keys(conds)))
+		for ref, to := range found {
+			conds[ref] = to
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return // the transaction resolves them itself
@@ -342,26 +332,70 @@ func rewriteOutside(refs []map[string]any, conds map[string]string, done *[]outs
 	}
 }
 
+// resolveConds resolves the conditional references refs in rd, returning
+// the literal reference of each that matches exactly one resource. Those
+// whose criteria are an identity (identifier=system|value, the usual
+// kind) are looked up together straight from the index (identify); the
+// others go through a search each.
+func (s *Store) resolveConds(ctx context.Context, rd Reader, refs []string) (map[string]string, error) {
+	to := make(map[string]string, len(refs))
+	var qs []IdentityQuery
+	var ids []string
+	for _, ref := range refs {
+		typ, criteria, _ := strings.Cut(ref, "?")
+		if cl, ok := s.identityClause(typ, criteria); ok {
+			qs = append(qs, IdentityQuery{Type: typ, Clause: cl})
+			ids = append(ids, ref)
+			continue
+		}
+		q, err := s.ParseQueryString(typ, criteria)
+		if err != nil || len(q.Clauses) == 0 {
+			continue // reported by the transaction
+		}
+		q.Count = 2
+		page, err := rd.Search(ctx, q)
+		if err != nil {
+			return to, err
+		}
+		if len(page.Resources) == 1 {
+			to[ref] = page.Resources[0].Ref()
+		}
+	}
+	if len(qs) > 0 {
+		found, err := s.identify(ctx, rd, qs)
+		if err != nil {
+			return to, err
+		}
+		for i, f := range found {
+			if len(f) == 1 {
+				to[ids[i]] = f[0].Ref()
+			}
+		}
+	}
+	return to, nil
+}
+
 // checkOutside checks, in the transaction, that the conditional references
 // resolved before it still resolve the same, adding them to resolved. If
 // one does not, every such rewrite is undone and the entries go the way of
 // those left to the transaction.
 func (s *Store) checkOutside(ctx context.Context, tx Tx, plan []*planned, resolved map[string]string) error {
-	checked := map[string]bool{}
-	same := true
+	want := map[string]string{}
 	for _, p := range plan {
 		for _, o := range p.outside {
-			if checked[o.ref] || !same {
-				continue
-			}
-			checked[o.ref] = true
-			typ, criteria, _ := strings.Cut(o.ref, "?")
-			found, err := s.match(ctx, tx, typ, criteria, false)
-			if err != nil {
-				return err
-			}
-			if len(found) != 1 || found[0].Ref() != o.to {
+			want[o.ref] = o.to
+		}
+	}
+	same := true
+	if len(want) > 0 {
+		found, err := s.resolveConds(ctx, tx, slices.Collect(maps.Keys(want)))
+		if err != nil {
+			return err
+		}
+		for ref, to := range want {
+			if found[ref] != to {
 				same = false
+				break
 			}
 		}
 	}
