@@ -27,39 +27,68 @@ const maxIdentifyParts = 32
 // transaction's own writes.
 func (c *conn) Identify(_ context.Context, qs []store.IdentityQuery) ([][]*store.Resource, error) {
 	out := make([][]*store.Resource, len(qs))
-	for start := 0; start < len(qs); {
-		n := maxIdentifyParts
-		for n > len(qs)-start {
-			n /= 2
-		}
-		if err := c.identify(qs[start:start+n], out[start:start+n]); err != nil {
+	// The lookups of one shape (their conditions' text) go together, so a
+	// statement's text depends only on the shape and the count.
+	b := &sqlBuilder{c: c}
+	var shapes []*identityShape
+	byText := map[string]*identityShape{}
+	for i, q := range qs {
+		cond, args, err := b.clause("r", []string{q.Type}, q.Clause, true)
+		if err != nil {
 			return nil, err
 		}
-		start += n
+		if err := checkText(args); err != nil {
+			return nil, err
+		}
+		sh := byText[cond]
+		if sh == nil {
+			sh = &identityShape{cond: cond}
+			byText[cond] = sh
+			shapes = append(shapes, sh)
+		}
+		sh.parts = append(sh.parts, identityPart{i: i, typ: q.Type, args: args})
+	}
+	for _, sh := range shapes {
+		for start := 0; start < len(sh.parts); {
+			n := maxIdentifyParts
+			for n > len(sh.parts)-start {
+				n /= 2
+			}
+			if err := c.identify(sh.cond, sh.parts[start:start+n], out); err != nil {
+				return nil, err
+			}
+			start += n
+		}
 	}
 	return out, nil
 }
 
-// identify answers qs in one statement, into out.
-func (c *conn) identify(qs []store.IdentityQuery, out [][]*store.Resource) error {
-	b := &sqlBuilder{c: c}
+// identityShape is the lookups whose condition has one text.
+type identityShape struct {
+	cond  string
+	parts []identityPart
+}
+
+// identityPart is one lookup: its number, type and condition's arguments.
+type identityPart struct {
+	i    int
+	typ  string
+	args []any
+}
+
+// identify answers parts, lookups with the condition cond, in one
+// statement, into out.
+func (c *conn) identify(cond string, parts []identityPart, out [][]*store.Resource) error {
 	var text strings.Builder
 	var args []any
-	for i, q := range qs {
-		cond, a, err := b.clause("r", []string{q.Type}, q.Clause, true)
-		if err != nil {
-			return err
-		}
-		if i > 0 {
+	for k, p := range parts {
+		if k > 0 {
 			text.WriteString(" UNION ALL ")
 		}
-		k := strconv.Itoa(i)
-		text.WriteString("SELECT * FROM (SELECT " + k + " AS k, r.id, r.version, r.ts, r.compartment FROM resources r WHERE r.deleted = 0 AND " +
-			cond + " LIMIT 2) AS t" + k)
-		args = append(args, a...)
-	}
-	if err := checkText(args); err != nil {
-		return err
+		n := strconv.Itoa(k)
+		text.WriteString("SELECT * FROM (SELECT " + n + " AS k, r.id, r.version, r.ts, r.compartment FROM resources r WHERE r.deleted = 0 AND " +
+			cond + " LIMIT 2) AS t" + n)
+		args = append(args, p.args...)
 	}
 	rows, err := c.query(text.String(), args...)
 	if err != nil {
@@ -73,8 +102,9 @@ func (c *conn) identify(qs []store.IdentityQuery, out [][]*store.Resource) error
 		if err := rows.Scan(&k, &r.ID, &r.VersionID, &ts, &r.Compartment); err != nil {
 			return translate(err)
 		}
-		r.Type, r.LastUpdated = qs[k].Type, time.UnixMilli(ts).UTC()
-		out[k] = append(out[k], r)
+		p := parts[k]
+		r.Type, r.LastUpdated = p.typ, time.UnixMilli(ts).UTC()
+		out[p.i] = append(out[p.i], r)
 	}
 	return translate(rows.Err())
 }

@@ -394,3 +394,55 @@ func TestFindOne(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkIdentify reads 96 identities (a third stored, a third not, a
+// third receipts by id) in one read, together or one at a time.
+//
+//	go test -run XXX -bench Identify ./sqldb
+func BenchmarkIdentify(b *testing.B) {
+	db, st := openBench(b)
+	ctx := context.Background()
+	var qs []store.IdentityQuery
+	for i := range 96 {
+		v := strconv.Itoa(i)
+		var q *store.Query
+		var err error
+		switch i % 3 {
+		case 0:
+			if _, err := st.Create(as("ana", "clinician"), "Patient", []byte(`{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"`+v+`"}]}`), store.WriteOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			q, err = st.ParseQueryString("Patient", "identifier=urn:mrn|"+v)
+		case 1:
+			q, err = st.ParseQueryString("Encounter", "identifier=urn:visit|"+v)
+		default:
+			q, err = st.ParseQueryString("Basic", "_id=r"+v)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		qs = append(qs, store.IdentityQuery{Type: q.Types[0], Clause: q.Clauses[0]})
+	}
+	for _, together := range []bool{true, false} {
+		b.Run("together="+strconv.FormatBool(together), func(b *testing.B) {
+			for b.Loop() {
+				err := db.Read(ctx, func(rd store.Reader) error {
+					ir := rd.(store.IdentityReader)
+					if together {
+						_, err := ir.Identify(ctx, qs)
+						return err
+					}
+					for i := range qs {
+						if _, err := ir.Identify(ctx, qs[i:i+1]); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
