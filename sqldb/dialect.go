@@ -35,6 +35,28 @@ type Dialect struct {
 	// DDL translates a schema statement written for SQLite into this
 	// engine's; nil leaves statements as they are.
 	DDL func(stmt string) string
+	// PlanEach, when set, is passed to the driver before a search
+	// statement's arguments (see searchArgs); nil for engines that need
+	// nothing of the kind.
+	PlanEach any
+}
+
+// searchArgs returns the arguments of a search statement (a page, a count,
+// a probe), with PlanEach in front when the dialect has one. A search's
+// cost depends on its values far more than on its shape: the same text
+// "code = ? AND ref_id = ?" should start from the reference for one
+// patient's rows and from the code for a rare code. PostgreSQL plans a
+// prepared statement for its values only the first five times, then keeps
+// a generic plan made without them, which can start from the wrong index
+// (260 ms instead of 1.4 ms for Observation?subject&code&date at 100k
+// resources); with PlanEach it plans each search for its values. The
+// small statements around a search (includes, reads) keep their cached
+// plans: planning them again would cost more than running them.
+func (d *Dialect) searchArgs(args []any) []any {
+	if d.PlanEach == nil {
+		return args
+	}
+	return append([]any{d.PlanEach}, args...)
 }
 
 // rebind rewrites "?" placeholders for engines that number them. The SQL

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver, registered as "pgx"
 
 	"github.com/custodian-him/custodian/sqldb"
@@ -19,9 +20,13 @@ import (
 )
 
 // Dialect is PostgreSQL's: numbered placeholders, transaction-scoped
-// advisory locks, statements prepared and cached by pgx itself.
+// advisory locks, statements prepared and cached by pgx itself, and
+// searches planned for their values each time: pgx runs a statement given
+// QueryExecModeCacheDescribe as an unnamed one, which PostgreSQL plans
+// with the values bound instead of keeping a generic plan.
 func Dialect() *sqldb.Dialect {
-	return &sqldb.Dialect{Name: "postgres", Numbered: true, GroupCommit: true, AutoPrepare: true, Lock: advisoryLock, DDL: translateDDL, Relax: relax}
+	return &sqldb.Dialect{Name: "postgres", Numbered: true, GroupCommit: true, AutoPrepare: true, Lock: advisoryLock, DDL: translateDDL, Relax: relax,
+		PlanEach: pgx.QueryExecModeCacheDescribe}
 }
 
 // relax makes the next commits of the writer connection skip waiting for
@@ -97,17 +102,28 @@ func Open(ctx context.Context, url string) (*sqldb.DB, error) {
 	return sqldb.New(writeDB, db, Dialect()), nil
 }
 
-// withDefaults adds a statement timeout (30 s) unless the URL sets one, so
-// one runaway query cannot hold the database.
+// connDefaults are the session settings every connection gets unless the
+// URL sets them:
+//   - statement_timeout: one runaway query cannot hold the database.
+//   - jit: off. PostgreSQL compiles a statement whose estimated cost
+//     passes jit_above_cost, which a search over a large store can reach
+//     while it reads a page of rows; compiling takes tens to hundreds of
+//     milliseconds, more than such a search runs.
+var connDefaults = [][2]string{{"statement_timeout", "30000"}, {"jit", "off"}}
+
+// withDefaults adds connDefaults to the URL's parameters.
 func withDefaults(url string) string {
-	if strings.Contains(url, "statement_timeout") {
-		return url
+	for _, kv := range connDefaults {
+		if strings.Contains(url, kv[0]+"=") {
+			continue
+		}
+		sep := "?"
+		if strings.Contains(url, "?") {
+			sep = "&"
+		}
+		url += sep + kv[0] + "=" + kv[1]
 	}
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	return url + sep + "statement_timeout=30000"
+	return url
 }
 
 // redact removes the password from a database URL for messages.
