@@ -360,25 +360,31 @@ func humanName(n map[string]any) string {
 
 // queue is the director's list of open candidates, urgent (automatic-link
 // class) first, then oldest first, and the open overlays.
+// queuePage is how many candidate pairs one page of the queue shows.
+const queuePage = 50
+
+// queue shows one page of the open duplicate candidates, urgent first,
+// then oldest first, with the number open; ?page= carries the opaque
+// position of the next page (urgent or routine part, and the store's
+// cursor within it), never patient data.
 func (p *pages) queue(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	cands, more, err := p.tasks(ctx, identity.CodeCandidate, "requested")
+	cands, next, err := p.candidates(ctx, r.URL.Query().Get("page"))
 	if err != nil {
 		return err
 	}
-	overlays, _, err := p.tasks(ctx, identity.CodeOverlay, "requested")
+	open, err := p.count(ctx, identity.CodeCandidate, "")
 	if err != nil {
 		return err
 	}
-	slices.SortStableFunc(cands, func(a, b *task) int {
-		if (a.Priority == "urgent") != (b.Priority == "urgent") {
-			if a.Priority == "urgent" {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Or(a.Authored.Compare(b.Authored), cmp.Compare(b.Probability, a.Probability))
-	})
+	urgent, err := p.count(ctx, identity.CodeCandidate, "urgent")
+	if err != nil {
+		return err
+	}
+	overlays, more, err := p.tasks(ctx, identity.CodeOverlay, "requested")
+	if err != nil {
+		return err
+	}
 	var ids []string
 	for _, t := range cands {
 		ids = append(ids, t.Focus, t.Other)
@@ -393,10 +399,99 @@ func (p *pages) queue(w http.ResponseWriter, r *http.Request) error {
 	for _, t := range append(slices.Clone(cands), overlays...) {
 		t.FocusName, t.OtherName = nm[t.Focus], nm[t.Other]
 	}
-	return p.render(w, r, "Duplicate candidates", PathQueue, "queue", struct {
+	v := struct {
 		Candidates, Overlays []*task
-		More                 bool
-	}{cands, overlays, more})
+		Open, Urgent         int64
+		Next                 string
+		First, MoreOverlays  bool
+	}{Candidates: cands, Overlays: overlays, Open: open, Urgent: urgent, First: r.URL.Query().Get("page") == "", MoreOverlays: more}
+	if next != "" {
+		v.Next = PathQueue + "?" + url.Values{"page": {next}}.Encode()
+	}
+	return p.render(w, r, "Duplicate candidates", PathQueue, "queue", v)
+}
+
+// candidates reads one page of open duplicate candidates from position at
+// ("" for the first page): the urgent pairs ("u" + cursor), then the rest
+// ("r" + cursor), each oldest first. It returns the next page's position,
+// "" after the last.
+func (p *pages) candidates(ctx context.Context, at string) ([]*task, string, error) {
+	part, cursor := "u", ""
+	if at != "" {
+		part, cursor = at[:1], at[1:]
+		if part != "u" && part != "r" {
+			return nil, "", custodian.Errorf(custodian.EINVALID, "That page of the queue does not exist; start again from the first page.")
+		}
+	}
+	now := p.now()
+	var out []*task
+	for {
+		v := url.Values{"code": {identity.System + "|" + identity.CodeCandidate}, "status": {"requested"},
+			"_sort": {"authored-on"}, "_count": {strconv.Itoa(queuePage - len(out))}}
+		if part == "u" {
+			v.Set("priority", "urgent")
+		} else {
+			v.Set("priority:not", "urgent")
+		}
+		q, _, err := p.wb.Records.ParseQuery("Task", v, true)
+		if err != nil {
+			return nil, "", err
+		}
+		q.Cursor = cursor
+		page, err := p.wb.Records.Search(ctx, q)
+		if err != nil {
+			return nil, "", err
+		}
+		start := len(out)
+		for _, r := range page.Resources {
+			t, _, err := parseTask(r.ID, r.Body, now)
+			if err != nil {
+				return nil, "", err
+			}
+			out = append(out, t)
+		}
+		// Pairs written in the same instant: the likelier first.
+		slices.SortStableFunc(out[start:], func(a, b *task) int {
+			return cmp.Or(a.Authored.Compare(b.Authored), cmp.Compare(b.Probability, a.Probability))
+		})
+		switch {
+		case page.Next != "" && len(out) >= queuePage:
+			return out, part + page.Next, nil
+		case page.Next != "":
+			cursor = page.Next // a short page: read on
+		case part == "u":
+			part, cursor = "r", ""
+			if len(out) >= queuePage {
+				if n, err := p.count(ctx, identity.CodeCandidate, "routine"); err != nil || n == 0 {
+					return out, "", err
+				}
+				return out, "r", nil
+			}
+		default:
+			return out, "", nil
+		}
+	}
+}
+
+// count is the number of open Tasks of code the user may see: of priority
+// "urgent", of any other priority ("routine"), or all ("").
+func (p *pages) count(ctx context.Context, code, priority string) (int64, error) {
+	v := url.Values{"code": {identity.System + "|" + code}, "status": {"requested"}, "_summary": {"count"}}
+	switch priority {
+	case "urgent":
+		v.Set("priority", "urgent")
+	case "routine":
+		v.Set("priority:not", "urgent")
+	}
+	q, _, err := p.wb.Records.ParseQuery("Task", v, true)
+	if err != nil {
+		return 0, err
+	}
+	page, err := p.wb.Records.Search(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	return page.Total, nil
 }
 
 // readTask reads Task id as the user and checks its code.
