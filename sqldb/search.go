@@ -61,10 +61,14 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 				}
 			}
 		}
+		// One set of row ids (the compartment's owner and what refers to
+		// it), so the planner drives from it: an OR of the two would walk
+		// every resource of the type and test each one.
 		w := "(r.type = ? AND r.id = ?)"
 		a := []any{cp.Type, cp.ID}
 		if len(pids) > 0 {
-			w = "(r.rid IN (SELECT rid FROM idx_reference WHERE pid IN (" + placeholders(len(pids)) + ") AND ref_type = ? AND ref_id = ?) OR " + w + ")"
+			w = "r.rid IN (SELECT rid FROM idx_reference WHERE pid IN (" + placeholders(len(pids)) + ") AND ref_type = ? AND ref_id = ?" +
+				" UNION ALL SELECT rid FROM resources WHERE type = ? AND id = ?)"
 			a = append(append(pids, cp.Type, cp.ID), a...)
 		}
 		where = append(where, w)
