@@ -180,7 +180,30 @@ func (b *searchBench) build(ctx context.Context) error {
 	if err := im.Run(ctx, append(args, gen)); err != nil {
 		return err
 	}
+	if b.url != "" {
+		// PostgreSQL plans from table statistics, which autovacuum
+		// gathers in its own time, often before an import ends: timed
+		// against those, searches measure the planner's guesses about a
+		// partly loaded store (at 100k, 260 ms instead of 1.4 ms for one
+		// Observation query).
+		if err := analyze(ctx, b.data, b.url); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(b.log, "built in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// analyze gathers the table statistics of the PostgreSQL store at url.
+func analyze(ctx context.Context, data, url string) error {
+	db, err := openDB(ctx, data, url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.SQL().ExecContext(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("bench search: analyze: %w", err)
+	}
 	return nil
 }
 
