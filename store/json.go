@@ -307,7 +307,9 @@ func jsonErrorText(err error) string {
 // first, then the other elements in name order; strings are not
 // HTML-escaped and numbers keep their original text.
 func Encode(res map[string]any) ([]byte, error) {
-	var b []byte
+	// Most resources take one to a few kilobytes: start with room for a
+	// kilobyte rather than growing through every size below it.
+	b := make([]byte, 0, 1024)
 	b = append(b, '{')
 	first := true
 	var err error
@@ -372,7 +374,8 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	case map[string]any:
-		keys := make([]string, 0, len(v))
+		var kb [16]string // most objects have few members: no allocation
+		keys := kb[:0]
 		for k := range v {
 			keys = append(keys, k)
 		}
