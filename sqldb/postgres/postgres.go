@@ -26,7 +26,7 @@ import (
 // with the values bound instead of keeping a generic plan.
 func Dialect() *sqldb.Dialect {
 	return &sqldb.Dialect{Name: "postgres", Numbered: true, GroupCommit: true, AutoPrepare: true, Lock: advisoryLock, DDL: translateDDL, Relax: relax,
-		PlanEach: pgx.QueryExecModeCacheDescribe}
+		PlanEach: pgx.QueryExecModeCacheDescribe, DriveArray: true, CostPlanner: true}
 }
 
 // relax makes the next commits of the writer connection skip waiting for

@@ -1,0 +1,53 @@
+package sqldb
+
+import "testing"
+
+func TestDriveSet(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"a set", "r.rid IN (SELECT rid FROM idx_token WHERE pid IN (?) AND ((code = ? AND system = ?)))",
+			"r.rid = ANY(ARRAY(SELECT rid FROM idx_token WHERE pid IN (?) AND ((code = ? AND system = ?))))"},
+		{"a union", "r.rid IN (SELECT rid FROM idx_reference WHERE pid IN (?, ?) AND ref_type = ? AND ref_id = ? UNION ALL SELECT rid FROM resources WHERE type = ? AND id = ?)",
+			"r.rid = ANY(ARRAY(SELECT rid FROM idx_reference WHERE pid IN (?, ?) AND ref_type = ? AND ref_id = ? UNION ALL SELECT rid FROM resources WHERE type = ? AND id = ?))"},
+		{"more after the set", "r.rid IN (SELECT rid FROM idx_token WHERE pid IN (?)) AND (r.ts > ?)",
+			"r.rid IN (SELECT rid FROM idx_token WHERE pid IN (?)) AND (r.ts > ?)"},
+		{"sets or'd", "(r.rid IN (SELECT rid FROM idx_token WHERE pid = ?) OR NOT EXISTS (SELECT 1 FROM idx_token WHERE rid = r.rid))",
+			"(r.rid IN (SELECT rid FROM idx_token WHERE pid = ?) OR NOT EXISTS (SELECT 1 FROM idx_token WHERE rid = r.rid))"},
+		{"an EXISTS", "EXISTS (SELECT 1 FROM idx_token WHERE rid = r.rid AND pid IN (?))",
+			"EXISTS (SELECT 1 FROM idx_token WHERE rid = r.rid AND pid IN (?))"},
+		{"a list of values", "r.type IN (?, ?)", "r.type IN (?, ?)"},
+		{"unbalanced", "r.rid IN (SELECT rid FROM t WHERE (a = ?)", "r.rid IN (SELECT rid FROM t WHERE (a = ?)"},
+	}
+	pg, lite := &Dialect{DriveArray: true}, &Dialect{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := pg.driveSet(tt.in); got != tt.want {
+				t.Errorf("driveSet(%q)\n = %q\nwant %q", tt.in, got, tt.want)
+			}
+			if got := lite.driveSet(tt.in); got != tt.in {
+				t.Errorf("without DriveArray, driveSet(%q) = %q, want it unchanged", tt.in, got)
+			}
+		})
+	}
+}
+
+func TestSearchArgs(t *testing.T) {
+	args := []any{"a", int64(1)}
+	if got := (&Dialect{}).searchArgs(args); len(got) != 2 || got[0] != "a" {
+		t.Errorf("without PlanEach, searchArgs = %v, want %v", got, args)
+	}
+	got := (&Dialect{PlanEach: "mode"}).searchArgs(args)
+	if len(got) != 3 || got[0] != "mode" || got[1] != "a" || got[2] != int64(1) {
+		t.Errorf("with PlanEach, searchArgs = %v, want [mode a 1]", got)
+	}
+}
+
+func TestUnindexed(t *testing.T) {
+	if got := (&Dialect{}).unindexed("x1.rid"); got != "+x1.rid" {
+		t.Errorf("SQLite: unindexed = %q, want +x1.rid", got)
+	}
+	if got := (&Dialect{CostPlanner: true}).unindexed("x1.rid"); got != "x1.rid" {
+		t.Errorf("PostgreSQL: unindexed = %q, want x1.rid", got)
+	}
+}
