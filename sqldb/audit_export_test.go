@@ -65,3 +65,15 @@ func AppendAuditBlocks(db *DB, entries []*audit.Entry) error {
 		return nil
 	})
 }
+
+// JournalSynced returns how many entries db's audit journal has taken and
+// how many of them it has made durable with a sync of its files.
+func JournalSynced(db *DB) (written, synced int64) {
+	j := db.journal
+	if j == nil {
+		return 0, 0
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.written, j.synced
+}

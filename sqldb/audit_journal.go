@@ -27,13 +27,18 @@ import (
 // database — copied into the file's pages mapped in memory where the
 // system allows (no system call), else written with pwrite — at an offset
 // reserved for it, so no read waits for another, and the read is
-// answered. A goroutine appends what the journal holds to the chain
-// within journalEvery (at once when FindAudit or Verify asks), in blocks,
-// in one durable write, and records in the same transaction how far each
-// file has been taken in (table audit_journal). A reader thus never waits for a database commit, which
-// on the one SQLite writer cost most of a read's time. A journal is a
-// series of files (segments) of bounded size; one that is full and wholly
-// in the chain is deleted.
+// answered. A goroutine makes what was written durable (fsync of the
+// files) every journalSync while entries arrive, and appends what the
+// journal holds to the chain every journalEvery (at once when FindAudit
+// or Verify asks), in blocks, in one durable write, and records in the
+// same transaction how far each file has been taken in (table
+// audit_journal). A reader thus never waits for a database commit, which
+// on the one SQLite writer cost most of a read's time; and since every
+// commit makes each reading connection drop its page cache at its next
+// read, the chain takes entries in only every journalEvery, while their
+// durability comes from the file's sync. A journal is a series of files
+// (segments) of bounded size; one that is full and wholly in the chain is
+// deleted.
 //
 // What survives:
 //   - a crash of the process (kill -9) after a read was answered: its
@@ -43,13 +48,12 @@ import (
 //     the chain does not have yet, then deletes the file. Owners hold an
 //     exclusive lock on their files, so a live server's journal is never
 //     taken;
-//   - a power failure: every entry already appended to the chain (each
-//     append is a durable commit, within journalEvery of the read), and
-//     whatever of the files the kernel had written back; the entries of
-//     the reads answered in the last journalEvery (200 ms) may be lost,
-//     as with an unsynchronised commit (PostgreSQL's
-//     synchronous_commit=off risks up to three times its 200 ms
-//     wal_writer_delay).
+//   - a power failure: every entry in the chain, and every entry written
+//     to a file before its last sync, which the next process takes in as
+//     after a crash; the entries of the reads answered in the last
+//     journalSync (200 ms) may be lost, as with an unsynchronised commit
+//     (PostgreSQL's synchronous_commit=off risks up to three times its
+//     200 ms wal_writer_delay).
 
 const (
 	journalMagic  = "CUSTODIAN AUDIT JOURNAL2" // 24 bytes, then an 8-byte generation
@@ -59,12 +63,16 @@ const (
 	recordMark = 0xA5
 	// recordHead is the mark, the tail's length and its CRC-32C.
 	recordHead = 1 + 4 + 4
+	// journalSync is how often, at most, entries written to the journal
+	// wait for the disk (fsync) while reads arrive.
+	journalSync = 200 * time.Millisecond
 	// journalEvery is how long entries wait in the journal, at most, when
 	// nobody asks for them (FindAudit, Verify and Close do). Every append
 	// is a commit, and on SQLite every commit makes each reading
 	// connection drop its page cache at its next read: appending every 5
-	// ms cost reads about twice as much as every 200 ms.
-	journalEvery = 200 * time.Millisecond
+	// ms cost reads about twice as much as every 200 ms, and every 200 ms
+	// more than every 2 s (docs/benchmarks.md, session 5).
+	journalEvery = 2 * time.Second
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -77,17 +85,20 @@ type auditJournal struct {
 	db  *DB
 	dir string
 
-	mu       sync.Mutex
-	cur      *segment     // the file being written
-	old      []*segment   // earlier files not yet wholly in the chain
-	queue    []journalRec // written and not yet in the chain
-	spare    []journalRec // space for the queue, kept between appends
-	written  int64        // entries written, ever
-	appended int64        // entries appended to the chain, ever
-	err      error        // a failed write: the journal takes no more entries
-	failed   error        // the last append to the chain failed (it is retried)
-	closed   bool
-	moved    *sync.Cond // signalled when appended grows
+	mu      sync.Mutex
+	cur     *segment     // the file being written
+	old     []*segment   // earlier files not yet wholly in the chain
+	queue   []journalRec // written and not yet in the chain
+	spare   []journalRec // space for the queue, kept between appends
+	written int64        // entries written, ever
+	synced  int64        // entries written before the last sync of the files
+	// syncFailed is set once a sync of the files has failed (logged once).
+	syncFailed bool
+	appended   int64 // entries appended to the chain, ever
+	err        error // a failed write: the journal takes no more entries
+	failed     error // the last append to the chain failed (it is retried)
+	closed     bool
+	moved      *sync.Cond // signalled when appended grows
 
 	wake    chan struct{} // an entry was written
 	urgent  chan struct{} // someone waits for the entries (sync)
@@ -287,18 +298,15 @@ func frame(dst, tail []byte) []byte {
 	return append(dst, tail...)
 }
 
-// run appends what the journal holds to the chain, journalEvery after
-// the first entry waiting arrived, or at once when someone waits for it,
-// until stopped.
+// run appends what the journal holds to the chain journalEvery after the
+// first entry waiting arrived (syncing the files every journalSync
+// meanwhile), or at once when someone waits for it, until stopped.
 func (j *auditJournal) run() {
 	defer close(j.stopped)
 	for {
 		select {
 		case <-j.wake:
-			select {
-			case <-time.After(journalEvery):
-			case <-j.urgent:
-			case <-j.stop:
+			if !j.gather() {
 				j.drain()
 				return
 			}
@@ -315,6 +323,57 @@ func (j *auditJournal) run() {
 			}
 		}
 	}
+}
+
+// gather lets entries gather for journalEvery, syncing the files every
+// journalSync meanwhile. It returns early when someone waits for the
+// entries, and false when the journal stops.
+func (j *auditJournal) gather() bool {
+	deadline := time.NewTimer(journalEvery)
+	defer deadline.Stop()
+	tick := time.NewTicker(journalSync)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			j.syncFiles()
+		case <-deadline.C:
+			return true
+		case <-j.urgent:
+			return true
+		case <-j.stop:
+			return false
+		}
+	}
+}
+
+// syncFiles makes the entries written to the journal so far durable, if
+// any were written since the last sync. Only run calls it, so no file it
+// syncs is deleted meanwhile (appendToChain runs there too). A failure is
+// logged once; the entries still reach the chain at its next append.
+func (j *auditJournal) syncFiles() {
+	j.mu.Lock()
+	target := j.written
+	if target == j.synced {
+		j.mu.Unlock()
+		return
+	}
+	files := append([]*segment{j.cur}, j.old...)
+	j.mu.Unlock()
+	var err error
+	for _, s := range files {
+		err = errors.Join(err, s.f.Sync())
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err != nil {
+		if !j.syncFailed {
+			slog.Error("sqldb: the audit journal could not be synced; its entries are durable once in the chain", "err", err)
+		}
+		j.syncFailed = true
+		return
+	}
+	j.synced = target
 }
 
 // drain appends everything left, retrying a few times.

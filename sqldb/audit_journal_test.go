@@ -226,3 +226,39 @@ func TestAuditJournalMovesToNextFile(t *testing.T) {
 		t.Fatalf("%d journal rows left (%v)", rows, err)
 	}
 }
+
+// TestAuditJournalSyncs checks that entries written to the journal are made
+// durable (the files synced) without waiting for the chain to take them
+// in, and that the chain then has them.
+func TestAuditJournalSyncs(t *testing.T) {
+	if sqldbtest.Engine() != "sqlite" {
+		t.Skip("the audit journal is SQLite's")
+	}
+	db, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	for i := range 3 {
+		e := &audit.Entry{Time: time.Now(), Action: audit.ActionRead, Outcome: "success", Actor: "sync", Resources: []string{fmt.Sprintf("Patient/s%d", i)}}
+		if err := db.AppendAudit(ctx, e, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		written, synced := sqldb.JournalSynced(db)
+		if written == 3 && synced == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d entries written to the journal, %d synced", written, synced)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	got, err := db.FindAudit(ctx, audit.Filter{Actor: "sync"})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("%d entries in the chain (%v), want 3", len(got), err)
+	}
+}

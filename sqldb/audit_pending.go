@@ -26,7 +26,7 @@ import (
 // goroutine on every node then takes the rows of every node into the
 // chain, under the chain's advisory lock, deleting them in the same
 // transaction (so each entry is appended exactly once, on one chain for
-// all nodes), within journalEvery of the read; at once when FindAudit or
+// all nodes), within pendingEvery of the read; at once when FindAudit or
 // Verify asks, every few seconds when the node is idle (rows a node that
 // died left behind), and when the database is opened and closed.
 //
@@ -36,7 +36,7 @@ import (
 // PostgreSQL server may lose the commits of the last moments before it
 // (synchronous_commit=off: up to three times wal_writer_delay, 600 ms by
 // default), the entries of reads answered then among them, as a power
-// failure loses the last journalEvery of the SQLite journal's.
+// failure loses the last journalSync of the SQLite journal's.
 // Store.DurableReadAudit makes a read wait for a durable commit instead.
 
 const (
@@ -44,6 +44,9 @@ const (
 	pendingFormat = 1
 	// pendingRowsPerMove bounds the rows one move takes into the chain.
 	pendingRowsPerMove = 256
+	// pendingEvery is how long a row waits, at most, before its node
+	// takes it into the chain (when nobody asks sooner).
+	pendingEvery = 200 * time.Millisecond
 	// pendingSweep is how often an idle node looks for rows to take in.
 	pendingSweep = 5 * time.Second
 )
@@ -211,7 +214,7 @@ func (p *pendingTable) discard() {
 	p.conn = nil
 }
 
-// run takes rows into the chain journalEvery after this node inserted
+// run takes rows into the chain pendingEvery after this node inserted
 // one, and every pendingSweep if any are waiting, until stopped.
 func (p *pendingTable) run() {
 	defer close(p.stopped)
@@ -222,7 +225,7 @@ func (p *pendingTable) run() {
 		select {
 		case <-p.wake:
 			select {
-			case <-time.After(journalEvery):
+			case <-time.After(pendingEvery):
 			case <-p.stop:
 				return
 			}
