@@ -196,10 +196,55 @@ func (s *state) file(typ, id string, v any) {
 // take files a version and remembers its fact for the next save.
 func (s *state) take(typ, id string, version int64, body []byte, now time.Time) {
 	v := s.decodeVersion(typ, body)
-	if s.tr != nil {
-		s.tr.track(typ, id, version, encodeFact(typ, v), now)
-	}
+	s.track(typ, id, version, encodeFact(typ, v), now)
 	s.file(typ, id, v)
+}
+
+// track remembers a version's fact for the next save, before it is
+// filed: a version of which nothing is kept, of a resource of which
+// nothing was (most Observations), has nothing to save or remove.
+func (s *state) track(typ, id string, version int64, data []byte, now time.Time) {
+	if s.tr == nil {
+		return
+	}
+	ref := typ + "/" + id
+	if _, pending := s.tr.changed[ref]; data == nil && !pending && !s.holds(typ, id) {
+		if sv := s.tr.seen[ref]; sv.version <= version {
+			s.tr.seen[ref] = seenVersion{version, now}
+		}
+		return
+	}
+	s.tr.track(typ, id, version, data, now)
+}
+
+// holds says whether the state keeps something of typ/id (so a fact of it
+// may be saved).
+func (s *state) holds(typ, id string) bool {
+	ref := typ + "/" + id
+	ix := s.ix
+	switch typ {
+	case "Encounter":
+		return ix.encounters[ref] != nil
+	case "DocumentReference":
+		return ix.notes[ref] != nil || ix.replaces[ref] != ""
+	case "Procedure":
+		return ix.procs[ref] != nil
+	case "Consent":
+		return ix.consents[ref] != nil
+	case "Condition":
+		return ix.conds[ref] != nil
+	case "Observation":
+		return len(ix.obs[ref]) > 0
+	case "Patient":
+		return ix.patients[ref] != nil
+	case "PractitionerRole":
+		_, ok := ix.roleOf[ref]
+		return ok
+	case "Task":
+		_, ok := s.taskKeys[id]
+		return ok
+	}
+	return true
 }
 
 // putTask replaces what the state holds of the Task id with t (nil: it
@@ -367,9 +412,7 @@ func (rv *Reviewer) catchUp(ctx context.Context, s *state, after int64, locked b
 				if sv, ok := s.tr.seen[r.Type+"/"+r.ID]; ok && sv.version >= r.VersionID {
 					continue // the watcher filed it (or a newer one) meanwhile
 				}
-				if s.tr != nil {
-					s.tr.track(r.Type, r.ID, r.VersionID, encodeFact(r.Type, vs[j]), now)
-				}
+				s.track(r.Type, r.ID, r.VersionID, encodeFact(r.Type, vs[j]), now)
 				s.file(r.Type, r.ID, vs[j])
 			}
 			if locked {
