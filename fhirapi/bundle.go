@@ -104,7 +104,25 @@ func obj(name string, v map[string]any) member {
 }
 
 func appendJSONString(b []byte, s string) []byte {
-	enc, _ := store.Encode(map[string]any{"s": s})
-	// enc is {"s":"…"}: keep the quoted value.
-	return append(b, enc[5:len(enc)-1]...)
+	// Printable ASCII (ids, URLs, statuses, instants: nearly every value
+	// here) needs escaping only for '"' and '\\'; anything else goes
+	// through the store's encoder.
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			enc, _ := store.Encode(map[string]any{"s": s})
+			// enc is {"s":"…"}: keep the quoted value.
+			return append(b, enc[5:len(enc)-1]...)
+		}
+	}
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', c)
+			start = i + 1
+		}
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
