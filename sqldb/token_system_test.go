@@ -246,6 +246,8 @@ func TestTokenSystemRollback(t *testing.T) {
 	if page, err := st.Search(ctx, q); err != nil || len(page.Resources) != 1 {
 		t.Fatalf("search after the create: %v, %v", page, err)
 	}
+	// A miss reads the systems again at most every 50 ms.
+	time.Sleep(60 * time.Millisecond)
 	if db.PackIndex("Observation", index) == nil && db.SQL() != db.Raw() {
 		t.Fatalf("PackIndex does not know a committed system")
 	}
