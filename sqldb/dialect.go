@@ -49,6 +49,21 @@ type Dialect struct {
 	CostPlanner bool
 }
 
+// eachRow ends a subquery that a search checks for each candidate row
+// (EXISTS … WHERE rid = r.rid), which the search code writes when it has
+// chosen to walk the candidates in rid order until a page is full rather
+// than to gather every match. PostgreSQL turns such an EXISTS into a join
+// and, from a guess at how many rows match a list of codes, may read the
+// whole index range first (I10 and its children at 1M resources: 188,531
+// index rows read, 743 ms); OFFSET 0 keeps it a per-row check (733
+// candidates, 13 ms). Other engines get nothing.
+func (d *Dialect) eachRow() string {
+	if d.CostPlanner {
+		return " OFFSET 0"
+	}
+	return ""
+}
+
 // unindexed is col in a condition that SQLite should check row by row
 // rather than search an index with. SQLite is told with a unary +; to
 // PostgreSQL "+col" is an expression no index covers either, and it then

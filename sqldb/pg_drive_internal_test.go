@@ -51,3 +51,12 @@ func TestUnindexed(t *testing.T) {
 		t.Errorf("PostgreSQL: unindexed = %q, want x1.rid", got)
 	}
 }
+
+func TestEachRow(t *testing.T) {
+	if got := (&Dialect{}).eachRow(); got != "" {
+		t.Errorf("SQLite: eachRow = %q, want nothing", got)
+	}
+	if got := (&Dialect{CostPlanner: true}).eachRow(); got != " OFFSET 0" {
+		t.Errorf("PostgreSQL: eachRow = %q, want \" OFFSET 0\"", got)
+	}
+}
