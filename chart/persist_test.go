@@ -384,8 +384,24 @@ func TestSavedIndex(t *testing.T) {
 	}
 	w.check("after the rebuild and a crash", true)
 
-	// A release with another facts format reads the whole record.
+	// Many changes since the saved position (more than a third of the
+	// store's history): the whole record is read, not replayed.
 	saved, ok, err := w.facts.Saved(ctx)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	far := saved
+	far.Position, far.Replay = 1, 0
+	if err := w.facts.Save(ctx, nil, &far); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.start(); st.Saved {
+		t.Fatalf("start after many changes: %s, want the whole record read", st)
+	}
+	w.check("after many changes", true)
+
+	// A release with another facts format reads the whole record.
+	saved, ok, err = w.facts.Saved(ctx)
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}

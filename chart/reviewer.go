@@ -221,6 +221,12 @@ func (rv *Reviewer) read(ctx context.Context) (*state, LoadStats, error) {
 			return nil, LoadStats{}, err
 		}
 		if ok && st.Format == s.format {
+			ok, err = rv.fewChanges(ctx, st)
+			if err != nil {
+				return nil, LoadStats{}, err
+			}
+		}
+		if ok && st.Format == s.format {
 			stats, err := rv.readSaved(ctx, s, st)
 			if !errors.Is(err, errFact) {
 				return s, stats, err
