@@ -2,10 +2,13 @@ package sqldb_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
@@ -129,6 +132,61 @@ func TestIdentifyMany(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFindEach checks that FindEach answers as FindOne does for each
+// request, with one audit record naming what the identities read.
+func TestFindEach(t *testing.T) {
+	db, st := open(t)
+	a := create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"A1"},{"system":"urn:shared","value":"S"}]}`)
+	create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"B1"},{"system":"urn:shared","value":"S"}]}`)
+	v := create(t, st, "Patient", `{"resourceType":"Patient","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"CEL"}]},"identifier":[{"system":"urn:mrn","value":"V1"}]}`)
+	enc := create(t, st, "Encounter", `{"resourceType":"Encounter","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"identifier":[{"system":"urn:visit","value":"E1"}],"subject":{"reference":"Patient/`+a+`"}}`)
+	requests := []string{"Patient?identifier=urn:mrn|A1", "Patient?identifier=urn:shared|S", "Patient?identifier=urn:mrn|V1",
+		"Encounter?identifier=urn:visit|E1", "Patient?identifier=urn:mrn|Z9", "Patient?identifier=urn:mrn|B1&gender=unknown"}
+	tests := []struct {
+		ctx  context.Context
+		want []string
+	}{
+		{as("ana", "clinician"), []string{a, "", v, enc, "", ""}},
+		{as("cal", "coder"), []string{a, "", "", enc, "", ""}},
+	}
+	for _, tc := range tests {
+		actor := custodian.ActorFromContext(tc.ctx).ID
+		got, err := st.FindEach(tc.ctx, requests)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range got {
+			if id, _ := m["id"].(string); id != tc.want[i] {
+				t.Errorf("%s, %s: found %q, want %q", actor, requests[i], id, tc.want[i])
+			}
+		}
+		entries, err := db.FindAudit(context.Background(), audit.Filter{Actor: actor, Action: audit.ActionSearch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reads []*audit.Entry
+		for _, e := range entries {
+			if strings.Contains(e.Query, "identities") {
+				reads = append(reads, e)
+			}
+		}
+		if len(reads) != 1 {
+			t.Fatalf("%s: %d audit records of the identities read, want 1", actor, len(reads))
+		}
+		var wantRead []string
+		for _, id := range tc.want[:4] {
+			if id == enc {
+				wantRead = append(wantRead, "Encounter/"+id)
+			} else if id != "" {
+				wantRead = append(wantRead, "Patient/"+id)
+			}
+		}
+		if !sameSet(reads[0].Resources, wantRead) || !slices.Contains(reads[0].Patients, a) {
+			t.Errorf("%s: audit record names %v and patients %v, want %v", actor, reads[0].Resources, reads[0].Patients, wantRead)
+		}
 	}
 }
 
