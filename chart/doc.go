@@ -57,6 +57,26 @@
 // a range (Review, ReviewDays). Changes are written as Tasks with
 // PutBatch as the system actor. See task.go for the Task's shape.
 //
+// # Kept between starts
+//
+// With Reviewer.Facts set (chart/chartdb: tables chart_fact and
+// chart_state, migration 0014), what the index keeps of each resource,
+// and each chart Task as stored, is saved as a compact fact (fact.go) with
+// its version, beside the store's change position the facts reflect. A
+// start reads the facts and then only the versions written after the
+// saved position (Replay, kept a margin behind, since PostgreSQL hands out
+// positions before commit), reading each changed resource's current
+// version. The whole record is read instead at a first start, when the
+// facts' format differs (factsVersion, the decoded shapes, or what the
+// rules say the index keeps: ranges, surgical categories, summary types),
+// when a fact is unreadable, or when more than a third of the store's
+// history was written since. Run saves every SaveInterval, after SaveAfter
+// changes and when it stops; each save first takes in what the change
+// feed has that the watcher was not told of (another process's writes).
+// Crash safety: the state moves only in the transaction of the last facts
+// it covers, so a crash before a save leaves the earlier position and the
+// next start reads the unsaved writes again.
+//
 // # Queues and reports
 //
 // Queue (the analyst's, filtered by kind, service, owner, class),
