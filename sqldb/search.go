@@ -23,6 +23,9 @@ type sqlBuilder struct {
 	whole bool
 	// reconsidered is set when where gave up a driving clause.
 	reconsidered bool
+	// vis is the query's visibility, which the resources reached through
+	// chains and _has must meet too (visibleSQL).
+	vis *store.Visibility
 }
 
 func (b *sqlBuilder) alias(p string) string {
@@ -35,6 +38,7 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 	where := []string{"r.deleted = 0"}
 	var args []any
 	where, args = visibilitySQL(q.Visible, where, args)
+	b.vis = q.Visible
 	drive, set := drivingClause(q.Clauses), -1
 	if drive >= 0 && len(q.Sort) == 0 && q.Compartment == nil && !b.whole {
 		var err error
@@ -620,14 +624,16 @@ func (b *sqlBuilder) chain(alias string, types []string, cl store.Clause, drive 
 				args = append(args, ct)
 			}
 		}
-		return w + " AND " + inner + ")", append(args, innerArgs...), nil
+		vis, visArgs := b.visibleSQL(t)
+		return w + " AND " + inner + " AND " + vis + ")", append(append(args, innerArgs...), visArgs...), nil
 	}
 	for _, ct := range cl.ChainTypes {
 		args = append(args, ct)
 	}
+	vis, visArgs := b.visibleSQL(t)
 	return "EXISTS (SELECT 1 FROM idx_reference " + x + " JOIN resources " + t + " ON " + t + ".type = " + x + ".ref_type AND " + t + ".id = " + x + ".ref_id WHERE " +
 		x + ".rid = " + alias + ".rid AND " + x + ".pid IN (" + placeholders(len(pids)) + ") AND " + t + ".deleted = 0 AND " + t + ".type IN (" +
-		placeholders(len(cl.ChainTypes)) + ") AND " + inner + ")", append(args, innerArgs...), nil
+		placeholders(len(cl.ChainTypes)) + ") AND " + inner + " AND " + vis + ")", append(append(args, innerArgs...), visArgs...), nil
 }
 
 // sortKey is the SQL expression of one _sort key for resources r. A

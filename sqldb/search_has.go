@@ -263,7 +263,10 @@ func (b *sqlBuilder) has(alias string, cl store.Clause, drive bool) (string, []a
 		return "1 = 0", nil, nil
 	}
 	x, t := b.alias("x"), b.alias("h")
-	if drive {
+	// The plans that read the inner clause's index alone never see the
+	// referrer's row, so its visibility: they are for searches that hide
+	// nothing.
+	if drive && !b.hides() {
 		if sub, subArgs, ok, err := b.probeSQL([]string{cl.HasType}, *cl.Has); err != nil {
 			return "", nil, err
 		} else if ok {
@@ -280,6 +283,7 @@ func (b *sqlBuilder) has(alias string, cl store.Clause, drive bool) (string, []a
 	if err != nil {
 		return "", nil, err
 	}
+	vis, visArgs := b.visibleSQL(t)
 	args := append(append([]any{}, pids...), innerArgs...)
 	if drive {
 		// Start from the referring resources that match.
@@ -291,9 +295,9 @@ func (b *sqlBuilder) has(alias string, cl store.Clause, drive bool) (string, []a
 			w += " AND " + t + ".type = ?"
 			args = append(args, cl.HasType)
 		}
-		return w + ")", args, nil
+		return w + " AND " + vis + ")", append(args, visArgs...), nil
 	}
-	if ridOnly(*cl.Has) {
+	if ridOnly(*cl.Has) && !b.hides() {
 		// The inner condition on the reference row's rid.
 		inner, innerArgs, err = b.clause(x, []string{cl.HasType}, *cl.Has, false)
 		if err != nil {
@@ -304,7 +308,7 @@ func (b *sqlBuilder) has(alias string, cl store.Clause, drive bool) (string, []a
 	}
 	return "EXISTS (SELECT 1 FROM idx_reference " + x + " JOIN resources " + t + " ON " + t + ".rid = " + x + ".rid WHERE " +
 		x + ".pid IN (" + placeholders(len(pids)) + ") AND " + x + ".ref_id = " + alias + ".id AND " + x + ".ref_type = " + alias +
-		".type AND " + t + ".deleted = 0 AND " + inner + ")", args, nil
+		".type AND " + t + ".deleted = 0 AND " + inner + " AND " + vis + ")", append(args, visArgs...), nil
 }
 
 // hasSet is a _has checked per candidate against the set of referrers
@@ -315,7 +319,7 @@ func (b *sqlBuilder) has(alias string, cl store.Clause, drive bool) (string, []a
 func (b *sqlBuilder) hasSet(alias string, cl store.Clause) (string, []any, error) {
 	pids := b.pids([]string{cl.HasType}, cl.HasParam)
 	sub, subArgs, ok, err := b.probeSQL([]string{cl.HasType}, *cl.Has)
-	if err != nil || !ok || len(pids) == 0 {
+	if err != nil || !ok || len(pids) == 0 || b.hides() {
 		return b.has(alias, cl, false)
 	}
 	x := b.alias("x")

@@ -18,3 +18,24 @@ func visibilitySQL(v *store.Visibility, where []string, args []any) ([]string, [
 	}
 	return where, args
 }
+
+// hides reports whether the search may not see every sensitive resource.
+func (b *sqlBuilder) hides() bool { return b.vis != nil && !b.vis.All }
+
+// visibleSQL is the visibility condition on the resources row alias: the
+// rows a chain or a _has reaches through must be visible too, or a search
+// would find what points at (or is pointed at by) a hidden record, and so
+// tell that it exists. It is "1 = 1" when nothing is hidden.
+func (b *sqlBuilder) visibleSQL(alias string) (string, []any) {
+	if !b.hides() {
+		return "1 = 1", nil
+	}
+	if len(b.vis.Patients) == 0 {
+		return alias + ".sensitive = 0", nil
+	}
+	args := make([]any, len(b.vis.Patients))
+	for i, p := range b.vis.Patients {
+		args[i] = p
+	}
+	return "(" + alias + ".sensitive = 0 OR " + alias + ".compartment IN (" + placeholders(len(args)) + "))", args
+}

@@ -56,7 +56,7 @@ const minCopy = 8
 // that are no resource's fault.
 func (s *Store) copyItems(ctx context.Context, items []*batchItem, results []BatchResult, unsynced bool) ([]*batchItem, error) {
 	bc, ok := s.backend.(BulkCopier)
-	if !ok || len(items) < minCopy {
+	if !ok || len(items) < minCopy || s.guardsWrites(ctx) {
 		return items, nil
 	}
 	copies := make([]CopyItem, len(items))

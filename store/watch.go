@@ -30,6 +30,7 @@ func (t *watchTx) Put(ctx context.Context, r *Resource, index []IndexEntry) erro
 // watching runs fn with a Tx that remembers what it puts, starting afresh
 // each time the backend runs fn (it may run it again after a rollback).
 func (s *Store) watching(fn func(Tx) error) (func(Tx) error, *watchTx) {
+	fn = s.guarding(fn) // what is written is judged too (protect.go)
 	wt := &watchTx{}
 	if len(s.Watchers) == 0 {
 		return fn, wt

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/mpi"
 	"github.com/custodian-him/custodian/store"
@@ -68,6 +69,11 @@ func (s *Service) reach(ctx context.Context) (context.Context, error) {
 		return nil, custodian.Errorf(custodian.EUNAUTHORIZED, "the request has no authenticated actor")
 	}
 	if err := s.Store.Allowed(ctx, "Patient", "update"); err != nil {
+		return nil, err
+	}
+	// Merging is the HIM director's step (the patient-link workflow); the
+	// writes below act as the system, which the store's guard does not judge.
+	if err := (access.Guard{}).MayDecide(a, access.WorkflowPatientLink); err != nil {
 		return nil, err
 	}
 	if a.Kind == "system" {
