@@ -414,6 +414,35 @@ func TestSavedIndex(t *testing.T) {
 	}
 	w.check("after a format change", true)
 
+	// Run saves by itself once SaveInterval has passed.
+	w.rv.SaveInterval = 20 * time.Millisecond
+	runCtx, stop = context.WithCancel(ctx)
+	wg.Go(func() { w.rv.Run(runCtx) })
+	w.mutate(6)
+	newest, err := w.facts.Newest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		saved, _, err := w.facts.Saved(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if saved.Position >= newest {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Run did not save: the state is at %d, the store at %d", saved.Position, newest)
+		}
+	}
+	w.check("running, saved by Run", false)
+	stop()
+	wg.Wait()
+	if st := w.start(); !st.Saved {
+		t.Fatalf("start after Run saved: %s", st)
+	}
+	w.check("after Run saved", true)
+
 	// A damaged fact: the whole record is read instead.
 	if err := w.facts.Save(ctx, []chart.Fact{{Type: "Encounter", ID: w.of("Encounter", 0, 1)[0]["id"].(string), Version: 1 << 40, Data: []byte{0xff}}}, nil); err != nil {
 		t.Fatal(err)
