@@ -41,8 +41,10 @@ func writeShape(w interface{ Write([]byte) (int, error) }, t reflect.Type, depth
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		if t == reflect.TypeOf(time.Time{}) {
-			fmt.Fprintf(w, "time")
+		// The standard library's own structs are not the index's shapes
+		// (a new Go release must not read the record whole again).
+		if t.PkgPath() == "time" {
+			fmt.Fprintf(w, "%s", t)
 			return
 		}
 		fmt.Fprintf(w, "{")
