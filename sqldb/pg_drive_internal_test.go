@@ -43,12 +43,12 @@ func TestSearchArgs(t *testing.T) {
 	}
 }
 
-func TestUnindexed(t *testing.T) {
-	if got := (&Dialect{}).unindexed("x1.rid"); got != "+x1.rid" {
-		t.Errorf("SQLite: unindexed = %q, want +x1.rid", got)
+func TestMemberOf(t *testing.T) {
+	if got, want := (&Dialect{}).memberOf("x1.rid", "SELECT rid FROM t"), "+x1.rid IN (SELECT rid FROM t)"; got != want {
+		t.Errorf("SQLite: memberOf = %q, want %q", got, want)
 	}
-	if got := (&Dialect{CostPlanner: true}).unindexed("x1.rid"); got != "x1.rid" {
-		t.Errorf("PostgreSQL: unindexed = %q, want x1.rid", got)
+	if got, want := (&Dialect{CostPlanner: true}).memberOf("x1.rid", "SELECT rid FROM t"), "(x1.rid IN (SELECT rid FROM t)) IS TRUE"; got != want {
+		t.Errorf("PostgreSQL: memberOf = %q, want %q", got, want)
 	}
 }
 
