@@ -110,7 +110,9 @@ func runLoad(ctx context.Context, clients int, d time.Duration, limit int64, fn 
 type benchClient struct {
 	base  string
 	token string // bearer access token
-	http  *http.Client
+	// prefer, if set, is sent as Prefer: return=prefer.
+	prefer string
+	http   *http.Client
 }
 
 func newBenchClient(base string, conns int) *benchClient {
@@ -148,6 +150,9 @@ func (c *benchClient) doInto(ctx context.Context, buf *bytes.Buffer, method, pat
 	req.Header.Set("Accept", "application/fhir+json")
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.prefer != "" {
+		req.Header.Set("Prefer", "return="+c.prefer)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
