@@ -20,6 +20,7 @@ import (
 	"github.com/custodian-him/custodian/blob"
 	"github.com/custodian-him/custodian/bulk"
 	"github.com/custodian-him/custodian/chart"
+	"github.com/custodian-him/custodian/chart/chartdb"
 	"github.com/custodian-him/custodian/codeset"
 	"github.com/custodian-him/custodian/coding"
 	"github.com/custodian-him/custodian/drg"
@@ -403,6 +404,11 @@ func (a *app) startWork(ctx context.Context, logger *slog.Logger) (stop func(), 
 	reviewer := chart.NewReviewer(a.store)
 	reviewer.Logger = logger
 	reviewer.Codes = a.codes // diagnosis and procedure codes valid for the date of service
+	// The index is kept in the database between starts: a start reads the
+	// saved facts and the changes since (the whole record only at a first
+	// start, a new facts format or after many changes); Run saves every 5
+	// minutes, after 20,000 changes and when serving stops.
+	reviewer.Facts = chartdb.New(a.db)
 	// The chart review index is read in the background (startWork's
 	// goroutines): until then the review pages answer 503, evaluations
 	// wait and the writes arriving meanwhile are kept for it.
