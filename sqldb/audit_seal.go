@@ -147,9 +147,11 @@ func (db *DB) sealRun(ctx context.Context, from int64) (int, int64, error) {
 		return 0, 0, nil // the end of the trail, not worth a seal yet
 	}
 	lastFirst := run[len(run)-1].first
-	prev, err := db.hashBefore(ctx, start)
-	if err != nil {
-		return 0, 0, err
+	prev, ok, err := db.hashBefore(ctx, start)
+	if err != nil || !ok {
+		// No entry just before the run: another node sealed meanwhile (or
+		// an entry was removed, which Verify reports).
+		return 0, lastFirst + 1, err
 	}
 	body, hashes, problem := joinRun(prev, run)
 	if problem != "" {
@@ -256,22 +258,24 @@ func (db *DB) readRun(ctx context.Context, start int64) ([]*sealBlock, error) {
 
 // hashBefore returns the chain hash of the entry before start: the last of
 // the block before it, or a row written before blocks (nil at the start
-// of the trail).
-func (db *DB) hashBefore(ctx context.Context, start int64) ([]byte, error) {
+// of the trail); ok is false if no block or row ends just before start.
+func (db *DB) hashBefore(ctx context.Context, start int64) (h []byte, ok bool, err error) {
 	if start <= 1 {
-		return nil, nil
+		return nil, true, nil
 	}
 	var last int64
-	var h []byte
-	err := db.readDB.QueryRowContext(ctx, db.dialect.rebind(`SELECT last_seq, hash FROM audit_block WHERE first_seq < ? ORDER BY first_seq DESC LIMIT 1`), start).Scan(&last, &h)
+	err = db.readDB.QueryRowContext(ctx, db.dialect.rebind(`SELECT last_seq, hash FROM audit_block WHERE first_seq < ? ORDER BY first_seq DESC LIMIT 1`), start).Scan(&last, &h)
 	if errors.Is(err, sql.ErrNoRows) {
 		last = start - 1
 		err = db.readDB.QueryRowContext(ctx, db.dialect.rebind(`SELECT hash FROM audit_log WHERE seq = ?`), start-1).Scan(&h)
 	}
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && last != start-1) {
-		return []byte{}, nil // joinRun finds that the first entry does not continue the chain
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
 	}
-	return h, translate(err)
+	if err != nil {
+		return nil, false, translate(err)
+	}
+	return h, last == start-1, nil
 }
 
 // joinRun checks the entries of run against the chain, from prev (the hash

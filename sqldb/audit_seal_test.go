@@ -276,3 +276,22 @@ func TestSealAcrossNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestSealAfterRowsBeforeBlocks seals blocks that continue a chain begun in
+// rows written before blocks: the run is checked from the last such row.
+func TestSealAfterRowsBeforeBlocks(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	legacyRows(t, db, 100)
+	oneEntryBlocks(t, db, 100, 100)
+	if n, err := db.SealAudit(ctx); err != nil || n != 100 {
+		t.Fatalf("sealed %d entries, %v; want 100", n, err)
+	}
+	if got := blockSizes(t, db); !slices.Equal(got, []int{100}) || readBlocks(t, db)[0].first != 101 {
+		t.Fatalf("blocks of %v entries after sealing, want one of 100 from entry 101", got)
+	}
+	res, err := audit.Verify(ctx, db)
+	if err != nil || !res.OK || res.Entries != 200 {
+		t.Fatalf("verify = %+v %v", res, err)
+	}
+}
