@@ -41,6 +41,13 @@ type BatchHandler interface {
 // work before their transaction, are stored one by one. If a transaction
 // fails, each of its messages is stored again on its own, so one faulty
 // message is refused alone.
+//
+// A transaction goes through Store.TransactionResolved: the identities
+// its entries are keyed on (patient by identifier, visit by visit number,
+// results, documents, the receipt's id) are looked up together before the
+// single writer, so every resource is made ready outside it, and the
+// writer only checks them; if one changed in between the store does the
+// transaction again the ordinary way.
 func (h *StoreHandler) HandleBatch(ctx context.Context, msgs []Inbound) []error {
 	ctx = h.withActor(ctx)
 	errs := make([]error, len(msgs))
