@@ -186,23 +186,6 @@ func TestIndexCompactMigration(t *testing.T) {
 		}
 	}
 
-	// idx_token takes rows written and deleted by hand (0015).
-	if _, err := db.Raw().Exec(`INSERT INTO idx_token (rid, pid, system, code) VALUES (1, 9001, 'http://example.org/by-hand', 'h')`); err != nil {
-		t.Fatal(err)
-	}
-	if got := search("Observation", "code=http://example.org/by-hand|h"); !slices.Equal(got, []string{"o1"}) {
-		t.Errorf("a row inserted into idx_token: %v", got)
-	}
-	if _, err := db.Raw().Exec(`DELETE FROM idx_token WHERE rid = 1 AND system = 'http://example.org/by-hand'`); err != nil {
-		t.Fatal(err)
-	}
-	if got := search("Observation", "code=http://example.org/by-hand|h"); len(got) != 0 {
-		t.Errorf("a row deleted from idx_token: %v", got)
-	}
-	if got := search("Observation", "code=|1"); !slices.Equal(got, []string{"o1"}) {
-		t.Errorf("o1's own row after the delete: %v", got)
-	}
-
 	// A system new to the store is numbered by the write that brings it.
 	body := `{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://example.org/new","code":"n1"}]}}`
 	if _, err := st.Create(cctx, "Observation", []byte(body), store.WriteOptions{}); err != nil {
