@@ -195,6 +195,17 @@ func (s *Store) resolveEntries(ctx context.Context, entries []Entry) (*resolved,
 	if len(looks) == 0 {
 		return nil, false
 	}
+	// Two entries keyed on one identity (or on two that one value could
+	// meet: the same code, a system left open) go the ordinary way, so
+	// that what they do together is Transaction's, whatever that is.
+	keys := make(map[string]bool, len(looks))
+	for _, l := range looks {
+		k := l.typ + "\x00" + l.cl.Param + "\x00" + l.cl.Values[0].Code
+		if keys[k] {
+			return nil, false
+		}
+		keys[k] = true
+	}
 	qs := make([]IdentityQuery, len(looks))
 	for i, l := range looks {
 		qs[i] = IdentityQuery{Type: l.typ, Clause: l.cl}
