@@ -14,6 +14,7 @@ import (
 	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/fhirapi"
 	"github.com/custodian-him/custodian/mpi/identity"
+	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
 	"github.com/custodian-him/custodian/synth"
@@ -146,9 +147,15 @@ func TestMergeAndUnmerge(t *testing.T) {
 		t.Fatalf("a coder's merge: %v, want EFORBIDDEN", err)
 	}
 	dir := user("dana", access.RoleHIMDirector)
-	pre, err := h.svc.Merge(dir, survivor, retired, true)
+	counted, statements := sqldb.CountSearchStatements(dir)
+	pre, err := h.svc.Merge(counted, survivor, retired, true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The record is read in one search over every type of the compartment,
+	// not one statement per type.
+	if n := statements.Load(); n > 1 {
+		t.Errorf("the preview read the record in %d search statements, want 1", n)
 	}
 	if len(pre.Changed) != len(before)+2 || pre.Task != "" {
 		t.Fatalf("preview lists %d changes (task %q), want %d", len(pre.Changed), pre.Task, len(before)+2)

@@ -282,35 +282,36 @@ func (s *Service) Unmerge(ctx context.Context, taskID string) (*Merged, error) {
 // eachInCompartment calls fn with every current resource in the
 // compartment of Patient id.
 func (s *Service) eachInCompartment(ctx context.Context, id string, fn func(*store.Resource) error) error {
+	// One search over every type of the compartment: a page of the record
+	// costs one statement whatever the number of types.
+	q, _, err := s.Store.ParseQuery("", url.Values{"_count": {"1000"}}, false)
+	if err != nil {
+		return err
+	}
 	cp := &store.Compartment{Type: "Patient", ID: id, Params: map[string][]string{}}
 	for _, t := range fhir.R4().ResourceTypes() {
 		if ps := fhir.PatientCompartmentParams(t); len(ps) > 0 {
 			cp.Params[t] = ps
+			q.Types = append(q.Types, t)
 		}
 	}
-	for t := range cp.Params {
-		q, _, err := s.Store.ParseQuery(t, url.Values{"_count": {"1000"}}, false)
+	slices.Sort(q.Types)
+	q.Compartment = cp
+	for {
+		page, err := s.Store.Search(ctx, q)
 		if err != nil {
 			return err
 		}
-		q.Compartment = &store.Compartment{Type: "Patient", ID: id, Params: map[string][]string{t: cp.Params[t]}}
-		for {
-			page, err := s.Store.Search(ctx, q)
-			if err != nil {
+		for _, r := range page.Resources {
+			if err := fn(r); err != nil {
 				return err
 			}
-			for _, r := range page.Resources {
-				if err := fn(r); err != nil {
-					return err
-				}
-			}
-			if page.Next == "" {
-				break
-			}
-			q.Cursor = page.Next
 		}
+		if page.Next == "" {
+			return nil
+		}
+		q.Cursor = page.Next
 	}
-	return nil
 }
 
 // task returns a new Task of code written by the actor of ctx.
