@@ -60,9 +60,7 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 		var pids []any
 		for _, t := range q.Types {
 			for _, code := range cp.Params[t] {
-				if pid, ok := b.c.db.pid(t, code); ok {
-					pids = append(pids, pid)
-				}
+				pids = append(pids, b.c.db.paramPids(t, code)...)
 			}
 		}
 		// One set of row ids (the compartment's owner and what refers to
@@ -201,16 +199,9 @@ func impliesType(cl store.Clause) bool {
 func (b *sqlBuilder) pids(types []string, code string) []any {
 	var pids []any
 	for _, t := range types {
-		if pid, ok := b.c.db.pid(t, code); ok {
-			pids = append(pids, pid)
-			// A union parameter's values are partly in its parts' rows
-			// (union.go).
-			for _, part := range unionParams[paramKey{t, code}] {
-				if pid, ok := b.c.db.pid(t, part); ok {
-					pids = append(pids, pid)
-				}
-			}
-		}
+		// A union parameter's values are partly in its parts' rows
+		// (union.go).
+		pids = append(pids, b.c.db.paramPids(t, code)...)
 	}
 	return pids
 }

@@ -23,8 +23,9 @@ func (c *conn) Include(ctx context.Context, q *store.Query, inc store.Include, f
 		}
 		byType[r.Type] = append(byType[r.Type], r.ID)
 	}
-	pid, ok := c.db.pid(inc.Type, inc.Param)
-	if !ok {
+	// A union parameter's values are partly in its parts' rows (union.go).
+	pids := c.db.paramPids(inc.Type, inc.Param)
+	if len(pids) == 0 {
 		return nil, nil
 	}
 	var out []*store.Resource
@@ -39,16 +40,16 @@ func (c *conn) Include(ctx context.Context, q *store.Query, inc store.Include, f
 				// Resources of inc.Type whose inc.Param refers to these.
 				query = `SELECT ` + versionColumns + ` FROM idx_reference x JOIN resources r ON r.rid = x.rid
 					JOIN versions v ON v.rid = r.rid AND v.version = r.version
-					WHERE x.pid = ? AND x.ref_type = ? AND x.ref_id IN (` + placeholders(len(chunk)) + `) AND `
-				args = append(append(args, pid, typ), chunk...)
+					WHERE x.pid IN (` + placeholders(len(pids)) + `) AND x.ref_type = ? AND x.ref_id IN (` + placeholders(len(chunk)) + `) AND `
+				args = append(append(append(args, pids...), typ), chunk...)
 			} else {
 				// Resources these refer to through inc.Param.
 				// (CROSS JOIN: start from the page's resources, in SQLite.)
 				query = `SELECT ` + versionColumns + ` FROM resources s CROSS JOIN idx_reference x
 					CROSS JOIN resources r CROSS JOIN versions v
 					WHERE x.rid = s.rid AND r.type = x.ref_type AND r.id = x.ref_id AND v.rid = r.rid AND v.version = r.version
-					AND x.pid = ? AND s.type = ? AND s.id IN (` + placeholders(len(chunk)) + `) AND `
-				args = append(append(args, pid, typ), chunk...)
+					AND x.pid IN (` + placeholders(len(pids)) + `) AND s.type = ? AND s.id IN (` + placeholders(len(chunk)) + `) AND `
+				args = append(append(append(args, pids...), typ), chunk...)
 				if inc.Target != "" {
 					where = append(where, "r.type = ?")
 					args = append(args, inc.Target)

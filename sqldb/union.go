@@ -11,13 +11,55 @@ import "github.com/custodian-him/custodian/store"
 // value, and a search of it looks at its own rows and its parts' rows.
 // That is right as long as every value of a part is a value of the union,
 // which the expressions guarantee and TestUnionParams checks on data.
-var unionParams = map[paramKey][]string{
-	{"Observation", "combo-code"}:                {"code", "component-code"},
-	{"Observation", "combo-code-value-concept"}:  {"code-value-concept", "component-code-value-concept"},
-	{"Observation", "combo-code-value-quantity"}: {"code-value-quantity", "component-code-value-quantity"},
-	{"Observation", "combo-data-absent-reason"}:  {"data-absent-reason", "component-data-absent-reason"},
-	{"Observation", "combo-value-concept"}:       {"value-concept", "component-value-concept"},
-	{"Observation", "combo-value-quantity"}:      {"value-quantity", "component-value-quantity"},
+//
+// subject is such a union of patient on every type whose patient is, by
+// its R4 expression, its subject (or Task's for) where that is a Patient
+// (subjectTypes): a reference to a Patient is stored once, as a patient
+// row, and a search by subject reads the patient rows too. (Searches by
+// patient read patient rows only, as before.)
+var unionParams = func() map[paramKey][]string {
+	m := map[paramKey][]string{
+		{"Observation", "combo-code"}:                {"code", "component-code"},
+		{"Observation", "combo-code-value-concept"}:  {"code-value-concept", "component-code-value-concept"},
+		{"Observation", "combo-code-value-quantity"}: {"code-value-quantity", "component-code-value-quantity"},
+		{"Observation", "combo-data-absent-reason"}:  {"data-absent-reason", "component-data-absent-reason"},
+		{"Observation", "combo-value-concept"}:       {"value-concept", "component-value-concept"},
+		{"Observation", "combo-value-quantity"}:      {"value-quantity", "component-value-quantity"},
+	}
+	for _, t := range subjectTypes {
+		m[paramKey{t, "subject"}] = []string{"patient"}
+	}
+	return m
+}()
+
+// subjectTypes are the R4 types whose patient parameter's values are all
+// values of their subject parameter (patient is X.subject, or
+// X.subject.where(resolve() is Patient), and subject X.subject; Task's
+// are on Task.for, EnrollmentRequest's on candidate).
+var subjectTypes = []string{
+	"Account", "Basic", "CarePlan", "CareTeam", "ChargeItem", "ClinicalImpression", "Communication",
+	"CommunicationRequest", "Composition", "Condition", "Contract", "DeviceRequest", "DeviceUseStatement",
+	"DiagnosticReport", "DocumentManifest", "DocumentReference", "Encounter", "EnrollmentRequest", "Flag",
+	"Goal", "GuidanceResponse", "ImagingStudy", "Invoice", "List", "MeasureReport", "Media",
+	"MedicationAdministration", "MedicationDispense", "MedicationRequest", "MedicationStatement",
+	"Observation", "Procedure", "QuestionnaireResponse", "RequestGroup", "RiskAssessment",
+	"ServiceRequest", "Specimen", "Task",
+}
+
+// paramPids are the numbers whose rows hold the values of parameter code
+// of typ: its own and, for a union parameter, its parts'.
+func (db *DB) paramPids(typ, code string) []any {
+	pid, ok := db.pid(typ, code)
+	if !ok {
+		return nil
+	}
+	pids := []any{pid}
+	for _, part := range unionParams[paramKey{typ, code}] {
+		if pid, ok := db.pid(typ, part); ok {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // unionOf maps each part to the unions it belongs to, per resource type.
