@@ -72,7 +72,8 @@ func TestIndexCompactMigration(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	exec(`INSERT INTO search_params (pid, type, code) VALUES (9001, 'Observation', 'code'), (9002, 'Patient', 'name')`)
+	exec(`INSERT INTO search_params (pid, type, code) VALUES (9001, 'Observation', 'code'), (9002, 'Patient', 'name'),
+		(9003, 'Observation', 'subject'), (9004, 'Observation', 'patient')`)
 	systems := []string{"http://loinc.org", "", "http://snomed.info/sct"}
 	var wantTokens []string
 	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
@@ -95,6 +96,9 @@ func TestIndexCompactMigration(t *testing.T) {
 		wantStrings = append(wantStrings, fmt.Sprintf("%d %s %s", rid, name, strings.ToUpper(name)))
 	}
 	exec(`INSERT INTO idx_token (rid, pid, system, code) VALUES (3, 9001, 'http://loinc.org', '3')`)
+	// o1's subject is Patient/p0, stored as old writes did (a subject row
+	// and a patient row, the first to go: 0015); o2's is a Group.
+	exec(`INSERT INTO idx_reference (rid, pid, ref_type, ref_id) VALUES (1, 9003, 'Patient', 'p0'), (1, 9004, 'Patient', 'p0'), (2, 9003, 'Group', 'g0')`)
 	exec(`INSERT INTO idx_string (rid, pid, value, exact) VALUES (100, 9002, 'smith', 'SMITH')`)
 	if sqldbtest.Engine() == "postgres" {
 		// The rows above took their row ids by hand.
@@ -135,6 +139,10 @@ func TestIndexCompactMigration(t *testing.T) {
 	}
 	if got := list(`SELECT rid, value || ' ', exact FROM idx_string WHERE pid = 9002`); !slices.Equal(got, wantStrings) {
 		t.Errorf("string rows after the migration:\n%v\nwant\n%v", got, wantStrings)
+	}
+	wantRefs := []string{"1 9004 Patient/p0", "2 9003 Group/g0"}
+	if got := list(`SELECT rid, pid || ' ' || ref_type, '/' || ref_id FROM idx_reference`); !slices.Equal(got, wantRefs) {
+		t.Errorf("reference rows after the migration: %v, want %v", got, wantRefs)
 	}
 	if sqldbtest.Engine() == "sqlite" {
 		for _, table := range []string{"idx_tok", "idx_string"} {
@@ -178,6 +186,9 @@ func TestIndexCompactMigration(t *testing.T) {
 		{"Observation", "code=http://example.org/never|1", nil},
 		{"Observation", "code:not=http://loinc.org|", []string{"o1", "o2", "o4", "o5", "o7", "o8"}},
 		{"Observation", "code=http://loinc.org|3,http://snomed.info/sct|0", []string{"o3", "o8"}},
+		{"Observation", "subject=Patient/p0", []string{"o1"}},
+		{"Observation", "patient=p0", []string{"o1"}},
+		{"Observation", "subject=Group/g0", []string{"o2"}},
 		{"Patient", "name=smith", []string{"p0", "p1"}},
 		{"Patient", "name:exact=JONES", []string{"p2"}},
 	} {
