@@ -205,3 +205,37 @@ func TestPatientEverything(t *testing.T) {
 	}
 	c.do("GET", "/fhir/Patient/"+pid+"/$everything?start=2020-01-01", "").must(t, http.StatusNotImplemented)
 }
+
+// TestTransactionSameIdentityTwice: two creates-if-absent with the same
+// criteria make one resource (a feed's batch can name a new patient twice),
+// and two entries whose conditions resolve to one resource fail the
+// transaction, as FHIR's transaction rules require.
+func TestTransactionSameIdentityTwice(t *testing.T) {
+	c := newServer(t)
+	twice := `{"resourceType":"Bundle","type":"transaction","entry":[
+	 {"fullUrl":"urn:uuid:aaaaaaaa-1111-4111-8111-111111111111","resource":{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"twice"}],"name":[{"family":"One"}]},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:mrn|twice"}},
+	 {"fullUrl":"urn:uuid:bbbbbbbb-2222-4222-8222-222222222222","resource":{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"twice"}],"name":[{"family":"Two"}]},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:mrn|twice"}},
+	 {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"urn:uuid:bbbbbbbb-2222-4222-8222-222222222222"}},"request":{"method":"POST","url":"Observation"}}]}`
+	r := c.do("POST", "/fhir", twice).must(t, http.StatusOK)
+	first, second := r.str("entry", "0", "resource", "id"), r.str("entry", "1", "resource", "id")
+	if first == "" || first != second {
+		t.Fatalf("the two entries are %q and %q, want one resource: %s", first, second, r.raw)
+	}
+	if got := r.str("entry", "2", "resource", "subject", "reference"); got != "Patient/"+first {
+		t.Errorf("the Observation refers to %q, want Patient/%s", got, first)
+	}
+	if s := c.do("GET", "/fhir/Patient?identifier=urn:mrn|twice&_total=accurate", "").must(t, http.StatusOK); s.str("total") != "1" {
+		t.Fatalf("patients with the identifier: %s, want 1", s.str("total"))
+	}
+	// Two conditional updates that find the same patient write it twice.
+	both := `{"resourceType":"Bundle","type":"transaction","entry":[
+	 {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"twice"}],"active":true},"request":{"method":"PUT","url":"Patient?identifier=urn:mrn|twice"}},
+	 {"resource":{"resourceType":"Patient","id":"` + first + `","identifier":[{"system":"urn:mrn","value":"twice"}],"active":false},"request":{"method":"PUT","url":"Patient/` + first + `"}}]}`
+	bad := c.do("POST", "/fhir", both).must(t, http.StatusBadRequest)
+	if !strings.Contains(string(bad.raw), "a transaction may write a resource once") {
+		t.Errorf("the refusal does not say why: %s", bad.raw)
+	}
+	if v := c.do("GET", "/fhir/Patient/"+first, "").must(t, http.StatusOK); v.str("meta", "versionId") != "1" {
+		t.Errorf("the refused transaction wrote version %s", v.str("meta", "versionId"))
+	}
+}

@@ -456,15 +456,27 @@ func (s *Store) runTransaction(ctx context.Context, tx Tx, plan []*planned, outs
 	// First fix every identity, so references can be rewritten before any
 	// resource is stored.
 	refs := map[string]string{}
+	// Creates-if-absent with the same criteria that find nothing make one
+	// resource: the first entry creates it and the others are the same
+	// resource (twins[i] = the first's index), as if each found it.
+	absent := map[string]int{}
+	twins := map[int]int{}
 	for i, p := range plan {
 		switch {
 		case p.Method == MethodCreate && p.IfNoneExist != "":
+			key := p.typ + "?" + p.IfNoneExist
+			if j, ok := absent[key]; ok {
+				p.id = plan[j].id
+				twins[i] = j
+				break
+			}
 			found, err := s.conditionalMatch(ctx, tx, p.typ, p.IfNoneExist)
 			if err != nil {
 				return entryError(i, err)
 			}
 			switch len(found) {
 			case 0:
+				absent[key] = i
 				// A rerun keeps the id of the first run: other entries'
 				// references were already rewritten to it.
 				if p.id == "" {
@@ -500,6 +512,23 @@ func (s *Store) runTransaction(ctx context.Context, tx Tx, plan []*planned, outs
 			refs[p.FullURL] = p.typ + "/" + p.id
 		}
 	}
+	// A resource is written once: entries whose identities resolve to the
+	// same resource fail the transaction (explicit ids are checked when
+	// the transaction is planned).
+	writers := map[string]int{}
+	for i, p := range plan {
+		if p.id == "" || outs[i] != nil {
+			continue
+		}
+		if _, twin := twins[i]; twin {
+			continue
+		}
+		key := p.typ + "/" + p.id
+		if j, dup := writers[key]; dup {
+			return entryError(i, custodian.Errorf(custodian.EINVALID, "%s is also written by entry %d; a transaction may write a resource once", key, j))
+		}
+		writers[key] = i
+	}
 	// Bundles repeat the same conditional references (Synthea names each
 	// practitioner and organisation in most entries): resolve each once.
 	resolved := map[string]string{}
@@ -516,7 +545,7 @@ func (s *Store) runTransaction(ctx context.Context, tx Tx, plan []*planned, outs
 	}
 	for _, m := range order {
 		for i, p := range plan {
-			if p.Method != m || outs[i] != nil {
+			if _, twin := twins[i]; p.Method != m || outs[i] != nil || twin {
 				continue
 			}
 			out, err := s.runEntry(ctx, tx, p)
@@ -525,6 +554,9 @@ func (s *Store) runTransaction(ctx context.Context, tx Tx, plan []*planned, outs
 			}
 			outs[i] = out
 		}
+	}
+	for i, j := range twins {
+		outs[i] = &Outcome{Resource: outs[j].Resource}
 	}
 	return nil
 }
