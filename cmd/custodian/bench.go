@@ -684,7 +684,7 @@ func (b *storeBench) measureStorage(ctx context.Context) (*storage, error) {
 	if err := q(`SELECT count(*), coalesce(sum(length(body)), 0) FROM versions`, &st.versions, &st.bodyBytes); err != nil {
 		return nil, err
 	}
-	for _, t := range []string{"idx_token", "idx_reference", "idx_date", "idx_string", "idx_uri"} {
+	for _, t := range []string{"idx_tok", "idx_reference", "idx_date", "idx_string", "idx_uri"} {
 		var n int64
 		if err := q(`SELECT count(*) FROM `+t, &n); err != nil {
 			return nil, err
@@ -729,7 +729,7 @@ func (b *storeBench) measurePostgres(ctx context.Context) (*storage, error) {
 	if err := q(`SELECT count(*), coalesce(sum(length(body)), 0) FROM versions`, &st.versions, &st.bodyBytes); err != nil {
 		return nil, err
 	}
-	for _, t := range []string{"idx_token", "idx_reference", "idx_date", "idx_string", "idx_uri"} {
+	for _, t := range []string{"idx_tok", "idx_reference", "idx_date", "idx_string", "idx_uri"} {
 		var n int64
 		if err := q(`SELECT count(*) FROM `+t, &n); err != nil {
 			return nil, err
@@ -771,7 +771,7 @@ func (b *storeBench) print(st *storage, before int64, took time.Duration) {
 		mib(st.fileBytes), mib(st.walBytes), per(st.fileBytes+st.walBytes), st.pageSize, st.pageCount, st.freelist)
 	fmt.Fprintf(w, "  resource bodies %s = %.0f bytes per resource (as stored: zstd-compressed JSON)\n", mib(st.bodyBytes), per(st.bodyBytes))
 	fmt.Fprintf(w, "  index rows %d = %.1f per resource:", idx, per(idx))
-	for _, t := range []string{"idx_token", "idx_reference", "idx_date", "idx_string", "idx_uri"} {
+	for _, t := range []string{"idx_tok", "idx_reference", "idx_date", "idx_string", "idx_uri"} {
 		fmt.Fprintf(w, " %s %.1f", strings.TrimPrefix(t, "idx_"), per(st.indexRows[t]))
 	}
 	fmt.Fprintln(w)
