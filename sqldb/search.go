@@ -73,7 +73,7 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 				" UNION ALL SELECT rid FROM resources WHERE type = ? AND id = ?)"
 			a = append(append(pids, cp.Type, cp.ID), a...)
 		}
-		where = append(where, w)
+		where = append(where, b.c.db.dialect.driveSet(w))
 		args = append(args, a...)
 	}
 	for i, cl := range q.Clauses {
@@ -82,8 +82,8 @@ func (b *sqlBuilder) where(q *store.Query) (string, []any, error) {
 		var err error
 		if i == set {
 			w, a, err = b.hasSet("r", cl)
-		} else {
-			w, a, err = b.clause("r", q.Types, cl, i == drive)
+		} else if w, a, err = b.clause("r", q.Types, cl, i == drive); i == drive {
+			w = b.c.db.dialect.driveSet(w)
 		}
 		if err != nil {
 			return "", nil, err
@@ -103,7 +103,7 @@ func (b *sqlBuilder) probe(types []string, cl store.Clause, limit int) (n int, o
 		return 0, false, err
 	}
 	countStatement(b.c.ctx)
-	err = b.c.queryRow(`SELECT count(*) FROM (`+sub+` LIMIT ?) t`, append(args, limit)...).Scan(&n)
+	err = b.c.queryRow(`SELECT count(*) FROM (`+sub+` LIMIT ?) t`, b.c.db.dialect.searchArgs(append(args, limit))...).Scan(&n)
 	if err != nil {
 		return 0, false, translate(err)
 	}
@@ -318,7 +318,7 @@ func (b *sqlBuilder) clause(alias string, types []string, cl store.Clause, drive
 		} else {
 			op = "EXISTS"
 		}
-		return op + " (SELECT 1 FROM " + table + " WHERE rid = " + alias + ".rid AND " + cond + ")", a
+		return op + " (SELECT 1 FROM " + table + " WHERE rid = " + alias + ".rid AND " + cond + b.c.db.dialect.eachRow() + ")", a
 	}
 	var parts []string
 	var args []any

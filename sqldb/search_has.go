@@ -118,7 +118,7 @@ func (b *sqlBuilder) reconsiderHas(q *store.Query, drive int) (int, int, error) 
 	var sampled, refRows, targets int
 	err = b.c.queryRow(`SELECT count(DISTINCT t.rid), count(x.rid), count(DISTINCT x.ref_type || '/' || x.ref_id) FROM (`+sub+` LIMIT ?) t
 		LEFT JOIN idx_reference x ON x.rid = t.rid AND x.pid IN (`+placeholders(len(pids))+`)`,
-		append(append(args, hasSample), pids...)...).Scan(&sampled, &refRows, &targets)
+		b.c.db.dialect.searchArgs(append(append(args, hasSample), pids...))...).Scan(&sampled, &refRows, &targets)
 	if err != nil {
 		return drive, -1, translate(err)
 	}
@@ -138,7 +138,7 @@ func (b *sqlBuilder) reconsiderHas(q *store.Query, drive int) (int, int, error) 
 		// match) and the others dearer: count the referrers only as far
 		// as the walk can lose.
 		countStatement(b.c.ctx)
-		if err := b.c.queryRow(`SELECT count(*) FROM (`+sub+` LIMIT ?) t`, append(args, est.crossover())...).Scan(&n); err != nil {
+		if err := b.c.queryRow(`SELECT count(*) FROM (`+sub+` LIMIT ?) t`, b.c.db.dialect.searchArgs(append(args, est.crossover()))...).Scan(&n); err != nil {
 			return drive, -1, translate(err)
 		}
 	}
@@ -313,8 +313,9 @@ func (b *sqlBuilder) has(alias string, cl store.Clause, drive bool) (string, []a
 
 // hasSet is a _has checked per candidate against the set of referrers
 // that meet the inner clause, read once from its index: the candidate's
-// referrers are looked up in it. The unary + keeps the rid from being used
-// to search the reference index (one probe per member of the set).
+// referrers are looked up in it. On SQLite a unary + keeps the rid from
+// being used to search the reference index (one probe per member of the
+// set); PostgreSQL needs another form (Dialect.memberOf).
 // reconsiderHas chooses it only for an inner clause probeSQL can read.
 func (b *sqlBuilder) hasSet(alias string, cl store.Clause) (string, []any, error) {
 	pids := b.pids([]string{cl.HasType}, cl.HasParam)
@@ -324,5 +325,5 @@ func (b *sqlBuilder) hasSet(alias string, cl store.Clause) (string, []any, error
 	}
 	x := b.alias("x")
 	return "EXISTS (SELECT 1 FROM idx_reference " + x + " WHERE " + x + ".pid IN (" + placeholders(len(pids)) + ") AND " +
-		x + ".ref_id = " + alias + ".id AND " + x + ".ref_type = " + alias + ".type AND +" + x + ".rid IN (" + sub + "))", append(append([]any{}, pids...), subArgs...), nil
+		x + ".ref_id = " + alias + ".id AND " + x + ".ref_type = " + alias + ".type AND " + b.c.db.dialect.memberOf(x+".rid", sub) + b.c.db.dialect.eachRow() + ")", append(append([]any{}, pids...), subArgs...), nil
 }

@@ -91,7 +91,7 @@ func (c *conn) SearchPaged(ctx context.Context, q *store.Query) (*store.SearchPa
 	args = append(args, q.Count+1)
 	rows, err := c.query(`SELECT `+versionColumns+`, r.rid
 		FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = r.version
-		WHERE `+cond+` ORDER BY `+order+` LIMIT ?`, args...)
+		WHERE `+cond+` ORDER BY `+order+` LIMIT ?`, c.db.dialect.searchArgs(args)...)
 	if err != nil {
 		return nil, "", translate(err)
 	}
@@ -262,7 +262,7 @@ func (c *conn) sortedRows(b *sqlBuilder, q *store.Query, cond string, args []any
 	all = append(all, q.Count+1)
 	rows, err := c.query(`SELECT `+versionColumns+`, t.rid, `+strings.Join(sel, ", ")+`
 		FROM (`+inner+`) t JOIN resources r ON r.rid = t.rid JOIN versions v ON v.rid = r.rid AND v.version = r.version`+
-		where+` ORDER BY `+strings.Join(order, ", ")+` LIMIT ?`, all...)
+		where+` ORDER BY `+strings.Join(order, ", ")+` LIMIT ?`, c.db.dialect.searchArgs(all)...)
 	if err != nil {
 		return nil, nil, translate(err)
 	}

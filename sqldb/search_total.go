@@ -21,12 +21,12 @@ const estimateSample = 1000
 func (c *conn) countMatches(q *store.Query, cond string, args []any) (int64, error) {
 	if !q.Estimate {
 		var n int64
-		if err := c.queryRow(`SELECT count(*) FROM resources r WHERE `+cond, args...).Scan(&n); err != nil {
+		if err := c.queryRow(`SELECT count(*) FROM resources r WHERE `+cond, c.db.dialect.searchArgs(args)...).Scan(&n); err != nil {
 			return 0, translate(err)
 		}
 		return n, nil
 	}
-	rows, err := c.query(`SELECT r.rid FROM resources r WHERE `+cond+` ORDER BY r.rid LIMIT ?`, append(args, estimateSample)...)
+	rows, err := c.query(`SELECT r.rid FROM resources r WHERE `+cond+` ORDER BY r.rid LIMIT ?`, c.db.dialect.searchArgs(append(args, estimateSample))...)
 	if err != nil {
 		return 0, translate(err)
 	}
