@@ -142,6 +142,14 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 		reportPath = ""
 	}
 	printSummary(c.Stdout, sum, reportPath)
+	// PostgreSQL's planner estimates from statistics that autovacuum took
+	// while the load was under way; fresh ones keep searches on the plans
+	// the loaded store needs. (SQLite plans without statistics.)
+	if *dbURL != "" && sum.Loaded > 0 {
+		if _, err := a.db.SQL().ExecContext(ctx, `ANALYZE`); err != nil {
+			logger.Warn("import: statistics not refreshed; run ANALYZE", "error", err)
+		}
+	}
 	switch {
 	case runErr != nil:
 		return runErr
