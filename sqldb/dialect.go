@@ -19,6 +19,9 @@ type Dialect struct {
 	// Lock serialises transactions on key; nil when the engine already
 	// serialises every write (SQLite).
 	Lock func(ctx context.Context, tx *sql.Tx, key string) error
+	// LockAll takes Lock's lock on each of keys, in their order, in one
+	// statement; nil takes them one by one with Lock (see conn.LockAll).
+	LockAll func(ctx context.Context, tx *sql.Tx, keys []string) error
 	// Relax, for group-commit engines, makes the next commit on db skip
 	// waiting for the disk and returns what restores full durability.
 	Relax func(ctx context.Context, db *sql.DB) (restore func())

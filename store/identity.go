@@ -366,18 +366,50 @@ func (s *Store) transactionResolved(ctx context.Context, given []Entry, rs *reso
 // differently in it.
 var errIdentityMoved = errors.New("store: an identity resolved before the write changed")
 
+// MultiLocker is a Tx that takes several locks in one step (one round
+// trip on a client/server engine instead of one per lock).
+type MultiLocker interface {
+	// LockAll takes the locks Tx.Lock takes on each of keys, in the
+	// order given. Callers pass the keys sorted, so that two transactions
+	// locking some of the same keys take them in one order and neither
+	// waits for the other while holding what it needs.
+	LockAll(ctx context.Context, keys []string) error
+}
+
+// lockAll takes the locks on keys (sorted, without repeats) in tx: in
+// one step when tx can (MultiLocker), else one by one.
+func lockAll(ctx context.Context, tx Tx, keys []string) error {
+	inner := tx
+	if wt, ok := tx.(*watchTx); ok {
+		inner = wt.Tx
+	}
+	if ml, ok := inner.(MultiLocker); ok {
+		return ml.LockAll(ctx, keys)
+	}
+	for _, k := range keys {
+		if err := tx.Lock(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkIdentities checks in tx, under each identity's conditional lock,
-// that the identities resolve as they did before the write.
+// that the identities resolve as they did before the write. The locks are
+// taken together, in the order of their keys (checks are sorted by it).
 func (s *Store) checkIdentities(ctx context.Context, tx Tx, checks []identityCheck) error {
 	if len(checks) == 0 {
 		return nil
 	}
 	qs := make([]IdentityQuery, len(checks))
+	keys := make([]string, 0, len(checks))
 	for i, c := range checks {
-		if err := tx.Lock(ctx, c.lockKey()); err != nil {
-			return err
-		}
+		keys = append(keys, c.lockKey())
 		qs[i] = IdentityQuery{Type: c.typ, Clause: c.cl}
+	}
+	slices.Sort(keys)
+	if err := lockAll(ctx, tx, slices.Compact(keys)); err != nil {
+		return err
 	}
 	found, err := s.identify(ctx, tx, qs)
 	if err != nil {

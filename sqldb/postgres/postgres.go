@@ -25,7 +25,7 @@ import (
 // QueryExecModeCacheDescribe as an unnamed one, which PostgreSQL plans
 // with the values bound instead of keeping a generic plan.
 func Dialect() *sqldb.Dialect {
-	return &sqldb.Dialect{Name: "postgres", Numbered: true, GroupCommit: true, AutoPrepare: true, Lock: advisoryLock, DDL: translateDDL, Relax: relax,
+	return &sqldb.Dialect{Name: "postgres", Numbered: true, GroupCommit: true, AutoPrepare: true, Lock: advisoryLock, LockAll: advisoryLocks, DDL: translateDDL, Relax: relax,
 		PlanEach: pgx.QueryExecModeCacheDescribe, DriveArray: true, CostPlanner: true}
 }
 
@@ -42,6 +42,17 @@ func relax(ctx context.Context, db *sql.DB) func() {
 // process on the same database serialises on it until commit.
 func advisoryLock(ctx context.Context, tx *sql.Tx, key string) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key)
+	return err
+}
+
+// advisoryLocks takes advisoryLock's lock on each of keys in one
+// statement. unnest reads the array out in its order and the aggregate
+// takes each row as the scan yields it, so the locks are taken in the
+// order of keys: callers sort them, and two writers that share keys take
+// them in one order. A key given twice is locked twice, which an advisory
+// lock allows within one transaction.
+func advisoryLocks(ctx context.Context, tx *sql.Tx, keys []string) error {
+	_, err := tx.ExecContext(ctx, `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) AS k`, keys)
 	return err
 }
 
