@@ -105,6 +105,44 @@ func (s *Store) Identify(ctx context.Context, typ, criteria string) ([]*Resource
 	return found[0], nil
 }
 
+// Exist reports, for each of ids, whether a current, non-deleted resource
+// of typ has it. Like Missing it is for system actors only (EFORBIDDEN for
+// any other) and leaves no audit record, revealing existence alone; it
+// reads no body and looks the ids up together (IdentityReader: a few
+// statements for many ids), where Missing reads each resource. An id that
+// is not a valid id exists nowhere.
+func (s *Store) Exist(ctx context.Context, typ string, ids []string) ([]bool, error) {
+	if a := custodian.ActorFromContext(ctx); a == nil || a.Kind != "system" {
+		return nil, custodian.Errorf(custodian.EFORBIDDEN, "existence checks without an audit record are for the system actor only")
+	}
+	out := make([]bool, len(ids))
+	var qs []IdentityQuery
+	var at []int
+	for i, id := range ids {
+		if ValidID(id) {
+			qs = append(qs, IdentityQuery{Type: typ, Clause: Clause{Param: "_id", Kind: KindToken, Values: []ClauseValue{{Text: id, Code: id}}}})
+			at = append(at, i)
+		}
+	}
+	if len(qs) == 0 {
+		return out, nil
+	}
+	err := s.backend.Read(ctx, func(rd Reader) error {
+		found, err := s.identify(ctx, rd, qs)
+		if err != nil {
+			return err
+		}
+		for k, f := range found {
+			out[at[k]] = len(f) > 0
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TransactionResolved performs entries as Transaction does, with their
 // conditional identities resolved before the write. Each conditional
 // update and each create's If-None-Exist whose criteria are an identity

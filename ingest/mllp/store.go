@@ -191,28 +191,13 @@ func (h *StoreHandler) withActor(ctx context.Context) context.Context {
 
 // received reports, for each receipt id, whether that message was stored
 // before. The feed's system actor asks the store without an audit record
-// per message (Store.Missing reveals existence only, to system actors);
-// any other actor reads each receipt, audited.
+// per message, the ids looked up together (Store.Exist reveals existence
+// only, to system actors); any other actor reads each receipt, audited.
 func (h *StoreHandler) received(ctx context.Context, rids []string) ([]bool, error) {
-	seen := make([]bool, len(rids))
 	if a := custodian.ActorFromContext(ctx); a != nil && a.Kind == "system" {
-		refs := make([]string, len(rids))
-		for i, rid := range rids {
-			refs[i] = "Basic/" + rid
-		}
-		missing, err := h.Store.Missing(ctx, refs)
-		if err != nil {
-			return nil, err
-		}
-		absent := make(map[string]bool, len(missing))
-		for _, ref := range missing {
-			absent[ref] = true
-		}
-		for i, ref := range refs {
-			seen[i] = !absent[ref]
-		}
-		return seen, nil
+		return h.Store.Exist(ctx, "Basic", rids)
 	}
+	seen := make([]bool, len(rids))
 	for i, rid := range rids {
 		switch _, err := h.Store.Read(ctx, "Basic", rid); {
 		case err == nil:
