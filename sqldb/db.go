@@ -28,6 +28,10 @@ type DB struct {
 
 	mu     sync.RWMutex
 	params map[paramKey]int64 // search parameter → pid
+	// systems caches committed token system numbers (token_system.go);
+	// systemsLoaded is when they were last all read (unix nanoseconds).
+	systems       map[string]int64
+	systemsLoaded int64
 
 	readStmts map[string]*sql.Stmt // prepared at open; see stmt.go
 	wstmts    *stmtCache           // the writer's statements; nil without group commit
@@ -70,7 +74,7 @@ type writeReq struct {
 // engines it must allow one connection only) and readDB (a pool for
 // reads; it may be the same as writeDB).
 func New(writeDB, readDB *sql.DB, d *Dialect) *DB {
-	db := &DB{writeDB: writeDB, readDB: readDB, dialect: d, params: map[paramKey]int64{}, done: make(chan struct{}), stopped: make(chan struct{}),
+	db := &DB{writeDB: writeDB, readDB: readDB, dialect: d, params: map[paramKey]int64{}, systems: map[string]int64{}, done: make(chan struct{}), stopped: make(chan struct{}),
 		codec: defaultCodec}
 	if m, err := prepareReads(context.Background(), readDB, d); err == nil {
 		db.readStmts = m

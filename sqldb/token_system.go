@@ -23,17 +23,8 @@ import (
 // cache that the database does not have. The next lookup reads it again
 // once it is committed.
 //
-// The cache lives in DB.params beside the search parameters' numbers,
-// under a key type no resource type can have (systemKey). RegisterParams
-// replaces that map, dropping the systems; they are read again at the next
-// miss.
-
-// systemKey is paramKey.typ of a token system's cached number.
-const systemKey = "\x00system"
-
-// loadedKey is the paramKey of the time the systems were last read into
-// the cache (unix nanoseconds).
-var loadedKey = paramKey{"\x00systems-loaded", ""}
+// The cache is DB.systems, guarded by DB.mu like the search parameters'
+// numbers.
 
 // reloadEvery bounds how often a miss outside a write reads the systems
 // again. Until a new system's first write commits, every resource that has
@@ -51,7 +42,7 @@ const noSystem = int64(-1)
 // cachedSystem returns the cached number of system; the caller holds db.mu
 // (for reading at least).
 func (db *DB) cachedSystem(system string) (int64, bool) {
-	sid, ok := db.params[paramKey{systemKey, system}]
+	sid, ok := db.systems[system]
 	return sid, ok
 }
 
@@ -80,7 +71,7 @@ func (db *DB) loadSystems(ctx context.Context) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	for _, e := range got {
-		db.params[paramKey{systemKey, e.system}] = e.sid
+		db.systems[e.system] = e.sid
 	}
 	return nil
 }
@@ -96,7 +87,7 @@ func (db *DB) packSystems(systems []string) (map[string]int64, error) {
 	}
 	now := time.Now().UnixNano()
 	db.mu.RLock()
-	last := db.params[loadedKey]
+	last := db.systemsLoaded
 	db.mu.RUnlock()
 	if now-last < int64(reloadEvery) {
 		return nil, errUnknownSystem
@@ -105,7 +96,7 @@ func (db *DB) packSystems(systems []string) (map[string]int64, error) {
 		return nil, err
 	}
 	db.mu.Lock()
-	db.params[loadedKey] = now
+	db.systemsLoaded = now
 	db.mu.Unlock()
 	db.mu.RLock()
 	defer db.mu.RUnlock()
@@ -167,7 +158,7 @@ func (c *conn) systemArg(system string) (any, error) {
 	}
 	if c.stmts == nil {
 		c.db.mu.Lock()
-		c.db.params[paramKey{systemKey, system}] = sid
+		c.db.systems[system] = sid
 		c.db.mu.Unlock()
 	}
 	return sid, nil
