@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"hash"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/custodian-him/custodian/audit"
@@ -43,16 +45,21 @@ func (c *conn) appendOneBlock(items []*auditItem) error {
 	if err := c.chainEnd(); err != nil {
 		return err
 	}
+	// The block's buffers are used again by the next block: a busy server
+	// appends a block of thousands of entries every journalEvery, and new
+	// buffers each time were most of what appending allocated.
+	sc := blockScratchPool.Get().(*blockScratch)
+	defer sc.put()
 	size := 0
 	for _, it := range items {
 		size += len(it.tail) + 24
 	}
-	body := make([]byte, 0, size)
-	hashes := make([]byte, 0, sha256.Size*(len(items)-1))
-	keys := newKeySet(len(items))
+	body := slices.Grow(sc.body[:0], size)
+	hashes := slices.Grow(sc.hashes[:0], sha256.Size*(len(items)-1))
+	keys := sc.keys
 	seq, prev := c.chainSeq, c.chainHash
 	var sum [sha256.Size]byte
-	h := sha256.New()
+	h := sc.hash
 	tsMin, tsMax := int64(math.MaxInt64), int64(math.MinInt64)
 	for i, it := range items {
 		seq++
@@ -75,10 +82,19 @@ func (c *conn) appendOneBlock(items []*auditItem) error {
 			}
 		}
 	}
+	sc.body, sc.hashes = body, hashes
+	if hashes == nil {
+		hashes = []byte{} // a one-entry block: none, which is not NULL
+	}
 	first := c.chainSeq + 1
 	last := append([]byte(nil), prev...)
+	stored := body
+	if len(items) >= blockPackMin {
+		sc.packed = packInto(sc.packed[:0], body)
+		stored = sc.packed
+	}
 	if _, err := c.exec(`INSERT INTO audit_block (first_seq, last_seq, ts_min, ts_max, hash, hashes, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		first, seq, tsMin, tsMax, last, hashes, packBlock(body, len(items))); err != nil {
+		first, seq, tsMin, tsMax, last, hashes, stored); err != nil {
 		return err
 	}
 	if err := c.insertKeys(first, keys.m); err != nil {
@@ -91,6 +107,29 @@ func (c *conn) appendOneBlock(items []*auditItem) error {
 	}
 	c.chainSeq, c.chainHash = seq, last
 	return nil
+}
+
+// blockScratch is the space appendOneBlock works in. The statements copy
+// their arguments (both drivers do, before Exec returns), so the space is
+// free again once the block is inserted.
+type blockScratch struct {
+	body, hashes, packed []byte
+	keys                 *keySet
+	hash                 hash.Hash
+}
+
+var blockScratchPool = sync.Pool{New: func() any {
+	return &blockScratch{keys: newKeySet(maxAuditBatch), hash: sha256.New()}
+}}
+
+// put returns sc to the pool, unless a block of unusual size grew it
+// (then it goes, rather than holding that much for good).
+func (sc *blockScratch) put() {
+	if cap(sc.body) > 4<<20 || cap(sc.packed) > 4<<20 {
+		return
+	}
+	sc.keys.reset()
+	blockScratchPool.Put(sc)
 }
 
 // chainEnd reads the end of the chain once per transaction (under the
@@ -163,6 +202,13 @@ type keySet struct {
 
 func newKeySet(entries int) *keySet {
 	return &keySet{m: make(map[string]struct{}, min(2*entries, 256)+4)}
+}
+
+// reset empties k for the next block, keeping its space.
+func (k *keySet) reset() {
+	clear(k.m)
+	k.seen = [2]bool{}
+	k.last = [2]string{}
 }
 
 func (k *keySet) add(prefix, value string) {

@@ -66,8 +66,11 @@ var errLead = errors.New("sqldb: lead the next audit block")
 //     to the chain a few milliseconds later, by this node or another;
 //   - otherwise once it has committed in a Record commit (see Record for
 //     what survives what), with its Seq.
+//
+// A cancelled ctx does not stop the entry from being kept.
 func (db *DB) AppendAudit(ctx context.Context, e *audit.Entry, durable bool) error {
 	if durable {
+		ctx = context.WithoutCancel(ctx)
 		return db.Write(ctx, func(tx store.Tx) error { return tx.Audit(ctx, e) })
 	}
 	if j := db.journal; j != nil && j.write(e) == nil {

@@ -50,7 +50,12 @@ func packBlock(lines []byte, entries int) []byte {
 	if entries < blockPackMin {
 		return lines
 	}
-	return blockCodec.enc.EncodeAll(lines, make([]byte, 0, len(lines)/4+64))
+	return packInto(make([]byte, 0, len(lines)/4+64), lines)
+}
+
+// packInto appends the compressed form of a block's lines to dst.
+func packInto(dst, lines []byte) []byte {
+	return blockCodec.enc.EncodeAll(lines, dst)
 }
 
 // unpackBlock returns the lines of a block's stored form, decompressed into

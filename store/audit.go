@@ -82,7 +82,7 @@ func (s *Store) record(ctx context.Context, e *audit.Entry) error {
 	}
 	var err error
 	if ap, ok := s.backend.(auditAppender); ok {
-		err = ap.AppendAudit(context.WithoutCancel(ctx), e, s.DurableReadAudit)
+		err = ap.AppendAudit(ctx, e, s.DurableReadAudit)
 	} else {
 		write := s.backend.Record
 		if s.DurableReadAudit {
@@ -99,7 +99,8 @@ func (s *Store) record(ctx context.Context, e *audit.Entry) error {
 // auditAppender is a backend that appends the audit entries of concurrent
 // reads together (package sqldb gathers them into blocks), returning once
 // the caller's entry has committed: durably (like a write) with durable
-// set, otherwise as Backend.Record commits.
+// set, otherwise as Backend.Record commits. It records the entry even when
+// ctx is cancelled (the read it records may have been answered).
 type auditAppender interface {
 	AppendAudit(ctx context.Context, e *audit.Entry, durable bool) error
 }
