@@ -2,6 +2,7 @@ package access
 
 import (
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/store"
 )
 
 // Pseudo resource types for what access itself manages; FHIR has no
@@ -198,11 +199,18 @@ func set(types ...string) map[string]bool {
 // whose items are FHIR resources (AllowWrite, see Workflow). The zero
 // Guard has the default workflows.
 type Guard struct {
-	// Workflows replace DefaultWorkflows when not nil. A site that changes
-	// a workflow's deciders changes them here and gives the module's
-	// service the same roles (registry.Service.Deciders,
-	// roi.Service.Releasers).
+	// Workflows replace DefaultWorkflows when not nil. This is the one
+	// place a site changes who takes a workflow's steps: the store holds
+	// every write to it, and the services (registry, roi) and the
+	// workbench pages (web/release, web/duplicates, web/outcomes) ask the
+	// store's Guard (store.WorkflowGuard) rather than keep lists of their
+	// own.
 	Workflows []Workflow
+	// Rules are domain services' rules that writes by users and clients
+	// must pass besides who takes them (store.WriteRule), for example
+	// coding.Queue.FinalCodingRule: a final coding Claim written through
+	// the FHIR API passes the claim edits the coding service runs.
+	Rules []store.WriteRule
 }
 
 // Allow implements store.Guard with Allowed.

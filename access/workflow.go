@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/store"
 )
 
 // Names of the workflows in DefaultWorkflows.
@@ -182,6 +183,19 @@ func MayDecide(actor *custodian.Actor, roles []string, refusal string) error {
 	return custodian.Errorf(custodian.EFORBIDDEN, "%s", refusal)
 }
 
+// Deciders returns the deciders of g's workflow name (none: only Custodian
+// itself takes its steps). EINTERNAL for a workflow g does not have.
+// With MayDecide it implements store.WorkflowGuard: services and pages
+// ask the store, so g's table is the one place that says who takes each
+// step.
+func (g Guard) Deciders(name string) ([]string, error) {
+	w, ok := g.Workflow(name)
+	if !ok {
+		return nil, custodian.Errorf(custodian.EINTERNAL, "access: no workflow %q", name)
+	}
+	return slices.Clone(w.Deciders), nil
+}
+
 // MayDecide applies MayDecide with the deciders of g's workflow name.
 // EINTERNAL for a workflow g does not have.
 func (g Guard) MayDecide(actor *custodian.Actor, name string) error {
@@ -204,7 +218,20 @@ func (g Guard) Governs(actor *custodian.Actor, typ string) bool {
 			return true
 		}
 	}
-	return false
+	return len(g.WriteRules(typ)) > 0
+}
+
+// WriteRules returns g's Rules for writes of typ. With Governs it lets
+// the store hold every write by a user or client to them
+// (store.RuleGuard).
+func (g Guard) WriteRules(typ string) []store.WriteRule {
+	var out []store.WriteRule
+	for _, r := range g.Rules {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // AllowWrite returns nil if actor may replace old with new, resources of

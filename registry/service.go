@@ -33,6 +33,10 @@ type Store interface {
 	Read(ctx context.Context, typ, id string) (*store.Resource, error)
 	Update(ctx context.Context, typ, id string, body []byte, opt store.WriteOptions) (*store.Outcome, error)
 	PutBatch(ctx context.Context, resources []map[string]any) ([]store.BatchResult, error)
+	// MayDecide and Deciders answer from the store's Guard who takes the
+	// steps of a workflow (store.WorkflowGuard).
+	MayDecide(ctx context.Context, workflow, item string) error
+	Deciders(workflow string) ([]string, bool, error)
 }
 
 // Case is a patient found for a registry, with the registrar's decision.
@@ -60,13 +64,11 @@ type Service struct {
 	Definitions []*Definition
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
-	// Deciders are the user roles that may decide cases and record
-	// follow-ups (DefaultDeciders, the registrar and the HIM director, if
-	// nil). The role table must also let the user update Tasks. A site
-	// that changes them changes the registry-case workflow of the store's
-	// access.Guard the same way, since the store holds direct writes of
-	// the cases' Tasks to that. The system actor (the command line) may;
-	// an API client without user roles is held to its scopes alone.
+	// Deprecated: Deciders is ignored. Who decides cases and records
+	// follow-ups is the registry-case workflow of the store's Guard
+	// (access.Guard.Workflows), which the service, the FHIR API and the
+	// workbench all read (DecideRoles); it stays only until no package
+	// refers to it.
 	Deciders []string
 
 	mu     sync.Mutex
@@ -338,23 +340,30 @@ func (s *Service) Counts(registry string) map[string]int {
 	return out
 }
 
-// DefaultDeciders are the roles that decide registry cases unless a
-// Service names others: the deciders of access's registry-case workflow,
-// the same table the store holds every write of a case's Task to.
+// DefaultDeciders are the roles that decide registry cases under the
+// default workflow table (access.DefaultWorkflows): the registrar and the
+// HIM director. A store's Guard may name others; DecideRoles says which.
 var DefaultDeciders = access.DefaultDeciders(access.WorkflowRegistryCase)
 
-// mayDecide refuses an actor who may not decide cases (EFORBIDDEN;
-// EUNAUTHORIZED without an actor), by access.MayDecide: the system actor
-// may, a user or an API client with roles must hold one of the Deciders.
-// The store checks the role table and the workflow again when the Task is
-// written.
-func (s *Service) mayDecide(ctx context.Context) error {
-	roles := s.Deciders
-	if roles == nil {
-		roles = DefaultDeciders
+// DecideRoles returns the user roles that decide cases and record
+// follow-ups: the deciders of the registry-case workflow of the store's
+// Guard, or DefaultDeciders when the Guard names no workflows (then the
+// store holds no one to them).
+func (s *Service) DecideRoles() []string {
+	roles, ok, err := s.Store.Deciders(access.WorkflowRegistryCase)
+	if !ok || err != nil {
+		return slices.Clone(DefaultDeciders)
 	}
-	w, _ := access.Guard{}.Workflow(access.WorkflowRegistryCase)
-	return access.MayDecide(custodian.ActorFromContext(ctx), roles, w.Refusal)
+	return roles
+}
+
+// mayDecide refuses an actor who may not decide patient's case in
+// registry (EFORBIDDEN; EUNAUTHORIZED without an actor), asking the store,
+// whose Guard's registry-case workflow is the one table of who decides
+// (access.Guard.Workflows); the refusal is in the audit trail. The store
+// checks the role table and the workflow again when the Task is written.
+func (s *Service) mayDecide(ctx context.Context, registry, patient string) error {
+	return s.Store.MayDecide(ctx, access.WorkflowRegistryCase, "Task/"+TaskID(registry, patient))
 }
 
 // Decide records a registrar's decision on a case: accept (with the
@@ -364,7 +373,7 @@ func (s *Service) mayDecide(ctx context.Context) error {
 // a rejection without a reason; EPRECONDITION if the case changed
 // meanwhile; EFORBIDDEN for a user who is not one of the Deciders.
 func (s *Service) Decide(ctx context.Context, registry, patient string, accept bool, reason string, fields map[string]string) (*Case, error) {
-	if err := s.mayDecide(ctx); err != nil {
+	if err := s.mayDecide(ctx, registry, patient); err != nil {
 		return nil, err
 	}
 	d, err := s.Definition(registry)
@@ -401,7 +410,7 @@ func (s *Service) Decide(ctx context.Context, registry, patient string, accept b
 // (YYYY-MM-DD). EUNPROCESSABLE if the case is not accepted; EINVALID for
 // a bad date; EFORBIDDEN for a user who is not one of the Deciders.
 func (s *Service) RecordFollowUp(ctx context.Context, registry, patient, day string) (*Case, error) {
-	if err := s.mayDecide(ctx); err != nil {
+	if err := s.mayDecide(ctx, registry, patient); err != nil {
 		return nil, err
 	}
 	d, err := s.Definition(registry)

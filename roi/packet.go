@@ -177,7 +177,7 @@ func (s *Service) Release(ctx context.Context, id string, d Delivery) (*Request,
 	if err := s.Store.Allowed(ctx, "Task", "update"); err != nil {
 		return nil, nil, err
 	}
-	if err := s.mayRelease(ctx); err != nil {
+	if err := s.mayRelease(ctx, id); err != nil {
 		return nil, nil, err
 	}
 	r, err := s.Get(ctx, id)

@@ -24,6 +24,10 @@ type Store interface {
 	ParseQueryString(typ, criteria string) (*store.Query, error)
 	FindAudit(ctx context.Context, f audit.Filter) ([]*audit.Entry, error)
 	Allowed(ctx context.Context, typ, interaction string) error
+	// MayDecide and Deciders answer from the store's Guard who takes the
+	// steps of a workflow (store.WorkflowGuard).
+	MayDecide(ctx context.Context, workflow, item string) error
+	Deciders(workflow string) ([]string, bool, error)
 }
 
 // Blobs keeps attachment content; *blob.Dir implements it.
@@ -51,32 +55,34 @@ type Service struct {
 	Disclosures AccountingConfig
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// Releasers are the user roles that may release records
-	// (DefaultReleasers, the ROI specialist and the HIM director, when
-	// nil). The role table must also let the user update Tasks. A site
-	// that changes them changes the release-of-information workflow of
-	// the store's access.Guard the same way, since the store holds direct
-	// writes of the requests' Tasks to that. The system actor may; an API
-	// client without user roles is held to its scopes alone.
-	Releasers []string
 }
 
-// DefaultReleasers are the roles that release records unless a Service
-// names others: a disclosure is the release-of-information desk's act.
-// They are the deciders of access's release-of-information workflow, the
-// same table the store holds every write of a request's Task to.
+// DefaultReleasers are the roles that release records under the default
+// workflow table (access.DefaultWorkflows): a disclosure is the release-
+// of-information desk's act, the ROI specialist's and the HIM director's.
+// A store's Guard may name others; Releasers says which.
 var DefaultReleasers = access.DefaultDeciders(access.WorkflowRelease)
 
-// mayRelease refuses an actor who may not release records (EFORBIDDEN;
-// EUNAUTHORIZED without an actor), by access.MayDecide: the system actor
-// may, a user or an API client with roles must hold one of the Releasers.
-func (s *Service) mayRelease(ctx context.Context) error {
-	roles := s.Releasers
-	if roles == nil {
-		roles = DefaultReleasers
+// Releasers returns the user roles that work release requests and release
+// records: the deciders of the release-of-information workflow of the
+// store's Guard (access.Guard.Workflows, the one table of who takes each
+// step), or DefaultReleasers when the Guard names no workflows (then the
+// store holds no one to them). The workbench's release pages offer
+// themselves to these roles.
+func (s *Service) Releasers() []string {
+	roles, ok, err := s.Store.Deciders(access.WorkflowRelease)
+	if !ok || err != nil {
+		return slices.Clone(DefaultReleasers)
 	}
-	return access.MayDecide(custodian.ActorFromContext(ctx), roles,
-		"Only a release-of-information specialist or the HIM director releases records.")
+	return roles
+}
+
+// mayRelease refuses an actor who may not release the records of request
+// id (EFORBIDDEN; EUNAUTHORIZED without an actor), asking the store, whose
+// Guard's release-of-information workflow says who may; the refusal is in
+// the audit trail.
+func (s *Service) mayRelease(ctx context.Context, id string) error {
+	return s.Store.MayDecide(ctx, access.WorkflowRelease, "Task/"+id)
 }
 
 func (s *Service) now() time.Time {

@@ -3,9 +3,11 @@ package store
 import (
 	"bytes"
 	"context"
+	"strings"
 	"time"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/fhir"
 )
 
@@ -248,5 +250,112 @@ func (t *guardTx) check(ctx context.Context, r *Resource) error {
 			return err
 		}
 	}
-	return t.g.AllowWrite(a, r.Type, old, res)
+	if err := t.g.AllowWrite(a, r.Type, old, res); err != nil {
+		return err
+	}
+	if rg, ok := t.g.(RuleGuard); ok {
+		for _, rule := range rg.WriteRules(r.Type) {
+			if err := rule.Check(ctx, t.Tx, old, res); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// A WriteRule is a domain service's rule that every write of Type by a
+// user or client must pass, whichever way it comes (create, update,
+// patch, a Bundle's entry, a batch): what the service checks on its own
+// path, so that writing the resource through the FHIR API does not skip
+// it (coding.Queue.FinalCodingRule: a final coding Claim passes the claim
+// edits). Check judges replacing old with new (old nil: a create; new
+// nil: a delete) inside the write's transaction, reading the record as
+// that transaction sees it through rd, and returns nil or the error that
+// refuses the write (EUNPROCESSABLE with its issues, say); it must not
+// write. The store does not ask it for the system actor.
+type WriteRule struct {
+	Type  string
+	Check func(ctx context.Context, rd Reader, old, new map[string]any) error
+}
+
+// RuleGuard is a WriteGuard that holds writes to WriteRules besides the
+// workflows (access.Guard.Rules); its Governs must be true for their
+// types.
+type RuleGuard interface {
+	WriteRules(typ string) []WriteRule
+}
+
+// WorkflowGuard is a Guard that also names who takes the steps of the HIM
+// workflows kept as FHIR resources (package access's workflow table).
+// Services and workbench pages ask the store for it rather than keeping
+// role lists of their own, so a site that changes the table changes the
+// FHIR API, the services and the pages together.
+type WorkflowGuard interface {
+	// MayDecide returns nil if actor may take the steps of workflow, or an
+	// EFORBIDDEN (EUNAUTHORIZED without an actor) error saying who may;
+	// EINTERNAL for a workflow it does not know.
+	MayDecide(actor *custodian.Actor, workflow string) error
+	// Deciders returns the user roles that take the steps of workflow
+	// (none: Custodian itself only); EINTERNAL for a workflow it does not
+	// know.
+	Deciders(workflow string) ([]string, error)
+}
+
+// MayDecide returns nil if the actor of ctx may take the steps of
+// workflow on item ("Type/id", or "Type" for a new one), as the store's
+// Guard says; a store whose Guard names no workflows lets every
+// authenticated actor, as it lets them write anything. A refusal is
+// recorded in the audit trail (a create or an update of item), like a
+// refused write.
+func (s *Store) MayDecide(ctx context.Context, workflow, item string) error {
+	a, err := s.actor(ctx)
+	if err == nil && a.Kind != "system" {
+		if wg, ok := s.Guard.(WorkflowGuard); ok {
+			err = wg.MayDecide(a, workflow)
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	action := audit.ActionUpdate
+	if !strings.Contains(item, "/") {
+		action = audit.ActionCreate
+	}
+	e := s.entry(ctx, action)
+	e.Resources = nonEmpty(item)
+	return s.fail(ctx, e, err)
+}
+
+// Deciders returns the user roles that take the steps of workflow, as the
+// store's Guard says; ok is false when the Guard names no workflows (then
+// the store holds no write to any workflow).
+func (s *Store) Deciders(workflow string) (roles []string, ok bool, err error) {
+	wg, ok := s.Guard.(WorkflowGuard)
+	if !ok {
+		return nil, false, nil
+	}
+	roles, err = wg.Deciders(workflow)
+	return roles, true, err
+}
+
+// refusedInBatch records in the audit trail that a resource of a batch
+// (PutBatch) was refused to its actor — by the role table or by a
+// workflow — as a refused create or update of typ/id (typ alone for a
+// create) is recorded on the other write paths, and returns err, or the
+// audit failure. Errors that are not refusals (an invalid resource, a
+// conflict) are returned as they are: those are reported to the loader,
+// not accesses.
+func (s *Store) refusedInBatch(ctx context.Context, typ, id string, create bool, err error) error {
+	switch custodian.ErrorCode(err) {
+	case custodian.EFORBIDDEN, custodian.EUNAUTHORIZED:
+	default:
+		return err
+	}
+	action, ref := audit.ActionUpdate, typ+"/"+id
+	if create {
+		action, ref = audit.ActionCreate, typ
+	}
+	e := s.entry(ctx, action)
+	e.Resources = []string{ref}
+	return s.fail(ctx, e, err)
 }

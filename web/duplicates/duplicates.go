@@ -7,8 +7,11 @@
 // The queue, the pair and the history are read through the store as the
 // signed-in user, so the store authorizes and audits every read; the
 // decisions go to package identity, which checks the user may update
-// Patient. The pages are offered to the him-director, the one role that
-// may both read the Tasks and update patients. URLs carry resource ids
+// Patient. The pages are offered to the roles that take the steps of the
+// duplicate-review workflow (merging and unmerging: the patient-link
+// workflow), as the store's Guard names them — by default the
+// him-director, the one role that may both read the Tasks and update
+// patients. URLs carry resource ids
 // only; survivor choices and notes are POSTed.
 package duplicates
 
@@ -52,8 +55,23 @@ const (
 	pathMerges  = "/duplicates/merges/" // + merge Task id + "/unmerge"
 )
 
-// roles may work the pages.
-var roles = []string{access.RoleHIMDirector}
+// Workflows answers who takes the steps of a workflow; *store.Store does,
+// from its Guard's table (store.WorkflowGuard).
+type Workflows interface {
+	Deciders(workflow string) ([]string, bool, error)
+}
+
+// deciders returns the roles that take the steps of workflow as the
+// workbench's store says (the Guard's table, access.Guard.Workflows),
+// or the default table's when the store names none.
+func deciders(wb *web.Handler, workflow string) []string {
+	if w, ok := wb.Records.(Workflows); ok {
+		if roles, ok, err := w.Deciders(workflow); ok && err == nil {
+			return roles
+		}
+	}
+	return access.DefaultDeciders(workflow)
+}
 
 // listLimit is how many Tasks a list reads at most.
 const listLimit = 500
@@ -62,24 +80,32 @@ const listLimit = 500
 // the queue as the him-director's entry, and the dashboard's "duplicates"
 // card. The pages use wb.Now as their clock when it is set.
 func Module(id Identity, wb *web.Handler) web.Module {
-	p := &pages{id: id, wb: wb}
+	// The queue, the pairs and "not a duplicate" are steps of the
+	// duplicate review; merging and unmerging write Patient.link, the
+	// patient-link workflow (both the HIM director's by default).
+	review, merge := deciders(wb, access.WorkflowDuplicate), deciders(wb, access.WorkflowPatientLink)
+	p := &pages{id: id, wb: wb, review: review}
 	m := http.NewServeMux()
 	m.Handle("GET /duplicates/{$}", http.RedirectHandler(PathQueue, http.StatusSeeOther))
-	m.HandleFunc("GET "+PathQueue, p.fn(p.queue))
-	m.HandleFunc("GET "+PathPair+"{task}", p.fn(p.pair))
-	m.HandleFunc("POST "+PathPair+"{task}/preview", p.fn(p.preview))
-	m.HandleFunc("POST "+PathPair+"{task}/merge", p.fn(p.merge))
-	m.HandleFunc("POST "+PathPair+"{task}/not-duplicate", p.fn(p.notDuplicate))
-	m.HandleFunc("GET "+PathHistory, p.fn(p.history))
-	m.HandleFunc("POST "+pathMerges+"{task}/unmerge", p.fn(p.unmerge))
-	m.HandleFunc("/duplicates/", p.fn(func(w http.ResponseWriter, r *http.Request) error {
+	m.HandleFunc("GET "+PathQueue, p.fn(review, p.queue))
+	m.HandleFunc("GET "+PathPair+"{task}", p.fn(review, p.pair))
+	m.HandleFunc("POST "+PathPair+"{task}/preview", p.fn(review, p.preview))
+	m.HandleFunc("POST "+PathPair+"{task}/merge", p.fn(merge, p.merge))
+	m.HandleFunc("POST "+PathPair+"{task}/not-duplicate", p.fn(review, p.notDuplicate))
+	m.HandleFunc("GET "+PathHistory, p.fn(merge, p.history))
+	m.HandleFunc("POST "+pathMerges+"{task}/unmerge", p.fn(merge, p.unmerge))
+	m.HandleFunc("/duplicates/", p.fn(slices.Concat(review, merge), func(w http.ResponseWriter, r *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "There is no such page.")
 	}))
+	var nav []web.NavItem
+	if len(review) > 0 {
+		nav = append(nav, web.NavItem{Label: "Duplicates", Path: PathQueue, Roles: review})
+	}
+	if len(merge) > 0 {
+		nav = append(nav, web.NavItem{Label: "Merge history", Path: PathHistory, Roles: merge})
+	}
 	return web.Module{
-		Nav: []web.NavItem{
-			{Label: "Duplicates", Path: PathQueue, Roles: roles},
-			{Label: "Merge history", Path: PathHistory, Roles: roles},
-		},
+		Nav:     nav,
 		Prefix:  "/duplicates/",
 		Handler: m,
 		Cards:   p.cards,
@@ -89,6 +115,8 @@ func Module(id Identity, wb *web.Handler) web.Module {
 type pages struct {
 	id Identity
 	wb *web.Handler
+	// review are the roles that work the duplicate review.
+	review []string
 }
 
 func (p *pages) now() time.Time {
@@ -98,11 +126,11 @@ func (p *pages) now() time.Time {
 	return time.Now()
 }
 
-// fn checks the actor is a him-director, then runs f, rendering its error
-// in the workbench's frame.
-func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+// fn checks the actor holds one of roles, then runs f, rendering its
+// error in the workbench's frame.
+func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := allow(r.Context())
+		err := allow(r.Context(), roles)
 		if err == nil {
 			err = f(w, r)
 		}
@@ -112,7 +140,7 @@ func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.Handle
 	}
 }
 
-func allow(ctx context.Context) error {
+func allow(ctx context.Context, roles []string) error {
 	a := custodian.ActorFromContext(ctx)
 	if a == nil {
 		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
@@ -897,7 +925,7 @@ type month struct {
 
 // cards is the dashboard's duplicates card.
 func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
-	if allow(ctx) != nil {
+	if allow(ctx, p.review) != nil {
 		return nil, nil
 	}
 	rep, err := p.id.Report(ctx)

@@ -41,13 +41,19 @@ const (
 	pathRequests   = "/roi/requests/"
 )
 
-// Who may use which page: the release queue and its actions are the ROI
-// specialist's and the HIM director's; the accounting of disclosures the
-// privacy officer's too.
-var (
-	workRoles       = []string{access.RoleROISpecialist, access.RoleHIMDirector}
-	accountingRoles = []string{access.RoleROISpecialist, access.RoleHIMDirector, access.RolePrivacyOfficer}
-)
+// Who may use which page: the release queue and its actions are the
+// roles that take the steps of the release-of-information workflow
+// (roi.Service.Releasers, from the store's Guard: by default the ROI
+// specialist and the HIM director); the accounting of disclosures is
+// theirs and the privacy officer's, who answers for it (45 CFR 164.530(a)).
+func pageRoles(svc *roi.Service) (work, accounting []string) {
+	work = svc.Releasers()
+	accounting = slices.Clone(work)
+	if !slices.Contains(accounting, access.RolePrivacyOfficer) {
+		accounting = append(accounting, access.RolePrivacyOfficer)
+	}
+	return work, accounting
+}
 
 // maxForm bounds a form's body.
 const maxForm = 64 << 10
@@ -58,7 +64,8 @@ const maxForm = 64 << 10
 // accounting of disclosures, and a dashboard card with the open and
 // overdue requests. The pages use wb.Now as their clock when it is set.
 func Module(svc *roi.Service, wb *web.Handler) web.Module {
-	p := &pages{svc: svc, wb: wb}
+	workRoles, accountingRoles := pageRoles(svc)
+	p := &pages{svc: svc, wb: wb, workRoles: workRoles}
 	m := http.NewServeMux()
 	m.Handle("GET /roi/{$}", http.RedirectHandler(PathQueue, http.StatusSeeOther))
 	m.HandleFunc("GET "+PathQueue, p.fn(workRoles, p.queue))
@@ -74,12 +81,18 @@ func Module(svc *roi.Service, wb *web.Handler) web.Module {
 	m.HandleFunc("/roi/", p.fn(accountingRoles, func(w http.ResponseWriter, r *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "There is no such page.")
 	}))
+	// The queue is the ROI specialist's landing page, and an entry for
+	// the other roles that work it.
+	var nav []web.NavItem
+	if slices.Contains(workRoles, access.RoleROISpecialist) {
+		nav = append(nav, web.NavItem{Label: "Release of information", Path: PathQueue, Roles: []string{access.RoleROISpecialist}, Landing: true})
+	}
+	if others := slices.DeleteFunc(slices.Clone(workRoles), func(r string) bool { return r == access.RoleROISpecialist }); len(others) > 0 {
+		nav = append(nav, web.NavItem{Label: "Release of information", Path: PathQueue, Roles: others})
+	}
+	nav = append(nav, web.NavItem{Label: "Accounting of disclosures", Path: PathAccounting, Roles: accountingRoles})
 	return web.Module{
-		Nav: []web.NavItem{
-			{Label: "Release of information", Path: PathQueue, Roles: []string{access.RoleROISpecialist}, Landing: true},
-			{Label: "Release of information", Path: PathQueue, Roles: []string{access.RoleHIMDirector}},
-			{Label: "Accounting of disclosures", Path: PathAccounting, Roles: accountingRoles},
-		},
+		Nav:     nav,
 		Prefix:  "/roi/",
 		Handler: m,
 		Cards:   p.cards,
@@ -89,6 +102,8 @@ func Module(svc *roi.Service, wb *web.Handler) web.Module {
 type pages struct {
 	svc *roi.Service
 	wb  *web.Handler
+	// workRoles work the queue and its requests (pageRoles).
+	workRoles []string
 }
 
 func (p *pages) now() time.Time {
@@ -321,6 +336,10 @@ func patientOf(res *store.Resource) (*patient, error) {
 // signed-in user ("" for one the user may not see).
 func (p *pages) names(ctx context.Context, ids []string) (map[string]string, error) {
 	out := map[string]string{}
+	// A request written through the FHIR API may name no patient (or
+	// one that is no id); it must not keep the others' names from the
+	// queue.
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !store.ValidID(id) })
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	for len(ids) > 0 {
