@@ -40,15 +40,7 @@ func (q *Queue) Save(ctx context.Context, encID string, dx []Diagnosis, px []Pro
 	a.Diagnoses, a.Procedures = normalizeDx(q.Checker.cm, dx), normalizePx(q.Checker.pcs, px)
 	q.Evaluate(a)
 	if final {
-		var issues []custodian.Issue
-		for i, e := range a.Edits {
-			if e.Severity == SevError {
-				issues = append(issues, custodian.Issue{Severity: "error", Code: "business-rule", Path: fmt.Sprintf("edit[%d]", i), Message: e.Code + ": " + e.Message + " " + e.Fix})
-			}
-		}
-		if len(issues) > 0 {
-			err := custodian.Errorf(custodian.EUNPROCESSABLE, "the abstract has %d error edit(s) and cannot be finalised; save it as a draft or fix them", len(issues))
-			err.Issues = issues
+		if err := errorEdits(a, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -77,6 +69,29 @@ func (q *Queue) Save(ctx context.Context, encID string, dx []Diagnosis, px []Pro
 	}
 	a.Claim, a.ClaimVersion, a.Coder, a.Coded = "Claim/"+id, out.Resource.VersionID, actor.ID, now
 	return a, nil
+}
+
+// errorEdits returns nil when a's edits (Evaluate) have no error, and
+// otherwise EUNPROCESSABLE with one issue per error edit, naming it: a
+// final coding Claim is never stored with one. at is the FHIRPath of the
+// codes' container the issues point under ("" for the abstract).
+func errorEdits(a *Abstract, at string) error {
+	var issues []custodian.Issue
+	for i, e := range a.Edits {
+		if e.Severity == SevError {
+			path := fmt.Sprintf("edit[%d]", i)
+			if at != "" {
+				path = at
+			}
+			issues = append(issues, custodian.Issue{Severity: "error", Code: "business-rule", Path: path, Message: e.Code + ": " + e.Message + " " + e.Fix})
+		}
+	}
+	if len(issues) == 0 {
+		return nil
+	}
+	err := custodian.Errorf(custodian.EUNPROCESSABLE, "the abstract has %d error edit(s) and cannot be finalised; save it as a draft or fix them", len(issues))
+	err.Issues = issues
+	return err
 }
 
 // normalizeDx writes codes as coders do (E11.9) when the system knows

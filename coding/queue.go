@@ -253,8 +253,20 @@ func (q *Queue) base(ctx context.Context, encID string) (*Abstract, error) {
 	if err != nil {
 		return nil, err
 	}
+	return baseOf(ctx, encID, r.Body, func(id string) ([]byte, error) {
+		p, err := q.Store.Read(ctx, "Patient", id)
+		if err != nil {
+			return nil, err
+		}
+		return p.Body, nil
+	})
+}
+
+// baseOf makes the abstract of encounter encID from its stored body,
+// reading its patient's body with patient.
+func baseOf(ctx context.Context, encID string, body []byte, patient func(id string) ([]byte, error)) (*Abstract, error) {
 	var e encounterJSON
-	if err := json.Unmarshal(r.Body, &e); err != nil {
+	if err := json.Unmarshal(body, &e); err != nil {
 		return nil, custodian.Wrap(custodian.EINTERNAL, err, "the stored Encounter cannot be read")
 	}
 	a := &Abstract{Encounter: "Encounter/" + encID, Patient: e.Subject.Reference, Age: -1, Sex: "U", Status: StatusUncoded}
@@ -268,7 +280,7 @@ func (q *Queue) base(ctx context.Context, encID string) (*Abstract, error) {
 		a.DischargeStatus, _ = DischargeStatus(a.Disposition)
 	}
 	if pid, ok := strings.CutPrefix(a.Patient, "Patient/"); ok {
-		p, err := q.Store.Read(ctx, "Patient", pid)
+		b, err := patient(pid)
 		if err != nil {
 			return nil, err
 		}
@@ -276,7 +288,7 @@ func (q *Queue) base(ctx context.Context, encID string) (*Abstract, error) {
 			Gender    string
 			BirthDate string
 		}
-		_ = json.Unmarshal(p.Body, &pt)
+		_ = json.Unmarshal(b, &pt)
 		switch pt.Gender {
 		case "male":
 			a.Sex = "M"

@@ -1,0 +1,276 @@
+package coding
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/codeset"
+	"github.com/custodian-him/custodian/store"
+)
+
+// FinalCodingRule returns the rule that holds a final coding Claim
+// written by a user or client to what Save holds the coder's
+// finalisation to, whichever way it is written (a FHIR create, update or
+// patch, a Bundle's entry, a batch): the store asks it inside the write
+// (access.Guard.Rules, store.WriteRule).
+//
+// Final coding is the encoder's step, not a bare write: the codes pass the
+// claim edits and the MS-DRG is what the grouper makes of them. A coder
+// finalises through the coding workspace or Encounter/$finalize-coding;
+// a Claim written directly is accepted only when it is what that path
+// would have produced from its codes, so an external encoder's final
+// abstract can still come in through the FHIR API, checked the same way.
+// A write is refused with EUNPROCESSABLE, one issue per failed edit
+// (named by its code, e.g. "POA_MISSING: …"), when its codes have error
+// edits, when the MS-DRG it states is not the grouper's, when it names no
+// stored inpatient encounter (item.encounter, or the encounter its
+// "coding-<encounter>" id names) or a patient other than the encounter's,
+// when a diagnosis has no ICD-10-CM code, or when it names as its coder
+// (enterer) someone other than the writer.
+//
+// A final coding Claim is a Claim of status active, use claim and type
+// institutional, or any active Claim whose id is "coding-…" (the ids Save
+// writes and the DNFB list reads). Drafts, deletes and other Claims are
+// not judged.
+func (q *Queue) FinalCodingRule() store.WriteRule {
+	return store.WriteRule{Type: "Claim", Check: q.checkFinal}
+}
+
+// claimJSON is what the rule reads of a Claim.
+type claimJSON struct {
+	ID     string
+	Status string
+	Use    string
+	Type   struct {
+		Coding []struct{ System, Code string }
+	}
+	Patient struct{ Reference string }
+	Enterer struct {
+		Identifier struct{ System, Value string }
+	}
+	Diagnosis []struct {
+		Sequence                 int
+		DiagnosisCodeableConcept *struct {
+			Coding []struct{ System, Code string }
+		}
+		OnAdmission *struct{ Coding []struct{ Code string } }
+		PackageCode *struct {
+			Coding []struct{ System, Code string }
+		}
+	}
+	Procedure []struct {
+		Sequence                 int
+		Date                     string
+		ProcedureCodeableConcept *struct {
+			Coding []struct{ System, Code string }
+		}
+	}
+	Item []struct {
+		Encounter        []struct{ Reference string }
+		ProductOrService struct {
+			Coding []struct{ System, Code string }
+		}
+	}
+}
+
+// finalCoding reports whether c is a final coding Claim.
+func (c *claimJSON) finalCoding() bool {
+	if c.Status != "active" {
+		return false
+	}
+	if strings.HasPrefix(c.ID, claimPrefix) {
+		return true
+	}
+	return c.Use == "claim" && slices.ContainsFunc(c.Type.Coding, func(x struct{ System, Code string }) bool {
+		return x.System == sysClaimType && x.Code == "institutional"
+	})
+}
+
+// unprocessable is an EUNPROCESSABLE error with one issue at path.
+func unprocessable(path, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	err := custodian.Errorf(custodian.EUNPROCESSABLE, "the final coding Claim cannot be stored: %s", msg)
+	err.Issues = []custodian.Issue{{Severity: "error", Code: "business-rule", Path: path, Message: msg}}
+	return err
+}
+
+func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[string]any) error {
+	if new == nil {
+		return nil
+	}
+	body, err := json.Marshal(new)
+	if err != nil {
+		return custodian.Wrap(custodian.EINTERNAL, err, "coding: the Claim cannot be encoded")
+	}
+	var c claimJSON
+	if err := json.Unmarshal(body, &c); err != nil {
+		return custodian.Wrap(custodian.EINVALID, err, "the Claim cannot be read")
+	}
+	if !c.finalCoding() {
+		return nil
+	}
+	encID, err := c.encounter()
+	if err != nil {
+		return err
+	}
+	enc, err := rd.Current(ctx, "Encounter", encID)
+	if err != nil || enc.Deleted {
+		if err == nil || custodian.ErrorCode(err) == custodian.ENOTFOUND {
+			return unprocessable("Claim.item.encounter", "Encounter/%s is not a stored encounter", encID)
+		}
+		return err
+	}
+	a, err := baseOf(ctx, encID, enc.Body, func(id string) ([]byte, error) {
+		p, err := rd.Current(ctx, "Patient", id)
+		if custodian.ErrorCode(err) == custodian.ENOTFOUND || err == nil && p.Deleted {
+			return nil, nil // age and sex unknown, as the edits then say
+		}
+		if err != nil {
+			return nil, err
+		}
+		return p.Body, nil
+	})
+	if err != nil {
+		return err
+	}
+	if c.Patient.Reference != a.Patient {
+		return unprocessable("Claim.patient", "the Claim is for %s but %s is the stay of %s", c.Patient.Reference, a.Encounter, a.Patient)
+	}
+	if v := c.Enterer.Identifier; v.System == SystemCoder {
+		if actor := custodian.ActorFromContext(ctx); actor == nil || v.Value != actor.ID {
+			return unprocessable("Claim.enterer", "the Claim names %q as its coder; a coder finalises under their own name", v.Value)
+		}
+	}
+	dx, px, err := c.codes()
+	if err != nil {
+		return err
+	}
+	a.Diagnoses, a.Procedures = normalizeDx(q.Checker.cm, dx), normalizePx(q.Checker.pcs, px)
+	q.Evaluate(a)
+	if err := errorEdits(a, "Claim.diagnosis"); err != nil {
+		return err
+	}
+	if a.DRG != nil && a.DRG.DRG != 0 {
+		want := fmt.Sprintf("%03d", a.DRG.DRG)
+		for _, stated := range c.statedDRGs() {
+			if stated != want {
+				return unprocessable("Claim.diagnosis.packageCode", "the MS-DRG stated, %s, is not the grouper's for these codes (%s %s, %s)",
+					stated, want, a.DRG.Description, a.DRG.Version)
+			}
+		}
+	}
+	return nil
+}
+
+// encounter returns the id of the encounter c codes: its item.encounter,
+// which must agree with the encounter a "coding-<id>" Claim id names.
+func (c *claimJSON) encounter() (string, error) {
+	var named []string
+	for _, it := range c.Item {
+		for _, e := range it.Encounter {
+			id, ok := strings.CutPrefix(e.Reference, "Encounter/")
+			if !ok || !store.ValidID(id) {
+				return "", unprocessable("Claim.item.encounter", "%q is not a reference to an Encounter", e.Reference)
+			}
+			if !slices.Contains(named, id) {
+				named = append(named, id)
+			}
+		}
+	}
+	if len(named) > 1 {
+		return "", unprocessable("Claim.item.encounter", "a final coding Claim codes one stay; it names %d encounters", len(named))
+	}
+	if fromID, ok := strings.CutPrefix(c.ID, claimPrefix); ok {
+		if len(named) == 1 && named[0] != fromID {
+			return "", unprocessable("Claim.item.encounter", "Claim/%s codes Encounter/%s, not Encounter/%s", c.ID, fromID, named[0])
+		}
+		return fromID, nil
+	}
+	if len(named) == 0 {
+		return "", unprocessable("Claim.item.encounter", "a final coding Claim names the stay it codes in item.encounter")
+	}
+	return named[0], nil
+}
+
+// codes returns c's diagnoses (ICD-10-CM, in sequence, with POA) and
+// procedures (ICD-10-PCS).
+func (c *claimJSON) codes() ([]Diagnosis, []Procedure, error) {
+	dxs := slices.Clone(c.Diagnosis)
+	slices.SortStableFunc(dxs, func(x, y struct {
+		Sequence                 int
+		DiagnosisCodeableConcept *struct {
+			Coding []struct{ System, Code string }
+		}
+		OnAdmission *struct{ Coding []struct{ Code string } }
+		PackageCode *struct {
+			Coding []struct{ System, Code string }
+		}
+	}) int {
+		return x.Sequence - y.Sequence
+	})
+	var dx []Diagnosis
+	for i, d := range dxs {
+		code := ""
+		if d.DiagnosisCodeableConcept != nil {
+			for _, x := range d.DiagnosisCodeableConcept.Coding {
+				if x.System == codeset.URIICD10CM {
+					code = x.Code
+					break
+				}
+			}
+		}
+		if code == "" {
+			return nil, nil, unprocessable(fmt.Sprintf("Claim.diagnosis[%d]", i), "diagnosis %d has no ICD-10-CM code", d.Sequence)
+		}
+		var poa string
+		if d.OnAdmission != nil && len(d.OnAdmission.Coding) > 0 {
+			poa = strings.ToUpper(d.OnAdmission.Coding[0].Code)
+		}
+		dx = append(dx, Diagnosis{Code: code, POA: poa})
+	}
+	var px []Procedure
+	for i, p := range c.Procedure {
+		code := ""
+		if p.ProcedureCodeableConcept != nil {
+			for _, x := range p.ProcedureCodeableConcept.Coding {
+				if x.System == codeset.URIICD10PCS {
+					code = x.Code
+					break
+				}
+			}
+		}
+		if code == "" {
+			return nil, nil, unprocessable(fmt.Sprintf("Claim.procedure[%d]", i), "procedure %d has no ICD-10-PCS code", p.Sequence)
+		}
+		px = append(px, Procedure{Code: code, Date: p.Date[:min(10, len(p.Date))]})
+	}
+	return dx, px, nil
+}
+
+// statedDRGs returns the MS-DRGs c states: as a diagnosis's packageCode
+// and as an item's product.
+func (c *claimJSON) statedDRGs() []string {
+	var out []string
+	for _, d := range c.Diagnosis {
+		if d.PackageCode == nil {
+			continue
+		}
+		for _, x := range d.PackageCode.Coding {
+			if x.System == SystemMSDRG {
+				out = append(out, x.Code)
+			}
+		}
+	}
+	for _, it := range c.Item {
+		for _, x := range it.ProductOrService.Coding {
+			if x.System == SystemMSDRG {
+				out = append(out, x.Code)
+			}
+		}
+	}
+	return out
+}
