@@ -1,7 +1,6 @@
 package encoder_test
 
 import (
-	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,26 +14,6 @@ import (
 )
 
 func TestMain(m *testing.M) { webtest.Run(m) }
-
-func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	webtest.Do(t, ctx, what, actions...)
-}
-
-func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	return webtest.Get(t, ctx, what, a)
-}
-
-func snap(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	webtest.Shot(t, ctx, name)
-}
-
-func submit(t *testing.T, ctx context.Context, what string, button chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	webtest.Submit(t, ctx, what, button)
-}
 
 var principalRE = regexp.MustCompile(`value="accept:([^"]+)" class="accept">Accept as principal`)
 
@@ -72,43 +51,37 @@ func TestBrowser(t *testing.T) {
 	}
 
 	ctx := webtest.Tab(t)
-	do(t, ctx, "sign in and land on the queue",
-		chromedp.Navigate(e.srv.URL+"/"),
-		chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), "cody"),
-		chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.ID("dnfb")))
-	snap(t, ctx, "coding-dnfb")
-	do(t, ctx, "open the stay",
+	webtest.SignInAs(t, ctx, e.srv.URL+"/", "cody", password, chromedp.WaitVisible(chromedp.ID("dnfb")))
+	webtest.Shot(t, ctx, "coding-dnfb")
+	webtest.Do(t, ctx, "open the stay",
 		chromedp.Click(chromedp.CSS(`a[href="/coding/encounters/`+id+`"]`)),
 		chromedp.WaitVisible(chromedp.ID("suggestions")))
-	if n := get(t, ctx, "marks", chromedp.Evaluate[int64](`document.querySelectorAll('.ws-notes details[open] mark').length`)); n == 0 {
+	if n := webtest.Get(t, ctx, "marks", chromedp.Evaluate[int64](`document.querySelectorAll('.ws-notes details[open] mark').length`)); n == 0 {
 		t.Error("no evidence marked in the open notes")
 	}
-	snap(t, ctx, "coding-workspace")
+	webtest.Shot(t, ctx, "coding-workspace")
 	// The record's codes have no POA yet: finalising is refused.
-	submit(t, ctx, "finalise too early", chromedp.Click(chromedp.ID("finalise")))
-	do(t, ctx, "refused", chromedp.WaitVisible(chromedp.ID("refused")))
-	if s := get(t, ctx, "edits", chromedp.Text(chromedp.ID("edits"))); !strings.Contains(s, "POA_MISSING") {
+	webtest.Submit(t, ctx, "finalise too early", chromedp.Click(chromedp.ID("finalise")))
+	webtest.Do(t, ctx, "refused", chromedp.WaitVisible(chromedp.ID("refused")))
+	if s := webtest.Get(t, ctx, "edits", chromedp.Text(chromedp.ID("edits"))); !strings.Contains(s, "POA_MISSING") {
 		t.Errorf("the refusal does not show the POA edit: %q", s)
 	}
-	snap(t, ctx, "coding-refused")
-	submit(t, ctx, "accept the principal", chromedp.Click(chromedp.CSS(`button.accept[value="accept:`+f.Principal+`"]`)))
-	if v := get(t, ctx, "principal", chromedp.Value(chromedp.ID("dx-code-0"))); v != f.Principal {
+	webtest.Shot(t, ctx, "coding-refused")
+	webtest.Submit(t, ctx, "accept the principal", chromedp.Click(chromedp.CSS(`button.accept[value="accept:`+f.Principal+`"]`)))
+	if v := webtest.Get(t, ctx, "principal", chromedp.Value(chromedp.ID("dx-code-0"))); v != f.Principal {
 		t.Fatalf("the principal is %q, want %q", v, f.Principal)
 	}
 	// The coder gives the secondary diagnoses their POA indicators.
-	rows := get(t, ctx, "rows", chromedp.Evaluate[int64](`document.querySelectorAll('input[name=dx_code]').length`))
+	rows := webtest.Get(t, ctx, "rows", chromedp.Evaluate[int64](`document.querySelectorAll('input[name=dx_code]').length`))
 	for i := 1; i < int(rows); i++ {
-		code := get(t, ctx, "code", chromedp.Value(chromedp.ID("dx-code-"+strconv.Itoa(i))))
-		do(t, ctx, "POA", chromedp.SetValue(chromedp.ID("dx-poa-"+strconv.Itoa(i)), poa[code]))
+		code := webtest.Get(t, ctx, "code", chromedp.Value(chromedp.ID("dx-code-"+strconv.Itoa(i))))
+		webtest.Do(t, ctx, "POA", chromedp.SetValue(chromedp.ID("dx-poa-"+strconv.Itoa(i)), poa[code]))
 	}
-	submit(t, ctx, "update", chromedp.Click(chromedp.CSS(`button[value=update]`)))
-	snap(t, ctx, "coding-abstract")
-	submit(t, ctx, "finalise", chromedp.Click(chromedp.ID("finalise")))
-	do(t, ctx, "finalised", chromedp.WaitVisible(chromedp.ID("message")))
-	got := get(t, ctx, "DRG", chromedp.Text(chromedp.ID("drg-code")))
+	webtest.Submit(t, ctx, "update", chromedp.Click(chromedp.CSS(`button[value=update]`)))
+	webtest.Shot(t, ctx, "coding-abstract")
+	webtest.Submit(t, ctx, "finalise", chromedp.Click(chromedp.ID("finalise")))
+	webtest.Do(t, ctx, "finalised", chromedp.WaitVisible(chromedp.ID("message")))
+	got := webtest.Get(t, ctx, "DRG", chromedp.Text(chromedp.ID("drg-code")))
 	a, err := e.q.Abstract(as("cody", access.RoleCoder), id)
 	if err != nil {
 		t.Fatal(err)
@@ -117,21 +90,21 @@ func TestBrowser(t *testing.T) {
 	if got != pad3(want) || a.DRG.DRG != want || a.Status != "final" {
 		t.Errorf("finalised with DRG %s (Claim %d, %s), the expected coding groups to %d", got, a.DRG.DRG, a.Status, want)
 	}
-	if v := get(t, ctx, "version", chromedp.Text(chromedp.ID("claim-version"))); v != "1" {
+	if v := webtest.Get(t, ctx, "version", chromedp.Text(chromedp.ID("claim-version"))); v != "1" {
 		t.Errorf("Claim version %q", v)
 	}
-	snap(t, ctx, "coding-finalised")
-	do(t, ctx, "back to the queue", chromedp.Click(chromedp.CSS(`.crumbs a`)), chromedp.WaitVisible(chromedp.ID("dnfb-count")))
-	if n := get(t, ctx, "gone", chromedp.Evaluate[int64](`document.querySelectorAll('a[href="/coding/encounters/`+id+`"]').length`)); n != 0 {
+	webtest.Shot(t, ctx, "coding-finalised")
+	webtest.Do(t, ctx, "back to the queue", chromedp.Click(chromedp.CSS(`.crumbs a`)), chromedp.WaitVisible(chromedp.ID("dnfb-count")))
+	if n := webtest.Get(t, ctx, "gone", chromedp.Evaluate[int64](`document.querySelectorAll('a[href="/coding/encounters/`+id+`"]').length`)); n != 0 {
 		t.Error("the finalised stay is still on the DNFB")
 	}
 	// The director's dashboard cards.
-	do(t, ctx, "sign out and in as the director",
+	webtest.Do(t, ctx, "sign out and in as the director",
 		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
 		chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), "dana"),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.ID("dnfb-chart")))
-	snap(t, ctx, "coding-dashboard")
+	webtest.Shot(t, ctx, "coding-dashboard")
 }

@@ -60,24 +60,24 @@ func TestRoles(t *testing.T) {
 		t.Errorf("the director lands on %q", rec.Header().Get("Location"))
 	}
 	// Signed out: sent to sign in. Signed in without a CSRF token: refused.
-	jar := &client{&webtest.Client{Base: e.srv.URL, HTTP: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}}
-	if resp, _ := jar.get(t, "/coding/"); resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusUnauthorized {
+	jar := &webtest.Client{Base: e.srv.URL, HTTP: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if resp, _ := jar.Get(t, "/coding/"); resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("signed out: %d", resp.StatusCode)
 	}
 	c := e.signIn(t, "cody")
-	resp, _ := c.post(t, enc, url.Values{"action": {"update"}, "dx_code": {"J18.9"}})
+	resp, _ := c.Post(t, enc, url.Values{"action": {"update"}, "dx_code": {"J18.9"}})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("POST without a CSRF token: %d, want 403", resp.StatusCode)
 	}
-	_, page := c.get(t, enc)
-	resp, _ = c.post(t, enc, url.Values{"action": {"update"}, "dx_code": {"J18.9"}, "csrf_token": {"forged" + csrf(t, page)}})
+	_, page := c.Get(t, enc)
+	resp, _ = c.Post(t, enc, url.Values{"action": {"update"}, "dx_code": {"J18.9"}, "csrf_token": {"forged" + csrf(t, page)}})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("POST with a wrong CSRF token: %d, want 403", resp.StatusCode)
 	}
 	// A record analyst signed in cannot post either.
 	r := e.signIn(t, "rita")
-	_, page = r.get(t, "/patients")
-	if resp, _ := r.post(t, enc, url.Values{"action": {"finalise"}, "csrf_token": {csrf(t, page)}}); resp.StatusCode != http.StatusForbidden {
+	_, page = r.Get(t, "/patients")
+	if resp, _ := r.Post(t, enc, url.Values{"action": {"finalise"}, "csrf_token": {csrf(t, page)}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a record analyst finalising: %d", resp.StatusCode)
 	}
 }
@@ -183,7 +183,7 @@ func TestWorkspaceRoundTrip(t *testing.T) {
 	path := "/coding/encounters/" + id
 	f := e.truth[it.Encounter]
 	c := e.signIn(t, "cody")
-	_, page := c.get(t, path)
+	_, page := c.Get(t, path)
 	// The notes, suggestions with marked evidence, the recorded codes.
 	for _, s := range []string{`class="note-text"`, `<mark id="ev-`, `id="suggestions"`, `class="sug selected"`, `id="drg"`, `id="edits"`, "POA_MISSING"} {
 		if !strings.Contains(page, s) {
@@ -198,30 +198,30 @@ func TestWorkspaceRoundTrip(t *testing.T) {
 	for _, d := range f.Diagnoses {
 		dx = append(dx, [2]string{d.Code, ""})
 	}
-	_, p2 := c.post(t, path, form(page, "add-dx", dx, nil))
+	_, p2 := c.Post(t, path, form(page, "add-dx", dx, nil))
 	if got := dxCodes(p2); len(got) != len(dx)+1 || got[len(got)-1] != "" {
 		t.Fatalf("after add-dx: %v", got)
 	}
-	_, p3 := c.post(t, path, form(p2, "remove-dx:0", dx, nil))
+	_, p3 := c.Post(t, path, form(p2, "remove-dx:0", dx, nil))
 	if got := dxCodes(p3); len(got) != len(dx)-1 || (len(dx) > 1 && got[0] != dx[1][0]) {
 		t.Fatalf("after removing the principal: %v", got)
 	}
 	// Make the last principal.
-	_, p4 := c.post(t, path, form(p3, "principal:"+strconv.Itoa(len(dx)-1), dx, nil))
+	_, p4 := c.Post(t, path, form(p3, "principal:"+strconv.Itoa(len(dx)-1), dx, nil))
 	if got := dxCodes(p4); got[0] != dx[len(dx)-1][0] {
 		t.Fatalf("after principal: %v", got)
 	}
 	// Code search keeps the form and offers the codes.
-	_, p5 := c.post(t, path, form(p4, "search", dx, nil, "q", "CHF exacerbation", "qsys", "icd10cm"))
+	_, p5 := c.Post(t, path, form(p4, "search", dx, nil, "q", "CHF exacerbation", "qsys", "icd10cm"))
 	if !strings.Contains(p5, `id="hits"`) || !strings.Contains(p5, `value="add-dx:I50.`) || len(dxCodes(p5)) != len(dx) {
 		t.Fatalf("search: hits %v, rows %v", strings.Contains(p5, `id="hits"`), dxCodes(p5))
 	}
-	_, p6 := c.post(t, path, form(p5, "add-dx:I50.9", dx, nil, "q", "CHF exacerbation"))
+	_, p6 := c.Post(t, path, form(p5, "add-dx:I50.9", dx, nil, "q", "CHF exacerbation"))
 	if got := dxCodes(p6); got[len(got)-1] != "I50.9" {
 		t.Fatalf("after adding a searched code: %v", got)
 	}
 	// An invalid code gets an edit; the DRG says why it cannot group.
-	_, p7 := c.post(t, path, form(p6, "update", [][2]string{{"E11.9", "Y"}, {"ZZZ.99", "Y"}}, nil))
+	_, p7 := c.Post(t, path, form(p6, "update", [][2]string{{"E11.9", "Y"}, {"ZZZ.99", "Y"}}, nil))
 	if !strings.Contains(p7, coding.EditInvalid) {
 		t.Error("an invalid code shows no INVALID_CODE edit")
 	}
@@ -230,7 +230,7 @@ func TestWorkspaceRoundTrip(t *testing.T) {
 	if sug == nil {
 		t.Fatal("no principal suggestion to accept")
 	}
-	_, p8 := c.post(t, path, form(page, "accept:"+sug[1], [][2]string{{"Z79.4", ""}}, nil))
+	_, p8 := c.Post(t, path, form(page, "accept:"+sug[1], [][2]string{{"Z79.4", ""}}, nil))
 	if got := dxCodes(p8); len(got) != 2 || got[0] != sug[1] {
 		t.Fatalf("after accepting %s: %v", sug[1], got)
 	}
@@ -238,22 +238,22 @@ func TestWorkspaceRoundTrip(t *testing.T) {
 		t.Error("the accepted principal has no POA Y")
 	}
 	// Unknown actions and rows are bad requests.
-	if resp, _ := c.post(t, path, form(page, "explode", dx, nil)); resp.StatusCode != 400 {
+	if resp, _ := c.Post(t, path, form(page, "explode", dx, nil)); resp.StatusCode != 400 {
 		t.Errorf("an unknown action: %d", resp.StatusCode)
 	}
-	if resp, _ := c.post(t, path, form(page, "remove-dx:99", dx, nil)); resp.StatusCode != 400 {
+	if resp, _ := c.Post(t, path, form(page, "remove-dx:99", dx, nil)); resp.StatusCode != 400 {
 		t.Errorf("removing a row that is not there: %d", resp.StatusCode)
 	}
 	// Save a draft: stored, read back, still on the DNFB as a draft.
-	resp, _ := c.post(t, path, form(page, "save", dx, nil))
+	resp, _ := c.Post(t, path, form(page, "save", dx, nil))
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save draft: %d", resp.StatusCode)
 	}
-	_, back := c.get(t, resp.Header.Get("Location"))
+	_, back := c.Get(t, resp.Header.Get("Location"))
 	if !strings.Contains(back, "Draft saved: Claim/coding-"+id+" version 1") || !slices.Equal(dxCodes(back), dxCodes(page)) {
 		t.Fatalf("the draft read back: %v", dxCodes(back))
 	}
-	_, q := c.get(t, "/coding/")
+	_, q := c.Get(t, "/coding/")
 	if !strings.Contains(q, `<span class="tag">draft</span>`) {
 		t.Error("the DNFB does not show the draft")
 	}
@@ -268,7 +268,7 @@ func TestFinalise(t *testing.T) {
 	path := "/coding/encounters/" + id
 	f := e.truth[it.Encounter]
 	c := e.signIn(t, "cody")
-	_, page := c.get(t, path)
+	_, page := c.Get(t, path)
 	var dx, dxNoPOA, px [][2]string
 	for _, d := range f.Diagnoses {
 		dx = append(dx, [2]string{d.Code, d.POA})
@@ -278,7 +278,7 @@ func TestFinalise(t *testing.T) {
 		px = append(px, [2]string{p, it.Admitted.Format(time.DateOnly)})
 	}
 	// Refused with the error edits shown; nothing stored.
-	resp, refused := c.post(t, path, form(page, "finalise", dxNoPOA, px))
+	resp, refused := c.Post(t, path, form(page, "finalise", dxNoPOA, px))
 	if resp.StatusCode != 200 || !strings.Contains(refused, `id="refused"`) || !strings.Contains(refused, `data-edit="POA_MISSING"`) {
 		t.Fatalf("finalising without POA: %d, refusal shown %v", resp.StatusCode, strings.Contains(refused, `id="refused"`))
 	}
@@ -286,11 +286,11 @@ func TestFinalise(t *testing.T) {
 		t.Fatalf("a refused finalisation stored %s", a.Status)
 	}
 	// The expected coding finalises; the Claim carries the DRG.
-	resp, _ = c.post(t, path, form(refused, "finalise", dx, px))
+	resp, _ = c.Post(t, path, form(refused, "finalise", dx, px))
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("finalise: %d", resp.StatusCode)
 	}
-	_, done := c.get(t, resp.Header.Get("Location"))
+	_, done := c.Get(t, resp.Header.Get("Location"))
 	a, err := e.q.Abstract(cody, id)
 	if err != nil || a.Status != coding.StatusFinal {
 		t.Fatalf("after finalising: %+v %v", a, err)
@@ -304,7 +304,7 @@ func TestFinalise(t *testing.T) {
 		t.Errorf("the page does not say %q", msg)
 	}
 	// Off the DNFB.
-	_, q := c.get(t, "/coding/")
+	_, q := c.Get(t, "/coding/")
 	if strings.Contains(q, "/coding/encounters/"+id+`"`) {
 		t.Error("the finalised encounter is still on the DNFB")
 	}

@@ -3,9 +3,7 @@ package outcomes_test
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -141,22 +139,10 @@ func (e *env) get(path string, roles ...string) *httptest.ResponseRecorder {
 	return rec
 }
 
-// client is a signed-in browser-like client of the real server.
-type client struct{ *webtest.Client }
-
-func (e *env) signIn(t *testing.T, user string) *client {
+// signIn signs user in to the real server with a browser-like client.
+func (e *env) signIn(t *testing.T, user string) *webtest.Client {
 	t.Helper()
-	return &client{webtest.SignIn(t, e.srv.URL, user, password)}
-}
-
-func (c *client) get(t *testing.T, path string) (*http.Response, string) {
-	t.Helper()
-	return c.Get(t, path)
-}
-
-func (c *client) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	return c.Post(t, path, form)
+	return webtest.SignIn(t, e.srv.URL, user, password)
 }
 
 // csrf is the CSRF token in a page.

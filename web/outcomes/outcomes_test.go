@@ -21,6 +21,7 @@ import (
 	"github.com/custodian-him/custodian/registry"
 	"github.com/custodian-him/custodian/store"
 	"github.com/custodian-him/custodian/web"
+	"github.com/custodian-him/custodian/web/internal/webtest"
 	"github.com/custodian-him/custodian/web/outcomes"
 )
 
@@ -309,33 +310,33 @@ func TestDecisions(t *testing.T) {
 		t.Fatalf("the generated hospital has %d diabetes candidates; the test needs 5", len(cands))
 	}
 	c := e.signIn(t, "dana")
-	resp, body := c.get(t, "/outcomes/registries/diabetes")
+	resp, body := c.Get(t, "/outcomes/registries/diabetes")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-patient="`+cands[0].Patient+`"`) {
 		t.Fatalf("registry page: %d, candidate %s listed: %v", resp.StatusCode, cands[0].Patient, strings.Contains(body, cands[0].Patient))
 	}
 	token := csrf(t, body)
 	accept := url.Values{"patient": {cands[0].Patient}, "action": {"accept"}}
-	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", accept); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := c.Post(t, "/outcomes/registries/diabetes/decide", accept); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("accept without the CSRF token: %d, want 403", resp.StatusCode)
 	}
 	accept.Set("csrf_token", "x"+token)
-	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", accept); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := c.Post(t, "/outcomes/registries/diabetes/decide", accept); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("accept with a wrong CSRF token: %d, want 403", resp.StatusCode)
 	}
 	if got, _ := e.reg.Cases("diabetes", registry.Accepted); len(got) != 0 {
 		t.Fatalf("a refused form accepted %d cases", len(got))
 	}
 	accept.Set("csrf_token", token)
-	resp, _ = c.post(t, "/outcomes/registries/diabetes/decide", accept)
+	resp, _ = c.Post(t, "/outcomes/registries/diabetes/decide", accept)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/outcomes/registries/diabetes?done=accepted" {
 		t.Fatalf("accept: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	reject := url.Values{"patient": {cands[1].Patient}, "action": {"reject"}, "csrf_token": {token}}
-	if resp, body := c.post(t, "/outcomes/registries/diabetes/decide", reject); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "reason") {
+	if resp, body := c.Post(t, "/outcomes/registries/diabetes/decide", reject); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "reason") {
 		t.Errorf("reject without a reason: %d", resp.StatusCode)
 	}
 	reject.Set("reason", "gestational diabetes only")
-	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", reject); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := c.Post(t, "/outcomes/registries/diabetes/decide", reject); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("reject: %d", resp.StatusCode)
 	}
 	acc, _ := e.reg.Cases("diabetes", registry.Accepted)
@@ -343,49 +344,49 @@ func TestDecisions(t *testing.T) {
 	if len(acc) != 1 || acc[0].Patient != cands[0].Patient || acc[0].DecidedBy != "dana" || len(rej) != 1 || rej[0].Reason != "gestational diabetes only" {
 		t.Fatalf("decisions kept: accepted %+v, rejected %+v", acc, rej)
 	}
-	_, body = c.get(t, "/outcomes/registries/diabetes?done=accepted")
+	_, body = c.Get(t, "/outcomes/registries/diabetes?done=accepted")
 	if !strings.Contains(body, `id="accepted">1<`) || !strings.Contains(body, `id="rejected">1<`) || !strings.Contains(body, `id="candidates">`+strconv.Itoa(len(cands)-2)+`<`) ||
 		strings.Contains(body, `data-patient="`+cands[0].Patient+`"`) {
 		t.Errorf("the registry page after the decisions does not show them: %s", bigRE.FindAllString(body, -1))
 	}
-	if resp, body := c.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {"nobody"}, "action": {"accept"}, "csrf_token": {token}}); resp.StatusCode != http.StatusNotFound {
+	if resp, body := c.Post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {"nobody"}, "action": {"accept"}, "csrf_token": {token}}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("accept a patient who is no case: %d %s", resp.StatusCode, body[:min(200, len(body))])
 	}
 	// The case form: the record's fields filled, the registrar's saved.
-	resp, body = c.get(t, "/outcomes/registries/diabetes/cases/"+cands[0].Patient)
+	resp, body = c.Get(t, "/outcomes/registries/diabetes/cases/"+cands[0].Patient)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="field-footExam"`) || !strings.Contains(body, `id="status">accepted<`) {
 		t.Fatalf("case form: %d", resp.StatusCode)
 	}
 	save := url.Values{"patient": {cands[0].Patient}, "action": {"save"}, "csrf_token": {token}, "field-footExam": {"yes"}, "field-retinopathyScreened": {" no "}}
-	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", save); resp.StatusCode != http.StatusSeeOther ||
+	if resp, _ := c.Post(t, "/outcomes/registries/diabetes/decide", save); resp.StatusCode != http.StatusSeeOther ||
 		resp.Header.Get("Location") != "/outcomes/registries/diabetes/cases/"+cands[0].Patient+"?done=saved" {
 		t.Fatalf("save the form: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if acc, _ := e.reg.Cases("diabetes", registry.Accepted); len(acc) != 1 || acc[0].Fields["footExam"] != "yes" || acc[0].Fields["retinopathyScreened"] != "no" {
 		t.Errorf("the form's fields were not kept: %+v", acc)
 	}
-	if resp, _ := c.get(t, "/outcomes/registries/diabetes/cases/nobody"); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := c.Get(t, "/outcomes/registries/diabetes/cases/nobody"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("the case form of no case: %d", resp.StatusCode)
 	}
 	// A follow-up is recorded for an accepted case only.
 	fu := url.Values{"patient": {cands[0].Patient}, "action": {"follow-up"}, "csrf_token": {token}}
-	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", fu); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := c.Post(t, "/outcomes/registries/diabetes/decide", fu); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("follow-up: %d", resp.StatusCode)
 	}
 	if acc, _ := e.reg.Cases("diabetes", registry.Accepted); len(acc) != 1 || strings.Join(acc[0].FollowUps, ",") != "2025-09-30" {
 		t.Errorf("follow-up kept: %+v", acc)
 	}
 	fu.Set("patient", cands[2].Patient)
-	if resp, _ := c.post(t, "/outcomes/registries/diabetes/decide", fu); resp.StatusCode != http.StatusUnprocessableEntity {
+	if resp, _ := c.Post(t, "/outcomes/registries/diabetes/decide", fu); resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("follow-up of a candidate: %d, want 422", resp.StatusCode)
 	}
 	// Exports carry the accepted case only.
-	resp, body = c.get(t, "/outcomes/registries/diabetes/export.csv")
+	resp, body = c.Get(t, "/outcomes/registries/diabetes/export.csv")
 	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
 	if resp.StatusCode != http.StatusOK || err != nil || len(rows) != 2 || rows[0][0] != "patient" || rows[1][0] != cands[0].Patient || rows[1][1] != "accepted" {
 		t.Errorf("CSV export: %d %v %v", resp.StatusCode, err, rows)
 	}
-	resp, body = c.get(t, "/outcomes/registries/diabetes/export.json")
+	resp, body = c.Get(t, "/outcomes/registries/diabetes/export.json")
 	var b struct {
 		ResourceType string
 		Entry        []struct{ Resource map[string]any }
@@ -396,24 +397,24 @@ func TestDecisions(t *testing.T) {
 	// The registrar lands on the registries, and accepts and rejects
 	// cases and records a follow-up as the director does.
 	r := e.signIn(t, "rita")
-	if resp, _ := r.get(t, "/"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/outcomes/registries/" {
+	if resp, _ := r.Get(t, "/"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/outcomes/registries/" {
 		t.Fatalf("the registrar's landing page: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if body := mustGet(t, r, "/outcomes/registries/"); !strings.Contains(body, `href="/outcomes/registries/diabetes"`) {
 		t.Fatal("the registrar's registries page lists no diabetes registry")
 	}
-	_, body = r.get(t, "/outcomes/registries/diabetes")
+	_, body = r.Get(t, "/outcomes/registries/diabetes")
 	rtoken := csrf(t, body)
 	if !strings.Contains(body, `data-patient="`+cands[2].Patient+`"`) || !strings.Contains(body, `value="accept"`) {
 		t.Fatalf("the registrar is not offered the candidate %s", cands[2].Patient)
 	}
-	if resp, _ := r.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[2].Patient}, "action": {"accept"}, "csrf_token": {rtoken}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := r.Post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[2].Patient}, "action": {"accept"}, "csrf_token": {rtoken}}); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("registrar's acceptance: %d, want 303", resp.StatusCode)
 	}
-	if resp, _ := r.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[3].Patient}, "action": {"reject"}, "reason": {"history of diabetes only"}, "csrf_token": {rtoken}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := r.Post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[3].Patient}, "action": {"reject"}, "reason": {"history of diabetes only"}, "csrf_token": {rtoken}}); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("registrar's rejection: %d, want 303", resp.StatusCode)
 	}
-	if resp, _ := r.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[2].Patient}, "action": {"follow-up"}, "csrf_token": {rtoken}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := r.Post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[2].Patient}, "action": {"follow-up"}, "csrf_token": {rtoken}}); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("registrar's follow-up: %d, want 303", resp.StatusCode)
 	}
 	byPatient := map[string]*registry.Case{}
@@ -429,14 +430,14 @@ func TestDecisions(t *testing.T) {
 	}
 	// The clinician may not decide.
 	cl := e.signIn(t, "carl")
-	if resp, _ := cl.post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[4].Patient}, "action": {"accept"}, "csrf_token": {csrf(t, mustGet(t, cl, "/patients"))}}); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := cl.Post(t, "/outcomes/registries/diabetes/decide", url.Values{"patient": {cands[4].Patient}, "action": {"accept"}, "csrf_token": {csrf(t, mustGet(t, cl, "/patients"))}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("clinician's decision: %d, want 403", resp.StatusCode)
 	}
 }
 
-func mustGet(t *testing.T, c *client, path string) string {
+func mustGet(t *testing.T, c *webtest.Client, path string) string {
 	t.Helper()
-	resp, body := c.get(t, path)
+	resp, body := c.Get(t, path)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %d", path, resp.StatusCode)
 	}

@@ -13,37 +13,10 @@ import (
 
 func TestMain(m *testing.M) { webtest.Run(m) }
 
-func browse(t *testing.T) context.Context { return webtest.Tab(t) }
-
-func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	webtest.Do(t, ctx, what, actions...)
-}
-
-func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	return webtest.Get(t, ctx, what, a)
-}
-
-func capture(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	webtest.Shot(t, ctx, name)
-}
-
-func textOf(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	return webtest.Text(t, ctx, sel)
-}
-
+// login signs user in and waits for the workbench.
 func login(t *testing.T, ctx context.Context, base, user string) {
 	t.Helper()
-	run(t, ctx, "sign in as "+user,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`#username`)),
-		chromedp.SendKeys(chromedp.CSS(`#username`), user),
-		chromedp.SendKeys(chromedp.CSS(`#password`), password),
-		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`nav[aria-label=Workbench]`)))
+	webtest.SignInAs(t, ctx, base+"/", user, password, chromedp.WaitVisible(chromedp.CSS(`nav[aria-label=Workbench]`)))
 }
 
 // TestBrowser: the analyst signs in to the queue, narrows it with the
@@ -51,16 +24,16 @@ func login(t *testing.T, ctx context.Context, base, user string) {
 // director reads the delinquency report; a clinician picks their list.
 func TestBrowser(t *testing.T) {
 	e := newEnv(t, 60)
-	ctx := browse(t)
+	ctx := webtest.Tab(t)
 	base := e.srv.URL
 
 	login(t, ctx, base, "rita")
-	loc := value(t, ctx, "location", chromedp.Location())
+	loc := webtest.Get(t, ctx, "location", chromedp.Location())
 	if !strings.HasSuffix(loc, "/review/queue") {
 		t.Fatalf("the analyst landed on %s", loc)
 	}
-	run(t, ctx, "queue", chromedp.WaitVisible(chromedp.CSS(`#deficiencies`)))
-	capture(t, ctx, "review-queue")
+	webtest.Do(t, ctx, "queue", chromedp.WaitVisible(chromedp.CSS(`#deficiencies`)))
+	webtest.Shot(t, ctx, "review-queue")
 
 	// Only one kind of deficiency about a note (the first the generated
 	// sample has), chosen from the list and submitted.
@@ -75,12 +48,12 @@ func TestBrowser(t *testing.T) {
 	if kind == "" || len(kinds) < 2 {
 		t.Fatalf("the sample needs a deficiency about a note and another kind: %v", kinds)
 	}
-	run(t, ctx, "filter",
+	webtest.Do(t, ctx, "filter",
 		chromedp.SetValue(chromedp.CSS(`#f-kind`), kind),
 		chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
 		chromedp.WaitReady(chromedp.CSS(`#f-kind option[value="`+kind+`"][selected]`)))
-	filtered := value(t, ctx, "location", chromedp.Location())
-	got := textOf(t, ctx, "#deficiencies tbody")
+	filtered := webtest.Get(t, ctx, "location", chromedp.Location())
+	got := webtest.Text(t, ctx, "#deficiencies tbody")
 	if !strings.Contains(got, kind) {
 		t.Errorf("the queue filtered to %s lists:\n%s", kind, got)
 	}
@@ -91,49 +64,49 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// The deficiency's note, then its chart.
-	noteHref := value(t, ctx, "note link", chromedp.AttributeValue(chromedp.CSS(`#deficiencies a[href*="/documents/"]`), "href")).Value
-	run(t, ctx, "open the note", chromedp.Click(chromedp.CSS(`#deficiencies a[href*="/documents/"]`)), chromedp.WaitVisible(chromedp.CSS(`pre.note-text`)))
-	run(t, ctx, "back to the queue", chromedp.Navigate(filtered), chromedp.WaitVisible(chromedp.CSS(`#deficiencies`)))
-	run(t, ctx, "open the chart",
+	noteHref := webtest.Get(t, ctx, "note link", chromedp.AttributeValue(chromedp.CSS(`#deficiencies a[href*="/documents/"]`), "href")).Value
+	webtest.Do(t, ctx, "open the note", chromedp.Click(chromedp.CSS(`#deficiencies a[href*="/documents/"]`)), chromedp.WaitVisible(chromedp.CSS(`pre.note-text`)))
+	webtest.Do(t, ctx, "back to the queue", chromedp.Navigate(filtered), chromedp.WaitVisible(chromedp.CSS(`#deficiencies`)))
+	webtest.Do(t, ctx, "open the chart",
 		chromedp.Click(chromedp.CSS(`#deficiencies td a[href^="/patients/"]:not([href*="/documents/"])`)),
 		chromedp.WaitVisible(chromedp.CSS(`#documents`)))
-	loc = value(t, ctx, "location", chromedp.Location())
+	loc = webtest.Get(t, ctx, "location", chromedp.Location())
 	if !strings.HasPrefix(noteHref, strings.TrimPrefix(loc, base)) {
 		t.Errorf("the chart opened (%s) is not the note's patient's (%s)", loc, noteHref)
 	}
-	capture(t, ctx, "review-chart")
+	webtest.Shot(t, ctx, "review-chart")
 
 	// Keyboard: from the skip link into the queue's first filter.
-	run(t, ctx, "queue again", chromedp.Navigate(base+"/review/queue"), chromedp.WaitVisible(chromedp.CSS(`#deficiencies`)))
-	run(t, ctx, "tab", chromedp.KeyEvent("\t"))
-	focused := value(t, ctx, "focus", chromedp.Evaluate[string](`document.activeElement.className`))
+	webtest.Do(t, ctx, "queue again", chromedp.Navigate(base+"/review/queue"), chromedp.WaitVisible(chromedp.CSS(`#deficiencies`)))
+	webtest.Do(t, ctx, "tab", chromedp.KeyEvent("\t"))
+	focused := webtest.Get(t, ctx, "focus", chromedp.Evaluate[string](`document.activeElement.className`))
 	if focused != "skip" {
 		t.Errorf("the first Tab stop is %q, want the skip link", focused)
 	}
 
 	// The director's report.
-	run(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`.who button`)), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+	webtest.Do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`.who button`)), chromedp.WaitVisible(chromedp.CSS(`#username`)))
 	login(t, ctx, base, "dana")
-	run(t, ctx, "report",
+	webtest.Do(t, ctx, "report",
 		chromedp.Navigate(base+"/review/report?from=2022-10&to=2025-09"),
 		chromedp.WaitVisible(chromedp.CSS(`#months`)))
-	if got := textOf(t, ctx, "#months tbody"); !strings.Contains(got, "2025-09") {
+	if got := webtest.Text(t, ctx, "#months tbody"); !strings.Contains(got, "2025-09") {
 		t.Errorf("the report's months:\n%s", got)
 	}
-	capture(t, ctx, "review-report")
-	run(t, ctx, "dashboard", chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(`#delinquent-records`)))
+	webtest.Shot(t, ctx, "review-report")
+	webtest.Do(t, ctx, "dashboard", chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(`#delinquent-records`)))
 
 	// A clinician chooses their own list.
-	run(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`.who button`)), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+	webtest.Do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`.who button`)), chromedp.WaitVisible(chromedp.CSS(`#username`)))
 	login(t, ctx, base, "carl")
-	run(t, ctx, "clinicians", chromedp.WaitVisible(chromedp.CSS(`#f-owner`)))
-	first := value(t, ctx, "first clinician", chromedp.Evaluate[string](`document.querySelector('#f-owner option:nth-child(2)').value`))
-	run(t, ctx, "choose",
+	webtest.Do(t, ctx, "clinicians", chromedp.WaitVisible(chromedp.CSS(`#f-owner`)))
+	first := webtest.Get(t, ctx, "first clinician", chromedp.Evaluate[string](`document.querySelector('#f-owner option:nth-child(2)').value`))
+	webtest.Do(t, ctx, "choose",
 		chromedp.SetValue(chromedp.CSS(`#f-owner`), first),
 		chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#list-count`)))
-	if got := textOf(t, ctx, "#list-count"); !strings.Contains(got, "open deficienc") {
+	if got := webtest.Text(t, ctx, "#list-count"); !strings.Contains(got, "open deficienc") {
 		t.Errorf("the clinician's list says %q", got)
 	}
-	capture(t, ctx, "review-clinician")
+	webtest.Shot(t, ctx, "review-clinician")
 }

@@ -192,7 +192,7 @@ func TestPages(t *testing.T) {
 	// audit trail as a search of the patients it lists.
 	t.Run("audited", func(t *testing.T) {
 		c := e.signIn(t, "rita")
-		resp, body := c.get(t, "/review/queue")
+		resp, body := c.Get(t, "/review/queue")
 		if resp.StatusCode != 200 || rows(body) != len(all) {
 			t.Fatalf("queue over the server: %d, %d rows", resp.StatusCode, rows(body))
 		}

@@ -75,6 +75,20 @@ func Do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Acti
 	}
 }
 
+// SignInAs opens url, signs in on the form it leads to as user with
+// password, and waits for landed: an element of the page the sign-in
+// lands on.
+func SignInAs(t *testing.T, ctx context.Context, url, user, password string, landed chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	Do(t, ctx, "sign in as "+user,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), user),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		landed)
+}
+
 // Get runs an action that gives a value.
 func Get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
