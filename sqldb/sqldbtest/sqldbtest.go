@@ -5,20 +5,34 @@
 // embedded database in a temporary directory; "postgres" creates a new
 // database on the server at CUSTODIAN_TEST_DATABASE_URL for each test and
 // drops it afterwards. scripts/test runs the suite once per engine.
+//
+// OpenStore adds what most tests want next: the record store over the
+// database with the R4 model and search parameters; Put and ReadNDJSON
+// write and read the resources a test loads.
 package sqldbtest
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
+	"io"
 	"net/url"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/custodian-him/custodian/fhir"
+	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/postgres"
 	"github.com/custodian-him/custodian/sqldb/sqlite"
+	"github.com/custodian-him/custodian/store"
 )
 
 // Engine returns the engine the tests run on: "sqlite" or "postgres".
@@ -86,4 +100,101 @@ func URL(tb testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// r4 is the R4 search registry, compiled once for the test binary (it is
+// read-only once built).
+var r4 = sync.OnceValues(func() (*search.Registry, error) { return search.NewR4(fhir.R4()) })
+
+// Registry returns the R4 search registry.
+func Registry(tb testing.TB) *search.Registry {
+	tb.Helper()
+	reg, err := r4()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return reg
+}
+
+// Backend is a database a store can be put over: a *sqldb.DB, or a
+// test's wrapper of one.
+type Backend interface {
+	store.Backend
+	RegisterParams(ctx context.Context, keys [][2]string) error
+}
+
+// NewStore registers the R4 search parameters in b and returns a store
+// over it with the R4 model (no guard or audit log: set them as the test
+// needs).
+func NewStore(tb testing.TB, b Backend) *store.Store {
+	tb.Helper()
+	reg := Registry(tb)
+	if err := b.RegisterParams(context.Background(), reg.Indexed()); err != nil {
+		tb.Fatal(err)
+	}
+	return store.New(b, fhir.R4(), reg)
+}
+
+// OpenStore opens a fresh database (Open) and returns it with a store
+// over it (NewStore).
+func OpenStore(tb testing.TB) (*sqldb.DB, *store.Store) {
+	tb.Helper()
+	db := Open(tb)
+	return db, NewStore(tb, db)
+}
+
+// Put writes resources as the actor of ctx (PutBatch, 2,000 at a time),
+// failing the test on any error.
+func Put(tb testing.TB, ctx context.Context, st *store.Store, resources []map[string]any) {
+	tb.Helper()
+	for start := 0; start < len(resources); start += 2000 {
+		res, err := st.PutBatch(ctx, resources[start:min(start+2000, len(resources))])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				tb.Fatal(r.Err)
+			}
+		}
+	}
+}
+
+// Resource is one line of an NDJSON fixture.
+type Resource struct {
+	Type, ID string
+	Body     []byte
+}
+
+// ReadNDJSON reads the resources of an NDJSON file (gzipped when its name
+// ends in .gz), failing the test on a line that is not a resource.
+func ReadNDJSON(tb testing.TB, path string) []Resource {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			tb.Fatalf("%s: %v", path, err)
+		}
+		r = zr
+	}
+	var out []Resource
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var head struct{ ResourceType, ID string }
+		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
+			tb.Fatalf("%s line %d: %v", path, len(out)+1, err)
+		}
+		out = append(out, Resource{head.ResourceType, head.ID, bytes.Clone(sc.Bytes())})
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return out
 }
