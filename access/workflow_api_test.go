@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,17 +16,11 @@ import (
 	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/fhir"
-	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/fhirapi"
 	"github.com/custodian-him/custodian/registry"
 	"github.com/custodian-him/custodian/roi"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
-)
-
-var (
-	searchOnce sync.Once
-	searchReg  *search.Registry
 )
 
 // api is the FHIR API over a fresh database with the real guard; requests
@@ -40,17 +33,7 @@ type api struct {
 
 func openAPI(t testing.TB) *api {
 	t.Helper()
-	searchOnce.Do(func() {
-		var err error
-		if searchReg, err = search.NewR4(fhir.R4()); err != nil {
-			panic(err)
-		}
-	})
-	db := sqldbtest.Open(t)
-	if err := db.RegisterParams(context.Background(), searchReg.Indexed()); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, fhir.R4(), searchReg)
+	db, st := sqldbtest.OpenStore(t)
 	st.Guard, st.AuditLog = access.Guard{}, db
 	h := (&fhirapi.Handler{Store: st, Types: fhir.R4().ResourceTypes(), MaxBody: 8 << 20}).Init()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,9 +1,7 @@
 package chart
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,6 +11,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/facts/golden.json (only after bumping factsVersion when facts changed)")
@@ -27,27 +27,9 @@ type factSample struct {
 // three chart Tasks and a delete of each type.
 func factSamples(t *testing.T) []factSample {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "facts", "resources.ndjson.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []factSample
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(nil, 1<<22)
-	for sc.Scan() {
-		var head struct{ ResourceType, ID string }
-		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, factSample{head.ResourceType, head.ID, bytes.Clone(sc.Bytes())})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	for _, r := range sqldbtest.ReadNDJSON(t, filepath.Join("testdata", "facts", "resources.ndjson.gz")) {
+		out = append(out, factSample{r.Type, r.ID, r.Body})
 	}
 	at := time.Date(2025, 3, 2, 11, 0, 0, 0, time.FixedZone("", -5*3600))
 	for i, d := range []*Deficiency{

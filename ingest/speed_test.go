@@ -2,10 +2,8 @@ package ingest_test
 
 import (
 	"bufio"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian/ingest"
+	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 )
 
 // TestImportSpeed measures an import of a large NDJSON file: resources per
@@ -81,33 +80,15 @@ func vmHWM(t *testing.T) int64 {
 // references to shared resources written once at the start.
 func writeClones(t *testing.T, path string, n int) (written int, size int64) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "fhir", "testdata", "synthea-sample.ndjson.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var lines []string
 	types := map[string]string{}
 	first := map[string]string{} // a resource of each type
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		var head struct{ ResourceType, ID string }
-		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
-			t.Fatal(err)
+	for _, r := range sqldbtest.ReadNDJSON(t, filepath.Join("..", "fhir", "testdata", "synthea-sample.ndjson.gz")) {
+		types[r.ID] = r.Type
+		if first[r.Type] == "" {
+			first[r.Type] = r.ID
 		}
-		types[head.ID] = head.ResourceType
-		if first[head.ResourceType] == "" {
-			first[head.ResourceType] = head.ID
-		}
-		lines = append(lines, sc.Text())
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		lines = append(lines, string(r.Body))
 	}
 	// Templates: ids and urn:uuid references get a {K} suffix; conditional
 	// references point at shared resources.

@@ -14,23 +14,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/blob"
-	"github.com/custodian-him/custodian/fhir"
-	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/roi"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
-)
-
-var (
-	regOnce sync.Once
-	reg     *search.Registry
 )
 
 // clock is the fixed "now" of the tests.
@@ -59,18 +51,8 @@ func specialist() context.Context {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	regOnce.Do(func() {
-		var err error
-		if reg, err = search.NewR4(fhir.R4()); err != nil {
-			panic(err)
-		}
-	})
-	db := sqldbtest.Open(t)
-	if err := db.RegisterParams(context.Background(), reg.Indexed()); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, ids: map[string]string{}, now: clock}
-	e.st = store.New(db, fhir.R4(), reg)
+	db, st := sqldbtest.OpenStore(t)
+	e := &env{t: t, st: st, ids: map[string]string{}, now: clock}
 	e.st.Guard, e.st.AuditLog = access.Guard{}, db
 	e.st.Now = func() time.Time { return e.now }
 	var err error

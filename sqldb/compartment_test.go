@@ -10,7 +10,6 @@ import (
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/fhir"
-	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
 )
@@ -25,16 +24,8 @@ func TestCompartmentSearchDrivesFromReferrers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 20,000 resources")
 	}
-	reg, err := search.NewR4(fhir.R4())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := custodian.NewContextWithActor(context.Background(), custodian.SystemActor())
-	db := sqldbtest.Open(t)
-	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, fhir.R4(), reg)
+	_, st := sqldbtest.OpenStore(t)
 	var batch []map[string]any
 	for i := range 20000 {
 		p := fmt.Sprintf("other-%d", i%500)
@@ -46,17 +37,7 @@ func TestCompartmentSearchDrivesFromReferrers(t *testing.T) {
 			"code":    map[string]any{"coding": []any{map[string]any{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I10"}}}})
 	}
 	batch = append(batch, map[string]any{"resourceType": "Patient", "id": "mine"})
-	for start := 0; start < len(batch); start += 2000 {
-		res, err := st.PutBatch(ctx, batch[start:min(start+2000, len(batch))])
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range res {
-			if r.Err != nil {
-				t.Fatal(r.Err)
-			}
-		}
-	}
+	sqldbtest.Put(t, ctx, st, batch)
 	search := func(typ string, params url.Values, compartment bool) ([]string, time.Duration) {
 		t.Helper()
 		q, _, err := st.ParseQuery(typ, params, false)

@@ -9,8 +9,6 @@ import (
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/audit"
-	"github.com/custodian-him/custodian/fhir"
-	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
 )
@@ -19,6 +17,17 @@ var feedActor = &custodian.Actor{ID: "feed:test", Kind: "system"}
 
 func asFeed() context.Context {
 	return custodian.NewContextWithActor(context.Background(), feedActor)
+}
+
+// identityPatients writes the patients the identity lookups are tried
+// on: A1 and B1, which share the identifier urn:shared|S, and V1 with a
+// sensitive label; it returns their ids.
+func identityPatients(t *testing.T, st *store.Store) (a, b, v string) {
+	t.Helper()
+	a = create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"A1"},{"system":"urn:shared","value":"S"}]}`)
+	b = create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"B1"},{"system":"urn:shared","value":"S"}]}`)
+	v = create(t, st, "Patient", `{"resourceType":"Patient","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"CEL"}]},"identifier":[{"system":"urn:mrn","value":"V1"}]}`)
+	return a, b, v
 }
 
 // TestIdentify checks the identity lookup against what a search finds.
@@ -139,9 +148,7 @@ func TestIdentifyMany(t *testing.T) {
 // request, with one audit record naming what the identities read.
 func TestFindEach(t *testing.T) {
 	db, st := open(t)
-	a := create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"A1"},{"system":"urn:shared","value":"S"}]}`)
-	create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"B1"},{"system":"urn:shared","value":"S"}]}`)
-	v := create(t, st, "Patient", `{"resourceType":"Patient","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"CEL"}]},"identifier":[{"system":"urn:mrn","value":"V1"}]}`)
+	a, _, v := identityPatients(t, st)
 	enc := create(t, st, "Encounter", `{"resourceType":"Encounter","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"identifier":[{"system":"urn:visit","value":"E1"}],"subject":{"reference":"Patient/`+a+`"}}`)
 	requests := []string{"Patient?identifier=urn:mrn|A1", "Patient?identifier=urn:shared|S", "Patient?identifier=urn:mrn|V1",
 		"Encounter?identifier=urn:visit|E1", "Patient?identifier=urn:mrn|Z9", "Patient?identifier=urn:mrn|B1&gender=unknown"}
@@ -247,14 +254,7 @@ func TestTransactionResolved(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := asFeed()
 			h := &countedDB{hookedDB: &hookedDB{DB: sqldbtest.Open(t)}}
-			reg, err := search.NewR4(fhir.R4())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := h.RegisterParams(ctx, reg.Indexed()); err != nil {
-				t.Fatal(err)
-			}
-			st := store.New(h, fhir.R4(), reg)
+			st := sqldbtest.NewStore(t, h)
 			st.Guard = guard{}
 			outs, err := st.TransactionResolved(ctx, feedEntries("555"))
 			if err != nil {
@@ -356,14 +356,7 @@ func TestTransactionResolved(t *testing.T) {
 func TestTransactionResolvedReceiptRace(t *testing.T) {
 	ctx := asFeed()
 	h := &hookedDB{DB: sqldbtest.Open(t)}
-	reg, err := search.NewR4(fhir.R4())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.RegisterParams(ctx, reg.Indexed()); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(h, fhir.R4(), reg)
+	st := sqldbtest.NewStore(t, h)
 	h.after = func() {
 		if _, err := st.Update(ctx, "Basic", "receipt-555", []byte(`{"resourceType":"Basic","id":"receipt-555","code":{"text":"first"}}`), store.WriteOptions{}); err != nil {
 			t.Fatal(err)
@@ -424,9 +417,7 @@ func deleteOne(t *testing.T, st *store.Store, typ, criteria string) {
 // none when two match, and a sensitive resource only for who may see it.
 func TestFindOne(t *testing.T) {
 	_, st := open(t)
-	a := create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"A1"},{"system":"urn:shared","value":"S"}]}`)
-	create(t, st, "Patient", `{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"B1"},{"system":"urn:shared","value":"S"}]}`)
-	v := create(t, st, "Patient", `{"resourceType":"Patient","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"CEL"}]},"identifier":[{"system":"urn:mrn","value":"V1"}]}`)
+	a, _, v := identityPatients(t, st)
 	tests := []struct {
 		ctx      context.Context
 		criteria string

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/custodian-him/custodian"
-	"github.com/custodian-him/custodian/fhir"
 	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
@@ -21,13 +20,8 @@ func TestBroadClausesDoNotDrive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 7,800 resources")
 	}
-	reg := registry(t)
 	ctx := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "plan", Kind: "system"})
-	db := sqldbtest.Open(t)
-	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, fhir.R4(), reg)
+	_, st := sqldbtest.OpenStore(t)
 	var batch []map[string]any
 	var male, withCondition, speaking []string
 	for i := range 6500 {
@@ -55,17 +49,7 @@ func TestBroadClausesDoNotDrive(t *testing.T) {
 			}
 		}
 	}
-	for start := 0; start < len(batch); start += 2000 {
-		res, err := st.PutBatch(ctx, batch[start:min(start+2000, len(batch))])
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range res {
-			if r.Err != nil {
-				t.Fatal(r.Err)
-			}
-		}
-	}
+	sqldbtest.Put(t, ctx, st, batch)
 	for _, tc := range []struct {
 		query      string
 		want       []string
@@ -141,13 +125,8 @@ func TestBroadClausesDoNotDrive(t *testing.T) {
 // same number of statements for 10 matches as for 100 (no query per
 // resource).
 func TestIncludesCostFixedStatements(t *testing.T) {
-	reg := registry(t)
 	ctx := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "plan", Kind: "system"})
-	db := sqldbtest.Open(t)
-	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, fhir.R4(), reg)
+	_, st := sqldbtest.OpenStore(t)
 	var batch []map[string]any
 	for i := range 120 {
 		p, pr, c := fmt.Sprintf("p%d", i%40), fmt.Sprintf("pr%d", i%7), fmt.Sprintf("c%d", i)
@@ -165,9 +144,7 @@ func TestIncludesCostFixedStatements(t *testing.T) {
 			batch = append(batch, map[string]any{"resourceType": "Practitioner", "id": pr})
 		}
 	}
-	if _, err := st.PutBatch(ctx, batch); err != nil {
-		t.Fatal(err)
-	}
+	sqldbtest.Put(t, ctx, st, batch)
 	var counts []int64
 	for _, n := range []int{10, 100} {
 		q, err := st.ParseQueryString("Encounter", fmt.Sprintf("status=finished&_count=%d&_include=Encounter:patient&_include=Encounter:participant&_include=Encounter:diagnosis", n))
@@ -198,13 +175,8 @@ func TestIncludesCostFixedStatements(t *testing.T) {
 // plans read referrers from the index tables alone, which a delete or an
 // update clears).
 func TestHasIgnoresDeletedAndChangedReferrers(t *testing.T) {
-	reg := registry(t)
 	ctx := custodian.NewContextWithActor(context.Background(), &custodian.Actor{ID: "plan", Kind: "system"})
-	db := sqldbtest.Open(t)
-	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, fhir.R4(), reg)
+	_, st := sqldbtest.OpenStore(t)
 	cond := func(id, patient, code string) map[string]any {
 		return map[string]any{"resourceType": "Condition", "id": id, "subject": map[string]any{"reference": "Patient/" + patient},
 			"code": map[string]any{"coding": []any{map[string]any{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}}}}
@@ -213,15 +185,11 @@ func TestHasIgnoresDeletedAndChangedReferrers(t *testing.T) {
 		{"resourceType": "Patient", "id": "a"}, {"resourceType": "Patient", "id": "b"}, {"resourceType": "Patient", "id": "c"},
 		cond("ca", "a", "I10"), cond("cb", "b", "I10"), cond("cc", "c", "I10"),
 	}
-	if _, err := st.PutBatch(ctx, batch); err != nil {
-		t.Fatal(err)
-	}
+	sqldbtest.Put(t, ctx, st, batch)
 	if _, err := st.Delete(ctx, "Condition", "ca", store.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.PutBatch(ctx, []map[string]any{cond("cb", "b", "E11.9")}); err != nil {
-		t.Fatal(err)
-	}
+	sqldbtest.Put(t, ctx, st, []map[string]any{cond("cb", "b", "E11.9")})
 	for _, plan := range []sqldb.HasPlan{sqldb.HasByCost, sqldb.HasGather, sqldb.HasWalk, sqldb.HasSet} {
 		for query, want := range map[string][]string{
 			"_has:Condition:patient:code=http://hl7.org/fhir/sid/icd-10-cm|I10":                 {"c"},
