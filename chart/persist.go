@@ -6,71 +6,34 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/custodian-him/custodian/projection"
 	"github.com/custodian-him/custodian/store"
 )
 
 // Facts is where a Reviewer keeps its index between starts: for each
 // resource the index reads (and each chart Task), its version and what
 // the index keeps of it, written compactly (fact.go), with the position
-// in the store's change feed they reflect. Package chart/chartdb keeps
-// them in the SQL database beside the store.
-//
-// The guarantee a start relies on: every change written after the saved
-// state's Replay position is read again from the store, and a save moves
-// the state only after the facts it covers are written (in the same
-// transaction as the last of them). A crash between a write and the save
-// of its fact leaves the state before the write, so the next start reads
-// the write again; a crash in the middle of a save leaves the previous
-// state, and the facts already written are at least as new as it.
+// in the store's change feed they reflect (see package projection for
+// what a start relies on). Package chart/chartdb keeps them in the SQL
+// database beside the store.
 type Facts interface {
-	// Saved returns the saved state; ok is false when nothing was saved.
-	Saved(ctx context.Context) (state SavedState, ok bool, err error)
-	// Scan calls fn with every saved fact.
-	Scan(ctx context.Context, fn func(f Fact) error) error
-	// Save stores facts (a Fact without Data removes the resource's)
-	// unless the stored one has a newer version, then state if it is not
-	// nil, in the same transaction as the last facts.
-	Save(ctx context.Context, facts []Fact, state *SavedState) error
-	// Clear removes every fact and the state.
-	Clear(ctx context.Context) error
-	// Newest returns the store's newest change position.
-	Newest(ctx context.Context) (int64, error)
-	// Changes calls fn, in change order, for every version of types
-	// written after the position after, and returns the newest position
-	// it saw.
-	Changes(ctx context.Context, after int64, types []string, fn func(typ, id string, version int64) error) (int64, error)
+	projection.Store
 	// Current calls fn with the current version of each resource named
 	// (Type and ID), Deleted set for a delete or a resource that does not
 	// exist.
 	Current(ctx context.Context, refs []Fact, fn func(r *store.Resource) error) error
 }
 
-// Fact is what the index keeps of one resource version.
-type Fact struct {
-	Type, ID string
-	Version  int64
-	// Data is the fact; nil when the index keeps nothing of the resource
-	// (deleted, or nothing a rule reads).
-	Data []byte
-}
+// Fact is what the index keeps of one resource version (Data nil when it
+// keeps nothing: deleted, or nothing a rule reads).
+type Fact = projection.Fact
 
-// SavedState says what the saved facts reflect.
-type SavedState struct {
-	// Position: every change up to it had been taken in when saved.
-	Position int64
-	// Replay is where a start reads the change feed from: a position at
-	// least SaveMargin older than the save, so that a write given its
-	// position before it committed (PostgreSQL) is not skipped.
-	Replay int64
-	// Format is factsFormat of the index's rules; facts of another format
-	// are not used (the record is read whole).
-	Format string
-	Saved  time.Time
-}
+// SavedState says what the saved facts reflect; its Format is
+// factsFormat of the index's rules.
+type SavedState = projection.SavedState
 
 // LoadStats says how the last Load read the index.
 type LoadStats struct {
@@ -90,10 +53,26 @@ type LoadStats struct {
 var factTypes = append(slices.Clone(Types), "Task")
 
 // mark is a change position and when every change up to it had been
-// taken in.
+// taken in (a projection.Mark).
 type mark struct {
 	at  time.Time
 	pos int64
+}
+
+func toMarks(ms []mark) projection.Marks {
+	out := make(projection.Marks, len(ms))
+	for i, m := range ms {
+		out[i] = projection.Mark{At: m.at, Pos: m.pos}
+	}
+	return out
+}
+
+func fromMarks(ms projection.Marks) []mark {
+	out := make([]mark, len(ms))
+	for i, m := range ms {
+		out[i] = mark{at: m.At, pos: m.Pos}
+	}
+	return out
 }
 
 // tracker remembers, while Facts are kept, the facts changed since the
@@ -361,21 +340,14 @@ func (rv *Reviewer) readSaved(ctx context.Context, s *state, st SavedState) (Loa
 		return stats, err
 	}
 	stats.Replayed, stats.Position = n, pos
-	s.marks = []mark{{at: st.Saved.Add(-rv.margin()), pos: st.Replay}, {at: st.Saved, pos: st.Position}, {at: time.Now(), pos: pos}}
+	s.marks = fromMarks(projection.Resumed(st, rv.schedule().Slack(), pos, time.Now()))
 	return stats, nil
 }
 
 // fewChanges says whether replaying the changes written since st is
-// cheaper than reading the whole record: a replayed resource costs about
-// twice a resource read whole (each is read by itself), so a start after
-// more changes than a third of the store's history (an import while
-// stopped, say) reads the whole record.
+// cheaper than reading the whole record (projection.Usable).
 func (rv *Reviewer) fewChanges(ctx context.Context, st SavedState) (bool, error) {
-	newest, err := rv.Facts.Newest(ctx)
-	if err != nil {
-		return false, err
-	}
-	return newest-st.Replay <= st.Position/3, nil
+	return projection.Usable(ctx, rv.Facts, st, st.Format)
 }
 
 // catchUp reads the versions of the chart's types written after the
@@ -385,7 +357,6 @@ func (rv *Reviewer) fewChanges(ctx context.Context, st SavedState) (bool, error)
 // reviewer's own state, so rv.mu is taken to file. It returns the newest
 // position seen and how many resources it read.
 func (rv *Reviewer) catchUp(ctx context.Context, s *state, after int64, locked bool) (int64, int, error) {
-	want := map[string]Fact{}
 	lock := func() {
 		if locked {
 			rv.mu.Lock()
@@ -397,18 +368,16 @@ func (rv *Reviewer) catchUp(ctx context.Context, s *state, after int64, locked b
 		}
 	}
 	read := 0
-	flush := func() error {
-		refs := make([]Fact, 0, len(want))
+	newest, err := projection.Replay(ctx, rv.Facts, after, factTypes, 20000, func(cs []projection.Change) error {
+		refs := make([]Fact, 0, len(cs))
 		lock()
-		for ref, f := range want {
-			if sv, ok := s.tr.seen[ref]; ok && sv.version >= f.Version {
+		for _, c := range cs {
+			if sv, ok := s.tr.seen[c.Type+"/"+c.ID]; ok && sv.version >= c.Version {
 				continue
 			}
-			refs = append(refs, f)
+			refs = append(refs, Fact{Type: c.Type, ID: c.ID, Version: c.Version})
 		}
 		unlock()
-		clear(want)
-		slices.SortFunc(refs, func(a, b Fact) int { return strings.Compare(a.Type+"/"+a.ID, b.Type+"/"+b.ID) })
 		for i := 0; i < len(refs); i += 500 {
 			var got []*store.Resource
 			err := rv.Facts.Current(ctx, refs[i:min(i+500, len(refs))], func(r *store.Resource) error {
@@ -435,24 +404,8 @@ func (rv *Reviewer) catchUp(ctx context.Context, s *state, after int64, locked b
 			read += len(got)
 		}
 		return nil
-	}
-	newest, err := rv.Facts.Changes(ctx, after, factTypes, func(typ, id string, version int64) error {
-		ref := typ + "/" + id
-		if f, ok := want[ref]; !ok || version > f.Version {
-			want[ref] = Fact{Type: typ, ID: id, Version: version}
-		}
-		if len(want) >= 20000 {
-			return flush()
-		}
-		return nil
 	})
-	if err != nil {
-		return 0, read, err
-	}
-	if err := flush(); err != nil {
-		return 0, read, err
-	}
-	return max(newest, after), read, nil
+	return newest, read, err
 }
 
 // decodeAll decodes versions on every core.
@@ -476,36 +429,22 @@ func decodeAll(s *state, rs []*store.Resource) []any {
 }
 
 // factSaver writes facts in the background while the whole record is
-// read.
+// read: send them to ch.
 type factSaver struct {
-	ch   chan []Fact
-	done chan error
+	ch chan<- []Fact
+	sv *projection.Saver
 }
 
 func (rv *Reviewer) startSaver(ctx context.Context) *factSaver {
-	fs := &factSaver{ch: make(chan []Fact, 4), done: make(chan error, 1)}
-	go func() {
-		var err error
-		for facts := range fs.ch {
-			if err == nil {
-				err = rv.Facts.Save(ctx, facts, nil)
-			}
-		}
-		fs.done <- err
-	}()
-	return fs
+	sv := projection.NewSaver(ctx, rv.Facts)
+	return &factSaver{ch: sv.C, sv: sv}
 }
 
-func (fs *factSaver) finish() error {
-	close(fs.ch)
-	return <-fs.done
-}
+func (fs *factSaver) finish() error { return fs.sv.Finish() }
 
-func (rv *Reviewer) margin() time.Duration {
-	if rv.SaveMargin > 0 {
-		return rv.SaveMargin
-	}
-	return 2 * time.Minute
+// schedule is when Run saves.
+func (rv *Reviewer) schedule() projection.Schedule {
+	return projection.Schedule{Interval: rv.SaveInterval, MaxChanged: rv.SaveAfter, Margin: rv.SaveMargin}
 }
 
 // Save writes the facts of what changed since the last save and the
@@ -529,16 +468,12 @@ func (rv *Reviewer) Save(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	from := rv.marks[0]
-	for _, m := range rv.marks {
-		if !m.at.After(now.Add(-rv.margin())) {
-			from = m
-		}
-	}
+	marks := toMarks(rv.marks)
+	from := marks.From(now, rv.schedule().Slack())
 	rv.mu.Lock()
 	s := rv.view()
 	rv.mu.Unlock()
-	if _, _, err := rv.catchUp(ctx, s, from.pos, true); err != nil {
+	if _, _, err := rv.catchUp(ctx, s, from.Pos, true); err != nil {
 		return err
 	}
 	rv.mu.Lock()
@@ -556,7 +491,7 @@ func (rv *Reviewer) Save(ctx context.Context) error {
 	for _, f := range changed {
 		facts = append(facts, f)
 	}
-	st := &SavedState{Position: newest, Replay: from.pos, Format: format, Saved: now}
+	st := &SavedState{Position: newest, Replay: from.Pos, Format: format, Saved: now}
 	if err := rv.Facts.Save(ctx, facts, st); err != nil {
 		rv.mu.Lock()
 		for ref, f := range changed {
@@ -567,14 +502,7 @@ func (rv *Reviewer) Save(ctx context.Context) error {
 		rv.mu.Unlock()
 		return err
 	}
-	rv.marks = append(rv.marks, mark{at: now, pos: newest})
-	keep := 0
-	for i, m := range rv.marks {
-		if !m.at.After(now.Add(-rv.margin())) {
-			keep = i
-		}
-	}
-	rv.marks = rv.marks[keep:]
+	rv.marks = fromMarks(marks.Saved(now, newest, rv.schedule().Slack()))
 	// What was seen before the oldest mark kept is before any position a
 	// later save reads the feed from.
 	rv.mu.Lock()
@@ -601,36 +529,26 @@ func (rv *Reviewer) changedCount() int {
 	return len(rv.tr.changed)
 }
 
-// saveDue says whether Run should save now.
+// saveDue says whether Run should save now (projection.Schedule): not
+// before the index is read.
 func (rv *Reviewer) saveDue() bool {
-	if rv.Facts == nil {
+	if rv.Facts == nil || !rv.Ready() {
 		return false
-	}
-	every := rv.saveInterval()
-	after := rv.SaveAfter
-	if after <= 0 {
-		after = 20000
 	}
 	rv.loadMu.Lock()
 	last := rv.lastSave
 	rv.loadMu.Unlock()
-	n := rv.changedCount()
-	return n > 0 && (time.Since(last) >= every || n >= after)
+	return rv.schedule().Due(last, time.Now(), rv.changedCount())
 }
 
-func (rv *Reviewer) saveInterval() time.Duration {
-	if rv.SaveInterval > 0 {
-		return rv.SaveInterval
-	}
-	return 5 * time.Minute
-}
+func (rv *Reviewer) saveInterval() time.Duration { return rv.schedule().Every() }
 
 // finalSave saves once more as Run stops (within 30 s).
 func (rv *Reviewer) finalSave(ctx context.Context) {
 	if rv.Facts == nil || !rv.Ready() {
 		return
 	}
-	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	final, cancel := projection.Final(ctx)
 	defer cancel()
 	if err := rv.Save(final); err != nil && rv.Logger != nil {
 		rv.Logger.Error("saving the chart review facts failed", "error", err)

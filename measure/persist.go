@@ -12,61 +12,30 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/custodian-him/custodian/projection"
 )
 
 // Facts is where a Projection keeps the record's facts between starts:
 // for each projected resource, its version and the elements the record
 // reads of it (the parsed shape trimmed and written compactly: fact.go,
 // factcodec.go), with the position in the store's change feed they
-// reflect. The
-// SQL database beside the store implements it (package measure/factdb).
+// reflect (see package projection for what a start relies on). The SQL
+// database beside the store implements it (package measure/factdb).
 type Facts interface {
-	// Source streams the saved facts (as typ, id, version, fact).
-	Source
-	// Saved returns the saved state; ok is false when nothing was saved.
-	Saved(ctx context.Context) (state SavedState, ok bool, err error)
-	// Save stores facts (a Fact without Data removes the resource's)
-	// unless the stored one has a newer version, then state if it is not
-	// nil. It may use several transactions, the state's last, so a save
-	// cut short leaves the previous state, from which a start replays
-	// enough.
-	Save(ctx context.Context, facts []Fact, state *SavedState) error
-	// Clear removes every fact and the state.
-	Clear(ctx context.Context) error
-	// Newest returns the store's newest change position.
-	Newest(ctx context.Context) (int64, error)
-	// Changes calls fn, in change order, for every version of types
-	// written after the position after (whether the version is a
-	// delete), and returns the newest position it saw.
-	Changes(ctx context.Context, after int64, types []string, fn func(typ, id string, version int64, deleted bool) error) (int64, error)
+	projection.Store
 	// Versions calls fn with the body of each version asked for (nil for
 	// a delete); versions that no longer exist are skipped.
 	Versions(ctx context.Context, want []Fact, fn func(typ, id string, version int64, body []byte) error) error
 }
 
-// Fact is one resource's saved projection.
-type Fact struct {
-	Type, ID string
-	Version  int64
-	// Data is the fact; nil when the record keeps nothing of the
-	// resource (deleted, or an observation of a code not kept).
-	Data []byte
-}
+// Fact is one resource's saved projection (Data nil when the record keeps
+// nothing of it: deleted, or an observation of a code not kept).
+type Fact = projection.Fact
 
-// SavedState says what the saved facts reflect.
-type SavedState struct {
-	// Position: every change up to it had been taken in when saved.
-	Position int64
-	// Replay is where a start reads the change feed from: an earlier
-	// position (at least Margin older), so a write committed out of
-	// position order (PostgreSQL hands out positions before commit) or
-	// committed but not yet told to the watcher is not lost.
-	Replay int64
-	// Format identifies the facts' shape and the observation codes kept;
-	// facts of another format are not used (the record is read whole).
-	Format string
-	Saved  time.Time
-}
+// SavedState says what the saved facts reflect; its Format is the
+// record's (Record.Format).
+type SavedState = projection.SavedState
 
 // Projection keeps a Record's projection in Facts, so a start reads the
 // saved facts and the changes written since instead of the whole record
@@ -99,15 +68,8 @@ type Projection struct {
 	ReadOnly bool
 
 	mu    sync.Mutex // one save at a time
-	marks []mark
+	marks projection.Marks
 	last  time.Time
-}
-
-// mark is a change position and when every change up to it had been
-// taken in.
-type mark struct {
-	at  time.Time
-	pos int64
 }
 
 // LoadStats says how a Load went.
@@ -138,11 +100,9 @@ func (p *Projection) now() time.Time {
 	return time.Now()
 }
 
-func (p *Projection) margin() time.Duration {
-	if p.Margin > 0 {
-		return p.Margin
-	}
-	return 2 * time.Minute
+// schedule is when Run saves.
+func (p *Projection) schedule() projection.Schedule {
+	return projection.Schedule{Interval: p.Interval, MaxChanged: p.MaxChanged, Margin: p.Margin}
 }
 
 func (p *Projection) log(msg string, args ...any) {
@@ -205,10 +165,15 @@ func (p *Projection) Load(ctx context.Context) (LoadStats, error) {
 	if err != nil {
 		return LoadStats{}, err
 	}
+	if ok {
+		if ok, err = projection.Usable(ctx, p.Facts, st, format); err != nil {
+			return LoadStats{}, err
+		}
+	}
 	start := p.now()
 	var stats LoadStats
 	switch {
-	case ok && st.Format == format:
+	case ok:
 		stats, err = p.loadSaved(ctx, st)
 	case p.ReadOnly:
 		n := 0
@@ -229,7 +194,7 @@ func (p *Projection) Load(ctx context.Context) (LoadStats, error) {
 // loadSaved reads the facts, then the changes since st.Replay.
 func (p *Projection) loadSaved(ctx context.Context, st SavedState) (LoadStats, error) {
 	n := 0
-	counted := countingSource{Source: p.Facts, n: &n}
+	counted := countingSource{Source: factSource{p.Facts}, n: &n}
 	if err := p.Record.load(ctx, counted, nil); err != nil {
 		return LoadStats{}, err
 	}
@@ -238,7 +203,7 @@ func (p *Projection) loadSaved(ctx context.Context, st SavedState) (LoadStats, e
 		return LoadStats{}, err
 	}
 	p.mu.Lock()
-	p.marks = []mark{{at: st.Saved.Add(-p.margin()), pos: st.Replay}, {at: st.Saved, pos: st.Position}, {at: p.now(), pos: pos}}
+	p.marks = projection.Resumed(st, p.schedule().Slack(), pos, p.now())
 	p.last = p.now()
 	p.mu.Unlock()
 	return LoadStats{Saved: true, Facts: n, Replayed: replayed, Position: pos}, nil
@@ -255,17 +220,7 @@ func (p *Projection) loadWhole(ctx context.Context, format string) (LoadStats, e
 		return LoadStats{}, err
 	}
 	at := p.now()
-	facts := make(chan []Fact, 4)
-	saved := make(chan error, 1)
-	go func() {
-		var err error
-		for fs := range facts {
-			if err == nil {
-				err = p.Facts.Save(ctx, fs, nil)
-			}
-		}
-		saved <- err
-	}()
+	saver := projection.NewSaver(ctx, p.Facts)
 	n := 0
 	var nmu sync.Mutex
 	sink := func(cs []change) error {
@@ -284,15 +239,14 @@ func (p *Projection) loadWhole(ctx context.Context, format string) (LoadStats, e
 		n += len(cs)
 		nmu.Unlock()
 		select {
-		case facts <- fs:
+		case saver.C <- fs:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 	lerr := p.Record.load(ctx, p.Source, sink)
-	close(facts)
-	serr := <-saved
+	serr := saver.Finish()
 	if err := errors.Join(lerr, serr); err != nil {
 		return LoadStats{}, err
 	}
@@ -301,10 +255,18 @@ func (p *Projection) loadWhole(ctx context.Context, format string) (LoadStats, e
 		return LoadStats{}, err
 	}
 	p.mu.Lock()
-	p.marks = []mark{{at: at, pos: pos}}
+	p.marks = projection.Marks{{At: at, Pos: pos}}
 	p.last = p.now()
 	p.mu.Unlock()
 	return LoadStats{Facts: n, Position: pos}, nil
+}
+
+// factSource is the saved facts as a Source (a fact is parsed as a body
+// is).
+type factSource struct{ f Facts }
+
+func (s factSource) Scan(ctx context.Context, _ []string, fn func(typ, id string, version int64, body []byte) error) error {
+	return s.f.Scan(ctx, func(x Fact) error { return fn(x.Type, x.ID, x.Version, x.Data) })
 }
 
 // countingSource counts what a Source gives.
@@ -325,30 +287,23 @@ func (s countingSource) Scan(ctx context.Context, types []string, fn func(typ, i
 // returns the newest position seen and how many it took in.
 func (p *Projection) catchUp(ctx context.Context, after int64) (int64, int, error) {
 	r := p.Record
-	type latest struct {
-		version int64
-		deleted bool
-	}
-	want := map[factKey]latest{}
 	taken := 0
-	flush := func() error {
+	newest, err := projection.Replay(ctx, p.Facts, after, Types, 50000, func(cs []projection.Change) error {
 		var fetch []Fact
 		r.mu.Lock()
 		r.applyPending()
-		for k, l := range want {
-			if r.held(k.typ, k.id) >= l.version {
+		for _, c := range cs {
+			if r.held(c.Type, c.ID) >= c.Version {
 				continue
 			}
-			if l.deleted {
-				r.applyTracked(change{typ: k.typ, id: k.id, version: l.version, deleted: true})
+			if c.Deleted {
+				r.applyTracked(change{typ: c.Type, id: c.ID, version: c.Version, deleted: true})
 				taken++
 				continue
 			}
-			fetch = append(fetch, Fact{Type: k.typ, ID: k.id, Version: l.version})
+			fetch = append(fetch, Fact{Type: c.Type, ID: c.ID, Version: c.Version})
 		}
 		r.mu.Unlock()
-		clear(want)
-		slices.SortFunc(fetch, func(a, b Fact) int { return strings.Compare(a.Type+"/"+a.ID, b.Type+"/"+b.ID) })
 		for i := 0; i < len(fetch); i += 500 {
 			var cs []change
 			err := p.Facts.Versions(ctx, fetch[i:min(i+500, len(fetch))], func(typ, id string, version int64, body []byte) error {
@@ -374,24 +329,8 @@ func (p *Projection) catchUp(ctx context.Context, after int64) (int64, int, erro
 			taken += len(cs)
 		}
 		return nil
-	}
-	newest, err := p.Facts.Changes(ctx, after, Types, func(typ, id string, version int64, deleted bool) error {
-		k := factKey{typ, id}
-		if l, ok := want[k]; !ok || version > l.version {
-			want[k] = latest{version, deleted}
-		}
-		if len(want) >= 50000 {
-			return flush()
-		}
-		return nil
 	})
-	if err != nil {
-		return 0, taken, err
-	}
-	if err := flush(); err != nil {
-		return 0, taken, err
-	}
-	return max(newest, after), taken, nil
+	return newest, taken, err
 }
 
 // Save takes in what the change feed has that the record lacks, then
@@ -413,13 +352,8 @@ func (p *Projection) Save(ctx context.Context) error {
 		return err
 	}
 	// Replay from the newest position at least a margin old.
-	from := p.marks[0]
-	for _, m := range p.marks {
-		if !m.at.After(now.Add(-p.margin())) {
-			from = m
-		}
-	}
-	if _, _, err := p.catchUp(ctx, from.pos); err != nil {
+	from := p.marks.From(now, p.schedule().Slack())
+	if _, _, err := p.catchUp(ctx, from.Pos); err != nil {
 		return err
 	}
 	r.mu.Lock()
@@ -439,20 +373,13 @@ func (p *Projection) Save(ctx context.Context) error {
 		}
 		facts = append(facts, f)
 	}
-	st := &SavedState{Position: newest, Replay: from.pos, Format: r.Format(), Saved: now}
+	st := &SavedState{Position: newest, Replay: from.Pos, Format: r.Format(), Saved: now}
 	if err := p.Facts.Save(ctx, facts, st); err != nil {
 		p.restore(changed)
 		return err
 	}
 	// Keep the marks a later save may replay from.
-	p.marks = append(p.marks, mark{at: now, pos: newest})
-	keep := 0
-	for i, m := range p.marks {
-		if !m.at.After(now.Add(-p.margin())) {
-			keep = i
-		}
-	}
-	p.marks = p.marks[keep:]
+	p.marks = p.marks.Saved(now, newest, p.schedule().Slack())
 	p.last = now
 	p.log("measures' facts saved", "facts", len(facts), "position", newest)
 	return nil
@@ -481,15 +408,8 @@ func (p *Projection) Changed() int {
 // Run saves every Interval (sooner once MaxChanged resources changed)
 // until ctx ends, then once more (within 30 s). Errors go to onError.
 func (p *Projection) Run(ctx context.Context, onError func(error)) {
-	interval := p.Interval
-	if interval <= 0 {
-		interval = 5 * time.Minute
-	}
-	maxChanged := p.MaxChanged
-	if maxChanged <= 0 {
-		maxChanged = 20000
-	}
-	tick := time.NewTicker(min(interval, 10*time.Second))
+	sched := p.schedule()
+	tick := time.NewTicker(sched.Tick())
 	defer tick.Stop()
 	report := func(err error) {
 		if err != nil && onError != nil {
@@ -499,15 +419,15 @@ func (p *Projection) Run(ctx context.Context, onError func(error)) {
 	for {
 		select {
 		case <-ctx.Done():
-			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			final, cancel := projection.Final(ctx)
 			report(p.Save(final))
 			cancel()
 			return
 		case <-tick.C:
 			p.mu.Lock()
-			due := p.now().Sub(p.last) >= interval
+			last := p.last
 			p.mu.Unlock()
-			if due || p.Changed() >= maxChanged {
+			if sched.Due(last, p.now(), p.Changed()) {
 				report(p.Save(ctx))
 			}
 		}
