@@ -15,7 +15,7 @@ import (
 // BenchmarkAuditVerify measures how fast the whole chain is checked; the
 // target is at least 1,000,000 entries per second over at least 1,000,000
 // entries. The trail is built as the service builds it on SQLite: blocks
-// of reads' entries as the journal appends them (up to 1,024 a block), a
+// of 1,024 reads' entries (the journal makes blocks of up to 2,048, which verify faster), a
 // write's single-entry block between them. Each op verifies the whole
 // trail once. Besides entries per second of wall time it reports entries
 // per second of the process's CPU time (getrusage, both verifying

@@ -36,7 +36,7 @@ const (
 	// sealMax is the most entries a run gathers, unless its first blocks
 	// are small and the next one large: a small run always takes in the
 	// block after it, so no small block stays behind a large one.
-	sealMax = 2 * maxAuditBatch
+	sealMax = maxAuditBatch
 	// sealEvery is how often the goroutine looks for small blocks.
 	sealEvery = 5 * time.Second
 )
