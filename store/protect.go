@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -338,24 +339,47 @@ func (s *Store) Deciders(workflow string) (roles []string, ok bool, err error) {
 	return roles, true, err
 }
 
-// refusedInBatch records in the audit trail that a resource of a batch
-// (PutBatch) was refused to its actor — by the role table or by a
-// workflow — as a refused create or update of typ/id (typ alone for a
-// create) is recorded on the other write paths, and returns err, or the
-// audit failure. Errors that are not refusals (an invalid resource, a
-// conflict) are returned as they are: those are reported to the loader,
-// not accesses.
-func (s *Store) refusedInBatch(ctx context.Context, typ, id string, create bool, err error) error {
+// batchRefusals gathers the resources of one PutBatch that were refused to
+// its actor — by the role table or by a workflow or rule of the Guard —
+// for the audit trail: refused creates and refused updates, each as one
+// failure entry naming every resource, as a refused create or update is
+// recorded on the other write paths. Errors that are not refusals (an
+// invalid resource, a conflict) are not accesses and are left out; they
+// are reported to the loader in the results.
+type batchRefusals struct {
+	create, update *audit.Entry
+}
+
+// add notes that typ/id (a create when create is set, named by typ alone)
+// failed with err, if err is a refusal.
+func (s *Store) addRefusal(ctx context.Context, rf *batchRefusals, typ, id string, create bool, err error) {
 	switch custodian.ErrorCode(err) {
 	case custodian.EFORBIDDEN, custodian.EUNAUTHORIZED:
 	default:
-		return err
+		return
 	}
-	action, ref := audit.ActionUpdate, typ+"/"+id
+	e, action, ref := &rf.update, audit.ActionUpdate, typ+"/"+id
 	if create {
-		action, ref = audit.ActionCreate, typ
+		e, action, ref = &rf.create, audit.ActionCreate, typ
 	}
-	e := s.entry(ctx, action)
-	e.Resources = []string{ref}
-	return s.fail(ctx, e, err)
+	if *e == nil {
+		*e = s.entry(ctx, action)
+		(*e).Outcome = custodian.ErrorCode(err)
+	}
+	if !slices.Contains((*e).Resources, ref) {
+		(*e).Resources = append((*e).Resources, ref)
+	}
+}
+
+// recordRefusals writes rf's entries to the audit trail.
+func (s *Store) recordRefusals(ctx context.Context, rf *batchRefusals) error {
+	for _, e := range []*audit.Entry{rf.create, rf.update} {
+		if e == nil {
+			continue
+		}
+		if err := s.record(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
