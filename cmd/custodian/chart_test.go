@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/custodian-him/custodian"
-	"github.com/custodian-him/custodian/store"
 	"github.com/custodian-him/custodian/synth"
 )
 
@@ -19,33 +17,9 @@ import (
 func TestChartReview(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	var c synth.Collector
-	if _, err := synth.Generate(ctx, synth.Config{Patients: 100, Seed: 3}, &c); err != nil {
-		t.Fatal(err)
-	}
-	a, err := openApp(ctx, dir, "", slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var batch []map[string]any
-	for i, typ := range c.Types {
-		switch typ {
-		case "Observation", "DiagnosticReport", "MedicationRequest", "ImagingStudy", "AllergyIntolerance":
-			continue
-		}
-		m, err := store.Decode(c.Bodies[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		batch = append(batch, m)
-	}
-	sys := custodian.NewContextWithActor(ctx, custodian.SystemActor())
-	for i := 0; i < len(batch); i += 500 {
-		if _, err := a.store.PutBatch(sys, batch[i:min(i+500, len(batch))]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a.Close()
+	g := storeGenerated(t, dir, 100, 3, except("Observation", "DiagnosticReport", "MedicationRequest", "ImagingStudy", "AllergyIntolerance"))
+	c := g.col
+	g.app.Close()
 	want := map[string]int{}
 	for _, f := range c.Facts {
 		if f.Kind == synth.FactDeficiency {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/custodian-him/custodian/codeset"
 	"github.com/custodian-him/custodian/coding"
 	"github.com/custodian-him/custodian/drg"
-	"github.com/custodian-him/custodian/store"
 	"github.com/custodian-him/custodian/synth"
 )
 
@@ -68,29 +66,8 @@ func TestCodeSuggestCommand(t *testing.T) {
 func TestCodingCommand(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	var col synth.Collector
-	if _, err := synth.Generate(ctx, synth.Config{Patients: 20, Seed: 5}, &col); err != nil {
-		t.Fatal(err)
-	}
-	a, err := openApp(ctx, dir, "", slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var batch []map[string]any
-	for i, typ := range col.Types {
-		switch typ {
-		case "Observation", "DiagnosticReport", "MedicationRequest", "ImagingStudy", "AllergyIntolerance", "DocumentReference":
-			continue
-		}
-		m, err := store.Decode(col.Bodies[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		batch = append(batch, m)
-	}
-	if _, err := a.store.PutBatch(custodian.NewContextWithActor(ctx, custodian.SystemActor()), batch); err != nil {
-		t.Fatal(err)
-	}
+	g := storeGenerated(t, dir, 20, 5, except("Observation", "DiagnosticReport", "MedicationRequest", "ImagingStudy", "AllergyIntolerance", "DocumentReference"))
+	a, col := g.app, g.col
 	stays := 0
 	var f *synth.Fact
 	for i := range col.Facts {

@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/custodian-him/custodian"
-	"github.com/custodian-him/custodian/store"
-	"github.com/custodian-him/custodian/synth"
 )
 
 // TestDeidExport runs "custodian deid export" over a small generated
@@ -21,27 +18,8 @@ import (
 func TestDeidExport(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	var c synth.Collector
-	if _, err := synth.Generate(ctx, synth.Config{Patients: 5, Seed: 5}, &c); err != nil {
-		t.Fatal(err)
-	}
-	a, err := openApp(ctx, dir, "", slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var batch []map[string]any
-	for _, b := range c.Bodies {
-		m, err := store.Decode(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		batch = append(batch, m)
-	}
-	sys := custodian.NewContextWithActor(ctx, custodian.SystemActor())
-	if _, err := a.store.PutBatch(sys, batch); err != nil {
-		t.Fatal(err)
-	}
-	a.Close()
+	g := storeGenerated(t, dir, 5, 5, nil)
+	g.app.Close()
 
 	run := func(args ...string) (string, string, error) {
 		var out, errs bytes.Buffer
@@ -64,8 +42,8 @@ func TestDeidExport(t *testing.T) {
 	}
 	var rep struct{ Read int }
 	b, _ := os.ReadFile(filepath.Join(out1, "report.json"))
-	if err := json.Unmarshal(b, &rep); err != nil || rep.Read != len(c.Bodies) {
-		t.Errorf("report read %d of %d (%v)", rep.Read, len(c.Bodies), err)
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Read != len(g.stored) {
+		t.Errorf("report read %d of %d (%v)", rep.Read, len(g.stored), err)
 	}
 	out2 := filepath.Join(t.TempDir(), "two")
 	if _, stderr, err := run("--method", "safe-harbor", "--out", out2, "--key-file", out1+".key", "--type", "Patient"); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian"
-	"github.com/custodian-him/custodian/store"
-	"github.com/custodian-him/custodian/synth"
 )
 
 // TestROICommand runs a court-ordered release of a generated patient's
@@ -22,39 +19,18 @@ import (
 func TestROICommand(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	var c synth.Collector
-	if _, err := synth.Generate(ctx, synth.Config{Patients: 3, Seed: 5}, &c); err != nil {
-		t.Fatal(err)
-	}
-	a, err := openApp(ctx, dir, "", slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var batch []map[string]any
+	g := storeGenerated(t, dir, 3, 5, only("Patient", "DocumentReference", "Condition", "Encounter", "Organization", "Practitioner", "Location"))
 	patient := ""
-	for i, typ := range c.Types {
-		switch typ {
-		case "Patient", "DocumentReference", "Condition", "Encounter", "Organization", "Practitioner", "Location":
-		default:
-			continue
-		}
-		m, err := store.Decode(c.Bodies[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if typ == "DocumentReference" && patient == "" {
+	for _, m := range g.stored {
+		if m["resourceType"] == "DocumentReference" {
 			patient = strings.TrimPrefix(m["subject"].(map[string]any)["reference"].(string), "Patient/")
+			break
 		}
-		batch = append(batch, m)
 	}
 	if patient == "" {
 		t.Fatal("the generated patients have no notes")
 	}
-	sys := custodian.NewContextWithActor(ctx, custodian.SystemActor())
-	if _, err := a.store.PutBatch(sys, batch); err != nil {
-		t.Fatal(err)
-	}
-	a.Close()
+	g.app.Close()
 	run := func(args ...string) string {
 		t.Helper()
 		var out, errs bytes.Buffer
@@ -97,7 +73,7 @@ func TestROICommand(t *testing.T) {
 		t.Errorf("accounting: %+v", acc)
 	}
 	var errs bytes.Buffer
-	err = (&ROICommand{Stdout: &errs, Stderr: &errs}).Run(ctx, []string{"release", m[2], "--method", "mail", "--data", dir})
+	err := (&ROICommand{Stdout: &errs, Stderr: &errs}).Run(ctx, []string{"release", m[2], "--method", "mail", "--data", dir})
 	if custodian.ErrorCode(err) != custodian.ECONFLICT {
 		t.Errorf("second release: %v, want ECONFLICT", err)
 	}
