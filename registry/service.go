@@ -350,6 +350,9 @@ var DefaultDeciders = access.DefaultDeciders(access.WorkflowRegistryCase)
 // Guard, or DefaultDeciders when the Guard names no workflows (then the
 // store holds no one to them).
 func (s *Service) DecideRoles() []string {
+	if s.Store == nil {
+		return slices.Clone(DefaultDeciders)
+	}
 	roles, ok, err := s.Store.Deciders(access.WorkflowRegistryCase)
 	if !ok || err != nil {
 		return slices.Clone(DefaultDeciders)
