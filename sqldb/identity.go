@@ -27,12 +27,35 @@ const maxIdentifyParts = 32
 // transaction's own writes.
 func (c *conn) Identify(_ context.Context, qs []store.IdentityQuery) ([][]*store.Resource, error) {
 	out := make([][]*store.Resource, len(qs))
-	// The lookups of one shape (their conditions' text) go together, so a
-	// statement's text depends only on the shape and the count.
-	b := &sqlBuilder{c: c}
+	shapes, err := c.identityShapes(qs)
+	if err != nil {
+		return nil, err
+	}
+	for _, sh := range shapes {
+		for start := 0; start < len(sh.parts); {
+			n := maxIdentifyParts
+			for n > len(sh.parts)-start {
+				n /= 2
+			}
+			if err := c.identify(sh.cond, sh.parts[start:start+n], out); err != nil {
+				return nil, err
+			}
+			start += n
+		}
+	}
+	return out, nil
+}
+
+// identityShapes puts the lookups of one shape (their conditions' text)
+// together, so a statement's text depends only on the shape and the
+// count. Each condition is built afresh: a builder numbers the aliases it
+// makes (an _id lookup's x1), and numbered on, lookups of one shape would
+// each get a text, and a statement, of their own.
+func (c *conn) identityShapes(qs []store.IdentityQuery) ([]*identityShape, error) {
 	var shapes []*identityShape
 	byText := map[string]*identityShape{}
 	for i, q := range qs {
+		b := &sqlBuilder{c: c}
 		cond, args, err := b.clause("r", []string{q.Type}, q.Clause, true)
 		if err != nil {
 			return nil, err
@@ -48,19 +71,7 @@ func (c *conn) Identify(_ context.Context, qs []store.IdentityQuery) ([][]*store
 		}
 		sh.parts = append(sh.parts, identityPart{i: i, typ: q.Type, args: args})
 	}
-	for _, sh := range shapes {
-		for start := 0; start < len(sh.parts); {
-			n := maxIdentifyParts
-			for n > len(sh.parts)-start {
-				n /= 2
-			}
-			if err := c.identify(sh.cond, sh.parts[start:start+n], out); err != nil {
-				return nil, err
-			}
-			start += n
-		}
-	}
-	return out, nil
+	return shapes, nil
 }
 
 // identityShape is the lookups whose condition has one text.
