@@ -110,7 +110,56 @@ func Open(ctx context.Context, url string) (*sqldb.DB, error) {
 	writeDB.SetMaxOpenConns(1)
 	writeDB.SetMaxIdleConns(1)
 	writeDB.SetConnMaxIdleTime(5 * time.Minute)
-	return sqldb.New(writeDB, db, Dialect()), nil
+	d := Dialect()
+	syncDB, err := sql.Open("pgx", withDefaults(withSyncCommit(url)))
+	if err != nil {
+		db.Close()
+		writeDB.Close()
+		return nil, err
+	}
+	syncDB.SetMaxOpenConns(1)
+	syncDB.SetMaxIdleConns(1)
+	syncDB.SetConnMaxIdleTime(5 * time.Minute)
+	d.Sync = flusher(syncDB)
+	sdb := sqldb.New(writeDB, db, d)
+	sdb.CloseWith(syncDB.Close)
+	return sdb, nil
+}
+
+// flusher returns the Dialect.Sync of a database: a commit on a connection
+// of its own that waits for the WAL flush. It makes the writer's group
+// commits pipelined (sqldb's syncer): the writer commits each group
+// without waiting for the disk (relax) and goes on to the next, while the
+// syncer flushes the groups committed so far at once and only then
+// answers their callers.
+//
+// PostgreSQL waits for the flush at commit only for a transaction that
+// has a transaction id and wrote to the log itself: SELECT txid_current()
+// alone commits without waiting (its commit record is the only record).
+// A transactional logical message is both, written to the log and
+// nowhere else (no table, nothing to vacuum, no row that two nodes' syncers
+// would queue for); its commit is flushed with every record before it,
+// the relaxed commits' among them, and the syncer calls it only after
+// those commits have returned.
+func flusher(syncDB *sql.DB) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := syncDB.ExecContext(ctx, "SELECT pg_logical_emit_message(true, 'custodian-sync', '')")
+		return err
+	}
+}
+
+// withSyncCommit makes the sessions of url commit synchronously unless the
+// URL says otherwise, whatever the server's default: the syncer's flush is
+// what callers wait for.
+func withSyncCommit(url string) string {
+	if strings.Contains(url, "synchronous_commit=") {
+		return url
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "synchronous_commit=on"
 }
 
 // connDefaults are the session settings every connection gets unless the
