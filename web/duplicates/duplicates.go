@@ -55,10 +55,13 @@ const (
 	pathMerges  = "/duplicates/merges/" // + merge Task id + "/unmerge"
 )
 
-// Workflows answers who takes the steps of a workflow; *store.Store does,
-// from its Guard's table (store.WorkflowGuard).
+// Workflows answers who takes the steps of a workflow, and records a
+// refusal; *store.Store does, from its Guard's table
+// (store.WorkflowGuard). The pages use it when the workbench's Records
+// has it.
 type Workflows interface {
 	Deciders(workflow string) ([]string, bool, error)
+	MayDecide(ctx context.Context, workflow, item string) error
 }
 
 // deciders returns the roles that take the steps of workflow as the
@@ -90,10 +93,10 @@ func Module(id Identity, wb *web.Handler) web.Module {
 	m.HandleFunc("GET "+PathQueue, p.fn(review, p.queue))
 	m.HandleFunc("GET "+PathPair+"{task}", p.fn(review, p.pair))
 	m.HandleFunc("POST "+PathPair+"{task}/preview", p.fn(review, p.preview))
-	m.HandleFunc("POST "+PathPair+"{task}/merge", p.fn(merge, p.merge))
-	m.HandleFunc("POST "+PathPair+"{task}/not-duplicate", p.fn(review, p.notDuplicate))
+	m.HandleFunc("POST "+PathPair+"{task}/merge", p.fn(merge, p.merge, access.WorkflowPatientLink))
+	m.HandleFunc("POST "+PathPair+"{task}/not-duplicate", p.fn(review, p.notDuplicate, access.WorkflowDuplicate))
 	m.HandleFunc("GET "+PathHistory, p.fn(merge, p.history))
-	m.HandleFunc("POST "+pathMerges+"{task}/unmerge", p.fn(merge, p.unmerge))
+	m.HandleFunc("POST "+pathMerges+"{task}/unmerge", p.fn(merge, p.unmerge, access.WorkflowPatientLink))
 	m.HandleFunc("/duplicates/", p.fn(slices.Concat(review, merge), func(w http.ResponseWriter, r *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "There is no such page.")
 	}))
@@ -127,10 +130,22 @@ func (p *pages) now() time.Time {
 }
 
 // fn checks the actor holds one of roles, then runs f, rendering its
-// error in the workbench's frame.
-func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+// error in the workbench's frame. A POST that takes a step of workflow
+// on its Task asks the store first, which records a refusal in the audit
+// trail as it does a refused write through the FHIR API.
+func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) error, workflow ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := allow(r.Context(), roles)
+		var err error
+		if wf, ok := p.wb.Records.(Workflows); ok && custodian.ActorFromContext(r.Context()) != nil {
+			for _, name := range workflow {
+				if err == nil {
+					err = wf.MayDecide(r.Context(), name, "Task/"+r.PathValue("task"))
+				}
+			}
+		}
+		if err == nil {
+			err = allow(r.Context(), roles)
+		}
 		if err == nil {
 			err = f(w, r)
 		}

@@ -70,12 +70,12 @@ func Module(svc *roi.Service, wb *web.Handler) web.Module {
 	m.Handle("GET /roi/{$}", http.RedirectHandler(PathQueue, http.StatusSeeOther))
 	m.HandleFunc("GET "+PathQueue, p.fn(workRoles, p.queue))
 	m.HandleFunc("GET "+PathNew, p.fn(workRoles, p.newRequest))
-	m.HandleFunc("POST "+PathNew, p.fn(workRoles, p.newRequest))
+	m.HandleFunc("POST "+PathNew, p.step(func(*http.Request) string { return "Task" }, p.newRequest))
 	m.HandleFunc("GET "+PathAuthorize, p.fn(workRoles, p.newAuthorization))
-	m.HandleFunc("POST "+PathAuthorize, p.fn(workRoles, p.newAuthorization))
-	m.HandleFunc("POST /roi/authorizations/{id}/revoke", p.fn(workRoles, p.revoke))
+	m.HandleFunc("POST "+PathAuthorize, p.step(func(*http.Request) string { return "Consent" }, p.newAuthorization))
+	m.HandleFunc("POST /roi/authorizations/{id}/revoke", p.step(func(r *http.Request) string { return "Consent/" + r.PathValue("id") }, p.revoke))
 	m.HandleFunc("GET "+pathRequests+"{id}", p.fn(workRoles, p.detail))
-	m.HandleFunc("POST "+pathRequests+"{id}/{action}", p.fn(workRoles, p.act))
+	m.HandleFunc("POST "+pathRequests+"{id}/{action}", p.step(func(r *http.Request) string { return "Task/" + r.PathValue("id") }, p.act))
 	m.HandleFunc("GET "+PathAccounting, p.fn(accountingRoles, p.accounting))
 	m.HandleFunc("POST "+PathAccounting, p.fn(accountingRoles, p.accounting))
 	m.HandleFunc("/roi/", p.fn(accountingRoles, func(w http.ResponseWriter, r *http.Request) error {
@@ -114,10 +114,20 @@ func (p *pages) now() time.Time {
 }
 
 // fn checks the actor holds one of roles, then runs f, rendering its
-// error in the workbench's frame.
-func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+// error in the workbench's frame. With step, the store is first asked
+// whether the actor takes the steps of the release workflow on step(r),
+// which audits a refusal.
+func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) error, step ...func(*http.Request) string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := allow(r.Context(), roles)
+		var err error
+		for _, item := range step {
+			if err == nil && custodian.ActorFromContext(r.Context()) != nil {
+				err = p.svc.Store.MayDecide(r.Context(), access.WorkflowRelease, item(r))
+			}
+		}
+		if err == nil {
+			err = allow(r.Context(), roles)
+		}
 		if err == nil {
 			err = f(w, r)
 		}
@@ -125,6 +135,14 @@ func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) er
 			p.wb.Error(w, r, err)
 		}
 	}
+}
+
+// step is fn for a POST that takes a step of the release-of-information
+// workflow on the item named by item(r) ("Type/id", or "Type" for a new
+// one): the store's Guard is asked first, so a refusal is in the audit
+// trail as a refused write through the FHIR API is, then the page's roles.
+func (p *pages) step(item func(*http.Request) string, f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return p.fn(p.workRoles, f, item)
 }
 
 func allow(ctx context.Context, roles []string) error {

@@ -2,10 +2,15 @@ package release_test
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/access"
+	"github.com/custodian-him/custodian/audit"
+	"github.com/custodian-him/custodian/roi"
 	"github.com/custodian-him/custodian/web/release"
 )
 
@@ -25,5 +30,32 @@ func TestQueueWithARequestNamingNoPatient(t *testing.T) {
 	}
 	if !strings.Contains(rec.Body.String(), "Okafor") {
 		t.Error("the queue lost the other request's patient name")
+	}
+}
+
+// TestRefusedActionsAudited: a release action POSTed by a role that does
+// not work release requests is refused, changes nothing, and is in the
+// audit trail naming the request, as a refused FHIR write is.
+func TestRefusedActionsAudited(t *testing.T) {
+	e := newEnv(t)
+	req := e.submit(e.authorize(nil).ID, nil)
+	for _, c := range []struct{ path, item string }{
+		{"/roi/requests/" + req.ID + "/deny", "Task/" + req.ID},
+		{release.PathNew, "Task"},
+	} {
+		rec := e.serve("POST", c.path, url.Values{"reason": {"no records"}}, access.RoleCoder)
+		if rec.Code != http.StatusForbidden {
+			t.Errorf("POST %s by a coder: %d", c.path, rec.Code)
+		}
+		es, err := e.st.FindAudit(e.sys, audit.Filter{Actor: "tester", Outcome: custodian.EFORBIDDEN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(es, func(x *audit.Entry) bool { return slices.Equal(x.Resources, []string{c.item}) }) {
+			t.Errorf("POST %s by a coder: no refusal naming %s in the trail (%d refusals)", c.path, c.item, len(es))
+		}
+	}
+	if got, err := e.svc.Get(specialist(), req.ID); err != nil || got.Status != roi.Requested {
+		t.Errorf("the request after the refused denial: %v, %v", got, err)
 	}
 }
