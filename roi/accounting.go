@@ -54,10 +54,14 @@ type Accounting struct {
 
 // Accounting returns the accounting of disclosures of patient's records
 // from from to to (zero values: the last six years up to now; from is
-// never more than six years back). The caller must be allowed to search
-// Task (release requests); the audit trail is read by the system on the
-// patient's behalf, and that read is itself audited.
+// never more than six years back). The caller must hold one of the
+// AccountingRoles (EFORBIDDEN, audited, otherwise) and be allowed to
+// search Task (release requests); the audit trail is read by the system
+// on the patient's behalf, and that read is itself audited.
 func (s *Service) Accounting(ctx context.Context, patient string, from, to time.Time) (*Accounting, error) {
+	if err := s.mayAccount(ctx, patient); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	if to.IsZero() || to.After(now) {
 		to = now

@@ -28,6 +28,8 @@ type Store interface {
 	// steps of a workflow (store.WorkflowGuard).
 	MayDecide(ctx context.Context, workflow, item string) error
 	Deciders(workflow string) ([]string, bool, error)
+	// Refused records a refusal of the service's own in the audit trail.
+	Refused(ctx context.Context, action string, resources []string, err error) error
 }
 
 // Blobs keeps attachment content; *blob.Dir implements it.
@@ -78,6 +80,31 @@ func (s *Service) Releasers() []string {
 		return slices.Clone(DefaultReleasers)
 	}
 	return roles
+}
+
+// AccountingRoles returns the user roles that read the accounting of
+// disclosures: the Releasers, and the privacy officer, who answers for it
+// (45 CFR 164.530(a)). The FHIR operation, the command line and the
+// workbench page all hold readers to them.
+func (s *Service) AccountingRoles() []string {
+	roles := s.Releasers()
+	if !slices.Contains(roles, access.RolePrivacyOfficer) {
+		roles = append(roles, access.RolePrivacyOfficer)
+	}
+	return roles
+}
+
+// mayAccount refuses an actor who may not read patient's accounting of
+// disclosures (EFORBIDDEN; EUNAUTHORIZED without an actor) and records
+// the refusal in the audit trail. The system actor may; an API client
+// without user roles is held to its scopes alone (access.MayDecide).
+func (s *Service) mayAccount(ctx context.Context, patient string) error {
+	err := access.MayDecide(custodian.ActorFromContext(ctx), s.AccountingRoles(),
+		"Only the release-of-information desk and the privacy officer read the accounting of disclosures.")
+	if err == nil {
+		return nil
+	}
+	return s.Store.Refused(ctx, audit.ActionRead, []string{"Patient/" + patient + "/$accounting"}, err)
 }
 
 // mayRelease refuses an actor who may not release the records of request

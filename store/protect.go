@@ -322,8 +322,18 @@ func (s *Store) MayDecide(ctx context.Context, workflow, item string) error {
 	if !strings.Contains(item, "/") {
 		action = audit.ActionCreate
 	}
+	return s.Refused(ctx, action, nonEmpty(item), err)
+}
+
+// Refused records in the audit trail that the actor of ctx was refused
+// action (an audit action: read, search, update …) on resources, with
+// err's code as the outcome, and returns err (or the audit failure). A
+// service whose own rule refuses an access before it reaches the store —
+// a role check of its own — records it with this, so every refused access
+// is in the trail.
+func (s *Store) Refused(ctx context.Context, action string, resources []string, err error) error {
 	e := s.entry(ctx, action)
-	e.Resources = nonEmpty(item)
+	e.Resources = resources
 	return s.fail(ctx, e, err)
 }
 

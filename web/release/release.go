@@ -45,14 +45,9 @@ const (
 // roles that take the steps of the release-of-information workflow
 // (roi.Service.Releasers, from the store's Guard: by default the ROI
 // specialist and the HIM director); the accounting of disclosures is
-// theirs and the privacy officer's, who answers for it (45 CFR 164.530(a)).
+// theirs and the privacy officer's (roi.Service.AccountingRoles).
 func pageRoles(svc *roi.Service) (work, accounting []string) {
-	work = svc.Releasers()
-	accounting = slices.Clone(work)
-	if !slices.Contains(accounting, access.RolePrivacyOfficer) {
-		accounting = append(accounting, access.RolePrivacyOfficer)
-	}
-	return work, accounting
+	return svc.Releasers(), svc.AccountingRoles()
 }
 
 // maxForm bounds a form's body.
