@@ -14,8 +14,6 @@ import (
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/chart"
 	"github.com/custodian-him/custodian/chart/chartdb"
-	"github.com/custodian-him/custodian/fhir"
-	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/sqldb"
 	"github.com/custodian-him/custodian/sqldb/sqldbtest"
 	"github.com/custodian-him/custodian/store"
@@ -35,15 +33,8 @@ type savedWorld struct {
 
 func openSaved(t *testing.T, patients int) *savedWorld {
 	t.Helper()
-	reg, err := search.NewR4(fhir.R4())
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sqldbtest.Open(t)
-	if err := db.RegisterParams(context.Background(), reg.Indexed()); err != nil {
-		t.Fatal(err)
-	}
-	w := &savedWorld{t: t, db: db, st: store.New(db, fhir.R4(), reg), facts: chartdb.New(db), bodies: map[string]map[string]any{}}
+	db, st := sqldbtest.OpenStore(t)
+	w := &savedWorld{t: t, db: db, st: st, facts: chartdb.New(db), bodies: map[string]map[string]any{}}
 	bodies, _ := inpatientRecords(generate(t, patients, 11))
 	put(t, w.st, bodies)
 	for _, b := range bodies {

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian"
-	"github.com/custodian-him/custodian/fhir"
-	"github.com/custodian-him/custodian/fhir/search"
 	"github.com/custodian-him/custodian/measure"
 	"github.com/custodian-him/custodian/measure/factdb"
 	"github.com/custodian-him/custodian/sqldb"
@@ -54,15 +52,7 @@ func newRestartEnv(t *testing.T, patients int) *restartEnv {
 			batch = append(batch, claimFor(fact))
 		}
 	}
-	db := sqldbtest.Open(t)
-	reg, err := search.NewR4(fhir.R4())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.RegisterParams(ctx, reg.Indexed()); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, fhir.R4(), reg)
+	db, st := sqldbtest.OpenStore(t)
 	st.Guard, st.AuditLog = allowAll{}, db
 	e := &restartEnv{t: t, ctx: ctx, db: db, st: st}
 	e.put(batch)
