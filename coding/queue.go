@@ -375,7 +375,11 @@ func codeOf(body []byte, key, system string) string {
 }
 
 // Evaluate runs the edits and the grouper on the abstract's codes.
-func (q *Queue) Evaluate(a *Abstract) {
+func (q *Queue) Evaluate(a *Abstract) { q.evaluate(a, true) }
+
+// evaluate is Evaluate, with the grouper's explanation when explain is
+// set (the coder reads it; a check does not need it).
+func (q *Queue) evaluate(a *Abstract, explain bool) {
 	c := &Claim{Diagnoses: a.Diagnoses, Procedures: a.Procedures, Age: a.Age, Inpatient: true}
 	if !a.Discharged.IsZero() {
 		c.Date = codeset.DateOf(a.Discharged)
@@ -387,11 +391,11 @@ func (q *Queue) Evaluate(a *Abstract) {
 	if a.Edits == nil {
 		a.Edits = []Edit{}
 	}
-	a.DRG = q.group(a)
+	a.DRG = q.group(a, explain)
 }
 
 // group runs the MS-DRG grouper.
-func (q *Queue) group(a *Abstract) *DRG {
+func (q *Queue) group(a *Abstract, explain bool) *DRG {
 	if q.Grouper == nil {
 		return nil
 	}
@@ -425,7 +429,7 @@ func (q *Queue) group(a *Abstract) *DRG {
 	if len(c.SDx) > drg.MaxCodes || len(c.Procedures) > drg.MaxCodes {
 		return &DRG{Note: "too many codes to group"}
 	}
-	opt := drg.Options{DischargeDate: a.Discharged, Explain: true}
+	opt := drg.Options{DischargeDate: a.Discharged, Explain: explain}
 	note := ""
 	if _, err := drg.VersionFor(a.Discharged); err != nil && !a.Discharged.IsZero() {
 		// A discharge before the oldest embedded grouper version: group

@@ -21,11 +21,12 @@ import (
 // hospital is a small generated hospital loaded in a real store.
 type hospital struct {
 	st    *store.Store
+	db    store.Backend
 	col   *synth.Collector
 	truth map[string]*synth.Fact // FactCoding by encounter reference
 }
 
-func loadHospital(t *testing.T, patients int) *hospital {
+func loadHospital(t testing.TB, patients int) *hospital {
 	t.Helper()
 	ctx := context.Background()
 	db := sqldbtest.Open(t)
@@ -59,7 +60,7 @@ func loadHospital(t *testing.T, patients int) *hospital {
 			t.Fatalf("loading the generated hospital: %v", r.Err)
 		}
 	}
-	h := &hospital{st: st, col: col, truth: map[string]*synth.Fact{}}
+	h := &hospital{st: st, db: db, col: col, truth: map[string]*synth.Fact{}}
 	for i := range col.Facts {
 		if f := &col.Facts[i]; f.Kind == synth.FactCoding {
 			h.truth[f.Encounter] = f

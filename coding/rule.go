@@ -150,7 +150,7 @@ func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[stri
 		return err
 	}
 	a.Diagnoses, a.Procedures = normalizeDx(q.Checker.cm, dx), normalizePx(q.Checker.pcs, px)
-	q.Evaluate(a)
+	q.evaluate(a, false)
 	if err := errorEdits(a, "Claim.diagnosis"); err != nil {
 		return err
 	}

@@ -185,3 +185,65 @@ func maps(m map[string]any) map[string]any {
 	json.Unmarshal(b, &out)
 	return out
 }
+
+// BenchmarkFinalClaimWrite is the final coding rule's own check of a
+// coder's final coding Claim (two reads, the edits and the grouper, in a
+// read transaction), and a coder's update of that Claim through the
+// store with the rule and without it (those include the durable commit).
+//
+//	go test ./coding -run '^$' -bench FinalClaimWrite -benchtime 200x
+func BenchmarkFinalClaimWrite(b *testing.B) {
+	h := loadHospital(b, 20)
+	q, err := coding.NewQueue(h.st, loadSet(b), drg.New())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cody := actor("cody", access.RoleCoder)
+	list, err := q.DNFB(cody)
+	if err != nil || len(list) == 0 {
+		b.Fatalf("DNFB: %v", err)
+	}
+	enc := list[0].Encounter
+	var dx []coding.Diagnosis
+	for _, d := range h.truth[enc].Diagnoses {
+		dx = append(dx, coding.Diagnosis{Code: d.Code, POA: d.POA})
+	}
+	var px []coding.Procedure
+	for _, p := range h.truth[enc].Procedures {
+		px = append(px, coding.Procedure{Code: p, Date: list[0].Admitted.Format(time.DateOnly)})
+	}
+	if _, err := q.Save(cody, enc, dx, px, true); err != nil {
+		b.Fatal(err)
+	}
+	id := "coding-" + strings.TrimPrefix(enc, "Encounter/")
+	r, err := h.st.Read(cody, "Claim", id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	claim, _ := store.Decode(r.Body)
+	delete(claim, "meta")
+	b.Run("check", func(b *testing.B) {
+		// The rule's own work, in a read transaction: no write, no fsync.
+		check := q.FinalCodingRule().Check
+		for range b.N {
+			if err := h.db.Read(cody, func(rd store.Reader) error { return check(cody, rd, nil, claim) }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, c := range []struct {
+		name  string
+		guard access.Guard
+	}{{"none", access.Guard{}}, {"rule", access.Guard{Rules: []store.WriteRule{q.FinalCodingRule()}}}} {
+		b.Run(c.name, func(b *testing.B) {
+			h.st.Guard = c.guard
+			for i := range b.N {
+				claim["created"] = time.Date(2025, 1, 1, 0, 0, i, 0, time.UTC).Format(time.RFC3339)
+				body, _ := json.Marshal(claim)
+				if _, err := h.st.Update(cody, "Claim", id, body, store.WriteOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
