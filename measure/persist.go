@@ -212,15 +212,10 @@ func (p *Projection) loadSaved(ctx context.Context, st SavedState) (LoadStats, e
 // loadWhole reads the whole record, writing its facts as it goes, and
 // saves the state: the position read before the scan began.
 func (p *Projection) loadWhole(ctx context.Context, format string) (LoadStats, error) {
-	if err := p.Facts.Clear(ctx); err != nil {
-		return LoadStats{}, err
-	}
-	pos, err := p.Facts.Newest(ctx)
+	whole, err := projection.BeginWhole(ctx, p.Facts, p.now())
 	if err != nil {
 		return LoadStats{}, err
 	}
-	at := p.now()
-	saver := projection.NewSaver(ctx, p.Facts)
 	n := 0
 	var nmu sync.Mutex
 	sink := func(cs []change) error {
@@ -239,26 +234,24 @@ func (p *Projection) loadWhole(ctx context.Context, format string) (LoadStats, e
 		n += len(cs)
 		nmu.Unlock()
 		select {
-		case saver.C <- fs:
+		case whole.C <- fs:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
-	lerr := p.Record.load(ctx, p.Source, sink)
-	serr := saver.Finish()
-	if err := errors.Join(lerr, serr); err != nil {
-		return LoadStats{}, err
+	if err := p.Record.load(ctx, p.Source, sink); err != nil {
+		return LoadStats{}, errors.Join(err, whole.Finish())
 	}
-	st := &SavedState{Position: pos, Replay: pos, Format: format, Saved: at}
-	if err := p.Facts.Save(ctx, nil, st); err != nil {
+	st, marks, err := whole.End(ctx, format)
+	if err != nil {
 		return LoadStats{}, err
 	}
 	p.mu.Lock()
-	p.marks = projection.Marks{{At: at, Pos: pos}}
+	p.marks = marks
 	p.last = p.now()
 	p.mu.Unlock()
-	return LoadStats{Facts: n, Position: pos}, nil
+	return LoadStats{Facts: n, Position: st.Position}, nil
 }
 
 // factSource is the saved facts as a Source (a fact is parsed as a body

@@ -220,6 +220,43 @@ func (sv *Saver) Finish() error {
 	return <-sv.done
 }
 
+// Whole is a whole read of the record that saves its facts as it goes
+// (a first start, or facts of another format): send the facts to C.
+type Whole struct {
+	*Saver
+	s   Store
+	pos int64
+	at  time.Time
+}
+
+// BeginWhole clears the saved facts of s and notes the newest change
+// position before the reading begins: the position the facts will
+// reflect, since every change after it is either read or replayed.
+func BeginWhole(ctx context.Context, s Store, now time.Time) (*Whole, error) {
+	if err := s.Clear(ctx); err != nil {
+		return nil, err
+	}
+	pos, err := s.Newest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Whole{Saver: NewSaver(ctx, s), s: s, pos: pos, at: now}, nil
+}
+
+// End waits for the facts sent to be written, then saves the state (of
+// format, at the position noted) and returns it with the marks a save
+// replays from. After a failed reading call Finish instead.
+func (w *Whole) End(ctx context.Context, format string) (SavedState, Marks, error) {
+	if err := w.Finish(); err != nil {
+		return SavedState{}, nil, err
+	}
+	st := SavedState{Position: w.pos, Replay: w.pos, Format: format, Saved: w.at}
+	if err := w.s.Save(ctx, nil, &st); err != nil {
+		return SavedState{}, nil, err
+	}
+	return st, Marks{{At: w.at, Pos: w.pos}}, nil
+}
+
 // Replay reads the change feed of s after the position after, for types,
 // and calls take with the newest change of each resource, sorted by type
 // and id, at most batch resources at a time (the first call as soon as

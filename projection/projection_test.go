@@ -241,3 +241,45 @@ func TestSaverWritesInTheBackgroundAndReportsTheFirstError(t *testing.T) {
 		t.Errorf("%d saves after the failure, want none", f.saves-1)
 	}
 }
+
+func TestWholeReadSavesItsFactsThenTheState(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	f := &feed{changes: make([]projection.Change, 12),
+		facts: map[string]projection.Fact{"Patient/old": {Type: "Patient", ID: "old", Version: 1, Data: []byte("x")}},
+		state: &projection.SavedState{Position: 3, Replay: 3, Format: "f0"}}
+	w, err := projection.BeginWhole(ctx, f, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.state != nil || len(f.facts) != 0 {
+		t.Fatal("the saved facts were not cleared before the whole read")
+	}
+	w.C <- []projection.Fact{{Type: "Patient", ID: "a", Version: 2, Data: []byte("a")}}
+	f.changes = append(f.changes, projection.Change{}) // a write during the read
+	st, marks, err := w.End(ctx, "f1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := projection.SavedState{Position: 12, Replay: 12, Format: "f1", Saved: t0}
+	if st != want || f.state == nil || *f.state != want {
+		t.Errorf("state %+v (saved %+v), want %+v: the position before the read", st, f.state, want)
+	}
+	if len(f.facts) != 1 || f.facts["Patient/a"].Version != 2 {
+		t.Errorf("facts %v", f.facts)
+	}
+	if fmt.Sprint(marks) != fmt.Sprint(projection.Marks{{At: t0, Pos: 12}}) {
+		t.Errorf("marks %v", marks)
+	}
+
+	f = &feed{failAt: 2}
+	w, err = projection.BeginWhole(ctx, f, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.C <- []projection.Fact{{Type: "Patient", ID: "a", Version: 1, Data: []byte("a")}}
+	w.C <- []projection.Fact{{Type: "Patient", ID: "b", Version: 1, Data: []byte("b")}}
+	if _, _, err := w.End(ctx, "f1"); err == nil || f.state != nil {
+		t.Errorf("a failed fact save ended the read (%v) with a state %+v", err, f.state)
+	}
+}
