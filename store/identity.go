@@ -58,11 +58,7 @@ func (s *Store) identityClause(typ, criteria string) (cl Clause, ok bool) {
 // identify answers the lookups qs in rd: from the index when rd can
 // (IdentityReader), else through a search each.
 func (s *Store) identify(ctx context.Context, rd Reader, qs []IdentityQuery) ([][]*Resource, error) {
-	inner := rd
-	if wt, ok := rd.(*watchTx); ok {
-		inner = wt.Tx
-	}
-	if ir, ok := inner.(IdentityReader); ok {
+	if ir, ok := beneath(rd).(IdentityReader); ok {
 		return ir.Identify(ctx, qs)
 	}
 	out := make([][]*Resource, len(qs))
@@ -76,6 +72,26 @@ func (s *Store) identify(ctx context.Context, rd Reader, qs []IdentityQuery) ([]
 		}
 	}
 	return out, nil
+}
+
+// beneath returns the backend's own reader or transaction under the
+// store's wrappers — the watcher's (watchTx) and the write guard's
+// (guardTx), which change only how resources are put — for the optional
+// interfaces it has (IdentityReader, MultiLocker). Reading identities and
+// taking locks through them is what the wrappers would do anyway; behind
+// a guard (every write by a server with its role table) they were hidden,
+// and a write's identity checks ran as searches, its locks one by one.
+func beneath(rd Reader) Reader {
+	for {
+		switch t := rd.(type) {
+		case *watchTx:
+			rd = t.Tx
+		case *guardTx:
+			rd = t.Tx
+		default:
+			return rd
+		}
+	}
 }
 
 // Identify returns the ids (with version and patient compartment, without
@@ -417,11 +433,7 @@ type MultiLocker interface {
 // lockAll takes the locks on keys (sorted, without repeats) in tx: in
 // one step when tx can (MultiLocker), else one by one.
 func lockAll(ctx context.Context, tx Tx, keys []string) error {
-	inner := tx
-	if wt, ok := tx.(*watchTx); ok {
-		inner = wt.Tx
-	}
-	if ml, ok := inner.(MultiLocker); ok {
+	if ml, ok := beneath(tx).(MultiLocker); ok {
 		return ml.LockAll(ctx, keys)
 	}
 	for _, k := range keys {
