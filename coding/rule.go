@@ -33,9 +33,10 @@ import (
 // (enterer) someone other than the writer.
 //
 // A final coding Claim is a Claim of status active, use claim and type
-// institutional, or any active Claim whose id is "coding-…" (the ids Save
-// writes and the DNFB list reads). Drafts, deletes and other Claims are
-// not judged.
+// institutional for an inpatient stay (Encounter.class IMP, ACUTE or
+// NONAC), or any active Claim whose id is "coding-…" (the ids Save writes
+// and the DNFB list reads). Drafts, deletes, outpatient and other Claims
+// are not judged.
 func (q *Queue) FinalCodingRule() store.WriteRule {
 	return store.WriteRule{Type: "Claim", Check: q.checkFinal}
 }
@@ -124,6 +125,11 @@ func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[stri
 		}
 		return err
 	}
+	if !strings.HasPrefix(c.ID, claimPrefix) && !inpatient(enc.Body) {
+		// The coding service codes inpatient stays; an outpatient
+		// institutional claim is not held to its inpatient edits (POA).
+		return nil
+	}
 	a, err := baseOf(ctx, encID, enc.Body, func(id string) ([]byte, error) {
 		p, err := rd.Current(ctx, "Patient", id)
 		if custodian.ErrorCode(err) == custodian.ENOTFOUND || err == nil && p.Deleted {
@@ -164,6 +170,21 @@ func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[stri
 		}
 	}
 	return nil
+}
+
+// inpatient reports whether an Encounter body is an inpatient stay, by
+// its class (v3 ActCode IMP, ACUTE or NONAC), as the coding operations
+// decide the setting.
+func inpatient(body []byte) bool {
+	var e encounterJSON
+	if json.Unmarshal(body, &e) != nil {
+		return false
+	}
+	switch e.Class.Code {
+	case "IMP", "ACUTE", "NONAC":
+		return true
+	}
+	return false
 }
 
 // encounter returns the id of the encounter c codes: its item.encounter,

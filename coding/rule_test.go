@@ -172,6 +172,25 @@ func TestFinalClaimThroughREST(t *testing.T) {
 	if _, err := q.Save(cody, enc1, dx1, px1, true); err != nil {
 		t.Errorf("finalising through the service under the rule: %v", err)
 	}
+	// An outpatient institutional claim is not held to the inpatient
+	// edits (POA) of the coding service.
+	qa, err := h.st.ParseQueryString("Encounter", "class=AMB&_count=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	amb, err := h.st.Search(cody, qa)
+	if err != nil || len(amb.Resources) == 0 {
+		t.Fatalf("no outpatient encounter in the hospital: %v", err)
+	}
+	var ae struct{ Subject struct{ Reference string } }
+	json.Unmarshal(amb.Resources[0].Body, &ae)
+	out1 := maps(badClaim)
+	delete(out1, "id")
+	out1["patient"] = map[string]any{"reference": ae.Subject.Reference}
+	out1["item"].([]any)[0].(map[string]any)["encounter"] = []any{map[string]any{"reference": "Encounter/" + amb.Resources[0].ID}}
+	if code, out := do("POST", "Claim", "cody", out1); code != http.StatusCreated {
+		t.Errorf("an outpatient institutional claim without POA: %d %v", code, out)
+	}
 	// Drafts are not judged.
 	if code, out := do("PUT", "Claim/"+id, "cody", func() map[string]any { m := maps(badClaim); m["status"] = "draft"; return m }()); code != http.StatusOK {
 		t.Errorf("a draft with error edits: %d %v", code, out)
