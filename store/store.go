@@ -48,7 +48,7 @@ type Store struct {
 	NoAudit bool
 	// Now is the clock; tests set it.
 	Now func() time.Time
-	// NewID makes server-assigned resource ids.
+	// NewID makes server-assigned resource ids (NewTimeUUID unless set).
 	NewID func() string
 	// Watchers are told of every committed write's new versions (see
 	// Watcher). Set them before the store is used.
@@ -69,7 +69,7 @@ type Store struct {
 
 // New returns a Store over b that validates with v and indexes with ix.
 func New(b Backend, v Validator, ix Indexer) *Store {
-	return &Store{backend: b, validator: v, indexer: ix, Now: time.Now, NewID: NewUUID}
+	return &Store{backend: b, validator: v, indexer: ix, Now: time.Now, NewID: NewTimeUUID}
 }
 
 // admit waits until a transaction may be prepared (MaxPreparing), and
@@ -95,7 +95,7 @@ func (s *Store) admit(ctx context.Context) (func(), error) {
 	}
 }
 
-// NewUUID returns a random (version 4) UUID, the form of server-assigned ids.
+// NewUUID returns a random (version 4) UUID.
 func NewUUID() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -103,6 +103,35 @@ func NewUUID() string {
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
+	return formatUUID(&b)
+}
+
+// NewTimeUUID returns a version 7 UUID, the form of server-assigned
+// resource ids: the time in milliseconds, then 74 random bits. Ids made
+// one after another sort together, so a new resource's entry in the
+// database's (type, id) index goes at the end of its type's run, on a page
+// the writes before it changed too, instead of on a page of its own
+// anywhere in the index. With random ids that index alone made about one
+// more page per resource for every commit to write (measured: the writer's
+// CPU per resource of transaction Bundles fell by about a fifth). The id
+// tells when the resource was created, to the millisecond, as its first
+// version's meta.lastUpdated does.
+func NewTimeUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[6:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	ms := uint64(time.Now().UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
+	b[8] = b[8]&0x3f | 0x80
+	return formatUUID(&b)
+}
+
+// formatUUID writes b in the 8-4-4-4-12 hexadecimal form.
+func formatUUID(b *[16]byte) string {
 	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])
 	s[8] = '-'
