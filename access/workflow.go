@@ -53,8 +53,10 @@ type Mark struct {
 // what keeps a coder who may update Tasks from deciding a registry case by
 // writing its Task through the FHIR API. Guard.AllowWrite applies it to
 // every write the store makes for an actor other than Custodian itself,
-// and the services ask MayDecide before they act, so the two paths hold
-// the same line.
+// and the services and workbench pages ask the store (store.Store's
+// MayDecide and Deciders, answered by Guard.MayDecide and Guard.Deciders)
+// before they act, so every path holds the line of one table: the
+// store's Guard's.
 type Workflow struct {
 	// Name names the workflow (WorkflowRegistryCase …).
 	Name string
