@@ -172,9 +172,19 @@ func (p *Projection) Load(ctx context.Context) (LoadStats, error) {
 	}
 	start := p.now()
 	var stats LoadStats
+	if ok {
+		stats, err = p.loadSaved(ctx, st)
+		if errors.Is(err, errFact) {
+			// Read the whole record instead, into an empty one.
+			if p.Logger != nil {
+				p.Logger.Error("the measures' facts are unreadable: reading the whole record", "error", err)
+			}
+			r.forget()
+			ok = false
+		}
+	}
 	switch {
 	case ok:
-		stats, err = p.loadSaved(ctx, st)
 	case p.ReadOnly:
 		n := 0
 		err = r.load(ctx, countingSource{Source: p.Source, n: &n}, nil)
@@ -196,6 +206,12 @@ func (p *Projection) loadSaved(ctx context.Context, st SavedState) (LoadStats, e
 	n := 0
 	counted := countingSource{Source: factSource{p.Facts}, n: &n}
 	if err := p.Record.load(ctx, counted, nil); err != nil {
+		var rerr factReadError
+		if ctx.Err() == nil && !errors.As(err, &rerr) {
+			// Not the database, not the end of ctx: a fact the record
+			// cannot parse.
+			return LoadStats{}, fmt.Errorf("%w: %w", errFact, err)
+		}
 		return LoadStats{}, err
 	}
 	pos, replayed, err := p.catchUp(ctx, st.Replay)
@@ -255,11 +271,39 @@ func (p *Projection) loadWhole(ctx context.Context, format string) (LoadStats, e
 }
 
 // factSource is the saved facts as a Source (a fact is parsed as a body
-// is).
+// is). Reading them fails with a factReadError; parsing them with
+// another error (the first cause wins: see Record.load).
 type factSource struct{ f Facts }
 
 func (s factSource) Scan(ctx context.Context, _ []string, fn func(typ, id string, version int64, body []byte) error) error {
-	return s.f.Scan(ctx, func(x Fact) error { return fn(x.Type, x.ID, x.Version, x.Data) })
+	if err := s.f.Scan(ctx, func(x Fact) error { return fn(x.Type, x.ID, x.Version, x.Data) }); err != nil {
+		return factReadError{err}
+	}
+	return nil
+}
+
+// factReadError is an error reading the saved facts (not parsing them).
+type factReadError struct{ err error }
+
+func (e factReadError) Error() string { return e.err.Error() }
+func (e factReadError) Unwrap() error { return e.err }
+
+// errFact is a saved fact the record cannot parse: Load reads the whole
+// record instead.
+var errFact = errors.New("measure: a saved fact is unreadable")
+
+// forget empties the record before a whole read replaces what the saved
+// facts had filled in; changes the watcher queued stay queued.
+func (r *Record) forget() {
+	r.mu.Lock()
+	r.patients, r.encounters, r.conditions = map[string]*Patient{}, map[string]*Encounter{}, map[string]*Condition{}
+	r.procedures, r.claims, r.obs = map[string]*Procedure{}, map[string]*Claim{}, map[string]*Observation{}
+	r.intern = map[string]string{}
+	if r.changed != nil {
+		r.changed = map[factKey]tracked{}
+	}
+	r.mu.Unlock()
+	r.gen.Add(1)
 }
 
 // countingSource counts what a Source gives.

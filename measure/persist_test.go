@@ -61,17 +61,7 @@ func newRestartEnv(t *testing.T, patients int) *restartEnv {
 
 func (e *restartEnv) put(batch []map[string]any) {
 	e.t.Helper()
-	for i := 0; i < len(batch); i += 2000 {
-		results, err := e.st.PutBatch(e.ctx, batch[i:min(i+2000, len(batch))])
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		for _, r := range results {
-			if r.Err != nil {
-				e.t.Fatal(r.Err)
-			}
-		}
-	}
+	sqldbtest.Put(e.t, e.ctx, e.st, batch)
 }
 
 // start is a process start: a new record watching the store, filled by a
@@ -356,6 +346,25 @@ func TestProjectionAcrossRestarts(t *testing.T) {
 		t.Fatalf("the facts written for the new format were not used: %+v", stats)
 	}
 	e.same(t, "the new format's facts", rec5, "2345-7")
+	e.stop()
+
+	// A damaged fact (newer than any version, so no save replaces it):
+	// the whole record is read again, and its facts replace the damaged.
+	patient := e.current("Patient")[0]["id"].(string)
+	if err := factdb.New(e.db).Save(e.ctx, []measure.Fact{{Type: "Patient", ID: patient, Version: 1 << 40, Data: []byte{0xff, 0x01}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec6, _, stats := e.start("2345-7")
+	if stats.Saved {
+		t.Fatalf("a damaged fact was used: %+v", stats)
+	}
+	e.same(t, "a start over a damaged fact", rec6, "2345-7")
+	e.stop()
+	rec7, _, stats := e.start("2345-7")
+	if !stats.Saved {
+		t.Fatalf("the facts written after the damaged ones were not used: %+v", stats)
+	}
+	e.same(t, "the facts that replaced the damaged ones", rec7, "2345-7")
 }
 
 // dump writes every patient's projected record, entry by entry, in a
