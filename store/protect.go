@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -358,10 +357,11 @@ func (s *Store) Deciders(workflow string) (roles []string, ok bool, err error) {
 // are reported to the loader in the results.
 type batchRefusals struct {
 	create, update *audit.Entry
+	seen           map[string]bool
 }
 
-// add notes that typ/id (a create when create is set, named by typ alone)
-// failed with err, if err is a refusal.
+// addRefusal notes in rf that typ/id (a create when create is set, named
+// by typ alone) failed with err, if err is a refusal.
 func (s *Store) addRefusal(ctx context.Context, rf *batchRefusals, typ, id string, create bool, err error) {
 	switch custodian.ErrorCode(err) {
 	case custodian.EFORBIDDEN, custodian.EUNAUTHORIZED:
@@ -376,7 +376,11 @@ func (s *Store) addRefusal(ctx context.Context, rf *batchRefusals, typ, id strin
 		*e = s.entry(ctx, action)
 		(*e).Outcome = custodian.ErrorCode(err)
 	}
-	if !slices.Contains((*e).Resources, ref) {
+	if rf.seen == nil {
+		rf.seen = map[string]bool{}
+	}
+	if key := action + " " + ref; !rf.seen[key] {
+		rf.seen[key] = true
 		(*e).Resources = append((*e).Resources, ref)
 	}
 }
