@@ -74,12 +74,12 @@ func (c *conn) appendOneBlock(items []*auditItem) error {
 			hashes = append(hashes, prev...)
 		}
 		tsMin, tsMax = min(tsMin, it.ts), max(tsMax, it.ts)
-		if it.e != nil {
-			forKeys(it.e, keys.add)
-		} else {
+		if it.keys != nil { // taken from audit_pending
 			for _, k := range it.keys {
 				keys.add(k, "")
 			}
+		} else {
+			it.k.each(keys.add)
 		}
 	}
 	sc.body, sc.hashes = body, hashes
@@ -169,23 +169,42 @@ const (
 	keyBreakGlass = "g"
 )
 
-// forKeys calls add(prefix, value) for each key row e belongs under; the
-// key is prefix+value.
-func forKeys(e *audit.Entry, add func(prefix, value string)) {
-	for _, p := range e.Patients {
+// entryKeys is what an entry's key rows are made of, taken from the entry
+// while its caller has it at hand: the journal keeps this, not the entry,
+// until the entry reaches the chain.
+type entryKeys struct {
+	actor, action, outcome string
+	patients               []string
+	breakGlass             bool
+}
+
+func keysOf(e *audit.Entry) entryKeys {
+	return entryKeys{actor: e.Actor, action: e.Action, outcome: e.Outcome, patients: e.Patients, breakGlass: e.BreakGlass}
+}
+
+// each calls add(prefix, value) for each key row the entry belongs under;
+// the key is prefix+value.
+func (k *entryKeys) each(add func(prefix, value string)) {
+	for _, p := range k.patients {
 		if p != "" {
 			add(keyPatient, p)
 		}
 	}
-	add(keyActor, e.Actor)
-	add(keyAction, e.Action)
-	if e.Outcome != "success" {
-		add(keyOutcome, e.Outcome)
+	add(keyActor, k.actor)
+	add(keyAction, k.action)
+	if k.outcome != "success" {
+		add(keyOutcome, k.outcome)
 		add(keyFailed, "")
 	}
-	if e.BreakGlass {
+	if k.breakGlass {
 		add(keyBreakGlass, "")
 	}
+}
+
+// forKeys calls add(prefix, value) for each key row e belongs under.
+func forKeys(e *audit.Entry, add func(prefix, value string)) {
+	k := keysOf(e)
+	k.each(add)
 }
 
 // keySet gathers the distinct key rows of a block, making a string only

@@ -48,16 +48,19 @@ type auditQueue struct {
 // needs computed beforehand (by the caller, in parallel with others).
 type auditItem struct {
 	// e is the entry, which gets its Seq when appended; nil for an entry
-	// taken from audit_pending, whose key rows are then in keys.
+	// taken from audit_pending or the journal.
 	e    *audit.Entry
 	tail []byte // audit.CanonicalTail(e)
 	ts   int64  // the entry's time, unix ms
+	// k makes the entry's key rows; for an entry taken from audit_pending
+	// keys holds them instead, made.
+	k    entryKeys
 	keys []string
 	done chan error
 }
 
 func newAuditItem(e *audit.Entry) *auditItem {
-	return &auditItem{e: e, tail: audit.CanonicalTail(e), ts: e.Time.UnixMilli()}
+	return &auditItem{e: e, tail: audit.CanonicalTail(e), ts: e.Time.UnixMilli(), k: keysOf(e)}
 }
 
 // errLead tells a waiting caller that it is to lead the next block.

@@ -201,8 +201,12 @@ func (s *segment) unmap() {
 
 // journalRec is an entry the journal holds: bytes [off, end) of file seg.
 type journalRec struct {
-	e        *audit.Entry // nil: bytes whose write failed, skipped
-	tail     []byte       // the entry's canonical tail (in the mapped file, or a copy)
+	// tail is the entry's canonical tail (in the mapped file, or a copy);
+	// nil: bytes whose write failed, skipped. The entry itself is not
+	// kept: its time and what its key rows are made of are.
+	tail     []byte
+	ts       int64
+	k        entryKeys
 	seg      *segment
 	segSeq   int64 // seg.seq, for sorting without following seg
 	off, end int64
@@ -241,7 +245,7 @@ func (j *auditJournal) write(e *audit.Entry) error {
 			return err
 		}
 	}
-	r := journalRec{e: e, seg: s, segSeq: s.seq, off: s.size, end: s.size + n}
+	r := journalRec{ts: e.Time.UnixMilli(), k: keysOf(e), seg: s, segSeq: s.seq, off: s.size, end: s.size + n}
 	s.size = r.end
 	s.writing++
 	j.mu.Unlock()
@@ -269,7 +273,7 @@ func (j *auditJournal) write(e *audit.Entry) error {
 		// The bytes are skipped when the chain takes the file in; read
 		// back after a crash they do not make a record.
 		j.fail(err)
-		r.e, r.tail = nil, nil
+		r.tail = nil
 		j.queue = append(j.queue, r)
 		return err
 	}
@@ -440,8 +444,8 @@ func (j *auditJournal) appendToChain() error {
 	// One allocation for the items, not one each.
 	items := make([]auditItem, 0, len(run))
 	for _, r := range run {
-		if r.e != nil {
-			items = append(items, auditItem{e: r.e, tail: r.tail, ts: r.e.Time.UnixMilli()})
+		if r.tail != nil {
+			items = append(items, auditItem{tail: r.tail, ts: r.ts, k: r.k})
 		}
 	}
 	batch := make([]*auditItem, len(items))
@@ -673,7 +677,7 @@ func journalItems(data []byte, gen, done int64) []*auditItem {
 			off++
 			continue
 		}
-		items = append(items, &auditItem{e: e, tail: tail, ts: e.Time.UnixMilli()})
+		items = append(items, &auditItem{e: e, tail: tail, ts: e.Time.UnixMilli(), k: keysOf(e)})
 		off += recordHead + n
 	}
 	return items
