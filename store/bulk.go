@@ -66,19 +66,31 @@ func (s *Store) putBatch(ctx context.Context, resources []map[string]any, unsync
 	results := make([]BatchResult, len(resources))
 	items := make([]*batchItem, 0, len(resources))
 	allowed := map[string]error{}
+	var refused batchRefusals // audited like refused writes elsewhere (protect.go)
 	for i, res := range resources {
+		_, hasID := res["id"]
 		it, err := s.prepareItem(ctx, res, allowed)
 		if err != nil {
 			results[i].Err = err
+			typ, _ := res["resourceType"].(string)
+			id, _ := res["id"].(string)
+			s.addRefusal(ctx, &refused, typ, id, !hasID, err)
 			continue
 		}
 		it.i = i
 		items = append(items, it)
 	}
-	if len(items) == 0 {
-		return results, nil
+	var err error
+	if len(items) > 0 {
+		err = s.writeItems(ctx, items, results, unsynced)
+		for _, it := range items {
+			s.addRefusal(ctx, &refused, it.typ, it.id, it.create, results[it.i].Err)
+		}
 	}
-	return results, s.writeItems(ctx, items, results, unsynced)
+	if aerr := s.recordRefusals(ctx, &refused); aerr != nil && err == nil {
+		err = aerr
+	}
+	return results, err
 }
 
 // writeItems writes items in one backend write or, if that fails because of
