@@ -62,8 +62,9 @@ type Merged struct {
 }
 
 // reach returns ctx acting as the user of ctx with the system's reach
-// (see the package doc), after checking the user may update Patient.
-func (s *Service) reach(ctx context.Context) (context.Context, error) {
+// (see the package doc), after checking the user may update Patient and
+// take the patient-link step on item ("Type/id", for the audit trail).
+func (s *Service) reach(ctx context.Context, item string) (context.Context, error) {
 	a := custodian.ActorFromContext(ctx)
 	if a == nil {
 		return nil, custodian.Errorf(custodian.EUNAUTHORIZED, "the request has no authenticated actor")
@@ -71,9 +72,11 @@ func (s *Service) reach(ctx context.Context) (context.Context, error) {
 	if err := s.Store.Allowed(ctx, "Patient", "update"); err != nil {
 		return nil, err
 	}
-	// Merging is the HIM director's step (the patient-link workflow); the
-	// writes below act as the system, which the store's guard does not judge.
-	if err := (access.Guard{}).MayDecide(a, access.WorkflowPatientLink); err != nil {
+	// Merging is the patient-link workflow's step (the HIM director's by
+	// default), as the store's Guard names its deciders; the writes below
+	// act as the system, which the guard does not judge. A refusal is in
+	// the audit trail.
+	if err := s.Store.MayDecide(ctx, access.WorkflowPatientLink, item); err != nil {
 		return nil, err
 	}
 	if a.Kind == "system" {
@@ -90,7 +93,7 @@ func (s *Service) reach(ctx context.Context) (context.Context, error) {
 // merged already, EFORBIDDEN when the user may not update patients and
 // EPRECONDITION when a resource changed while the merge was planned.
 func (s *Service) Merge(ctx context.Context, survivor, retired string, preview bool) (*Merged, error) {
-	sctx, err := s.reach(ctx)
+	sctx, err := s.reach(ctx, "Patient/"+retired)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +203,7 @@ func (s *Service) Merge(ctx context.Context, survivor, retired string, preview b
 // a merge, ECONFLICT for a merge already undone or a resource changed
 // since the merge.
 func (s *Service) Unmerge(ctx context.Context, taskID string) (*Merged, error) {
-	sctx, err := s.reach(ctx)
+	sctx, err := s.reach(ctx, "Task/"+taskID)
 	if err != nil {
 		return nil, err
 	}
