@@ -83,9 +83,10 @@ type Config struct {
 	// Patient, Encounter and Condition searches, so offering a role here
 	// alone does not let it in.
 	MeasureRoles, RegistryRoles []string
-	// DecideRoles are the roles that accept and reject cases and record
-	// follow-ups on the registry pages (the registry service's Deciders,
-	// by default the registrar and the HIM director, if nil); they also
+	// DecideRoles are the roles offered accepting and rejecting cases and
+	// recording follow-ups on the registry pages (if nil, the registry
+	// service's DecideRoles: the registry-case workflow of the store's
+	// Guard, by default the registrar and the HIM director); they also
 	// need Task update in the role table.
 	DecideRoles []string
 	// CardMeasures are the measures whose rates the dashboard cards show
@@ -116,8 +117,8 @@ func Module(c Config) web.Module {
 	}
 	if p.DecideRoles == nil {
 		p.DecideRoles = registry.DefaultDeciders
-		if c.Registry != nil && c.Registry.Deciders != nil {
-			p.DecideRoles = c.Registry.Deciders
+		if c.Registry != nil {
+			p.DecideRoles = c.Registry.DecideRoles()
 		}
 	}
 	if p.CardMeasures == nil {
