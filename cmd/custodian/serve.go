@@ -269,6 +269,9 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	// The DNFB is kept in memory by a watcher, seeded in startWork.
 	queue.List = coding.NewDNFBList()
 	st.Watchers = append(st.Watchers, queue.List.Watcher())
+	// A final coding Claim written through the FHIR API passes the same
+	// edits and grouping as one finalised in the coding workspace.
+	st.Guard = access.Guard{Rules: []store.WriteRule{queue.FinalCodingRule()}}
 	ops = append(ops, fhirapi.CodingOperations(suggester, queue)...)
 	// The master patient index: filled from the store in the background
 	// when serving starts, and kept current by a watcher (startWork).
