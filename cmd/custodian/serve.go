@@ -225,7 +225,6 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	st := store.New(db, defs, reg)
 	st.Watchers = append(st.Watchers, params.Watcher())
 	st.AuditLog = db
-	st.Guard = access.Guard{} // the role table, scopes and sensitive records, for the API, pages and commands alike
 	codes, err := codeset.Load()
 	if err != nil {
 		db.Close()
@@ -269,8 +268,10 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	// The DNFB is kept in memory by a watcher, seeded in startWork.
 	queue.List = coding.NewDNFBList()
 	st.Watchers = append(st.Watchers, queue.List.Watcher())
-	// A final coding Claim written through the FHIR API passes the same
-	// edits and grouping as one finalised in the coding workspace.
+	// The role table, scopes and sensitive records, for the API, pages and
+	// commands alike; a final coding Claim written through the FHIR API
+	// passes the same edits and grouping as one finalised in the coding
+	// workspace.
 	st.Guard = access.Guard{Rules: []store.WriteRule{queue.FinalCodingRule()}}
 	ops = append(ops, fhirapi.CodingOperations(suggester, queue)...)
 	// The master patient index: filled from the store in the background
