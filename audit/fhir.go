@@ -11,20 +11,36 @@ const (
 	systemInteraction = "http://hl7.org/fhir/restful-interaction"
 	systemDICOM       = "http://dicom.nema.org/resources/ontology/DCM"
 	systemPurpose     = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+	systemCustodian   = "https://custodian-him.org/fhir/CodeSystem/audit"
 	// ExtensionBreakGlass flags an AuditEvent of break-the-glass access.
 	ExtensionBreakGlass = "https://custodian-him.org/fhir/StructureDefinition/break-glass"
+)
+
+// Actions of refused steps and operations, besides the reads and writes
+// of the Action constants in audit.go: what a service or workbench page
+// refused before any resource was read or written.
+const (
+	// ActionDecide is a step of an HIM workflow (access.DefaultWorkflows:
+	// deciding a registry case, working a release request, a merge …)
+	// asked of the store's Guard; Query names the workflow and Resources
+	// the item ("Type/id", or "Type" for a new one).
+	ActionDecide = "decide"
+	// ActionOperation is an operation that is neither a read nor a write of
+	// the resources it names (the accounting of disclosures, a replay of
+	// a feed's dead letters); Query names it ("$accounting" …).
+	ActionOperation = "operation"
 )
 
 var interactionCode = map[string]string{
 	ActionRead: "read", ActionVRead: "vread", ActionSearch: "search-type", ActionHistory: "history-instance",
 	ActionCreate: "create", ActionUpdate: "update", ActionPatch: "patch", ActionDelete: "delete",
-	ActionTransaction: "transaction",
+	ActionTransaction: "transaction", ActionOperation: "operation",
 }
 
 var crud = map[string]string{
 	ActionRead: "R", ActionVRead: "R", ActionSearch: "E", ActionHistory: "R", ActionCreate: "C",
 	ActionUpdate: "U", ActionPatch: "U", ActionDelete: "D", ActionTransaction: "E", ActionExport: "R",
-	ActionSignIn: "E", ActionBreakGlass: "E",
+	ActionSignIn: "E", ActionBreakGlass: "E", ActionDecide: "E", ActionOperation: "E",
 }
 
 // AuditEvent renders e as a FHIR R4 AuditEvent resource.
@@ -48,7 +64,12 @@ func (e *Entry) AuditEvent() map[string]any {
 		ev["type"] = map[string]any{"system": systemDICOM, "code": "110106", "display": "Export"}
 	case ActionBreakGlass:
 		ev["type"] = map[string]any{"system": systemDICOM, "code": "110113", "display": "Security Alert"}
-		ev["subtype"] = []any{map[string]any{"system": "https://custodian-him.org/fhir/CodeSystem/audit", "code": "break-glass", "display": "Break-the-glass access"}}
+		ev["subtype"] = []any{map[string]any{"system": systemCustodian, "code": "break-glass", "display": "Break-the-glass access"}}
+	case ActionDecide:
+		ev["type"] = map[string]any{"system": systemCustodian, "code": ActionDecide, "display": "HIM workflow step"}
+		if e.Query != "" {
+			ev["subtype"] = []any{map[string]any{"system": systemCustodian, "code": e.Query}}
+		}
 	default:
 		ev["type"] = map[string]any{"system": systemEventType, "code": "rest", "display": "RESTful Operation"}
 		if c := interactionCode[e.Action]; c != "" {

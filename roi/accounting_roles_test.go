@@ -33,8 +33,10 @@ func TestAccountingReaders(t *testing.T) {
 		if want {
 			continue
 		}
-		es, err := e.st.FindAudit(system(), audit.Filter{Actor: "u-" + role, Outcome: custodian.EFORBIDDEN})
-		if err != nil || len(es) != 1 || es[0].Action != audit.ActionRead || !slices.Equal(es[0].Resources, []string{"Patient/" + e.patient + "/$accounting"}) {
+		// The entry says what was refused — the $accounting operation on
+		// the patient — and is found by action and by patient.
+		es, err := e.st.FindAudit(system(), audit.Filter{Actor: "u-" + role, Outcome: custodian.EFORBIDDEN, Action: audit.ActionOperation, Patient: e.patient})
+		if err != nil || len(es) != 1 || es[0].Query != "$accounting" || !slices.Equal(es[0].Resources, []string{"Patient/" + e.patient}) {
 			t.Errorf("the refused accounting read by %s in the trail: %v, %+v", role, err, es)
 		}
 	}

@@ -28,8 +28,9 @@ type Store interface {
 	// steps of a workflow (store.WorkflowGuard).
 	MayDecide(ctx context.Context, workflow, item string) error
 	Deciders(workflow string) ([]string, bool, error)
-	// Refused records a refusal of the service's own in the audit trail.
-	Refused(ctx context.Context, action string, resources []string, err error) error
+	// RefusedOperation records a refusal of the service's own in the
+	// audit trail.
+	RefusedOperation(ctx context.Context, op string, resources []string, err error) error
 }
 
 // Blobs keeps attachment content; *blob.Dir implements it.
@@ -104,7 +105,7 @@ func (s *Service) mayAccount(ctx context.Context, patient string) error {
 	if err == nil {
 		return nil
 	}
-	return s.Store.Refused(ctx, audit.ActionRead, []string{"Patient/" + patient + "/$accounting"}, err)
+	return s.Store.RefusedOperation(ctx, "$accounting", []string{"Patient/" + patient}, err)
 }
 
 // mayRelease refuses an actor who may not release the records of request

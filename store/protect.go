@@ -305,8 +305,9 @@ type WorkflowGuard interface {
 // workflow on item ("Type/id", or "Type" for a new one), as the store's
 // Guard says; a store whose Guard names no workflows lets every
 // authenticated actor, as it lets them write anything. A refusal is
-// recorded in the audit trail (a create or an update of item), like a
-// refused write.
+// recorded in the audit trail as a refused step (audit.ActionDecide)
+// naming the workflow (the entry's query), the item and, when the item is
+// a Patient, its patient.
 func (s *Store) MayDecide(ctx context.Context, workflow, item string) error {
 	a, err := s.actor(ctx)
 	if err == nil && a.Kind != "system" {
@@ -317,11 +318,11 @@ func (s *Store) MayDecide(ctx context.Context, workflow, item string) error {
 	if err == nil {
 		return nil
 	}
-	action := audit.ActionUpdate
-	if !strings.Contains(item, "/") {
-		action = audit.ActionCreate
-	}
-	return s.Refused(ctx, action, nonEmpty(item), err)
+	e := s.entry(ctx, audit.ActionDecide)
+	e.Query = workflow
+	e.Resources = nonEmpty(item)
+	e.Patients = patientsOf(e.Resources)
+	return s.fail(ctx, e, err)
 }
 
 // Refused records in the audit trail that the actor of ctx was refused
@@ -333,7 +334,31 @@ func (s *Store) MayDecide(ctx context.Context, workflow, item string) error {
 func (s *Store) Refused(ctx context.Context, action string, resources []string, err error) error {
 	e := s.entry(ctx, action)
 	e.Resources = resources
+	e.Patients = patientsOf(resources)
 	return s.fail(ctx, e, err)
+}
+
+// RefusedOperation records in the audit trail that the actor of ctx was
+// refused operation op ("$accounting", "replay dead letters" …: the
+// entry's query, audit.ActionOperation) on resources, as Refused does, and
+// returns err (or the audit failure).
+func (s *Store) RefusedOperation(ctx context.Context, op string, resources []string, err error) error {
+	e := s.entry(ctx, audit.ActionOperation)
+	e.Query = op
+	e.Resources = resources
+	e.Patients = patientsOf(resources)
+	return s.fail(ctx, e, err)
+}
+
+// patientsOf returns the ids of the Patients among refs ("Type/id").
+func patientsOf(refs []string) []string {
+	var out []string
+	for _, r := range refs {
+		if id, ok := strings.CutPrefix(r, "Patient/"); ok && ValidID(id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Deciders returns the user roles that take the steps of workflow, as the
