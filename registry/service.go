@@ -369,6 +369,20 @@ func (s *Service) mayDecide(ctx context.Context, registry, patient string) error
 	return s.Store.MayDecide(ctx, access.WorkflowRegistryCase, "Task/"+TaskID(registry, patient))
 }
 
+// MayDecide returns nil if the actor of ctx may decide patient's case in
+// registry or record its follow-ups, and otherwise EFORBIDDEN
+// (EUNAUTHORIZED without an actor), as Decide would; the refusal is in the
+// audit trail naming the case's Task (naming only "Task" when registry is
+// not one of the service's or patient is empty). A page asks it before
+// its own checks, so a refused decision is audited whichever check
+// refuses it.
+func (s *Service) MayDecide(ctx context.Context, registry, patient string) error {
+	if _, err := s.Definition(registry); err != nil || patient == "" {
+		return s.Store.MayDecide(ctx, access.WorkflowRegistryCase, "Task")
+	}
+	return s.mayDecide(ctx, registry, patient)
+}
+
 // Decide records a registrar's decision on a case: accept (with the
 // registrar's fields of the form, which may be completed later by
 // deciding again) or reject (with a reason). ENOTFOUND if there is no such

@@ -269,6 +269,17 @@ func (p *pages) abstractPage(w http.ResponseWriter, r *http.Request) error {
 // again.
 func (p *pages) decide(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		return custodian.Errorf(custodian.EINVALID, "The form could not be read.")
+	}
+	patient := r.PostForm.Get("patient")
+	// The registry service asks the store's Guard first, so a decision
+	// refused to the user's role is in the audit trail naming the case.
+	if custodian.ActorFromContext(ctx) != nil {
+		if err := p.Registry.MayDecide(ctx, r.PathValue("id"), patient); err != nil {
+			return err
+		}
+	}
 	if err := p.may(ctx, p.DecideRoles, registryDecide...); err != nil {
 		return err
 	}
@@ -276,10 +287,6 @@ func (p *pages) decide(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return custodian.Errorf(custodian.EINVALID, "The form could not be read.")
-	}
-	patient := r.PostForm.Get("patient")
 	if patient == "" {
 		return custodian.Errorf(custodian.EINVALID, "The form names no patient.")
 	}
