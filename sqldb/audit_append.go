@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/store"
@@ -32,11 +31,6 @@ type auditQueue struct {
 	// table is where blocks wait for the chain on PostgreSQL
 	// (audit_pending.go); nil: blocks commit into the chain at once.
 	table *pendingTable
-	// gathered tells a leader gathering entries for audit_pending that
-	// pendingGather are waiting (see gather); lastBatch is the size of the
-	// last batch led.
-	gathered  chan struct{}
-	lastBatch int
 
 	// sealer seals small blocks (audit_seal.go); sealMu keeps one seal at
 	// a time.
@@ -99,12 +93,6 @@ func (db *DB) AppendAudit(ctx context.Context, e *audit.Entry, durable bool) err
 	q.mu.Lock()
 	q.pending = append(q.pending, it)
 	if q.busy {
-		if len(q.pending) >= pendingGather && q.gathered != nil {
-			select {
-			case q.gathered <- struct{}{}:
-			default:
-			}
-		}
 		q.mu.Unlock()
 		if err := <-it.done; err != errLead {
 			return err
@@ -123,12 +111,8 @@ func (db *DB) AppendAudit(ctx context.Context, e *audit.Entry, durable bool) err
 // in the batch.
 func (db *DB) leadAudit(ctx context.Context, own *auditItem) error {
 	q := &db.auditq
-	if q.table != nil {
-		q.gather()
-	}
 	q.mu.Lock()
 	batch := q.pending
-	q.lastBatch = min(len(batch), maxAuditBatch)
 	if len(batch) > maxAuditBatch {
 		batch = batch[:maxAuditBatch:maxAuditBatch]
 		q.pending = q.pending[maxAuditBatch:]
@@ -163,38 +147,6 @@ func (db *DB) leadAudit(ctx context.Context, own *auditItem) error {
 	}
 	q.mu.Unlock()
 	return err
-}
-
-// On PostgreSQL a leader that finds only a few entries waiting while reads
-// are arriving together (its last batch held more than one) lets more
-// gather before inserting their row: up to pendingGather entries or
-// pendingGatherWait, whichever comes first. Each row costs the client a
-// round trip whatever it holds, and without the wait rows held about two
-// entries (docs/benchmarks.md, session 5). A reader alone (batches of one)
-// never waits.
-const (
-	pendingGather     = 8
-	pendingGatherWait = 500 * time.Microsecond
-)
-
-// gather waits, as the leader, for entries to gather (see above).
-func (q *auditQueue) gather() {
-	select { // a signal left from an earlier batch
-	case <-q.gathered:
-	default:
-	}
-	q.mu.Lock()
-	wait := q.lastBatch > 1 && len(q.pending) < pendingGather
-	q.mu.Unlock()
-	if !wait {
-		return
-	}
-	t := time.NewTimer(pendingGatherWait)
-	select {
-	case <-q.gathered:
-	case <-t.C:
-	}
-	t.Stop()
 }
 
 // AppendAuditBatch appends entries, in order, as one block in one durable

@@ -76,7 +76,6 @@ func (db *DB) openPending() {
 	if err := db.movePending(ctx); err != nil {
 		slog.Error("sqldb: audit entries waiting in audit_pending could not be appended to the chain", "err", err)
 	}
-	db.auditq.gathered = make(chan struct{}, 1)
 	db.auditq.table = p
 	go p.run()
 }
