@@ -17,6 +17,7 @@ const (
 	WorkflowMergeRecord  = "merge-record"
 	WorkflowDeficiency   = "chart-deficiency"
 	WorkflowPatientLink  = "patient-link"
+	WorkflowFeed         = "feed"
 )
 
 // The code systems and identifier systems that mark the work items of the
@@ -34,6 +35,7 @@ const (
 	chartKeySystem     = "https://custodian.example/fhir/chart-deficiency"
 	chartRuleSystem    = "https://custodian.example/fhir/CodeSystem/chart-rule"
 	chartKindSystem    = "https://custodian.example/fhir/CodeSystem/chart-deficiency-kind"
+	feedSystem         = "urn:custodian:feed"
 )
 
 // A Mark is one way to recognise a workflow's item in a resource: a
@@ -91,6 +93,12 @@ type Workflow struct {
 //	merge-record             patient-merge and unmerge Tasks (mpi)          Custodian only (written by the merge)
 //	chart-deficiency         chart deficiency Tasks (chart)                 Custodian only (written by chart review)
 //	patient-link             Patient.link (merges)                          HIM director
+//	feed                     HL7 v2 feed records: receipts, dead letters    HIM director (replays dead letters)
+//	                         (Basic, ingest/mllp)
+//
+// The feed's records are Basic resources, which the role table lets every
+// clinician write; a dead letter is replayed as Custodian itself (a merge
+// message merges), so who may write one is who may replay it.
 func DefaultWorkflows() []Workflow {
 	return []Workflow{
 		{Name: WorkflowRegistryCase, Type: "Task",
@@ -121,6 +129,10 @@ func DefaultWorkflows() []Workflow {
 			Changes:  []string{"link"},
 			Deciders: []string{RoleHIMDirector},
 			Refusal:  "Only the HIM director links or merges patient registrations."},
+		{Name: WorkflowFeed, Type: "Basic",
+			Marks:    []Mark{{Element: "code", System: feedSystem}},
+			Deciders: []string{RoleHIMDirector},
+			Refusal:  "Only the HIM director works the feeds' dead letters; the feeds write their own records."},
 	}
 }
 

@@ -52,10 +52,10 @@ type Feed struct {
 // modules on a subtree).
 const Path = "/feeds/"
 
-var (
-	viewRoles   = []string{access.RoleHIMDirector, access.RoleAdministrator}
-	replayRoles = []string{access.RoleHIMDirector}
-)
+// viewRoles are offered the page besides the roles that replay: the HIM
+// director, and the administrator, who sees the listener's counts since
+// start only (the role table keeps the stored messages from it).
+var viewRoles = []string{access.RoleHIMDirector, access.RoleAdministrator}
 
 // deadLetterLimit is how many dead letters the page lists (newest first).
 const deadLetterLimit = 100
@@ -68,16 +68,32 @@ var Types = []string{
 }
 
 // Module returns the feeds page for the workbench wb.
+//
+// Replaying the dead letters is a step of the feed workflow
+// (access.WorkflowFeed): the page offers it to the deciders the store's
+// Guard names, and a replay POSTed by anyone else is refused by the store
+// first, so the refusal is in the audit trail.
 func Module(f Feed, wb *web.Handler) web.Module {
-	p := &page{f: f, wb: wb}
+	p := &page{f: f, wb: wb, replayRoles: access.DefaultDeciders(access.WorkflowFeed)}
+	if f.Store != nil {
+		if roles, ok, err := f.Store.Deciders(access.WorkflowFeed); ok && err == nil {
+			p.replayRoles = roles
+		}
+	}
+	view := slices.Clone(viewRoles)
+	for _, r := range p.replayRoles {
+		if !slices.Contains(view, r) {
+			view = append(view, r)
+		}
+	}
 	m := http.NewServeMux()
-	m.HandleFunc("GET "+Path+"{$}", p.fn(viewRoles, p.show))
-	m.HandleFunc("POST "+Path+"replay", p.fn(replayRoles, p.replay))
-	m.HandleFunc(Path, p.fn(viewRoles, func(http.ResponseWriter, *http.Request) error {
+	m.HandleFunc("GET "+Path+"{$}", p.fn(view, p.show))
+	m.HandleFunc("POST "+Path+"replay", p.fn(p.replayRoles, p.replay, access.WorkflowFeed))
+	m.HandleFunc(Path, p.fn(view, func(http.ResponseWriter, *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "There is no such page.")
 	}))
 	return web.Module{
-		Nav:     []web.NavItem{{Label: "Feeds", Path: Path, Roles: viewRoles}},
+		Nav:     []web.NavItem{{Label: "Feeds", Path: Path, Roles: view}},
 		Prefix:  Path,
 		Handler: m,
 	}
@@ -86,13 +102,25 @@ func Module(f Feed, wb *web.Handler) web.Module {
 type page struct {
 	f  Feed
 	wb *web.Handler
+	// replayRoles replay the dead letters (the feed workflow's deciders).
+	replayRoles []string
 }
 
-func (p *page) fn(roles []string, f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+// fn checks the actor holds one of roles, then runs f, rendering its
+// error in the workbench's frame. With workflow, the store is first asked
+// whether the actor takes that workflow's steps on the dead letters, which
+// audits a refusal.
+func (p *page) fn(roles []string, f func(http.ResponseWriter, *http.Request) error, workflow ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		a := custodian.ActorFromContext(r.Context())
 		var err error
+		for _, wf := range workflow {
+			if err == nil && a != nil {
+				err = p.f.Store.MayDecide(r.Context(), wf, "Basic")
+			}
+		}
 		switch {
+		case err != nil:
 		case a == nil:
 			err = custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
 		case !hasRole(a, roles):
@@ -182,7 +210,7 @@ func (p *page) render(w http.ResponseWriter, r *http.Request, replayed *mllp.Rep
 		return err
 	default:
 		v.Stored = true
-		v.CanReplay = p.f.Handler != nil && hasRole(a, replayRoles)
+		v.CanReplay = p.f.Handler != nil && hasRole(a, p.replayRoles)
 	}
 	var b bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&b, "feeds", v); err != nil {
