@@ -428,20 +428,6 @@ func decodeAll(s *state, rs []*store.Resource) []any {
 	return vs
 }
 
-// factSaver writes facts in the background while the whole record is
-// read: send them to ch.
-type factSaver struct {
-	ch chan<- []Fact
-	sv *projection.Saver
-}
-
-func (rv *Reviewer) startSaver(ctx context.Context) *factSaver {
-	sv := projection.NewSaver(ctx, rv.Facts)
-	return &factSaver{ch: sv.C, sv: sv}
-}
-
-func (fs *factSaver) finish() error { return fs.sv.Finish() }
-
 // schedule is when Run saves.
 func (rv *Reviewer) schedule() projection.Schedule {
 	return projection.Schedule{Interval: rv.SaveInterval, MaxChanged: rv.SaveAfter, Margin: rv.SaveMargin}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/projection"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -246,19 +247,13 @@ func (rv *Reviewer) read(ctx context.Context) (*state, LoadStats, error) {
 // state (the position read before the reading began) at the end.
 func (rv *Reviewer) readWhole(ctx context.Context, s *state) (LoadStats, error) {
 	var stats LoadStats
-	var saver *factSaver
-	var pos int64
+	var whole *projection.Whole
 	if rv.Facts != nil {
-		if err := rv.Facts.Clear(ctx); err != nil {
-			return stats, err
-		}
 		var err error
-		if pos, err = rv.Facts.Newest(ctx); err != nil {
+		if whole, err = projection.BeginWhole(ctx, rv.Facts, time.Now()); err != nil {
 			return stats, err
 		}
-		saver = rv.startSaver(ctx)
 	}
-	at := time.Now()
 	type decoded struct {
 		v    any
 		data []byte
@@ -267,7 +262,7 @@ func (rv *Reviewer) readWhole(ctx context.Context, s *state) (LoadStats, error) 
 	for _, typ := range factTypes {
 		err := rv.scan(ctx, typ, func(r *store.Resource) any {
 			v := s.decodeVersion(r.Type, r.Body)
-			if saver == nil {
+			if whole == nil {
 				return decoded{v: v}
 			}
 			return decoded{v, encodeFact(r.Type, v)}
@@ -275,36 +270,34 @@ func (rv *Reviewer) readWhole(ctx context.Context, s *state) (LoadStats, error) 
 			d := x.(decoded)
 			s.file(r.Type, r.ID, d.v)
 			stats.Facts++
-			if saver != nil && d.data != nil {
+			if whole != nil && d.data != nil {
 				batch = append(batch, Fact{Type: r.Type, ID: r.ID, Version: r.VersionID, Data: d.data})
 				if len(batch) == 2000 {
-					saver.ch <- batch
+					whole.C <- batch
 					batch = nil
 				}
 			}
 		})
 		if err != nil {
-			if saver != nil {
-				saver.finish()
+			if whole != nil {
+				whole.Finish()
 			}
 			return stats, err
 		}
 	}
 	s.dirty, s.all = map[string]bool{}, false
-	if saver == nil {
+	if whole == nil {
 		return stats, nil
 	}
 	if len(batch) > 0 {
-		saver.ch <- batch
+		whole.C <- batch
 	}
-	if err := saver.finish(); err != nil {
+	st, marks, err := whole.End(ctx, s.format)
+	if err != nil {
 		return stats, err
 	}
-	if err := rv.Facts.Save(ctx, nil, &SavedState{Position: pos, Replay: pos, Format: s.format, Saved: at}); err != nil {
-		return stats, err
-	}
-	stats.Position = pos
-	s.marks = []mark{{at: at, pos: pos}}
+	stats.Position = st.Position
+	s.marks = fromMarks(marks)
 	return stats, nil
 }
 
