@@ -49,7 +49,7 @@ func (q *Queue) Save(ctx context.Context, encID string, dx []Diagnosis, px []Pro
 		return nil, custodian.Errorf(custodian.EUNAUTHORIZED, "coding needs an actor")
 	}
 	now := q.Now()
-	id := claimPrefix + strings.TrimPrefix(a.Encounter, "Encounter/")
+	id := ClaimID(a.Encounter)
 	if len(id) > 64 {
 		return nil, custodian.Errorf(custodian.EINVALID, "the encounter id is too long to name its coding Claim")
 	}
@@ -288,4 +288,11 @@ func (a *Abstract) fromClaim(r *store.Resource) error {
 	a.Claim, a.ClaimVersion, a.Coder = "Claim/"+r.ID, r.VersionID, c.Enterer.Display
 	a.Coded, _ = parseTime(c.Created)
 	return nil
+}
+
+// ClaimID returns the id of the coding Claim of an encounter ("id" or
+// "Encounter/id"): "coding-" and the encounter's id, which Save writes and
+// the DNFB list and the final coding rule read.
+func ClaimID(encounter string) string {
+	return claimPrefix + strings.TrimPrefix(encounter, "Encounter/")
 }

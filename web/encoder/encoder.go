@@ -25,8 +25,10 @@ import (
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/access"
+	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/codeset"
 	"github.com/custodian-him/custodian/coding"
+	"github.com/custodian-him/custodian/store"
 	"github.com/custodian-him/custodian/web"
 )
 
@@ -36,15 +38,35 @@ const (
 	PathEncounter = "/coding/encounters/"
 )
 
-// roles who may use the pages: coders work the queue, the HIM director
-// steers it.
-var roles = []string{access.RoleCoder, access.RoleHIMDirector}
+// codingRoles returns the user roles that code: those the store's Guard
+// (its role table) lets update Claims — by default the coder, who works
+// the queue, and the HIM director, who steers it. Coding is not a
+// workflow of access.DefaultWorkflows: its items, the coding Claims, are
+// a resource type only these roles write, so the role table already says
+// who takes the step (a workflow narrows a type many roles write, as
+// Task), and the Guard's Rules hold what a final Claim must pass
+// (coding.Queue.FinalCodingRule).
+func codingRoles(g store.Guard) []string {
+	var out []string
+	for _, r := range access.Roles {
+		a := &custodian.Actor{ID: "role:" + r, Kind: access.KindUser, Roles: []string{r}}
+		if g == nil && access.RolesAllow(a.Roles, "Claim", "update") || g != nil && g.Allow(a, "Claim", "update") == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 // Module returns the DNFB queue, the coding workspace and the dashboard
 // cards for wb, over the coding queue q (its store, checker and grouper),
 // the suggester s and the code sets set.
 func Module(wb *web.Handler, q *coding.Queue, s *coding.Suggester, set *codeset.Set, opts ...Option) web.Module {
 	p := &pages{wb: wb, q: q, s: s, set: set, keep: time.Minute}
+	if q.Store != nil {
+		p.roles = codingRoles(q.Store.Guard)
+	} else {
+		p.roles = codingRoles(nil)
+	}
 	for _, o := range opts {
 		o(p)
 	}
@@ -55,7 +77,7 @@ func Module(wb *web.Handler, q *coding.Queue, s *coding.Suggester, set *codeset.
 	m := http.NewServeMux()
 	m.HandleFunc("GET "+PathDNFB+"{$}", p.fn(p.dnfb))
 	m.HandleFunc("GET "+PathEncounter+"{id}", p.fn(p.workspace))
-	m.HandleFunc("POST "+PathEncounter+"{id}", p.fn(func(w http.ResponseWriter, r *http.Request) error {
+	m.HandleFunc("POST "+PathEncounter+"{id}", p.post(func(w http.ResponseWriter, r *http.Request) error {
 		defer p.queue.Forget()
 		return p.workspacePost(w, r)
 	}))
@@ -66,10 +88,7 @@ func Module(wb *web.Handler, q *coding.Queue, s *coding.Suggester, set *codeset.
 		// Coders land on the queue; the director is offered it but
 		// lands on the dashboard. (A user with both roles sees the entry
 		// twice: the navigation has no "landing for some roles only".)
-		Nav: []web.NavItem{
-			{Label: "Coding queue", Path: PathDNFB, Roles: []string{access.RoleCoder}, Landing: true},
-			{Label: "Coding queue", Path: PathDNFB, Roles: []string{access.RoleHIMDirector}},
-		},
+		Nav:     p.nav(),
 		Prefix:  PathDNFB,
 		Handler: m,
 		Cards:   web.KeepCards(p.keep, p.cards),
@@ -84,6 +103,29 @@ type pages struct {
 	// queue is the DNFB list, kept per user for keep.
 	queue *web.Kept[[]coding.DNFBItem]
 	keep  time.Duration
+	// roles code (codingRoles of the store's Guard).
+	roles []string
+}
+
+// nav offers the queue to the coding roles: the HIM director is offered
+// it, the others land on it.
+func (p *pages) nav() []web.NavItem {
+	var land, offer []string
+	for _, r := range p.roles {
+		if r == access.RoleHIMDirector {
+			offer = append(offer, r)
+		} else {
+			land = append(land, r)
+		}
+	}
+	var nav []web.NavItem
+	if len(land) > 0 {
+		nav = append(nav, web.NavItem{Label: "Coding queue", Path: PathDNFB, Roles: land, Landing: true})
+	}
+	if len(offer) > 0 {
+		nav = append(nav, web.NavItem{Label: "Coding queue", Path: PathDNFB, Roles: offer})
+	}
+	return nav
 }
 
 // Option adjusts the module.
@@ -94,11 +136,11 @@ type Option func(*pages)
 func KeepFor(d time.Duration) Option { return func(p *pages) { p.keep = d } }
 
 // allowed refuses actors without a coding role.
-func allowed(a *custodian.Actor) error {
+func (p *pages) allowed(a *custodian.Actor) error {
 	switch {
 	case a == nil:
 		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
-	case !slices.ContainsFunc(a.Roles, func(x string) bool { return slices.Contains(roles, x) }):
+	case !slices.ContainsFunc(a.Roles, func(x string) bool { return slices.Contains(p.roles, x) }):
 		return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
 	}
 	return nil
@@ -106,7 +148,31 @@ func allowed(a *custodian.Actor) error {
 
 func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := allowed(custodian.ActorFromContext(r.Context()))
+		err := p.allowed(custodian.ActorFromContext(r.Context()))
+		if err == nil {
+			err = f(w, r)
+		}
+		if err != nil {
+			p.wb.Error(w, r, err)
+		}
+	}
+}
+
+// post is fn for the workspace's POST, which works the coding Claim of
+// the encounter in the path: a user without a coding role is refused and
+// the refusal recorded in the audit trail as a refused update of that
+// Claim, as a refused write of it through the FHIR API is.
+func (p *pages) post(f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a := custodian.ActorFromContext(r.Context())
+		err := p.allowed(a)
+		if err != nil && a != nil && p.q.Store != nil {
+			claim := "Claim"
+			if id := r.PathValue("id"); store.ValidID(coding.ClaimID(id)) {
+				claim += "/" + coding.ClaimID(id)
+			}
+			err = p.q.Store.Refused(r.Context(), audit.ActionUpdate, []string{claim}, err)
+		}
 		if err == nil {
 			err = f(w, r)
 		}
