@@ -241,10 +241,11 @@ func (db *DB) Sync(ctx context.Context) error {
 	case db.dialect.Sync != nil:
 		return translate(db.dialect.Sync(ctx))
 	case db.dialect.Name == "postgres":
-		// A transaction with a transaction id commits synchronously, and
-		// its commit record is flushed with every WAL record before it,
-		// the asynchronous commits' among them.
-		_, err := db.writeDB.ExecContext(ctx, "SELECT txid_current()")
+		// A transaction that writes to the log commits synchronously, and
+		// its commit record is flushed with every record before it, the
+		// asynchronous commits' among them. (A transaction that only takes
+		// an id, SELECT txid_current(), is not waited for.)
+		_, err := db.writeDB.ExecContext(ctx, "SELECT pg_logical_emit_message(true, 'custodian-sync', '')")
 		return translate(err)
 	}
 	return nil
