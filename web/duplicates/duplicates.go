@@ -87,7 +87,7 @@ func Module(id Identity, wb *web.Handler) web.Module {
 	// duplicate review; merging and unmerging write Patient.link, the
 	// patient-link workflow (both the HIM director's by default).
 	review, merge := deciders(wb, access.WorkflowDuplicate), deciders(wb, access.WorkflowPatientLink)
-	p := &pages{id: id, wb: wb, review: review}
+	p := &pages{id: id, wb: wb, review: review, mergers: merge}
 	m := http.NewServeMux()
 	m.Handle("GET /duplicates/{$}", http.RedirectHandler(PathQueue, http.StatusSeeOther))
 	m.HandleFunc("GET "+PathQueue, p.fn(review, p.queue))
@@ -118,8 +118,9 @@ func Module(id Identity, wb *web.Handler) web.Module {
 type pages struct {
 	id Identity
 	wb *web.Handler
-	// review are the roles that work the duplicate review.
-	review []string
+	// review are the roles that work the duplicate review; mergers those
+	// that merge and unmerge (the patient-link workflow).
+	review, mergers []string
 }
 
 func (p *pages) now() time.Time {
@@ -742,6 +743,11 @@ type pairView struct {
 	// Preview is a merge preview: what would move.
 	Preview *previewView
 	Note    string
+	// CanMerge and CanDecide say whether the user's role takes the
+	// patient-link step (merge) and the duplicate review's (not a
+	// duplicate), as the store's Guard names them: the page offers only
+	// the actions the user may take.
+	CanMerge, CanDecide bool
 }
 
 type previewView struct {
@@ -760,7 +766,8 @@ func (p *pages) loadPair(r *http.Request) (*pairView, error) {
 	if t.Focus == "" || t.Other == "" {
 		return nil, custodian.Errorf(custodian.EUNPROCESSABLE, "Task %s does not name two patients.", t.ID)
 	}
-	v := &pairView{Task: t, CSRF: httpauth.CSRFField(r)}
+	a := custodian.ActorFromContext(ctx)
+	v := &pairView{Task: t, CSRF: httpauth.CSRFField(r), CanMerge: access.HasRole(a, p.mergers), CanDecide: access.HasRole(a, p.review)}
 	var bodies [2]map[string]any
 	for i, id := range []string{t.Focus, t.Other} {
 		m, err := p.patient(ctx, id)
