@@ -32,6 +32,12 @@ import (
 // when a diagnosis has no ICD-10-CM code, or when it names as its coder
 // (enterer) someone other than the writer.
 //
+// The rule reads the stay and its patient as the writer would read them
+// (store.Store.Sees): a sensitive record the writer may not see, the
+// glass not broken, reads as none — a stay as not stored, a patient as
+// one of unknown age and sex, whose age and sex edits are not run — so a
+// refusal tells the writer nothing of a record hidden from them.
+//
 // A final coding Claim is a Claim of status active, use claim and type
 // institutional for an inpatient stay (Encounter.class IMP, ACUTE or
 // NONAC), or any active Claim whose id is "coding-…" (the ids Save writes
@@ -118,7 +124,11 @@ func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[stri
 	if err != nil {
 		return err
 	}
-	enc, err := rd.Current(ctx, "Encounter", encID)
+	// The rule reads the record as the writer would: a stay or patient
+	// the writer may not see (a sensitive record, the glass not broken)
+	// reads as none, so no message tells the writer of it — not that it
+	// exists, nor the patient's age or sex.
+	enc, err := q.current(ctx, rd, "Encounter", encID)
 	if err != nil || enc.Deleted {
 		if err == nil || custodian.ErrorCode(err) == custodian.ENOTFOUND {
 			return unprocessable("Claim.item.encounter", "Encounter/%s is not a stored encounter", encID)
@@ -131,7 +141,7 @@ func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[stri
 		return nil
 	}
 	a, err := baseOf(ctx, encID, enc.Body, func(id string) ([]byte, error) {
-		p, err := rd.Current(ctx, "Patient", id)
+		p, err := q.current(ctx, rd, "Patient", id)
 		if custodian.ErrorCode(err) == custodian.ENOTFOUND || err == nil && p.Deleted {
 			return nil, nil // age and sex unknown, as the edits then say
 		}
@@ -170,6 +180,23 @@ func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[stri
 		}
 	}
 	return nil
+}
+
+// current reads typ/id through rd as the actor of ctx would see it:
+// ENOTFOUND for a version the actor may not see (store.Store.Sees).
+func (q *Queue) current(ctx context.Context, rd store.Reader, typ, id string) (*store.Resource, error) {
+	r, err := rd.Current(ctx, typ, id)
+	if err != nil || r.Deleted || q.Store == nil {
+		return r, err
+	}
+	ok, err := q.Store.Sees(ctx, rd, r)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, custodian.Errorf(custodian.ENOTFOUND, "%s/%s is not found", typ, id)
+	}
+	return r, nil
 }
 
 // inpatient reports whether an Encounter body is an inpatient stay, by

@@ -130,6 +130,26 @@ func (v *visibility) sees(r *Resource) (ok bool, glass bool, reason string) {
 	return false, false, ""
 }
 
+// Sees reports whether the actor of ctx may see r, a version read
+// through rd, as a read by that actor would show it: a resource with a
+// sensitive label only when the Guard lets the actor see such records or
+// the actor broke the glass for its patient. A WriteRule reads the record
+// through the write's transaction, past the store's filter; it asks this
+// so that what it tells the writer does not reveal what the writer may
+// not read. EUNAUTHORIZED without an actor.
+func (s *Store) Sees(ctx context.Context, rd Reader, r *Resource) (bool, error) {
+	a, err := s.actor(ctx)
+	if err != nil {
+		return false, err
+	}
+	v, err := s.visibilityOf(ctx, rd, a)
+	if err != nil {
+		return false, err
+	}
+	ok, _, _ := v.sees(r)
+	return ok, nil
+}
+
 // BreakGlass opens the sensitive records of patient to the actor of ctx for
 // d (at most four hours), for the reason given. The grant and its audit
 // entry, flagged for the privacy officer, are written together.
