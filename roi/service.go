@@ -105,7 +105,20 @@ func (s *Service) mayAccount(ctx context.Context, patient string) error {
 	if err == nil {
 		return nil
 	}
-	return s.Store.RefusedOperation(ctx, "$accounting", []string{"Patient/" + patient}, err)
+	ref := "Patient"
+	if store.ValidID(patient) {
+		ref += "/" + patient
+	}
+	return s.Store.RefusedOperation(ctx, "$accounting", []string{ref}, err)
+}
+
+// MayAccount returns nil if the actor of ctx may read the accounting of
+// disclosures of patient, and otherwise EFORBIDDEN (EUNAUTHORIZED without
+// an actor) with the refusal recorded in the audit trail, as Accounting
+// does. A page asks it before its own role check, so a refused accounting
+// is audited whichever check refuses it.
+func (s *Service) MayAccount(ctx context.Context, patient string) error {
+	return s.mayAccount(ctx, patient)
 }
 
 // mayRelease refuses an actor who may not release the records of request

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/roi"
 )
 
@@ -17,6 +18,22 @@ type accountingView struct {
 	Produced time.Time
 	Org      string
 	Years    int
+}
+
+// accountingOf asks the release service first whether the actor reads
+// the accounting of disclosures of the patient a GET names, so a refusal
+// is in the audit trail naming the patient, as one through the FHIR
+// operation or the command line is; then h.
+func (p *pages) accountingOf(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if id := r.URL.Query().Get("patient"); id != "" && custodian.ActorFromContext(r.Context()) != nil {
+			if err := p.svc.MayAccount(r.Context(), id); err != nil {
+				p.wb.Error(w, r, err)
+				return
+			}
+		}
+		h(w, r)
+	}
 }
 
 // accounting is a patient's accounting of disclosures (45 CFR 164.528)

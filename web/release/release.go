@@ -71,7 +71,7 @@ func Module(svc *roi.Service, wb *web.Handler) web.Module {
 	m.HandleFunc("POST /roi/authorizations/{id}/revoke", p.step(func(r *http.Request) string { return "Consent/" + r.PathValue("id") }, p.revoke))
 	m.HandleFunc("GET "+pathRequests+"{id}", p.fn(workRoles, p.detail))
 	m.HandleFunc("POST "+pathRequests+"{id}/{action}", p.step(func(r *http.Request) string { return "Task/" + r.PathValue("id") }, p.act))
-	m.HandleFunc("GET "+PathAccounting, p.fn(accountingRoles, p.accounting))
+	m.HandleFunc("GET "+PathAccounting, p.accountingOf(p.fn(accountingRoles, p.accounting)))
 	m.HandleFunc("POST "+PathAccounting, p.fn(accountingRoles, p.accounting))
 	m.HandleFunc("/roi/", p.fn(accountingRoles, func(w http.ResponseWriter, r *http.Request) error {
 		return custodian.Errorf(custodian.ENOTFOUND, "There is no such page.")

@@ -59,3 +59,22 @@ func TestRefusedActionsAudited(t *testing.T) {
 		t.Errorf("the request after the refused denial: %v, %v", got, err)
 	}
 }
+
+// TestRefusedAccountingAudited: the accounting page of a patient asked
+// for by a role that does not read accountings is refused and is in the
+// audit trail as the refused $accounting of that patient, as through the
+// FHIR operation.
+func TestRefusedAccountingAudited(t *testing.T) {
+	e := newEnv(t)
+	pid := e.submit(e.authorize(nil).ID, nil).Patient
+	if pid == "" {
+		t.Fatal("the request names no patient")
+	}
+	if rec := e.serve("GET", release.PathAccounting+"?patient="+pid, nil, access.RoleCoder); rec.Code != http.StatusForbidden {
+		t.Errorf("the accounting page by a coder: %d", rec.Code)
+	}
+	es, err := e.st.FindAudit(e.sys, audit.Filter{Actor: "tester", Action: audit.ActionOperation, Patient: pid})
+	if err != nil || len(es) != 1 || es[0].Query != "$accounting" || es[0].Outcome != custodian.EFORBIDDEN {
+		t.Errorf("the refused accounting in the trail: %v, %+v", err, es)
+	}
+}
