@@ -201,10 +201,10 @@ func set(types ...string) map[string]bool {
 type Guard struct {
 	// Workflows replace DefaultWorkflows when not nil. This is the one
 	// place a site changes who takes a workflow's steps: the store holds
-	// every write to it, and the services (registry, roi) and the
-	// workbench pages (web/release, web/duplicates, web/outcomes) ask the
-	// store's Guard (store.WorkflowGuard) rather than keep lists of their
-	// own.
+	// every write to it, and the services (registry, roi, mpi/identity)
+	// and the workbench pages (web/release, web/duplicates, web/outcomes,
+	// web/feeds) ask the store's Guard (store.WorkflowGuard) rather than
+	// keep lists of their own.
 	Workflows []Workflow
 	// Rules are domain services' rules that writes by users and clients
 	// must pass besides who takes them (store.WriteRule), for example
