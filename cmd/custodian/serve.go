@@ -225,6 +225,10 @@ func openApp(ctx context.Context, dataDir, dbURL string, logger *slog.Logger) (*
 	st := store.New(db, defs, reg)
 	st.Watchers = append(st.Watchers, params.Watcher())
 	st.AuditLog = db
+	st.NoAudit = readAuditOff // false in every build but the benchmark's (readaudit.go)
+	if readAuditOff {
+		logger.Warn("this build does not audit reads: it is for measuring what auditing costs only")
+	}
 	codes, err := codeset.Load()
 	if err != nil {
 		db.Close()
