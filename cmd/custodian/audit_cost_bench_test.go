@@ -236,4 +236,3 @@ func (s *readServer) cpu(b *testing.B) time.Duration {
 	st, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
-
