@@ -360,27 +360,22 @@ func (s *Service) DecideRoles() []string {
 	return roles
 }
 
-// mayDecide refuses an actor who may not decide patient's case in
-// registry (EFORBIDDEN; EUNAUTHORIZED without an actor), asking the store,
-// whose Guard's registry-case workflow is the one table of who decides
-// (access.Guard.Workflows); the refusal is in the audit trail. The store
-// checks the role table and the workflow again when the Task is written.
-func (s *Service) mayDecide(ctx context.Context, registry, patient string) error {
-	return s.Store.MayDecide(ctx, access.WorkflowRegistryCase, "Task/"+TaskID(registry, patient))
-}
-
 // MayDecide returns nil if the actor of ctx may decide patient's case in
 // registry or record its follow-ups, and otherwise EFORBIDDEN
-// (EUNAUTHORIZED without an actor), as Decide would; the refusal is in the
-// audit trail naming the case's Task (naming only "Task" when registry is
-// not one of the service's or patient is empty). A page asks it before
-// its own checks, so a refused decision is audited whichever check
-// refuses it.
+// (EUNAUTHORIZED without an actor), asking the store, whose Guard's
+// registry-case workflow is the one table of who decides
+// (access.Guard.Workflows). The refusal is in the audit trail naming the
+// case's Task (only "Task" when registry is not one of the service's or
+// patient is empty). Decide and RecordFollowUp ask it first, and a page
+// asks it before its own checks, so a refused decision is audited
+// whichever check refuses it; the store checks the role table and the
+// workflow again when the Task is written.
 func (s *Service) MayDecide(ctx context.Context, registry, patient string) error {
-	if _, err := s.Definition(registry); err != nil || patient == "" {
-		return s.Store.MayDecide(ctx, access.WorkflowRegistryCase, "Task")
+	item := "Task"
+	if _, err := s.Definition(registry); err == nil && patient != "" {
+		item += "/" + TaskID(registry, patient)
 	}
-	return s.mayDecide(ctx, registry, patient)
+	return s.Store.MayDecide(ctx, access.WorkflowRegistryCase, item)
 }
 
 // Decide records a registrar's decision on a case: accept (with the
@@ -390,7 +385,7 @@ func (s *Service) MayDecide(ctx context.Context, registry, patient string) error
 // a rejection without a reason; EPRECONDITION if the case changed
 // meanwhile; EFORBIDDEN for a user who is not one of the Deciders.
 func (s *Service) Decide(ctx context.Context, registry, patient string, accept bool, reason string, fields map[string]string) (*Case, error) {
-	if err := s.mayDecide(ctx, registry, patient); err != nil {
+	if err := s.MayDecide(ctx, registry, patient); err != nil {
 		return nil, err
 	}
 	d, err := s.Definition(registry)
@@ -427,7 +422,7 @@ func (s *Service) Decide(ctx context.Context, registry, patient string, accept b
 // (YYYY-MM-DD). EUNPROCESSABLE if the case is not accepted; EINVALID for
 // a bad date; EFORBIDDEN for a user who is not one of the Deciders.
 func (s *Service) RecordFollowUp(ctx context.Context, registry, patient, day string) (*Case, error) {
-	if err := s.mayDecide(ctx, registry, patient); err != nil {
+	if err := s.MayDecide(ctx, registry, patient); err != nil {
 		return nil, err
 	}
 	d, err := s.Definition(registry)
