@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/custodian-him/custodian"
@@ -12,6 +13,8 @@ import (
 	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/ingest/mllp"
 	"github.com/custodian-him/custodian/store"
+	"github.com/custodian-him/custodian/web"
+	"github.com/custodian-him/custodian/web/feeds"
 )
 
 // TestReplayIsTheFeedWorkflow: replaying the dead letters is the feed
@@ -48,5 +51,35 @@ func TestReplayIsTheFeedWorkflow(t *testing.T) {
 	plain, _ := json.Marshal(map[string]any{"resourceType": "Basic", "code": map[string]any{"text": "note"}})
 	if _, err := e.st.Create(carl, "Basic", plain, store.WriteOptions{}); err != nil {
 		t.Errorf("a clinician's plain Basic: %v", err)
+	}
+}
+
+// TestReplayRolesFromTheGuard: a site whose table gives the feed workflow
+// to the record analyst alone gets exactly that on the page: the analyst
+// is offered the page and the replay, the HIM director's replay is
+// refused.
+func TestReplayRolesFromTheGuard(t *testing.T) {
+	e := newEnv(t)
+	ws := access.DefaultWorkflows()
+	for i := range ws {
+		if ws[i].Name == access.WorkflowFeed {
+			ws[i].Deciders = []string{access.RoleRecordAnalyst}
+		}
+	}
+	e.st.Guard = access.Guard{Workflows: ws}
+	wb := &web.Handler{Records: e.st}
+	wb.Modules = append(wb.Modules, feeds.Module(feeds.Feed{Store: e.st, Handler: e.handler, Actor: feedActor}, wb))
+	e.wb = wb
+	if rec := e.serve("GET", "/feeds/", access.RoleRecordAnalyst); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `id="replay"`) {
+		t.Errorf("the page for the record analyst: %d, replay offered: %v", rec.Code, strings.Contains(rec.Body.String(), `id="replay"`))
+	}
+	if rec := e.serve("GET", "/feeds/", access.RoleHIMDirector); rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `id="replay"`) {
+		t.Errorf("the page for the HIM director: %d, replay offered: %v", rec.Code, strings.Contains(rec.Body.String(), `id="replay"`))
+	}
+	if rec := e.serve("POST", "/feeds/replay", access.RoleHIMDirector); rec.Code != http.StatusForbidden {
+		t.Errorf("replay by the HIM director: %d, want 403", rec.Code)
+	}
+	if rec := e.serve("POST", "/feeds/replay", access.RoleRecordAnalyst); rec.Code != http.StatusOK {
+		t.Errorf("replay by the record analyst: %d, want 200", rec.Code)
 	}
 }
