@@ -38,10 +38,12 @@ import (
 // one of unknown age and sex, whose age and sex edits are not run — so a
 // refusal tells the writer nothing of a record hidden from them.
 //
-// A final coding Claim is a Claim of status active, use claim and type
-// institutional for an inpatient stay (Encounter.class IMP, ACUTE or
-// NONAC), or any active Claim whose id is "coding-…" (the ids Save writes
-// and the DNFB list reads). Drafts, deletes, outpatient and other Claims
+// A final coding Claim is any active Claim whose id is "coding-…" (the
+// ids Save writes and the DNFB list reads), or, written by a user (a
+// person), a Claim of status active, use claim and type institutional for
+// an inpatient stay (Encounter.class IMP, ACUTE or NONAC). An API client's
+// institutional claims (another system's, e.g. a billing system's) are
+// not judged unless their id is "coding-…". Drafts, deletes, outpatient and other Claims
 // are not judged.
 func (q *Queue) FinalCodingRule() store.WriteRule {
 	return store.WriteRule{Type: "Claim", Check: q.checkFinal}
@@ -84,15 +86,21 @@ type claimJSON struct {
 	}
 }
 
-// finalCoding reports whether c is a final coding Claim.
-func (c *claimJSON) finalCoding() bool {
+// finalCoding reports whether c, written by a person (a user) or not (an
+// API client), is a final coding Claim the rule judges: any active
+// "coding-…" Claim, the coding workspace's own; and an active institutional
+// claim that a person writes, since a person writing one is coding the
+// stay. An institutional claim an API client brings in from another system
+// (a billing system's claim, a Synthea bundle's) is that system's record,
+// grouped by its own rules, and is stored as sent.
+func (c *claimJSON) finalCoding(byPerson bool) bool {
 	if c.Status != "active" {
 		return false
 	}
 	if strings.HasPrefix(c.ID, claimPrefix) {
 		return true
 	}
-	return c.Use == "claim" && slices.ContainsFunc(c.Type.Coding, func(x struct{ System, Code string }) bool {
+	return byPerson && c.Use == "claim" && slices.ContainsFunc(c.Type.Coding, func(x struct{ System, Code string }) bool {
 		return x.System == sysClaimType && x.Code == "institutional"
 	})
 }
@@ -117,7 +125,8 @@ func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[stri
 	if err := json.Unmarshal(body, &c); err != nil {
 		return custodian.Wrap(custodian.EINVALID, err, "the Claim cannot be read")
 	}
-	if !c.finalCoding() {
+	actor := custodian.ActorFromContext(ctx)
+	if !c.finalCoding(actor != nil && actor.Kind == "user") {
 		return nil
 	}
 	encID, err := c.encounter()

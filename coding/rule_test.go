@@ -32,7 +32,7 @@ func TestFinalClaimThroughREST(t *testing.T) {
 	}
 	h.st.Guard = access.Guard{Rules: []store.WriteRule{q.FinalCodingRule()}}
 	api := (&fhirapi.Handler{Store: h.st, Types: fhir.R4().ResourceTypes()}).Init()
-	do := func(method, path, user string, body any) (int, map[string]any) {
+	doAs := func(kind, method, path, user string, body any) (int, map[string]any) {
 		t.Helper()
 		b, _ := json.Marshal(body)
 		r := httptest.NewRequest(method, "/fhir/"+path, bytes.NewReader(b))
@@ -40,12 +40,16 @@ func TestFinalClaimThroughREST(t *testing.T) {
 		if method == "PATCH" {
 			r.Header.Set("Content-Type", "application/json-patch+json")
 		}
-		r = r.WithContext(custodian.NewContextWithActor(r.Context(), &custodian.Actor{ID: user, Kind: access.KindUser, Roles: []string{access.RoleCoder}}))
+		r = r.WithContext(custodian.NewContextWithActor(r.Context(), &custodian.Actor{ID: user, Kind: kind, Roles: []string{access.RoleCoder}, Scopes: []string{"system/*.*"}}))
 		w := httptest.NewRecorder()
 		api.ServeHTTP(w, r)
 		var out map[string]any
 		json.Unmarshal(w.Body.Bytes(), &out)
 		return w.Code, out
+	}
+	do := func(method, path, user string, body any) (int, map[string]any) {
+		t.Helper()
+		return doAs(access.KindUser, method, path, user, body)
 	}
 	cody := actor("cody", access.RoleCoder)
 	list, err := q.DNFB(cody)
@@ -190,6 +194,17 @@ func TestFinalClaimThroughREST(t *testing.T) {
 	out1["item"].([]any)[0].(map[string]any)["encounter"] = []any{map[string]any{"reference": "Encounter/" + amb.Resources[0].ID}}
 	if code, out := do("POST", "Claim", "cody", out1); code != http.StatusCreated {
 		t.Errorf("an outpatient institutional claim without POA: %d %v", code, out)
+	}
+	// An API client's institutional claim is another system's record (a
+	// billing system's), stored as sent; a coding-… Claim is judged
+	// whoever writes it.
+	billing := maps(badClaim)
+	delete(billing, "id")
+	if code, out := doAs(access.KindClient, "POST", "Claim", "billing-feed", billing); code != http.StatusCreated {
+		t.Errorf("an API client's inpatient institutional claim: %d %v, want 201", code, out)
+	}
+	if code, out := doAs(access.KindClient, "PUT", "Claim/"+id, "billing-feed", badClaim); code != http.StatusUnprocessableEntity {
+		t.Errorf("an API client's final coding-… Claim without POA under another coder's name: %d %v, want 422", code, out)
 	}
 	// Drafts are not judged.
 	if code, out := do("PUT", "Claim/"+id, "cody", func() map[string]any { m := maps(badClaim); m["status"] = "draft"; return m }()); code != http.StatusOK {
