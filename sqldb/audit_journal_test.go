@@ -3,7 +3,6 @@ package sqldb_test
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -88,7 +87,7 @@ func killOnce(t *testing.T) bool {
 		t.Fatalf("journals left by the killed process: %v", journals)
 	}
 	// What the chain held when the process died, read under the store.
-	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "custodian.db")+"?_pragma=query_only(1)")
+	raw, err := sqlite.OpenFile(filepath.Join(dir, "custodian.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

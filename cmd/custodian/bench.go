@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian"
+	"github.com/custodian-him/custodian/sqldb/sqlite"
 )
 
 const benchUsage = `Usage: custodian bench store|search|web [flags]
@@ -676,7 +677,7 @@ func (b *storeBench) measureStorage(ctx context.Context) (*storage, error) {
 		return b.measurePostgres(ctx)
 	}
 	path := filepath.Join(b.dataDir, "custodian.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	db, err := sqlite.OpenFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite"
+	"github.com/custodian-him/custodian/sqldb/sqlite"
 )
 
 // buildBinary compiles custodian once for tests that run it as a process.
@@ -160,7 +159,7 @@ func TestKillDuringWrites(t *testing.T) {
 	}
 
 	// The database file itself is sound and the store's invariants hold.
-	db, err := sql.Open("sqlite", filepath.Join(data, "custodian.db"))
+	db, err := sqlite.OpenFile(filepath.Join(data, "custodian.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
