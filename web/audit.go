@@ -55,7 +55,7 @@ type auditData struct {
 
 var auditActions = []string{audit.ActionRead, audit.ActionVRead, audit.ActionSearch, audit.ActionHistory, audit.ActionCreate,
 	audit.ActionUpdate, audit.ActionPatch, audit.ActionDelete, audit.ActionTransaction, audit.ActionExport, audit.ActionSignIn,
-	audit.ActionBreakGlass, "administer"}
+	audit.ActionBreakGlass, audit.ActionDecide, audit.ActionOperation, "administer"}
 
 // auditLog shows the newest audit entries, filtered by the form (POSTed,
 // since a patient id or a user is a filter worth keeping out of URLs).
