@@ -64,12 +64,6 @@ type Service struct {
 	Definitions []*Definition
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
-	// Deprecated: Deciders is ignored. Who decides cases and records
-	// follow-ups is the registry-case workflow of the store's Guard
-	// (access.Guard.Workflows), which the service, the FHIR API and the
-	// workbench all read (DecideRoles); it stays only until no package
-	// refers to it.
-	Deciders []string
 
 	mu     sync.Mutex
 	loaded bool
