@@ -3,6 +3,7 @@ package sqldb_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -87,7 +88,7 @@ func killOnce(t *testing.T) bool {
 		t.Fatalf("journals left by the killed process: %v", journals)
 	}
 	// What the chain held when the process died, read under the store.
-	raw, err := sqlite.OpenFile(filepath.Join(dir, "custodian.db"))
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "custodian.db")+"?_pragma=query_only(1)")
 	if err != nil {
 		t.Fatal(err)
 	}

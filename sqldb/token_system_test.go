@@ -36,7 +36,7 @@ func TestIndexCompactMigration(t *testing.T) {
 	case "sqlite":
 		dir := t.TempDir()
 		var err error
-		if old, err = sqlite.OpenFile(filepath.Join(dir, "custodian.db")); err != nil {
+		if old, err = sql.Open("sqlite", "file:"+filepath.Join(dir, "custodian.db")); err != nil {
 			t.Fatal(err)
 		}
 		old.SetMaxOpenConns(1)

@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/custodian-him/custodian"
-	"github.com/custodian-him/custodian/sqldb/sqlite"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -45,7 +45,7 @@ func TestAuditCommands(t *testing.T) {
 		t.Fatalf("report: %q %v", got, err)
 	}
 	// Tampering shows.
-	db, err := sqlite.OpenFile(filepath.Join(dir, "custodian.db"))
+	db, err := sql.Open("sqlite", filepath.Join(dir, "custodian.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian"
-	"github.com/custodian-him/custodian/sqldb/sqlite"
 )
 
 const benchUsage = `Usage: custodian bench store|search|web [flags]
@@ -677,7 +676,7 @@ func (b *storeBench) measureStorage(ctx context.Context) (*storage, error) {
 		return b.measurePostgres(ctx)
 	}
 	path := filepath.Join(b.dataDir, "custodian.db")
-	db, err := sqlite.OpenFile(path)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return nil, err
 	}

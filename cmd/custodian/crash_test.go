@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custodian-him/custodian/sqldb/sqlite"
+	_ "modernc.org/sqlite"
 )
 
 // buildBinary compiles custodian once for tests that run it as a process.
@@ -159,7 +160,7 @@ func TestKillDuringWrites(t *testing.T) {
 	}
 
 	// The database file itself is sound and the store's invariants hold.
-	db, err := sqlite.OpenFile(filepath.Join(data, "custodian.db"))
+	db, err := sql.Open("sqlite", filepath.Join(data, "custodian.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/custodian-him/custodian/sqldb"
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver
 )
 
 //go:embed migration/*.sql
@@ -68,8 +70,12 @@ func Open(ctx context.Context, dir string) (*sqldb.DB, error) {
 	// The WAL is copied into the database by a checkpointer of its own
 	// (checkpointer); the writer does it only when the WAL reaches 32,768
 	// pages (128 MiB), if the checkpointer falls behind.
+	pragmas := url.Values{"_pragma": {
+		"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)",
+		"temp_store(MEMORY)", "cache_size(-65536)", "wal_autocheckpoint(32768)",
+	}}
 	dsn := "file:" + path + "?" + pragmas.Encode()
-	writeDB, err := sql.Open(driverName, dsn+"&"+immediate)
+	writeDB, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +86,7 @@ func Open(ctx context.Context, dir string) (*sqldb.DB, error) {
 		writeDB.Close()
 		return nil, err
 	}
-	readDB, err := sql.Open(driverName, dsn+"&"+queryOnly)
+	readDB, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
 	if err != nil {
 		writeDB.Close()
 		return nil, err
@@ -118,7 +124,7 @@ type checkpointer struct {
 }
 
 func startCheckpointer(dsn string, every time.Duration) (*checkpointer, error) {
-	db, err := sql.Open(driverName, dsn)
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -174,17 +180,4 @@ func syncFile(path string) error {
 		return fmt.Errorf("sqlite: sync: %w", err)
 	}
 	return nil
-}
-
-// OpenFile opens the database file at path on its own, outside Open's
-// pools and migrations, with the driver this build uses: for tools and
-// tests that read or change the file directly (storage statistics, a
-// tampered audit row). The pool has one connection.
-func OpenFile(path string) (*sql.DB, error) {
-	db, err := sql.Open(driverName, "file:"+path+"?"+pragmas.Encode())
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(1)
-	return db, nil
 }
