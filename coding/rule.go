@@ -49,6 +49,11 @@ func (q *Queue) FinalCodingRule() store.WriteRule {
 	return store.WriteRule{Type: "Claim", Check: q.checkFinal}
 }
 
+// codeableJSON is what the rule reads of a CodeableConcept.
+type codeableJSON struct {
+	Coding []struct{ System, Code string }
+}
+
 // claimJSON is what the rule reads of a Claim.
 type claimJSON struct {
 	ID     string
@@ -63,20 +68,16 @@ type claimJSON struct {
 	}
 	Diagnosis []struct {
 		Sequence                 int
-		DiagnosisCodeableConcept *struct {
-			Coding []struct{ System, Code string }
-		}
-		OnAdmission *struct{ Coding []struct{ Code string } }
-		PackageCode *struct {
+		DiagnosisCodeableConcept *codeableJSON
+		OnAdmission              *struct{ Coding []struct{ Code string } }
+		PackageCode              *struct {
 			Coding []struct{ System, Code string }
 		}
 	}
 	Procedure []struct {
 		Sequence                 int
 		Date                     string
-		ProcedureCodeableConcept *struct {
-			Coding []struct{ System, Code string }
-		}
+		ProcedureCodeableConcept *codeableJSON
 	}
 	Item []struct {
 		Encounter        []struct{ Reference string }
@@ -259,11 +260,9 @@ func (c *claimJSON) codes() ([]Diagnosis, []Procedure, error) {
 	dxs := slices.Clone(c.Diagnosis)
 	slices.SortStableFunc(dxs, func(x, y struct {
 		Sequence                 int
-		DiagnosisCodeableConcept *struct {
-			Coding []struct{ System, Code string }
-		}
-		OnAdmission *struct{ Coding []struct{ Code string } }
-		PackageCode *struct {
+		DiagnosisCodeableConcept *codeableJSON
+		OnAdmission              *struct{ Coding []struct{ Code string } }
+		PackageCode              *struct {
 			Coding []struct{ System, Code string }
 		}
 	}) int {
@@ -271,15 +270,7 @@ func (c *claimJSON) codes() ([]Diagnosis, []Procedure, error) {
 	})
 	var dx []Diagnosis
 	for i, d := range dxs {
-		code := ""
-		if d.DiagnosisCodeableConcept != nil {
-			for _, x := range d.DiagnosisCodeableConcept.Coding {
-				if x.System == codeset.URIICD10CM {
-					code = x.Code
-					break
-				}
-			}
-		}
+		code := codeIn(d.DiagnosisCodeableConcept, codeset.URIICD10CM)
 		if code == "" {
 			return nil, nil, unprocessable(fmt.Sprintf("Claim.diagnosis[%d]", i), "diagnosis %d has no ICD-10-CM code", d.Sequence)
 		}
@@ -291,15 +282,7 @@ func (c *claimJSON) codes() ([]Diagnosis, []Procedure, error) {
 	}
 	var px []Procedure
 	for i, p := range c.Procedure {
-		code := ""
-		if p.ProcedureCodeableConcept != nil {
-			for _, x := range p.ProcedureCodeableConcept.Coding {
-				if x.System == codeset.URIICD10PCS {
-					code = x.Code
-					break
-				}
-			}
-		}
+		code := codeIn(p.ProcedureCodeableConcept, codeset.URIICD10PCS)
 		if code == "" {
 			return nil, nil, unprocessable(fmt.Sprintf("Claim.procedure[%d]", i), "procedure %d has no ICD-10-PCS code", p.Sequence)
 		}
@@ -330,4 +313,17 @@ func (c *claimJSON) statedDRGs() []string {
 		}
 	}
 	return out
+}
+
+// codeIn is the first code of system in cc ("" if none, or cc is nil).
+func codeIn(cc *codeableJSON, system string) string {
+	if cc == nil {
+		return ""
+	}
+	for _, x := range cc.Coding {
+		if x.System == system {
+			return x.Code
+		}
+	}
+	return ""
 }
