@@ -10,7 +10,6 @@ import (
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/access"
 	"github.com/custodian-him/custodian/coding"
-	"github.com/custodian-him/custodian/drg"
 	"github.com/custodian-him/custodian/store"
 )
 
@@ -21,12 +20,7 @@ import (
 // nothing of the patient. Once the coder breaks the glass for the patient,
 // the same write is refused for the sex conflict.
 func TestFinalRuleReadsAsTheWriter(t *testing.T) {
-	h := loadHospital(t, 20)
-	q, err := coding.NewQueue(h.st, loadSet(t), drg.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.st.Guard = access.Guard{Rules: []store.WriteRule{q.FinalCodingRule()}}
+	h, q := ruledHospital(t)
 	sys := custodian.NewContextWithActor(t.Context(), custodian.SystemActor())
 	cody := actor("cody", access.RoleCoder)
 	list, err := q.DNFB(cody)

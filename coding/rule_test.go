@@ -25,12 +25,7 @@ import (
 // coding service; a bad one is refused with a 422 OperationOutcome naming
 // the failed edits, and nothing is stored.
 func TestFinalClaimThroughREST(t *testing.T) {
-	h := loadHospital(t, 20)
-	q, err := coding.NewQueue(h.st, loadSet(t), drg.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.st.Guard = access.Guard{Rules: []store.WriteRule{q.FinalCodingRule()}}
+	h, q := ruledHospital(t)
 	api := (&fhirapi.Handler{Store: h.st, Types: fhir.R4().ResourceTypes()}).Init()
 	doAs := func(kind, method, path, user string, body any) (int, map[string]any) {
 		t.Helper()
@@ -210,6 +205,19 @@ func TestFinalClaimThroughREST(t *testing.T) {
 	if code, out := do("PUT", "Claim/"+id, "cody", func() map[string]any { m := maps(badClaim); m["status"] = "draft"; return m }()); code != http.StatusOK {
 		t.Errorf("a draft with error edits: %d %v", code, out)
 	}
+}
+
+// ruledHospital is a generated hospital of 20 patients whose store holds
+// user and client writes to the final coding rule, with its coding queue.
+func ruledHospital(t *testing.T) (*hospital, *coding.Queue) {
+	t.Helper()
+	h := loadHospital(t, 20)
+	q, err := coding.NewQueue(h.st, loadSet(t), drg.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.st.Guard = access.Guard{Rules: []store.WriteRule{q.FinalCodingRule()}}
+	return h, q
 }
 
 // maps is a deep copy of a JSON object.
