@@ -344,13 +344,20 @@ func (h *Handler) nav(a *custodian.Actor) []NavItem {
 	return out
 }
 
-func hasRole(a *custodian.Actor, roles []string) bool {
-	for _, r := range a.Roles {
-		if slices.Contains(roles, r) {
-			return true
-		}
+func hasRole(a *custodian.Actor, roles []string) bool { return access.HasRole(a, roles) }
+
+// RequireRole refuses a page to the actor of ctx unless it holds one of
+// roles: EUNAUTHORIZED without an actor, EFORBIDDEN without the role. The
+// modules' pages ask it before they read anything.
+func RequireRole(ctx context.Context, roles []string) error {
+	a := custodian.ActorFromContext(ctx)
+	if a == nil {
+		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
 	}
-	return false
+	if !access.HasRole(a, roles) {
+		return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
+	}
+	return nil
 }
 
 // landing is each role's first page, in the order a user with several

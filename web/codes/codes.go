@@ -15,7 +15,6 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -67,14 +66,8 @@ type pages struct {
 
 func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		a := custodian.ActorFromContext(r.Context())
-		var err error
-		switch {
-		case a == nil:
-			err = custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
-		case !slices.ContainsFunc(a.Roles, func(x string) bool { return slices.Contains(roles, x) }):
-			err = custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
-		default:
+		err := web.RequireRole(r.Context(), roles)
+		if err == nil {
 			err = f(w, r)
 		}
 		if err != nil {

@@ -145,7 +145,7 @@ func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) er
 			}
 		}
 		if err == nil {
-			err = allow(r.Context(), roles)
+			err = web.RequireRole(r.Context(), roles)
 		}
 		if err == nil {
 			err = f(w, r)
@@ -154,17 +154,6 @@ func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) er
 			p.wb.Error(w, r, err)
 		}
 	}
-}
-
-func allow(ctx context.Context, roles []string) error {
-	a := custodian.ActorFromContext(ctx)
-	if a == nil {
-		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
-	}
-	if !slices.ContainsFunc(a.Roles, func(r string) bool { return slices.Contains(roles, r) }) {
-		return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
-	}
-	return nil
 }
 
 //go:embed template/*.html
@@ -947,7 +936,7 @@ type month struct {
 
 // cards is the dashboard's duplicates card.
 func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
-	if allow(ctx, p.review) != nil {
+	if web.RequireRole(ctx, p.review) != nil {
 		return nil, nil
 	}
 	rep, err := p.id.Report(ctx)

@@ -15,11 +15,11 @@ package encoder
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -136,19 +136,11 @@ type Option func(*pages)
 func KeepFor(d time.Duration) Option { return func(p *pages) { p.keep = d } }
 
 // allowed refuses actors without a coding role.
-func (p *pages) allowed(a *custodian.Actor) error {
-	switch {
-	case a == nil:
-		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
-	case !slices.ContainsFunc(a.Roles, func(x string) bool { return slices.Contains(p.roles, x) }):
-		return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
-	}
-	return nil
-}
+func (p *pages) allowed(ctx context.Context) error { return web.RequireRole(ctx, p.roles) }
 
 func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := p.allowed(custodian.ActorFromContext(r.Context()))
+		err := p.allowed(r.Context())
 		if err == nil {
 			err = f(w, r)
 		}
@@ -165,7 +157,7 @@ func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.Handle
 func (p *pages) post(f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		a := custodian.ActorFromContext(r.Context())
-		err := p.allowed(a)
+		err := p.allowed(r.Context())
 		if err != nil && a != nil && p.q.Store != nil {
 			claim := "Claim"
 			if id := r.PathValue("id"); store.ValidID(coding.ClaimID(id)) {

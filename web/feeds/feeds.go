@@ -119,23 +119,16 @@ func (p *page) fn(roles []string, f func(http.ResponseWriter, *http.Request) err
 				err = p.f.Store.MayDecide(r.Context(), wf, "Basic")
 			}
 		}
-		switch {
-		case err != nil:
-		case a == nil:
-			err = custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
-		case !hasRole(a, roles):
-			err = custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
-		default:
+		if err == nil {
+			err = web.RequireRole(r.Context(), roles)
+		}
+		if err == nil {
 			err = f(w, r)
 		}
 		if err != nil {
 			p.wb.Error(w, r, err)
 		}
 	}
-}
-
-func hasRole(a *custodian.Actor, roles []string) bool {
-	return slices.ContainsFunc(a.Roles, func(r string) bool { return slices.Contains(roles, r) })
 }
 
 //go:embed template/*.html
@@ -210,7 +203,7 @@ func (p *page) render(w http.ResponseWriter, r *http.Request, replayed *mllp.Rep
 		return err
 	default:
 		v.Stored = true
-		v.CanReplay = p.f.Handler != nil && hasRole(a, p.replayRoles)
+		v.CanReplay = p.f.Handler != nil && access.HasRole(a, p.replayRoles)
 	}
 	var b bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&b, "feeds", v); err != nil {

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -164,13 +163,10 @@ func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.Handle
 // may refuses the page unless the actor has one of roles and the policy
 // lets it perform each interaction ("Type:interaction").
 func (p *pages) may(ctx context.Context, roles []string, needs ...string) error {
+	if err := web.RequireRole(ctx, roles); err != nil {
+		return err
+	}
 	a := custodian.ActorFromContext(ctx)
-	if a == nil {
-		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
-	}
-	if !slices.ContainsFunc(a.Roles, func(r string) bool { return slices.Contains(roles, r) }) {
-		return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
-	}
 	for _, n := range needs {
 		typ, in, _ := strings.Cut(n, ":")
 		if p.Allowed(a, typ, in) != nil {

@@ -141,7 +141,7 @@ func (p *pages) queue(w http.ResponseWriter, r *http.Request) error {
 // cards is the dashboard's release-of-information card: open and overdue
 // requests, for the roles that work them.
 func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
-	if allow(ctx, p.workRoles) != nil {
+	if web.RequireRole(ctx, p.workRoles) != nil {
 		return nil, nil
 	}
 	c, err := p.svc.Counts(ctx, soonDays)

@@ -121,7 +121,7 @@ func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) er
 			}
 		}
 		if err == nil {
-			err = allow(r.Context(), roles)
+			err = web.RequireRole(r.Context(), roles)
 		}
 		if err == nil {
 			err = f(w, r)
@@ -138,17 +138,6 @@ func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) er
 // trail as a refused write through the FHIR API is, then the page's roles.
 func (p *pages) step(item func(*http.Request) string, f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return p.fn(p.workRoles, f, item)
-}
-
-func allow(ctx context.Context, roles []string) error {
-	a := custodian.ActorFromContext(ctx)
-	if a == nil {
-		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
-	}
-	if !slices.ContainsFunc(a.Roles, func(r string) bool { return slices.Contains(roles, r) }) {
-		return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
-	}
-	return nil
 }
 
 //go:embed template/*.html

@@ -121,7 +121,7 @@ func (p *pages) now() time.Time {
 // error in the workbench's frame.
 func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := allow(r.Context(), roles)
+		err := web.RequireRole(r.Context(), roles)
 		if err == nil {
 			err = p.notReady()
 		}
@@ -132,21 +132,6 @@ func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) er
 			p.wb.Error(w, r, err)
 		}
 	}
-}
-
-func allow(ctx context.Context, roles []string) error {
-	a := custodian.ActorFromContext(ctx)
-	if a == nil {
-		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
-	}
-	if !hasRole(a, roles) {
-		return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
-	}
-	return nil
-}
-
-func hasRole(a *custodian.Actor, roles []string) bool {
-	return slices.ContainsFunc(a.Roles, func(r string) bool { return slices.Contains(roles, r) })
 }
 
 //go:embed template/*.html
@@ -444,7 +429,7 @@ func (p *pages) clinician(w http.ResponseWriter, r *http.Request) error {
 		return custodian.Errorf(custodian.EINVALID, "The clinician must be a Practitioner reference.")
 	}
 	a := custodian.ActorFromContext(r.Context())
-	v := &clinicianView{Owner: owner, Limit: pageSize, Clinician: !hasRole(a, analystRoles)}
+	v := &clinicianView{Owner: owner, Limit: pageSize, Clinician: !access.HasRole(a, analystRoles)}
 	var err error
 	if v.Owners, err = p.ownerOptions(r.Context(), p.rv.Queue(chart.QueueFilter{})); err != nil {
 		return err
@@ -625,7 +610,7 @@ func zone(s string) *time.Location {
 // cards is the dashboard's delinquent-records card, for those who work
 // the queue or steer by it.
 func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
-	if allow(ctx, analystRoles) != nil {
+	if web.RequireRole(ctx, analystRoles) != nil {
 		return nil, nil
 	}
 	if err := p.notReady(); err != nil {
