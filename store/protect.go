@@ -338,11 +338,7 @@ func (s *Store) MayDecide(ctx context.Context, workflow, item string) error {
 	if err == nil {
 		return nil
 	}
-	e := s.entry(ctx, audit.ActionDecide)
-	e.Query = workflow
-	e.Resources = nonEmpty(item)
-	e.Patients = patientsOf(e.Resources)
-	return s.fail(ctx, e, err)
+	return s.refuse(ctx, audit.ActionDecide, workflow, nonEmpty(item), err)
 }
 
 // Refused records in the audit trail that the actor of ctx was refused
@@ -352,10 +348,7 @@ func (s *Store) MayDecide(ctx context.Context, workflow, item string) error {
 // a role check of its own — records it with this, so every refused access
 // is in the trail.
 func (s *Store) Refused(ctx context.Context, action string, resources []string, err error) error {
-	e := s.entry(ctx, action)
-	e.Resources = resources
-	e.Patients = patientsOf(resources)
-	return s.fail(ctx, e, err)
+	return s.refuse(ctx, action, "", resources, err)
 }
 
 // RefusedOperation records in the audit trail that the actor of ctx was
@@ -363,8 +356,14 @@ func (s *Store) Refused(ctx context.Context, action string, resources []string, 
 // entry's query, audit.ActionOperation) on resources, as Refused does, and
 // returns err (or the audit failure).
 func (s *Store) RefusedOperation(ctx context.Context, op string, resources []string, err error) error {
-	e := s.entry(ctx, audit.ActionOperation)
-	e.Query = op
+	return s.refuse(ctx, audit.ActionOperation, op, resources, err)
+}
+
+// refuse records err refusing action (with query) on resources, naming
+// the patients among them, and returns it.
+func (s *Store) refuse(ctx context.Context, action, query string, resources []string, err error) error {
+	e := s.entry(ctx, action)
+	e.Query = query
 	e.Resources = resources
 	e.Patients = patientsOf(resources)
 	return s.fail(ctx, e, err)
