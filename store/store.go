@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/custodian-him/custodian"
@@ -55,44 +54,11 @@ type Store struct {
 	Watchers []Watcher
 	// Codes, when set, answers token :below and :above searches.
 	Codes CodeHierarchy
-
-	// MaxPreparing, when above 0, bounds how many transactions are
-	// prepared at once (validated, indexed, encoded and compressed before
-	// their write); the others wait their turn. Preparation is pure CPU: a
-	// bound below the number of cores leaves a core to the single writer
-	// that every write waits for (see admit). Set it before the store is
-	// used.
-	MaxPreparing int
-	preparing    chan struct{}
-	preparingSet sync.Once
 }
 
 // New returns a Store over b that validates with v and indexes with ix.
 func New(b Backend, v Validator, ix Indexer) *Store {
 	return &Store{backend: b, validator: v, indexer: ix, Now: time.Now, NewID: NewTimeUUID}
-}
-
-// admit waits until a transaction may be prepared (MaxPreparing), and
-// returns the function that ends its turn. With more transactions prepared
-// at once than there are cores, the single writer gets less than a core
-// and the store writes fewer resources per second the more clients send
-// Bundles; a bound also makes a transaction's writes reach the writer
-// alone rather than with others, so groups commit fewer writes each.
-func (s *Store) admit(ctx context.Context) (func(), error) {
-	s.preparingSet.Do(func() {
-		if s.MaxPreparing > 0 {
-			s.preparing = make(chan struct{}, s.MaxPreparing)
-		}
-	})
-	if s.preparing == nil {
-		return func() {}, nil
-	}
-	select {
-	case s.preparing <- struct{}{}:
-		return func() { <-s.preparing }, nil
-	case <-ctx.Done():
-		return nil, custodian.Wrap(custodian.ETIMEOUT, ctx.Err(), "the transaction was cancelled before it started")
-	}
 }
 
 // NewUUID returns a random (version 4) UUID.

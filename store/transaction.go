@@ -40,12 +40,7 @@ type Entry struct {
 // outcomes come back in the order of entries.
 func (s *Store) Transaction(ctx context.Context, entries []Entry) ([]*Outcome, error) {
 	e := s.entry(ctx, audit.ActionTransaction)
-	done, err := s.admit(ctx)
-	if err != nil {
-		return nil, s.fail(ctx, e, err)
-	}
 	plan, err := s.planTransaction(ctx, entries)
-	done()
 	if err != nil {
 		return nil, s.fail(ctx, e, err)
 	}

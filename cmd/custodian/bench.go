@@ -96,9 +96,6 @@ type storeBench struct {
 	// ("" for none: the server returns every resource).
 	prefer string
 	skip   map[string]bool
-	// maxPreparing, when 0 or more, overrides the store's MaxPreparing
-	// (how many transactions are prepared at once; 0: no bound).
-	maxPreparing int
 
 	app *app
 	// clientID and secret are the API client the HTTP steps sign in as.
@@ -139,7 +136,6 @@ func (b *storeBench) parseFlags(args []string, stderr io.Writer) error {
 	fs.BoolVar(&b.traceSteps, "trace", false, "with --cpuprofile: also write an execution trace of each step (trace-<step>.out)")
 	fs.BoolVar(&b.blockProfiles, "block", false, "with --cpuprofile: also write block and mutex profiles of each step (block-<step>.pprof, mutex-<step>.pprof)")
 	skip := fs.String("skip", "", "steps to leave out, comma-separated: create, bundle, load, read")
-	fs.IntVar(&b.maxPreparing, "max-preparing", -1, "transactions prepared at once before their write (store.Store.MaxPreparing; 0: no bound; default: as the server sets it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -209,9 +205,6 @@ func (b *storeBench) run(ctx context.Context) error {
 		return err
 	}
 	b.app = a
-	if b.maxPreparing >= 0 {
-		a.store.MaxPreparing = b.maxPreparing
-	}
 	closed := false
 	defer func() {
 		if !closed {
@@ -752,14 +745,6 @@ func (b *storeBench) measurePostgres(ctx context.Context) (*storage, error) {
 	return st, nil
 }
 
-// boundOrNone prints a bound, 0 being none.
-func boundOrNone(n int) string {
-	if n <= 0 {
-		return "no bound"
-	}
-	return strconv.Itoa(n)
-}
-
 func (b *storeBench) print(st *storage, before int64, took time.Duration) {
 	w := b.out
 	fmt.Fprintf(w, "\ncustodian bench store — %s, %s/%s, GOMAXPROCS %d, %d CPUs, Custodian %s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), custodian.Version)
@@ -767,7 +752,7 @@ func (b *storeBench) print(st *storage, before int64, took time.Duration) {
 	if b.dbURL != "" {
 		engine = "PostgreSQL on this machine (loopback)"
 	}
-	fmt.Fprintf(w, "%s, each HTTP step %s, total run %s, transactions prepared at once: %s\n", engine, b.duration, took.Round(time.Second), boundOrNone(b.app.store.MaxPreparing))
+	fmt.Fprintf(w, "%s, each HTTP step %s, total run %s\n", engine, b.duration, took.Round(time.Second))
 	fmt.Fprintf(w, "load average (1, 5, 15 min) at the start %s, at the end %s\n\n", b.loadAvg, loadAverage())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "step\tclients\tops\tresources\tseconds\tper second\tCPU ms/res\tp50 ms\tp95 ms\tp99 ms\terrors\ttarget\t")
