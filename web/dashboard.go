@@ -58,8 +58,11 @@ type dashboardData struct {
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	a := custodian.ActorFromContext(ctx)
-	if a == nil || !hasRole(a, navDashboard.Roles) {
-		return custodian.Errorf(custodian.EFORBIDDEN, "The dashboard is for the HIM director and the privacy officer.")
+	if a == nil {
+		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
+	}
+	if !hasRole(a, navDashboard.Roles) {
+		return h.Refuse(r, custodian.Errorf(custodian.EFORBIDDEN, "The dashboard is for the HIM director and the privacy officer."))
 	}
 	d := &dashboardData{}
 	today := h.Now().UTC().Truncate(24 * time.Hour)

@@ -37,6 +37,9 @@ const maxSearchField = 200
 // travel in a URL.
 func (h *Handler) patientSearch(w http.ResponseWriter, r *http.Request) error {
 	if err := h.require(r, "Patient", "search"); err != nil {
+		if custodian.ErrorCode(err) == custodian.EFORBIDDEN {
+			return h.Refuse(r, err)
+		}
 		return err
 	}
 	f := &searchForm{}

@@ -47,6 +47,11 @@ type Records interface {
 	ParseQuery(typ string, vals url.Values, strict bool) (*store.Query, []string, error)
 	FindAudit(ctx context.Context, f audit.Filter) ([]*audit.Entry, error)
 	BreakGlass(ctx context.Context, patient, reason string, d time.Duration) error
+	// RefusedOperation records in the audit trail that the actor of ctx
+	// was refused op on resources, with err's code as the outcome, and
+	// returns err (or the audit failure). The workbench records a refused
+	// page with it (Handler.Refuse).
+	RefusedOperation(ctx context.Context, op string, resources []string, err error) error
 }
 
 // Handler serves the workbench at "/". Set Records (and optionally the
@@ -346,18 +351,45 @@ func (h *Handler) nav(a *custodian.Actor) []NavItem {
 
 func hasRole(a *custodian.Actor, roles []string) bool { return access.HasRole(a, roles) }
 
-// RequireRole refuses a page to the actor of ctx unless it holds one of
-// roles: EUNAUTHORIZED without an actor, EFORBIDDEN without the role. The
-// modules' pages ask it before they read anything.
-func RequireRole(ctx context.Context, roles []string) error {
-	a := custodian.ActorFromContext(ctx)
+// RequireRole refuses the page r asks for unless its actor holds one of
+// roles: EUNAUTHORIZED without an actor, EFORBIDDEN without the role,
+// recorded in the audit trail (Refuse). The modules' pages ask it before
+// they read anything. To choose what to show an actor, without a page
+// being refused, ask access.HasRole.
+func (h *Handler) RequireRole(r *http.Request, roles []string) error {
+	a := custodian.ActorFromContext(r.Context())
 	if a == nil {
 		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
 	}
 	if !access.HasRole(a, roles) {
-		return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
+		return h.Refuse(r, custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page."))
 	}
 	return nil
+}
+
+// maxPageInTrail bounds the path a refused page's audit entry names: the
+// workbench's own paths are far shorter, and a request's path can be long.
+const maxPageInTrail = 512
+
+// Refuse records in the audit trail, through the store's refusal path
+// (Records.RefusedOperation), that the actor of r was refused the page r
+// asks for, with err's code as the outcome, and returns err (or the audit
+// failure). The entry is a refused operation (audit.ActionOperation)
+// whose query names the page: "page", the method and the path — never the
+// query string, which can carry what a user typed — and names resources
+// when the page is about them ("Patient/id" names its patient too). A
+// page that refuses for a reason of its own calls it once, so each
+// refused request leaves one entry; without an actor nothing is recorded
+// (the sign-in comes first).
+func (h *Handler) Refuse(r *http.Request, err error, resources ...string) error {
+	if custodian.ActorFromContext(r.Context()) == nil {
+		return err
+	}
+	path := r.URL.EscapedPath()
+	if len(path) > maxPageInTrail {
+		path = path[:maxPageInTrail] + "…"
+	}
+	return h.Records.RefusedOperation(r.Context(), "page "+r.Method+" "+path, resources, err)
 }
 
 // landing is each role's first page, in the order a user with several
@@ -398,7 +430,9 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// require refuses the page unless the actor may perform interaction on typ.
+// require refuses the page unless the actor may perform interaction on
+// typ. A refusal is not recorded: the caller asks the store, which
+// records it, or calls Refuse.
 func (h *Handler) require(r *http.Request, typ, interaction string) error {
 	a := custodian.ActorFromContext(r.Context())
 	if a == nil {

@@ -66,7 +66,7 @@ type pages struct {
 
 func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := web.RequireRole(r.Context(), roles)
+		err := p.wb.RequireRole(r, roles)
 		if err == nil {
 			err = f(w, r)
 		}

@@ -37,9 +37,10 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{set: set, g: drg.New(), wb: &web.Handler{}}
+	db, st := sqldbtest.OpenStore(t)
+	st.AuditLog = db // refused pages are recorded
+	e := &env{set: set, g: drg.New(), wb: &web.Handler{Records: st}}
 	e.wb.Modules = append(e.wb.Modules, codes.Module(set, e.g, e.wb))
-	db := sqldbtest.Open(t)
 	acc := access.NewService(sqldb.NewAccessStore(db))
 	if err := acc.Open(context.Background()); err != nil {
 		t.Fatal(err)

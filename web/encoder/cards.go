@@ -25,7 +25,7 @@ const productivityWindow = 30 * 24 * time.Hour
 // cards are the dashboard's DNFB, coding and case mix cards.
 func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
 	titles := map[string]string{"dnfb": "Discharged, not final coded (DNFB)", "coding": "Coding backlog and coder productivity", "casemix": "Case mix index"}
-	if err := p.allowed(ctx); err != nil {
+	if !p.coder(ctx) {
 		var out []web.Card
 		for _, s := range []string{"dnfb", "coding", "casemix"} {
 			out = append(out, web.Card{Slot: s, Title: titles[s], Body: `<p class="muted">Coding figures are for coders and the HIM director.</p>`})

@@ -135,12 +135,16 @@ type Option func(*pages)
 // per user (a minute by default; 0 reads them for every view).
 func KeepFor(d time.Duration) Option { return func(p *pages) { p.keep = d } }
 
-// allowed refuses actors without a coding role.
-func (p *pages) allowed(ctx context.Context) error { return web.RequireRole(ctx, p.roles) }
+// coder reports whether the actor of ctx holds a coding role.
+func (p *pages) coder(ctx context.Context) bool {
+	return access.HasRole(custodian.ActorFromContext(ctx), p.roles)
+}
 
+// fn refuses actors without a coding role (the refusal in the audit
+// trail), then runs f, rendering its error in the workbench's frame.
 func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := p.allowed(r.Context())
+		err := p.wb.RequireRole(r, p.roles)
 		if err == nil {
 			err = f(w, r)
 		}
@@ -156,14 +160,21 @@ func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.Handle
 // Claim, as a refused write of it through the FHIR API is.
 func (p *pages) post(f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		a := custodian.ActorFromContext(r.Context())
-		err := p.allowed(r.Context())
-		if err != nil && a != nil && p.q.Store != nil {
+		var err error
+		switch {
+		case custodian.ActorFromContext(r.Context()) == nil:
+			err = custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
+		case !p.coder(r.Context()):
 			claim := "Claim"
 			if id := r.PathValue("id"); store.ValidID(coding.ClaimID(id)) {
 				claim += "/" + coding.ClaimID(id)
 			}
-			err = p.q.Store.Refused(r.Context(), audit.ActionUpdate, []string{claim}, err)
+			err = custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
+			if p.q.Store != nil {
+				err = p.q.Store.Refused(r.Context(), audit.ActionUpdate, []string{claim}, err)
+			} else {
+				err = p.wb.Refuse(r, err, claim)
+			}
 		}
 		if err == nil {
 			err = f(w, r)

@@ -120,7 +120,7 @@ func (p *page) fn(roles []string, f func(http.ResponseWriter, *http.Request) err
 			}
 		}
 		if err == nil {
-			err = web.RequireRole(r.Context(), roles)
+			err = p.wb.RequireRole(r, roles)
 		}
 		if err == nil {
 			err = f(w, r)

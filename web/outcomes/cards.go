@@ -23,12 +23,12 @@ func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
 	a := custodian.ActorFromContext(ctx)
 	var out []web.Card
 	if p.Record.Loading() {
-		if p.may(ctx, p.MeasureRoles, "Patient:search", "Encounter:search", "Condition:search") == nil {
+		if p.may(ctx, p.MeasureRoles, measureRead...) == nil {
 			out = append(out, web.Card{Slot: "measures", Title: "Outcome measures", Body: `<p class="muted">The record is being read for the measures and registries; reload the page in a minute.</p>`})
 		}
 		return out, nil
 	}
-	if p.may(ctx, p.MeasureRoles, "Patient:search", "Encounter:search", "Condition:search") == nil {
+	if p.may(ctx, p.MeasureRoles, measureRead...) == nil {
 		today := p.Now().UTC()
 		from := time.Date(today.Year(), today.Month()-11, 1, 0, 0, 0, 0, time.UTC)
 		pd := period{From: from.Format(time.DateOnly), To: today.Format(time.DateOnly)}

@@ -122,7 +122,7 @@ func (p *pages) evaluate(ctx context.Context, def *measure.Definition, pd period
 
 func (p *pages) measureList(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := p.may(ctx, p.MeasureRoles, "Patient:search", "Encounter:search", "Condition:search"); err != nil {
+	if err := p.gate(r, p.MeasureRoles, measureRead); err != nil {
 		return err
 	}
 	pd, err := p.period(r)
@@ -173,7 +173,7 @@ func (p *pages) measureDef(id string) (*measure.Definition, error) {
 
 func (p *pages) measurePage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := p.may(ctx, p.MeasureRoles, "Patient:search", "Encounter:search", "Condition:search"); err != nil {
+	if err := p.gate(r, p.MeasureRoles, measureRead); err != nil {
 		return err
 	}
 	def, err := p.measureDef(r.PathValue("id"))
@@ -235,7 +235,7 @@ type casesView struct {
 // measure, optionally within one stratum, a page at a time.
 func (p *pages) casesPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := p.may(ctx, p.MeasureRoles, "Patient:read", "Patient:search", "Encounter:search", "Condition:search"); err != nil {
+	if err := p.gate(r, p.MeasureRoles, append([]string{"Patient:read"}, measureRead...)); err != nil {
 		return err
 	}
 	def, err := p.measureDef(r.PathValue("id"))

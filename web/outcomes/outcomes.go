@@ -160,13 +160,42 @@ func (p *pages) fn(f func(http.ResponseWriter, *http.Request) error) http.Handle
 	}
 }
 
-// may refuses the page unless the actor has one of roles and the policy
-// lets it perform each interaction ("Type:interaction").
-func (p *pages) may(ctx context.Context, roles []string, needs ...string) error {
-	if err := web.RequireRole(ctx, roles); err != nil {
-		return err
+// measureRead is what the measure pages need of the policy: the
+// measures count patients, their stays and their diagnoses.
+var measureRead = []string{"Patient:search", "Encounter:search", "Condition:search"}
+
+// patientRef names the patient a page is about for the audit trail: the
+// reference to Patient/id, or none if id is not an id.
+func patientRef(id string) []string {
+	if !store.ValidID(id) {
+		return nil
 	}
+	return []string{"Patient/" + id}
+}
+
+// gate refuses the page r asks for unless its actor may see it (may),
+// recording a refusal in the audit trail (web.Handler.Refuse) naming
+// resources, if any.
+func (p *pages) gate(r *http.Request, roles, needs []string, resources ...string) error {
+	err := p.may(r.Context(), roles, needs...)
+	if custodian.ErrorCode(err) == custodian.EFORBIDDEN {
+		return p.Web.Refuse(r, err, resources...)
+	}
+	return err
+}
+
+// may refuses the page unless the actor has one of roles and the policy
+// lets it perform each interaction ("Type:interaction"). It records
+// nothing: the dashboard cards and the offers on a page ask it too; a
+// page asks gate.
+func (p *pages) may(ctx context.Context, roles []string, needs ...string) error {
 	a := custodian.ActorFromContext(ctx)
+	if a == nil {
+		return custodian.Errorf(custodian.EUNAUTHORIZED, "Sign in first.")
+	}
+	if !access.HasRole(a, roles) {
+		return custodian.Errorf(custodian.EFORBIDDEN, "Your role does not give you this page.")
+	}
 	for _, n := range needs {
 		typ, in, _ := strings.Cut(n, ":")
 		if p.Allowed(a, typ, in) != nil {

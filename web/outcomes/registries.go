@@ -44,7 +44,7 @@ type registryRow struct {
 }
 
 func (p *pages) registryList(w http.ResponseWriter, r *http.Request) error {
-	if err := p.may(r.Context(), p.RegistryRoles, registryRead...); err != nil {
+	if err := p.gate(r, p.RegistryRoles, registryRead); err != nil {
 		return err
 	}
 	if err := p.loading(); err != nil {
@@ -89,7 +89,7 @@ type registryView struct {
 
 func (p *pages) registryPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := p.may(ctx, p.RegistryRoles, registryRead...); err != nil {
+	if err := p.gate(r, p.RegistryRoles, registryRead); err != nil {
 		return err
 	}
 	if err := p.loading(); err != nil {
@@ -233,7 +233,7 @@ type abstractView struct {
 // follow-ups.
 func (p *pages) abstractPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := p.may(ctx, p.RegistryRoles, registryRead...); err != nil {
+	if err := p.gate(r, p.RegistryRoles, registryRead, patientRef(r.PathValue("patient"))...); err != nil {
 		return err
 	}
 	if err := p.loading(); err != nil {
@@ -280,7 +280,7 @@ func (p *pages) decide(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := p.may(ctx, p.DecideRoles, registryDecide...); err != nil {
+	if err := p.gate(r, p.DecideRoles, registryDecide, patientRef(patient)...); err != nil {
 		return err
 	}
 	d, err := p.Registry.Definition(r.PathValue("id"))
@@ -340,7 +340,7 @@ func (p *pages) exported(r *http.Request, d *registry.Definition, format string)
 }
 
 func (p *pages) exportCSV(w http.ResponseWriter, r *http.Request) error {
-	if err := p.may(r.Context(), p.RegistryRoles, registryRead...); err != nil {
+	if err := p.gate(r, p.RegistryRoles, registryRead); err != nil {
 		return err
 	}
 	d, err := p.Registry.Definition(r.PathValue("id"))
@@ -362,7 +362,7 @@ func (p *pages) exportCSV(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (p *pages) exportFHIR(w http.ResponseWriter, r *http.Request) error {
-	if err := p.may(r.Context(), p.RegistryRoles, registryRead...); err != nil {
+	if err := p.gate(r, p.RegistryRoles, registryRead); err != nil {
 		return err
 	}
 	d, err := p.Registry.Definition(r.PathValue("id"))

@@ -121,7 +121,7 @@ func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) er
 			}
 		}
 		if err == nil {
-			err = web.RequireRole(r.Context(), roles)
+			err = p.wb.RequireRole(r, roles)
 		}
 		if err == nil {
 			err = f(w, r)

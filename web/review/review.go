@@ -121,7 +121,7 @@ func (p *pages) now() time.Time {
 // error in the workbench's frame.
 func (p *pages) fn(roles []string, f func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := web.RequireRole(r.Context(), roles)
+		err := p.wb.RequireRole(r, roles)
 		if err == nil {
 			err = p.notReady()
 		}
@@ -610,7 +610,7 @@ func zone(s string) *time.Location {
 // cards is the dashboard's delinquent-records card, for those who work
 // the queue or steer by it.
 func (p *pages) cards(ctx context.Context) ([]web.Card, error) {
-	if web.RequireRole(ctx, analystRoles) != nil {
+	if !access.HasRole(custodian.ActorFromContext(ctx), analystRoles) {
 		return nil, nil
 	}
 	if err := p.notReady(); err != nil {
