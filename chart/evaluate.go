@@ -514,13 +514,9 @@ func (ev *evaluator) dates(r *Rule) {
 }
 
 func (ev *evaluator) plausible(r *Rule) {
-	keys := make([]string, 0, len(ev.e.obs))
-	for k := range ev.e.obs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		o := ev.e.obs[k]
+	obs := slices.Clone(ev.e.obs)
+	slices.SortFunc(obs, func(a, b *Result) int { return strings.Compare(a.key, b.key) })
+	for _, o := range obs {
 		for _, v := range r.Ranges {
 			if v.Code != o.Code || v.Unit != o.Unit {
 				continue

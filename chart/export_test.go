@@ -27,24 +27,23 @@ func Dump(rv *Reviewer, tasks bool) map[string]string {
 		if p := ix.patients[e.Patient]; p != nil {
 			b.WriteString(dumpPatient(p))
 		}
-		for _, k := range sorted(e.notes) {
-			b.WriteString(dumpNote(e.notes[k]))
+		for _, n := range byKey(e.notes, func(n *Note) string { return n.Ref }) {
+			b.WriteString(dumpNote(n))
 		}
-		for _, k := range sorted(e.procs) {
-			p := e.procs[k]
+		for _, p := range byKey(e.procs, func(p *Proc) string { return p.Ref }) {
 			b.WriteString(dumpProc(p))
-			for _, n := range sorted(ix.notesByProc[p.Ref]) {
-				fmt.Fprintf(&b, "  named by note %s\n", n)
+			for _, n := range byKey(ix.notesByProc[p.Ref], func(n *Note) string { return n.Ref }) {
+				fmt.Fprintf(&b, "  named by note %s\n", n.Ref)
 			}
-			for _, c := range sorted(ix.consentsByProc[p.Ref]) {
-				b.WriteString("  " + dumpConsent(ix.consents[c]))
+			for _, c := range byKey(ix.consentsByProc[p.Ref], func(c *Consent) string { return c.Ref }) {
+				b.WriteString("  " + dumpConsent(c))
 			}
 		}
-		for _, k := range sorted(e.conds) {
-			b.WriteString(dumpCond(e.conds[k]))
+		for _, d := range byKey(e.conds, func(d *Diagnosis) string { return d.Ref }) {
+			b.WriteString(dumpCond(d))
 		}
-		for _, k := range sorted(e.obs) {
-			b.WriteString(dumpResult(e.obs[k]))
+		for _, r := range byKey(e.obs, func(r *Result) string { return r.key }) {
+			b.WriteString(dumpResult(r))
 		}
 		for _, k := range sorted(rv.byEnc[ref]) {
 			if tasks {
@@ -88,7 +87,11 @@ func Dump(rv *Reviewer, tasks bool) map[string]string {
 		if len(ix.byPatient[k]) == 0 {
 			return ""
 		}
-		return fmt.Sprintf("%s %q\n", k, sorted(ix.byPatient[k]))
+		var refs []string
+		for _, e := range byKey(ix.byPatient[k], func(e *Encounter) string { return e.Ref }) {
+			refs = append(refs, e.Ref)
+		}
+		return fmt.Sprintf("%s %q\n", k, refs)
 	})
 	qs := make([]int64, 0, len(ix.discharges))
 	for q := range ix.discharges {
@@ -112,6 +115,13 @@ func Dump(rv *Reviewer, tasks bool) map[string]string {
 		return fmt.Sprintf("%s %q\n", k, sorted(rv.byEnc[k]))
 	})
 	out["_key"] = ix.key
+	return out
+}
+
+// byKey returns a copy of list sorted by key.
+func byKey[V any](list []V, key func(V) string) []V {
+	out := slices.Clone(list)
+	slices.SortFunc(out, func(a, b V) int { return strings.Compare(key(a), key(b)) })
 	return out
 }
 

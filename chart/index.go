@@ -27,10 +27,14 @@ type Index struct {
 	obs map[string][]*Result
 	// byProc links notes (context.related) and consents (provision.data)
 	// to the Procedure they name, wherever that Procedure is.
-	notesByProc    map[string]map[string]*Note
-	consentsByProc map[string]map[string]*Consent
+	notesByProc    map[string][]*Note
+	consentsByProc map[string][]*Consent
 	// byPatient lists a patient's encounters (for changes to the Patient).
-	byPatient map[string]map[string]*Encounter
+	byPatient map[string][]*Encounter
+	// strs holds one copy of each code, system, type, text and reference
+	// the entries keep (see str): they repeat across thousands of
+	// resources.
+	strs map[string]string
 	// replaces records which note each amendment replaces
 	// (relatesTo.code "replaces"), superseded notes included, so that an
 	// amendment's deficiencies are those of the note it amends.
@@ -68,10 +72,13 @@ type Encounter struct {
 	Disposition bool
 	startOK     bool
 
-	notes map[string]*Note
-	procs map[string]*Proc
-	conds map[string]*Diagnosis
-	obs   map[string]*Result
+	// What is filed under the encounter, in no order (the rules sort
+	// what they report). Slices, not maps: an encounter has a few of each,
+	// and a map costs hundreds of bytes even when empty.
+	notes []*Note
+	procs []*Proc
+	conds []*Diagnosis
+	obs   []*Result // one per result (Result.key)
 }
 
 // Discharged says whether the encounter has ended.
@@ -150,8 +157,8 @@ func NewIndex(rs *RuleSet) *Index {
 		encounters: map[string]*Encounter{}, patients: map[string]*Patient{}, roles: map[string][]string{},
 		roleOf: map[string]roleRec{}, notes: map[string]*Note{}, procs: map[string]*Proc{},
 		consents: map[string]*Consent{}, conds: map[string]*Diagnosis{}, obs: map[string][]*Result{},
-		notesByProc: map[string]map[string]*Note{}, consentsByProc: map[string]map[string]*Consent{},
-		byPatient: map[string]map[string]*Encounter{}, ranges: map[string][]ValueRange{}, replaces: map[string]string{},
+		notesByProc: map[string][]*Note{}, consentsByProc: map[string][]*Consent{},
+		byPatient: map[string][]*Encounter{}, strs: map[string]string{}, ranges: map[string][]ValueRange{}, replaces: map[string]string{},
 		surgical: map[string]bool{}, keepText: map[string]bool{}, key: rs.indexKey(),
 		discharges: map[int64]int{},
 	}
@@ -183,10 +190,58 @@ var Types = []string{"Patient", "PractitionerRole", "Encounter", "Condition", "P
 func (ix *Index) enc(ref string) *Encounter {
 	e := ix.encounters[ref]
 	if e == nil {
-		e = &Encounter{Ref: ref, notes: map[string]*Note{}, procs: map[string]*Proc{}, conds: map[string]*Diagnosis{}, obs: map[string]*Result{}}
+		// The notes, procedures, diagnoses and results filed under it
+		// take its Ref, so the reference is held once.
+		e = &Encounter{Ref: ref}
 		ix.encounters[ref] = e
 	}
 	return e
+}
+
+// str returns the index's copy of s: the same code, system, note type,
+// display or reference read from many resources is then held once. Only
+// apply calls it (decoding runs on many goroutines; filing on one).
+func (ix *Index) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := ix.strs[s]; ok {
+		return v
+	}
+	ix.strs[s] = s
+	return s
+}
+
+// strList puts the index's copy of each of ss in place.
+func (ix *Index) strList(ss []string) {
+	for i, s := range ss {
+		ss[i] = ix.str(s)
+	}
+}
+
+// drop removes x from list (the order of the rest is not kept), and
+// returns nil for an empty list so that nothing is held for it.
+func drop[T comparable](list []T, x T) []T {
+	i := slices.Index(list, x)
+	if i < 0 {
+		return list
+	}
+	last := len(list) - 1
+	list[i] = list[last]
+	var zero T
+	list[last] = zero
+	if last == 0 {
+		return nil
+	}
+	return list[:last]
+}
+
+// addOnce appends x to list unless it is there already.
+func addOnce[T comparable](list []T, x T) []T {
+	if slices.Contains(list, x) {
+		return list
+	}
+	return append(list, x)
 }
 
 // Add indexes one resource version (body nil for a delete) and returns the
@@ -321,28 +376,34 @@ func (ix *Index) putEncounter(ref string, d *Encounter) []string {
 	ix.countDischarge(old, -1)
 	if d == nil {
 		if old != nil {
-			delete(ix.byPatient[old.Patient], ref)
+			ix.unlinkPatient(old)
 			delete(ix.encounters, ref)
 		}
 		return []string{ref}
 	}
 	e := ix.enc(ref)
 	if e.Patient != d.Patient {
-		delete(ix.byPatient[e.Patient], ref)
+		ix.unlinkPatient(e)
 	}
-	notes, procs, conds, obs := e.notes, e.procs, e.conds, e.obs
+	d.Patient, d.Class, d.Status = ix.str(d.Patient), ix.str(d.Class), ix.str(d.Status)
+	d.Attending, d.Service = ix.str(d.Attending), ix.str(d.Service)
+	ref, notes, procs, conds, obs := e.Ref, e.notes, e.procs, e.conds, e.obs
 	*e = *d
 	e.Ref, e.notes, e.procs, e.conds, e.obs = ref, notes, procs, conds, obs
 	ix.countDischarge(e, 1)
 	if e.Patient != "" {
-		m := ix.byPatient[e.Patient]
-		if m == nil {
-			m = map[string]*Encounter{}
-			ix.byPatient[e.Patient] = m
-		}
-		m[ref] = e
+		ix.byPatient[e.Patient] = addOnce(ix.byPatient[e.Patient], e)
 	}
 	return []string{ref}
+}
+
+// unlinkPatient takes e off its patient's list of encounters.
+func (ix *Index) unlinkPatient(e *Encounter) {
+	if list := drop(ix.byPatient[e.Patient], e); list != nil {
+		ix.byPatient[e.Patient] = list
+	} else {
+		delete(ix.byPatient, e.Patient)
+	}
 }
 
 func typeKey(c *concept) string {
@@ -414,10 +475,14 @@ func (ix *Index) putNote(ref string, rec *noteRec) []string {
 		affected = append(affected, old.Encounter)
 		affected = append(affected, ix.procEncounters(old.Related)...)
 		if e := ix.encounters[old.Encounter]; e != nil {
-			delete(e.notes, ref)
+			e.notes = drop(e.notes, old)
 		}
 		for _, p := range old.Related {
-			delete(ix.notesByProc[p], ref)
+			if list := drop(ix.notesByProc[p], old); list != nil {
+				ix.notesByProc[p] = list
+			} else {
+				delete(ix.notesByProc, p)
+			}
 		}
 		delete(ix.notes, ref)
 	}
@@ -433,18 +498,18 @@ func (ix *Index) putNote(ref string, rec *noteRec) []string {
 		return affected
 	}
 	n.Ref, n.Replaces = ref, ix.replaces[ref]
+	n.Type, n.Authenticator = ix.str(n.Type), ix.str(n.Authenticator)
+	ix.strList(n.Authors)
+	ix.strList(n.Related)
 	ix.notes[ref] = n
 	if n.Encounter != "" {
-		ix.enc(n.Encounter).notes[ref] = n
+		e := ix.enc(n.Encounter)
+		n.Encounter = e.Ref
+		e.notes = append(e.notes, n)
 		affected = append(affected, n.Encounter)
 	}
 	for _, p := range n.Related {
-		m := ix.notesByProc[p]
-		if m == nil {
-			m = map[string]*Note{}
-			ix.notesByProc[p] = m
-		}
-		m[ref] = n
+		ix.notesByProc[p] = addOnce(ix.notesByProc[p], n)
 	}
 	return append(affected, ix.procEncounters(n.Related)...)
 }
@@ -490,17 +555,20 @@ func (ix *Index) putProc(ref string, p *Proc) []string {
 	if old := ix.procs[ref]; old != nil {
 		affected = append(affected, old.Encounter)
 		if e := ix.encounters[old.Encounter]; e != nil {
-			delete(e.procs, ref)
+			e.procs = drop(e.procs, old)
 		}
 		delete(ix.procs, ref)
 	}
 	if p == nil {
 		return affected
 	}
-	p.Ref = ref
-	ix.procs[ref] = p
+	p.Ref = ix.str(ref) // notes and consents name it too
+	p.System, p.Code, p.Performer = ix.str(p.System), ix.str(p.Code), ix.str(p.Performer)
+	ix.procs[p.Ref] = p
 	if p.Encounter != "" {
-		ix.enc(p.Encounter).procs[ref] = p
+		e := ix.enc(p.Encounter)
+		p.Encounter = e.Ref
+		e.procs = append(e.procs, p)
 		affected = append(affected, p.Encounter)
 	}
 	return affected
@@ -533,7 +601,11 @@ func (ix *Index) putConsent(ref string, c *Consent) []string {
 	if old := ix.consents[ref]; old != nil {
 		affected = append(affected, ix.procEncounters(old.Procs)...)
 		for _, p := range old.Procs {
-			delete(ix.consentsByProc[p], ref)
+			if list := drop(ix.consentsByProc[p], old); list != nil {
+				ix.consentsByProc[p] = list
+			} else {
+				delete(ix.consentsByProc, p)
+			}
 		}
 		delete(ix.consents, ref)
 	}
@@ -541,14 +613,10 @@ func (ix *Index) putConsent(ref string, c *Consent) []string {
 		return affected
 	}
 	c.Ref = ref
+	ix.strList(c.Procs)
 	ix.consents[ref] = c
 	for _, p := range c.Procs {
-		m := ix.consentsByProc[p]
-		if m == nil {
-			m = map[string]*Consent{}
-			ix.consentsByProc[p] = m
-		}
-		m[ref] = c
+		ix.consentsByProc[p] = addOnce(ix.consentsByProc[p], c)
 	}
 	return append(affected, ix.procEncounters(c.Procs)...)
 }
@@ -581,7 +649,7 @@ func (ix *Index) putCondition(ref string, d *Diagnosis) []string {
 	if old := ix.conds[ref]; old != nil {
 		affected = append(affected, old.Encounter)
 		if e := ix.encounters[old.Encounter]; e != nil {
-			delete(e.conds, ref)
+			e.conds = drop(e.conds, old)
 		}
 		delete(ix.conds, ref)
 	}
@@ -589,8 +657,12 @@ func (ix *Index) putCondition(ref string, d *Diagnosis) []string {
 		return affected
 	}
 	d.Ref = ref
+	d.System, d.Code = ix.str(d.System), ix.str(d.Code)
+	ix.strList(d.Texts)
 	ix.conds[ref] = d
-	ix.enc(d.Encounter).conds[ref] = d
+	e := ix.enc(d.Encounter)
+	d.Encounter = e.Ref
+	e.conds = append(e.conds, d)
 	return append(affected, d.Encounter)
 }
 
@@ -655,7 +727,7 @@ func (ix *Index) putObs(ref string, rs []*Result) []string {
 	for _, old := range ix.obs[ref] {
 		affected = append(affected, old.Encounter)
 		if e := ix.encounters[old.Encounter]; e != nil {
-			delete(e.obs, old.key)
+			e.obs = drop(e.obs, old)
 		}
 	}
 	delete(ix.obs, ref)
@@ -665,7 +737,10 @@ func (ix *Index) putObs(ref string, rs []*Result) []string {
 	for _, r := range rs {
 		r.key = ref + r.Ref // decodeObs leaves the component's suffix in Ref
 		r.Ref = ref
-		ix.enc(r.Encounter).obs[r.key] = r
+		r.Code, r.Unit = ix.str(r.Code), ix.str(r.Unit)
+		e := ix.enc(r.Encounter)
+		r.Encounter = e.Ref
+		e.obs = append(e.obs, r)
 		affected = append(affected, r.Encounter)
 	}
 	ix.obs[ref] = rs
@@ -687,12 +762,12 @@ func (ix *Index) putPatient(ref string, p *Patient) []string {
 	if p == nil {
 		delete(ix.patients, ref)
 	} else {
-		p.Ref = ref
-		ix.patients[ref] = p
+		p.Ref, p.Gender = ix.str(ref), ix.str(p.Gender) // encounters name it too
+		ix.patients[p.Ref] = p
 	}
 	var out []string
-	for r := range ix.byPatient[ref] {
-		out = append(out, r)
+	for _, e := range ix.byPatient[ref] {
+		out = append(out, e.Ref)
 	}
 	return out
 }
@@ -726,6 +801,8 @@ func (ix *Index) putRole(ref string, rec *roleRec) {
 	if rec == nil {
 		return
 	}
+	rec.practitioner = ix.str(rec.practitioner)
+	ix.strList(rec.codes)
 	ix.roleOf[ref] = *rec
 	ix.roles[rec.practitioner] = append(ix.roles[rec.practitioner], rec.codes...)
 }
