@@ -1,0 +1,67 @@
+package measure
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"testing"
+
+	"github.com/custodian-him/custodian/synth"
+)
+
+// resourceWriter files generated resources into a Record as the watcher
+// does (the coders' claims are not made up from the generator's facts).
+type resourceWriter struct{ recordWriter }
+
+func (w *resourceWriter) Fact(*synth.Fact) error { return nil }
+
+// heapInUse is the heap in use after a collection.
+func heapInUse() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// BenchmarkRecordMemory measures what the measures' record holds per
+// patient of a generated hospital (MEASURE_MEMORY_PATIENTS people,
+// default 1,000): the heap in use, after a collection, with the record
+// built minus before. Serve's memory for the record at any size is about
+// this times the patients. One op is one whole build. MEASURE_MEMORY_PROFILE
+// names a file to write the heap profile to while the record is held.
+//
+//	go test -run '^$' -bench RecordMemory -benchtime 1x ./measure
+func BenchmarkRecordMemory(b *testing.B) {
+	n := 1000
+	if s := os.Getenv("MEASURE_MEMORY_PATIENTS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	var inUse, resources float64
+	var encounters int
+	for b.Loop() {
+		before := heapInUse()
+		rec := NewRecord()
+		sum, err := synth.Generate(context.Background(), synth.Config{Patients: n, Seed: 1}, &resourceWriter{recordWriter{rec: rec}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		after := heapInUse()
+		if path := os.Getenv("MEASURE_MEMORY_PROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+		}
+		runtime.KeepAlive(rec)
+		inUse, resources, encounters = float64(after)-float64(before), float64(sum.Total), int(rec.Counts()["Encounter"])
+	}
+	b.ReportMetric(inUse/float64(n), "bytes/patient")
+	b.ReportMetric(inUse/resources, "bytes/resource")
+	b.ReportMetric(float64(encounters), "encounters")
+}
