@@ -32,11 +32,19 @@ import (
 // when a diagnosis has no ICD-10-CM code, or when it names as its coder
 // (enterer) someone other than the writer.
 //
-// The rule reads the stay and its patient as the writer would read them
-// (store.Store.Sees): a sensitive record the writer may not see, the
-// glass not broken, reads as none — a stay as not stored, a patient as
-// one of unknown age and sex, whose age and sex edits are not run — so a
-// refusal tells the writer nothing of a record hidden from them.
+// The rule reads the stay as the writer would read it (store.Store.Sees):
+// a sensitive stay the writer may not see, the glass not broken, reads as
+// not stored, so a refusal tells the writer nothing of it. The patient's
+// age and sex are read whether the writer may see the patient or not: a
+// Claim that conflicts with them is never final, seen or not. For a
+// patient hidden from the writer, an age or sex edit that fails, and a
+// stated MS-DRG that is not the grouper's (the grouping rests on age and
+// sex too), are refused with one issue that says no more than that the
+// Claim fails an edit on data the writer may not see (EditHiddenData),
+// naming neither the edit, nor the code, nor the grouper's MS-DRG: a
+// coder with access, or this one after breaking the glass, sees which.
+// It tells the writer one thing of the hidden record, that these codes do
+// not fit it — what any claim scrubber downstream would tell them too.
 //
 // A final coding Claim is any active Claim whose id is "coding-…" (the
 // ids Save writes and the DNFB list reads), or, written by a user (a
@@ -48,6 +56,15 @@ import (
 func (q *Queue) FinalCodingRule() store.WriteRule {
 	return store.WriteRule{Type: "Claim", Check: q.checkFinal}
 }
+
+// EditHiddenData is the one issue a final coding Claim is refused with
+// when it fails an edit on data its writer may not see: an age or sex
+// edit, or the grouping, of a patient hidden from them (FinalCodingRule).
+const EditHiddenData = "FAILS_ON_HIDDEN_DATA"
+
+// hiddenDataIssue is EditHiddenData's message, the same whichever edit
+// failed.
+const hiddenDataIssue = EditHiddenData + ": the Claim fails a coding edit on patient data you may not see; ask a coder with access to the patient's record, or break the glass for the patient to see which edit."
 
 // codeableJSON is what the rule reads of a CodeableConcept.
 type codeableJSON struct {
@@ -134,10 +151,9 @@ func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[stri
 	if err != nil {
 		return err
 	}
-	// The rule reads the record as the writer would: a stay or patient
-	// the writer may not see (a sensitive record, the glass not broken)
-	// reads as none, so no message tells the writer of it — not that it
-	// exists, nor the patient's age or sex.
+	// The rule reads the stay as the writer would: a stay the writer may
+	// not see (a sensitive record, the glass not broken) reads as none, so
+	// no message tells the writer that it exists.
 	enc, err := q.current(ctx, rd, "Encounter", encID)
 	if err != nil || enc.Deleted {
 		if err == nil || custodian.ErrorCode(err) == custodian.ENOTFOUND {
@@ -150,12 +166,19 @@ func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[stri
 		// institutional claim is not held to its inpatient edits (POA).
 		return nil
 	}
+	// The patient's age and sex are read as the system would: the edits
+	// on them run even when the writer may not see the patient (hidden),
+	// and then say nothing of what they found (hiddenEdits).
+	var hidden bool
 	a, err := baseOf(ctx, encID, enc.Body, func(id string) ([]byte, error) {
-		p, err := q.current(ctx, rd, "Patient", id)
+		p, err := rd.Current(ctx, "Patient", id)
 		if custodian.ErrorCode(err) == custodian.ENOTFOUND || err == nil && p.Deleted {
 			return nil, nil // age and sex unknown, as the edits then say
 		}
 		if err != nil {
+			return nil, err
+		}
+		if hidden, err = q.hides(ctx, rd, p); err != nil {
 			return nil, err
 		}
 		return p.Body, nil
@@ -177,13 +200,20 @@ func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[stri
 	}
 	a.Diagnoses, a.Procedures = normalizeDx(q.Checker.cm, dx), normalizePx(q.Checker.pcs, px)
 	q.evaluate(a, false)
+	if hidden {
+		hiddenEdits(a)
+	}
 	if err := errorEdits(a, "Claim.diagnosis"); err != nil {
 		return err
 	}
 	if a.DRG != nil && a.DRG.DRG != 0 {
 		want := fmt.Sprintf("%03d", a.DRG.DRG)
 		for _, stated := range c.statedDRGs() {
-			if stated != want {
+			switch {
+			case stated == want:
+			case hidden:
+				return unprocessable("Claim.diagnosis.packageCode", "%s", hiddenDataIssue)
+			default:
 				return unprocessable("Claim.diagnosis.packageCode", "the MS-DRG stated, %s, is not the grouper's for these codes (%s %s, %s)",
 					stated, want, a.DRG.Description, a.DRG.Version)
 			}
@@ -192,21 +222,48 @@ func (q *Queue) checkFinal(ctx context.Context, rd store.Reader, _, new map[stri
 	return nil
 }
 
+// hiddenEdits replaces a's error edits on the patient's age and sex, for
+// a patient hidden from the writer, with one that names neither them nor
+// their codes (EditHiddenData); the other edits rest on the codes and the
+// stay alone, which the writer sees, and are kept as they are.
+func hiddenEdits(a *Abstract) {
+	var failed bool
+	a.Edits = slices.DeleteFunc(a.Edits, func(e Edit) bool {
+		on := e.Severity == SevError && (e.Code == EditAge || e.Code == EditSex)
+		failed = failed || on
+		return on
+	})
+	if failed {
+		a.Edits = append(a.Edits, Edit{Code: EditHiddenData, Severity: SevError,
+			Message: strings.TrimPrefix(hiddenDataIssue, EditHiddenData+": ")})
+	}
+}
+
 // current reads typ/id through rd as the actor of ctx would see it:
-// ENOTFOUND for a version the actor may not see (store.Store.Sees).
+// ENOTFOUND for a version the actor may not see (hides).
 func (q *Queue) current(ctx context.Context, rd store.Reader, typ, id string) (*store.Resource, error) {
 	r, err := rd.Current(ctx, typ, id)
-	if err != nil || r.Deleted || q.Store == nil {
+	if err != nil || r.Deleted {
 		return r, err
 	}
-	ok, err := q.Store.Sees(ctx, rd, r)
+	hidden, err := q.hides(ctx, rd, r)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	if hidden {
 		return nil, custodian.Errorf(custodian.ENOTFOUND, "%s/%s is not found", typ, id)
 	}
 	return r, nil
+}
+
+// hides reports whether r, read through rd, is hidden from the actor of
+// ctx (store.Store.Sees); nothing is without a store.
+func (q *Queue) hides(ctx context.Context, rd store.Reader, r *store.Resource) (bool, error) {
+	if q.Store == nil || r.Deleted {
+		return false, nil
+	}
+	ok, err := q.Store.Sees(ctx, rd, r)
+	return !ok, err
 }
 
 // inpatient reports whether an Encounter body is an inpatient stay, by

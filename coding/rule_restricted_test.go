@@ -3,6 +3,7 @@ package coding_test
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,13 +14,16 @@ import (
 	"github.com/custodian-him/custodian/store"
 )
 
-// TestFinalRuleReadsAsTheWriter: the final coding rule reads the stay and
-// the patient as the writer would. A coder who may not see a restricted
-// patient writes a final Claim whose diagnosis conflicts with the
-// patient's sex: the refusal (if any) names no sex or age edit and says
-// nothing of the patient. Once the coder breaks the glass for the patient,
-// the same write is refused for the sex conflict.
-func TestFinalRuleReadsAsTheWriter(t *testing.T) {
+// TestFinalRuleOnAHiddenPatient: the final coding rule runs the age and
+// sex edits and the grouping on the patient's data even when the writer
+// may not see the patient. A coder who may not see a restricted patient
+// writes a final Claim whose diagnosis conflicts with the patient's sex:
+// it is refused (422) with the one issue EditHiddenData, which names no
+// edit, code, sex, age or MS-DRG; so is a Claim stating an MS-DRG that is
+// not the grouper's. A Claim that passes is stored. Once the coder breaks
+// the glass for the patient, the conflicting Claim is refused naming the
+// sex edit.
+func TestFinalRuleOnAHiddenPatient(t *testing.T) {
 	h, q := ruledHospital(t)
 	sys := custodian.NewContextWithActor(t.Context(), custodian.SystemActor())
 	cody := actor("cody", access.RoleCoder)
@@ -44,27 +48,39 @@ func TestFinalRuleReadsAsTheWriter(t *testing.T) {
 	for _, d := range h.truth[enc].Diagnoses {
 		dx = append(dx, coding.Diagnosis{Code: d.Code, POA: d.POA})
 	}
-	dx = append(dx, coding.Diagnosis{Code: conflict, POA: "Y"})
 	var px []coding.Procedure
 	for _, p := range h.truth[enc].Procedures {
 		px = append(px, coding.Procedure{Code: p, Date: list[0].Admitted.Format(time.DateOnly)})
 	}
+	id := coding.ClaimID(enc)
+	// final saves dx as the coder's draft, as the coder sees the patient
+	// now, and returns it made final, as a body to write.
+	final := func(dx []coding.Diagnosis, change func(map[string]any)) []byte {
+		t.Helper()
+		if _, err := q.Save(cody, enc, dx, px, false); err != nil {
+			t.Fatal(err)
+		}
+		cr, err := h.st.Read(cody, "Claim", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claim, _ := store.Decode(cr.Body)
+		claim["status"] = "active"
+		delete(claim, "meta")
+		if change != nil {
+			change(claim)
+		}
+		b, _ := json.Marshal(claim)
+		return b
+	}
+	clean := final(dx, nil)
+	wrongDRG := final(dx, func(c map[string]any) { setDRG(c, "999") })
+	withConflict := append(slices.Clone(dx), coding.Diagnosis{Code: conflict, POA: "Y"})
 	// The codes do conflict with the patient's sex, as the coder sees it now.
-	if _, err := q.Save(cody, enc, dx, px, true); !strings.Contains(errText(err), coding.EditSex) {
+	if _, err := q.Save(cody, enc, withConflict, px, true); !strings.Contains(errText(err), coding.EditSex) {
 		t.Fatalf("finalising %s for a %v patient: %v, want %s", conflict, pt["gender"], err, coding.EditSex)
 	}
-	if _, err := q.Save(cody, enc, dx, px, false); err != nil {
-		t.Fatal(err)
-	}
-	id := coding.ClaimID(enc)
-	cr, err := h.st.Read(cody, "Claim", id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	claim, _ := store.Decode(cr.Body)
-	claim["status"] = "active"
-	delete(claim, "meta")
-	body, _ := json.Marshal(claim)
+	conflicting := final(withConflict, nil)
 
 	// The patient's registration is restricted: the coder no longer sees it.
 	pt["meta"] = map[string]any{"security": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}}}
@@ -75,22 +91,52 @@ func TestFinalRuleReadsAsTheWriter(t *testing.T) {
 	if _, err := h.st.Read(cody, "Patient", pid); custodian.ErrorCode(err) != custodian.ENOTFOUND {
 		t.Fatalf("the coder reads the restricted patient: %v", err)
 	}
-	_, err = h.st.Update(cody, "Claim", id, body, store.WriteOptions{})
-	for _, leak := range []string{coding.EditSex, coding.EditAge, "patient's sex", "the patient is "} {
-		if strings.Contains(errText(err), leak) {
-			t.Errorf("the rule tells a coder who may not see the patient %q: %s", leak, errText(err))
+	for _, c := range []struct {
+		name string
+		body []byte
+	}{{"a diagnosis conflicting with the hidden sex", conflicting}, {"an MS-DRG that is not the grouper's", wrongDRG}} {
+		_, err = h.st.Update(cody, "Claim", id, c.body, store.WriteOptions{})
+		if custodian.ErrorCode(err) != custodian.EUNPROCESSABLE || !strings.Contains(errText(err), coding.EditHiddenData) {
+			t.Errorf("%s, the patient hidden: %v, want EUNPROCESSABLE naming %s", c.name, errText(err), coding.EditHiddenData)
 		}
+		for _, leak := range []string{coding.EditSex, coding.EditAge, "sex is", "the patient is ", conflict, "grouper's for", "female", "male "} {
+			if strings.Contains(errText(err), leak) {
+				t.Errorf("%s: the rule tells a coder who may not see the patient %q: %s", c.name, leak, errText(err))
+			}
+		}
+	}
+	if _, err := h.st.Update(cody, "Claim", id, clean, store.WriteOptions{}); err != nil {
+		t.Errorf("a Claim that passes the edits, the patient hidden: %v", errText(err))
 	}
 
 	// With the glass broken the coder sees the patient, and so does the rule.
 	if err := h.st.BreakGlass(cody, pid, "coding the stay needs the registration", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	claim["created"] = time.Date(2025, 1, 1, 0, 0, 1, 0, time.UTC).Format(time.RFC3339)
-	body, _ = json.Marshal(claim)
-	if _, err := h.st.Update(cody, "Claim", id, body, store.WriteOptions{}); custodian.ErrorCode(err) != custodian.EUNPROCESSABLE || !strings.Contains(errText(err), coding.EditSex) {
+	if _, err := h.st.Update(cody, "Claim", id, conflicting, store.WriteOptions{}); custodian.ErrorCode(err) != custodian.EUNPROCESSABLE || !strings.Contains(errText(err), coding.EditSex) {
 		t.Errorf("the final Claim after breaking the glass: %v, want EUNPROCESSABLE naming %s", errText(err), coding.EditSex)
 	}
+}
+
+// setDRG states drg as the MS-DRG of claim, wherever claim states one.
+func setDRG(claim map[string]any, drg string) {
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if v["system"] == coding.SystemMSDRG {
+				v["code"] = drg
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(claim)
 }
 
 // errText is an error's message with its issues' messages.
