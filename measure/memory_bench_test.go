@@ -17,18 +17,19 @@ type resourceWriter struct{ recordWriter }
 
 func (w *resourceWriter) Fact(*synth.Fact) error { return nil }
 
-// heapInUse is the heap in use after a collection.
-func heapInUse() uint64 {
+// heapInUse is the heap in use after a collection (HeapInuse: the spans
+// holding live objects) and the live objects' bytes (HeapAlloc).
+func heapInUse() (inUse, live uint64) {
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse
+	return ms.HeapInuse, ms.HeapAlloc
 }
 
 // BenchmarkRecordMemory measures what the measures' record holds per
 // patient of a generated hospital (MEASURE_MEMORY_PATIENTS people,
-// default 1,000): the heap in use, after a collection, with the record
-// built minus before. Serve's memory for the record at any size is about
+// default 1,000): the heap in use (spans) and the live objects' bytes,
+// after a collection, with the record built minus before. Serve's memory for the record at any size is about
 // this times the patients. One op is one whole build. MEASURE_MEMORY_PROFILE
 // names a file to write the heap profile to while the record is held.
 //
@@ -38,16 +39,16 @@ func BenchmarkRecordMemory(b *testing.B) {
 	if s := os.Getenv("MEASURE_MEMORY_PATIENTS"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	var inUse, resources float64
+	var inUse, live, resources float64
 	var encounters int
 	for b.Loop() {
-		before := heapInUse()
+		before, beforeLive := heapInUse()
 		rec := NewRecord()
 		sum, err := synth.Generate(context.Background(), synth.Config{Patients: n, Seed: 1}, &resourceWriter{recordWriter{rec: rec}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		after := heapInUse()
+		after, afterLive := heapInUse()
 		if path := os.Getenv("MEASURE_MEMORY_PROFILE"); path != "" {
 			f, err := os.Create(path)
 			if err != nil {
@@ -59,9 +60,10 @@ func BenchmarkRecordMemory(b *testing.B) {
 			f.Close()
 		}
 		runtime.KeepAlive(rec)
-		inUse, resources, encounters = float64(after)-float64(before), float64(sum.Total), int(rec.Counts()["Encounter"])
+		inUse, live, resources, encounters = float64(after)-float64(before), float64(afterLive)-float64(beforeLive), float64(sum.Total), int(rec.Counts()["Encounter"])
 	}
-	b.ReportMetric(inUse/float64(n), "bytes/patient")
-	b.ReportMetric(inUse/resources, "bytes/resource")
+	b.ReportMetric(inUse/float64(n), "inuse-bytes/patient")
+	b.ReportMetric(live/float64(n), "live-bytes/patient")
+	b.ReportMetric(live/resources, "live-bytes/resource")
 	b.ReportMetric(float64(encounters), "encounters")
 }

@@ -109,19 +109,21 @@ type Encounter struct {
 	version    int64
 }
 
-// Condition is a diagnosis or problem-list entry.
+// Condition is a diagnosis or problem-list entry. (The fields of each
+// entry are ordered widest first, with the small ones together at the
+// end, so that no padding makes them take a larger allocation.)
 type Condition struct {
 	ID        string
 	Patient   *Patient
-	Known     bool
 	Encounter *Encounter // nil for a problem-list item
 	System    string
 	Code      string
-	Onset     Day // onset, else recorded date
-	Problem   bool
 	Stage     string // Condition.stage.summary (display, code or text), if documented
-	Sensitive bool
 	version   int64
+	Onset     Day // onset, else recorded date
+	Known     bool
+	Problem   bool
+	Sensitive bool
 }
 
 // Procedure is a coded procedure.
@@ -131,9 +133,9 @@ type Procedure struct {
 	Encounter *Encounter
 	System    string
 	Code      string
+	version   int64
 	Date      Day
 	Sensitive bool
-	version   int64
 }
 
 // Claim is the coded claim of a stay: its diagnoses in sequence with
@@ -159,15 +161,15 @@ type Observation struct {
 	Patient *Patient
 	// Code is the LOINC code (the panel's for blood pressure).
 	Code       string
-	Date       Day
+	Unit       string
 	At         int64   // Unix seconds of the effective time
 	Value      float64 // the result (systolic for blood pressure)
 	Diastolic  float64
+	version    int64
+	Date       Day
 	HasValue   bool
 	HasDiastol bool
 	Sensitive  bool
-	Unit       string
-	version    int64
 }
 
 // Restricted reports whether anything in the patient's projected record
