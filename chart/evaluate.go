@@ -431,10 +431,10 @@ func (ev *evaluator) authentication(r *Rule) {
 			missing = "status preliminary"
 		}
 		kind, text := KindUnsigned, fmt.Sprintf("Note %s (%s), written %s, is not signed (%s).", n.Ref, n.Type, stamp(n.Written, ev.loc), missing)
-		if n.Replaces != "" {
+		if amends := ev.ix.replaces[n.Ref]; amends != "" {
 			kind = KindUnsignedAmendment
 			text = fmt.Sprintf("Note %s (%s), written %s, amends %s and is not signed (%s); the amended note is not authenticated until it is.",
-				n.Ref, n.Type, stamp(n.Written, ev.loc), n.Replaces, missing)
+				n.Ref, n.Type, stamp(n.Written, ev.loc), amends, missing)
 		}
 		ev.raise(r, kind, n.Ref, "", ev.owner(r, n.author(), ""), n.Written, due, text)
 	}

@@ -28,7 +28,7 @@ func Dump(rv *Reviewer, tasks bool) map[string]string {
 			b.WriteString(dumpPatient(p))
 		}
 		for _, n := range byKey(e.notes, func(n *Note) string { return n.Ref }) {
-			b.WriteString(dumpNote(n))
+			b.WriteString(dumpNote(ix, n))
 		}
 		for _, p := range byKey(e.procs, func(p *Proc) string { return p.Ref }) {
 			b.WriteString(dumpProc(p))
@@ -60,7 +60,7 @@ func Dump(rv *Reviewer, tasks bool) map[string]string {
 		out["_"+name] = b.String()
 	}
 	global("patients", sorted(ix.patients), func(k string) string { return dumpPatient(ix.patients[k]) })
-	global("notes", sorted(ix.notes), func(k string) string { return dumpNote(ix.notes[k]) })
+	global("notes", sorted(ix.notes), func(k string) string { return dumpNote(ix, ix.notes[k]) })
 	global("procs", sorted(ix.procs), func(k string) string { return dumpProc(ix.procs[k]) })
 	global("consents", sorted(ix.consents), func(k string) string { return dumpConsent(ix.consents[k]) })
 	global("conds", sorted(ix.conds), func(k string) string { return dumpCond(ix.conds[k]) })
@@ -154,22 +154,22 @@ func dumpPatient(p *Patient) string {
 	return fmt.Sprintf("patient %q %q %s %s %v %v\n", p.Ref, p.Gender, tm(p.Birth), tm(p.Deceased), p.hasBirth, p.hasDead)
 }
 
-func dumpNote(n *Note) string {
-	return fmt.Sprintf("note %q %q %q %q %q %s %s %v %q %q %q %v\n", n.Ref, n.Type, n.Encounter, n.Authors, n.Authenticator,
-		tm(n.Written), tm(n.Signed), n.Preliminary, n.Related, n.Replaces, n.Text, n.inError)
+func dumpNote(ix *Index, n *Note) string {
+	return fmt.Sprintf("note %q %q %q %q %q %s %s %v %q %q %q\n", n.Ref, n.Type, n.Encounter, n.Authors, n.Authenticator,
+		tm(n.Written), tm(n.Signed), n.Preliminary, n.Related, ix.replaces[n.Ref], n.Text)
 }
 
 func dumpProc(p *Proc) string {
-	return fmt.Sprintf("proc %q %q %q %q %v %s %s %q %v\n", p.Ref, p.Encounter, p.System, p.Code, p.Surgical, tm(p.Start), tm(p.End),
-		p.Performer, p.inactive)
+	return fmt.Sprintf("proc %q %q %q %q %v %s %s %q\n", p.Ref, p.Encounter, p.System, p.Code, p.Surgical, tm(p.Start), tm(p.End),
+		p.Performer)
 }
 
 func dumpConsent(c *Consent) string {
-	return fmt.Sprintf("consent %q %s %q %v\n", c.Ref, tm(c.At), c.Procs, c.usable)
+	return fmt.Sprintf("consent %q %s %q\n", c.Ref, tm(c.At), c.Procs)
 }
 
 func dumpCond(d *Diagnosis) string {
-	return fmt.Sprintf("cond %q %q %q %q %q %v\n", d.Ref, d.Encounter, d.System, d.Code, d.Texts, d.refuted)
+	return fmt.Sprintf("cond %q %q %q %q %q\n", d.Ref, d.Encounter, d.System, d.Code, d.Texts)
 }
 
 func dumpResult(r *Result) string {

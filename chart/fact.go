@@ -180,7 +180,7 @@ func decodeFact(typ string, b []byte) (any, error) {
 		var has bool
 		r.bools(&has)
 		if has {
-			n := &Note{Replaces: rec.replaces}
+			n := &Note{}
 			r.bools(&n.Preliminary)
 			r.strs(&n.Type, &n.Encounter, &n.Authenticator, &n.Text)
 			n.Authors, n.Related = r.list(), r.list()
@@ -195,12 +195,12 @@ func decodeFact(typ string, b []byte) (any, error) {
 		p.Start, p.End = r.time(), r.time()
 		v = p
 	case "Consent":
-		c := &Consent{usable: true}
+		c := &Consent{}
 		c.At = r.time()
 		c.Procs = r.list()
 		v = c
 	case "Condition":
-		d := &Diagnosis{}
+		d := &Diagnosis{DxCode: &DxCode{}}
 		r.strs(&d.Encounter, &d.System, &d.Code)
 		d.Texts = r.list()
 		v = d

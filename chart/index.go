@@ -35,6 +35,10 @@ type Index struct {
 	// the entries keep (see str): they repeat across thousands of
 	// resources.
 	strs map[string]string
+	// lists and dxCodes are the lists of strings and the diagnosis codes
+	// the entries share, by their strings joined with NUL.
+	lists   map[string][]string
+	dxCodes map[string]*DxCode
 	// replaces records which note each amendment replaces
 	// (relatesTo.code "replaces"), superseded notes included, so that an
 	// amendment's deficiencies are those of the note it amends.
@@ -91,19 +95,19 @@ type Patient struct {
 	hasBirth, hasDead bool
 }
 
-// Note is a clinical note (DocumentReference).
+// Note is a clinical note (DocumentReference). The note it amends
+// (relatesTo replaces), if any, is Index.replaces[Ref].
 type Note struct {
 	Ref, Type, Encounter string
-	Authors              []string
-	Authenticator        string
+	// Authors are shared by the notes with the same authors: do not
+	// change them in place.
+	Authors       []string
+	Authenticator string
 	// Written is content.attachment.creation; Signed is date when signed.
 	Written, Signed time.Time
-	Preliminary     bool
 	Related         []string
-	// Replaces is the note this one amends (relatesTo replaces), if any.
-	Replaces string
-	Text     string // only kept for discharge summaries
-	inError  bool
+	Text            string // only kept for discharge summaries
+	Preliminary     bool
 }
 
 // Authenticated says whether the note is signed.
@@ -122,25 +126,30 @@ func (n *Note) Documented() time.Time {
 // Proc is a procedure.
 type Proc struct {
 	Ref, Encounter, System, Code string
-	Surgical                     bool
 	Start, End                   time.Time
 	Performer                    string
-	inactive                     bool
+	Surgical                     bool
 }
 
 // Consent is a consent naming procedures.
 type Consent struct {
-	Ref    string
-	At     time.Time
-	Procs  []string
-	usable bool
+	Ref   string
+	At    time.Time
+	Procs []string
 }
 
 // Diagnosis is a coded condition of an encounter.
 type Diagnosis struct {
-	Ref, Encounter, System, Code string
-	Texts                        []string // code.text and the codings' displays
-	refuted                      bool
+	Ref, Encounter string
+	*DxCode
+}
+
+// DxCode is how a diagnosis is coded and named. The index holds one of
+// each, shared by every diagnosis coded and named alike (most diagnoses
+// of a code): do not change it in place.
+type DxCode struct {
+	System, Code string
+	Texts        []string // code.text and the codings' displays
 }
 
 // Result is a quantity result outside a plausible range.
@@ -158,7 +167,8 @@ func NewIndex(rs *RuleSet) *Index {
 		roleOf: map[string]roleRec{}, notes: map[string]*Note{}, procs: map[string]*Proc{},
 		consents: map[string]*Consent{}, conds: map[string]*Diagnosis{}, obs: map[string][]*Result{},
 		notesByProc: map[string][]*Note{}, consentsByProc: map[string][]*Consent{},
-		byPatient: map[string][]*Encounter{}, strs: map[string]string{}, ranges: map[string][]ValueRange{}, replaces: map[string]string{},
+		byPatient: map[string][]*Encounter{}, strs: map[string]string{}, lists: map[string][]string{},
+		dxCodes: map[string]*DxCode{}, ranges: map[string][]ValueRange{}, replaces: map[string]string{},
 		surgical: map[string]bool{}, keepText: map[string]bool{}, key: rs.indexKey(),
 		discharges: map[int64]int{},
 	}
@@ -210,6 +220,33 @@ func (ix *Index) str(s string) string {
 	}
 	ix.strs[s] = s
 	return s
+}
+
+// list returns the index's copy of the list ss (nil for none), shared by
+// every entry with the same list.
+func (ix *Index) list(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	key := strings.Join(ss, "\x00")
+	if v, ok := ix.lists[key]; ok {
+		return v
+	}
+	ss = slices.Clip(ss)
+	ix.strList(ss)
+	ix.lists[key] = ss
+	return ss
+}
+
+// dxCode returns the index's copy of c.
+func (ix *Index) dxCode(c *DxCode) *DxCode {
+	key := c.System + "\x00" + c.Code + "\x00" + strings.Join(c.Texts, "\x00")
+	if v, ok := ix.dxCodes[key]; ok {
+		return v
+	}
+	c.System, c.Code, c.Texts = ix.str(c.System), ix.str(c.Code), ix.list(c.Texts)
+	ix.dxCodes[key] = c
+	return c
 }
 
 // strList puts the index's copy of each of ss in place.
@@ -435,7 +472,7 @@ func (ix *Index) decodeNote(body []byte) *noteRec {
 	if j.Status == "entered-in-error" || j.Status == "superseded" {
 		return rec
 	}
-	n := &Note{Type: typeKey(j.Type), Preliminary: j.DocStatus == "preliminary" || j.DocStatus == "entered-in-error", Replaces: rec.replaces}
+	n := &Note{Type: typeKey(j.Type), Preliminary: j.DocStatus == "preliminary" || j.DocStatus == "entered-in-error"}
 	for _, a := range j.Author {
 		n.Authors = append(n.Authors, a.Reference)
 	}
@@ -497,9 +534,9 @@ func (ix *Index) putNote(ref string, rec *noteRec) []string {
 	if n == nil {
 		return affected
 	}
-	n.Ref, n.Replaces = ref, ix.replaces[ref]
+	n.Ref = ref
 	n.Type, n.Authenticator = ix.str(n.Type), ix.str(n.Authenticator)
-	ix.strList(n.Authors)
+	n.Authors = ix.list(n.Authors)
 	ix.strList(n.Related)
 	ix.notes[ref] = n
 	if n.Encounter != "" {
@@ -584,7 +621,7 @@ func decodeConsent(body []byte) *Consent {
 	default:
 		return nil // draft, proposed, rejected, entered-in-error
 	}
-	c := &Consent{usable: true}
+	c := &Consent{}
 	c.At, _ = parseTime(j.DateTime, nil)
 	if j.Provision != nil {
 		for _, d := range j.Provision.Data {
@@ -629,7 +666,7 @@ func decodeCondition(body []byte) *Diagnosis {
 	if j.VerificationStatus.has("", "entered-in-error") || j.VerificationStatus.has("", "refuted") {
 		return nil
 	}
-	d := &Diagnosis{Encounter: j.Encounter.Reference}
+	d := &Diagnosis{Encounter: j.Encounter.Reference, DxCode: &DxCode{}}
 	if len(j.Code.Coding) > 0 {
 		d.System, d.Code = j.Code.Coding[0].System, j.Code.Coding[0].Code
 	}
@@ -657,8 +694,7 @@ func (ix *Index) putCondition(ref string, d *Diagnosis) []string {
 		return affected
 	}
 	d.Ref = ref
-	d.System, d.Code = ix.str(d.System), ix.str(d.Code)
-	ix.strList(d.Texts)
+	d.DxCode = ix.dxCode(d.DxCode)
 	ix.conds[ref] = d
 	e := ix.enc(d.Encounter)
 	d.Encounter = e.Ref
