@@ -104,7 +104,7 @@ func (ix *Index) Evaluate(rs *RuleSet, ref string, now time.Time, codes CodeVali
 	}
 	ev := &evaluator{rs: rs, ix: ix, e: e, pt: ix.patients[e.Patient], now: now, codes: codes, loc: rs.loc}
 	if ev.loc == nil {
-		ev.loc = e.Zone
+		ev.loc = e.Zone()
 	}
 	for _, r := range rs.Rules {
 		if !r.applies(e.Class) {
@@ -258,7 +258,7 @@ func (n *Note) author() string {
 
 func (ev *evaluator) surgeries() []*Proc {
 	var out []*Proc
-	for _, p := range ev.e.procs {
+	for _, p := range ev.e.procs() {
 		if p.Surgical && !p.Start.IsZero() {
 			out = append(out, p)
 		}
@@ -514,7 +514,7 @@ func (ev *evaluator) dates(r *Rule) {
 }
 
 func (ev *evaluator) plausible(r *Rule) {
-	obs := slices.Clone(ev.e.obs)
+	obs := slices.Clone(ev.e.results())
 	slices.SortFunc(obs, func(a, b *Result) int { return strings.Compare(a.key, b.key) })
 	for _, o := range obs {
 		for _, v := range r.Ranges {
@@ -547,7 +547,7 @@ func (ev *evaluator) coded() []codedItem {
 	for _, d := range ev.e.conds {
 		out = append(out, codedItem{d.Ref, d.System, d.Code})
 	}
-	for _, p := range ev.e.procs {
+	for _, p := range ev.e.procs() {
 		out = append(out, codedItem{p.Ref, p.System, p.Code})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ref < out[j].ref })

@@ -23,14 +23,14 @@ func Dump(rv *Reviewer, tasks bool) map[string]string {
 	for ref, e := range ix.encounters {
 		var b strings.Builder
 		fmt.Fprintf(&b, "enc %q %q %q %q %s %s %s %q %q %v %v %v\n", e.Ref, e.Patient, e.Class, e.Status, tm(e.Start), tm(e.End),
-			zone(e.Zone, e.Start), e.Attending, e.Service, e.AdmitSource, e.Disposition, e.startOK)
+			zone(e.Zone(), e.Start), e.Attending, e.Service, e.AdmitSource, e.Disposition, e.startOK)
 		if p := ix.patients[e.Patient]; p != nil {
 			b.WriteString(dumpPatient(p))
 		}
 		for _, n := range byKey(e.notes, func(n *Note) string { return n.Ref }) {
 			b.WriteString(dumpNote(ix, n))
 		}
-		for _, p := range byKey(e.procs, func(p *Proc) string { return p.Ref }) {
+		for _, p := range byKey(e.procs(), func(p *Proc) string { return p.Ref }) {
 			b.WriteString(dumpProc(p))
 			for _, n := range byKey(ix.notesByProc[p.Ref], func(n *Note) string { return n.Ref }) {
 				fmt.Fprintf(&b, "  named by note %s\n", n.Ref)
@@ -42,7 +42,7 @@ func Dump(rv *Reviewer, tasks bool) map[string]string {
 		for _, d := range byKey(e.conds, func(d *Diagnosis) string { return d.Ref }) {
 			b.WriteString(dumpCond(d))
 		}
-		for _, r := range byKey(e.obs, func(r *Result) string { return r.key }) {
+		for _, r := range byKey(e.results(), func(r *Result) string { return r.key }) {
 			b.WriteString(dumpResult(r))
 		}
 		for _, k := range sorted(rv.byEnc[ref]) {

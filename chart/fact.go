@@ -166,14 +166,10 @@ func decodeFact(typ string, b []byte) (any, error) {
 	var v any
 	switch typ {
 	case "Encounter":
-		d := &Encounter{}
+		d := &Encounter{Visit: &Visit{}}
 		r.strs(&d.Patient, &d.Class, &d.Status, &d.Attending, &d.Service)
 		d.Start, d.End = r.time(), r.time()
 		r.bools(&d.startOK, &d.AdmitSource, &d.Disposition)
-		d.Zone = time.UTC
-		if d.startOK {
-			d.Zone = d.Start.Location()
-		}
 		v = d
 	case "DocumentReference":
 		rec := &noteRec{replaces: r.str()}

@@ -39,6 +39,7 @@ type Index struct {
 	// the entries share, by their strings joined with NUL.
 	lists   map[string][]string
 	dxCodes map[string]*DxCode
+	visits  map[string]*Visit
 	// replaces records which note each amendment replaces
 	// (relatesTo.code "replaces"), superseded notes included, so that an
 	// amendment's deficiencies are those of the note it amends.
@@ -66,23 +67,78 @@ type roleRec struct {
 
 // Encounter is an encounter as the rules see it.
 type Encounter struct {
-	Ref, Patient, Class, Status string
-	Start, End                  time.Time // End zero while in progress
-	// Zone is the offset its admission time was written in.
-	Zone        *time.Location
-	Attending   string // Practitioner reference (participant type ATND)
-	Service     string // serviceType display or code
-	AdmitSource bool
-	Disposition bool
-	startOK     bool
+	Ref, Patient string
+	*Visit                 // never nil
+	Start, End   time.Time // End zero while in progress
+	AdmitSource  bool
+	Disposition  bool
+	startOK      bool
 
 	// What is filed under the encounter, in no order (the rules sort
 	// what they report). Slices, not maps: an encounter has a few of each,
-	// and a map costs hundreds of bytes even when empty.
+	// and a map costs hundreds of bytes even when empty. Procedures and
+	// checked results, which few encounters have, are apart.
 	notes []*Note
-	procs []*Proc
 	conds []*Diagnosis
+	more  *filedMore
+}
+
+// Visit is the class, status, service and attending of an encounter.
+// The index holds one of each, shared by every encounter alike (there
+// are few combinations): do not change it in place.
+type Visit struct {
+	Class, Status string
+	Attending     string // Practitioner reference (participant type ATND)
+	Service       string // serviceType display or code
+}
+
+// noVisit is the Visit of an encounter known only from what names it.
+var noVisit = &Visit{}
+
+// filedMore is what few encounters have filed under them.
+type filedMore struct {
+	procs []*Proc
 	obs   []*Result // one per result (Result.key)
+}
+
+// Zone is the offset the encounter's admission time was written in (UTC
+// without one).
+func (e *Encounter) Zone() *time.Location {
+	if e.startOK {
+		return e.Start.Location()
+	}
+	return time.UTC
+}
+
+// procs are the procedures filed under e.
+func (e *Encounter) procs() []*Proc {
+	if e.more == nil {
+		return nil
+	}
+	return e.more.procs
+}
+
+// results are the checked results filed under e.
+func (e *Encounter) results() []*Result {
+	if e.more == nil {
+		return nil
+	}
+	return e.more.obs
+}
+
+// filed returns e's filedMore, made when it has none.
+func (e *Encounter) filed() *filedMore {
+	if e.more == nil {
+		e.more = &filedMore{}
+	}
+	return e.more
+}
+
+// tidy lets go of e's filedMore once it holds nothing.
+func (e *Encounter) tidy() {
+	if m := e.more; m != nil && len(m.procs) == 0 && len(m.obs) == 0 {
+		e.more = nil
+	}
 }
 
 // Discharged says whether the encounter has ended.
@@ -168,7 +224,7 @@ func NewIndex(rs *RuleSet) *Index {
 		consents: map[string]*Consent{}, conds: map[string]*Diagnosis{}, obs: map[string][]*Result{},
 		notesByProc: map[string][]*Note{}, consentsByProc: map[string][]*Consent{},
 		byPatient: map[string][]*Encounter{}, strs: map[string]string{}, lists: map[string][]string{},
-		dxCodes: map[string]*DxCode{}, ranges: map[string][]ValueRange{}, replaces: map[string]string{},
+		dxCodes: map[string]*DxCode{}, visits: map[string]*Visit{}, ranges: map[string][]ValueRange{}, replaces: map[string]string{},
 		surgical: map[string]bool{}, keepText: map[string]bool{}, key: rs.indexKey(),
 		discharges: map[int64]int{},
 	}
@@ -202,7 +258,7 @@ func (ix *Index) enc(ref string) *Encounter {
 	if e == nil {
 		// The notes, procedures, diagnoses and results filed under it
 		// take its Ref, so the reference is held once.
-		e = &Encounter{Ref: ref}
+		e = &Encounter{Ref: ref, Visit: noVisit}
 		ix.encounters[ref] = e
 	}
 	return e
@@ -236,6 +292,20 @@ func (ix *Index) list(ss []string) []string {
 	ix.strList(ss)
 	ix.lists[key] = ss
 	return ss
+}
+
+// visit returns the index's copy of v.
+func (ix *Index) visit(v *Visit) *Visit {
+	if v == nil {
+		return noVisit
+	}
+	key := v.Class + "\x00" + v.Status + "\x00" + v.Attending + "\x00" + v.Service
+	if c, ok := ix.visits[key]; ok {
+		return c
+	}
+	v.Class, v.Status, v.Attending, v.Service = ix.str(v.Class), ix.str(v.Status), ix.str(v.Attending), ix.str(v.Service)
+	ix.visits[key] = v
+	return v
 }
 
 // dxCode returns the index's copy of c.
@@ -356,15 +426,11 @@ func decodeEncounter(body []byte) *Encounter {
 	if json.Unmarshal(body, &j) != nil || j.Status == "entered-in-error" || j.Status == "cancelled" {
 		return nil
 	}
-	e := &Encounter{Patient: j.Subject.Reference, Class: j.Class.Code, Status: j.Status}
+	e := &Encounter{Patient: j.Subject.Reference, Visit: &Visit{Class: j.Class.Code, Status: j.Status}}
 	e.Start, e.startOK = parseTime(j.Period.Start, nil)
 	e.End, _ = parseTime(j.Period.End, nil)
 	if j.Status != "finished" && j.Period.End == "" {
 		e.End = time.Time{}
-	}
-	e.Zone = time.UTC
-	if e.startOK {
-		e.Zone = e.Start.Location()
 	}
 	for _, p := range j.Participant {
 		for _, t := range p.Type {
@@ -422,11 +488,10 @@ func (ix *Index) putEncounter(ref string, d *Encounter) []string {
 	if e.Patient != d.Patient {
 		ix.unlinkPatient(e)
 	}
-	d.Patient, d.Class, d.Status = ix.str(d.Patient), ix.str(d.Class), ix.str(d.Status)
-	d.Attending, d.Service = ix.str(d.Attending), ix.str(d.Service)
-	ref, notes, procs, conds, obs := e.Ref, e.notes, e.procs, e.conds, e.obs
+	d.Patient, d.Visit = ix.str(d.Patient), ix.visit(d.Visit)
+	ref, notes, conds, more := e.Ref, e.notes, e.conds, e.more
 	*e = *d
-	e.Ref, e.notes, e.procs, e.conds, e.obs = ref, notes, procs, conds, obs
+	e.Ref, e.notes, e.conds, e.more = ref, notes, conds, more
 	ix.countDischarge(e, 1)
 	if e.Patient != "" {
 		ix.byPatient[e.Patient] = addOnce(ix.byPatient[e.Patient], e)
@@ -592,7 +657,8 @@ func (ix *Index) putProc(ref string, p *Proc) []string {
 	if old := ix.procs[ref]; old != nil {
 		affected = append(affected, old.Encounter)
 		if e := ix.encounters[old.Encounter]; e != nil {
-			e.procs = drop(e.procs, old)
+			e.more.procs = drop(e.more.procs, old)
+			e.tidy()
 		}
 		delete(ix.procs, ref)
 	}
@@ -605,7 +671,8 @@ func (ix *Index) putProc(ref string, p *Proc) []string {
 	if p.Encounter != "" {
 		e := ix.enc(p.Encounter)
 		p.Encounter = e.Ref
-		e.procs = append(e.procs, p)
+		m := e.filed()
+		m.procs = append(m.procs, p)
 		affected = append(affected, p.Encounter)
 	}
 	return affected
@@ -763,7 +830,8 @@ func (ix *Index) putObs(ref string, rs []*Result) []string {
 	for _, old := range ix.obs[ref] {
 		affected = append(affected, old.Encounter)
 		if e := ix.encounters[old.Encounter]; e != nil {
-			e.obs = drop(e.obs, old)
+			e.more.obs = drop(e.more.obs, old)
+			e.tidy()
 		}
 	}
 	delete(ix.obs, ref)
@@ -776,7 +844,8 @@ func (ix *Index) putObs(ref string, rs []*Result) []string {
 		r.Code, r.Unit = ix.str(r.Code), ix.str(r.Unit)
 		e := ix.enc(r.Encounter)
 		r.Encounter = e.Ref
-		e.obs = append(e.obs, r)
+		m := e.filed()
+		m.obs = append(m.obs, r)
 		affected = append(affected, r.Encounter)
 	}
 	ix.obs[ref] = rs

@@ -632,7 +632,7 @@ func (rv *Reviewer) ReviewDays(ctx context.Context, from, to string) (*Summary, 
 	for ref, e := range rv.ix.encounters {
 		loc := rv.rules.loc
 		if loc == nil {
-			loc = e.Zone
+			loc = e.Zone()
 		}
 		if !e.Discharged() {
 			refs = append(refs, ref)
