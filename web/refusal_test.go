@@ -67,6 +67,8 @@ func TestRefusedPagesAreAudited(t *testing.T) {
 		{"GET", codes.PathSearch, access.RoleAuditor, audit.ActionOperation, page(codes.PathSearch), nil},
 		{"GET", codes.PathSearch + "icd10cm/E11.9", access.RoleROISpecialist, audit.ActionOperation, page(codes.PathSearch + "icd10cm/E11.9"), nil},
 		{"GET", codes.PathDRG, access.RoleRegistrar, audit.ActionOperation, page(codes.PathDRG), nil},
+		// A long path is named by its first 512 bytes.
+		{"GET", codes.PathSearch + strings.Repeat("x", 600), access.RoleAuditor, audit.ActionOperation, page((codes.PathSearch + strings.Repeat("x", 600))[:512] + "…"), nil},
 		{"POST", codes.PathDRG, access.RoleRegistrar, audit.ActionOperation, "page POST " + codes.PathDRG, nil},
 		{"GET", duplicates.PathQueue, access.RoleCoder, audit.ActionOperation, page(duplicates.PathQueue), nil},
 		{"GET", duplicates.PathPair + "t1", access.RoleCoder, audit.ActionOperation, page(duplicates.PathPair + "t1"), nil},
