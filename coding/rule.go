@@ -45,6 +45,10 @@ import (
 // coder with access, or this one after breaking the glass, sees which.
 // It tells the writer one thing of the hidden record, that these codes do
 // not fit it — what any claim scrubber downstream would tell them too.
+// A stay or patient the writer sees only because they broke the glass is
+// read under the glass, and the store records that read as a
+// break-the-glass read (store.Store.Sees), whether the write is stored or
+// refused.
 //
 // A final coding Claim is any active Claim whose id is "coding-…" (the
 // ids Save writes and the DNFB list reads), or, written by a user (a

@@ -1,6 +1,7 @@
 package coding_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/custodian-him/custodian"
 	"github.com/custodian-him/custodian/access"
+	"github.com/custodian-him/custodian/audit"
 	"github.com/custodian-him/custodian/coding"
 	"github.com/custodian-him/custodian/store"
 )
@@ -110,12 +112,56 @@ func TestFinalRuleOnAHiddenPatient(t *testing.T) {
 	}
 
 	// With the glass broken the coder sees the patient, and so does the rule.
-	if err := h.st.BreakGlass(cody, pid, "coding the stay needs the registration", time.Hour); err != nil {
+	if n := len(glassReads(t, h, sys, pid)); n != 0 {
+		t.Fatalf("%d break-the-glass reads before the glass is broken", n)
+	}
+	reason := "coding the stay needs the registration"
+	if err := h.st.BreakGlass(cody, pid, reason, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.st.Update(cody, "Claim", id, conflicting, store.WriteOptions{}); custodian.ErrorCode(err) != custodian.EUNPROCESSABLE || !strings.Contains(errText(err), coding.EditSex) {
 		t.Errorf("the final Claim after breaking the glass: %v, want EUNPROCESSABLE naming %s", errText(err), coding.EditSex)
 	}
+	// The rule read the patient only because the glass is broken: that
+	// read is in the trail as a break-the-glass read, though the write
+	// was refused (its refusal told the coder of the patient's sex) …
+	want := []string{"Patient/" + pid}
+	if es := glassReads(t, h, sys, pid); len(es) != 1 || !slices.Equal(es[0].Resources, want) || es[0].Reason != reason || !slices.Equal(es[0].Patients, []string{pid}) {
+		t.Errorf("break-the-glass reads after the refused write: %v, want one of %v with the reason", es, want)
+	}
+	// … so is a batch's (PutBatch) …
+	batch, _ := store.Decode(conflicting)
+	if res, err := h.st.PutBatch(cody, []map[string]any{batch}); err != nil || custodian.ErrorCode(res[0].Err) != custodian.EUNPROCESSABLE {
+		t.Errorf("the conflicting Claim in a batch: %v, %v; want EUNPROCESSABLE", err, res)
+	}
+	if n := len(glassReads(t, h, sys, pid)); n != 2 {
+		t.Errorf("%d break-the-glass reads after the refused batch, want 2", n)
+	}
+	// … and once more, with the write, when the write is stored (a new
+	// version of the Claim stored while the patient was hidden).
+	again, _ := store.Decode(clean)
+	again["created"] = time.Date(2025, 1, 1, 0, 0, 1, 0, time.UTC).Format(time.RFC3339)
+	clean, _ = json.Marshal(again)
+	if _, err := h.st.Update(cody, "Claim", id, clean, store.WriteOptions{}); err != nil {
+		t.Fatal(errText(err))
+	}
+	if es := glassReads(t, h, sys, pid); len(es) != 3 || !slices.Equal(es[0].Resources, want) {
+		t.Errorf("break-the-glass reads after the stored write: %v, want three of %v", es, want)
+	}
+	if res, err := audit.Verify(sys, h.db.(audit.Scanner)); err != nil || !res.OK {
+		t.Errorf("audit verify: %+v, %v", res, err)
+	}
+}
+
+// glassReads are the reads of patient's record under a broken glass in
+// the trail, newest first.
+func glassReads(t *testing.T, h *hospital, ctx context.Context, patient string) []*audit.Entry {
+	t.Helper()
+	es, err := h.st.FindAudit(ctx, audit.Filter{Patient: patient, BreakGlass: true, Action: audit.ActionRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
 }
 
 // setDRG states drg as the MS-DRG of claim, wherever claim states one.

@@ -66,6 +66,9 @@ func (s *Store) commit(ctx context.Context, e *audit.Entry, fn func(Tx) error) e
 // fail records a refused or failed interaction and returns err. If even the
 // audit record cannot be written, that error is returned instead.
 func (s *Store) fail(ctx context.Context, e *audit.Entry, err error) error {
+	if aerr := s.recordGlassReads(ctx, err); aerr != nil {
+		return aerr
+	}
 	if e.Outcome == "success" {
 		e.Outcome = custodian.ErrorCode(err)
 	}

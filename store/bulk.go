@@ -85,6 +85,9 @@ func (s *Store) putBatch(ctx context.Context, resources []map[string]any, unsync
 		err = s.writeItems(ctx, items, results, unsynced)
 		for _, it := range items {
 			s.addRefusal(ctx, &refused, it.typ, it.id, it.create, results[it.i].Err)
+			if aerr := s.recordGlassReads(ctx, results[it.i].Err); aerr != nil && err == nil {
+				err = aerr
+			}
 		}
 	}
 	if aerr := s.recordRefusals(ctx, &refused); aerr != nil && err == nil {

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,6 +139,14 @@ func (v *visibility) sees(r *Resource) (ok bool, glass bool, reason string) {
 // through the write's transaction, past the store's filter; it asks this
 // so that what it tells the writer does not reveal what the writer may
 // not read. EUNAUTHORIZED without an actor.
+//
+// When the actor sees r only through a break-the-glass grant and rd is
+// the Reader the store gave a WriteRule, the rule reads r on the actor's
+// behalf under the glass, and the store records that read in the audit
+// trail as a break-the-glass read of r (audit.ActionRead, flagged, with
+// the grant's reason), as it records one through Read: with the write
+// when it commits, on its own when the write is refused or fails — the
+// rule may have told the writer what it read.
 func (s *Store) Sees(ctx context.Context, rd Reader, r *Resource) (bool, error) {
 	a, err := s.actor(ctx)
 	if err != nil {
@@ -146,8 +156,21 @@ func (s *Store) Sees(ctx context.Context, rd Reader, r *Resource) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	ok, _, _ := v.sees(r)
+	ok, glass, reason := v.sees(r)
+	if gt, inWrite := rd.(*guardTx); inWrite && glass {
+		gt.readUnderGlass(ctx, s.glassEntry(ctx, r, reason))
+	}
 	return ok, nil
+}
+
+// glassEntry is the audit entry of a read of r by the actor of ctx
+// through a break-the-glass grant given for reason.
+func (s *Store) glassEntry(ctx context.Context, r *Resource, reason string) *audit.Entry {
+	e := s.entry(ctx, audit.ActionRead)
+	e.Resources = []string{r.Ref()}
+	e.Patients = nonEmpty(r.Compartment)
+	e.BreakGlass, e.Reason = true, reason
+	return e
 }
 
 // BreakGlass opens the sensitive records of patient to the actor of ctx for
@@ -203,12 +226,70 @@ type WriteGuard interface {
 // version put through it; fn itself when the Guard is not a WriteGuard.
 // The store's writes pass through it (watching calls it), as does every
 // backend write function that puts versions.
+//
+// The reads its WriteRules made under a break-the-glass grant (Sees) are
+// appended to the audit trail in the write's transaction when fn
+// succeeds, so they commit with the write; when fn fails, its error
+// carries them (glassReads) for the store to record once the write is
+// rolled back (recordGlassReads), since the writer may have been told
+// what the rule read.
 func (s *Store) guarding(fn func(Tx) error) func(Tx) error {
 	wg, ok := s.Guard.(WriteGuard)
 	if !ok {
 		return fn
 	}
-	return func(tx Tx) error { return fn(&guardTx{Tx: tx, g: wg}) }
+	return func(tx Tx) error {
+		gt := &guardTx{Tx: tx, g: wg}
+		err := fn(gt)
+		switch {
+		case len(gt.glass) == 0:
+			return err
+		case err != nil:
+			return &glassReads{err: err, reads: gt.glass}
+		}
+		for _, g := range gt.glass {
+			if err := tx.Audit(g.ctx, g.entry); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// glassRead is a read a WriteRule made under a break-the-glass grant: its
+// audit entry, and the context of the write it was made in.
+type glassRead struct {
+	ctx   context.Context
+	entry *audit.Entry
+}
+
+// glassReads is the error of a write that failed after its WriteRules
+// read under a break-the-glass grant: the write's error, which it
+// unwraps to, and those reads, to be recorded once (recordGlassReads).
+type glassReads struct {
+	err      error
+	reads    []glassRead
+	recorded bool
+}
+
+func (g *glassReads) Error() string { return g.err.Error() }
+func (g *glassReads) Unwrap() error { return g.err }
+
+// recordGlassReads records in the audit trail the break-the-glass reads
+// that err, a failed write's error, carries (glassReads), if it carries
+// any not recorded yet; it returns the audit failure, if any.
+func (s *Store) recordGlassReads(ctx context.Context, err error) error {
+	var g *glassReads
+	if !errors.As(err, &g) || g.recorded {
+		return nil
+	}
+	g.recorded = true
+	for _, r := range g.reads {
+		if aerr := s.record(ctx, r.entry); aerr != nil {
+			return aerr
+		}
+	}
+	return nil
 }
 
 // guardsWrites reports whether the writes of ctx's actor are judged by a
@@ -224,6 +305,20 @@ func (s *Store) guardsWrites(ctx context.Context) bool {
 type guardTx struct {
 	Tx
 	g WriteGuard
+	// glass are the reads its WriteRules made under a break-the-glass
+	// grant (Sees), one per resource.
+	glass []glassRead
+}
+
+// readUnderGlass notes e, a WriteRule's read under a break-the-glass
+// grant, unless the write read the same resource so already.
+func (t *guardTx) readUnderGlass(ctx context.Context, e *audit.Entry) {
+	for _, g := range t.glass {
+		if slices.Equal(g.entry.Resources, e.Resources) {
+			return
+		}
+	}
+	t.glass = append(t.glass, glassRead{ctx: ctx, entry: e})
 }
 
 func (t *guardTx) Put(ctx context.Context, r *Resource, index []IndexEntry) error {
@@ -275,7 +370,7 @@ func (t *guardTx) check(ctx context.Context, r *Resource) error {
 	}
 	if rg, ok := t.g.(RuleGuard); ok {
 		for _, rule := range rg.WriteRules(r.Type) {
-			if err := rule.Check(ctx, t.Tx, old, res); err != nil {
+			if err := rule.Check(ctx, t, old, res); err != nil {
 				return err
 			}
 		}
