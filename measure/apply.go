@@ -70,28 +70,24 @@ func (r *Record) applyEncounter(c change) {
 	}
 	e.Known = true
 	e.Sensitive = j.Meta.sensitive()
-	e.Class = r.str(j.Class.Code)
-	e.Status = r.str(j.Status)
 	e.StartAt, e.EndAt = instant(j.Period.Start), instant(j.Period.End)
 	e.Start, e.End = parseDay(j.Period.Start), parseDay(j.Period.End)
-	e.Disposition = r.str(j.Hospitalization.DischargeDisposition.code(""))
-	e.Priority = r.str(j.Priority.code(""))
-	e.AdmitSource = r.str(j.Hospitalization.AdmitSource.code(""))
-	e.Service = ""
+	k := EncounterKind{Class: j.Class.Code, Status: j.Status, Disposition: j.Hospitalization.DischargeDisposition.code(""),
+		Priority: j.Priority.code(""), AdmitSource: j.Hospitalization.AdmitSource.code("")}
 	if len(j.ServiceType.Coding) > 0 {
 		cd := j.ServiceType.Coding[0]
-		e.Service = r.str(cmpOr(cd.Display, cd.Code))
+		k.Service = cmpOr(cd.Display, cd.Code)
 	} else {
-		e.Service = r.str(j.ServiceType.Text)
+		k.Service = j.ServiceType.Text
 	}
-	e.Attending = ""
 	for _, p := range j.Participant {
 		for _, t := range p.Type {
-			if t.hasCode("ATND") && e.Attending == "" {
-				e.Attending = r.str(p.Individual.Reference)
+			if t.hasCode("ATND") && k.Attending == "" {
+				k.Attending = p.Individual.Reference
 			}
 		}
 	}
+	e.EncounterKind = r.encounterKind(k)
 	// Encounter.diagnosis in rank order where ranks are given; the
 	// written order otherwise (a stable sort keeps it among equals).
 	dx := slices.Clone(j.Diagnosis)
@@ -131,7 +127,7 @@ func (r *Record) applyCondition(c change) {
 		cd.Patient.Conditions = remove(cd.Patient.Conditions, cd)
 	}
 	// kept as a stub: encounters may list it
-	*cd = Condition{ID: cd.ID, Onset: noDay, version: c.version}
+	*cd = Condition{ID: cd.ID, Onset: noDay, version: c.version, ConditionCode: noConditionCode}
 	j, _ := c.v.(*conditionJSON)
 	if c.deleted || j == nil {
 		return
@@ -144,9 +140,10 @@ func (r *Record) applyCondition(c change) {
 	if eid := refID(j.Encounter, "Encounter"); eid != "" {
 		cd.Encounter = r.encounter(eid)
 	}
+	var code ConditionCode
 	for _, k := range j.Code.Coding {
 		if k.Code != "" {
-			cd.System, cd.Code = r.str(k.System), r.str(k.Code)
+			code.System, code.Code = k.System, k.Code
 			if k.System == SystemICD10CM {
 				break
 			}
@@ -159,13 +156,14 @@ func (r *Record) applyCondition(c change) {
 	}
 	cd.Onset = parseDay(cmpOr(cmpOr(j.OnsetDateTime, j.OnsetPeriod.Start), j.RecordedDate))
 	for _, st := range j.Stage {
-		if cd.Stage == "" && len(st.Summary.Coding) > 0 {
-			cd.Stage = r.str(cmpOr(st.Summary.Coding[0].Display, st.Summary.Coding[0].Code))
+		if code.Stage == "" && len(st.Summary.Coding) > 0 {
+			code.Stage = cmpOr(st.Summary.Coding[0].Display, st.Summary.Coding[0].Code)
 		}
-		if cd.Stage == "" {
-			cd.Stage = st.Summary.Text
+		if code.Stage == "" {
+			code.Stage = st.Summary.Text
 		}
 	}
+	cd.ConditionCode = r.conditionCode(code)
 	if pid := refID(j.Subject, "Patient"); pid != "" {
 		cd.Patient = r.patient(pid)
 		cd.Patient.Conditions = append(cd.Patient.Conditions, cd)

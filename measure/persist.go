@@ -299,6 +299,7 @@ func (r *Record) forget() {
 	r.patients, r.encounters, r.conditions = map[string]*Patient{}, map[string]*Encounter{}, map[string]*Condition{}
 	r.procedures, r.claims, r.obs = map[string]*Procedure{}, map[string]*Claim{}, map[string]*Observation{}
 	r.intern = map[string]string{}
+	r.kinds, r.codes = map[EncounterKind]*EncounterKind{}, map[ConditionCode]*ConditionCode{}
 	if r.changed != nil {
 		r.changed = map[factKey]tracked{}
 	}

@@ -45,6 +45,10 @@ type Record struct {
 	pend     sync.Mutex
 	pending  []change
 	intern   map[string]string
+	// kinds and codes are the encounter kinds and condition codes the
+	// entries share.
+	kinds map[EncounterKind]*EncounterKind
+	codes map[ConditionCode]*ConditionCode
 	// changed is, while a Projection keeps the record, the newest change
 	// of each resource since the projection last saved (nil otherwise);
 	// guarded by mu.
@@ -61,6 +65,8 @@ func NewRecord() *Record {
 		claims:     map[string]*Claim{},
 		obs:        map[string]*Observation{},
 		intern:     map[string]string{},
+		kinds:      map[EncounterKind]*EncounterKind{},
+		codes:      map[ConditionCode]*ConditionCode{},
 	}
 	r.keep.Store((*keepObservations)(nil).with(append(append([]string{SystolicCode}, HbA1cCodes...), BPPanelCodes...)...))
 	return r
@@ -86,45 +92,67 @@ type Patient struct {
 	Obs        []*Observation
 }
 
-// Encounter is a visit or stay.
+// Encounter is a visit or stay. (The fields of each entry are ordered
+// widest first, with the small ones together at the end, so that no
+// padding makes them take a larger allocation.)
 type Encounter struct {
 	ID      string
 	Patient *Patient
-	Known   bool
-	// Class is the v3 ActCode class: IMP (inpatient), EMER, AMB, …
-	Class, Status         string
-	Start, End            Day
-	StartAt, EndAt        int64 // Unix seconds (midnight UTC for a bare date), for ordering
-	Disposition, Priority string
-	AdmitSource           string
-	Service               string // serviceType (display, else code)
-	Attending             string // Practitioner reference of the ATND participant
+	// Its class, status, disposition, priority, admission source,
+	// service and attending, shared with the encounters alike; never nil.
+	*EncounterKind
+	StartAt, EndAt int64 // Unix seconds (midnight UTC for a bare date), for ordering
 	// DxRefs are the Conditions of Encounter.diagnosis in order (by rank
 	// where given): the first is the principal (or first-listed). A
 	// Condition not yet seen is there with Known false.
 	DxRefs     []*Condition
 	Procedures []*Procedure
 	Claim      *Claim
-	Sensitive  bool
 	version    int64
+	Start, End Day
+	Known      bool
+	Sensitive  bool
 }
 
-// Condition is a diagnosis or problem-list entry. (The fields of each
-// entry are ordered widest first, with the small ones together at the
-// end, so that no padding makes them take a larger allocation.)
+// EncounterKind is what an encounter has in common with many others. The
+// record holds one of each combination (there are few): never change one
+// in place.
+type EncounterKind struct {
+	// Class is the v3 ActCode class: IMP (inpatient), EMER, AMB, …
+	Class, Status         string
+	Disposition, Priority string
+	AdmitSource           string
+	Service               string // serviceType (display, else code)
+	Attending             string // Practitioner reference of the ATND participant
+}
+
+// noEncounterKind is the kind of an encounter not seen (only named).
+var noEncounterKind = &EncounterKind{}
+
+// Condition is a diagnosis or problem-list entry.
 type Condition struct {
 	ID        string
 	Patient   *Patient
 	Encounter *Encounter // nil for a problem-list item
-	System    string
-	Code      string
-	Stage     string // Condition.stage.summary (display, code or text), if documented
+	// Its code and stage, shared with the conditions alike; never nil.
+	*ConditionCode
 	version   int64
 	Onset     Day // onset, else recorded date
 	Known     bool
 	Problem   bool
 	Sensitive bool
 }
+
+// ConditionCode is a condition's code and stage. The record holds one of
+// each: never change one in place.
+type ConditionCode struct {
+	System string
+	Code   string
+	Stage  string // Condition.stage.summary (display, code or text), if documented
+}
+
+// noConditionCode is the code of a condition not seen (or not coded).
+var noConditionCode = &ConditionCode{}
 
 // Procedure is a coded procedure.
 type Procedure struct {
@@ -320,7 +348,7 @@ func (r *Record) patient(id string) *Patient {
 func (r *Record) encounter(id string) *Encounter {
 	e := r.encounters[id]
 	if e == nil {
-		e = &Encounter{ID: id, Start: noDay, End: noDay}
+		e = &Encounter{ID: id, Start: noDay, End: noDay, EncounterKind: noEncounterKind}
 		r.encounters[id] = e
 	}
 	return e
@@ -329,10 +357,34 @@ func (r *Record) encounter(id string) *Encounter {
 func (r *Record) condition(id string) *Condition {
 	c := r.conditions[id]
 	if c == nil {
-		c = &Condition{ID: id, Onset: noDay}
+		c = &Condition{ID: id, Onset: noDay, ConditionCode: noConditionCode}
 		r.conditions[id] = c
 	}
 	return c
+}
+
+// encounterKind returns the record's copy of k.
+func (r *Record) encounterKind(k EncounterKind) *EncounterKind {
+	if v, ok := r.kinds[k]; ok {
+		return v
+	}
+	v := &EncounterKind{Class: r.str(k.Class), Status: r.str(k.Status), Disposition: r.str(k.Disposition),
+		Priority: r.str(k.Priority), AdmitSource: r.str(k.AdmitSource), Service: r.str(k.Service), Attending: r.str(k.Attending)}
+	r.kinds[*v] = v
+	return v
+}
+
+// conditionCode returns the record's copy of c.
+func (r *Record) conditionCode(c ConditionCode) *ConditionCode {
+	if c == (ConditionCode{}) {
+		return noConditionCode
+	}
+	if v, ok := r.codes[c]; ok {
+		return v
+	}
+	v := &ConditionCode{System: r.str(c.System), Code: r.str(c.Code), Stage: r.str(c.Stage)}
+	r.codes[*v] = v
+	return v
 }
 
 func (r *Record) str(s string) string {
