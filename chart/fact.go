@@ -176,7 +176,7 @@ func decodeFact(typ string, b []byte) (any, error) {
 		var has bool
 		r.bools(&has)
 		if has {
-			n := &Note{}
+			n := &Note{Authorship: &Authorship{}, noteExtra: &noteExtra{}}
 			r.bools(&n.Preliminary)
 			r.strs(&n.Type, &n.Encounter, &n.Authenticator, &n.Text)
 			n.Authors, n.Related = r.list(), r.list()

@@ -2,6 +2,7 @@ package chart
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -35,11 +36,13 @@ type Index struct {
 	// the entries keep (see str): they repeat across thousands of
 	// resources.
 	strs map[string]string
-	// lists and dxCodes are the lists of strings and the diagnosis codes
-	// the entries share, by their strings joined with NUL.
+	// lists, dxCodes, visits and authors are the lists of strings,
+	// diagnosis codes, Visits and Authorships the entries share, by
+	// joinKey of their strings (Visits by value).
 	lists   map[string][]string
 	dxCodes map[string]*DxCode
-	visits  map[string]*Visit
+	visits  map[Visit]*Visit
+	authors map[string]*Authorship
 	// replaces records which note each amendment replaces
 	// (relatesTo.code "replaces"), superseded notes included, so that an
 	// amendment's deficiencies are those of the note it amends.
@@ -154,17 +157,31 @@ type Patient struct {
 // Note is a clinical note (DocumentReference). The note it amends
 // (relatesTo replaces), if any, is Index.replaces[Ref].
 type Note struct {
-	Ref, Type, Encounter string
-	// Authors are shared by the notes with the same authors: do not
-	// change them in place.
-	Authors       []string
-	Authenticator string
+	Ref, Encounter string
+	*Authorship    // never nil
 	// Written is content.attachment.creation; Signed is date when signed.
 	Written, Signed time.Time
-	Related         []string
-	Text            string // only kept for discharge summaries
+	*noteExtra      // never nil
 	Preliminary     bool
 }
+
+// Authorship is a note's type, authors and authenticator. The index holds
+// one of each, shared by the notes alike (a practitioner writes many
+// notes of a type): do not change it in place.
+type Authorship struct {
+	Type          string
+	Authors       []string
+	Authenticator string
+}
+
+// noteExtra is what few notes have: the procedures they name and their
+// text. The notes with neither share noNoteExtra.
+type noteExtra struct {
+	Related []string
+	Text    string // only kept for discharge summaries
+}
+
+var noNoteExtra = &noteExtra{}
 
 // Authenticated says whether the note is signed.
 func (n *Note) Authenticated() bool { return n.Authenticator != "" && !n.Preliminary }
@@ -224,7 +241,8 @@ func NewIndex(rs *RuleSet) *Index {
 		consents: map[string]*Consent{}, conds: map[string]*Diagnosis{}, obs: map[string][]*Result{},
 		notesByProc: map[string][]*Note{}, consentsByProc: map[string][]*Consent{},
 		byPatient: map[string][]*Encounter{}, strs: map[string]string{}, lists: map[string][]string{},
-		dxCodes: map[string]*DxCode{}, visits: map[string]*Visit{}, ranges: map[string][]ValueRange{}, replaces: map[string]string{},
+		dxCodes: map[string]*DxCode{}, visits: map[Visit]*Visit{},
+		authors: map[string]*Authorship{}, ranges: map[string][]ValueRange{}, replaces: map[string]string{},
 		surgical: map[string]bool{}, keepText: map[string]bool{}, key: rs.indexKey(),
 		discharges: map[int64]int{},
 	}
@@ -278,19 +296,31 @@ func (ix *Index) str(s string) string {
 	return s
 }
 
+// joinKey appends to b the strings of head and then of tail, each behind
+// its length: a map key (as string(key)) no other strings give.
+func joinKey(b []byte, head []string, tail ...string) []byte {
+	for _, ss := range [][]string{head, tail} {
+		for _, s := range ss {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+	}
+	return b
+}
+
 // list returns the index's copy of the list ss (nil for none), shared by
 // every entry with the same list.
 func (ix *Index) list(ss []string) []string {
 	if len(ss) == 0 {
 		return nil
 	}
-	key := strings.Join(ss, "\x00")
-	if v, ok := ix.lists[key]; ok {
+	key := joinKey(nil, nil, ss...)
+	if v, ok := ix.lists[string(key)]; ok {
 		return v
 	}
 	ss = slices.Clip(ss)
 	ix.strList(ss)
-	ix.lists[key] = ss
+	ix.lists[string(key)] = ss
 	return ss
 }
 
@@ -299,23 +329,33 @@ func (ix *Index) visit(v *Visit) *Visit {
 	if v == nil {
 		return noVisit
 	}
-	key := v.Class + "\x00" + v.Status + "\x00" + v.Attending + "\x00" + v.Service
-	if c, ok := ix.visits[key]; ok {
+	if c, ok := ix.visits[*v]; ok {
 		return c
 	}
 	v.Class, v.Status, v.Attending, v.Service = ix.str(v.Class), ix.str(v.Status), ix.str(v.Attending), ix.str(v.Service)
-	ix.visits[key] = v
+	ix.visits[*v] = v
 	return v
+}
+
+// authorship returns the index's copy of a.
+func (ix *Index) authorship(a *Authorship) *Authorship {
+	key := joinKey(nil, []string{a.Type, a.Authenticator}, a.Authors...)
+	if v, ok := ix.authors[string(key)]; ok {
+		return v
+	}
+	a.Type, a.Authenticator, a.Authors = ix.str(a.Type), ix.str(a.Authenticator), ix.list(a.Authors)
+	ix.authors[string(key)] = a
+	return a
 }
 
 // dxCode returns the index's copy of c.
 func (ix *Index) dxCode(c *DxCode) *DxCode {
-	key := c.System + "\x00" + c.Code + "\x00" + strings.Join(c.Texts, "\x00")
-	if v, ok := ix.dxCodes[key]; ok {
+	key := joinKey(nil, []string{c.System, c.Code}, c.Texts...)
+	if v, ok := ix.dxCodes[string(key)]; ok {
 		return v
 	}
 	c.System, c.Code, c.Texts = ix.str(c.System), ix.str(c.Code), ix.list(c.Texts)
-	ix.dxCodes[key] = c
+	ix.dxCodes[string(key)] = c
 	return c
 }
 
@@ -537,7 +577,8 @@ func (ix *Index) decodeNote(body []byte) *noteRec {
 	if j.Status == "entered-in-error" || j.Status == "superseded" {
 		return rec
 	}
-	n := &Note{Type: typeKey(j.Type), Preliminary: j.DocStatus == "preliminary" || j.DocStatus == "entered-in-error"}
+	n := &Note{Authorship: &Authorship{Type: typeKey(j.Type)}, noteExtra: &noteExtra{},
+		Preliminary: j.DocStatus == "preliminary" || j.DocStatus == "entered-in-error"}
 	for _, a := range j.Author {
 		n.Authors = append(n.Authors, a.Reference)
 	}
@@ -600,9 +641,12 @@ func (ix *Index) putNote(ref string, rec *noteRec) []string {
 		return affected
 	}
 	n.Ref = ref
-	n.Type, n.Authenticator = ix.str(n.Type), ix.str(n.Authenticator)
-	n.Authors = ix.list(n.Authors)
-	ix.strList(n.Related)
+	n.Authorship = ix.authorship(n.Authorship)
+	if x := n.noteExtra; x == nil || len(x.Related) == 0 && x.Text == "" {
+		n.noteExtra = noNoteExtra
+	} else {
+		ix.strList(x.Related)
+	}
 	ix.notes[ref] = n
 	if n.Encounter != "" {
 		e := ix.enc(n.Encounter)
