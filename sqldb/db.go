@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +56,13 @@ type DB struct {
 	// callers (pipelined commit); nil when the engine cannot (see
 	// pipelined).
 	syncs chan []*writeReq
+	// gate shares the cores between the writer and the preparation of
+	// transactions (store.CoreGate); nil for engines that write on many
+	// connections at once.
+	gate *store.CoreGate
+	// gateToken tells whether the writer holds a token of gate; the
+	// writer goroutine's alone.
+	gateToken bool
 }
 
 type paramKey struct{ typ, code string }
@@ -83,6 +91,7 @@ func New(writeDB, readDB *sql.DB, d *Dialect) *DB {
 		db.rstmts = newStmtCache(readDB, readerStmts)
 	}
 	if d.GroupCommit {
+		db.gate = store.NewCoreGate(runtime.GOMAXPROCS(0))
 		if !d.AutoPrepare {
 			db.wstmts = newStmtCache(writeDB, writerStmts)
 		}
@@ -334,6 +343,10 @@ func (db *DB) writeOnce(ctx context.Context, fn func(store.Tx) error, light bool
 	return translate(tx.Commit())
 }
 
+// CoreGate is the gate between the single writer and the preparation of
+// writes (store.CoreGate), or nil when the engine has no single writer.
+func (db *DB) CoreGate() *store.CoreGate { return db.gate }
+
 // writer is the one goroutine that writes, for group-commit engines. It
 // takes every write waiting, runs each inside a savepoint of one
 // transaction (so one failing write undoes only itself), and commits once.
@@ -430,6 +443,8 @@ func (db *DB) syncer(synced chan struct{}) {
 
 func (db *DB) commitGroup(group []*writeReq) {
 	ctx := context.Background()
+	db.gateToken = db.gate.Write()
+	defer func() { db.gate.WriteDone(db.gateToken); db.gateToken = false }()
 	light := true
 	for _, r := range group {
 		light = light && r.light
@@ -490,16 +505,24 @@ func (db *DB) runGroup(ctx context.Context, group *[]*writeReq, savepoints, ligh
 	}
 	errs = make([]error, len(*group), maxGroup)
 	c := &conn{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, writer: true, holdAudit: true}
+	began := time.Now()
 	for i, rounds := 0, 0; ; i++ {
 		if i == len(*group) {
 			// A light group commits without waiting for the disk: it has
 			// no fsync to share, and keeping it open for more writes only
 			// makes their callers wait (an import's workers then idle
 			// while the writer works: 11.4k → 7.3k resources/s).
-			if savepoints || light || rounds == joinRounds {
+			if savepoints || light {
+				break
+			}
+			feeding := db.gate.Preparing() && time.Since(began) < feedTime
+			if rounds >= joinRounds && !feeding {
 				break
 			}
 			more := db.takeWaiting(light, maxGroup-len(*group))
+			if len(more) == 0 && feeding {
+				more = db.awaitWrite(began.Add(feedTime))
+			}
 			if len(more) == 0 {
 				break
 			}
@@ -547,6 +570,29 @@ func (db *DB) runGroup(ctx context.Context, group *[]*writeReq, savepoints, ligh
 // joinRounds bounds how often a running group takes in the writes that
 // arrived meanwhile, so its first callers are not kept waiting long.
 const joinRounds = 2
+
+// feedTime is how long a group keeps taking in writes while transactions
+// are being prepared for it (store.CoreGate.Preparing), past joinRounds:
+// the writer runs each as it arrives instead of committing a group of one
+// or two and starting another. A commit costs about as much as the pages
+// it writes, many of them the same hot index pages in every group, so
+// small groups cost CPU per resource; 30 ms is a few Bundles of 100.
+const feedTime = 30 * time.Millisecond
+
+// awaitWrite waits until deadline for a write to join a durable group.
+// Meanwhile the writer's core goes to the preparation it waits for.
+func (db *DB) awaitWrite(deadline time.Time) []*writeReq {
+	db.gate.WriteDone(db.gateToken)
+	defer func() { db.gateToken = db.gate.Write() }()
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case r := <-db.writes:
+		return []*writeReq{r}
+	case <-t.C:
+		return nil
+	}
+}
 
 // takeWaiting returns up to n writes waiting, without waiting for any. A
 // light group (one that commits without waiting for the disk) takes light

@@ -100,3 +100,70 @@ func TestGroupTakesInWaitingWrites(t *testing.T) {
 		t.Errorf("%d rows stored (%v), want 10", n, err)
 	}
 }
+
+// TestGroupWaitsForPreparedWrites checks that a durable group keeps taking
+// in writes, up to feedTime, while a transaction is being prepared for the
+// writer (store.CoreGate.Preparing), and commits at once when none is.
+func TestGroupWaitsForPreparedWrites(t *testing.T) {
+	ctx := context.Background()
+	dsn := "file:" + filepath.Join(t.TempDir(), "t.db") + "?_pragma=journal_mode(WAL)"
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetMaxOpenConns(1)
+	if _, err := w.Exec(`CREATE TABLE t (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	db := New(w, w, &Dialect{Name: "test", GroupCommit: true})
+	defer db.Close()
+	if db.CoreGate() == nil {
+		t.Fatal("a single-writer engine has no core gate")
+	}
+
+	var mu sync.Mutex
+	txOf := map[int]*sql.Tx{}
+	fn := func(x int) func(store.Tx) error {
+		return func(tx store.Tx) error {
+			c := tx.(*conn)
+			mu.Lock()
+			txOf[x] = c.tx
+			mu.Unlock()
+			_, err := c.tx.Exec(`INSERT INTO t VALUES (?)`, x)
+			return err
+		}
+	}
+	// Two writes 5 ms apart, with a transaction being prepared meanwhile
+	// or not.
+	pair := func(first, second int, preparing bool) {
+		if preparing {
+			if err := db.CoreGate().Prepare(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := db.Write(ctx, fn(first)); err != nil {
+				t.Error(err)
+			}
+		})
+		time.Sleep(5 * time.Millisecond)
+		if preparing {
+			db.CoreGate().Done()
+		}
+		wg.Go(func() {
+			if err := db.Write(ctx, fn(second)); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Wait()
+	}
+	pair(0, 1, true)
+	if txOf[1] != txOf[0] {
+		t.Error("a write prepared while the group ran did not join it")
+	}
+	pair(2, 3, false)
+	if txOf[3] == txOf[2] {
+		t.Error("a group waited for writes when none was being prepared")
+	}
+}

@@ -54,11 +54,19 @@ type Store struct {
 	Watchers []Watcher
 	// Codes, when set, answers token :below and :above searches.
 	Codes CodeHierarchy
+
+	// gate shares the cores between the backend's writer and the
+	// preparation of transactions; nil when the backend has none.
+	gate *CoreGate
 }
 
 // New returns a Store over b that validates with v and indexes with ix.
 func New(b Backend, v Validator, ix Indexer) *Store {
-	return &Store{backend: b, validator: v, indexer: ix, Now: time.Now, NewID: NewTimeUUID}
+	s := &Store{backend: b, validator: v, indexer: ix, Now: time.Now, NewID: NewTimeUUID}
+	if g, ok := b.(gatedBackend); ok {
+		s.gate = g.CoreGate()
+	}
+	return s
 }
 
 // NewUUID returns a random (version 4) UUID.

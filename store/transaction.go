@@ -108,9 +108,16 @@ func entryError(i int, err error) error {
 }
 
 func (s *Store) planTransaction(ctx context.Context, entries []Entry) ([]*planned, error) {
+	// Preparing is CPU work done on the caller's goroutine; the gate keeps
+	// it from crowding out the writer every transaction waits for.
+	if err := s.gate.Prepare(ctx); err != nil {
+		return nil, err
+	}
+	defer s.gate.Done()
 	plan := make([]*planned, len(entries))
 	seen := map[string]int{}
 	for i, e := range entries {
+		s.gate.Yield()
 		p := &planned{Entry: e}
 		plan[i] = p
 		path, query, _ := strings.Cut(e.URL, "?")
@@ -258,6 +265,7 @@ func collectRefs(v any, out []map[string]any) []map[string]any {
 // prepareEntry indexes the resource of p, whose references are final, and
 // makes a plain create ready to store.
 func (s *Store) prepareEntry(ctx context.Context, p *planned) {
+	s.gate.Yield()
 	p.Resource["id"] = p.id
 	if index, err := s.index(p.typ, p.Resource); err == nil {
 		p.index = index
