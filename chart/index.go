@@ -43,6 +43,7 @@ type Index struct {
 	dxCodes map[string]*DxCode
 	visits  map[Visit]*Visit
 	authors map[string]*Authorship
+	keyBuf  []byte // joinKey's buffer
 	// replaces records which note each amendment replaces
 	// (relatesTo.code "replaces"), superseded notes included, so that an
 	// amendment's deficiencies are those of the note it amends.
@@ -314,7 +315,8 @@ func (ix *Index) list(ss []string) []string {
 	if len(ss) == 0 {
 		return nil
 	}
-	key := joinKey(nil, nil, ss...)
+	key := joinKey(ix.keyBuf[:0], nil, ss...)
+	ix.keyBuf = key
 	if v, ok := ix.lists[string(key)]; ok {
 		return v
 	}
@@ -339,23 +341,27 @@ func (ix *Index) visit(v *Visit) *Visit {
 
 // authorship returns the index's copy of a.
 func (ix *Index) authorship(a *Authorship) *Authorship {
-	key := joinKey(nil, []string{a.Type, a.Authenticator}, a.Authors...)
+	key := joinKey(ix.keyBuf[:0], []string{a.Type, a.Authenticator}, a.Authors...)
+	ix.keyBuf = key
 	if v, ok := ix.authors[string(key)]; ok {
 		return v
 	}
+	k := string(key) // before list reuses the buffer
 	a.Type, a.Authenticator, a.Authors = ix.str(a.Type), ix.str(a.Authenticator), ix.list(a.Authors)
-	ix.authors[string(key)] = a
+	ix.authors[k] = a
 	return a
 }
 
 // dxCode returns the index's copy of c.
 func (ix *Index) dxCode(c *DxCode) *DxCode {
-	key := joinKey(nil, []string{c.System, c.Code}, c.Texts...)
+	key := joinKey(ix.keyBuf[:0], []string{c.System, c.Code}, c.Texts...)
+	ix.keyBuf = key
 	if v, ok := ix.dxCodes[string(key)]; ok {
 		return v
 	}
+	k := string(key) // before list reuses the buffer
 	c.System, c.Code, c.Texts = ix.str(c.System), ix.str(c.Code), ix.list(c.Texts)
-	ix.dxCodes[string(key)] = c
+	ix.dxCodes[k] = c
 	return c
 }
 

@@ -17,7 +17,7 @@ import (
 // run on) as serve does at start: the saved facts and the changes since
 // (the whole record when there are none of the record's format). It
 // reports the heap in use and the live bytes after a collection with the
-// record held; MEASURE_MEMORY_PROFILE names a file for the heap profile.
+// record held, and the live bytes the load added; MEASURE_MEMORY_PROFILE names a file for the heap profile.
 // Skipped without the variable. It saves the facts (as serve does).
 //
 //	MEASURE_LOAD_DATA=/path/to/copy go test -run '^$' -bench LoadSavedStore -benchtime 1x ./measure
@@ -34,6 +34,9 @@ func BenchmarkLoadSavedStore(b *testing.B) {
 	b.Cleanup(func() { db.Close() })
 	var rec *measure.Record
 	var stats measure.LoadStats
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	for b.Loop() {
 		rec = measure.NewRecord()
 		p := &measure.Projection{Record: rec, Facts: factdb.New(db), Source: measure.BackendSource{Backend: db}}
@@ -47,6 +50,7 @@ func BenchmarkLoadSavedStore(b *testing.B) {
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-MiB")
+	b.ReportMetric((float64(ms.HeapAlloc)-float64(before.HeapAlloc))/(1<<20), "record-live-MiB")
 	if path := os.Getenv("MEASURE_MEMORY_PROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
