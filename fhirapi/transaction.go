@@ -17,6 +17,14 @@ func (h *Handler) bundle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Decoding a Bundle is the first part of preparing its transaction:
+	// it takes its turn on the cores with the rest (store.CoreGate), once
+	// the body is read.
+	ctx, endTurn, err := h.Store.Preparing(r.Context())
+	if err != nil {
+		return err
+	}
+	defer endTurn()
 	b, err := store.Decode(body)
 	if err != nil {
 		return err
@@ -27,8 +35,9 @@ func (h *Handler) bundle(w http.ResponseWriter, r *http.Request) error {
 	entries, _ := b["entry"].([]any)
 	switch t, _ := b["type"].(string); t {
 	case "transaction":
-		return h.transaction(w, r, entries)
+		return h.transaction(w, r.WithContext(ctx), entries)
 	case "batch":
+		endTurn() // a batch's entries are written one by one
 		return h.batch(w, r, entries)
 	default:
 		return custodian.Errorf(custodian.EINVALID, "Bundle.type must be transaction or batch to be processed, not %q", t)

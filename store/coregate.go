@@ -123,3 +123,48 @@ func (g *CoreGate) WriteDone(got bool) {
 type gatedBackend interface {
 	CoreGate() *CoreGate
 }
+
+// A turn is a token of the gate taken before a transaction's entries are
+// known (Store.Preparing), handed to the transaction that prepares them.
+type turn struct {
+	g    *CoreGate
+	over atomic.Bool
+}
+
+func (t *turn) end() {
+	if t.over.CompareAndSwap(false, true) {
+		t.g.Done()
+	}
+}
+
+type turnKey struct{}
+
+// Preparing takes a token of the store's core gate for work that prepares
+// a transaction before Transaction is called, such as decoding a Bundle,
+// and returns a context carrying it: the Transaction given that context
+// prepares its entries with the same token and gives it back before its
+// write, so no token is held while the write waits for the writer. end
+// gives it back if no Transaction did (call it in every case; a second
+// call does nothing). Without a gate it takes nothing.
+func (s *Store) Preparing(ctx context.Context) (_ context.Context, end func(), err error) {
+	if s.gate == nil {
+		return ctx, func() {}, nil
+	}
+	if err := s.gate.Prepare(ctx); err != nil {
+		return ctx, nil, err
+	}
+	t := &turn{g: s.gate}
+	return context.WithValue(ctx, turnKey{}, t), t.end, nil
+}
+
+// prepareTurn takes a token for preparing a transaction, or the one ctx
+// carries from Preparing, and returns the function that gives it back.
+func (s *Store) prepareTurn(ctx context.Context) (func(), error) {
+	if t, ok := ctx.Value(turnKey{}).(*turn); ok && t.g == s.gate && !t.over.Load() {
+		return t.end, nil
+	}
+	if err := s.gate.Prepare(ctx); err != nil {
+		return nil, err
+	}
+	return s.gate.Done, nil
+}

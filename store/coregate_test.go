@@ -120,3 +120,47 @@ func TestCoreGatePrepareCancelled(t *testing.T) {
 		t.Error("a cancelled Prepare is still counted")
 	}
 }
+
+// A token taken before a transaction (Store.Preparing, as the API takes it
+// to decode a Bundle) is the one the transaction prepares with and gives
+// back: never two for one transaction, never given back twice.
+func TestPreparingHandsItsTokenToTheTransaction(t *testing.T) {
+	s := &Store{gate: NewCoreGate(1)}
+	ctx, end, err := s.Preparing(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.gate.tokens); n != 1 {
+		t.Fatalf("%d tokens held after Preparing, want 1", n)
+	}
+	done, err := s.prepareTurn(ctx) // would wait forever for a second token
+	if err != nil {
+		t.Fatal(err)
+	}
+	done()
+	if n := len(s.gate.tokens); n != 0 {
+		t.Fatalf("%d tokens held after the transaction, want 0", n)
+	}
+	end() // would wait forever if it gave the token back again
+	if s.gate.Preparing() {
+		t.Error("still preparing after the transaction and end")
+	}
+
+	// A context whose turn is over takes a token of its own.
+	done, err = s.prepareTurn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.gate.tokens); n != 1 {
+		t.Fatalf("%d tokens held, want 1", n)
+	}
+	done()
+
+	// Without a gate nothing is taken.
+	var plain Store
+	ctx, end, err = plain.Preparing(context.Background())
+	if err != nil || ctx.Value(turnKey{}) != nil {
+		t.Fatalf("Preparing without a gate: %v, turn %v", err, ctx.Value(turnKey{}))
+	}
+	end()
+}

@@ -110,10 +110,11 @@ func entryError(i int, err error) error {
 func (s *Store) planTransaction(ctx context.Context, entries []Entry) ([]*planned, error) {
 	// Preparing is CPU work done on the caller's goroutine; the gate keeps
 	// it from crowding out the writer every transaction waits for.
-	if err := s.gate.Prepare(ctx); err != nil {
+	done, err := s.prepareTurn(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer s.gate.Done()
+	defer done()
 	plan := make([]*planned, len(entries))
 	seen := map[string]int{}
 	for i, e := range entries {
