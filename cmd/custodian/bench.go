@@ -182,7 +182,9 @@ func (b *storeBench) logf(format string, args ...any) {
 
 func (b *storeBench) run(ctx context.Context) error {
 	began := time.Now()
-	tuneCollector() // as serve does: the server is measured as it runs
+	ctx, stopTuning := context.WithCancel(ctx)
+	defer stopTuning()
+	tuneCollector(ctx) // as serve does: the server is measured as it runs
 	b.loadAvg = loadAverage()
 	data, err := loadBenchData(b.templates)
 	if err != nil {

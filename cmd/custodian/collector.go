@@ -1,57 +1,61 @@
 package main
 
 import (
-	"bufio"
+	"context"
 	"os"
 	"runtime/debug"
-	"strconv"
-	"strings"
+	"runtime/metrics"
+	"time"
 )
 
-// serverGCPercent is how far the heap of a server may grow past what was
-// live after the last collection before the next one (Go's default is
-// 100). Writes allocate about 47 KB per stored resource while little of it
-// stays live, so with the default the collector ran every few megabytes of
-// a transaction load; at 400 transaction Bundles cost about 4% less CPU
-// per resource (docs/benchmarks.md, session 7).
-const serverGCPercent = 400
+// minHeadroom is the least a server's heap may grow past what was live
+// after the last collection before the next one. Go's default (GOGC 100)
+// lets it grow by what was live: with little live, as in a store taking
+// transaction Bundles (about 47 KB allocated per resource, little of it
+// kept), the collector then ran every few dozen megabytes. With at least
+// 512 MiB of headroom Bundles cost about 4% less CPU per resource
+// (docs/benchmarks.md, session 7), and a server whose projections keep more
+// than 512 MiB live collects as Go would by default.
+const minHeadroom = 512 << 20
 
-// tuneCollector sets the garbage collector for a long-running server: it
-// collects less often (serverGCPercent) within a soft limit of half the
-// machine's memory, so a large record's projections cannot make the heap
-// outgrow the machine. GOGC or GOMEMLIMIT in the environment, an operator's
-// own choice, leave the collector as the Go runtime set it from them.
-func tuneCollector() {
+// tuneCollector adjusts the garbage collector of a long-running server
+// until ctx ends: after each second it sets the heap's growth between
+// collections to max(what is live, minHeadroom), so a small heap is not
+// collected every few megabytes and a large one grows no more than Go's
+// default lets it. GOGC or GOMEMLIMIT in the environment, an operator's own
+// choice, leave the collector as the Go runtime set it from them.
+func tuneCollector(ctx context.Context) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetGCPercent(serverGCPercent)
-	if total := physicalMemory(); total > 0 {
-		debug.SetMemoryLimit(total / 2)
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	set := func() {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			debug.SetGCPercent(gcPercent(sample[0].Value.Uint64()))
+		}
 	}
-}
-
-// physicalMemory is the memory this process may use: the machine's
-// (MemTotal in /proc/meminfo) or its control group's limit, whichever is
-// smaller; 0 if neither can be read.
-func physicalMemory() int64 {
-	var total int64
-	if f, err := os.Open("/proc/meminfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if kb, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
-				if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB")), 10, 64); err == nil {
-					total = n << 10
-				}
-				break
+	set()
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				set()
 			}
 		}
-		f.Close()
+	}()
+}
+
+// gcPercent is the GOGC that lets a heap with live bytes live grow by
+// max(live, minHeadroom) before the next collection, between 100 (Go's
+// default) and 1000.
+func gcPercent(live uint64) int {
+	if live == 0 {
+		return 1000
 	}
-	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
-		if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && (total == 0 || n < total) {
-			total = n
-		}
-	}
-	return total
+	return int(min(max(100*uint64(minHeadroom)/live, 100), 1000))
 }

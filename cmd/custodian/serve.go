@@ -74,7 +74,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	tuneCollector()
+	tuneCollector(ctx)
 	logger := slog.New(slog.NewTextHandler(c.Stderr, nil))
 	app, err := openApp(ctx, *data, *dbURL, logger)
 	if err != nil {
