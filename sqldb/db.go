@@ -57,8 +57,8 @@ type DB struct {
 	// pipelined).
 	syncs chan []*writeReq
 	// gate shares the cores between the writer and the preparation of
-	// transactions (store.CoreGate); nil for engines that write on many
-	// connections at once.
+	// transactions (store.CoreGate); nil unless the engine runs in this
+	// process with a single writer (Dialect.InProcess).
 	gate *store.CoreGate
 	// gateToken tells whether the writer holds a token of gate; the
 	// writer goroutine's alone.
@@ -91,7 +91,9 @@ func New(writeDB, readDB *sql.DB, d *Dialect) *DB {
 		db.rstmts = newStmtCache(readDB, readerStmts)
 	}
 	if d.GroupCommit {
-		db.gate = store.NewCoreGate(runtime.GOMAXPROCS(0))
+		if d.InProcess {
+			db.gate = store.NewCoreGate(runtime.GOMAXPROCS(0))
+		}
 		if !d.AutoPrepare {
 			db.wstmts = newStmtCache(writeDB, writerStmts)
 		}
@@ -344,7 +346,8 @@ func (db *DB) writeOnce(ctx context.Context, fn func(store.Tx) error, light bool
 }
 
 // CoreGate is the gate between the single writer and the preparation of
-// writes (store.CoreGate), or nil when the engine has no single writer.
+// writes (store.CoreGate), or nil unless the engine runs in this process
+// with a single writer.
 func (db *DB) CoreGate() *store.CoreGate { return db.gate }
 
 // writer is the one goroutine that writes, for group-commit engines. It

@@ -16,6 +16,11 @@ type Dialect struct {
 	// GroupCommit runs all writes through one connection and one goroutine
 	// that commits several callers' work together (SQLite has one writer).
 	GroupCommit bool
+	// InProcess is set when the engine runs inside this process (SQLite):
+	// its single writer then needs a core of its own among the goroutines
+	// preparing writes for it (store.CoreGate). A server engine's writer
+	// mostly waits for the server, which runs on cores of its own.
+	InProcess bool
 	// Lock serialises transactions on key; nil when the engine already
 	// serialises every write (SQLite).
 	Lock func(ctx context.Context, tx *sql.Tx, key string) error

@@ -115,7 +115,7 @@ func TestGroupWaitsForPreparedWrites(t *testing.T) {
 	if _, err := w.Exec(`CREATE TABLE t (x INTEGER)`); err != nil {
 		t.Fatal(err)
 	}
-	db := New(w, w, &Dialect{Name: "test", GroupCommit: true})
+	db := New(w, w, &Dialect{Name: "test", GroupCommit: true, InProcess: true})
 	defer db.Close()
 	if db.CoreGate() == nil {
 		t.Fatal("a single-writer engine has no core gate")

@@ -26,7 +26,7 @@ var migrationFiles embed.FS
 
 // Dialect is SQLite's: "?" placeholders, one writer, group commit.
 func Dialect() *sqldb.Dialect {
-	return &sqldb.Dialect{Name: "sqlite", GroupCommit: true, Relax: relax, DDL: translateDDL, LastInsertID: true}
+	return &sqldb.Dialect{Name: "sqlite", GroupCommit: true, InProcess: true, Relax: relax, DDL: translateDDL, LastInsertID: true}
 }
 
 // translateDDL makes the tables whose CREATE TABLE ends with the marker
