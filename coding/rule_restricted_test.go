@@ -107,6 +107,22 @@ func TestFinalRuleOnAHiddenPatient(t *testing.T) {
 			}
 		}
 	}
+	// The refusals are in the patient's trail (a privacy officer's access
+	// report filters by patient), naming the Claim and the patient, though
+	// the coder was told nothing of the patient.
+	refused, err := h.st.FindAudit(sys, audit.Filter{Patient: pid, Action: audit.ActionUpdate, Failed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refused) != 2 {
+		t.Errorf("the patient's trail holds %d refused entries, want the 2 refused Claims: %v", len(refused), refused)
+	}
+	for _, e := range refused {
+		if e.Action != audit.ActionUpdate || e.Actor != "cody" || e.Outcome != custodian.EUNPROCESSABLE ||
+			!slices.Equal(e.Resources, []string{"Claim/" + id}) || !slices.Equal(e.Patients, []string{pid}) {
+			t.Errorf("refused write in the patient's trail: %+v, want cody's refused update of Claim/%s naming Patient/%s", e, id, pid)
+		}
+	}
 	if _, err := h.st.Update(cody, "Claim", id, clean, store.WriteOptions{}); err != nil {
 		t.Errorf("a Claim that passes the edits, the patient hidden: %v", errText(err))
 	}

@@ -72,6 +72,7 @@ func (s *Store) fail(ctx context.Context, e *audit.Entry, err error) error {
 	if e.Outcome == "success" {
 		e.Outcome = custodian.ErrorCode(err)
 	}
+	refusedPatients(e, err)
 	if aerr := s.record(ctx, e); aerr != nil {
 		return aerr
 	}

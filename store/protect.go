@@ -366,16 +366,48 @@ func (t *guardTx) check(ctx context.Context, r *Resource) error {
 		}
 	}
 	if err := t.g.AllowWrite(a, r.Type, old, res); err != nil {
-		return err
+		return refusedFor(err, r)
 	}
 	if rg, ok := t.g.(RuleGuard); ok {
 		for _, rule := range rg.WriteRules(r.Type) {
 			if err := rule.Check(ctx, t, old, res); err != nil {
-				return err
+				return refusedFor(err, r)
 			}
 		}
 	}
 	return nil
+}
+
+// refusedWrite is the error of a write the guard or a WriteRule refused,
+// carrying the patient whose record the refused version would have been
+// part of (its compartment), so the refusal's audit entry names that
+// patient (fail): a privacy officer following a patient's trail then sees
+// writes refused on their record, such as final coding Claims probing a
+// hidden patient's sex one code at a time. It unwraps to the refusal,
+// which is all the writer is told.
+type refusedWrite struct {
+	err     error
+	patient string
+}
+
+func (w *refusedWrite) Error() string { return w.err.Error() }
+func (w *refusedWrite) Unwrap() error { return w.err }
+
+// refusedFor wraps err, refusing r, with r's patient (refusedWrite).
+func refusedFor(err error, r *Resource) error {
+	if r.Compartment == "" {
+		return err
+	}
+	return &refusedWrite{err: err, patient: r.Compartment}
+}
+
+// refusedPatients adds to e the patients of the refused writes err
+// carries (refusedWrite).
+func refusedPatients(e *audit.Entry, err error) {
+	var w *refusedWrite
+	if errors.As(err, &w) && !slices.Contains(e.Patients, w.patient) {
+		e.Patients = append(e.Patients, w.patient)
+	}
 }
 
 // A WriteRule is a domain service's rule that every write of Type by a
@@ -522,6 +554,7 @@ func (s *Store) addRefusal(ctx context.Context, rf *batchRefusals, typ, id strin
 		rf.seen[key] = true
 		(*e).Resources = append((*e).Resources, ref)
 	}
+	refusedPatients(*e, err)
 }
 
 // recordRefusals writes rf's entries to the audit trail.
