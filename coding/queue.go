@@ -246,7 +246,8 @@ func (q *Queue) Abstract(ctx context.Context, encID string) (*Abstract, error) {
 	return a, nil
 }
 
-// base reads the encounter and patient facts of an abstract.
+// base reads the encounter and patient facts of an abstract. A stored
+// patient the actor may not see makes it a RestrictedError.
 func (q *Queue) base(ctx context.Context, encID string) (*Abstract, error) {
 	encID = strings.TrimPrefix(encID, "Encounter/")
 	r, err := q.Store.Read(ctx, "Encounter", encID)
@@ -255,11 +256,47 @@ func (q *Queue) base(ctx context.Context, encID string) (*Abstract, error) {
 	}
 	return baseOf(ctx, encID, r.Body, func(id string) ([]byte, error) {
 		p, err := q.Store.Read(ctx, "Patient", id)
+		if custodian.ErrorCode(err) == custodian.ENOTFOUND {
+			return nil, q.restricted(ctx, encID, id, err)
+		}
 		if err != nil {
 			return nil, err
 		}
 		return p.Body, nil
 	})
+}
+
+// RestrictedError is the error of an abstract (Queue.Abstract, Save) of a
+// stay the actor may read whose patient is stored but hidden from them (a
+// sensitive record, the glass not broken): no age, sex or grouping can be
+// shown without the patient. It unwraps to an EFORBIDDEN error saying so
+// and what to do (break the glass for the patient, or ask a coder with
+// access), which names nothing of the patient but the id the stay
+// already names.
+type RestrictedError struct {
+	Encounter string // "Encounter/id"
+	Patient   string // "Patient/id"
+	err       *custodian.Error
+}
+
+func (e *RestrictedError) Error() string { return e.err.Error() }
+func (e *RestrictedError) Unwrap() error { return e.err }
+
+// restricted is the error of the abstract of encID when reading its
+// patient pid failed with notFound: a RestrictedError if the patient is
+// stored (the actor may not see it), else notFound. Whether it is stored
+// is looked up as Custodian (store.Store.Exist), revealing existence
+// alone, which the stay's own subject reference already claims.
+func (q *Queue) restricted(ctx context.Context, encID, pid string, notFound error) error {
+	ok, err := q.Store.Exist(custodian.NewContextWithActor(ctx, custodian.SystemActor()), "Patient", []string{pid})
+	if err != nil {
+		return err
+	}
+	if !ok[0] {
+		return notFound
+	}
+	return &RestrictedError{Encounter: "Encounter/" + encID, Patient: "Patient/" + pid,
+		err: custodian.Errorf(custodian.EFORBIDDEN, "The patient of Encounter/%s is restricted: their record is hidden from you, so the stay cannot be coded. Break the glass for Patient/%s (Patient/$break-glass) if you have a reason to, or ask a coder with access to the record.", encID, pid)}
 }
 
 // baseOf makes the abstract of encounter encID from its stored body,

@@ -21,8 +21,11 @@ type row struct {
 	Admitted, Discharged        string
 	AgeDays                     int
 	Status                      string
-	discharged                  time.Time
-	patient                     string // "Patient/id"
+	// Restricted is set when the patient is stored but hidden from the
+	// user: Patient is then empty, and the row says "restricted".
+	Restricted bool
+	discharged time.Time
+	patient    string // "Patient/id"
 }
 
 // encounterFacts are the parts of an Encounter the pages show.
@@ -213,7 +216,9 @@ func (p *pages) dnfb(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		fill(rows, enc, names)
+		if err := p.fill(ctx, rows, enc, names); err != nil {
+			return err
+		}
 	}
 	sortRows(rows, v.Sort, v.Desc)
 	v.Pages = max(1, (len(rows)+dnfbPage-1)/dnfbPage)
@@ -230,7 +235,9 @@ func (p *pages) dnfb(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		fill(v.Rows, enc, names)
+		if err := p.fill(ctx, v.Rows, enc, names); err != nil {
+			return err
+		}
 	}
 	sortQuery := "sort=" + v.Sort
 	if v.Desc {
@@ -260,15 +267,44 @@ func (p *pages) dnfb(w http.ResponseWriter, r *http.Request) error {
 // dnfbPage is how many encounters a page of the queue lists.
 const dnfbPage = 100
 
-// fill puts each row's patient name, service and attending in.
-func fill(rows []row, enc map[string]encounterFacts, names map[string]string) {
+// fill puts each row's patient name, service and attending in. A
+// patient the search did not include (names has no entry) is hidden from
+// the user if it is stored: the row is marked restricted and shows no
+// name.
+func (p *pages) fill(ctx context.Context, rows []row, enc map[string]encounterFacts, names map[string]string) error {
+	var absent []string
 	for i := range rows {
 		f := enc[rows[i].ID]
 		rows[i].Service, rows[i].Attending = f.Service, names[f.Attending]
-		if rows[i].Patient = names[rows[i].patient]; rows[i].Patient == "" {
+		name, ok := names[rows[i].patient]
+		if rows[i].Patient = name; name == "" {
 			rows[i].Patient = "(no name)"
 		}
+		if id, isPatient := strings.CutPrefix(rows[i].patient, "Patient/"); !ok && isPatient {
+			absent = append(absent, id)
+		}
 	}
+	if len(absent) == 0 {
+		return nil
+	}
+	slices.Sort(absent)
+	absent = slices.Compact(absent)
+	// Stored or not is asked as Custodian (it reveals existence alone,
+	// which the stay's subject reference already claims).
+	stored, err := p.q.Store.Exist(custodian.NewContextWithActor(ctx, custodian.SystemActor()), "Patient", absent)
+	if err != nil {
+		return err
+	}
+	hidden := map[string]bool{}
+	for i, id := range absent {
+		hidden["Patient/"+id] = stored[i]
+	}
+	for i := range rows {
+		if hidden[rows[i].patient] {
+			rows[i].Patient, rows[i].Restricted = "", true
+		}
+	}
+	return nil
 }
 
 func day(t time.Time) string {

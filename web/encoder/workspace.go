@@ -3,6 +3,7 @@ package encoder
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -76,7 +77,7 @@ func (p *pages) workspace(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	a, err := p.q.Abstract(ctx, id)
 	if err != nil {
-		return err
+		return p.restricted(w, r, id, err)
 	}
 	v := &workspaceView{QSys: string(codeset.ICD10CM)}
 	for _, d := range a.Diagnoses {
@@ -114,7 +115,7 @@ func (p *pages) workspacePost(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	a, err := p.q.Abstract(ctx, id)
 	if err != nil {
-		return err
+		return p.restricted(w, r, id, err)
 	}
 	v := &workspaceView{Sel: f.Get("sel"), Q: strings.TrimSpace(f.Get("q")), QSys: cmp.Or(f.Get("qsys"), string(codeset.ICD10CM))}
 	v.Dx = readRows(f["dx_code"], f["dx_poa"], func(c, x string) dxRow { return dxRow{Code: normCode(c), POA: strings.ToUpper(strings.TrimSpace(x))} })
@@ -171,6 +172,46 @@ func (p *pages) workspacePost(w http.ResponseWriter, r *http.Request) error {
 		return p.show(w, r, id, a, v, arg)
 	}
 	return p.show(w, r, id, a, v)
+}
+
+// restrictedView is the page of a stay whose patient is hidden from the
+// coder: it names the stay's workspace and the patient's id (which the
+// stay names), nothing of the patient.
+type restrictedView struct {
+	Workspace, PatientID string
+	CSRF                 template.HTML
+}
+
+// restricted answers err, the abstract of stay id failing: a stay whose
+// patient the coder may not see (coding.RestrictedError) gets a page, in
+// the workbench's frame with status 403, saying the record is restricted
+// and what to do (break the glass for the patient here, or leave the stay
+// to a coder with access); any other error is returned.
+func (p *pages) restricted(w http.ResponseWriter, r *http.Request, id string, err error) error {
+	var re *coding.RestrictedError
+	pid, ok := "", errors.As(err, &re)
+	if ok {
+		pid, ok = strings.CutPrefix(re.Patient, "Patient/")
+	}
+	if !ok {
+		return err
+	}
+	v := &restrictedView{Workspace: PathEncounter + id, PatientID: pid, CSRF: httpauth.CSRFField(r)}
+	return p.render(statusWriter{w, http.StatusForbidden}, r, "Restricted record", "restricted", v)
+}
+
+// statusWriter answers with status a page written as 200 OK
+// (web.Handler.Page always writes 200); other statuses pass.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s statusWriter) WriteHeader(code int) {
+	if code == http.StatusOK {
+		code = s.status
+	}
+	s.ResponseWriter.WriteHeader(code)
 }
 
 // readRows pairs two repeated form fields into rows, dropping none (a
