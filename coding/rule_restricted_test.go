@@ -93,6 +93,15 @@ func TestFinalRuleOnAHiddenPatient(t *testing.T) {
 	if _, err := h.st.Read(cody, "Patient", pid); custodian.ErrorCode(err) != custodian.ENOTFOUND {
 		t.Fatalf("the coder reads the restricted patient: %v", err)
 	}
+	// The abstract of the stay (the workspace, $coding-abstract) is
+	// refused as restricted, saying what to do and nothing of the patient.
+	var re *coding.RestrictedError
+	if _, err := q.Abstract(cody, enc); custodian.ErrorCode(err) != custodian.EFORBIDDEN || !errors.As(err, &re) ||
+		re.Patient != "Patient/"+pid || re.Encounter != enc || !strings.Contains(custodian.ErrorMessage(err), "Break the glass") {
+		t.Errorf("the abstract of the restricted patient's stay: %v, want a RestrictedError (EFORBIDDEN) saying to break the glass", err)
+	} else if msg := custodian.ErrorMessage(err); strings.Contains(msg, "male") || strings.Contains(msg, pt["birthDate"].(string)) {
+		t.Errorf("the refusal tells of the patient: %s", msg)
+	}
 	for _, c := range []struct {
 		name string
 		body []byte
