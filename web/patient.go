@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -201,6 +202,31 @@ func (h *Handler) breakGlass(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Records.BreakGlass(r.Context(), id, reason, time.Hour); err != nil {
 		return err
 	}
+	if next := r.PostForm.Get("next"); returnPath(next) {
+		// Back to the page that asked for the glass (a stay's coding
+		// workspace), which now opens.
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
 	http.Redirect(w, r, "/patients/"+id+"?glass=open", http.StatusSeeOther)
 	return nil
+}
+
+// returnPaths are the pages a break of the glass may send the user back
+// to instead of the patient's chart.
+var returnPaths = []string{"/coding/encounters/"}
+
+// returnPath reports whether next is a clean local path under one of
+// returnPaths: no scheme, host, query, backslash or dot segment, so a form
+// cannot send the user anywhere else.
+func returnPath(next string) bool {
+	if next == "" || strings.ContainsAny(next, "?#\\%") || path.Clean(next) != next {
+		return false
+	}
+	for _, p := range returnPaths {
+		if strings.HasPrefix(next, p) && len(next) > len(p) {
+			return true
+		}
+	}
+	return false
 }

@@ -120,9 +120,15 @@ func TestRestrictedPatient(t *testing.T) {
 
 	// The coder breaks the glass through the page's form; the workspace opens.
 	_, page := c.Get(t, "/coding/encounters/"+enc)
-	resp, _ = c.Post(t, "/patients/"+pid+"/break-glass", url.Values{"reason": {"coding the stay needs the registration"}, "csrf_token": {csrf(t, page)}})
+	if want := `name="next" value="/coding/encounters/` + enc + `"`; !strings.Contains(page, want) {
+		t.Errorf("the restricted page's form does not return to the workspace (%s)", want)
+	}
+	resp, _ = c.Post(t, "/patients/"+pid+"/break-glass", url.Values{"reason": {"coding the stay needs the registration"}, "next": {"/coding/encounters/" + enc}, "csrf_token": {csrf(t, page)}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("break the glass: %d", resp.StatusCode)
+	}
+	if loc := resp.Header.Get("Location"); loc != "/coding/encounters/"+enc {
+		t.Errorf("after breaking the glass the coder is sent to %q, want the workspace", loc)
 	}
 	resp, body = c.Get(t, "/coding/encounters/"+enc)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, family) || !strings.Contains(body, "Age, sex") {
