@@ -59,16 +59,7 @@ func TestFinalRuleOnAHiddenPatient(t *testing.T) {
 	// now, and returns it made final, as a body to write.
 	final := func(dx []coding.Diagnosis, change func(map[string]any)) []byte {
 		t.Helper()
-		if _, err := q.Save(cody, enc, dx, px, false); err != nil {
-			t.Fatal(err)
-		}
-		cr, err := h.st.Read(cody, "Claim", id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		claim, _ := store.Decode(cr.Body)
-		claim["status"] = "active"
-		delete(claim, "meta")
+		claim := finalDraft(t, h, q, cody, enc, dx, px)
 		if change != nil {
 			change(claim)
 		}

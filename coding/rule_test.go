@@ -2,6 +2,7 @@ package coding_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -62,23 +63,8 @@ func TestFinalClaimThroughREST(t *testing.T) {
 	for _, p := range f.Procedures {
 		px = append(px, coding.Procedure{Code: p, Date: list[0].Admitted.Format(time.DateOnly)})
 	}
-	// draft saves dx as the coder's draft through the service and returns
-	// the Claim as stored, made final.
 	id := "coding-" + strings.TrimPrefix(enc, "Encounter/")
-	draft := func(dx []coding.Diagnosis) map[string]any {
-		t.Helper()
-		if _, err := q.Save(cody, enc, dx, px, false); err != nil {
-			t.Fatal(err)
-		}
-		r, err := h.st.Read(cody, "Claim", id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, _ := store.Decode(r.Body)
-		m["status"] = "active"
-		delete(m, "meta")
-		return m
-	}
+	draft := func(dx []coding.Diagnosis) map[string]any { return finalDraft(t, h, q, cody, enc, dx, px) }
 	stored := func() string {
 		t.Helper()
 		r, err := h.st.Read(cody, "Claim", id)
@@ -209,6 +195,25 @@ func TestFinalClaimThroughREST(t *testing.T) {
 
 // ruledHospital is a generated hospital of 20 patients whose store holds
 // user and client writes to the final coding rule, with its coding queue.
+// finalDraft saves dx and px as the coder's draft of enc's coding Claim
+// through q, as the coder (ctx) sees the record now, and returns the Claim
+// as stored made final (active, without meta), for a test to write
+// directly.
+func finalDraft(t *testing.T, h *hospital, q *coding.Queue, ctx context.Context, enc string, dx []coding.Diagnosis, px []coding.Procedure) map[string]any {
+	t.Helper()
+	if _, err := q.Save(ctx, enc, dx, px, false); err != nil {
+		t.Fatal(err)
+	}
+	r, err := h.st.Read(ctx, "Claim", coding.ClaimID(enc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := store.Decode(r.Body)
+	m["status"] = "active"
+	delete(m, "meta")
+	return m
+}
+
 func ruledHospital(t *testing.T) (*hospital, *coding.Queue) {
 	t.Helper()
 	h := loadHospital(t, 20)
