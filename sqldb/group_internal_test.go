@@ -16,15 +16,7 @@ import (
 // (committed without waiting for the disk) takes none in.
 func TestGroupTakesInWaitingWrites(t *testing.T) {
 	ctx := context.Background()
-	dsn := "file:" + filepath.Join(t.TempDir(), "t.db") + "?_pragma=journal_mode(WAL)"
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.SetMaxOpenConns(1)
-	if _, err := w.Exec(`CREATE TABLE t (x INTEGER)`); err != nil {
-		t.Fatal(err)
-	}
+	w := tableDB(t)
 	db := New(w, w, &Dialect{Name: "test", GroupCommit: true})
 	defer db.Close()
 
@@ -106,15 +98,7 @@ func TestGroupTakesInWaitingWrites(t *testing.T) {
 // writer (store.CoreGate.Preparing), and commits at once when none is.
 func TestGroupWaitsForPreparedWrites(t *testing.T) {
 	ctx := context.Background()
-	dsn := "file:" + filepath.Join(t.TempDir(), "t.db") + "?_pragma=journal_mode(WAL)"
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.SetMaxOpenConns(1)
-	if _, err := w.Exec(`CREATE TABLE t (x INTEGER)`); err != nil {
-		t.Fatal(err)
-	}
+	w := tableDB(t)
 	db := New(w, w, &Dialect{Name: "test", GroupCommit: true, InProcess: true})
 	defer db.Close()
 	if db.CoreGate() == nil {
@@ -166,4 +150,20 @@ func TestGroupWaitsForPreparedWrites(t *testing.T) {
 	if txOf[3] == txOf[2] {
 		t.Error("a group waited for writes when none was being prepared")
 	}
+}
+
+// tableDB opens a new SQLite database in WAL mode with one table, t (x
+// INTEGER), on one connection, for a group-commit DB's writer.
+func tableDB(t *testing.T) *sql.DB {
+	t.Helper()
+	dsn := "file:" + filepath.Join(t.TempDir(), "t.db") + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetMaxOpenConns(1)
+	if _, err := w.Exec(`CREATE TABLE t (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

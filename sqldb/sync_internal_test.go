@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,15 +16,7 @@ import (
 // syncs through sync, counting the relaxed commits.
 func syncTestDB(t *testing.T, sync func(context.Context) error) (*DB, *atomic.Int64) {
 	t.Helper()
-	dsn := "file:" + filepath.Join(t.TempDir(), "t.db") + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.SetMaxOpenConns(1)
-	if _, err := w.Exec(`CREATE TABLE t (x INTEGER)`); err != nil {
-		t.Fatal(err)
-	}
+	w := tableDB(t)
 	relaxed := &atomic.Int64{}
 	d := &Dialect{Name: "test", GroupCommit: true, Sync: sync,
 		Relax: func(ctx context.Context, db *sql.DB) func() {
