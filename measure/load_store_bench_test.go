@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"testing"
 
 	"github.com/custodian-him/custodian/measure"
@@ -51,16 +50,7 @@ func BenchmarkLoadSavedStore(b *testing.B) {
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-MiB")
 	b.ReportMetric((float64(ms.HeapAlloc)-float64(before.HeapAlloc))/(1<<20), "record-live-MiB")
-	if path := os.Getenv("MEASURE_MEMORY_PROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-			b.Fatal(err)
-		}
-		f.Close()
-	}
+	measure.WriteHeapProfile(b, os.Getenv("MEASURE_MEMORY_PROFILE"))
 	runtime.KeepAlive(rec)
 	b.ReportMetric(float64(rec.Counts()["Patient"]), "patients")
 	b.Logf("%+v", stats)

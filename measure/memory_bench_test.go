@@ -26,6 +26,22 @@ func heapInUse() (inUse, live uint64) {
 	return ms.HeapInuse, ms.HeapAlloc
 }
 
+// WriteHeapProfile writes the heap profile to path (nothing when empty),
+// for the record's memory benchmarks in both test packages.
+func WriteHeapProfile(b *testing.B, path string) {
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkRecordMemory measures what the measures' record holds per
 // patient of a generated hospital (MEASURE_MEMORY_PATIENTS people,
 // default 1,000): the heap in use (spans) and the live objects' bytes,
@@ -49,16 +65,7 @@ func BenchmarkRecordMemory(b *testing.B) {
 			b.Fatal(err)
 		}
 		after, afterLive := heapInUse()
-		if path := os.Getenv("MEASURE_MEMORY_PROFILE"); path != "" {
-			f, err := os.Create(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-				b.Fatal(err)
-			}
-			f.Close()
-		}
+		WriteHeapProfile(b, os.Getenv("MEASURE_MEMORY_PROFILE"))
 		runtime.KeepAlive(rec)
 		inUse, live, resources, encounters = float64(after)-float64(before), float64(afterLive)-float64(beforeLive), float64(sum.Total), int(rec.Counts()["Encounter"])
 	}
