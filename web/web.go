@@ -305,8 +305,14 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 // in the workbench's frame under title, for the pages of a Module.
 // section is the Path of the module's navigation entry to mark current.
 func (h *Handler) Page(w http.ResponseWriter, r *http.Request, title, section string, body template.HTML) {
+	h.PageStatus(w, r, http.StatusOK, title, section, body)
+}
+
+// PageStatus is Page answering with status: a page that shows a refused
+// action or a restricted record says so in its status too.
+func (h *Handler) PageStatus(w http.ResponseWriter, r *http.Request, status int, title, section string, body template.HTML) {
 	h.once.Do(h.init)
-	h.render(w, r, http.StatusOK, "page", &view{Title: title, Section: section, Data: body})
+	h.render(w, r, status, "page", &view{Title: title, Section: section, Data: body})
 }
 
 // Error renders err as the workbench's error page, with the status its

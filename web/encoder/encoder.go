@@ -200,10 +200,15 @@ var tmpl = template.Must(template.New("encoder").Funcs(template.FuncMap{
 }).ParseFS(templateFiles, "template/*.html"))
 
 func (p *pages) render(w http.ResponseWriter, r *http.Request, title, name string, data any) error {
+	return p.renderStatus(w, r, http.StatusOK, title, name, data)
+}
+
+// renderStatus is render answering with status.
+func (p *pages) renderStatus(w http.ResponseWriter, r *http.Request, status int, title, name string, data any) error {
 	var b bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&b, name, data); err != nil {
 		return custodian.Errorf(custodian.EINTERNAL, "encoder page %s: %v", name, err)
 	}
-	p.wb.Page(w, r, title, PathDNFB, template.HTML(b.String()))
+	p.wb.PageStatus(w, r, status, title, PathDNFB, template.HTML(b.String()))
 	return nil
 }

@@ -197,21 +197,7 @@ func (p *pages) restricted(w http.ResponseWriter, r *http.Request, id string, er
 		return err
 	}
 	v := &restrictedView{Workspace: PathEncounter + id, PatientID: pid, CSRF: httpauth.CSRFField(r)}
-	return p.render(statusWriter{w, http.StatusForbidden}, r, "Restricted record", "restricted", v)
-}
-
-// statusWriter answers with status a page written as 200 OK
-// (web.Handler.Page always writes 200); other statuses pass.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s statusWriter) WriteHeader(code int) {
-	if code == http.StatusOK {
-		code = s.status
-	}
-	s.ResponseWriter.WriteHeader(code)
+	return p.renderStatus(w, r, http.StatusForbidden, "Restricted record", "restricted", v)
 }
 
 // readRows pairs two repeated form fields into rows, dropping none (a

@@ -186,22 +186,9 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, title
 	if err := tmpl.ExecuteTemplate(&b, name, v); err != nil {
 		return custodian.Errorf(custodian.EINTERNAL, "release page %s: %v", name, err)
 	}
-	if status != http.StatusOK {
-		// Page writes 200; a page that shows a refused action says so in
-		// its status too.
-		w = statusWriter{w, status}
-	}
-	p.wb.Page(w, r, title, section, template.HTML(b.String()))
+	p.wb.PageStatus(w, r, status, title, section, template.HTML(b.String()))
 	return nil
 }
-
-// statusWriter writes its status instead of the 200 Page asks for.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s statusWriter) WriteHeader(int) { s.ResponseWriter.WriteHeader(s.status) }
 
 // statusOf is the HTTP status of an error shown in a page.
 func statusOf(err error) int {
