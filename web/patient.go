@@ -212,21 +212,14 @@ func (h *Handler) breakGlass(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// returnPaths are the pages a break of the glass may send the user back
-// to instead of the patient's chart.
-var returnPaths = []string{"/coding/encounters/"}
+// codingReturn is where a break of the glass may send the user back to
+// instead of the patient's chart: a stay's coding workspace.
+const codingReturn = "/coding/encounters/"
 
-// returnPath reports whether next is a clean local path under one of
-// returnPaths: no scheme, host, query, backslash or dot segment, so a form
+// returnPath reports whether next is a clean local path under
+// codingReturn: no scheme, host, query, backslash or dot segment, so a form
 // cannot send the user anywhere else.
 func returnPath(next string) bool {
-	if next == "" || strings.ContainsAny(next, "?#\\%") || path.Clean(next) != next {
-		return false
-	}
-	for _, p := range returnPaths {
-		if strings.HasPrefix(next, p) && len(next) > len(p) {
-			return true
-		}
-	}
-	return false
+	return len(next) > len(codingReturn) && strings.HasPrefix(next, codingReturn) &&
+		!strings.ContainsAny(next, "?#\\%") && path.Clean(next) == next
 }
